@@ -1,0 +1,5 @@
+"""``python -m nightingale`` runs the CLI."""
+
+from nightingale.cli import main
+
+main()

@@ -1,0 +1,51 @@
+"""Engines for linkage and cohort builds: DuckDB on one machine, Spark at scale.
+
+Both factories read their limits from :class:`Settings`, so a deployment sizes them in
+one place. Spark is an optional extra (``pip install nightingale[spark]``); asking for it
+without the extra raises a message that says how to install it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from nightingale.platform.errors import ConfigurationError
+from nightingale.platform.settings import Settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+def duckdb_connection(settings: Settings, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with threads and memory limit from settings."""
+    config: dict[str, Any] = {
+        "threads": settings.duckdb_threads,
+        "memory_limit": settings.duckdb_memory_limit,
+    }
+    return duckdb.connect(database, config=config)
+
+
+def spark_available() -> bool:
+    """Whether pyspark is importable (the ``spark`` extra is installed)."""
+    return importlib.util.find_spec("pyspark") is not None
+
+
+def spark_session(settings: Settings, app_name: str = "nightingale") -> SparkSession:
+    """A Spark session on ``settings.spark_master`` (``local[2]`` by default)."""
+    if not spark_available():
+        raise ConfigurationError(
+            "engine 'spark' needs pyspark: pip install 'nightingale[spark]' (and a Java runtime)"
+        )
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master(settings.spark_master)
+        .appName(app_name)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "8")
+        .getOrCreate()
+    )
