@@ -1,12 +1,21 @@
 """``nightingale demo``: the platform's main job end to end on embedded defaults.
 
-Each capability adds a stage. The demo works in its own data root (``./var`` unless
+Each capability adds stages without editing this file: any module of ``nightingale.cli``
+may define ``DEMO_STAGES``, a list of ``(order, name, function)``; the demo runs all of
+them sorted by order. The demo works in its own data root (``./var`` unless
 ``--data-root``) and is safe to run again: every stage is idempotent or starts afresh.
+
+Orders in use: 10 init, 20 doctor, 30 synthetic region, 40 people and project,
+50 ingest, 60 link, 70 request, 80 approve and build, 90 evaluation, 100 economics,
+110 airlock and publish, 200 serve.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
@@ -17,30 +26,49 @@ from nightingale.platform.errors import NightingaleError
 
 console = Console(highlight=False)
 
-Stage = Callable[[CliState], None]
+Stage = Callable[["DemoRun"], None]
 
 
-def _stage_init(cli: CliState) -> None:
+@dataclass
+class DemoRun:
+    """What a demo stage gets: the CLI state and whether to serve at the end."""
+
+    cli: CliState
+    serve: bool
+
+
+def _stage_init(run: DemoRun) -> None:
     from nightingale.platform.bootstrap import initialise
 
-    report = initialise(cli.settings)
+    report = initialise(run.cli.settings)
     status = "initialised" if report.changed else "already initialised"
     console.print(f"data root {report.data_root} ({status})")
 
 
-def _stage_doctor(cli: CliState) -> None:
+def _stage_doctor(run: DemoRun) -> None:
     from nightingale.platform.doctor import run_checks
 
-    failed = [c for c in run_checks(cli.settings) if c.ok is False]
+    failed = [c for c in run_checks(run.cli.settings) if c.ok is False]
     if failed:
         raise NightingaleError("; ".join(f"{c.name}: {c.detail}" for c in failed))
     console.print("doctor: all checks pass")
 
 
-STAGES: list[tuple[str, Stage]] = [
-    ("init", _stage_init),
-    ("doctor", _stage_doctor),
+DEMO_STAGES: list[tuple[int, str, Stage]] = [
+    (10, "init", _stage_init),
+    (20, "doctor", _stage_doctor),
 ]
+
+
+def collect_stages() -> list[tuple[int, str, Stage]]:
+    """Every ``DEMO_STAGES`` entry of every CLI module, in order."""
+    import nightingale.cli as cli_package
+
+    stages: list[tuple[int, str, Stage]] = []
+    for info in pkgutil.iter_modules(cli_package.__path__):
+        module = importlib.import_module(f"nightingale.cli.{info.name}")
+        stages.extend(getattr(module, "DEMO_STAGES", []))
+    return sorted(stages, key=lambda stage: stage[0])
 
 
 def demo(
@@ -50,13 +78,12 @@ def demo(
     ] = False,
 ) -> None:
     """Run the platform's main job end to end on a demo region."""
-    cli = state(ctx)
-    for number, (name, stage) in enumerate(STAGES, start=1):
-        console.rule(f"[bold]{number}/{len(STAGES)} {name}")
-        stage(cli)
+    run = DemoRun(cli=state(ctx), serve=not no_serve)
+    stages = collect_stages()
+    for number, (_order, name, stage) in enumerate(stages, start=1):
+        console.rule(f"[bold]{number}/{len(stages)} {name}")
+        stage(run)
     console.rule("[bold green]demo complete")
-    if not no_serve:
-        console.print("The hub is not part of this build yet; nothing to serve.")
 
 
 def register(app: typer.Typer) -> None:
