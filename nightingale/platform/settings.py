@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     duckdb_threads: int = Field(default=2, ge=1, le=256)
     duckdb_memory_limit: str = Field(default="4GB", pattern=r"^\d+(\.\d+)?\s*(MB|GB|TB|MiB|GiB)$")
     spark_master: str = Field(default="local[2]")
+    governance: dict[str, Any] = Field(
+        default_factory=dict,
+        description="[governance] section; validated by nightingale.governance.settings.",
+    )
+    sdc: dict[str, Any] = Field(
+        default_factory=dict,
+        description="[sdc] section (disclosure control); validated by governance.settings.",
+    )
 
     @field_validator("data_root")
     @classmethod
