@@ -9,9 +9,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NPM_STAMP := deploy/local/node_modules/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest bench clean install
+.PHONY: demo test lint typecheck pytest bench clean install proxy
 
-install: $(STAMP)
+install: $(STAMP) $(NPM_STAMP)
+
+# configurable-http-proxy for the one-machine hub, pinned in deploy/local/package.json.
+proxy: $(NPM_STAMP)
+
+$(NPM_STAMP): deploy/local/package.json deploy/local/package-lock.json
+	cd deploy/local && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NPM_STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
 	@touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) $(NPM_STAMP)
 	$(BIN)/nightingale demo $(if $(NO_SERVE),--no-serve,)
 
 lint: $(STAMP)
@@ -29,10 +36,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(NPM_STAMP)
 	$(BIN)/python -m pytest
 
-test: lint typecheck pytest
+test: $(NPM_STAMP) lint typecheck pytest
 
 bench: $(STAMP)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
