@@ -1,0 +1,75 @@
+"""From scored pairs to persons: deterministic links, one-to-one guard, components.
+
+A pair becomes a link when
+
+- it is a *deterministic* link: the same valid NHS or NI number and agreement on date of
+  birth or family name (a number copied onto the wrong record, e.g. a parent's onto a
+  child's, agrees on neither), or
+- its match weight reaches the threshold and, for pairs from two different sources, each
+  record is the other's best candidate in that source ("mutual best"). Within a source
+  any pair above the threshold links (duplicates exist there).
+
+The mutual-best rule is the one-to-one constraint across sources: twin A in one source
+can take only one of twins A' and B' in another, the one whose given name agrees. Persons
+are connected components of the links (scipy), numbered by their smallest member.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from nightingale.linkage.tokens import Tokeniser
+
+
+def mutual_best(edges: pd.DataFrame) -> pd.Series:
+    """Which cross-source edges are each end's best in the other end's source."""
+    weight = edges["match_weight"]
+    best_l = weight == edges.groupby(["node_l", "source_dataset_r"])["match_weight"].transform(
+        "max"
+    )
+    best_r = weight == edges.groupby(["node_r", "source_dataset_l"])["match_weight"].transform(
+        "max"
+    )
+    return best_l & best_r
+
+
+def select_links(edges: pd.DataFrame, threshold_weight: float) -> pd.DataFrame:
+    """The edges that become links (see the module docstring).
+
+    ``edges`` has ``node_l``, ``node_r`` (integer record positions), ``source_dataset_l``,
+    ``source_dataset_r``, ``match_weight`` and a boolean ``deterministic``.
+    """
+    above = edges["match_weight"] >= threshold_weight
+    cross = edges["source_dataset_l"] != edges["source_dataset_r"]
+    candidates = edges[above]
+    keep_cross = pd.Series(False, index=edges.index)
+    if len(candidates):
+        keep_cross.loc[candidates.index] = mutual_best(candidates)
+    probabilistic = above & (~cross | keep_cross)
+    return edges[probabilistic | edges["deterministic"]]
+
+
+def person_ids(members: pd.Series, links: pd.DataFrame, tokeniser: Tokeniser) -> pd.Series:
+    """A person id for every record: components of ``links`` over ``members``.
+
+    ``members`` holds each record's stable key (``source/record_id``) in node order. A
+    person's id is the keyed token of its smallest member's key, so it stays the same
+    across runs while the cluster keeps that member, and reveals nothing about record ids
+    (which in ``link-files`` may be anything a user chose).
+    """
+    size = len(members)
+    graph = coo_matrix(
+        (np.ones(len(links)), (links["node_l"].to_numpy(), links["node_r"].to_numpy())),
+        shape=(size, size),
+    )
+    _count, labels = connected_components(graph, directed=False)
+    frame = pd.DataFrame({"label": labels, "key": members.to_numpy()})
+    smallest = frame.groupby("label")["key"].transform("min")
+    distinct = pd.Series(smallest.unique())
+    tokens = tokeniser.tokens("person_id", distinct).astype("int64").to_numpy()
+    names = [f"P{token & 0xFFFFFFFFFFFFFFFF:016x}" for token in tokens.tolist()]
+    ids = dict(zip(distinct.tolist(), names, strict=True))
+    return smallest.map(ids).set_axis(members.index)

@@ -1,0 +1,194 @@
+"""Run Splink on a token table: train, predict, cluster.
+
+Steps, all on DuckDB (Splink's default backend):
+
+1. u probabilities by random sampling (``u_pairs`` pairs, seeded);
+2. the prior (probability two random records match) from a strict deterministic rule;
+3. m probabilities by EM, one session per training block (:data:`.model.TRAINING_BLOCKS`);
+4. prediction over the blocking rules, keeping pairs above a low floor (the report
+   needs the weights near the threshold);
+5. links (:func:`.clustering.select_links`) and persons (:func:`.clustering.person_ids`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from nightingale.linkage import model
+from nightingale.linkage.clustering import person_ids, select_links
+from nightingale.linkage.tokens import Tokeniser
+from nightingale.platform.errors import NightingaleError
+
+
+@dataclass(frozen=True)
+class LinkOptions:
+    """Tunable parts of a run; the defaults are what the benchmarks measured."""
+
+    threshold_weight: float = 6.0
+    floor_weight: float = -8.0
+    u_pairs: float = 1e6
+    em_max_pairs: float = 5e6
+    seed: int = 42
+    deterministic_recall: float = 0.7
+
+
+@dataclass
+class LinkResult:
+    """Persons for every record plus what the report and the run record need."""
+
+    persons: pd.DataFrame  # source_dataset, unique_id, person_id
+    pairs: pd.DataFrame  # scored pairs above the floor, with gamma columns and "linked"
+    model_json: dict[str, Any]
+    fields: list[str]
+    options: LinkOptions
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def present_fields(table: pa.Table) -> set[str]:
+    """Identifier fields with at least one known value (by their main token column)."""
+    main = {
+        "given_name": "gn",
+        "family_name": "fn",
+        "date_of_birth": "dob",
+        "sex": "sex",
+        "postcode": "pc",
+        "address": "addr",
+        "nhs_number": "nhs",
+        "ni_number": "ni",
+    }
+    return {name for name, column in main.items() if table.column(column).null_count < len(table)}
+
+
+def _settings(fields: set[str], link_type: str) -> dict[str, Any]:
+    rules = model.blocking_rules_for(fields)
+    return {
+        "link_type": link_type,
+        "comparisons": model.comparisons_for(fields),
+        "blocking_rules_to_generate_predictions": rules,
+        # Matching columns are needed for the gamma (agreement level) columns; only
+        # the gammas and weights are read back (see _read_pairs).
+        "retain_matching_columns": True,
+        "retain_intermediate_calculation_columns": False,
+        "additional_columns_to_retain": [],
+        "max_iterations": 20,
+    }
+
+
+def _deterministic_rule(fields: set[str]) -> str:
+    parts = [
+        c
+        for f, c in (("given_name", "gn"), ("family_name", "fn"), ("date_of_birth", "dob"))
+        if f in fields
+    ]
+    if len(parts) < 2:
+        raise NightingaleError(
+            "linkage needs at least two of given name, family name and date of birth"
+        )
+    return " AND ".join(f'l."{c}" = r."{c}"' for c in parts)
+
+
+def run_splink(
+    table: pa.Table,
+    tokeniser: Tokeniser,
+    connection: duckdb.DuckDBPyConnection,
+    options: LinkOptions | None = None,
+) -> LinkResult:
+    """Link every record of ``table`` (from :func:`.matchkeys.match_keys`) to a person."""
+    from splink import DuckDBAPI, Linker
+
+    options = options or LinkOptions()
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    fields = present_fields(table)
+    sources = sorted(set(table.column("source_dataset").to_pylist()))
+    link_type = "link_and_dedupe" if len(sources) > 1 else "dedupe_only"
+    api = DuckDBAPI(connection)
+    inputs = []
+    source_column = table.column("source_dataset")
+    for number, source in enumerate(sources):
+        part = table.filter(pc.equal(source_column, source)).drop_columns(["source_dataset"])
+        inputs.append(
+            api.register(part, dataset_display_name=source, table_name=f"__ng_source_{number}")
+        )
+    linker = Linker(inputs, _settings(fields, link_type), log_level=logging.ERROR)
+    linker.training.estimate_probability_two_random_records_match(
+        [_deterministic_rule(fields)], recall=options.deterministic_recall
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=options.u_pairs, seed=options.seed)
+    for columns in model.training_blocks_for(fields):
+        rule = " AND ".join(f'l."{c}" = r."{c}"' for c in columns)
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, max_pairs=options.em_max_pairs
+        )
+    predictions = linker.inference.predict(threshold_match_weight=options.floor_weight)
+    pairs = _read_pairs(connection, predictions.physical_name)
+    model_json = json.loads(json.dumps(linker.misc.save_model_to_json()))
+    return _cluster(table, pairs, fields, tokeniser, model_json, options)
+
+
+def _read_pairs(connection: duckdb.DuckDBPyConnection, table_name: str) -> pd.DataFrame:
+    """Ids, weights and agreement levels of the scored pairs (not the tokens)."""
+    relation = connection.table(table_name)
+    wanted = [
+        c
+        for c in relation.columns
+        if c in ("match_weight", "match_probability")
+        or c.startswith(("gamma_", "unique_id_", "source_dataset_"))
+    ]
+    frame: pd.DataFrame = relation.select(*wanted).df()
+    return frame
+
+
+def _cluster(
+    table: pa.Table,
+    pairs: pd.DataFrame,
+    fields: set[str],
+    tokeniser: Tokeniser,
+    model_json: dict[str, Any],
+    options: LinkOptions,
+) -> LinkResult:
+    records = table.select(["source_dataset", "unique_id"]).to_pandas()
+    keys = records["source_dataset"] + "/" + records["unique_id"]
+    node = pd.Series(range(len(records)), index=keys.to_numpy())
+    if len(pairs) and "source_dataset_l" not in pairs:
+        pairs["source_dataset_l"] = pairs["source_dataset_r"] = records["source_dataset"].iloc[0]
+    pairs["node_l"] = node.reindex(
+        pairs["source_dataset_l"] + "/" + pairs["unique_id_l"]
+    ).to_numpy()
+    pairs["node_r"] = node.reindex(
+        pairs["source_dataset_r"] + "/" + pairs["unique_id_r"]
+    ).to_numpy()
+    pairs["deterministic"] = _deterministic(pairs)
+    links = select_links(pairs, options.threshold_weight)
+    pairs["linked"] = pairs.index.isin(links.index)
+    records["person_id"] = person_ids(keys, links, tokeniser).to_numpy()
+    counts = {
+        "records": len(records),
+        "persons": int(records["person_id"].nunique()),
+        "pairs_scored": len(pairs),
+        "links": len(links),
+        "deterministic_links": int(links["deterministic"].sum()),
+    }
+    return LinkResult(records, pairs, model_json, sorted(fields), options, counts)
+
+
+def _deterministic(pairs: pd.DataFrame) -> pd.Series:
+    """Same valid NHS or NI number and agreement on date of birth or family name."""
+    strong = pd.Series(False, index=pairs.index)
+    for name in ("nhs_number", "ni_number"):
+        column = f"gamma_{name}"
+        if column in pairs:
+            strong |= pairs[column] == 1
+    support = pd.Series(False, index=pairs.index)
+    if "gamma_date_of_birth" in pairs:
+        support |= pairs["gamma_date_of_birth"].isin([3, 2])
+    if "gamma_family_name" in pairs:
+        support |= pairs["gamma_family_name"] == 5
+    return strong & support

@@ -1,0 +1,147 @@
+"""Match keys: the token table Splink links, derived from normalised identifiers.
+
+Splink compares tokens for equality only, so partial agreement has to be encoded as
+more tokens, each of a derived key (see ARCHITECTURE.md, "keyed pseudonyms"):
+
+- names: the compact name, its first word's canonical nickname form, a phonetic code
+  (metaphone), the parts of multi-part surnames, and the *deletion neighbourhood*
+  (the name with each one character removed). Two names share a deletion variant
+  exactly when one edit (insertion, deletion, substitution or swap of neighbours) or
+  two deletions separate them, so a set intersection of keyed variants measures
+  "nearly the same spelling" without ever revealing the spelling.
+- date of birth: the date, its digits' deletion neighbourhood (one mistyped digit),
+  the date with day and month swapped, and the year (for blocking).
+- postcode: the postcode, its deletion neighbourhood, sector and district.
+- address: the whole address and its set of words.
+- NHS and NI numbers: only when they pass their checks (invalid ones would create false
+  deterministic links).
+
+Everything is a keyed token (:mod:`.tokens`); each derived key has its own field key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import jellyfish
+import pandas as pd
+import pyarrow as pa
+
+from nightingale.linkage.normalise.names import canonical_given_name, compact, name_parts
+from nightingale.linkage.tokens import Tokeniser
+
+#: Scalar token columns (nullable BIGINT) and list-of-token columns (BIGINT[]).
+SCALAR_KEYS = (
+    "gn",
+    "gn_nick",
+    "gn_ph",
+    "fn",
+    "fn_ph",
+    "dob",
+    "dob_swap",
+    "dob_year",
+    "sex",
+    "pc",
+    "pc_sector",
+    "pc_district",
+    "addr",
+    "addr_first",
+    "nhs",
+    "ni",
+)
+LIST_KEYS = ("gn_del", "fn_del", "fn_parts", "dob_del", "pc_del", "addr_words")
+
+
+def deletion_neighbourhood(value: str) -> list[str]:
+    """``value`` and every string made by deleting one of its characters (never ``""``)."""
+    if not value:
+        return []
+    variants = [value[:i] + value[i + 1 :] for i in range(len(value))]
+    return list(dict.fromkeys(v for v in [value, *variants] if v))
+
+
+def _phonetic(name: str) -> str:
+    return jellyfish.metaphone(name) if name.isascii() and name.isalpha() else name
+
+
+def _scalar(
+    tokeniser: Tokeniser, key: str, column: pd.Series, derive: Callable[[str], str]
+) -> pa.Array:
+    codes, uniques = pd.factorize(column.fillna("").astype(str), sort=False)
+    derived = pd.Series([derive(value) if value else "" for value in uniques], dtype="string")
+    tokens = tokeniser.tokens(key, derived)
+    return pa.array(tokens, type=pa.int64()).take(pa.array(codes))
+
+
+def _lists(
+    tokeniser: Tokeniser, key: str, column: pd.Series, derive: Callable[[str], Sequence[str]]
+) -> pa.Array:
+    codes, uniques = pd.factorize(column.fillna("").astype(str), sort=False)
+    derived = [list(derive(value)) if value else [] for value in uniques]
+    lists = tokeniser.token_lists(key, derived)
+    # An empty list means "not known": NULL, so Splink's null levels see it.
+    as_arrow = pa.array([x or None for x in lists], type=pa.list_(pa.int64()))
+    return as_arrow.take(pa.array(codes))
+
+
+def _date_digits(iso: str) -> str:
+    return iso.replace("-", "")
+
+
+def _swap_day_month(iso: str) -> str:
+    year, month, day = iso.split("-")
+    return f"{year}-{day}-{month}"
+
+
+def match_keys(
+    normalised: pd.DataFrame, tokeniser: Tokeniser, ids: pd.Series, sources: pd.Series
+) -> pa.Table:
+    """The token table for Splink: ``unique_id``, ``source_dataset`` and every match key.
+
+    ``normalised`` is the output of :func:`~.normalise.normalise_identifiers`; dates,
+    NHS and NI numbers that failed their checks do not produce date-part or
+    deterministic tokens.
+    """
+    n = normalised
+    valid_dob = n["date_of_birth"].where(n["date_of_birth_valid"], "")
+    valid_pc = n["postcode"].where(n["postcode_valid"], "")
+    given_compact = n["given_name"].map(compact, na_action="ignore")
+    family_compact = n["family_name"].map(compact, na_action="ignore")
+    columns: dict[str, pa.Array] = {
+        "unique_id": pa.array(ids.astype(str).to_numpy(), type=pa.string()),
+        "source_dataset": pa.array(sources.astype(str).to_numpy(), type=pa.string()),
+        # Given and family names share keys so that swapped names can be recognised.
+        "gn": _scalar(tokeniser, "name", given_compact, str),
+        "gn_nick": _scalar(tokeniser, "gn_nick", n["given_name"], canonical_given_name),
+        "gn_ph": _scalar(tokeniser, "gn_ph", given_compact, _phonetic),
+        "fn": _scalar(tokeniser, "name", family_compact, str),
+        "fn_ph": _scalar(tokeniser, "fn_ph", family_compact, _phonetic),
+        "dob": _scalar(tokeniser, "dob", n["date_of_birth"], str),
+        "dob_swap": _scalar(tokeniser, "dob", valid_dob, _swap_day_month),
+        "dob_year": _scalar(tokeniser, "dob_year", valid_dob, lambda iso: iso[:4]),
+        "sex": _scalar(tokeniser, "sex", n["sex"], str),
+        "pc": _scalar(tokeniser, "pc", n["postcode"], lambda pc: pc.replace(" ", "")),
+        "pc_sector": _scalar(tokeniser, "pc_sector", valid_pc, lambda pc: pc[:-2]),
+        "pc_district": _scalar(tokeniser, "pc_district", valid_pc, lambda pc: pc.split(" ")[0]),
+        "addr": _scalar(tokeniser, "addr", n["address"], str),
+        "addr_first": _scalar(tokeniser, "addr_first", n["address"], lambda a: a.split(" ")[0]),
+        "nhs": _scalar(tokeniser, "nhs", n["nhs_number"].where(n["nhs_number_valid"], ""), str),
+        "ni": _scalar(tokeniser, "ni", n["ni_number"].where(n["ni_number_valid"], ""), str),
+        "gn_del": _lists(tokeniser, "name_del", given_compact, deletion_neighbourhood),
+        "fn_del": _lists(tokeniser, "name_del", family_compact, deletion_neighbourhood),
+        "fn_parts": _lists(tokeniser, "fn_parts", n["family_name"], name_parts),
+        "dob_del": _lists(
+            tokeniser,
+            "dob_del",
+            n["date_of_birth"],
+            lambda d: deletion_neighbourhood(_date_digits(d)),
+        ),
+        "pc_del": _lists(
+            tokeniser,
+            "pc_del",
+            n["postcode"],
+            lambda pc: deletion_neighbourhood(pc.replace(" ", "")),
+        ),
+        "addr_words": _lists(tokeniser, "addr_words", n["address"], lambda a: a.split()),
+    }
+    return pa.table(columns)

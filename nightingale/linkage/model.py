@@ -1,0 +1,207 @@
+"""The Fellegi–Sunter model Splink fits: comparisons and blocking rules over tokens.
+
+Every comparison reads keyed tokens (see :mod:`.matchkeys`); levels go from exact
+agreement through "nearly the same" (shared deletion variants, nickname or phonetic
+agreement) to disagreement. Two choices matter for accuracy:
+
+- **One piece of evidence, one comparison.** A household shares its postcode and its
+  address, so postcode and address form a single ``place`` comparison whose levels
+  combine them. Scored separately, co-residents would collect the household's evidence
+  twice and outscore a disagreeing name and date of birth.
+- **Disagreement is evidence.** Twins share surname, date of birth and address; parent
+  and child may share names and address. Their ``else`` levels on given name and date of
+  birth carry the strong negative weights EM learns, and the one-to-one rule in
+  :mod:`.clustering` stops a best match being shared.
+
+Only comparisons for fields the data actually carries are used (FEBRL has no NHS
+numbers; a field that is always empty would have nothing to learn from).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+GIVEN_NAME: dict[str, Any] = {
+    "output_column_name": "given_name",
+    "comparison_levels": [
+        {
+            "sql_condition": '"gn_l" IS NULL OR "gn_r" IS NULL',
+            "is_null_level": True,
+            "label_for_charts": "missing",
+        },
+        {
+            "sql_condition": '"gn_l" = "gn_r"',
+            "label_for_charts": "exact",
+            "tf_adjustment_column": "gn",
+            "tf_adjustment_weight": 1.0,
+        },
+        {"sql_condition": '"gn_l" = "fn_r"', "label_for_charts": "swapped with family name"},
+        {"sql_condition": '"gn_nick_l" = "gn_nick_r"', "label_for_charts": "nickname"},
+        {"sql_condition": 'list_has_any("gn_del_l", "gn_del_r")', "label_for_charts": "one edit"},
+        {"sql_condition": '"gn_ph_l" = "gn_ph_r"', "label_for_charts": "sounds alike"},
+        {"sql_condition": "ELSE", "label_for_charts": "different"},
+    ],
+}
+
+FAMILY_NAME: dict[str, Any] = {
+    "output_column_name": "family_name",
+    "comparison_levels": [
+        {
+            "sql_condition": '"fn_l" IS NULL OR "fn_r" IS NULL',
+            "is_null_level": True,
+            "label_for_charts": "missing",
+        },
+        {
+            "sql_condition": '"fn_l" = "fn_r"',
+            "label_for_charts": "exact",
+            "tf_adjustment_column": "fn",
+            "tf_adjustment_weight": 1.0,
+        },
+        {"sql_condition": '"fn_l" = "gn_r"', "label_for_charts": "swapped with given name"},
+        {"sql_condition": 'list_has_any("fn_del_l", "fn_del_r")', "label_for_charts": "one edit"},
+        {
+            "sql_condition": 'list_has_any("fn_parts_l", "fn_parts_r")',
+            "label_for_charts": "shares a part",
+        },
+        {"sql_condition": '"fn_ph_l" = "fn_ph_r"', "label_for_charts": "sounds alike"},
+        {"sql_condition": "ELSE", "label_for_charts": "different"},
+    ],
+}
+
+DATE_OF_BIRTH: dict[str, Any] = {
+    "output_column_name": "date_of_birth",
+    "comparison_levels": [
+        {
+            "sql_condition": '"dob_l" IS NULL OR "dob_r" IS NULL',
+            "is_null_level": True,
+            "label_for_charts": "missing",
+        },
+        {"sql_condition": '"dob_l" = "dob_r"', "label_for_charts": "exact"},
+        {"sql_condition": '"dob_swap_l" = "dob_r"', "label_for_charts": "day and month swapped"},
+        {
+            "sql_condition": 'list_has_any("dob_del_l", "dob_del_r")',
+            "label_for_charts": "one digit",
+        },
+        {"sql_condition": "ELSE", "label_for_charts": "different"},
+    ],
+}
+
+SEX: dict[str, Any] = {
+    "output_column_name": "sex",
+    "comparison_levels": [
+        {
+            "sql_condition": '"sex_l" IS NULL OR "sex_r" IS NULL',
+            "is_null_level": True,
+            "label_for_charts": "missing",
+        },
+        {"sql_condition": '"sex_l" = "sex_r"', "label_for_charts": "exact"},
+        {"sql_condition": "ELSE", "label_for_charts": "different"},
+    ],
+}
+
+_WORDS_2 = 'len(list_intersect("addr_words_l", "addr_words_r")) >= 2'
+PLACE: dict[str, Any] = {
+    "output_column_name": "place",
+    "comparison_levels": [
+        {
+            "sql_condition": '("addr_l" IS NULL OR "addr_r" IS NULL) '
+            'AND ("pc_l" IS NULL OR "pc_r" IS NULL)',
+            "is_null_level": True,
+            "label_for_charts": "missing",
+        },
+        {
+            "sql_condition": '"addr_l" = "addr_r" AND "pc_l" = "pc_r"',
+            "label_for_charts": "same address and postcode",
+            "tf_adjustment_column": "addr",
+            "tf_adjustment_weight": 1.0,
+        },
+        {
+            "sql_condition": f'"pc_l" = "pc_r" AND {_WORDS_2}',
+            "label_for_charts": "same postcode, similar address",
+        },
+        {"sql_condition": '"addr_l" = "addr_r"', "label_for_charts": "same address"},
+        {
+            "sql_condition": f'list_has_any("pc_del_l", "pc_del_r") AND {_WORDS_2}',
+            "label_for_charts": "similar postcode and address",
+        },
+        {"sql_condition": '"pc_l" = "pc_r"', "label_for_charts": "same postcode"},
+        {"sql_condition": _WORDS_2, "label_for_charts": "similar address"},
+        {
+            "sql_condition": 'list_has_any("pc_del_l", "pc_del_r") '
+            'OR "pc_sector_l" = "pc_sector_r"',
+            "label_for_charts": "nearby postcode",
+        },
+        {"sql_condition": "ELSE", "label_for_charts": "different"},
+    ],
+}
+
+
+def _exact(name: str, column: str) -> dict[str, Any]:
+    return {
+        "output_column_name": name,
+        "comparison_levels": [
+            {
+                "sql_condition": f'"{column}_l" IS NULL OR "{column}_r" IS NULL',
+                "is_null_level": True,
+                "label_for_charts": "missing",
+            },
+            {"sql_condition": f'"{column}_l" = "{column}_r"', "label_for_charts": "exact"},
+            {"sql_condition": "ELSE", "label_for_charts": "different"},
+        ],
+    }
+
+
+#: Comparison per identifier field it needs (present when any of those fields has data).
+COMPARISONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("given_name",), GIVEN_NAME),
+    (("family_name",), FAMILY_NAME),
+    (("date_of_birth",), DATE_OF_BIRTH),
+    (("sex",), SEX),
+    (("postcode", "address"), PLACE),
+    (("nhs_number",), _exact("nhs_number", "nhs")),
+    (("ni_number",), _exact("ni_number", "ni")),
+)
+
+
+def _equal(*columns: str) -> str:
+    return " AND ".join(f'l."{c}" = r."{c}"' for c in columns)
+
+
+#: Blocking rules (token equality) with the fields each needs. Together they must catch
+#: nearly every true pair: each rule survives errors in the fields it does not use.
+BLOCKING_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("nhs_number",), _equal("nhs")),
+    (("ni_number",), _equal("ni")),
+    (("date_of_birth",), _equal("dob")),
+    (("given_name", "family_name"), _equal("gn", "fn")),
+    (("given_name", "family_name"), 'l."gn" = r."fn" AND l."fn" = r."gn"'),
+    (("given_name", "family_name"), _equal("gn_ph", "fn_ph")),
+    (("family_name", "postcode"), _equal("fn", "pc")),
+    (("given_name", "postcode"), _equal("gn", "pc")),
+    (("family_name", "date_of_birth"), _equal("fn", "dob_year")),
+    (("given_name", "date_of_birth"), _equal("gn", "dob_year")),
+    (("postcode", "date_of_birth"), _equal("pc", "dob_year")),
+    (("postcode", "address"), _equal("pc", "addr_first")),
+    (("address",), _equal("addr")),
+)
+
+#: EM sessions: each blocks on some fields and so estimates m for the others.
+TRAINING_BLOCKS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("date_of_birth",), ("dob",)),
+    (("given_name", "family_name"), ("gn", "fn")),
+)
+
+
+def comparisons_for(fields: set[str]) -> list[dict[str, Any]]:
+    """The comparisons whose fields are present."""
+    return [spec for needs, spec in COMPARISONS if set(needs) & fields]
+
+
+def blocking_rules_for(fields: set[str]) -> list[str]:
+    """SQL of every blocking rule whose fields are all present."""
+    return [sql for needs, sql in BLOCKING_RULES if set(needs) <= fields]
+
+
+def training_blocks_for(fields: set[str]) -> list[tuple[str, ...]]:
+    """Token columns of each EM session whose fields are present."""
+    return [columns for needs, columns in TRAINING_BLOCKS if set(needs) <= fields]
