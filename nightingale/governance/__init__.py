@@ -1,0 +1,20 @@
+"""Governance: who may ask for what, who approves, what is recorded, what may leave.
+
+Modules, one job each:
+
+- :mod:`.models` the tables; :mod:`.states` the state machines (explicit transitions);
+- :mod:`.policy` THE one place that decides every action for every role;
+- :mod:`.audit` the append-only keyed hash chain (``record``, ``verify``);
+- :mod:`.people`, :mod:`.projects`, :mod:`.requests`, :mod:`.approvals`,
+  :mod:`.releases`, :mod:`.outputs` (the airlock), :mod:`.publishing`,
+  :mod:`.enforcement` the typed API the CLI and the web service share;
+- :mod:`.sdc` disclosure-control rules and :mod:`.tables` the workspace helpers that
+  build tables together with what the rules need;
+- :mod:`.passwords` argon2id hashing; :mod:`.settings` per-deployment thresholds.
+
+Every action function takes the session and keystore first, checks the policy, changes
+state through :mod:`.states`, and audits. A refused action rolls back the session's
+transaction, commits an audited ``*.refused`` entry on its own and raises
+:class:`~.errors.PermissionDenied` (or :class:`~.errors.InvalidInput` /
+:class:`~.errors.InvalidTransition`): so call each action in its own unit of work.
+"""

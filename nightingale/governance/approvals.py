@@ -1,0 +1,202 @@
+"""Steward decisions on linkage requests: approve, reject, or ask for changes.
+
+A request is approved when enough *different* stewards, none on the project and none the
+requester, have approved the current submission round: ``ordinary_approvals`` (1) by
+default, ``special_category_approvals`` (2) when any dataset is special category (health).
+One rejection rejects; one request for changes returns it to the project, and its next
+submission starts a fresh round in which earlier approvals no longer count.
+
+Two stewards deciding at the same moment are serialised by a lock on the request row, so
+exactly one of them moves the request to approved and the audit chain stays linear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nightingale.governance import audit, states
+from nightingale.governance.errors import InvalidInput, NotFound
+from nightingale.governance.facts import request_facts
+from nightingale.governance.models import Approval, LinkageRequest
+from nightingale.governance.policy import Action, RequestFacts
+from nightingale.governance.service import acting, actor_of, guard, lock_row, utcnow
+from nightingale.governance.settings import GovernanceSettings
+from nightingale.platform.keystore import KeyStore
+
+DECISIONS = {"approve": "approved", "reject": "rejected", "changes": "changes_requested"}
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    """What one steward's decision did to the request."""
+
+    request_id: int
+    decision: str
+    status: str
+    approvals: int
+    needed: int
+
+    @property
+    def final(self) -> bool:
+        """Whether this decision moved the request out of ``submitted``."""
+        return self.status != "submitted"
+
+
+def approvals_needed(facts: RequestFacts, settings: GovernanceSettings | None = None) -> int:
+    """How many different stewards must approve this request's current round."""
+    chosen = settings or GovernanceSettings()
+    if facts.special_category:
+        return chosen.special_category_approvals
+    return chosen.ordinary_approvals
+
+
+def _approvals_this_round(session: Session, request: LinkageRequest) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Approval)
+            .where(
+                Approval.request_id == request.id,
+                Approval.round == request.round,
+                Approval.decision == "approve",
+            )
+        )
+        or 0
+    )
+
+
+def decide_request(
+    session: Session,
+    keystore: KeyStore,
+    request_id: int,
+    steward_username: str,
+    decision: str,
+    reason: str,
+    *,
+    settings: GovernanceSettings | None = None,
+) -> DecisionOutcome:
+    """Record one steward's ``decision`` (approve, reject, changes) with a reason."""
+    if decision not in DECISIONS:
+        raise InvalidInput(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
+    object_id = str(request_id)
+    request = lock_row(
+        session, LinkageRequest, LinkageRequest.id, request_id, touch=LinkageRequest.updated_at
+    )
+    if request is None:
+        raise NotFound(f"no linkage request {request_id}")
+    steward = acting(
+        session, keystore, steward_username, Action.REQUEST_DECIDE, "request", object_id
+    )
+    facts = request_facts(session, request)
+    guard(
+        session,
+        keystore,
+        actor_of(steward),
+        Action.REQUEST_DECIDE,
+        facts,
+        object_type="request",
+        object_id=object_id,
+    )
+    if not reason.strip():
+        raise InvalidInput(f"a decision on request {request_id} needs a reason")
+    session.add(
+        Approval(
+            request_id=request.id,
+            round=request.round,
+            steward=steward,
+            decision=decision,
+            reason=reason,
+            decided_at=utcnow(),
+        )
+    )
+    session.flush()
+    approved = _approvals_this_round(session, request)
+    needed = approvals_needed(facts, settings)
+    audit.record(
+        session,
+        keystore,
+        actor=steward.username,
+        action=f"approval.{decision}",
+        object_type="request",
+        object_id=object_id,
+        details={"round": request.round, "approvals": approved, "needed": needed, "reason": reason},
+    )
+    target = DECISIONS[decision]
+    if decision == "approve" and approved < needed:
+        target = request.status
+    if target != request.status:
+        before = request.status
+        request.status = states.transition("request", f"request {request_id}", before, target)
+        request.updated_at = utcnow()
+        audit.record(
+            session,
+            keystore,
+            actor=steward.username,
+            action=f"request.{target}",
+            object_type="request",
+            object_id=object_id,
+            details={
+                "round": request.round,
+                "approvals": approved,
+                "needed": needed,
+                "special_category": facts.special_category,
+            },
+        )
+    return DecisionOutcome(request.id, decision, request.status, approved, needed)
+
+
+def approve(
+    session: Session,
+    keystore: KeyStore,
+    request_id: int,
+    steward_username: str,
+    reason: str,
+    *,
+    settings: GovernanceSettings | None = None,
+) -> DecisionOutcome:
+    """A steward approves; the request is approved once enough stewards have."""
+    return decide_request(
+        session, keystore, request_id, steward_username, "approve", reason, settings=settings
+    )
+
+
+def reject(
+    session: Session,
+    keystore: KeyStore,
+    request_id: int,
+    steward_username: str,
+    reason: str,
+    *,
+    settings: GovernanceSettings | None = None,
+) -> DecisionOutcome:
+    """A steward rejects; the request is rejected (final)."""
+    return decide_request(
+        session, keystore, request_id, steward_username, "reject", reason, settings=settings
+    )
+
+
+def request_changes(
+    session: Session,
+    keystore: KeyStore,
+    request_id: int,
+    steward_username: str,
+    reason: str,
+    *,
+    settings: GovernanceSettings | None = None,
+) -> DecisionOutcome:
+    """A steward returns the request to the project with what must change."""
+    return decide_request(
+        session, keystore, request_id, steward_username, "changes", reason, settings=settings
+    )
+
+
+def decisions_for(session: Session, request_id: int) -> list[Approval]:
+    """Every steward decision on a request, oldest first."""
+    return list(
+        session.scalars(
+            select(Approval).where(Approval.request_id == request_id).order_by(Approval.id)
+        )
+    )

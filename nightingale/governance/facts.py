@@ -1,0 +1,59 @@
+"""Turn rows into the frozen facts the policy decides on."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nightingale.governance.models import (
+    Approval,
+    LinkageRequest,
+    OutputRequest,
+    Person,
+    Project,
+    Release,
+)
+from nightingale.governance.policy import OutputFacts, ProjectFacts, ReleaseFacts, RequestFacts
+
+
+def project_facts(project: Project) -> ProjectFacts:
+    return ProjectFacts(
+        slug=project.slug,
+        status=project.status,
+        pi=project.pi.username,
+        members=project.member_usernames | {project.pi.username},
+    )
+
+
+def request_facts(session: Session, request: LinkageRequest) -> RequestFacts:
+    decided = session.scalars(
+        select(Person.username)
+        .join(Approval, Approval.steward_id == Person.id)
+        .where(Approval.request_id == request.id, Approval.round == request.round)
+    )
+    return RequestFacts(
+        id=request.id,
+        status=request.status,
+        project=project_facts(request.project),
+        requester=request.requester.username,
+        special_category=any(row.dataset.special_category for row in request.dataset_rows),
+        decided_this_round=frozenset(decided),
+    )
+
+
+def release_facts(session: Session, release: Release) -> ReleaseFacts:
+    return ReleaseFacts(
+        release_id=release.release_id,
+        request=request_facts(session, release.request),
+        revoked=release.revoked_at is not None,
+        expires_on=release.expires_on,
+    )
+
+
+def output_facts(output: OutputRequest) -> OutputFacts:
+    return OutputFacts(
+        id=output.id,
+        status=output.status,
+        project=project_facts(output.project),
+        submitter=output.submitter.username,
+    )

@@ -1,0 +1,299 @@
+"""The governance tables: people, projects, datasets, requests, approvals, releases,
+the airlock, published results and the audit chain.
+
+States are plain strings checked by :mod:`nightingale.governance.states` (one place owns
+the transitions); the tables only store them. Table names start with ``gov_`` so they
+never collide with another package's tables; the audit chain is ``audit_log`` and
+``audit_chain_head``. Schema changes go through the migrations in
+``governance/migrations/versions`` only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from nightingale.platform.database import Base
+
+ROLES = ("researcher", "data_steward", "output_checker", "evaluator", "administrator")
+CLASSIFICATIONS = ("special_category", "personal", "public")
+
+
+class Person(Base):
+    """Someone who may act on the platform; never deleted, only deactivated."""
+
+    __tablename__ = "gov_people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    accreditation_expires: Mapped[date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    role_rows: Mapped[list[PersonRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(r.role for r in self.role_rows)
+
+
+class PersonRole(Base):
+    """One role of one person (a person may hold several, e.g. steward and checker)."""
+
+    __tablename__ = "gov_person_roles"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("gov_people.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class Project(Base):
+    """A research project: why it exists, under which legal basis, who is in it."""
+
+    __tablename__ = "gov_projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    purpose: Mapped[str] = mapped_column(Text)
+    public_benefit: Mapped[str] = mapped_column(Text)
+    lawful_basis: Mapped[str] = mapped_column(String(300))
+    ethics_reference: Mapped[str] = mapped_column(String(100))
+    pi_id: Mapped[int] = mapped_column(ForeignKey("gov_people.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    pi: Mapped[Person] = relationship(lazy="joined")
+    member_rows: Mapped[list[ProjectMember]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def member_usernames(self) -> frozenset[str]:
+        return frozenset(m.person.username for m in self.member_rows)
+
+
+class ProjectMember(Base):
+    """Membership; the PI is always a member."""
+
+    __tablename__ = "gov_project_members"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("gov_projects.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("gov_people.id"), primary_key=True)
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class Dataset(Base):
+    """A provider's dataset as governance sees it: its name and classification."""
+
+    __tablename__ = "gov_datasets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    description: Mapped[str] = mapped_column(Text)
+    classification: Mapped[str] = mapped_column(String(32))
+
+    @property
+    def special_category(self) -> bool:
+        return self.classification == "special_category"
+
+
+class LinkageRequest(Base):
+    """A project's request for a linked cohort: the spec, the data and why."""
+
+    __tablename__ = "gov_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("gov_projects.id"))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("gov_people.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    spec_text: Mapped[str] = mapped_column(Text)
+    spec_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(24))
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    project: Mapped[Project] = relationship(lazy="joined")
+    requester: Mapped[Person] = relationship(lazy="joined")
+    dataset_rows: Mapped[list[RequestDataset]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="RequestDataset.dataset_name"
+    )
+    variable_rows: Mapped[list[RequestVariable]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="RequestVariable.id"
+    )
+
+
+class RequestDataset(Base):
+    """A dataset a request needs, with the justification for it."""
+
+    __tablename__ = "gov_request_datasets"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("gov_requests.id"), primary_key=True)
+    dataset_name: Mapped[str] = mapped_column(ForeignKey("gov_datasets.name"), primary_key=True)
+    justification: Mapped[str] = mapped_column(Text)
+    dataset: Mapped[Dataset] = relationship(lazy="joined")
+
+
+class RequestVariable(Base):
+    """A variable a request needs from one of its datasets, with the justification."""
+
+    __tablename__ = "gov_request_variables"
+    __table_args__ = (UniqueConstraint("request_id", "dataset_name", "variable"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("gov_requests.id"))
+    dataset_name: Mapped[str] = mapped_column(ForeignKey("gov_datasets.name"))
+    variable: Mapped[str] = mapped_column(String(128))
+    justification: Mapped[str] = mapped_column(Text)
+
+
+class Approval(Base):
+    """One steward's decision on one submission round of a request."""
+
+    __tablename__ = "gov_approvals"
+    __table_args__ = (UniqueConstraint("request_id", "round", "steward_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("gov_requests.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    steward_id: Mapped[int] = mapped_column(ForeignKey("gov_people.id"))
+    decision: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    steward: Mapped[Person] = relationship(lazy="joined")
+
+
+class Release(Base):
+    """A built cohort release: where it is, what it holds, until when."""
+
+    __tablename__ = "gov_releases"
+
+    release_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("gov_requests.id"))
+    location: Mapped[str] = mapped_column(Text)
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    built_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_on: Mapped[date] = mapped_column(Date)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    request: Mapped[LinkageRequest] = relationship(lazy="joined")
+
+
+class OutputRequest(Base):
+    """An airlock request: files a project wants to take out, and their checks."""
+
+    __tablename__ = "gov_output_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("gov_projects.id"))
+    submitter_id: Mapped[int] = mapped_column(ForeignKey("gov_people.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16))
+    location: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    project: Mapped[Project] = relationship(lazy="joined")
+    submitter: Mapped[Person] = relationship(lazy="joined")
+    files: Mapped[list[OutputFile]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="OutputFile.name"
+    )
+    decisions: Mapped[list[OutputDecision]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="OutputDecision.id"
+    )
+
+
+class OutputFile(Base):
+    """One file in an airlock request with its automatic SDC outcome."""
+
+    __tablename__ = "gov_output_files"
+    __table_args__ = (UniqueConstraint("output_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    output_id: Mapped[int] = mapped_column(ForeignKey("gov_output_requests.id"))
+    name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(8))
+    checks_json: Mapped[str] = mapped_column(Text)
+
+
+class OutputDecision(Base):
+    """An output checker's decision on an airlock request."""
+
+    __tablename__ = "gov_output_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    output_id: Mapped[int] = mapped_column(ForeignKey("gov_output_requests.id"))
+    checker_id: Mapped[int] = mapped_column(ForeignKey("gov_people.id"))
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    checker: Mapped[Person] = relationship(lazy="joined")
+
+
+class PublishedResult(Base):
+    """What an evaluator published, and from which released outputs."""
+
+    __tablename__ = "gov_published_results"
+
+    result_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    evaluator_id: Mapped[int] = mapped_column(ForeignKey("gov_people.id"))
+    location: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    evaluator: Mapped[Person] = relationship(lazy="joined")
+    source_rows: Mapped[list[PublishedSource]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class PublishedSource(Base):
+    """One released output request a published result was made from."""
+
+    __tablename__ = "gov_published_sources"
+
+    result_id: Mapped[str] = mapped_column(
+        ForeignKey("gov_published_results.result_id"), primary_key=True
+    )
+    output_id: Mapped[int] = mapped_column(ForeignKey("gov_output_requests.id"), primary_key=True)
+
+
+class AuditEntry(Base):
+    """One link of the audit chain. Append-only: PostgreSQL refuses UPDATE and DELETE."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    recorded_at: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(128))
+    details: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(String(32))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The single row every writer locks: the chain's last sequence number and hash."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))

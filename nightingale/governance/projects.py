@@ -1,0 +1,247 @@
+"""Projects: the *safe project* of the Five Safes.
+
+A project states its purpose, public benefit, lawful basis and ethics reference; its PI
+is a member from the start. It moves draft -> submitted -> approved (by a steward who is
+not on it) -> active, and ends closed or expired (:mod:`.enforcement`). Data moves only
+for approved or active projects (see :mod:`.policy`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nightingale.governance import audit, states
+from nightingale.governance.errors import InvalidInput, NotFound
+from nightingale.governance.facts import project_facts
+from nightingale.governance.models import Person, Project, ProjectMember
+from nightingale.governance.policy import Action
+from nightingale.governance.service import acting, actor_of, guard, person, refuse, utcnow
+from nightingale.platform.keystore import KeyStore
+
+SLUG = re.compile(r"^[a-z][a-z0-9-]{1,62}[a-z0-9]$")
+
+
+def get_project(session: Session, slug: str) -> Project:
+    found = session.scalar(select(Project).where(Project.slug == slug))
+    if found is None:
+        raise NotFound(f"no project called {slug!r}")
+    return found
+
+
+def list_projects(session: Session, status: str | None = None) -> list[Project]:
+    query = select(Project).order_by(Project.slug)
+    if status is not None:
+        query = query.where(Project.status == status)
+    return list(session.scalars(query))
+
+
+def create_project(
+    session: Session,
+    keystore: KeyStore,
+    *,
+    by: str,
+    slug: str,
+    title: str,
+    purpose: str,
+    public_benefit: str,
+    lawful_basis: str,
+    ethics_reference: str,
+    pi: str,
+    start_date: date,
+    end_date: date,
+) -> Project:
+    """Create a draft project with ``pi`` as principal investigator and first member."""
+    if not SLUG.match(slug):
+        raise InvalidInput(f"project id {slug!r} must be 3-64 lower-case letters, digits and -")
+    blank = [
+        name
+        for name, value in (
+            ("title", title),
+            ("purpose", purpose),
+            ("public benefit", public_benefit),
+            ("lawful basis", lawful_basis),
+            ("ethics reference", ethics_reference),
+        )
+        if not value.strip()
+    ]
+    if blank:
+        raise InvalidInput(f"project {slug}: {', '.join(blank)} must not be empty")
+    if end_date <= start_date:
+        raise InvalidInput(f"project {slug}: end date {end_date} is not after start {start_date}")
+    who = acting(session, keystore, by, Action.PROJECT_CREATE, "project", slug)
+    guard(
+        session,
+        keystore,
+        actor_of(who),
+        Action.PROJECT_CREATE,
+        None,
+        object_type="project",
+        object_id=slug,
+    )
+    lead = person(session, pi)
+    if "researcher" not in lead.roles:
+        refuse(
+            session,
+            keystore,
+            actor=by,
+            action=str(Action.PROJECT_CREATE),
+            object_type="project",
+            object_id=slug,
+            reason=f"the PI {pi} must be a researcher",
+            error=InvalidInput,
+        )
+    if session.scalar(select(Project).where(Project.slug == slug)) is not None:
+        raise InvalidInput(f"a project called {slug!r} already exists")
+    project = Project(
+        slug=slug,
+        title=title,
+        purpose=purpose,
+        public_benefit=public_benefit,
+        lawful_basis=lawful_basis,
+        ethics_reference=ethics_reference,
+        pi=lead,
+        status="draft",
+        start_date=start_date,
+        end_date=end_date,
+        created_at=utcnow(),
+        member_rows=[ProjectMember(person=lead)],
+    )
+    session.add(project)
+    session.flush()
+    audit.record(
+        session,
+        keystore,
+        actor=by,
+        action="project.created",
+        object_type="project",
+        object_id=slug,
+        details={"pi": pi, "start": start_date, "end": end_date},
+    )
+    return project
+
+
+def add_member(
+    session: Session, keystore: KeyStore, *, by: str, slug: str, username: str
+) -> Project:
+    """Add a researcher to a project (by its PI or an administrator)."""
+    project = get_project(session, slug)
+    who = acting(session, keystore, by, Action.PROJECT_EDIT, "project", slug)
+    guard(
+        session,
+        keystore,
+        actor_of(who),
+        Action.PROJECT_EDIT,
+        project_facts(project),
+        object_type="project",
+        object_id=slug,
+    )
+    member: Person = person(session, username)
+    if "researcher" not in member.roles:
+        refuse(
+            session,
+            keystore,
+            actor=by,
+            action=str(Action.PROJECT_EDIT),
+            object_type="project",
+            object_id=slug,
+            reason=f"only researchers can be project members; {username} is not one",
+            error=InvalidInput,
+        )
+    if username not in project.member_usernames:
+        project.member_rows.append(ProjectMember(person=member))
+        session.flush()
+        audit.record(
+            session,
+            keystore,
+            actor=by,
+            action="project.member_added",
+            object_type="project",
+            object_id=slug,
+            details={"member": username},
+        )
+    return project
+
+
+def _move(
+    session: Session,
+    keystore: KeyStore,
+    *,
+    by: str,
+    slug: str,
+    action: Action,
+    target: str,
+    reason: str = "",
+) -> Project:
+    project = get_project(session, slug)
+    who = acting(session, keystore, by, action, "project", slug)
+    guard(
+        session,
+        keystore,
+        actor_of(who),
+        action,
+        project_facts(project),
+        object_type="project",
+        object_id=slug,
+    )
+    before = project.status
+    project.status = states.transition("project", f"project {slug}", before, target)
+    audit.record(
+        session,
+        keystore,
+        actor=by,
+        action=f"project.{target}",
+        object_type="project",
+        object_id=slug,
+        details={"from": before, "reason": reason},
+    )
+    return project
+
+
+def submit_project(session: Session, keystore: KeyStore, *, by: str, slug: str) -> Project:
+    """The PI submits a draft project for a steward's approval."""
+    return _move(
+        session, keystore, by=by, slug=slug, action=Action.PROJECT_SUBMIT, target="submitted"
+    )
+
+
+def approve_project(
+    session: Session, keystore: KeyStore, *, by: str, slug: str, reason: str
+) -> Project:
+    """A steward who is not on the project approves it."""
+    if not reason.strip():
+        raise InvalidInput("an approval needs a reason")
+    return _move(
+        session,
+        keystore,
+        by=by,
+        slug=slug,
+        action=Action.PROJECT_APPROVE,
+        target="approved",
+        reason=reason,
+    )
+
+
+def activate_project(session: Session, keystore: KeyStore, *, by: str, slug: str) -> Project:
+    """Open an approved project's workspaces (a steward or administrator not on it)."""
+    return _move(
+        session, keystore, by=by, slug=slug, action=Action.PROJECT_ACTIVATE, target="active"
+    )
+
+
+def close_project(
+    session: Session, keystore: KeyStore, *, by: str, slug: str, reason: str
+) -> Project:
+    """Close a project early; its releases should then be revoked by ``enforce``."""
+    return _move(
+        session,
+        keystore,
+        by=by,
+        slug=slug,
+        action=Action.PROJECT_CLOSE,
+        target="closed",
+        reason=reason,
+    )

@@ -1,0 +1,205 @@
+"""Releases: the cohort builder asks here first, and records here what it built.
+
+The cohorts package builds releases; governance decides whether it may
+(:func:`may_build`), records the result (:func:`record_release`, which moves the request
+to ``released`` and audits ``release.built``), answers who may read which release
+(:func:`may_access`, :func:`visible_releases`: the JupyterHub spawner mounts only these),
+and revokes releases (:func:`revoke_release`, used by :mod:`.enforcement`).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nightingale.governance import audit, states
+from nightingale.governance.errors import InvalidInput, NotFound
+from nightingale.governance.facts import release_facts, request_facts
+from nightingale.governance.models import LinkageRequest, Project, Release
+from nightingale.governance.policy import Action, Decision, decide
+from nightingale.governance.requests import get_request
+from nightingale.governance.service import acting, actor_of, guard, lock_row, person, today, utcnow
+from nightingale.platform.keystore import KeyStore
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def may_build(session: Session, request_id: int, actor: str, *, on: date | None = None) -> Decision:
+    """May ``actor`` build request ``request_id`` now? (approved or released, project active,
+    actor a steward or administrator who is not on the project). Audits nothing: the
+    builder calls :func:`record_release` afterwards, which checks again."""
+    request = get_request(session, request_id)
+    return decide(
+        actor_of(person(session, actor)),
+        Action.REQUEST_BUILD,
+        request_facts(session, request),
+        today=on or today(),
+    )
+
+
+def record_release(
+    session: Session,
+    keystore: KeyStore,
+    request_id: int,
+    location: str,
+    manifest_sha256: str,
+    *,
+    actor: str,
+    release_id: str | None = None,
+    expires_on: date | None = None,
+    details: dict[str, object] | None = None,
+) -> Release:
+    """Record a built release, move the request to ``released``, audit ``release.built``.
+
+    ``location`` is the release folder (relative to the data root, e.g.
+    ``projects/dfh-pilot/releases/<id>``); ``expires_on`` defaults to the project's end
+    date. ``details`` (row counts, k-anonymity; no personal data) go into the audit entry.
+    A rebuild of a released request records another release.
+    """
+    if not SHA256.match(manifest_sha256):
+        raise InvalidInput(f"manifest checksum {manifest_sha256!r} is not a SHA-256 hex digest")
+    request = lock_row(
+        session, LinkageRequest, LinkageRequest.id, request_id, touch=LinkageRequest.updated_at
+    )
+    if request is None:
+        raise NotFound(f"no linkage request {request_id}")
+    builder = acting(session, keystore, actor, Action.REQUEST_BUILD, "request", str(request_id))
+    guard(
+        session,
+        keystore,
+        actor_of(builder),
+        Action.REQUEST_BUILD,
+        request_facts(session, request),
+        object_type="request",
+        object_id=str(request_id),
+    )
+    release = Release(
+        release_id=release_id or uuid.uuid4().hex[:16],
+        request=request,
+        location=location,
+        manifest_sha256=manifest_sha256,
+        built_by=actor,
+        created_at=utcnow(),
+        expires_on=expires_on or request.project.end_date,
+    )
+    session.add(release)
+    if request.status != "released":
+        request.status = states.transition(
+            "request", f"request {request_id}", request.status, "released"
+        )
+    request.updated_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        keystore,
+        actor=actor,
+        action="release.built",
+        object_type="release",
+        object_id=release.release_id,
+        details={
+            "request": request_id,
+            "project": request.project.slug,
+            "location": location,
+            "manifest_sha256": manifest_sha256,
+            "expires_on": release.expires_on,
+            **(details or {}),
+        },
+    )
+    return release
+
+
+def get_release(session: Session, release_id: str) -> Release:
+    found = session.get(Release, release_id)
+    if found is None:
+        raise NotFound(f"no release {release_id!r}")
+    return found
+
+
+def list_releases(session: Session, project: str | None = None) -> list[Release]:
+    query = select(Release).order_by(Release.created_at)
+    if project is not None:
+        query = query.join(LinkageRequest).join(Project).where(Project.slug == project)
+    return list(session.scalars(query))
+
+
+def may_access(
+    session: Session, username: str, release_id: str, *, on: date | None = None
+) -> Decision:
+    """May ``username`` read release ``release_id`` now?"""
+    release = get_release(session, release_id)
+    return decide(
+        actor_of(person(session, username)),
+        Action.RELEASE_ACCESS,
+        release_facts(session, release),
+        today=on or today(),
+    )
+
+
+def visible_releases(session: Session, username: str, *, on: date | None = None) -> list[Release]:
+    """Every release ``username`` may read now (what the workspace may mount)."""
+    who = actor_of(person(session, username))
+    day = on or today()
+    return [
+        r
+        for r in list_releases(session)
+        if decide(who, Action.RELEASE_ACCESS, release_facts(session, r), today=day).allowed
+    ]
+
+
+def revoke_release(
+    session: Session,
+    keystore: KeyStore,
+    *,
+    by: str,
+    release_id: str,
+    reason: str,
+    data_root: Path | None = None,
+) -> Release:
+    """Revoke a release and, given the data root, delete its files (both audited)."""
+    release = get_release(session, release_id)
+    who = acting(session, keystore, by, Action.RELEASE_REVOKE, "release", release_id)
+    guard(
+        session,
+        keystore,
+        actor_of(who),
+        Action.RELEASE_REVOKE,
+        None,
+        object_type="release",
+        object_id=release_id,
+    )
+    if release.revoked_at is None:
+        release.revoked_at = utcnow()
+        release.revoked_reason = reason
+        audit.record(
+            session,
+            keystore,
+            actor=by,
+            action="release.revoked",
+            object_type="release",
+            object_id=release_id,
+            details={"reason": reason},
+        )
+    if data_root is not None and release.deleted_at is None:
+        folder = (data_root / release.location).resolve()
+        if not folder.is_relative_to(data_root.resolve()):
+            raise InvalidInput(f"release {release_id} points outside the data root; not deleted")
+        existed = folder.exists()
+        shutil.rmtree(folder, ignore_errors=True)
+        release.deleted_at = utcnow()
+        audit.record(
+            session,
+            keystore,
+            actor=by,
+            action="release.deleted",
+            object_type="release",
+            object_id=release_id,
+            details={"location": release.location, "existed": existed},
+        )
+    session.flush()
+    return release

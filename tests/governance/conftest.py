@@ -1,0 +1,125 @@
+"""Governance fixtures: a migrated database with the demo cast, on SQLite and PostgreSQL.
+
+Passwords use deliberately cheap argon2 parameters (tests only; production defaults are
+untouched) so the suite stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from nightingale.governance import datasets, people, projects
+from nightingale.governance.settings import PasswordHashing
+from nightingale.platform import database
+from nightingale.platform.keystore import KeyStore, MemoryKeyStore
+
+T = TypeVar("T")
+CHEAP = PasswordHashing(time_cost=1, memory_cost_kib=8, parallelism=1)
+TODAY = date.today()
+SPEC = "name: dfh-pilot\npopulation:\n  source: housing.tenancies\n"
+
+
+@dataclass
+class Platform:
+    """A migrated database, its keystore, and a way to run one unit of work."""
+
+    engine: Engine
+    keystore: KeyStore
+
+    def act(self, action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one governance action (session and keystore first) in its own unit of work."""
+        with database.session_scope(self.engine) as session:
+            return action(session, self.keystore, *args, **kwargs)
+
+    def read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one read-only query (session first) in its own unit of work."""
+        with database.session_scope(self.engine) as session:
+            return query(session, *args, **kwargs)
+
+
+@pytest.fixture
+def keystore() -> KeyStore:
+    store = MemoryKeyStore()
+    store.ensure("audit")
+    return store
+
+
+@pytest.fixture
+def platform(database_url: str, keystore: KeyStore) -> Iterator[Platform]:
+    engine = database.make_engine(database_url)
+    database.upgrade(engine)
+    try:
+        yield Platform(engine, keystore)
+    finally:
+        engine.dispose()
+
+
+CAST = {
+    "ada": ("administrator",),
+    "rita": ("researcher",),
+    "ron": ("researcher",),
+    "sam": ("data_steward",),
+    "sasha": ("data_steward",),
+    "otto": ("output_checker",),
+    "eve": ("evaluator",),
+}
+
+
+def add_cast(session: Session, keystore: KeyStore) -> None:
+    """The demo cast plus a second researcher, the three providers and an active project."""
+    people.create_person(
+        session,
+        keystore,
+        by=None,
+        username="ada",
+        display_name="Ada",
+        roles=["administrator"],
+        password="ada-password-1",
+        hashing=CHEAP,
+    )
+    for name, roles in CAST.items():
+        if name == "ada":
+            continue
+        people.create_person(
+            session,
+            keystore,
+            by="ada",
+            username=name,
+            display_name=name.title(),
+            roles=roles,
+            accreditation_expires=TODAY + timedelta(days=365) if "researcher" in roles else None,
+            password=f"{name}-password-1",
+            hashing=CHEAP,
+        )
+    datasets.ensure_default_datasets(session, keystore, by="ada")
+    projects.create_project(
+        session,
+        keystore,
+        by="rita",
+        slug="dfh-pilot",
+        title="Homes pilot",
+        purpose="Evaluate designed-for-health homes",
+        public_benefit="Healthier housing",
+        lawful_basis="UK GDPR 6(1)(e) and 9(2)(j)",
+        ethics_reference="REC 26/NW/0001",
+        pi="rita",
+        start_date=TODAY - timedelta(days=30),
+        end_date=TODAY + timedelta(days=700),
+    )
+    projects.submit_project(session, keystore, by="rita", slug="dfh-pilot")
+    projects.approve_project(session, keystore, by="sam", slug="dfh-pilot", reason="ethics ok")
+    projects.activate_project(session, keystore, by="ada", slug="dfh-pilot")
+
+
+@pytest.fixture
+def cast(platform: Platform) -> Platform:
+    with database.session_scope(platform.engine) as session:
+        add_cast(session, platform.keystore)
+    return platform
