@@ -92,6 +92,8 @@ def decision_uncertainty(
         enb[start : start + chunk] = mean_nb
         ceac[start : start + chunk] = (best[:, :, None] == np.arange(n_str)).mean(axis=1)
         evpi[start : start + chunk] = nb.max(axis=2).mean(axis=1) - mean_nb.max(axis=1)
+    # EVPI is never negative; differences of large equal sums can round to -1e-11.
+    evpi = np.maximum(evpi, 0.0)
     return DecisionUncertainty(thresholds=k, expected_net_benefit=enb, ceac=ceac, evpi=evpi)
 
 
