@@ -1,0 +1,289 @@
+"""The building blocks of a cohort's SQL: table views joined to the spine, the population,
+and one aggregate per windowed variable.
+
+The compiler builds sqlglot expression trees (never SQL text from strings), renders them
+in DuckDB's dialect for reading and running, and in Spark's for the distributed engine.
+The shape of both queries, in the order a steward reads them::
+
+    <provider>_<table>   each table the spec uses, joined to the spine: person_id + columns
+    candidates           population records passing the conditions, numbered per person
+    deaths               earliest death per person (when censoring at death)
+    population           one row per person: index date, exposure, exit date
+    v_<name>             one aggregate per baseline variable      (persons)
+    person_periods       population x follow-up periods           (panel)
+    o_<name>             one aggregate per outcome and period     (panel)
+
+Engines register each content table as a view named ``<provider>__<table>`` and the spine
+as ``spine`` (:mod:`nightingale.cohorts.engines`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from nightingale.cohorts import spec as s
+from nightingale.cohorts.catalogue import Catalogue, table_columns
+from nightingale.cohorts.sqlparts import (
+    FAR_FUTURE,
+    ONE_DAY,
+    SQL_TYPES,
+    add,
+    all_of,
+    asc,
+    case,
+    cast,
+    coalesce,
+    col,
+    days_between,
+    desc,
+    greatest,
+    least,
+    lit,
+    row_number,
+    table,
+)
+
+SPINE_VIEW = "spine"
+
+
+def view_name(table: str) -> str:
+    """The view an engine registers for catalogue table ``provider.table``."""
+    return table.replace(".", "__")
+
+
+def cte_name(table: str) -> str:
+    return table.replace(".", "_")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Where aggregates are measured: the base CTE, its keys and the window per row."""
+
+    table: str
+    alias: str
+    keys: tuple[str, ...]
+    low: exp.Expression | None
+    high: exp.Expression
+
+
+def _condition(column: exp.Expression, condition: s.Condition) -> exp.Expression:
+    if condition.equals is not None:
+        return exp.EQ(this=column, expression=lit(condition.equals))
+    if condition.in_ is not None:
+        return exp.In(this=column, expressions=[lit(v) for v in condition.in_])
+    if condition.between is not None:
+        low, high = condition.between
+        return exp.Between(this=column, low=lit(low), high=lit(high))
+    null = exp.Is(this=column, expression=exp.Null())
+    return null if condition.is_null else exp.Not(this=null)
+
+
+def _conditions(alias: str, conditions: list[s.Condition]) -> list[exp.Expression]:
+    return [_condition(col(c.column, alias), c) for c in conditions]
+
+
+class Compiler:
+    def __init__(self, spec: s.CohortSpec, catalogue: Catalogue) -> None:
+        self.spec = spec
+        self.catalogue = catalogue
+
+    # -- shared CTEs -------------------------------------------------------------------
+
+    def table_ctes(self) -> list[tuple[str, exp.Query]]:
+        ctes = []
+        for name_of_table, columns in table_columns(self.spec).items():
+            provider = name_of_table.split(".")[0]
+            selected: list[exp.Expression] = [exp.alias_(col("person_id", "spine"), "person_id")]
+            for name in ["record_id", *[c for c in columns if c != "record_id"]]:
+                sql_type = SQL_TYPES[self.catalogue.column(name_of_table, name).type]
+                selected.append(exp.alias_(cast(col(name, "t"), sql_type), name, quoted=True))
+            # The demographics view carries each record's provider; content is one provider.
+            source = col("source", "t") if provider == "linkage" else lit(provider)
+            on = all_of(
+                [
+                    exp.EQ(this=col("source", "spine"), expression=source),
+                    exp.EQ(this=col("record_id", "spine"), expression=col("record_id", "t")),
+                ]
+            )
+            query = (
+                exp.select(*selected)
+                .from_(exp.alias_(table(view_name(name_of_table)), "t"))
+                .join(table(SPINE_VIEW), on=on)
+            )
+            ctes.append((cte_name(name_of_table), query))
+        return ctes
+
+    def population_ctes(self) -> list[tuple[str, exp.Query]]:
+        population = self.spec.population
+        censoring = self.spec.follow_up.censoring
+        t = "t"
+        exposure = col(population.exposure.column, t)
+        groups = population.exposure.groups
+        exposure_value = case(
+            [
+                (exp.EQ(this=cast(exposure, "VARCHAR"), expression=lit(k)), lit(v))
+                for k, v in groups.items()
+            ]
+        )
+        index = col(population.index_date, t)
+        end = col(population.end_date, t) if population.end_date else exp.Null()
+        order = [asc(index), asc(col("record_id", t))]
+        conditions = [
+            exp.Not(this=exp.Is(this=index, expression=exp.Null())),
+            exp.In(this=cast(exposure, "VARCHAR"), expressions=[lit(k) for k in groups]),
+            *_conditions(t, population.conditions),
+        ]
+        candidates = (
+            exp.select(
+                col("person_id", t),
+                exp.alias_(index, "index_date", quoted=True),
+                exp.alias_(end, "end_date", quoted=True),
+                exp.alias_(exposure_value, "exposure", quoted=True),
+                exp.alias_(row_number([col("person_id", t)], order), "record_order", quoted=True),
+            )
+            .from_(exp.alias_(table(cte_name(population.source)), t))
+            .where(all_of(conditions))
+        )
+        ctes: list[tuple[str, exp.Query]] = [("candidates", candidates)]
+
+        c = "c"
+        far = lit(FAR_FUTURE)
+        end_of_data = lit(censoring.end_of_data)
+        horizon = s.Offset(amount=self.spec.follow_up.horizon_months, unit="months")
+        last_day = add(add(col("index_date", c), horizon), s.Offset(amount=-1, unit="days"))
+        exits = [end_of_data, last_day]
+        if censoring.move_out:
+            exits.append(coalesce(col("end_date", c), far))
+        death: exp.Expression = exp.Null()
+        query = exp.select(col("person_id", c), col("index_date", c), col("exposure", c)).from_(
+            exp.alias_(table("candidates"), c)
+        )
+        filters = [
+            exp.EQ(this=col("record_order", c), expression=lit(1)),
+            exp.LTE(this=col("index_date", c), expression=end_of_data),
+            exp.GTE(this=coalesce(col("end_date", c), far), expression=col("index_date", c)),
+        ]
+        if censoring.death is not None:
+            deaths = (
+                exp.select(
+                    col("person_id"),
+                    exp.alias_(exp.Min(this=col(censoring.death.date)), "death_date", quoted=True),
+                )
+                .from_(table(cte_name(censoring.death.table)))
+                .group_by(col("person_id"))
+            )
+            ctes.append(("deaths", deaths))
+            death = col("death_date", "d")
+            exits.append(coalesce(death, far))
+            query = query.join(
+                exp.alias_(table("deaths"), "d"),
+                on=exp.EQ(this=col("person_id", "d"), expression=col("person_id", c)),
+                join_type="left",
+            )
+            filters.append(
+                exp.or_(
+                    exp.Is(this=death, expression=exp.Null()),
+                    exp.GTE(this=death, expression=col("index_date", c)),
+                )
+            )
+        query = query.select(
+            exp.alias_(death, "death_date", quoted=True),
+            exp.alias_(least(*exits), "exit_date", quoted=True),
+        ).where(all_of(filters))
+        ctes.append(("population", query))
+        return ctes
+
+    # -- aggregates over a frame -------------------------------------------------------
+
+    def _events(self, frame: Frame, variable: s._Events) -> exp.Select:
+        on = [exp.EQ(this=col("person_id", "e"), expression=col("person_id", frame.alias))]
+        return (
+            exp.select(*[col(k, frame.alias) for k in frame.keys])
+            .from_(exp.alias_(table(frame.table), frame.alias))
+            .join(exp.alias_(table(cte_name(variable.table)), "e"), on=on[0])
+        )
+
+    def _in_window(self, frame: Frame, day: exp.Expression) -> list[exp.Expression]:
+        tests: list[exp.Expression] = [exp.LT(this=day, expression=frame.high)]
+        if frame.low is not None:
+            tests.insert(0, exp.GTE(this=day, expression=frame.low))
+        return tests
+
+    def aggregate(self, frame: Frame, variable: s.Outcome | s.Baseline) -> exp.Query:
+        """One CTE giving ``value`` per frame key for a windowed variable."""
+        keys = [col(k, frame.alias) for k in frame.keys]
+        assert isinstance(variable, s._Events)
+        query = self._events(frame, variable)
+        where = _conditions("e", variable.where)
+        if isinstance(variable, s._Dated):
+            where += self._in_window(frame, col(variable.date, "e"))
+        if isinstance(variable, s.Count | s.Exists):
+            value: exp.Expression = exp.Count(this=exp.Star())
+        elif isinstance(variable, s.Sum):
+            if variable.days_between:
+                first, last = variable.days_between
+                value = exp.Sum(this=days_between(col(first, "e"), col(last, "e")))
+            else:
+                value = exp.Sum(this=cast(col(variable.column or "", "e"), "DOUBLE"))
+        elif isinstance(variable, s.DaysInState):
+            start, end = col(variable.start, "e"), col(variable.end, "e")
+            low = frame.low if frame.low is not None else start
+            stop = least(coalesce(add(end, ONE_DAY), frame.high), frame.high)
+            overlap = days_between(greatest(start, low), stop)
+            where += [
+                exp.LT(this=start, expression=frame.high),
+                exp.or_(exp.Is(this=end, expression=exp.Null()), exp.GTE(this=end, expression=low)),
+            ]
+            span = exp.Max(this=days_between(low, frame.high))
+            value = least(exp.Sum(this=overlap), span)
+        elif isinstance(variable, s.Latest):
+            return self.latest(
+                frame, query.where(all_of(where)), variable.date, variable.value_columns
+            )
+        else:  # pragma: no cover - the spec's discriminated union is closed
+            raise TypeError(f"no aggregate for {type(variable).__name__}")
+        return (
+            query.select(exp.alias_(value, "value", quoted=True))
+            .where(all_of(where))
+            .group_by(*keys)
+        )
+
+    def latest(self, frame: Frame, rows: exp.Select, date: str, columns: list[str]) -> exp.Query:
+        """The value of the latest row per frame key (ties: the largest value)."""
+        parts: list[exp.Expression] = [cast(col(c, "e"), "VARCHAR") for c in columns]
+        value = col(columns[0], "e") if len(parts) == 1 else exp.Concat(expressions=parts)
+        order = [desc(col(date, "e")), desc(value)]
+        keys = [col(k, frame.alias) for k in frame.keys]
+        ranked = rows.select(
+            exp.alias_(value, "value", quoted=True),
+            exp.alias_(row_number(keys, order), "latest", quoted=True),
+        )
+        return (
+            exp.select(*[col(k) for k in frame.keys], col("value"))
+            .from_(ranked.subquery("ranked"))
+            .where(exp.EQ(this=col("latest"), expression=lit(1)))
+        )
+
+    def most_common(self, frame: Frame, rows: exp.Select, column: str) -> exp.Query:
+        """The most common value of ``column`` per frame key (ties: the smallest)."""
+        keys = [col(k, frame.alias) for k in frame.keys]
+        value = col(column, "e")
+        order = [desc(exp.Count(this=exp.Star())), asc(value)]
+        ranked = rows.select(
+            exp.alias_(value, "value", quoted=True),
+            exp.alias_(row_number(keys, order), "rank", quoted=True),
+        ).group_by(*keys, value)
+        return (
+            exp.select(*[col(k) for k in frame.keys], col("value"))
+            .from_(ranked.subquery("ranked"))
+            .where(exp.EQ(this=col("rank"), expression=lit(1)))
+        )
+
+    def events(self, frame: Frame, variable: s._Events) -> exp.Select:
+        """Frame rows joined to the variable's table rows of the same person (alias ``e``)."""
+        return self._events(frame, variable)
+
+    def conditions(self, variable: s._Events) -> list[exp.Expression]:
+        return _conditions("e", variable.where)
