@@ -133,7 +133,9 @@ def nearest_neighbour_match(
             distance = abs(t_scores[t] - sorted_scores[c])
             if width is None or distance <= width:
                 rows.append((int(t), int(order[c]), float(distance)))
-    pairs = pd.DataFrame(rows, columns=["t", "c", "distance"])
+    pairs = pd.DataFrame(rows, columns=["t", "c", "distance"]).astype(
+        {"t": int, "c": int, "distance": float}
+    )
     pairs["treated"] = t_labels[pairs["t"].to_numpy()]
     pairs["control"] = c_labels[pairs["c"].to_numpy()]
     pairs["match_id"] = pairs["t"].rank(method="dense").astype(int) - 1

@@ -19,7 +19,7 @@ import statsmodels.formula.api as smf
 from matplotlib.figure import Figure
 
 from nightingale.analyses._design import require_binary, require_complete, rhs
-from nightingale.analyses._models import coefficient, interval
+from nightingale.analyses._models import interval
 from nightingale.analyses.results import AnalysisResult, estimate_row
 
 GROUP_LABELS = {0: "comparison", 1: "treated"}
@@ -75,15 +75,16 @@ def cox_hazard_ratio(
     require_complete(frame, [duration, event, treatment, *covariates], what)
     require_binary(frame, treatment, what)
     formula = f"{duration} ~ {rhs(frame, [treatment, *covariates])}"
-    # PHReg's formula has no intercept; remove the one patsy would add.
     model = smf.phreg(
-        formula + " - 1" if "- 1" not in formula else formula,
+        formula,
         data=frame,
         status=frame[event].to_numpy(int),
         ties="efron",
         weights=frame[weights].to_numpy(float) if weights else None,
     )
-    fitted = model.fit(cov_type="robust" if weights else "naive")
+    # Weighted (matched or IPW) data need a sandwich variance; PHReg gives one when told
+    # the clusters, here one per person.
+    fitted = model.fit(groups=np.arange(len(frame)) if weights else None)
     est, se = (
         coefficient(fitted, treatment)
         if hasattr(fitted.params, "index")
