@@ -27,7 +27,7 @@ def log_exposure(frame: pd.DataFrame, exposure: str) -> np.ndarray:
     values = frame[exposure].to_numpy(dtype=float)
     if (values <= 0).any():
         raise NightingaleError(f"{exposure}: time at risk must be positive (drop empty periods)")
-    return np.log(values)
+    return np.asarray(np.log(values), dtype=float)
 
 
 def negative_binomial_alpha(formula: str, frame: pd.DataFrame, offset: np.ndarray | None) -> float:

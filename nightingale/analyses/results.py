@@ -83,7 +83,7 @@ class AnalysisResult:
         rows = table[table["estimand"] == estimand]
         if rows.empty:
             raise KeyError(f"{self.name}: no estimate {estimand!r}")
-        return dict(rows.iloc[0].to_dict())
+        return {str(k): v for k, v in rows.iloc[0].to_dict().items()}
 
 
 def frame_to_csv(frame: pd.DataFrame) -> str:

@@ -85,11 +85,7 @@ def cox_hazard_ratio(
     # Weighted (matched or IPW) data need a sandwich variance; PHReg gives one when told
     # the clusters, here one per person.
     fitted = model.fit(groups=np.arange(len(frame)) if weights else None)
-    est, se = (
-        coefficient(fitted, treatment)
-        if hasattr(fitted.params, "index")
-        else _by_name(fitted, model, treatment)
-    )
+    est, se = _by_name(fitted, model, treatment)
     hr, low, high = interval(est, se, log_scale=True)
     row = estimate_row(
         f"{event} hazard ratio",
