@@ -19,7 +19,8 @@ from nightingale.governance.errors import InvalidInput
 from nightingale.governance.models import ROLES, Person, PersonRole
 from nightingale.governance.passwords import check_password, hash_password
 from nightingale.governance.policy import Action, Actor
-from nightingale.governance.service import acting, actor_of, guard, person, refuse, utcnow
+from nightingale.governance.service import acting, actor_of, guard, refuse, utcnow
+from nightingale.governance.service import person as person
 from nightingale.governance.settings import PasswordHashing
 from nightingale.platform.keystore import KeyStore
 
