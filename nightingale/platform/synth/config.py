@@ -1,0 +1,155 @@
+"""Every knob of the synthetic region, validated, with defaults that look like the region.
+
+The configuration is the whole data-generating process's parameter set: it is written
+verbatim into ``truth/effects.json`` so that an evaluation can be checked against the
+numbers that made the data. Rates of identifier errors are probabilities per people-file
+row *among the rows where the error can happen* (a nickname needs a name that has one,
+a day/month swap needs both to be 12 or less and different, an old postcode needs a
+move).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Probability = float
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ErrorRates(_Frozen):
+    """Identifier errors applied to people-file rows (probability per eligible row)."""
+
+    forename_typo: Probability = Field(0.02, ge=0, le=1)
+    surname_typo: Probability = Field(0.02, ge=0, le=1)
+    nickname: Probability = Field(0.10, ge=0, le=1, description="Bob for Robert")
+    birth_surname: Probability = Field(
+        0.25, ge=0, le=1, description="a married woman's row carries her birth surname"
+    )
+    dob_day_month_swapped: Probability = Field(0.02, ge=0, le=1)
+    dob_digit: Probability = Field(0.01, ge=0, le=1, description="one wrong digit in the DOB")
+    forename_missing: Probability = Field(0.005, ge=0, le=1)
+    dob_missing: Probability = Field(0.005, ge=0, le=1)
+    postcode_missing: Probability = Field(0.02, ge=0, le=1)
+    postcode_old: Probability = Field(
+        0.30, ge=0, le=1, description="the postcode before the person's latest move"
+    )
+    postcode_typo: Probability = Field(0.01, ge=0, le=1)
+    nhs_number_missing: Probability = Field(0.01, ge=0, le=1)
+    nhs_number_digit: Probability = Field(
+        0.005, ge=0, le=1, description="a wrong digit: fails Modulus 11"
+    )
+    ni_number_missing: Probability = Field(0.03, ge=0, le=1)
+    ni_number_digit: Probability = Field(0.005, ge=0, le=1)
+    duplicate: Probability = Field(
+        0.02, ge=0, le=1, description="a second row for the same record, new local key"
+    )
+    duplicate_event_share: Probability = Field(
+        0.3, ge=0, le=1, description="share of a duplicated record's events filed under it"
+    )
+
+    @classmethod
+    def none(cls) -> ErrorRates:
+        """No identifier errors and no duplicates: the data say exactly the truth."""
+        return cls(**{name: 0.0 for name in cls.model_fields})
+
+
+class QuirkRates(_Frozen):
+    """Same value, different spelling: the formats providers really send."""
+
+    nhs_number_spaced: Probability = Field(0.10, ge=0, le=1)
+    ni_number_spaced: Probability = Field(0.10, ge=0, le=1)
+    postcode_unspaced: Probability = Field(0.05, ge=0, le=1)
+    postcode_lower: Probability = Field(0.02, ge=0, le=1)
+
+
+class PopulationParams(_Frozen):
+    """Households, families, hard negatives, moves and coverage."""
+
+    household_size_weights: tuple[float, ...] = (0.30, 0.34, 0.15, 0.13, 0.08)
+    partner_share: Probability = Field(0.75, ge=0, le=1)
+    married_share: Probability = Field(
+        0.70, ge=0, le=1, description="partnered women who took the family surname"
+    )
+    twin_share: Probability = Field(
+        0.05, ge=0, le=1, description="families with 2+ children whose first two are twins"
+    )
+    same_name_child_share: Probability = Field(
+        0.05, ge=0, le=1, description="families where a child has the same-sex parent's name"
+    )
+    move_share: Probability = Field(0.30, ge=0, le=1, description="households moving once")
+    move_out_of_region_share: Probability = Field(0.25, ge=0, le=1)
+    gp_unregistered_share: Probability = Field(0.015, ge=0, le=1)
+    landlord_holds_ni_share: Probability = Field(0.60, ge=0, le=1)
+
+
+class PilotParams(_Frozen):
+    """New social tenancies and allocation to designed-for-health homes."""
+
+    new_tenancy_share: Probability = Field(
+        0.12, ge=0, le=1, description="households starting a new social tenancy in the window"
+    )
+    pilot_window_weight: Probability = Field(
+        0.60, ge=0, le=1, description="share of new tenancies dated inside 2020-2022"
+    )
+    tenancy_exit_rate: float = Field(0.07, ge=0, description="moves out of the new home, /year")
+    exit_out_of_region_share: Probability = Field(0.5, ge=0, le=1)
+    eq5d_nonresponse: Probability = Field(0.10, ge=0, le=1)
+    allocation_intercept: float = -0.45
+    allocation_age_per_decade: float = 0.15
+    allocation_female: float = 0.10
+    allocation_per_deprivation_decile: float = 0.10
+    allocation_per_ltc: float = 0.35
+    allocation_log1p_emergency_admissions: float = 0.50
+    allocation_log1p_ae_attendances: float = 0.30
+
+
+class EffectParams(_Frozen):
+    """The true effects of living in a designed-for-health home."""
+
+    emergency_admissions_rate_ratio: float = Field(0.80, gt=0)
+    ae_attendances_rate_ratio: float = Field(0.85, gt=0)
+    gp_consultations_rate_ratio: float = Field(0.92, gt=0)
+    eq5d_severity_shift: float = Field(
+        0.30, description="reduction of the latent EQ-5D severity at follow-up"
+    )
+    job_finding_hazard_ratio: float = Field(1.30, gt=0)
+
+
+class SynthConfig(_Frozen):
+    """One synthetic region: size, seed, chunking and the data-generating process."""
+
+    people: int = Field(20_000, ge=1, le=5_000_000)
+    seed: int = Field(2026, ge=0)
+    chunk_size: int = Field(50_000, ge=100, le=500_000)
+    lsoa_count: int = Field(1_900, ge=10, description="LSOAs in the region (fixed geography)")
+    window_start: dt.date = dt.date(2018, 1, 1)
+    extract_date: dt.date = dt.date(2026, 6, 30)
+    pilot_start: dt.date = dt.date(2020, 1, 1)
+    pilot_end: dt.date = dt.date(2022, 12, 31)
+    followup_years: int = Field(4, ge=1, le=8)
+    errors: ErrorRates = ErrorRates()
+    quirks: QuirkRates = QuirkRates()
+    population: PopulationParams = PopulationParams()
+    pilot: PilotParams = PilotParams()
+    effects: EffectParams = EffectParams()
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Self:
+        if not self.window_start < self.pilot_start <= self.pilot_end < self.extract_date:
+            raise ValueError(
+                "dates must satisfy window_start < pilot_start <= pilot_end < extract_date"
+            )
+        if self.people > 100 * self.chunk_size:
+            raise ValueError("at most 100 chunks: raise chunk_size for this many people")
+        return self
+
+    def without_noise(self) -> SynthConfig:
+        """The same region with identifier errors and duplicates switched off."""
+        population = self.population.model_copy(update={"gp_unregistered_share": 0.0})
+        return self.model_copy(update={"errors": ErrorRates.none(), "population": population})

@@ -1,0 +1,186 @@
+"""What the health provider sends: GP registrations and the events filed under them."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from nightingale.platform.synth.config import SynthConfig
+from nightingale.platform.synth.corruption import Identity
+from nightingale.platform.synth.dates import ISO, day, format_days
+from nightingale.platform.synth.eq5d import DIMENSIONS, VISITS
+from nightingale.platform.synth.formatting import (
+    PeopleRows,
+    person_ids,
+    pick,
+    quirky_numbers,
+    quirky_postcodes,
+    record,
+)
+from nightingale.platform.synth.health import DEATH_CHAPTERS, CHAPTERS, registration_of, registrations
+from nightingale.platform.synth.identifiers import issue_nhs_numbers
+from nightingale.platform.synth.keys import opaque_keys, salt
+from nightingale.platform.synth.population import NEVER
+from nightingale.platform.synth.world import World
+from nightingale.platform.synth.writer import CsvFiles
+
+IntArray = npt.NDArray[np.int64]
+ObjectArray = npt.NDArray[np.object_]
+
+FOLDER = "extracts/health"
+
+
+def nhs_numbers(config: SynthConfig, world: World) -> ObjectArray:
+    """The true NHS number of each person of the chunk."""
+    return issue_nhs_numbers(world.people.global_index, salt(config.seed, "nhs") % 10**8)
+
+
+def write_health(
+    config: SynthConfig, world: World, files: CsvFiles, truth: CsvFiles, rng: np.random.Generator
+) -> None:
+    """Write the chunk's health extract rows and their truth records."""
+    people, homes, geo = world.people, world.homes, world.geography
+    regs = registrations(config, people, homes, world.obs, world.registered, rng)
+    rows = PeopleRows.with_duplicates(len(regs.person), config.errors.duplicate, rng)
+    person = regs.person[rows.source]
+    segment = regs.segment[rows.source]
+    postcode_unit = regs.postcode[rows.source]
+    household = people.household[person]
+    previous_unit = np.where(segment > 0, homes.postcode[household, np.maximum(segment - 1, 0)], -1)
+    nhs = nhs_numbers(config, world)
+    identity = Identity(
+        forename=people.forename[regs.person],
+        surname=people.surname[regs.person],
+        birth_surname=people.birth_surname[regs.person],
+        dob=people.dob[regs.person],
+        postcode=geo.postcode[regs.postcode],
+        previous_postcode=np.where(
+            regs.segment > 0,
+            geo.postcode[np.where(regs.segment > 0, homes.postcode[people.household[regs.person], np.maximum(regs.segment - 1, 0)], 0)],
+            "",
+        ),
+        nhs=nhs[regs.person],
+    )
+    del previous_unit
+    recorded = record(identity, rows, config.errors, rng)
+    keys = opaque_keys("P", 9, world.chunk, len(person), salt(config.seed, "patient_id"))
+    lsoa = geo.postcode_lsoa[postcode_unit]
+    files.append(
+        f"{FOLDER}/gp_registrations.csv",
+        {
+            "patient_id": keys,
+            "practice_code": np.char.add("B", (10_000 + lsoa // 3).astype(str)),
+            "nhs_number": quirky_numbers(recorded.nhs, config.quirks.nhs_number_spaced, True, rng)
+            if recorded.nhs is not None
+            else np.full(len(person), None, dtype=object),
+            "forename": recorded.forename,
+            "surname": recorded.surname,
+            "date_of_birth": format_days(recorded.dob, ISO, recorded.dob_missing),
+            "sex": np.where(people.female[person], "F", "M"),
+            "postcode": quirky_postcodes(recorded.postcode, config.quirks, rng),
+            "registration_date": format_days(regs.start[rows.source], ISO),
+            "deregistration_date": format_days(
+                np.minimum(regs.end[rows.source], day(config.extract_date)), ISO,
+                regs.end[rows.source] >= NEVER,
+            ),  # fmt: skip
+            "deregistration_reason": regs.reason[rows.source],
+            "lsoa_code": geo.lsoa_code[lsoa],
+            "imd_decile": geo.lsoa_imd[lsoa],
+            "ltc_count": people.ltc[person],
+        },
+        order=rng.permutation(len(person)),
+    )
+    truth.append(
+        "truth/records.csv",
+        {
+            "provider": np.full(len(person), "health", dtype=object),
+            "file": np.full(len(person), "gp_registrations.csv", dtype=object),
+            "local_key": keys,
+            "person_id": person_ids(people.global_index[person]),
+            "duplicate": rows.duplicate,
+            "errors": recorded.errors,
+        },
+    )
+
+    def filed(person_of: IntArray, day_of: IntArray) -> IntArray:
+        original = registration_of(regs, people, homes, person_of, day_of)
+        row = np.full(len(original), -1, dtype=np.int64)
+        known = original >= 0
+        row[known] = rows.file_events(original[known], config.errors.duplicate_event_share, rng)
+        return row
+
+    _admissions(config, world, files, keys, filed, rng)
+    for kind, name, columns in (
+        ("ae", "ae_attendances.csv", ("arrival_mode",)),
+        ("gp", "gp_consultations.csv", ("consultation_type",)),
+    ):
+        events = world.events[kind]
+        row = filed(events.person, events.day)
+        keep = row >= 0
+        table: dict[str, object] = {"patient_id": pick(keys, row[keep])}
+        if kind == "ae":
+            table["attendance_id"] = opaque_keys(
+                "E", 10, world.chunk, int(keep.sum()), salt(config.seed, "attendance_id")
+            )
+            table["arrival_date"] = format_days(events.day[keep], ISO)
+        else:
+            table["consultation_date"] = format_days(events.day[keep], ISO)
+        for column in columns:
+            table[column] = events.columns[column][keep]
+        files.append(f"{FOLDER}/{name}", table, order=rng.permutation(int(keep.sum())))  # type: ignore[arg-type]
+
+    answers = world.questionnaires
+    row = filed(answers.person, answers.day)
+    keep = row >= 0
+    eq5d: dict[str, object] = {
+        "patient_id": pick(keys, row[keep]),
+        "response_date": format_days(answers.day[keep], ISO),
+        "visit": np.array(VISITS, dtype=object)[answers.visit[keep]],
+    }
+    for i, dimension in enumerate(DIMENSIONS):
+        eq5d[dimension] = answers.levels[keep, i]
+    eq5d["eq_vas"] = answers.vas[keep]
+    files.append(f"{FOLDER}/eq5d.csv", eq5d, order=rng.permutation(int(keep.sum())))  # type: ignore[arg-type]
+
+    died = np.flatnonzero(people.death < NEVER)
+    last = np.full(len(people), -1, dtype=np.int64)
+    order = np.argsort(regs.start, kind="stable")
+    last[regs.person[order]] = order  # later registrations overwrite earlier ones
+    died = died[last[died] >= 0]
+    cause = rng.choice(len(CHAPTERS), size=len(died), p=DEATH_CHAPTERS)
+    files.append(
+        f"{FOLDER}/deaths.csv",
+        {
+            "patient_id": pick(keys, last[died]),
+            "date_of_death": format_days(people.death[died], ISO),
+            "icd10_chapter": CHAPTERS[cause],
+        },
+        order=rng.permutation(len(died)),
+    )
+
+
+def _admissions(
+    config: SynthConfig, world: World, files: CsvFiles, keys: npt.NDArray[np.str_],
+    filed: object, rng: np.random.Generator,
+) -> None:  # fmt: skip
+    emergency, elective = world.events["emergency"], world.events["elective"]
+    events = emergency.concat(elective)
+    assert callable(filed)
+    row = filed(events.person, events.day)
+    keep = row >= 0
+    admitted = events.day[keep]
+    discharged = np.minimum(admitted + events.columns["length_of_stay"][keep], day(config.extract_date))
+    files.append(
+        f"{FOLDER}/admissions.csv",
+        {
+            "patient_id": pick(keys, row[keep]),
+            "admission_id": opaque_keys(
+                "A", 10, world.chunk, int(keep.sum()), salt(config.seed, "admission_id")
+            ),
+            "admission_date": format_days(admitted, ISO),
+            "discharge_date": format_days(discharged, ISO),
+            "admission_method": np.where(events.columns["emergency"][keep], "emergency", "elective"),
+            "icd10_chapter": events.columns["icd10_chapter"][keep],
+        },
+        order=rng.permutation(int(keep.sum())),
+    )

@@ -1,0 +1,100 @@
+"""Generate a whole region: chunk by chunk, into a folder that appears complete.
+
+Each chunk gets its own random generator spawned from the master seed
+(``SeedSequence(seed).spawn``), so a chunk's data depend only on the seed and the
+chunk's position: the same seed gives byte-identical files, and memory holds one chunk.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nightingale.platform.storage import atomic_directory, atomic_write_json
+from nightingale.platform.synth.config import SynthConfig
+from nightingale.platform.synth.employment_extract import write_employment
+from nightingale.platform.synth.geography import build_geography
+from nightingale.platform.synth.health_extract import nhs_numbers, write_health
+from nightingale.platform.synth.housing import write_housing
+from nightingale.platform.synth.identifiers import issue_ni_numbers
+from nightingale.platform.synth.keys import salt
+from nightingale.platform.synth.truth import (
+    EffectTally,
+    effects_document,
+    tally,
+    write_people,
+    write_pilot,
+)
+from nightingale.platform.synth.world import simulate
+from nightingale.platform.synth.writer import CsvFiles, write_manifest
+
+Progress = Callable[[int, int], None]
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class RegionSummary:
+    """What was written: the folder, row counts per file, and the pilot's size."""
+
+    path: Path
+    rows: dict[str, int]
+    treated: int
+    comparison: int
+
+
+def is_complete(path: Path) -> bool:
+    """Whether ``path`` holds a finished region (its manifest is written last)."""
+    return (path / MANIFEST).is_file()
+
+
+def read_config(path: Path) -> SynthConfig:
+    """The configuration a finished region was generated with."""
+    manifest = json.loads((path / MANIFEST).read_text())
+    return SynthConfig.model_validate(manifest["config"])
+
+
+def generate_region(
+    config: SynthConfig, out: Path, replace: bool = False, progress: Progress | None = None
+) -> RegionSummary:
+    """Write the extracts and the truth of ``config``'s region to ``out``."""
+    root_seed = np.random.SeedSequence(config.seed)
+    geography_seed, *chunk_seeds = root_seed.spawn(1 + _chunk_count(config))
+    geography = build_geography(config.lsoa_count, np.random.default_rng(geography_seed))
+    sums = EffectTally()
+    with atomic_directory(out, replace=replace) as folder, CsvFiles(folder) as files:
+        for chunk, seed in enumerate(chunk_seeds):
+            size = min(config.chunk_size, config.people - chunk * config.chunk_size)
+            rng = np.random.default_rng(seed)
+            world = simulate(config, geography, chunk, size, rng)
+            nhs = nhs_numbers(config, world)
+            ni = issue_ni_numbers(world.people.global_index, salt(config.seed, "ni") % 10**8, rng)
+            adult_at_extract = world.people.age_at(np.int64(_extract_day(config))) >= 16
+            ni = np.where(adult_at_extract, ni, None)
+            write_health(config, world, files, files, rng)
+            tenancy_refs = write_housing(config, world, ni, files, files, rng)
+            write_employment(config, world, ni, files, files, rng)
+            write_people(config, world, nhs, ni, files)
+            write_pilot(world, tenancy_refs, files)
+            tally(world, sums)
+            if progress is not None:
+                progress(chunk + 1, len(chunk_seeds))
+        files.close()
+        document = effects_document(config, sums)
+        atomic_write_json(folder / "truth" / "effects.json", document)
+        write_manifest(folder, files.rows, {"config": config.model_dump(mode="json")})
+        rows = dict(files.rows)
+    return RegionSummary(out, rows, document["treated"], document["comparison"])
+
+
+def _chunk_count(config: SynthConfig) -> int:
+    return -(-config.people // config.chunk_size)
+
+
+def _extract_day(config: SynthConfig) -> int:
+    from nightingale.platform.synth.dates import day
+
+    return day(config.extract_date)
