@@ -192,7 +192,8 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
             cmd,
             env=self.get_env(),
             cwd=str(home),
-            start_new_session=True,
+            # Same process group as the hub: stopping the hub's group stops every server.
+            start_new_session=False,
             **self.popen_kwargs,
         )
         self.pid = self.proc.pid

@@ -1,0 +1,102 @@
+"""What the pages show about a cohort spec, computed by the cohorts package.
+
+The web layer never interprets a spec itself: validation, the compiled SQL, the tables
+and columns a spec reads and the quasi-identifiers all come from :mod:`nightingale.cohorts`.
+This module only shapes them for templates and for governance's request API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from nightingale.cohorts.catalogue import _references, default_catalogue
+from nightingale.cohorts.compile import compile_spec
+from nightingale.cohorts.loading import SpecError, parse_spec
+from nightingale.governance.requests import DatasetNeed
+
+
+def validate_spec(spec_text: str) -> list[str]:
+    """Problems with a spec (empty when it is valid): the governance request validator."""
+    try:
+        spec = parse_spec(spec_text, source="cohort spec")
+        default_catalogue().check(spec, "cohort spec")
+    except SpecError as exc:
+        return [str(exc)]
+    return []
+
+
+@dataclass(frozen=True)
+class SpecView:
+    """A spec as a steward reads it."""
+
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    sql: dict[str, str] = field(default_factory=dict)
+    variables: list[tuple[str, str, str, str]] = field(default_factory=list)
+    """(where in the spec, table, column, sensitivity)."""
+    quasi_identifiers: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def flatten(value: Any, path: str = "") -> Iterable[tuple[str, str]]:
+    """Nested YAML as (dotted key, scalar) rows, in document order."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from flatten(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        for index, item in enumerate(value):
+            label = item.get("name", index) if isinstance(item, dict) else index
+            yield from flatten(item, f"{path}[{label}]")
+    else:
+        yield path, ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def spec_view(spec_text: str) -> SpecView:
+    """Everything the request page shows about ``spec_text``; problems instead on failure."""
+    try:
+        rows = list(flatten(yaml.safe_load(spec_text)))
+    except yaml.YAMLError as exc:
+        return SpecView(problems=[f"not valid YAML: {exc}"])
+    try:
+        spec = parse_spec(spec_text, source="cohort spec")
+        catalogue = default_catalogue()
+        compiled = compile_spec(spec, catalogue, "cohort spec")
+        variables = [
+            (where, table, column, str(catalogue.column(table, column).sensitivity))
+            for where, table, column, _generalised in _references(spec)
+        ]
+        quasi = catalogue.quasi_identifiers(spec)
+    except SpecError as exc:
+        return SpecView(rows=rows, problems=[str(exc)])
+    return SpecView(rows=rows, sql=compiled.sql(), variables=variables, quasi_identifiers=quasi)
+
+
+def dataset_needs(spec_text: str, justifications: dict[str, str]) -> list[DatasetNeed]:
+    """The datasets and variables a spec reads, as governance's request needs.
+
+    ``justifications`` holds the researcher's reason per dataset; each variable's reason
+    names the part of the spec that uses it, so the steward sees why it is there.
+    """
+    spec = parse_spec(spec_text, source="cohort spec")
+    needs: dict[str, dict[str, str]] = {}
+    for where, table, column, _generalised in _references(spec):
+        dataset, _, stem = table.partition(".")
+        if dataset not in justifications:
+            continue
+        needs.setdefault(dataset, {}).setdefault(f"{stem}.{column}", f"used by {where}")
+    return [
+        DatasetNeed(dataset=name, justification=justifications[name], variables=variables)
+        for name, variables in needs.items()
+    ]
+
+
+def datasets_read(spec_text: str) -> list[str]:
+    """The provider datasets a spec reads (for the justification fields), else []."""
+    try:
+        spec = parse_spec(spec_text, source="cohort spec")
+    except SpecError:
+        return []
+    return sorted({table.partition(".")[0] for _w, table, _c, _g in _references(spec)})

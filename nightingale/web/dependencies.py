@@ -1,0 +1,179 @@
+"""What every route shares: settings, a database session, the keystore, who is asking.
+
+Two ways in, both through the hub (:mod:`.auth`):
+
+- :func:`browser_identity` for pages: the session cookie, or a redirect to the hub's
+  OAuth login (:class:`LoginRequired`, turned into a redirect by :mod:`.main`);
+- :func:`api_identity` for the JSON API: ``Authorization: token <hub token>`` (what the
+  workspace client sends), or the browser session; 401 otherwise.
+
+:class:`Viewer` is the person behind either, with the policy's view of them. Whether a
+person may use an area is :func:`requires`, which asks :func:`policy.roles_for`.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Form, HTTPException, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from nightingale.governance import policy
+from nightingale.governance.errors import NotFound
+from nightingale.governance.models import Person
+from nightingale.governance.people import person as find_person
+from nightingale.governance.service import actor_of
+from nightingale.platform.database import session_scope
+from nightingale.platform.keystore import KeyStore
+from nightingale.platform.settings import Settings
+from nightingale.web.auth import SESSION_COOKIE, HubGate, HubIdentity
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+
+
+class LoginRequired(Exception):
+    """A page was asked for without a session: send the browser to the hub's login."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_gate(request: Request) -> HubGate:
+    gate: HubGate = request.app.state.gate
+    return gate
+
+
+def get_keystore(request: Request) -> KeyStore:
+    keystore: KeyStore = request.app.state.keystore
+    return keystore
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One unit of work per request: committed on success, rolled back on error."""
+    engine: Engine = request.app.state.engine
+    with session_scope(engine) as session:
+        yield session
+
+
+async def browser_identity(
+    request: Request, gate: Annotated[HubGate, Depends(get_gate)]
+) -> HubIdentity:
+    identity = await gate.identify(request.cookies.get(SESSION_COOKIE, ""))
+    if identity is None:
+        query = f"?{request.url.query}" if request.url.query else ""
+        raise LoginRequired(request.url.path + query)
+    return identity
+
+
+async def api_identity(
+    request: Request, gate: Annotated[HubGate, Depends(get_gate)]
+) -> HubIdentity:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() not in ("token", "bearer") or not token:
+        token = request.cookies.get(SESSION_COOKIE, "")
+    identity = await gate.identify(token.strip())
+    if identity is None:
+        raise HTTPException(
+            status_code=401,
+            detail="send your hub token: 'Authorization: token $JUPYTERHUB_API_TOKEN'",
+        )
+    return identity
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The person behind a request, as the policy sees them."""
+
+    person: Person
+    actor: policy.Actor
+    csrf: str
+
+    @property
+    def username(self) -> str:
+        return self.person.username
+
+    def may(self, action: policy.Action) -> bool:
+        """Whether one of the person's roles may take ``action`` at all (the policy's list)."""
+        return not self.actor.roles.isdisjoint(policy.roles_for(action))
+
+
+def _viewer(session: Session, gate: HubGate, identity: HubIdentity) -> Viewer:
+    try:
+        found = find_person(session, identity.username)
+    except NotFound as exc:
+        raise HTTPException(403, f"{identity.username} has no Nightingale account") from exc
+    if not found.active:
+        raise HTTPException(403, f"{identity.username}'s account is deactivated")
+    return Viewer(person=found, actor=actor_of(found), csrf=gate.csrf_token(identity.token))
+
+
+def page_viewer(
+    session: Annotated[Session, Depends(get_session)],
+    gate: Annotated[HubGate, Depends(get_gate)],
+    identity: Annotated[HubIdentity, Depends(browser_identity)],
+) -> Viewer:
+    return _viewer(session, gate, identity)
+
+
+def api_viewer(
+    session: Annotated[Session, Depends(get_session)],
+    gate: Annotated[HubGate, Depends(get_gate)],
+    identity: Annotated[HubIdentity, Depends(api_identity)],
+) -> Viewer:
+    return _viewer(session, gate, identity)
+
+
+def requires(*actions: policy.Action) -> Callable[..., Viewer]:
+    """A page dependency: the viewer, if one of their roles may take one of ``actions``."""
+
+    def dependency(viewer: Annotated[Viewer, Depends(page_viewer)]) -> Viewer:
+        if not any(viewer.may(action) for action in actions):
+            needed = " or ".join(sorted({r for a in actions for r in policy.roles_for(a)}))
+            raise HTTPException(403, f"this page is for people with the role {needed}")
+        return viewer
+
+    return dependency
+
+
+def check_csrf(
+    viewer: Annotated[Viewer, Depends(page_viewer)], csrf: Annotated[str, Form()] = ""
+) -> None:
+    """Refuse a form post whose CSRF token is not this session's."""
+    if not csrf or not hmac.compare_digest(csrf, viewer.csrf):
+        raise HTTPException(400, "this form has expired; reload the page and try again")
+
+
+def render(
+    request: Request,
+    template: str,
+    title: str,
+    viewer: Viewer | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> Any:
+    """A page from ``templates/`` with the shared layout's context."""
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "title": title,
+            "prefix": request.app.state.prefix,
+            "viewer": viewer,
+            "actions": policy.Action,
+            **context,
+        },
+        status_code=status_code,
+    )

@@ -1,0 +1,1 @@
+"""One router per area, each with its prefix, tags and auth dependency."""

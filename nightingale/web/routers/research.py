@@ -1,0 +1,195 @@
+"""Researchers: their projects, drafting and submitting cohort requests, status, releases."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from nightingale.governance import policy
+from nightingale.governance.approvals import decisions_for
+from nightingale.governance.datasets import list_datasets
+from nightingale.governance.errors import InvalidInput, PermissionDenied
+from nightingale.governance.facts import project_facts
+from nightingale.governance.models import LinkageRequest, Project
+from nightingale.governance.projects import get_project, list_projects
+from nightingale.governance.releases import list_releases
+from nightingale.governance.requests import (
+    create_request,
+    get_request,
+    list_requests,
+    submit_request,
+)
+from nightingale.platform.keystore import KeyStore
+from nightingale.web.cohort_view import dataset_needs, datasets_read, spec_view, validate_spec
+from nightingale.web.dependencies import (
+    Viewer,
+    check_csrf,
+    get_keystore,
+    get_session,
+    render,
+    requires,
+)
+
+router = APIRouter(prefix="/research", tags=["researchers"])
+Researcher = Annotated[Viewer, Depends(requires(policy.Action.REQUEST_CREATE))]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _my_projects(session: Session, viewer: Viewer) -> list[Project]:
+    return [p for p in list_projects(session) if viewer.username in project_facts(p).members]
+
+
+def may_view_request(viewer: Viewer, request: LinkageRequest) -> bool:
+    """Project members and stewards (who decide on requests) may read a request."""
+    return viewer.username in project_facts(request.project).members or viewer.may(
+        policy.Action.REQUEST_DECIDE
+    )
+
+
+@router.get("/", summary="My projects, requests and releases")
+def projects_page(request: Request, viewer: Researcher, session: SessionDep) -> Any:
+    projects = _my_projects(session, viewer)
+    rows = [
+        (
+            project,
+            list_requests(session, project=project.slug),
+            list_releases(session, project=project.slug),
+        )
+        for project in projects
+    ]
+    return render(request, "research/projects.html", "My projects", viewer, rows=rows)
+
+
+def _form(
+    request: Request,
+    viewer: Viewer,
+    session: Session,
+    project: Project,
+    *,
+    title: str = "",
+    spec_text: str = "",
+    justifications: dict[str, str] | None = None,
+    problems: list[str] | None = None,
+) -> Any:
+    known = [d.name for d in list_datasets(session)]
+    wanted = [d for d in datasets_read(spec_text) if d in known] if spec_text else known
+    return render(
+        request,
+        "research/request_form.html",
+        f"New cohort request for {project.slug}",
+        viewer,
+        status_code=422 if problems else 200,
+        project=project,
+        form_title=title,
+        spec_text=spec_text,
+        datasets=wanted or known,
+        justifications=justifications or {},
+        problems=problems or [],
+    )
+
+
+@router.get("/requests/new", summary="Draft a cohort request")
+def new_request(request: Request, viewer: Researcher, session: SessionDep, project: str) -> Any:
+    found = get_project(session, project)
+    if viewer.username not in project_facts(found).members:
+        raise PermissionDenied(f"{viewer.username} is not a member of project {project}")
+    return _form(request, viewer, session, found)
+
+
+@router.post(
+    "/requests",
+    summary="Save a cohort request as a draft, or submit it (the spec is validated)",
+    dependencies=[Depends(check_csrf)],
+)
+async def post_request(
+    request: Request,
+    viewer: Researcher,
+    session: SessionDep,
+    keystore: Annotated[KeyStore, Depends(get_keystore)],
+    project: Annotated[str, Form()],
+    title: Annotated[str, Form()],
+    spec_text: Annotated[str, Form()],
+    action: Annotated[str, Form()] = "submit",
+) -> Any:
+    form = await request.form()
+    justifications = {
+        str(key).removeprefix("why_"): str(value).strip()
+        for key, value in form.items()
+        if str(key).startswith("why_") and str(value).strip()
+    }
+    found = get_project(session, project)
+    problems = validate_spec(spec_text)
+    if not problems and not justifications:
+        problems = ["say why the project needs each dataset the spec reads"]
+    if problems:
+        return _form(
+            request, viewer, session, found, title=title, spec_text=spec_text,
+            justifications=justifications, problems=problems,
+        )  # fmt: skip
+    try:
+        created = create_request(
+            session,
+            keystore,
+            by=viewer.username,
+            project=project,
+            title=title,
+            spec_text=spec_text,
+            datasets=dataset_needs(spec_text, justifications),
+            validate_spec=validate_spec,
+        )
+        if action == "submit":
+            submit_request(
+                session, keystore, by=viewer.username, request_id=created.id,
+                validate_spec=validate_spec,
+            )  # fmt: skip
+        session.commit()
+    except InvalidInput as exc:
+        return _form(
+            request, viewer, session, found, title=title, spec_text=spec_text,
+            justifications=justifications, problems=[str(exc)],
+        )  # fmt: skip
+    prefix = request.app.state.prefix
+    return RedirectResponse(f"{prefix}/research/requests/{created.id}", status_code=303)
+
+
+@router.post(
+    "/requests/{request_id}/submit",
+    summary="Submit a draft or revised request",
+    dependencies=[Depends(check_csrf)],
+)
+def submit_draft(
+    request: Request,
+    request_id: int,
+    viewer: Researcher,
+    session: SessionDep,
+    keystore: Annotated[KeyStore, Depends(get_keystore)],
+) -> Response:
+    submit_request(
+        session, keystore, by=viewer.username, request_id=request_id, validate_spec=validate_spec
+    )
+    session.commit()
+    prefix = request.app.state.prefix
+    return RedirectResponse(f"{prefix}/research/requests/{request_id}", status_code=303)
+
+
+@router.get("/requests/{request_id}", summary="A request's status, decisions and releases")
+def request_page(request: Request, request_id: int, viewer: Researcher, session: SessionDep) -> Any:
+    found = get_request(session, request_id)
+    if not may_view_request(viewer, found):
+        raise HTTPException(403, f"request {request_id} belongs to another project")
+    releases = [
+        r for r in list_releases(session, project=found.project.slug) if r.request_id == found.id
+    ]
+    return render(
+        request,
+        "research/request.html",
+        f"Request {found.id}: {found.title}",
+        viewer,
+        item=found,
+        decisions=decisions_for(session, found.id),
+        releases=releases,
+        view=spec_view(found.spec_text),
+    )

@@ -1,0 +1,125 @@
+"""Data stewards: the request queue, the request page, approve / reject / request changes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from nightingale.governance import policy
+from nightingale.governance.approvals import approvals_needed, decide_request, decisions_for
+from nightingale.governance.facts import request_facts
+from nightingale.governance.releases import list_releases
+from nightingale.governance.requests import get_request, list_requests
+from nightingale.governance.service import today
+from nightingale.governance.settings import governance_settings
+from nightingale.platform.keystore import KeyStore
+from nightingale.platform.settings import Settings
+from nightingale.web.cohort_view import spec_view
+from nightingale.web.dependencies import (
+    Viewer,
+    check_csrf,
+    get_keystore,
+    get_session,
+    get_settings,
+    render,
+    requires,
+)
+from nightingale.web.linkage_view import latest_report
+from nightingale.web.release_view import release_summaries
+
+router = APIRouter(prefix="/steward", tags=["stewards"])
+Steward = Annotated[Viewer, Depends(requires(policy.Action.REQUEST_DECIDE))]
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DECISION_LABELS = {"approve": "Approve", "changes": "Request changes", "reject": "Reject"}
+
+
+@router.get("/requests", summary="Requests waiting for a steward decision")
+def queue(request: Request, viewer: Steward, session: SessionDep, settings: SettingsDep) -> Any:
+    rows = []
+    for item in list_requests(session):
+        if item.status not in ("submitted", "approved", "changes_requested"):
+            continue
+        facts = request_facts(session, item)
+        decision = policy.decide(viewer.actor, policy.Action.REQUEST_DECIDE, facts, today=today())
+        rows.append(
+            {
+                "item": item,
+                "approvals": sum(
+                    1
+                    for d in decisions_for(session, item.id)
+                    if d.round == item.round and d.decision == "approve"
+                ),
+                "needed": approvals_needed(facts, governance_settings(settings)),
+                "special": facts.special_category,
+                "decision": decision,
+            }
+        )
+    return render(request, "steward/queue.html", "Request queue", viewer, rows=rows)
+
+
+@router.get("/requests/{request_id}", summary="Everything a steward needs to decide")
+def request_page(
+    request: Request, request_id: int, viewer: Steward, session: SessionDep, settings: SettingsDep
+) -> Any:
+    item = get_request(session, request_id)
+    facts = request_facts(session, item)
+    decision = policy.decide(viewer.actor, policy.Action.REQUEST_DECIDE, facts, today=today())
+    releases = [r for r in list_releases(session) if r.request_id == item.id]
+    return render(
+        request,
+        "steward/request.html",
+        f"Request {item.id}: {item.title}",
+        viewer,
+        item=item,
+        facts=facts,
+        needed=approvals_needed(facts, governance_settings(settings)),
+        decision=decision,
+        decisions=decisions_for(session, item.id),
+        view=spec_view(item.spec_text),
+        releases=release_summaries(settings.data_root, releases),
+        report=latest_report(settings.data_root),
+        labels=DECISION_LABELS,
+    )
+
+
+@router.post(
+    "/requests/{request_id}/decision",
+    summary="Approve, reject or request changes, with a reason",
+    dependencies=[Depends(check_csrf)],
+)
+def decide(
+    request: Request,
+    request_id: int,
+    viewer: Steward,
+    session: SessionDep,
+    settings: SettingsDep,
+    keystore: Annotated[KeyStore, Depends(get_keystore)],
+    decision: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    if decision not in DECISION_LABELS:
+        raise HTTPException(422, f"unknown decision {decision!r}")
+    decide_request(
+        session,
+        keystore,
+        request_id,
+        viewer.username,
+        decision,
+        reason,
+        settings=governance_settings(settings),
+    )
+    session.commit()
+    prefix = request.app.state.prefix
+    return RedirectResponse(f"{prefix}/steward/requests/{request_id}", status_code=303)
+
+
+@router.get("/linkage-report", summary="The newest linkage quality report (HTML)")
+def linkage_report(viewer: Steward, settings: SettingsDep) -> Response:
+    report = latest_report(settings.data_root)
+    if report is None or report.html_path is None:
+        raise HTTPException(404, "no linkage quality report has been written yet")
+    return FileResponse(report.html_path, media_type="text/html")

@@ -1,0 +1,154 @@
+"""A small, real governance world for the workspace tests (web, hub, end to end).
+
+Built only through the governance package's public API (no rows written by hand):
+people with cheap argon2 parameters, two active projects with different members, and a
+way to approve a request and record a release folder on disk, as the cohort builder
+would.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from nightingale.governance import approvals, people, projects, releases, requests
+from nightingale.governance.datasets import ensure_default_datasets
+from nightingale.governance.settings import PasswordHashing
+from nightingale.platform.bootstrap import initialise, keystore_for
+from nightingale.platform.database import make_engine, session_scope
+from nightingale.platform.keystore import KeyStore
+from nightingale.platform.settings import Settings
+from nightingale.platform.storage import DataRoot, atomic_directory, sha256_file, write_parquet
+
+PASSWORD = "nightingale-demo"
+CHEAP = PasswordHashing(time_cost=1, memory_cost_kib=8, parallelism=1)
+SPEC = Path(__file__).resolve().parent.parent / "nightingale/cohorts/examples/dfh_pilot.yaml"
+
+PEOPLE = {
+    "ada": ("Ada Admin", ["administrator"], False),
+    "rita": ("Rita Researcher", ["researcher"], True),
+    "ray": ("Ray Researcher", ["researcher"], True),
+    "sam": ("Sam Steward", ["data_steward"], False),
+    "sasha": ("Sasha Steward", ["data_steward"], False),
+    "otto": ("Otto Checker", ["output_checker"], False),
+    "eve": ("Eve Evaluator", ["evaluator"], False),
+    "nora": ("Nora Unaccredited", ["researcher"], False),
+}
+
+
+@dataclass
+class World:
+    settings: Settings
+    engine: Engine
+    keystore: KeyStore
+
+    def spec_text(self) -> str:
+        return SPEC.read_text()
+
+    def draft_request(self, by: str = "rita", project: str = "dfh-pilot") -> int:
+        from nightingale.web.cohort_view import dataset_needs, validate_spec
+
+        text = self.spec_text()
+        why = {d: f"the pilot needs {d} outcomes" for d in ("health", "housing", "employment")}
+        with session_scope(self.engine) as session:
+            created = requests.create_request(
+                session,
+                self.keystore,
+                by=by,
+                project=project,
+                title="Homes pilot cohort",
+                spec_text=text,
+                datasets=dataset_needs(text, why),
+                validate_spec=validate_spec,
+            )
+            return created.id
+
+    def submitted_request(self, by: str = "rita", project: str = "dfh-pilot") -> int:
+        request_id = self.draft_request(by, project)
+        with session_scope(self.engine) as session:
+            requests.submit_request(session, self.keystore, by=by, request_id=request_id)
+        return request_id
+
+    def approve(self, request_id: int, stewards: tuple[str, ...] = ("sam", "sasha")) -> None:
+        for steward in stewards:
+            with session_scope(self.engine) as session:
+                approvals.approve(
+                    session, self.keystore, request_id, steward, "looks proportionate"
+                )
+
+    def release(self, request_id: int, project: str, rows: int = 30) -> str:
+        """Write a small release folder and record it, as the cohort builder does."""
+        release_id = f"r{request_id}-{project}"
+        target = DataRoot(self.settings.data_root).releases(project) / release_id
+        with atomic_directory(target) as folder:
+            write_parquet(
+                folder / "persons.parquet",
+                pd.DataFrame(
+                    {
+                        "pid": [f"{i:08x}" for i in range(rows)],
+                        "treated": [i % 2 for i in range(rows)],
+                    }
+                ),
+            )
+            manifest = {
+                "release_id": release_id,
+                "project": project,
+                "k_anonymity": 5,
+                "row_counts": {"persons": rows},
+            }
+            (folder / "manifest.json").write_text(json.dumps(manifest))
+        with session_scope(self.engine) as session:
+            releases.record_release(
+                session,
+                self.keystore,
+                request_id,
+                f"projects/{project}/releases/{release_id}",
+                sha256_file(target / "manifest.json"),
+                actor="sam",
+                release_id=release_id,
+            )
+        return release_id
+
+    def released(self, project: str = "dfh-pilot", by: str = "rita") -> str:
+        request_id = self.submitted_request(by, project)
+        self.approve(request_id)
+        return self.release(request_id, project)
+
+
+def build_world(settings: Settings) -> World:
+    """Init the data root and create the people and the two active projects."""
+    initialise(settings)
+    engine = make_engine(settings.resolved_database_url)
+    keystore = keystore_for(settings)
+    today = date.today()
+    with session_scope(engine) as session:
+        people.create_person(
+            session, keystore, by=None, username="ada", display_name="Ada Admin",
+            roles=["administrator"], password=PASSWORD, hashing=CHEAP,
+        )  # fmt: skip
+        for name, (display, roles, accredited) in PEOPLE.items():
+            if name == "ada":
+                continue
+            people.create_person(
+                session, keystore, by="ada", username=name, display_name=display, roles=roles,
+                accreditation_expires=today + timedelta(days=365) if accredited else None,
+                password=PASSWORD, hashing=CHEAP,
+            )  # fmt: skip
+        ensure_default_datasets(session, keystore, by="ada")
+    for slug, pi in (("dfh-pilot", "rita"), ("other-study", "ray")):
+        with session_scope(engine) as session:
+            projects.create_project(
+                session, keystore, by=pi, slug=slug, title=f"The {slug} project",
+                purpose="Evaluate designed-for-health homes.", public_benefit="Better homes.",
+                lawful_basis="UK GDPR 6(1)(e), 9(2)(j)", ethics_reference="REC-0001", pi=pi,
+                start_date=today - timedelta(days=30), end_date=today + timedelta(days=365),
+            )  # fmt: skip
+            projects.submit_project(session, keystore, by=pi, slug=slug)
+            projects.approve_project(session, keystore, by="sam", slug=slug, reason="sound")
+            projects.activate_project(session, keystore, by="sam", slug=slug)
+    return World(settings=settings, engine=engine, keystore=keystore)
