@@ -1,0 +1,290 @@
+"""The policy as a full matrix: every role x every action x every relevant state.
+
+``EXPECTED`` below is the specification, written independently of the policy module: who
+may take each action, in which states of its target, and how the actor must relate to the
+project. The matrix test derives the expected decision for every combination from it;
+further tests vary one safeguard at a time (membership, separation of duties,
+accreditation, the project's state, revocation and expiry).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+
+from nightingale.governance.errors import PermissionDenied
+from nightingale.governance.models import ROLES
+from nightingale.governance.policy import (
+    Action,
+    Actor,
+    OutputFacts,
+    ProjectFacts,
+    PublishFacts,
+    ReleaseFacts,
+    RequestFacts,
+    Target,
+    decide,
+    require,
+)
+from nightingale.governance.states import OUTPUT_STATES, PROJECT_STATES, REQUEST_STATES
+
+TODAY = date(2027, 6, 1)
+ME = "me"
+OTHER = "someone-else"
+
+
+@dataclass(frozen=True)
+class Expect:
+    roles: frozenset[str]
+    target: str = (
+        "none"  # none | project | project-as-container | request | release | output | publish
+    )
+    states: frozenset[str] | None = None  # allowed states of the varied object
+    relation: str = "any"  # any | pi | member | outsider
+    accreditation: bool = False  # needs a valid researcher accreditation
+
+
+def _r(*roles: str) -> frozenset[str]:
+    return frozenset(roles)
+
+
+OPEN = frozenset({"draft", "submitted", "approved", "active"})
+
+EXPECTED: dict[Action, Expect] = {
+    Action.PERSON_MANAGE: Expect(_r("administrator")),
+    Action.DATASET_MANAGE: Expect(_r("administrator", "data_steward")),
+    Action.PROJECT_CREATE: Expect(_r("researcher", "administrator")),
+    Action.PROJECT_EDIT: Expect(_r("researcher", "administrator"), "project", OPEN, "pi"),
+    Action.PROJECT_SUBMIT: Expect(_r("researcher"), "project", _r("draft"), "pi", True),
+    Action.PROJECT_APPROVE: Expect(_r("data_steward"), "project", _r("submitted"), "outsider"),
+    Action.PROJECT_ACTIVATE: Expect(
+        _r("data_steward", "administrator"), "project", _r("approved"), "outsider"
+    ),
+    Action.PROJECT_CLOSE: Expect(
+        _r("researcher", "data_steward", "administrator"), "project", OPEN, "pi"
+    ),
+    Action.REQUEST_CREATE: Expect(
+        _r("researcher"), "project", _r("approved", "active"), "member", True
+    ),
+    Action.REQUEST_SUBMIT: Expect(
+        _r("researcher"), "request", _r("draft", "changes_requested"), "member", True
+    ),
+    Action.REQUEST_WITHDRAW: Expect(
+        _r("researcher"),
+        "request",
+        _r("draft", "submitted", "changes_requested", "approved", "released"),
+        "member",
+    ),
+    Action.REQUEST_DECIDE: Expect(_r("data_steward"), "request", _r("submitted"), "outsider"),
+    Action.REQUEST_BUILD: Expect(
+        _r("data_steward", "administrator"), "request", _r("approved", "released"), "outsider"
+    ),
+    Action.RELEASE_ACCESS: Expect(_r("researcher"), "release", _r("released"), "member", True),
+    Action.RELEASE_REVOKE: Expect(_r("data_steward", "administrator")),
+    Action.OUTPUT_SUBMIT: Expect(_r("researcher"), "project", _r("active"), "member", True),
+    Action.OUTPUT_CHECK: Expect(_r("output_checker"), "output", _r("submitted"), "outsider"),
+    Action.OUTPUT_RELEASE: Expect(_r("output_checker"), "output", _r("approved"), "outsider"),
+    Action.RESULT_PUBLISH: Expect(_r("evaluator"), "publish", _r("released")),
+    Action.AUDIT_READ: Expect(_r("administrator", "data_steward", "output_checker")),
+    Action.AUDIT_VERIFY: Expect(_r("administrator", "data_steward")),
+    Action.GOVERNANCE_ENFORCE: Expect(_r("administrator")),
+}
+
+MACHINE_STATES = {
+    "none": [None],
+    "project": sorted(PROJECT_STATES),
+    "request": sorted(REQUEST_STATES),
+    "release": sorted(REQUEST_STATES),
+    "output": sorted(OUTPUT_STATES),
+    "publish": sorted(OUTPUT_STATES),
+}
+
+
+def actor(role: str, *, accredited: bool = True, active: bool = True) -> Actor:
+    expires = TODAY + timedelta(days=30) if accredited else TODAY - timedelta(days=1)
+    return Actor(ME, frozenset({role}), active=active, accreditation_expires=expires)
+
+
+def project(status: str = "active", relation: str = "member") -> ProjectFacts:
+    pi = ME if relation == "pi" else OTHER
+    members = {pi} | ({ME} if relation in {"pi", "member"} else set())
+    return ProjectFacts("p", status, pi, frozenset(members))
+
+
+def target_for(
+    expect: Expect, state: str | None, relation: str | None = None, project_status: str = "active"
+) -> Target:
+    """The target of an action with the varied object in ``state``."""
+    relation = relation or expect.relation
+    if expect.target == "none":
+        return None
+    if expect.target == "project":
+        assert state is not None
+        return project(state, relation)
+    owner = project(project_status, relation)
+    request = RequestFacts(1, state or "released", owner, requester=OTHER, special_category=True)
+    if expect.target == "request":
+        return request
+    if expect.target == "release":
+        return ReleaseFacts("r", request, revoked=False, expires_on=TODAY + timedelta(days=9))
+    assert state is not None
+    output = OutputFacts(1, state, owner, submitter=OTHER)
+    return output if expect.target == "output" else PublishFacts((output,))
+
+
+def test_the_specification_covers_every_action() -> None:
+    assert set(EXPECTED) == set(Action)
+
+
+MATRIX = [
+    (role, action, state)
+    for action, expect in EXPECTED.items()
+    for role, state in itertools.product(ROLES, MACHINE_STATES[expect.target])
+]
+
+
+@pytest.mark.parametrize(("role", "action", "state"), MATRIX)
+def test_matrix(role: str, action: Action, state: str | None) -> None:
+    expect = EXPECTED[action]
+    decision = decide(actor(role), action, target_for(expect, state), today=TODAY)
+    allowed = role in expect.roles and (expect.states is None or state in expect.states)
+    assert decision.allowed is allowed, decision.reason
+    if not allowed:
+        if role not in expect.roles:
+            assert f"needs the role {' or '.join(sorted(expect.roles))}" in decision.reason
+        else:
+            assert f"is {state}" in decision.reason
+
+
+def allowed_case(action: Action) -> tuple[str, str | None]:
+    expect = EXPECTED[action]
+    role = sorted(expect.roles)[0] if expect.relation != "pi" else "researcher"
+    if expect.accreditation:
+        role = "researcher"
+    state = None if expect.states is None else sorted(expect.states)[0]
+    return role, state
+
+
+MEMBERS_ONLY = [a for a, e in EXPECTED.items() if e.relation in {"member", "pi"}]
+OUTSIDERS_ONLY = [a for a, e in EXPECTED.items() if e.relation == "outsider"]
+ACCREDITED_ONLY = [a for a, e in EXPECTED.items() if e.accreditation]
+
+
+@pytest.mark.parametrize("action", MEMBERS_ONLY)
+def test_outsiders_are_refused_what_members_may_do(action: Action) -> None:
+    role, state = allowed_case(action)
+    expect = EXPECTED[action]
+    assert decide(actor(role), action, target_for(expect, state), today=TODAY)
+    refused = decide(actor(role), action, target_for(expect, state, "outsider"), today=TODAY)
+    assert not refused.allowed
+    assert "not a member" in refused.reason or "only the PI" in refused.reason
+
+
+@pytest.mark.parametrize("action", OUTSIDERS_ONLY)
+@pytest.mark.parametrize("relation", ["member", "pi"])
+def test_nobody_decides_on_their_own_project(action: Action, relation: str) -> None:
+    role, state = allowed_case(action)
+    expect = EXPECTED[action]
+    assert decide(actor(role), action, target_for(expect, state), today=TODAY)
+    refused = decide(actor(role), action, target_for(expect, state, relation), today=TODAY)
+    assert not refused.allowed
+    assert "separation of duties" in refused.reason
+
+
+@pytest.mark.parametrize("action", ACCREDITED_ONLY)
+def test_data_access_needs_a_valid_accreditation(action: Action) -> None:
+    role, state = allowed_case(action)
+    target = target_for(EXPECTED[action], state)
+    assert decide(actor(role), action, target, today=TODAY)
+    refused = decide(actor(role, accredited=False), action, target, today=TODAY)
+    assert not refused.allowed and "accreditation expired" in refused.reason
+    never = Actor(ME, frozenset({role}))
+    assert "no researcher accreditation" in decide(never, action, target, today=TODAY).reason
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_a_deactivated_account_may_do_nothing(action: Action) -> None:
+    role, state = allowed_case(action)
+    target = target_for(EXPECTED[action], state)
+    refused = decide(actor(role, active=False), action, target, today=TODAY)
+    assert not refused.allowed and "deactivated" in refused.reason
+
+
+PROJECT_GATES = {
+    Action.REQUEST_SUBMIT: {"approved", "active"},
+    Action.REQUEST_DECIDE: {"approved", "active"},
+    Action.REQUEST_BUILD: {"active"},
+    Action.RELEASE_ACCESS: {"active"},
+}
+
+
+@pytest.mark.parametrize(
+    ("action", "project_status"),
+    [(a, s) for a in PROJECT_GATES for s in sorted(PROJECT_STATES)],
+)
+def test_data_moves_only_for_a_live_project(action: Action, project_status: str) -> None:
+    role, state = allowed_case(action)
+    target = target_for(EXPECTED[action], state, project_status=project_status)
+    decision = decide(actor(role), action, target, today=TODAY)
+    assert decision.allowed is (project_status in PROJECT_GATES[action]), decision.reason
+
+
+def test_the_requester_never_decides_their_own_request() -> None:
+    own = RequestFacts(1, "submitted", project("active", "outsider"), requester=ME)
+    decision = decide(actor("data_steward"), Action.REQUEST_DECIDE, own, today=TODAY)
+    assert not decision.allowed and "made request 1" in decision.reason
+
+
+def test_a_steward_decides_a_round_once() -> None:
+    again = RequestFacts(
+        1,
+        "submitted",
+        project("active", "outsider"),
+        requester=OTHER,
+        decided_this_round=frozenset({ME}),
+    )
+    decision = decide(actor("data_steward"), Action.REQUEST_DECIDE, again, today=TODAY)
+    assert not decision.allowed and "already decided" in decision.reason
+
+
+def test_the_submitter_never_checks_or_releases_their_own_output() -> None:
+    checker = Actor(ME, frozenset({"output_checker"}))
+    for action, status in ((Action.OUTPUT_CHECK, "submitted"), (Action.OUTPUT_RELEASE, "approved")):
+        own = OutputFacts(1, status, project("active", "outsider"), submitter=ME)
+        decision = decide(checker, action, own, today=TODAY)
+        assert not decision.allowed and "submitted output request 1" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("revoked", "days_left", "allowed"), [(False, 0, True), (False, -1, False), (True, 10, False)]
+)
+def test_revoked_or_expired_releases_cannot_be_read(
+    revoked: bool, days_left: int, allowed: bool
+) -> None:
+    request = RequestFacts(1, "released", project("active", "member"), requester=OTHER)
+    release = ReleaseFacts("r", request, revoked, TODAY + timedelta(days=days_left))
+    assert (
+        decide(actor("researcher"), Action.RELEASE_ACCESS, release, today=TODAY).allowed is allowed
+    )
+
+
+def test_publishing_needs_at_least_one_released_output() -> None:
+    decision = decide(
+        Actor(ME, frozenset({"evaluator"})), Action.RESULT_PUBLISH, PublishFacts(()), today=TODAY
+    )
+    assert not decision.allowed and "at least one" in decision.reason
+
+
+def test_several_roles_combine() -> None:
+    both = Actor(ME, frozenset({"data_steward", "output_checker"}))
+    assert decide(both, Action.AUDIT_VERIFY, None, today=TODAY)
+    assert decide(both, Action.AUDIT_READ, None, today=TODAY)
+    assert not decide(both, Action.GOVERNANCE_ENFORCE, None, today=TODAY)
+
+
+def test_require_raises_with_the_reason() -> None:
+    with pytest.raises(PermissionDenied, match="refused: governance.enforce needs the role"):
+        require(actor("researcher"), Action.GOVERNANCE_ENFORCE, today=TODAY)
