@@ -55,15 +55,15 @@ class Tokeniser:
     def digest_many(self, field: str, values: Iterable[bytes]) -> npt.NDArray[np.int64]:
         """Tokens of already-encoded values, in order (the hot loop; no deduplication)."""
         copy = self._state(field).copy
-
-        def one(value: bytes) -> bytes:
+        digests: list[bytes] = []
+        append = digests.append
+        for value in values:
             state = copy()
             state.update(value)
-            return state.finalize()
-
-        joined = b"".join(map(one, values))
-        if not joined:
+            append(state.finalize())
+        if not digests:
             return np.empty(0, dtype=np.int64)
+        joined = b"".join(digests)
         return np.frombuffer(joined, dtype=">i8").reshape(-1, 4)[:, 0].astype(np.int64)
 
     def token(self, field: str, value: str) -> int:

@@ -13,6 +13,11 @@ _SEX = {
     "female": "F",
     "woman": "F",
     "2": "F",
+    # Titles imply sex where the provider sends a title instead (housing).
+    "mr": "M",
+    "mrs": "F",
+    "miss": "F",
+    "ms": "F",
 }
 
 

@@ -1,0 +1,286 @@
+"""``ingest``: validate extracts, quarantine bad rows, split identifiers from content.
+
+One call ingests some files of one provider as one *dataset version*: its people file
+(required: event rows need its keys) and any of its event files. Everything is read and
+validated before anything is written, so an unusable file (see :mod:`.extracts`) leaves
+nothing behind. Then, per version:
+
+- each accepted people-file row gets a random ``record_id``; its identifiers are
+  normalised and sealed into ``linkage/identifiers/<provider>/<version>.bin`` and the
+  local key -> record_id map into ``linkage/keymaps/<provider>/<version>.bin``;
+- content (every other column, typed per the schema) goes to
+  ``content/<provider>/<version>/<table>.parquet`` with ``record_id`` in place of the
+  local key; event rows whose key has no accepted people row are quarantined;
+- rejected rows go to ``quarantine/<version>/`` with their reasons (:mod:`.quarantine`);
+- the version's files are registered in the database (the caller's session; the CLI
+  audits in the same transaction).
+
+Re-ingesting files whose checksums all match the provider's newest version is a no-op.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pandera
+import pyarrow as pa
+from sqlalchemy.orm import Session
+
+from nightingale.linkage import quarantine
+from nightingale.linkage.extracts import BadRow, read_extract
+from nightingale.linkage.identifiers import (
+    identifier_context,
+    identifier_table,
+    identifiers_path,
+    keymap_context,
+    keymap_path,
+    write_sealed_table,
+)
+from nightingale.linkage.normalise import normalise_identifiers
+from nightingale.linkage.quarantine import Rejections
+from nightingale.linkage.schemas import EventFile, PeopleFile, ProviderSpec
+from nightingale.linkage.tables import DatasetVersion, latest_version
+from nightingale.platform.errors import NightingaleError
+from nightingale.platform.keystore import KeyStore
+from nightingale.platform.storage import DataRoot, atomic_directory, sha256_file
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one file: counts and reasons (no values)."""
+
+    file_name: str
+    sha256: str
+    rows_input: int
+    rows_accepted: int
+    rejections: Rejections
+
+    @property
+    def rows_quarantined(self) -> int:
+        return self.rejections.row_count
+
+
+@dataclass
+class IngestReport:
+    """The outcome of one ingest: the version id (``None`` for a no-op) and per-file counts."""
+
+    provider: str
+    version_id: str | None
+    files: list[FileOutcome] = field(default_factory=list)
+    message: str = ""
+
+    @property
+    def accepted(self) -> int:
+        return sum(f.rows_accepted for f in self.files)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+
+def new_version_id() -> str:
+    """A sortable, unique version id: UTC time to the microsecond plus randomness."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
+
+
+def _validate(frame: pd.DataFrame, schema: pandera.DataFrameSchema) -> Rejections:
+    rejections = Rejections()
+    try:
+        schema.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        cases = cases[cases["index"].notna()]
+        for column, check, index in zip(
+            cases["column"], cases["check"], cases["index"], strict=True
+        ):
+            rule = {"not_nullable": "required", "field_uniqueness": "unique"}.get(
+                str(check), str(check)
+            )
+            position = int(index)
+            text = quarantine.row_text(frame, position)
+            rejections.add(("record", position + 1), str(column), rule, text)
+    return rejections
+
+
+def _typed(frame: pd.DataFrame, schema: pandera.DataFrameSchema) -> pa.Table:
+    """Content columns typed as the schema's ``kind`` metadata says; record_id first."""
+    columns: dict[str, pa.Array] = {"record_id": pa.array(frame["record_id"], type=pa.string())}
+    for name in frame.columns:
+        if name == "record_id":
+            continue
+        kind = schema.columns[name].metadata or {"type": "string"}
+        values = frame[name]
+        if kind["type"] == "date":
+            parsed = pd.to_datetime(values, format=kind["format"], errors="coerce")
+            columns[name] = pa.array(parsed, from_pandas=True).cast(pa.date32())
+        elif kind["type"] == "integer":
+            columns[name] = pa.array(pd.to_numeric(values).astype("Int64"), type=pa.int64())
+        elif kind["type"] == "decimal":
+            columns[name] = pa.array(pd.to_numeric(values), type=pa.float64())
+        else:
+            columns[name] = pa.array(values, type=pa.string())
+    return pa.table(columns)
+
+
+@dataclass
+class _Prepared:
+    outcome: FileOutcome
+    content: pa.Table
+    identifiers: pa.Table | None = None
+    keymap: pa.Table | None = None
+
+
+def _people(path: Path, spec: PeopleFile, provider: ProviderSpec) -> _Prepared:
+    frame, bad = read_extract(path, list(spec.schema.columns))
+    rejections = _validate(frame, spec.schema)
+    accepted = frame.drop(index=rejections.records())
+    _add_malformed(rejections, bad)
+    record_ids = [secrets.token_hex(8) for _ in range(len(accepted))]
+    raw = pd.DataFrame(index=accepted.index)
+    for field_name, columns in spec.identifiers.items():
+        parts = accepted[list(columns)].fillna("")
+        raw[field_name] = (
+            parts.agg(" ".join, axis=1).str.strip() if len(columns) > 1 else parts[columns[0]]
+        )
+    normalised = normalise_identifiers(raw, provider.date_format)
+    identifiers = identifier_table(record_ids, normalised)
+    for name in spec.extra_identifiers:
+        column = pa.array(accepted[name].to_numpy(dtype=object), type=pa.string())
+        identifiers = identifiers.append_column(name, column)
+    keymap = pa.table(
+        {
+            "local_key": pa.array(accepted[spec.key].to_numpy(dtype=object), type=pa.string()),
+            "record_id": pa.array(record_ids, type=pa.string()),
+        }
+    )
+    content_columns = [c for c in frame.columns if c not in spec.identifier_columns | {spec.key}]
+    content = accepted[content_columns].assign(record_id=record_ids)
+    outcome = FileOutcome(path.name, "", len(frame) + len(bad), len(accepted), rejections)
+    return _Prepared(outcome, _typed(content, spec.schema), identifiers, keymap)
+
+
+def _add_malformed(rejections: Rejections, bad: list[BadRow]) -> None:
+    for number, row in enumerate(bad, start=1):
+        where = ("line", row.line) if row.line is not None else ("line", -number)
+        rejections.add(where, "row", row.reason, row.text)
+
+
+def _events(path: Path, spec: EventFile, keys: dict[str, str]) -> _Prepared:
+    frame, bad = read_extract(path, list(spec.schema.columns))
+    rejections = _validate(frame, spec.schema)
+    record_ids = frame[spec.key].map(keys)
+    for position in frame.index[record_ids.isna() & frame[spec.key].notna()]:
+        rejections.add(
+            ("record", int(position) + 1),
+            spec.key,
+            "no people-file row with this key",
+            quarantine.row_text(frame, position),
+        )
+    accepted = frame.drop(index=rejections.records())
+    _add_malformed(rejections, bad)
+    content = accepted.drop(columns=[spec.key]).assign(record_id=record_ids.loc[accepted.index])
+    outcome = FileOutcome(path.name, "", len(frame) + len(bad), len(accepted), rejections)
+    return _Prepared(outcome, _typed(content, spec.schema))
+
+
+def ingest(
+    session: Session,
+    root: DataRoot,
+    keystore: KeyStore,
+    provider: ProviderSpec,
+    paths: list[Path],
+) -> IngestReport:
+    """Ingest ``paths`` (the people file and any event files of ``provider``) as one version."""
+    specs = {path: provider.file(path.name) for path in paths}
+    if len({p.name for p in paths}) != len(paths):
+        raise NightingaleError("each file may be given once")
+    people = [p for p, s in specs.items() if isinstance(s, PeopleFile)]
+    if not people:
+        raise NightingaleError(
+            f"a {provider.name} dataset version starts from its people file: give "
+            f"{provider.people.name} along with the event files"
+        )
+    checksums = {path: sha256_file(path) for path in paths}
+    newest = {row.file_name: row.sha256 for row in latest_version(session, provider.name)}
+    if all(newest.get(p.name) == checksums[p] for p in paths):
+        version = next(iter(r.version_id for r in latest_version(session, provider.name)))
+        return IngestReport(
+            provider.name,
+            None,
+            message=f"already ingested as {provider.name} version {version}; nothing to do",
+        )
+    prepared = [_people(people[0], provider.people, provider)]
+    keymap = prepared[0].keymap
+    assert keymap is not None
+    keys = dict(zip(keymap["local_key"].to_pylist(), keymap["record_id"].to_pylist(), strict=True))
+    for path, spec in specs.items():
+        if isinstance(spec, EventFile):
+            prepared.append(_events(path, spec, keys))
+    for item, path in zip(
+        prepared,
+        [people[0], *[p for p, s in specs.items() if isinstance(s, EventFile)]],
+        strict=True,
+    ):
+        item.outcome.sha256 = checksums[path]
+    version_id = new_version_id()
+    _write(root, keystore, provider.name, version_id, prepared)
+    created = datetime.now(UTC)
+    for item in prepared:
+        o = item.outcome
+        session.add(
+            DatasetVersion(
+                version_id=version_id,
+                file_name=o.file_name,
+                provider=provider.name,
+                sha256=o.sha256,
+                rows_input=o.rows_input,
+                rows_accepted=o.rows_accepted,
+                rows_quarantined=o.rows_quarantined,
+                created_at=created,
+            )
+        )
+    session.flush()
+    return IngestReport(provider.name, version_id, [p.outcome for p in prepared])
+
+
+def _write(
+    root: DataRoot, keystore: KeyStore, provider: str, version_id: str, prepared: list[_Prepared]
+) -> None:
+    """Write content, identifiers, key map and quarantine; remove them all on failure."""
+    from nightingale.platform.storage import write_parquet
+
+    written: list[Path] = []
+    try:
+        with atomic_directory(root.content / provider / version_id) as folder:
+            for item in prepared:
+                write_parquet(folder / f"{Path(item.outcome.file_name).stem}.parquet", item.content)
+        written.append(root.content / provider / version_id)
+        people = prepared[0]
+        assert people.identifiers is not None and people.keymap is not None
+        target = identifiers_path(root, provider, version_id)
+        write_sealed_table(target, people.identifiers, keystore, identifier_context(provider))
+        written.append(target)
+        target = keymap_path(root, provider, version_id)
+        write_sealed_table(target, people.keymap, keystore, keymap_context(provider))
+        written.append(target)
+        rejected = [item for item in prepared if item.outcome.rows_quarantined]
+        if rejected:
+            with atomic_directory(root.quarantine / version_id) as folder:
+                for item in rejected:
+                    quarantine.write(
+                        folder, item.outcome.file_name, item.outcome.rejections, keystore, provider
+                    )
+            written.append(root.quarantine / version_id)
+    except BaseException:
+        import shutil
+
+        for path in written:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        raise

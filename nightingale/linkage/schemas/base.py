@@ -1,0 +1,139 @@
+"""Building blocks of provider schemas (pandera) and the spec of a provider's files.
+
+Every column is read as text; checks say what the text must look like. Identifier
+columns carry no format checks here: a malformed date of birth or NHS number is kept
+and marked invalid by the normalisers, not quarantined. What quarantines a row is a
+broken key, a missing required value or content outside its domain: data the content
+zone cannot hold truthfully.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pandera.pandas as pa
+
+
+def text(
+    *checks: pa.Check,
+    required: bool = False,
+    unique: bool = False,
+    kind: dict[str, str] | None = None,
+) -> pa.Column:
+    """A text column (missing allowed unless ``required``).
+
+    ``kind`` (``{"type": "date", "format": ...}``, ``{"type": "integer"}``,
+    ``{"type": "decimal"}``) says how ingest types the column in the content zone.
+    """
+    return pa.Column(
+        str,
+        checks=list(checks),
+        nullable=not required,
+        unique=unique,
+        metadata=kind or {"type": "string"},
+    )
+
+
+def key(pattern: str, unique: bool = False) -> pa.Column:
+    """A required key column matching ``pattern`` (e.g. ``^P\\d{9}$``)."""
+    return text(
+        pa.Check.str_matches(pattern, name=f"matches {pattern}"), required=True, unique=unique
+    )
+
+
+def one_of(values: Sequence[str], required: bool = False) -> pa.Column:
+    """A column whose values come from a fixed list."""
+    return text(pa.Check.isin(list(values), name=f"one of {'/'.join(values)}"), required=required)
+
+
+def date(fmt: str, required: bool = False) -> pa.Column:
+    """A date column in the provider's ``fmt``."""
+
+    def parses(series: pd.Series) -> pd.Series:
+        parsed = pd.to_datetime(series, format=fmt, errors="coerce")
+        return parsed.notna() | series.isna()
+
+    return text(
+        pa.Check(parses, name=f"date {fmt}"),
+        required=required,
+        kind={"type": "date", "format": fmt},
+    )
+
+
+def integer(low: int, high: int, required: bool = False) -> pa.Column:
+    """A whole number in ``low..high``."""
+
+    def in_range(series: pd.Series) -> pd.Series:
+        numbers = pd.to_numeric(series, errors="coerce")
+        ok = numbers.notna() & (numbers == numbers.round()) & numbers.between(low, high)
+        return ok | series.isna()
+
+    return text(
+        pa.Check(in_range, name=f"whole number {low}..{high}"),
+        required=required,
+        kind={"type": "integer"},
+    )
+
+
+def decimal(low: float, required: bool = False) -> pa.Column:
+    """A number at least ``low``."""
+
+    def valid(series: pd.Series) -> pd.Series:
+        numbers = pd.to_numeric(series, errors="coerce")
+        return (numbers.notna() & (numbers >= low)) | series.isna()
+
+    return text(
+        pa.Check(valid, name=f"number >= {low:g}"), required=required, kind={"type": "decimal"}
+    )
+
+
+@dataclass(frozen=True)
+class PeopleFile:
+    """A provider's people file: local key, identifier columns and their fields."""
+
+    name: str
+    key: str
+    schema: pa.DataFrameSchema
+    #: identifier field -> the columns that make it (joined with a space when several)
+    identifiers: dict[str, tuple[str, ...]]
+    #: identifier columns kept in the linkage zone that are not linkage fields
+    extra_identifiers: tuple[str, ...] = ()
+
+    @property
+    def identifier_columns(self) -> set[str]:
+        used = {c for columns in self.identifiers.values() for c in columns}
+        return used | set(self.extra_identifiers)
+
+
+@dataclass(frozen=True)
+class EventFile:
+    """An event file: content keyed by the people file's local key."""
+
+    name: str
+    key: str
+    schema: pa.DataFrameSchema
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """Everything ingest needs to know about one provider."""
+
+    name: str
+    date_format: str
+    people: PeopleFile
+    events: tuple[EventFile, ...] = field(default=())
+
+    def file(self, file_name: str) -> PeopleFile | EventFile:
+        """The spec of ``file_name`` (a people or event file of this provider)."""
+        from nightingale.platform.errors import NightingaleError
+
+        files: list[PeopleFile | EventFile] = [self.people, *self.events]
+        for spec in files:
+            if spec.name == file_name:
+                return spec
+        known = ", ".join(s.name for s in files)
+        raise NightingaleError(
+            f"{file_name}: not a {self.name} extract file (expected one of: {known})"
+        )
