@@ -12,6 +12,7 @@ present value over the asset's life equals the capital cost,
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from nightingale.analyses.economics.discounting import NICE_RATE
@@ -23,7 +24,8 @@ def annuity_factor(years: float, rate: float) -> float:
         raise ValueError(f"an asset's life must be positive, got {years}")
     if rate == 0:
         return float(years)
-    return float((1 - (1 + rate) ** -years) / rate)
+    # -expm1(-n log1p r) is 1 - (1 + r)^-n without cancellation when r is tiny.
+    return float(-math.expm1(-years * math.log1p(rate)) / rate)
 
 
 def equivalent_annual_cost(capital: float, years: float, rate: float, resale: float = 0.0) -> float:
