@@ -1,0 +1,108 @@
+"""Publishing: an evaluator turns released outputs into a public result.
+
+A published result is a folder ``published/<result_id>/`` holding copies of released
+output files and a ``manifest.json`` naming the output requests they came from and each
+file's checksum, written atomically; the database records who published what, from
+which outputs, and the audit chain records ``result.published``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nightingale.governance import audit
+from nightingale.governance.errors import InvalidInput, NotFound
+from nightingale.governance.facts import output_facts
+from nightingale.governance.models import PublishedResult, PublishedSource
+from nightingale.governance.outputs import RESULTS_FILE, get_output
+from nightingale.governance.policy import Action, PublishFacts
+from nightingale.governance.service import acting, actor_of, guard, utcnow
+from nightingale.platform.keystore import KeyStore
+from nightingale.platform.storage import atomic_directory, atomic_write_json
+
+RESULT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
+
+
+def publish_result(
+    session: Session,
+    keystore: KeyStore,
+    *,
+    by: str,
+    title: str,
+    output_ids: Sequence[int],
+    data_root: Path,
+    result_id: str | None = None,
+) -> PublishedResult:
+    """Publish the files of released output requests as one result."""
+    chosen = result_id or uuid.uuid4().hex[:12]
+    if not RESULT_ID.match(chosen):
+        raise InvalidInput(f"result id {chosen!r} must be 3-64 lower-case letters, digits, -")
+    if not title.strip():
+        raise InvalidInput("a published result needs a title")
+    if session.get(PublishedResult, chosen) is not None:
+        raise InvalidInput(f"a result called {chosen!r} is already published")
+    try:
+        outputs = [get_output(session, i) for i in sorted(set(output_ids))]
+    except NotFound as exc:
+        raise InvalidInput(str(exc)) from exc
+    evaluator = acting(session, keystore, by, Action.RESULT_PUBLISH, "result", chosen)
+    guard(
+        session,
+        keystore,
+        actor_of(evaluator),
+        Action.RESULT_PUBLISH,
+        PublishFacts(tuple(output_facts(o) for o in outputs)),
+        object_type="result",
+        object_id=chosen,
+    )
+    location = f"published/{chosen}"
+    files: dict[str, str] = {}
+    with atomic_directory(data_root / location) as folder:
+        for output in outputs:
+            for item in output.files:
+                name = f"{output.id}-{item.name}"
+                shutil.copyfile(data_root / output.location / item.name, folder / name)
+                files[name] = item.sha256
+        atomic_write_json(
+            folder / "manifest.json",
+            {
+                "result_id": chosen,
+                "title": title,
+                "published_by": by,
+                "published_at": utcnow().isoformat(),
+                "output_requests": [o.id for o in outputs],
+                "files": files,
+                "checks": RESULTS_FILE + " stays in the airlock",
+            },
+        )
+    result = PublishedResult(
+        result_id=chosen,
+        title=title,
+        evaluator=evaluator,
+        location=location,
+        created_at=utcnow(),
+        source_rows=[PublishedSource(output_id=o.id) for o in outputs],
+    )
+    session.add(result)
+    session.flush()
+    audit.record(
+        session,
+        keystore,
+        actor=by,
+        action="result.published",
+        object_type="result",
+        object_id=chosen,
+        details={"outputs": [o.id for o in outputs], "files": sorted(files)},
+    )
+    return result
+
+
+def list_results(session: Session) -> list[PublishedResult]:
+    return list(session.scalars(select(PublishedResult).order_by(PublishedResult.created_at)))
