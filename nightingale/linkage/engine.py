@@ -38,6 +38,8 @@ class LinkOptions:
     em_max_pairs: float = 5e6
     seed: int = 42
     deterministic_recall: float = 0.7
+    #: below this many records the priors in :data:`.model.PRIORS` are used untrained
+    min_training_records: int = 2000
 
 
 @dataclass
@@ -118,19 +120,31 @@ def run_splink(
             api.register(part, dataset_display_name=source, table_name=f"__ng_source_{number}")
         )
     linker = Linker(inputs, _settings(fields, link_type), log_level=logging.ERROR)
-    linker.training.estimate_probability_two_random_records_match(
-        [_deterministic_rule(fields)], recall=options.deterministic_recall
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=options.u_pairs, seed=options.seed)
-    for columns in model.training_blocks_for(fields):
-        rule = " AND ".join(f'l."{c}" = r."{c}"' for c in columns)
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, max_pairs=options.em_max_pairs
+    trained = table.num_rows >= options.min_training_records
+    if trained:
+        _train(linker, fields, options)
+    else:
+        linker.training.estimate_probability_two_random_records_match(
+            [_deterministic_rule(fields)], recall=options.deterministic_recall
         )
     predictions = linker.inference.predict(threshold_match_weight=options.floor_weight)
     pairs = _read_pairs(connection, predictions.physical_name)
     model_json = json.loads(json.dumps(linker.misc.save_model_to_json()))
-    return _cluster(table, pairs, fields, tokeniser, model_json, options)
+    result = _cluster(table, pairs, fields, tokeniser, model_json, options)
+    result.counts["trained"] = int(trained)
+    return result
+
+
+def _train(linker: Any, fields: set[str], options: LinkOptions) -> None:
+    """The prior, u by random sampling, then m by EM for each training block."""
+    linker.training.estimate_probability_two_random_records_match(
+        [_deterministic_rule(fields)], recall=options.deterministic_recall
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=options.u_pairs, seed=options.seed)
+    for rule in model.training_blocks_for(fields):
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, max_pairs=options.em_max_pairs
+        )
 
 
 def _read_pairs(connection: duckdb.DuckDBPyConnection, table_name: str) -> pd.DataFrame:

@@ -247,6 +247,16 @@ def ingest(
     return IngestReport(provider.name, version_id, [p.outcome for p in prepared])
 
 
+def discard_version(root: DataRoot, provider: str, version_id: str) -> None:
+    """Remove a version's files (when the database did not take the version)."""
+    import shutil
+
+    for folder in (root.content / provider / version_id, root.quarantine / version_id):
+        shutil.rmtree(folder, ignore_errors=True)
+    identifiers_path(root, provider, version_id).unlink(missing_ok=True)
+    keymap_path(root, provider, version_id).unlink(missing_ok=True)
+
+
 def _write(
     root: DataRoot, keystore: KeyStore, provider: str, version_id: str, prepared: list[_Prepared]
 ) -> None:

@@ -192,9 +192,38 @@ TRAINING_BLOCKS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 
+#: Prior (m, u) per comparison level, in level order after the null level. Used as
+#: starting values for training and alone when a dataset is too small to train on
+#: (EM and u sampling need thousands of records). Values are typical of UK
+#: administrative data: agreement is common among matches, rare among non-matches.
+PRIORS: dict[str, list[tuple[float, float]]] = {
+    "given_name": [(0.85, 3e-3), (0.005, 5e-5), (0.03, 5e-4), (0.06, 2e-3), (0.01, 2e-3),
+                   (0.045, 0.9925)],
+    "family_name": [(0.85, 2e-3), (0.005, 5e-5), (0.06, 1e-3), (0.02, 1e-4), (0.01, 5e-4),
+                    (0.055, 0.9963)],
+    "date_of_birth": [(0.92, 2e-4), (0.01, 1e-5), (0.04, 2e-3), (0.03, 0.9978)],
+    "sex": [(0.98, 0.5), (0.02, 0.5)],
+    "place": [(0.5, 2e-5), (0.1, 8e-5), (0.05, 5e-6), (0.05, 2e-4), (0.15, 1e-3), (0.02, 6e-3),
+              (0.05, 0.03), (0.08, 0.9627)],
+    "nhs_number": [(0.95, 1e-6), (0.05, 1 - 1e-6)],
+    "ni_number": [(0.95, 1e-6), (0.05, 1 - 1e-6)],
+}  # fmt: skip
+
+
+def _with_priors(spec: dict[str, Any]) -> dict[str, Any]:
+    priors = iter(PRIORS[spec["output_column_name"]])
+    levels = []
+    for level in spec["comparison_levels"]:
+        level = dict(level)
+        if not level.get("is_null_level"):
+            level["m_probability"], level["u_probability"] = next(priors)
+        levels.append(level)
+    return {**spec, "comparison_levels": levels}
+
+
 def comparisons_for(fields: set[str]) -> list[dict[str, Any]]:
-    """The comparisons whose fields are present."""
-    return [spec for needs, spec in COMPARISONS if set(needs) & fields]
+    """The comparisons whose fields are present, with prior m and u probabilities."""
+    return [_with_priors(spec) for needs, spec in COMPARISONS if set(needs) & fields]
 
 
 def blocking_rules_for(fields: set[str]) -> list[str]:
@@ -202,6 +231,6 @@ def blocking_rules_for(fields: set[str]) -> list[str]:
     return [sql for needs, sql in BLOCKING_RULES if set(needs) <= fields]
 
 
-def training_blocks_for(fields: set[str]) -> list[tuple[str, ...]]:
-    """Token columns of each EM session whose fields are present."""
-    return [columns for needs, columns in TRAINING_BLOCKS if set(needs) <= fields]
+def training_blocks_for(fields: set[str]) -> list[str]:
+    """SQL of each EM session's blocking rule whose fields are present."""
+    return [_equal(*columns) for needs, columns in TRAINING_BLOCKS if set(needs) <= fields]
