@@ -1,0 +1,250 @@
+"""``nightingale outputs``: the airlock (submit, check, release, publish) and ``check-table``.
+
+``check-table`` builds a table from row-level data and prints every cell's SDC outcome, so
+a researcher can see before submitting what an output checker will see.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from nightingale.cli.context import state
+from nightingale.cli.governance import As, Reason, console, show_table, unit
+from nightingale.platform.errors import NightingaleError
+
+if TYPE_CHECKING:
+    from nightingale.governance.outputs import OutputFileSpec
+
+outputs_app = typer.Typer(
+    help="The airlock: outputs leave only after SDC checks and a checker.", no_args_is_help=True
+)
+
+SIDECAR = ".sdc.json"
+
+
+@outputs_app.command("check-table")
+def check_table_command(
+    ctx: typer.Context,
+    data: Annotated[Path, typer.Argument(help="Row-level CSV.")],
+    index: Annotated[str, typer.Option(help="Column for the table's rows.")],
+    columns: Annotated[str, typer.Option(help="Column for the table's columns.")],
+    values: Annotated[str | None, typer.Option(help="Column to aggregate.")] = None,
+    agg: Annotated[str, typer.Option(help="count|sum|mean|median|min|max|std")] = "count",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    sdc_out: Annotated[
+        Path | None, typer.Option(help="Also write the table's SDC metadata here.")
+    ] = None,
+) -> None:
+    """Build a table from row-level data and print each cell's outcome (exit 0 either way)."""
+    import pandas as pd
+
+    from nightingale.governance.settings import sdc_settings
+    from nightingale.governance.tables import build_table, check_table
+
+    try:
+        frame = pd.read_csv(data)
+    except (OSError, ValueError) as exc:
+        raise NightingaleError(f"{data}: cannot read as CSV ({exc})") from exc
+    table = build_table(frame, index, columns, values, agg)
+    cells = check_table(table, sdc_settings(state(ctx).settings))
+    if sdc_out is not None:
+        sdc_out.write_text(json.dumps(table.to_json(), indent=2) + "\n", encoding="utf-8")
+    if as_json:
+        typer.echo(json.dumps({"cells": [c.as_dict() for c in cells]}, indent=2))
+        return
+    colour = {"pass": "green", "review": "yellow", "fail": "red"}
+    show_table(
+        f"{agg} of {values or 'rows'} by {index} x {columns}",
+        [index, columns, "value", "outcome", "reasons"],
+        [
+            [
+                c.row,
+                c.column,
+                "" if c.value is None else f"{c.value:g}",
+                f"[{colour[c.outcome]}]{c.outcome}[/]",
+                "; ".join(c.reasons),
+            ]
+            for c in cells
+        ],
+    )
+
+
+def _spec_for(path: Path) -> OutputFileSpec:
+    from nightingale.governance.outputs import OutputFileSpec
+
+    sidecar = path.with_name(path.name + SIDECAR)
+    if not sidecar.is_file():
+        kind = "figure" if path.suffix.lower() in {".png", ".jpg", ".jpeg", ".pdf"} else "other"
+        return OutputFileSpec(path, kind)
+    try:
+        metadata = json.loads(sidecar.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise NightingaleError(f"{sidecar}: not valid JSON ({exc})") from exc
+    declared = metadata.get("kind") if isinstance(metadata, dict) else None
+    if declared not in {"table", "model"}:
+        raise NightingaleError(f"{sidecar}: 'kind' must be 'table' or 'model'")
+    return OutputFileSpec(path, str(declared), metadata)
+
+
+@outputs_app.command("submit")
+def outputs_submit(
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path], typer.Argument(help="Files; FILE.sdc.json beside one is its SDC metadata.")
+    ],
+    actor: As,
+    project: Annotated[str, typer.Option()],
+    title: Annotated[str, typer.Option()],
+) -> None:
+    """Submit files to the airlock; every cell is checked automatically."""
+    from nightingale.governance import outputs
+    from nightingale.governance.settings import sdc_settings
+
+    specs = [_spec_for(f) for f in files if not f.name.endswith(SIDECAR)]
+    with unit(ctx) as work:
+        output = outputs.submit_outputs(
+            work.session,
+            work.keystore,
+            by=actor,
+            project=project,
+            title=title,
+            files=specs,
+            data_root=work.settings.data_root,
+            settings=sdc_settings(work.settings),
+        )
+        outcomes = {f.name: f.outcome for f in output.files}
+        output_id = output.id
+    console.print(
+        f"[green]output request {output_id} submitted[/]: "
+        + ", ".join(f"{n} {o}" for n, o in outcomes.items())
+    )
+
+
+@outputs_app.command("queue")
+def outputs_queue(
+    ctx: typer.Context,
+    status: Annotated[str, typer.Option(help="Status, or 'all'.")] = "submitted",
+) -> None:
+    """Output requests waiting for a checker (or in another status)."""
+    from nightingale.governance import outputs
+
+    with unit(ctx) as work:
+        rows = [
+            [
+                o.id,
+                o.project.slug,
+                o.status,
+                o.submitter.username,
+                o.title,
+                ", ".join(f"{f.name}:{f.outcome}" for f in o.files),
+            ]
+            for o in outputs.queue(work.session, None if status == "all" else status)
+        ]
+    show_table("airlock", ["id", "project", "status", "submitter", "title", "files"], rows)
+
+
+@outputs_app.command("show")
+def outputs_show(ctx: typer.Context, output_id: int) -> None:
+    """Every file's automatic checks, cell by cell, and the decisions so far."""
+    from nightingale.governance import outputs
+
+    with unit(ctx) as work:
+        output = outputs.get_output(work.session, output_id)
+        console.print(
+            f"[bold]output request {output.id}[/] {output.title} — project "
+            f"{output.project.slug}, {output.status}, by {output.submitter.username}"
+        )
+        for check in outputs.file_checks(output):
+            console.print(f"  [bold]{check['name']}[/] ({check['kind']}): {check['outcome']}")
+            for note in check["notes"]:
+                console.print(f"    {note}")
+            for cell in check["cells"]:
+                if cell["outcome"] != "pass":
+                    console.print(
+                        f"    {cell['row']} / {cell['column']}: {cell['outcome']} — "
+                        + "; ".join(cell["reasons"])
+                    )
+        for d in output.decisions:
+            console.print(f"  {d.checker.username} {d.decision}: {d.reason}")
+
+
+def _decision(name: str, doc: str) -> None:
+    def command(
+        ctx: typer.Context,
+        output_id: int,
+        actor: As,
+        reason: Reason,
+        override: Annotated[bool, typer.Option(help="Approve despite failing cells.")] = False,
+    ) -> None:
+        from nightingale.governance import outputs
+
+        with unit(ctx) as work:
+            output = outputs.decide_output(
+                work.session,
+                work.keystore,
+                by=actor,
+                output_id=output_id,
+                decision=name,
+                reason=reason,
+                override=override,
+            )
+            status = output.status
+        console.print(f"[green]output request {output_id} is {status}")
+
+    command.__doc__ = doc
+    outputs_app.command(name)(command)
+
+
+_decision("approve", "An output checker approves (--override needed with failing cells).")
+_decision("reject", "An output checker rejects the request.")
+_decision("return", "An output checker returns the request to the researcher.")
+
+
+@outputs_app.command("release")
+def outputs_release(ctx: typer.Context, output_id: int, actor: As) -> None:
+    """Release an approved request (checksums re-verified)."""
+    from nightingale.governance import outputs
+
+    with unit(ctx) as work:
+        outputs.release_output(
+            work.session,
+            work.keystore,
+            by=actor,
+            output_id=output_id,
+            data_root=work.settings.data_root,
+        )
+    console.print(f"[green]output request {output_id} released")
+
+
+@outputs_app.command("publish")
+def outputs_publish(
+    ctx: typer.Context,
+    output_ids: Annotated[list[int], typer.Argument(help="Released output requests.")],
+    actor: As,
+    title: Annotated[str, typer.Option()],
+    result_id: Annotated[str | None, typer.Option(help="Id of the published result.")] = None,
+) -> None:
+    """An evaluator publishes released outputs as a result under published/."""
+    from nightingale.governance import publishing
+
+    with unit(ctx) as work:
+        result = publishing.publish_result(
+            work.session,
+            work.keystore,
+            by=actor,
+            title=title,
+            output_ids=output_ids,
+            data_root=work.settings.data_root,
+            result_id=result_id,
+        )
+        location = result.location
+    console.print(f"[green]published[/] {location}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the outputs command group."""
+    app.add_typer(outputs_app, name="outputs")

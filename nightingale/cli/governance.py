@@ -1,0 +1,468 @@
+"""``nightingale people | projects | requests | audit | governance``: thin over governance.
+
+Every command names who is acting with ``--as USERNAME`` (or ``$NIGHTINGALE_ACTOR``): the
+CLI runs on the platform machine for operators who hold the data root, so it trusts the
+name it is given, and the policy then decides as for anyone. The web service and the
+hub identify people themselves. Refusals print one line and are audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from nightingale.cli.context import state
+from nightingale.platform.errors import NightingaleError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from nightingale.cli.demo import DemoRun
+    from nightingale.platform.keystore import KeyStore
+    from nightingale.platform.settings import Settings
+
+console = Console(highlight=False)
+
+As = Annotated[str, typer.Option("--as", envvar="NIGHTINGALE_ACTOR", help="Who is acting.")]
+Reason = Annotated[str, typer.Option("--reason", help="Why (recorded in the audit log).")]
+
+
+@dataclass
+class Unit:
+    """One unit of work: a session, the keystore and the settings."""
+
+    session: Session
+    keystore: KeyStore
+    settings: Settings
+
+
+@contextmanager
+def governance_unit(settings: Settings) -> Iterator[Unit]:
+    """A session on a migrated database; commits on success."""
+    from nightingale.platform import database
+    from nightingale.platform.bootstrap import keystore_for
+
+    engine = database.make_engine(settings.resolved_database_url)
+    try:
+        if not database.is_up_to_date(engine):
+            raise NightingaleError(
+                "the database is not initialised or not migrated; run 'nightingale init'"
+            )
+        with database.session_scope(engine) as session:
+            yield Unit(session, keystore_for(settings), settings)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def unit(ctx: typer.Context) -> Iterator[Unit]:
+    with governance_unit(state(ctx).settings) as work:
+        yield work
+
+
+def parse_date(value: str | None, what: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise NightingaleError(f"{what}: {value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def cohort_validator() -> Callable[[str], list[str]] | None:
+    """The cohorts package's spec validator, when it is installed (the CLI is an edge)."""
+    try:
+        from nightingale.cohorts.loading import SpecError, parse_spec
+    except ImportError:
+        return None
+
+    def validate(text: str) -> list[str]:
+        try:
+            parse_spec(text, "cohort spec")
+        except SpecError as exc:
+            return [str(exc)]
+        return []
+
+    return validate
+
+
+def show_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+# -- people ------------------------------------------------------------------------------
+
+people_app = typer.Typer(help="People, roles, accreditation and passwords.", no_args_is_help=True)
+
+
+def _password(stdin: bool) -> str | None:
+    if not stdin:
+        return None
+    import sys
+
+    return sys.stdin.readline().rstrip("\n")
+
+
+@people_app.command("add")
+def people_add(
+    ctx: typer.Context,
+    username: str,
+    role: Annotated[list[str], typer.Option("--role", help="Role (repeatable).")],
+    name: Annotated[str | None, typer.Option("--name", help="Display name.")] = None,
+    accredited_until: Annotated[str | None, typer.Option(help="Accreditation expiry.")] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read a password from stdin.")] = False,
+    actor: Annotated[
+        str | None, typer.Option("--as", envvar="NIGHTINGALE_ACTOR", help="Administrator.")
+    ] = None,
+) -> None:
+    """Add a person (the first person of a platform is an administrator, without --as)."""
+    from nightingale.governance import people
+    from nightingale.governance.settings import governance_settings
+
+    with unit(ctx) as work:
+        people.create_person(
+            work.session,
+            work.keystore,
+            by=actor,
+            username=username,
+            display_name=name or username,
+            roles=role,
+            accreditation_expires=parse_date(accredited_until, "--accredited-until"),
+            password=_password(password_stdin),
+            hashing=governance_settings(work.settings).password_hashing,
+        )
+    console.print(f"[green]added[/] {username} ({', '.join(sorted(role))})")
+
+
+@people_app.command("list")
+def people_list(ctx: typer.Context) -> None:
+    """Everyone, with roles and accreditation."""
+    from nightingale.governance import people
+
+    with unit(ctx) as work:
+        rows = [
+            [
+                p.username,
+                p.display_name,
+                ", ".join(sorted(p.roles)),
+                p.accreditation_expires,
+                "yes" if p.active else "no",
+            ]
+            for p in people.list_people(work.session)
+        ]
+    show_table("people", ["username", "name", "roles", "accredited until", "active"], rows)
+
+
+@people_app.command("roles")
+def people_roles(
+    ctx: typer.Context,
+    username: str,
+    actor: As,
+    role: Annotated[list[str], typer.Option("--role", help="Role (repeatable).")],
+) -> None:
+    """Replace a person's roles."""
+    from nightingale.governance import people
+
+    with unit(ctx) as work:
+        people.set_roles(work.session, work.keystore, by=actor, username=username, roles=role)
+    console.print(f"[green]roles of {username}[/]: {', '.join(sorted(role))}")
+
+
+@people_app.command("accredit")
+def people_accredit(
+    ctx: typer.Context,
+    username: str,
+    actor: As,
+    until: Annotated[str, typer.Option(help="Expiry date YYYY-MM-DD.")],
+) -> None:
+    """Record a researcher's accreditation expiry date."""
+    from nightingale.governance import people
+
+    with unit(ctx) as work:
+        people.set_accreditation(
+            work.session,
+            work.keystore,
+            by=actor,
+            username=username,
+            expires=parse_date(until, "--until"),
+        )
+    console.print(f"[green]{username} accredited until {until}")
+
+
+@people_app.command("passwd")
+def people_passwd(ctx: typer.Context, username: str, actor: As) -> None:
+    """Set a password, read from stdin (one line)."""
+    from nightingale.governance import people
+    from nightingale.governance.settings import governance_settings
+
+    password = _password(True) or ""
+    with unit(ctx) as work:
+        people.set_password(
+            work.session,
+            work.keystore,
+            by=actor,
+            username=username,
+            password=password,
+            hashing=governance_settings(work.settings).password_hashing,
+        )
+    console.print(f"[green]password set for {username}")
+
+
+@people_app.command("deactivate")
+def people_deactivate(ctx: typer.Context, username: str, actor: As) -> None:
+    """Stop someone acting; their history stays."""
+    from nightingale.governance import people
+
+    with unit(ctx) as work:
+        people.deactivate(work.session, work.keystore, by=actor, username=username)
+    console.print(f"[yellow]{username} deactivated")
+
+
+# -- projects -----------------------------------------------------------------------------
+
+projects_app = typer.Typer(help="Research projects and their members.", no_args_is_help=True)
+
+
+@projects_app.command("create")
+def projects_create(
+    ctx: typer.Context,
+    slug: str,
+    actor: As,
+    title: Annotated[str, typer.Option()],
+    purpose: Annotated[str, typer.Option()],
+    benefit: Annotated[str, typer.Option(help="Public-benefit statement.")],
+    lawful_basis: Annotated[str, typer.Option()],
+    ethics: Annotated[str, typer.Option(help="Ethics approval reference.")],
+    pi: Annotated[str, typer.Option(help="Principal investigator (a researcher).")],
+    start: Annotated[str, typer.Option(help="Start date YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option(help="End date YYYY-MM-DD.")],
+) -> None:
+    """Create a draft project."""
+    from nightingale.governance import projects
+
+    with unit(ctx) as work:
+        projects.create_project(
+            work.session,
+            work.keystore,
+            by=actor,
+            slug=slug,
+            title=title,
+            purpose=purpose,
+            public_benefit=benefit,
+            lawful_basis=lawful_basis,
+            ethics_reference=ethics,
+            pi=pi,
+            start_date=parse_date(start, "--start") or date.today(),
+            end_date=parse_date(end, "--end") or date.today(),
+        )
+    console.print(f"[green]project {slug} created (draft)")
+
+
+@projects_app.command("add-member")
+def projects_add_member(ctx: typer.Context, slug: str, username: str, actor: As) -> None:
+    """Add a researcher to a project (its PI or an administrator)."""
+    from nightingale.governance import projects
+
+    with unit(ctx) as work:
+        projects.add_member(work.session, work.keystore, by=actor, slug=slug, username=username)
+    console.print(f"[green]{username} is a member of {slug}")
+
+
+def _project_step(name: str, doc: str, needs_reason: bool) -> None:
+    def command(
+        ctx: typer.Context,
+        slug: str,
+        actor: As,
+        reason: Annotated[str, typer.Option(help="Why.")] = "",
+    ) -> None:
+        from nightingale.governance import projects
+
+        step = getattr(projects, f"{name}_project")
+        with unit(ctx) as work:
+            kwargs = {"reason": reason} if needs_reason else {}
+            project = step(work.session, work.keystore, by=actor, slug=slug, **kwargs)
+        console.print(f"[green]project {slug} is {project.status}")
+
+    command.__doc__ = doc
+    projects_app.command(name)(command)
+
+
+_project_step("submit", "The PI submits a draft project for approval.", False)
+_project_step("approve", "A steward not on the project approves it (--reason).", True)
+_project_step("activate", "Open an approved project's workspaces.", False)
+_project_step("close", "Close a project (its releases go at the next enforce).", True)
+
+
+@projects_app.command("list")
+def projects_list(ctx: typer.Context) -> None:
+    """Every project with its status, PI and dates."""
+    from nightingale.governance import projects
+
+    with unit(ctx) as work:
+        rows = [
+            [
+                p.slug,
+                p.status,
+                p.pi.username,
+                p.start_date,
+                p.end_date,
+                ", ".join(sorted(p.member_usernames)),
+            ]
+            for p in projects.list_projects(work.session)
+        ]
+    show_table("projects", ["project", "status", "PI", "start", "end", "members"], rows)
+
+
+@projects_app.command("show")
+def projects_show(ctx: typer.Context, slug: str) -> None:
+    """A project's details."""
+    from nightingale.governance import projects
+
+    with unit(ctx) as work:
+        p = projects.get_project(work.session, slug)
+        for label, value in (
+            ("project", p.slug),
+            ("title", p.title),
+            ("status", p.status),
+            ("PI", p.pi.username),
+            ("purpose", p.purpose),
+            ("public benefit", p.public_benefit),
+            ("lawful basis", p.lawful_basis),
+            ("ethics", p.ethics_reference),
+            ("dates", f"{p.start_date} to {p.end_date}"),
+            ("members", ", ".join(sorted(p.member_usernames))),
+        ):
+            console.print(f"[bold]{label:>15}[/]  {value}")
+
+
+# -- governance ---------------------------------------------------------------------------
+
+governance_app = typer.Typer(
+    help="Expiry enforcement, datasets and the policy.", no_args_is_help=True
+)
+
+
+@governance_app.command("enforce")
+def governance_enforce(
+    ctx: typer.Context,
+    actor: As,
+    on: Annotated[str | None, typer.Option(help="Pretend today is this date.")] = None,
+) -> None:
+    """Expire ended projects; revoke and delete their releases (audited; safe to repeat)."""
+    from nightingale.governance import enforcement
+
+    with unit(ctx) as work:
+        report = enforcement.enforce(
+            work.session,
+            work.keystore,
+            by=actor,
+            data_root=work.settings.data_root,
+            on=parse_date(on, "--on"),
+        )
+    if not report.changed:
+        console.print("[green]ok[/] nothing due")
+        return
+    for slug in report.expired_projects:
+        console.print(f"expired project {slug}")
+    for request_id in report.expired_requests:
+        console.print(f"expired request {request_id}")
+    for release_id in report.revoked_releases:
+        console.print(f"revoked and deleted release {release_id}")
+
+
+@governance_app.command("datasets")
+def governance_datasets(ctx: typer.Context) -> None:
+    """Registered datasets and their classification."""
+    from nightingale.governance import datasets
+
+    with unit(ctx) as work:
+        rows = [
+            [d.name, d.classification, d.description] for d in datasets.list_datasets(work.session)
+        ]
+    show_table("datasets", ["dataset", "classification", "description"], rows)
+
+
+@governance_app.command("dataset-add")
+def governance_dataset_add(
+    ctx: typer.Context,
+    name: str,
+    actor: As,
+    classification: Annotated[str, typer.Option(help="special_category, personal or public.")],
+    description: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Register a dataset (or change its classification)."""
+    from nightingale.governance import datasets
+
+    with unit(ctx) as work:
+        datasets.register_dataset(
+            work.session,
+            work.keystore,
+            by=actor,
+            name=name,
+            classification=classification,
+            description=description,
+        )
+    console.print(f"[green]dataset {name} is {classification}")
+
+
+@governance_app.command("policy")
+def governance_policy() -> None:
+    """Which roles may take each action (before state and membership checks)."""
+    from nightingale.governance.policy import Action, roles_for
+
+    show_table(
+        "policy", ["action", "roles"], [[str(a), ", ".join(sorted(roles_for(a)))] for a in Action]
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the governance command groups."""
+    app.add_typer(people_app, name="people")
+    app.add_typer(projects_app, name="projects")
+    app.add_typer(governance_app, name="governance")
+
+
+# -- demo ---------------------------------------------------------------------------------
+
+DEMO_PASSWORD = "nightingale-demo"  # noqa: S105 (printed on purpose: it is a demo)
+
+
+def _demo_stage_people(run: DemoRun) -> None:
+    from nightingale.cli import governance_demo
+
+    with governance_unit(run.cli.settings) as work:
+        governance_demo.people_and_project(work.session, work.keystore, work.settings)
+    console.print(
+        f"demo people: ada (administrator), rita (researcher), sam and sasha (data "
+        f"stewards), otto (output checker), eve (evaluator); password "
+        f"[bold]{DEMO_PASSWORD}[/]"
+    )
+    console.print("project dfh-pilot is active, PI rita")
+
+
+def _demo_stage_request(run: DemoRun) -> None:
+    from nightingale.cli import governance_demo
+
+    with governance_unit(run.cli.settings) as work:
+        request_id, status = governance_demo.linkage_request(
+            work.session, work.keystore, cohort_validator()
+        )
+    console.print(f"linkage request {request_id} for dfh-pilot is {status}")
+
+
+DEMO_STAGES: list[tuple[int, str, Callable[[DemoRun], None]]] = [
+    (40, "people and project", _demo_stage_people),
+    (70, "request", _demo_stage_request),
+]

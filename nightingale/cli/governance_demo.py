@@ -1,0 +1,177 @@
+"""The demo's governance stages, written to be run again and again (idempotent).
+
+Stage 40 creates the demo cast, the three providers and the homes pilot project, and
+takes the project to active with the real governance steps (the PI submits, a steward
+approves, the administrator activates), so the audit log tells the same story a real
+platform would. Stage 70 submits the pilot's linkage request with the cohort spec from
+``nightingale/cohorts/examples/dfh_pilot.yaml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nightingale.governance import datasets, people, projects, requests
+from nightingale.governance.models import Person
+from nightingale.governance.requests import DatasetNeed
+from nightingale.governance.settings import governance_settings
+from nightingale.platform.keystore import KeyStore
+from nightingale.platform.settings import Settings
+
+PASSWORD = "nightingale-demo"  # noqa: S105 (the demo prints it; it is a demo)
+PROJECT = "dfh-pilot"
+SPEC_FILE = Path(__file__).resolve().parent.parent / "cohorts" / "examples" / "dfh_pilot.yaml"
+
+CAST: list[tuple[str, str, tuple[str, ...]]] = [
+    ("ada", "Ada Administrator", ("administrator",)),
+    ("rita", "Rita Researcher", ("researcher",)),
+    ("sam", "Sam Steward", ("data_steward",)),
+    ("sasha", "Sasha Steward", ("data_steward",)),
+    ("otto", "Otto Output-Checker", ("output_checker",)),
+    ("eve", "Eve Evaluator", ("evaluator",)),
+]
+
+NEEDS = [
+    DatasetNeed(
+        "housing",
+        "Defines the cohort: tenancies in designed-for-health and standard "
+        "homes, with start and end dates",
+        {
+            "tenancy_start": "index date of follow-up",
+            "tenancy_end": "censors follow-up when a tenant moves out",
+            "scheme": "the exposure: designed-for-health or standard home",
+            "imd_decile": "deprivation of the address, for matching",
+        },
+    ),
+    DatasetNeed(
+        "health",
+        "Primary outcomes: emergency admissions, A&E, GP consultations, "
+        "EQ-5D quality of life and deaths, before and after moving in",
+        {
+            "admissions": "emergency admissions and bed days (primary outcome)",
+            "ae_attendances": "A&E attendances (secondary outcome)",
+            "gp_consultations": "GP consultations (secondary outcome)",
+            "eq5d": "quality of life for QALYs in the economic evaluation",
+            "deaths": "censoring and mortality outcome",
+            "date_of_birth": "age band only (generalised in the release)",
+        },
+    ),
+    DatasetNeed(
+        "employment",
+        "Secondary outcomes: employment, earnings and sickness "
+        "benefits, for the wider economic evaluation",
+        {
+            "employment_spells": "days employed per period",
+            "earnings": "earnings before and after",
+            "benefit_claims": "sickness benefit days",
+        },
+    ),
+]
+
+FALLBACK_SPEC = """\
+# Minimal placeholder: the cohorts package's examples/dfh_pilot.yaml replaces it.
+version: 1
+name: dfh_pilot
+population:
+  source: housing.tenancies
+  index_date: tenancy_start
+"""
+
+
+def people_and_project(session: Session, keystore: KeyStore, settings: Settings) -> None:
+    """Create the cast, datasets and the active pilot project; skip what already exists."""
+    hashing = governance_settings(settings).password_hashing
+    existing = set(session.scalars(select(Person.username)))
+    today = date.today()
+    for username, name, roles in CAST:
+        if username in existing:
+            continue
+        people.create_person(
+            session,
+            keystore,
+            by=None if username == "ada" and not existing else "ada",
+            username=username,
+            display_name=name,
+            roles=roles,
+            password=PASSWORD,
+            hashing=hashing,
+            accreditation_expires=today + timedelta(days=3 * 365)
+            if "researcher" in roles
+            else None,
+        )
+        existing.add(username)
+    datasets.ensure_default_datasets(session, keystore, by="ada")
+    if PROJECT not in {p.slug for p in projects.list_projects(session)}:
+        projects.create_project(
+            session,
+            keystore,
+            by="rita",
+            slug=PROJECT,
+            title="Designed-for-health homes pilot evaluation",
+            purpose="Estimate the effect of designed-for-health low-cost social homes on "
+            "tenants' health service use, quality of life and employment, and their "
+            "cost-effectiveness, with up to four years of follow-up.",
+            public_benefit="Evidence for councils and housing associations on whether "
+            "healthier home design prevents ill health and pays for itself.",
+            lawful_basis="UK GDPR Art. 6(1)(e) public task; Art. 9(2)(j) research",
+            ethics_reference="REC 26/NW/0117 (synthetic demo)",
+            pi="rita",
+            start_date=today - timedelta(days=30),
+            end_date=today + timedelta(days=3 * 365),
+        )
+    project = projects.get_project(session, PROJECT)
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("draft", lambda: projects.submit_project(session, keystore, by="rita", slug=PROJECT)),
+        (
+            "submitted",
+            lambda: projects.approve_project(
+                session,
+                keystore,
+                by="sam",
+                slug=PROJECT,
+                reason="purpose, public benefit, lawful basis and ethics approval in order",
+            ),
+        ),
+        ("approved", lambda: projects.activate_project(session, keystore, by="ada", slug=PROJECT)),
+    ]
+    for status, step in steps:
+        if project.status == status:
+            step()
+
+
+def spec_text() -> str:
+    """The pilot's cohort spec (the cohorts package's example), else a placeholder."""
+    return SPEC_FILE.read_text(encoding="utf-8") if SPEC_FILE.is_file() else FALLBACK_SPEC
+
+
+def linkage_request(
+    session: Session, keystore: KeyStore, validate_spec: Callable[[str], list[str]] | None
+) -> tuple[int, str]:
+    """Submit the pilot's request unless one is already on its way; (id, status)."""
+    live = {"draft", "submitted", "changes_requested", "approved", "released"}
+    for request in requests.list_requests(session, project=PROJECT):
+        if request.status in live:
+            if request.status == "draft":
+                requests.submit_request(
+                    session, keystore, by="rita", request_id=request.id, validate_spec=validate_spec
+                )
+            return request.id, request.status
+    request = requests.create_request(
+        session,
+        keystore,
+        by="rita",
+        project=PROJECT,
+        title="Homes pilot cohort: housing, health and employment",
+        spec_text=spec_text(),
+        datasets=NEEDS,
+        validate_spec=validate_spec,
+    )
+    requests.submit_request(
+        session, keystore, by="rita", request_id=request.id, validate_spec=validate_spec
+    )
+    return request.id, request.status
