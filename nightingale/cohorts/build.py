@@ -1,0 +1,184 @@
+"""Build a release: run the cohort, pseudonymise, check, measure k, write it atomically.
+
+The builder knows nothing of approvals: the caller (the CLI edge) asks the governance
+policy whether the request may be built, passes the approved spec text here, and
+records the returned release with governance. Everything the release needs is decided
+here, in one order:
+
+1. validate the spec against the catalogue and compile it;
+2. find the inputs (spine in force, newest content versions) and run both queries;
+3. replace ``person_id`` with the project's pseudonym and sort by it (row order says
+   nothing about linkage order);
+4. refuse to continue if a table holds an identifier column or any date (dates leave
+   only as months, ages only as bands);
+5. measure k-anonymity over the quasi-identifiers;
+6. write ``persons.parquet``, ``panel.parquet`` and ``manifest.json`` into a hidden
+   folder and rename it into place: a release appears whole or not at all.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from nightingale.cohorts.catalogue import Catalogue, default_catalogue, table_columns
+from nightingale.cohorts.compile import compile_spec
+from nightingale.cohorts.engines import CohortEngine
+from nightingale.cohorts.kanonymity import KAnonymity, measure
+from nightingale.cohorts.loading import parse_spec, spec_hash
+from nightingale.cohorts.pseudonyms import Pseudonymiser
+from nightingale.cohorts.run import CohortTables, run_cohort
+from nightingale.cohorts.spec import CohortSpec
+from nightingale.cohorts.zones import BuildInputs, locate_inputs
+from nightingale.platform.errors import NightingaleError
+from nightingale.platform.keystore import KeyStore
+from nightingale.platform.storage import (
+    DataRoot,
+    atomic_directory,
+    atomic_write_json,
+    sha256_file,
+    write_parquet,
+)
+
+MANIFEST_FORMAT = 1
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+#: Column names that would mean identifiers reached a release.
+IDENTIFIER_COLUMNS = frozenset(
+    {
+        "person_id",
+        "record_id",
+        "name",
+        "forename",
+        "surname",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "dob",
+        "postcode",
+        "address",
+        "uprn",
+        "nhs_number",
+        "ni_number",
+    }
+)
+
+
+class ReleaseSafetyError(NightingaleError):
+    """A release would have held identifiers or exact dates; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """A written release: where it is and what its manifest says."""
+
+    release_id: str
+    project: str
+    path: Path
+    manifest: dict[str, Any]
+    manifest_sha256: str
+
+
+def _safe_name(kind: str, value: str) -> str:
+    if not _SAFE_NAME.match(value) or ".." in value:
+        raise NightingaleError(f"{kind} {value!r} is not a safe folder name")
+    return value
+
+
+def new_release_id(now: datetime) -> str:
+    """A sortable, unique release id: ``r<UTC timestamp>-<random>``."""
+    return f"r{now.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
+
+
+def check_release_safe(name: str, table: pa.Table) -> None:
+    """Refuse a table with identifier columns or exact dates (see module docstring)."""
+    leaked = sorted(IDENTIFIER_COLUMNS.intersection(table.column_names))
+    if leaked:
+        raise ReleaseSafetyError(f"{name}: identifier columns {leaked} may not be released")
+    for field in table.schema:
+        if pa.types.is_date(field.type) or pa.types.is_timestamp(field.type):
+            raise ReleaseSafetyError(
+                f"{name}: column {field.name!r} is a date; release months or bands instead"
+            )
+
+
+def pseudonymised(tables: CohortTables, pseudonymiser: Pseudonymiser) -> CohortTables:
+    """Both tables keyed by ``pid`` and sorted by it (persons) or by it and period (panel)."""
+    persons = pseudonymiser.replace_person_id(tables.persons).sort_by("pid")
+    panel = pseudonymiser.replace_person_id(tables.panel)
+    panel = panel.sort_by([("pid", "ascending"), ("period", "ascending")])
+    return CohortTables(persons=persons, panel=panel)
+
+
+def estimate_k_anonymity(
+    spec: CohortSpec,
+    inputs: BuildInputs,
+    engine: CohortEngine,
+    catalogue: Catalogue | None = None,
+) -> KAnonymity:
+    """The k a release of ``spec`` would have today (shown to stewards before approval)."""
+    catalogue = catalogue or default_catalogue()
+    compiled = compile_spec(spec, catalogue)
+    engine.register_inputs(inputs.spine, inputs.tables)
+    persons = engine.run(compiled.persons)
+    return measure(persons, catalogue.quasi_identifiers(spec), spec.disclosure.min_k)
+
+
+def build_release(
+    root: DataRoot,
+    keystore: KeyStore,
+    engine: CohortEngine,
+    *,
+    spec_text: str,
+    project: str,
+    request_id: str,
+    release_id: str | None = None,
+    catalogue: Catalogue | None = None,
+    source: str = "<spec>",
+    now: datetime | None = None,
+) -> Release:
+    """Build and write one release of ``spec_text`` for ``project`` (all or nothing)."""
+    catalogue = catalogue or default_catalogue()
+    now = now or datetime.now(UTC)
+    project = _safe_name("project", project)
+    release_id = _safe_name("release id", release_id or new_release_id(now))
+    spec = parse_spec(spec_text, source)
+    compiled = compile_spec(spec, catalogue, source)
+    inputs = locate_inputs(root, keystore, table_columns(spec))
+    pseudonymiser = Pseudonymiser(keystore, project)
+    tables = pseudonymised(run_cohort(engine, compiled, inputs.spine, inputs.tables), pseudonymiser)
+    check_release_safe("persons", tables.persons)
+    check_release_safe("panel", tables.panel)
+    k = measure(tables.persons, catalogue.quasi_identifiers(spec), spec.disclosure.min_k)
+
+    target = root.releases(project) / release_id
+    with atomic_directory(target) as folder:
+        files = {
+            "persons.parquet": write_parquet(folder / "persons.parquet", tables.persons),
+            "panel.parquet": write_parquet(folder / "panel.parquet", tables.panel),
+        }
+        manifest = {
+            "format": MANIFEST_FORMAT,
+            "release_id": release_id,
+            "project": project,
+            "request_id": request_id,
+            "cohort": spec.name,
+            "spec_sha256": spec_hash(spec_text),
+            "source_versions": inputs.versions,
+            "spine_run_id": inputs.spine_run,
+            "engine": engine.dialect,
+            "pseudonym_key_id": pseudonymiser.key_id,
+            "rows": {"persons": tables.persons.num_rows, "panel": tables.panel.num_rows},
+            "files": files,
+            "k_anonymity": k.as_dict(),
+            "created_at": now.isoformat(),
+        }
+        atomic_write_json(folder / "manifest.json", manifest)
+    manifest_sha = sha256_file(target / "manifest.json")
+    return Release(release_id, project, target, manifest, manifest_sha)

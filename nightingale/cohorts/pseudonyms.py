@@ -1,0 +1,40 @@
+"""Project pseudonyms: HMAC-SHA256 of the linkage person_id under a per-project key.
+
+The key is derived with HKDF from the keystore's ``pseudonym`` key for the context
+``project:<project>``, so the same person has the same ``pid`` in every release of one
+project (releases can be compared over time) and unrelated ``pid`` values in two
+projects (their releases cannot be joined). A plain hash would not do: person ids are
+enumerable, and anyone could hash them all.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from cryptography.hazmat.primitives import hashes, hmac
+
+from nightingale.platform.keystore import KeyStore
+
+PID_HEX_CHARS = 32  # 128 bits: collisions are negligible for any population
+
+
+class Pseudonymiser:
+    """Maps person ids to one project's pseudonyms."""
+
+    def __init__(self, keystore: KeyStore, project: str) -> None:
+        key = keystore.derive("pseudonym", f"project:{project}")
+        self.key_id = key.key_id
+        self._base = hmac.HMAC(key.secret, hashes.SHA256())
+
+    def pid(self, person_id: str) -> str:
+        """The project's pseudonym of one person id (lower-case hex)."""
+        mac = self._base.copy()
+        mac.update(person_id.encode("utf-8"))
+        return mac.finalize().hex()[:PID_HEX_CHARS]
+
+    def replace_person_id(self, table: pa.Table) -> pa.Table:
+        """``table`` with its ``person_id`` column replaced by ``pid`` as the first column."""
+        person_ids = table["person_id"].to_pylist()
+        mapping = {person_id: self.pid(str(person_id)) for person_id in set(person_ids)}
+        pids = pa.array([mapping[person_id] for person_id in person_ids], pa.string())
+        rest = table.drop_columns(["person_id"])
+        return rest.add_column(0, "pid", pids)
