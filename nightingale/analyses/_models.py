@@ -7,6 +7,7 @@ weights and cluster-robust standard errors the same way.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -14,6 +15,7 @@ import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats
+from statsmodels.stats.sandwich_covariance import cov_cluster
 
 from nightingale.analyses._design import require_complete
 from nightingale.platform.errors import NightingaleError
@@ -31,10 +33,27 @@ def log_exposure(frame: pd.DataFrame, exposure: str) -> np.ndarray:
 
 
 def negative_binomial_alpha(formula: str, frame: pd.DataFrame, offset: np.ndarray | None) -> float:
-    """The NB2 dispersion estimated by maximum likelihood (statsmodels' discrete model)."""
-    model = smf.negativebinomial(formula, data=frame, offset=offset)
-    fitted = model.fit(disp=0, maxiter=200)
-    return float(fitted.params["alpha"])
+    """The NB2 dispersion by the moment estimator of Cameron & Trivedi (2013, ch. 3).
+
+    From a Poisson fit, alpha = sum((y - mu)^2 - y) / sum(mu^2): the no-intercept
+    regression of ((y - mu)^2 - y) / mu on mu. Unlike the full maximum likelihood fit it
+    cannot fail on ill-conditioned covariates, and the robust standard errors used with
+    it do not depend on alpha being exact. Floored at 1e-8 (no over-dispersion).
+    """
+    poisson = smf.glm(formula, data=frame, family=sm.families.Poisson(), offset=offset).fit()
+    y = np.asarray(poisson.model.endog, dtype=float)
+    mu = np.asarray(poisson.fittedvalues, dtype=float)
+    alpha = float(((y - mu) ** 2 - y).sum() / (mu**2).sum())
+    return max(alpha, 1e-8)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Coefficients and standard errors of a fitted model (robust when clustered)."""
+
+    params: pd.Series
+    bse: pd.Series
+    raw: Any
 
 
 def fit_glm(
@@ -45,15 +64,21 @@ def fit_glm(
     exposure: str | None = None,
     weights: str | None = None,
     cluster: str | None = None,
-) -> tuple[Any, dict[str, Any]]:
+) -> tuple[Fit, dict[str, Any]]:
     """Fit a GLM; cluster-robust (sandwich) standard errors when ``cluster`` is given.
 
-    Returns the fitted statsmodels result and a JSON-able description of the model.
+    Weights enter as ``var_weights``. The cluster sandwich is statsmodels'
+    ``cov_cluster`` (with its small-sample correction) computed after an ordinary fit:
+    the same numbers as ``cov_type="cluster"`` without weights, and with weights it
+    avoids the GLM's "not fully supported" path while using the weighted scores.
+    Returns the fit and a JSON-able description of the model.
     """
     needed = [c for c in (exposure, weights, cluster) if c]
     require_complete(frame, needed, f"model {formula}")
     offset = log_exposure(frame, exposure) if exposure else None
     details: dict[str, Any] = {"formula": formula, "family": family, "n": len(frame)}
+    if exposure:
+        details["offset"] = f"log({exposure})"
     if family == "gaussian":
         fam: sm.families.Family = sm.families.Gaussian()
     elif family == "poisson":
@@ -66,26 +91,27 @@ def fit_glm(
         raise NightingaleError(f"unknown family {family!r}")
     var_weights = frame[weights].to_numpy(dtype=float) if weights else None
     model = smf.glm(formula, data=frame, family=fam, offset=offset, var_weights=var_weights)
+    fitted = model.fit()
     if cluster:
         groups = pd.factorize(frame[cluster])[0]
-        fitted = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
+        covariance = cov_cluster(fitted, groups)
+        bse = pd.Series(np.sqrt(np.diag(covariance)), index=fitted.params.index)
         details["standard_errors"] = f"cluster-robust by {cluster}"
         details["clusters"] = int(groups.max() + 1)
     else:
-        fitted = model.fit()
+        bse = fitted.bse
         details["standard_errors"] = "model-based"
-    if exposure:
-        details["offset"] = f"log({exposure})"
     if weights:
         details["weights"] = weights
-    details["coefficients"] = _coefficients(fitted)
-    return fitted, details
+    fit = Fit(fitted.params, bse, fitted)
+    details["coefficients"] = _coefficients(fit)
+    return fit, details
 
 
-def _coefficients(fitted: Any) -> dict[str, dict[str, float]]:
+def _coefficients(fit: Fit) -> dict[str, dict[str, float]]:
     return {
-        str(name): {"estimate": float(fitted.params[name]), "std_error": float(fitted.bse[name])}
-        for name in fitted.params.index
+        str(name): {"estimate": float(fit.params[name]), "std_error": float(fit.bse[name])}
+        for name in fit.params.index
     }
 
 

@@ -61,7 +61,9 @@ def rubins_rules(estimates: Sequence[float], variances: Sequence[float]) -> Pool
     between = float(q.var(ddof=1))
     extra = (1 + 1 / m) * between
     total = within + extra
-    df = float("inf") if extra == 0 else (m - 1) * (1 + within / extra) ** 2
+    # No between-imputation spread (or a vanishing one) means infinite degrees of freedom.
+    ratio = within / extra if extra > 0 else float("inf")
+    df = (m - 1) * (1 + ratio) ** 2 if ratio < 1e100 else float("inf")
     fmi = 0.0 if total == 0 else extra / total
     return Pooled(float(q.mean()), within, between, total, df, fmi)
 

@@ -22,7 +22,7 @@ import pandas as pd
 import statsmodels.formula.api as smf
 from matplotlib.figure import Figure
 
-from nightingale.analyses._design import require_binary, require_complete, rhs
+from nightingale.analyses._design import is_categorical, require_binary, require_complete, rhs
 from nightingale.analyses._models import coefficient, interval
 from nightingale.analyses.results import AnalysisResult, estimate_row
 
@@ -47,18 +47,21 @@ def mixed_trajectory(
     require_complete(panel, [group, treatment, time, *covariates], what)
     require_binary(panel, treatment, what)
     observed = panel.dropna(subset=[outcome]).sort_values([group, time], kind="stable")
+    observed = _standardised(observed, covariates)
     formula = f"{outcome} ~ {rhs(observed, [treatment, *covariates])} + C({time})"
     re_formula = f"1 + {time}" if random_slope else "1"
     model = smf.mixedlm(formula, observed, groups=observed[group], re_formula=re_formula)
     with warnings.catch_warnings(record=True) as caught:
-        # statsmodels flags "MLE on the boundary" whenever a variance is below 0.01 in
-        # absolute terms, which every utility-scale outcome (0..1) trips; keep the
-        # message in the model summary instead of failing, and let others through.
-        warnings.filterwarnings("always", message="The MLE may be on the boundary")
+        # Two statsmodels warnings are expected on utility-scale data and are kept in the
+        # model summary instead of failing the run: "MLE on the boundary" fires whenever a
+        # variance is below 0.01 in absolute terms (any 0..1 outcome), and "random effects
+        # covariance is singular" fires at trial points while the optimiser searches.
+        # Whether the fit converged is recorded. Every other warning is re-raised.
+        warnings.simplefilter("always")
         fitted = model.fit(reml=True, method=["lbfgs", "powell"])
-    notes = [str(w.message) for w in caught if "boundary" in str(w.message)]
+    notes = sorted({str(w.message) for w in caught if _expected(w.message)})
     for w in caught:
-        if "boundary" not in str(w.message):
+        if not _expected(w.message):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     est, se = coefficient(fitted, treatment)
     value, low, high = interval(est, se, log_scale=False)
@@ -106,6 +109,26 @@ def mixed_trajectory(
         figures={"trajectory": trajectory_plot(means, outcome)},
         models={"model": details},
     )
+
+
+_EXPECTED = ("The MLE may be on the boundary", "Random effects covariance is singular")
+
+
+def _expected(message: Warning | str) -> bool:
+    return any(text in str(message) for text in _EXPECTED)
+
+
+def _standardised(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
+    """Numeric covariates centred and scaled: MixedLM's optimiser fails on columns whose
+    scales differ by orders of magnitude (earnings in pounds next to utilities), and the
+    treatment coefficient does not change."""
+    out = frame.copy()
+    for column in covariates:
+        if not is_categorical(out[column]):
+            values = out[column].astype(float)
+            spread = float(values.std())
+            out[column] = (values - values.mean()) / (spread if spread > 0 else 1.0)
+    return out
 
 
 def trajectory_plot(means: pd.DataFrame, outcome: str) -> Figure:

@@ -1,0 +1,1 @@
+"""Evaluations of named interventions, each a pre-registered plan run on a release."""

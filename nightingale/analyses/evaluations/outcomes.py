@@ -1,0 +1,173 @@
+"""The pilot's analyses of one outcome: the primary (matched) estimate and its companions.
+
+For every outcome the plan lists, three comparisons answer "did the homes help?":
+
+- ``matched`` (primary): the propensity-matched sample, outcome model adjusted for the
+  baseline covariates as well (doubly robust), cluster-robust by person;
+- ``ipw`` (sensitivity): everyone, weighted by inverse-probability (ATT) weights;
+- ``naive``: everyone, unweighted and unadjusted — shown to make confounding visible.
+
+Secondary analyses named by the plan (negative binomial, GEE, difference-in-differences
+with an event study, MICE) add tables and figures to the bundle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from nightingale.analyses.counts import rate_ratio, rate_ratio_gee
+from nightingale.analyses.did import difference_in_differences, event_study
+from nightingale.analyses.evaluations.prepare import PRE_PERIOD, with_pre_period
+from nightingale.analyses.imputation import mice_ols
+from nightingale.analyses.linear import mean_difference
+from nightingale.analyses.mixed import mixed_trajectory
+from nightingale.analyses.plan import AnalysisPlan, Outcome
+from nightingale.analyses.results import AnalysisResult
+
+SCALES = {
+    "count": "rate_ratio",
+    "share": "difference",
+    "monthly": "difference",
+    "utility": "difference",
+}
+
+
+@dataclass(frozen=True)
+class Samples:
+    """The frames every outcome analysis shares."""
+
+    persons: pd.DataFrame  # prepared, indexed by pid, with match_weight and ipw
+    panel: pd.DataFrame  # prepared, with treated, covariates, match_weight, ipw
+    covariates: list[str]
+    plan: AnalysisPlan
+
+    @property
+    def matched_panel(self) -> pd.DataFrame:
+        return self.panel[self.panel["match_weight"] > 0]
+
+    @property
+    def matched_persons(self) -> pd.DataFrame:
+        return self.persons[self.persons["match_weight"] > 0]
+
+
+def _fit(
+    outcome: Outcome, frame: pd.DataFrame, covariates: list[str], weight: str | None
+) -> AnalysisResult:
+    """One comparison of ``outcome`` on ``frame`` with the model its kind calls for."""
+    y = f"{outcome.name}_y"
+    if outcome.kind == "count":
+        return rate_ratio(
+            frame, y, "treated", "time_at_risk_days", covariates, cluster="pid", weights=weight
+        )
+    if outcome.kind == "utility" and weight == "match_weight" and _all_ones(frame[weight]):
+        return mixed_trajectory(
+            frame, y, group="pid", treatment="treated", time="period", covariates=covariates
+        )
+    days = f"{outcome.name}_days"
+    frame = frame.assign(_w=frame[days] * (frame[weight] if weight else 1.0))
+    return mean_difference(frame, y, "treated", covariates, weights="_w", cluster="pid")
+
+
+def _all_ones(weights: pd.Series) -> bool:
+    return bool((weights == 1.0).all())
+
+
+def main_rows(samples: Samples, outcome: Outcome) -> tuple[list[dict[str, Any]], AnalysisResult]:
+    """The matched, IPW and naive estimates of one outcome (rows of the main table)."""
+    comparisons = {
+        "matched": _fit(outcome, samples.matched_panel, samples.covariates, "match_weight"),
+        "ipw": _fit(outcome, samples.panel, [], "ipw"),
+        "naive": _fit(outcome, samples.panel, [], None),
+    }
+    rows = []
+    for analysis, result in comparisons.items():
+        estimate = result.tables["estimates"].iloc[0]
+        rows.append(
+            {
+                "outcome": outcome.name,
+                "scale": SCALES[outcome.kind],
+                "analysis": analysis,
+                "estimate": float(estimate["estimate"]),
+                "std_error": float(estimate["std_error"]),
+                "ci_low": float(estimate["ci_low"]),
+                "ci_high": float(estimate["ci_high"]),
+                "n": int(estimate["n"]),
+            }
+        )
+    primary = comparisons["matched"]
+    primary.name = outcome.name
+    return rows, primary
+
+
+def secondary(samples: Samples, outcome: Outcome, seed: int) -> list[AnalysisResult]:
+    """The plan's secondary analyses of one outcome, each a result to add to the bundle."""
+    out: list[AnalysisResult] = []
+    matched = samples.matched_panel
+    y = f"{outcome.name}_y"
+    for name in outcome.secondary:
+        if name == "negative_binomial":
+            result = rate_ratio(
+                matched, y, "treated", "time_at_risk_days", samples.covariates,
+                family="negative_binomial", cluster="pid", weights="match_weight",
+            )  # fmt: skip
+        elif name == "gee":
+            result = rate_ratio_gee(
+                matched, y, "treated", "time_at_risk_days", "pid", samples.covariates,
+                weights="match_weight",
+            )  # fmt: skip
+        elif name == "did":
+            out.extend(_did(samples, outcome))
+            continue
+        else:
+            result = _mice(samples, outcome, seed)
+        result.name = f"{outcome.name}_{name}"
+        out.append(result)
+    return out
+
+
+def _did(samples: Samples, outcome: Outcome) -> list[AnalysisResult]:
+    """Before (12 months) versus after, matched sample; plus the event study."""
+    persons = samples.matched_persons
+    stacked = with_pre_period(samples.matched_panel, persons, outcome)
+    stacked = stacked.merge(
+        persons[["treated", "match_weight"]], left_on="pid", right_index=True, how="left"
+    )
+    settings: dict[str, Any] = {
+        "unit": "pid", "treatment": "treated", "family": "poisson",
+        "exposure": "time_at_risk_days", "weights": "match_weight",
+    }  # fmt: skip
+    did = difference_in_differences(stacked, outcome.name, post="post", time="period", **settings)
+    did.name = f"{outcome.name}_did"
+    study = event_study(stacked, outcome.name, time="period", reference=PRE_PERIOD, **settings)
+    study.name = f"{outcome.name}_event_study"
+    return [did, study]
+
+
+def _mice(samples: Samples, outcome: Outcome, seed: int) -> AnalysisResult:
+    """Utility in the plan's imputation period, missing answers imputed (matched sample)."""
+    period = samples.plan.imputation.period
+    at_risk = samples.matched_panel[samples.matched_panel["period"] == period]
+    persons = samples.matched_persons.loc[at_risk["pid"]]
+    numeric = pd.get_dummies(
+        persons[[c for c in samples.covariates if c not in ("eq5d_pre_utility",)]],
+        drop_first=True,
+        dtype=float,
+    )
+    numeric["eq5d_pre_utility"] = persons["eq5d_pre_utility_raw"].to_numpy()
+    numeric = numeric.drop(columns=["eq5d_pre_missing"], errors="ignore")
+    numeric.insert(0, "treated", persons["treated"].astype(float).to_numpy())
+    numeric.insert(0, "utility", at_risk[f"{outcome.name}_y"].to_numpy())
+    numeric = numeric.reset_index(drop=True)
+    terms = [c for c in numeric.columns if c != "utility"]
+    return mice_ols(
+        numeric,
+        "utility",
+        terms,
+        effect="treated",
+        n_imputations=samples.plan.imputation.n_imputations,
+        n_burnin=samples.plan.imputation.n_burnin,
+        seed=seed,
+    )
