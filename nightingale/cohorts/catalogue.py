@@ -127,7 +127,7 @@ def _references(spec: s.CohortSpec) -> list[tuple[str, str, str, bool]]:
     death = spec.follow_up.censoring.death
     if death is not None:
         found.append(("follow_up.censoring.death", death.table, death.date, False))
-    named = [("baseline", v) for v in spec.baseline]
+    named: list[tuple[str, s.Baseline | s.Outcome]] = [("baseline", v) for v in spec.baseline]
     named += [("follow_up.outcomes", o) for o in spec.follow_up.outcomes]
     for part, variable in named:
         where = f"{part}.{variable.name}"

@@ -55,24 +55,24 @@ def _with(query: exp.Select, ctes: Ctes) -> exp.Select:
     return query
 
 
-def _capped(value: exp.Expression, top: int | None) -> exp.Expression:
+def _capped(value: exp.Expr, top: int | None) -> exp.Expr:
     if top is None:
         return value
     return case([(exp.GT(this=value, expression=lit(top)), lit(top))], value)
 
 
-def _zero_if_none(value: exp.Expression, sql_type: str) -> exp.Expression:
+def _zero_if_none(value: exp.Expr, sql_type: str) -> exp.Expr:
     return cast(coalesce(value, lit(0)), sql_type)
 
 
-def _flag(value: exp.Expression) -> exp.Expression:
+def _flag(value: exp.Expr) -> exp.Expr:
     return cast(case([(exp.Is(this=value, expression=exp.Null()), lit(0))], lit(1)), "BIGINT")
 
 
-def _age(birth: exp.Expression, day: exp.Expression) -> exp.Expression:
+def _age(birth: exp.Expr, day: exp.Expr) -> exp.Expr:
     """Whole years from ``birth`` to ``day`` (a 29 February birthday is 1 March otherwise)."""
 
-    def month_day(d: exp.Expression) -> exp.Expression:
+    def month_day(d: exp.Expr) -> exp.Expr:
         return exp.Add(
             this=exp.Mul(this=exp.Month(this=d), expression=lit(100)), expression=exp.Day(this=d)
         )
@@ -82,7 +82,7 @@ def _age(birth: exp.Expression, day: exp.Expression) -> exp.Expression:
     return exp.Sub(this=years, expression=case([(before_birthday, lit(1))], lit(0)))
 
 
-def _band(age: exp.Expression, bands: list[int]) -> exp.Expression:
+def _band(age: exp.Expr, bands: list[int]) -> exp.Expr:
     branches = []
     for lower, upper in reversed(list(zip(bands, [*bands[1:], None], strict=True))):
         label = f"{lower}+" if upper is None else f"{lower}-{upper - 1}"
@@ -90,7 +90,7 @@ def _band(age: exp.Expression, bands: list[int]) -> exp.Expression:
     return case(branches, exp.Null())
 
 
-def _recode(value: exp.Expression, mapping: dict[str, s.Value]) -> exp.Expression:
+def _recode(value: exp.Expr, mapping: dict[str, s.Value]) -> exp.Expr:
     as_text = cast(value, "VARCHAR")
     return case([(exp.EQ(this=as_text, expression=lit(k)), lit(v)) for k, v in mapping.items()])
 
@@ -101,7 +101,7 @@ def persons_query(compiler: Compiler, shared: Ctes) -> exp.Select:
     p = "p"
     index = col("index_date", p)
     ctes: Ctes = []
-    selected: list[exp.Expression] = [
+    selected: list[exp.Expr] = [
         col("person_id", p),
         exp.alias_(cast(col("exposure", p), "BIGINT"), spec.population.exposure.name, quoted=True),
     ]
@@ -110,7 +110,7 @@ def persons_query(compiler: Compiler, shared: Ctes) -> exp.Select:
         v = f"v_{variable.name}"
         value = col("value", v)
         if isinstance(variable, s.IndexMonth):
-            out: exp.Expression = exp.TimeToStr(this=index, format=exp.Literal.string("%Y-%m"))
+            out: exp.Expr = exp.TimeToStr(this=index, format=exp.Literal.string("%Y-%m"))
         elif isinstance(variable, s.Died):
             died = exp.LTE(this=col("death_date", p), expression=col("exit_date", p))
             out = cast(case([(died, lit(1))], lit(0)), "BIGINT")
@@ -128,9 +128,7 @@ def persons_query(compiler: Compiler, shared: Ctes) -> exp.Select:
     return _with(query.order_by(col("person_id", p)), shared + ctes)
 
 
-def _baseline_value(
-    variable: s.Baseline, value: exp.Expression, index: exp.Expression
-) -> exp.Expression:
+def _baseline_value(variable: s.Baseline, value: exp.Expr, index: exp.Expr) -> exp.Expr:
     if isinstance(variable, s.BaselineCount):
         return _capped(_zero_if_none(value, "BIGINT"), variable.top_code)
     if isinstance(variable, s.BaselineExists | s.InState):
@@ -217,7 +215,7 @@ def panel_query(compiler: Compiler, shared: Ctes) -> exp.Select:
     frame = Frame(
         "person_periods", q, ("person_id", "period"), col("period_start", q), col("at_risk_end", q)
     )
-    selected: list[exp.Expression] = [
+    selected: list[exp.Expr] = [
         col("person_id", q),
         exp.alias_(cast(col("period", q), "BIGINT"), "period", quoted=True),
         exp.alias_(cast(col("start_month", q), "BIGINT"), "period_start_month", quoted=True),
@@ -241,7 +239,7 @@ def panel_query(compiler: Compiler, shared: Ctes) -> exp.Select:
     return _with(query, shared + ctes)
 
 
-def _outcome_value(outcome: s.Outcome, value: exp.Expression) -> exp.Expression:
+def _outcome_value(outcome: s.Outcome, value: exp.Expr) -> exp.Expr:
     if isinstance(outcome, s.Count):
         return _capped(_zero_if_none(value, "BIGINT"), outcome.top_code)
     if isinstance(outcome, s.Exists):

@@ -64,11 +64,11 @@ class Frame:
     table: str
     alias: str
     keys: tuple[str, ...]
-    low: exp.Expression | None
-    high: exp.Expression
+    low: exp.Expr | None
+    high: exp.Expr
 
 
-def _condition(column: exp.Expression, condition: s.Condition) -> exp.Expression:
+def _condition(column: exp.Expr, condition: s.Condition) -> exp.Expr:
     if condition.equals is not None:
         return exp.EQ(this=column, expression=lit(condition.equals))
     if condition.in_ is not None:
@@ -80,7 +80,7 @@ def _condition(column: exp.Expression, condition: s.Condition) -> exp.Expression
     return null if condition.is_null else exp.Not(this=null)
 
 
-def _conditions(alias: str, conditions: list[s.Condition]) -> list[exp.Expression]:
+def _conditions(alias: str, conditions: list[s.Condition]) -> list[exp.Expr]:
     return [_condition(col(c.column, alias), c) for c in conditions]
 
 
@@ -92,10 +92,10 @@ class Compiler:
     # -- shared CTEs -------------------------------------------------------------------
 
     def table_ctes(self) -> list[tuple[str, exp.Query]]:
-        ctes = []
+        ctes: list[tuple[str, exp.Query]] = []
         for name_of_table, columns in table_columns(self.spec).items():
             provider = name_of_table.split(".")[0]
-            selected: list[exp.Expression] = [exp.alias_(col("person_id", "spine"), "person_id")]
+            selected: list[exp.Expr] = [exp.alias_(col("person_id", "spine"), "person_id")]
             for name in ["record_id", *[c for c in columns if c != "record_id"]]:
                 sql_type = SQL_TYPES[self.catalogue.column(name_of_table, name).type]
                 selected.append(exp.alias_(cast(col(name, "t"), sql_type), name, quoted=True))
@@ -156,11 +156,11 @@ class Compiler:
         exits = [end_of_data, last_day]
         if censoring.move_out:
             exits.append(coalesce(col("end_date", c), far))
-        death: exp.Expression = exp.Null()
+        death: exp.Expr = exp.Null()
         query = exp.select(col("person_id", c), col("index_date", c), col("exposure", c)).from_(
             exp.alias_(table("candidates"), c)
         )
-        filters = [
+        filters: list[exp.Expr] = [
             exp.EQ(this=col("record_order", c), expression=lit(1)),
             exp.LTE(this=col("index_date", c), expression=end_of_data),
             exp.GTE(this=coalesce(col("end_date", c), far), expression=col("index_date", c)),
@@ -205,8 +205,8 @@ class Compiler:
             .join(exp.alias_(table(cte_name(variable.table)), "e"), on=on[0])
         )
 
-    def _in_window(self, frame: Frame, day: exp.Expression) -> list[exp.Expression]:
-        tests: list[exp.Expression] = [exp.LT(this=day, expression=frame.high)]
+    def _in_window(self, frame: Frame, day: exp.Expr) -> list[exp.Expr]:
+        tests: list[exp.Expr] = [exp.LT(this=day, expression=frame.high)]
         if frame.low is not None:
             tests.insert(0, exp.GTE(this=day, expression=frame.low))
         return tests
@@ -220,7 +220,7 @@ class Compiler:
         if isinstance(variable, s._Dated):
             where += self._in_window(frame, col(variable.date, "e"))
         if isinstance(variable, s.Count | s.Exists):
-            value: exp.Expression = exp.Count(this=exp.Star())
+            value: exp.Expr = exp.Count(this=exp.Star())
         elif isinstance(variable, s.Sum):
             if variable.days_between:
                 first, last = variable.days_between
@@ -252,7 +252,7 @@ class Compiler:
 
     def latest(self, frame: Frame, rows: exp.Select, date: str, columns: list[str]) -> exp.Query:
         """The value of the latest row per frame key (ties: the largest value)."""
-        parts: list[exp.Expression] = [cast(col(c, "e"), "VARCHAR") for c in columns]
+        parts: list[exp.Expr] = [cast(col(c, "e"), "VARCHAR") for c in columns]
         value = col(columns[0], "e") if len(parts) == 1 else exp.Concat(expressions=parts)
         order = [desc(col(date, "e")), desc(value)]
         keys = [col(k, frame.alias) for k in frame.keys]
@@ -285,5 +285,5 @@ class Compiler:
         """Frame rows joined to the variable's table rows of the same person (alias ``e``)."""
         return self._events(frame, variable)
 
-    def conditions(self, variable: s._Events) -> list[exp.Expression]:
+    def conditions(self, variable: s._Events) -> list[exp.Expr]:
         return _conditions("e", variable.where)

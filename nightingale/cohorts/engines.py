@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pyarrow as pa
 from sqlglot import exp
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 #: An input is a Parquet file on disk or a table already in memory (decrypted identifiers).
-Source = Path | pa.Table
+Source: TypeAlias = Path | pa.Table
 
 
 class CohortEngine(ABC):

@@ -7,6 +7,7 @@ text. Each helper is engine-neutral: the same tree renders for DuckDB and Spark.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlglot import exp
@@ -34,7 +35,7 @@ def col(name: str, table: str | None = None) -> exp.Column:
     return exp.column(name, table=table, quoted=True)
 
 
-def lit(value: Value | bool) -> exp.Expression:
+def lit(value: Value | bool) -> exp.Expr:
     """A value as a SQL literal (dates cast to DATE)."""
     if isinstance(value, bool):
         return exp.Boolean(this=value)
@@ -45,12 +46,12 @@ def lit(value: Value | bool) -> exp.Expression:
     return exp.Literal.string(str(value))
 
 
-def cast(expression: exp.Expression, sql_type: str) -> exp.Cast:
+def cast(expression: exp.Expr, sql_type: str) -> exp.Cast:
     """``CAST(expression AS sql_type)``."""
     return exp.cast(expression, exp.DataType.build(sql_type))
 
 
-def add(day: exp.Expression, offset: Offset) -> exp.Expression:
+def add(day: exp.Expr, offset: Offset) -> exp.Expr:
     """``day`` moved by ``offset``, as a DATE (months clamp to the month's last day)."""
     if offset.amount == 0:
         return day
@@ -59,31 +60,31 @@ def add(day: exp.Expression, offset: Offset) -> exp.Expression:
     return cast(moved, "DATE")
 
 
-def add_months(day: exp.Expression, months: exp.Expression) -> exp.Expression:
+def add_months(day: exp.Expr, months: exp.Expr) -> exp.Expr:
     """``day`` plus a number of months given by an expression, as a DATE."""
     return cast(exp.DateAdd(this=day, expression=months, unit=exp.var("MONTH")), "DATE")
 
 
-def days_between(start: exp.Expression, end: exp.Expression) -> exp.Expression:
+def days_between(start: exp.Expr, end: exp.Expr) -> exp.Expr:
     """Whole days from ``start`` to ``end`` (``end - start``), as BIGINT."""
     return cast(exp.DateDiff(this=end, expression=start, unit=exp.var("DAY")), "BIGINT")
 
 
-def least(*values: exp.Expression) -> exp.Expression:
+def least(*values: exp.Expr) -> exp.Expr:
     """The smallest of non-null values."""
     return exp.Least(this=values[0], expressions=list(values[1:]), ignore_nulls=True)
 
 
-def greatest(*values: exp.Expression) -> exp.Expression:
+def greatest(*values: exp.Expr) -> exp.Expr:
     """The largest of non-null values."""
     return exp.Greatest(this=values[0], expressions=list(values[1:]), ignore_nulls=True)
 
 
-def coalesce(*values: exp.Expression) -> exp.Expression:
+def coalesce(*values: exp.Expr) -> exp.Expr:
     return exp.Coalesce(this=values[0], expressions=list(values[1:]))
 
 
-def all_of(conditions: list[exp.Expression]) -> exp.Expression:
+def all_of(conditions: Sequence[exp.Expr]) -> exp.Expr:
     """Conditions joined with AND (TRUE when there are none)."""
     if not conditions:
         return exp.Boolean(this=True)
@@ -91,7 +92,7 @@ def all_of(conditions: list[exp.Expression]) -> exp.Expression:
 
 
 def case(
-    branches: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None = None
+    branches: Sequence[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = None
 ) -> exp.Case:
     """``CASE WHEN c THEN v ... ELSE default END``."""
     result = exp.Case()
@@ -100,18 +101,18 @@ def case(
     return result.else_(default) if default is not None else result
 
 
-def row_number(partition: list[exp.Expression], order: list[exp.Ordered]) -> exp.Window:
+def row_number(partition: Sequence[exp.Expr], order: Sequence[exp.Ordered]) -> exp.Window:
     """``ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...)``."""
     return exp.Window(
         this=exp.RowNumber(),
-        partition_by=partition,
-        order=exp.Order(expressions=order),
+        partition_by=list(partition),
+        order=exp.Order(expressions=list(order)),
     )
 
 
-def desc(expression: exp.Expression) -> exp.Ordered:
+def desc(expression: exp.Expr) -> exp.Ordered:
     return exp.Ordered(this=expression, desc=True, nulls_first=False)
 
 
-def asc(expression: exp.Expression) -> exp.Ordered:
+def asc(expression: exp.Expr) -> exp.Ordered:
     return exp.Ordered(this=expression, desc=False, nulls_first=False)

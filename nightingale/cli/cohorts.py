@@ -1,0 +1,246 @@
+"""``nightingale catalogue | cohort sql|validate|estimate | build``: thin over cohorts.
+
+``build`` is where cohorts meets governance: the governance policy decides whether the
+request may be built (refusals are audited there), the cohorts builder writes the
+release from the request's approved spec text, and governance records it. If recording
+fails, the release folder is removed again, so a release exists only when governance
+knows it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from nightingale.cli.context import state
+
+if TYPE_CHECKING:
+    from nightingale.cli.demo import DemoRun
+    from nightingale.cohorts.build import Release
+    from nightingale.cohorts.engines import CohortEngine
+    from nightingale.platform.settings import Settings
+
+console = Console(highlight=False)
+cohort_app = typer.Typer(help="Validate cohort specs, show their SQL, estimate their risk.")
+
+SpecPath = Annotated[Path, typer.Argument(help="Cohort spec (YAML).", show_default=False)]
+As = Annotated[str, typer.Option("--as", envvar="NIGHTINGALE_ACTOR", help="Who is acting.")]
+
+DEMO_STEWARDS = ("sam", "sasha")
+DEMO_BUILDER = "sam"
+
+
+def catalogue(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the Markdown page (docs/catalogue.md).")
+    ] = False,
+) -> None:
+    """List every table and column a cohort spec may use."""
+    from nightingale.cohorts.catalogue import default_catalogue
+
+    entries = default_catalogue()
+    if markdown:
+        typer.echo(entries.to_markdown(), nl=False)
+        return
+    for name, table in entries.tables.items():
+        view = Table(title=f"{name}: {table.description}", title_justify="left")
+        for heading in ("column", "type", "sensitivity", "QI", "description"):
+            view.add_column(heading)
+        for column_name, column in table.columns.items():
+            qi = "yes" if column.quasi_identifier else ""
+            view.add_row(column_name, column.type, column.sensitivity, qi, column.description)
+        console.print(view)
+
+
+@cohort_app.command("validate")
+def validate(spec: SpecPath) -> None:
+    """Check a spec: YAML, fields, and every table and column against the catalogue."""
+    from nightingale.cohorts.catalogue import default_catalogue
+    from nightingale.cohorts.loading import load_spec
+
+    parsed = load_spec(spec)
+    default_catalogue().check(parsed, str(spec))
+    console.print(
+        f"[green]ok[/] {spec}: cohort {parsed.name!r}, {len(parsed.person_columns)} person "
+        f"variables, {len(parsed.follow_up.periods)} periods, "
+        f"{len(parsed.follow_up.outcomes)} outcomes"
+    )
+
+
+@cohort_app.command("sql")
+def sql(
+    spec: SpecPath,
+    dialect: Annotated[str, typer.Option(help="duckdb or spark.")] = "duckdb",
+) -> None:
+    """Print the SQL a spec compiles to (persons, then panel)."""
+    from nightingale.cohorts.catalogue import default_catalogue
+    from nightingale.cohorts.compile import compile_spec
+    from nightingale.cohorts.loading import load_spec
+    from nightingale.platform.errors import NightingaleError
+
+    if dialect not in ("duckdb", "spark"):
+        raise NightingaleError(f"--dialect: {dialect!r} is not one of duckdb, spark")
+    compiled = compile_spec(load_spec(spec), default_catalogue(), str(spec))
+    for name, text in compiled.sql(dialect).items():
+        typer.echo(f"-- {name}\n{text};\n")
+
+
+@cohort_app.command("estimate")
+def estimate(ctx: typer.Context, spec: SpecPath) -> None:
+    """Estimate the k-anonymity a release of SPEC would have on today's data."""
+    from nightingale.cohorts.build import estimate_k_anonymity
+    from nightingale.cohorts.catalogue import table_columns
+    from nightingale.cohorts.engines import engine_for
+    from nightingale.cohorts.loading import load_spec
+    from nightingale.cohorts.zones import locate_inputs
+    from nightingale.platform.bootstrap import keystore_for
+    from nightingale.platform.storage import DataRoot
+
+    settings = state(ctx).settings
+    parsed = load_spec(spec)
+    inputs = locate_inputs(
+        DataRoot(settings.data_root), keystore_for(settings), table_columns(parsed)
+    )
+    engine = engine_for(settings)
+    try:
+        k = estimate_k_anonymity(parsed, inputs, engine)
+    finally:
+        engine.close()
+    verdict = "[green]meets[/]" if k.meets_target else "[red]below[/]"
+    console.print(
+        f"k = {k.k} over {', '.join(k.quasi_identifiers)} ({verdict} the target {k.min_k}; "
+        f"{k.groups} groups, {k.people_below_min_k} people in groups smaller than {k.min_k})"
+    )
+
+
+def build_request(
+    settings: Settings, request_id: int, actor: str, engine: CohortEngine | None = None
+) -> Release:
+    """Build request ``request_id`` if governance allows ``actor`` to, and record it."""
+    from nightingale.cli.governance import governance_unit
+    from nightingale.cohorts.build import build_release
+    from nightingale.cohorts.engines import engine_for
+    from nightingale.governance import releases, requests, service
+    from nightingale.governance.facts import request_facts
+    from nightingale.governance.policy import Action
+    from nightingale.platform.storage import DataRoot
+
+    root = DataRoot(settings.data_root)
+    adapter = engine or engine_for(settings)
+    built: Release | None = None
+    try:
+        with governance_unit(settings) as work:
+            session, keystore = work.session, work.keystore
+            request = requests.get_request(session, request_id)
+            who = service.acting(
+                session, keystore, actor, Action.REQUEST_BUILD, "request", str(request_id)
+            )
+            service.guard(
+                session,
+                keystore,
+                service.actor_of(who),
+                Action.REQUEST_BUILD,
+                request_facts(session, request),
+                object_type="request",
+                object_id=str(request_id),
+            )
+            built = build_release(
+                root,
+                keystore,
+                adapter,
+                spec_text=request.spec_text,
+                project=request.project.slug,
+                request_id=str(request_id),
+                source=f"request {request_id}",
+            )
+            releases.record_release(
+                session,
+                keystore,
+                request_id,
+                str(built.path.relative_to(root.path)),
+                built.manifest_sha256,
+                actor=actor,
+                release_id=built.release_id,
+                details={
+                    "rows": built.manifest["rows"],
+                    "k_anonymity": built.manifest["k_anonymity"]["k"],
+                },
+            )
+    except BaseException:
+        if built is not None:
+            shutil.rmtree(built.path, ignore_errors=True)
+        raise
+    finally:
+        if engine is None:
+            adapter.close()
+    return built
+
+
+def build(ctx: typer.Context, request_id: int, actor: As) -> None:
+    """Build the release of an approved linkage request (stewards and administrators)."""
+    release = build_request(state(ctx).settings, request_id, actor)
+    _report(release)
+
+
+def _report(release: Release) -> None:
+    manifest = release.manifest
+    k = manifest["k_anonymity"]
+    console.print(
+        f"[green]ok[/] release {release.release_id} of project {release.project}: "
+        f"{manifest['rows']['persons']} persons, {manifest['rows']['panel']} person-periods"
+    )
+    console.print(f"   {release.path}")
+    console.print(
+        f"   k-anonymity {k['k']} over {', '.join(k['quasi_identifiers'])} "
+        f"(target {k['min_k']}{'' if k['meets_target'] else ', NOT met'})"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the cohort commands."""
+    app.command()(catalogue)
+    app.add_typer(cohort_app, name="cohort")
+    app.command()(build)
+
+
+# -- demo ---------------------------------------------------------------------------------
+
+
+def _demo_stage_build(run: DemoRun) -> None:
+    """Both demo stewards approve the pilot's request; then its release is built."""
+    from nightingale.cli.governance import governance_unit
+    from nightingale.governance import approvals, requests
+
+    with governance_unit(run.cli.settings) as work:
+        pilot = [r for r in requests.list_requests(work.session, project="dfh-pilot")]
+        if not pilot:
+            console.print("no linkage request for dfh-pilot; nothing to build")
+            return
+        request = pilot[-1]
+        request_id, status = request.id, request.status
+        for steward in DEMO_STEWARDS:
+            if status == "submitted":
+                outcome = approvals.approve(
+                    work.session,
+                    work.keystore,
+                    request_id,
+                    steward,
+                    "purpose, variables and disclosure risk reviewed (demo)",
+                )
+                status = outcome.status
+                console.print(f"{steward} approved request {request_id}: now {status}")
+    if status == "released":
+        console.print(f"request {request_id} is already released; not building again")
+        return
+    _report(build_request(run.cli.settings, request_id, DEMO_BUILDER))
+
+
+DEMO_STAGES: list[tuple[int, str, Callable[[DemoRun], None]]] = [
+    (80, "approve and build", _demo_stage_build),
+]
