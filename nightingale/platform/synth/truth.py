@@ -8,7 +8,7 @@ to the structural parameters that produced them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -69,12 +69,9 @@ def tally(world: World, sums: EffectTally) -> None:
     sums.add("eq5d.responses", follow.sum())
 
     cohort, work = world.cohort, world.work
-    treated = np.flatnonzero(cohort.treated)
+    treated = cohort.treated
     rows = cohort.person[treated]
-    first, _ = effect_months(work, cohort)
-    followup_cap = effect_months(work, _followup_as_effect(cohort))[1]
-    columns = np.arange(work.employed.shape[1])
-    inside = (columns[None, :] >= first[treated, None]) & (columns[None, :] < followup_cap[treated, None])
+    inside = followup_month_mask(world)[treated]
     observed = work.employed[rows] & inside
     counterfactual = world.counterfactual_employed & inside
     pay = work.monthly_pay[rows, None] * np.exp(world.pay_noise[rows])
@@ -90,10 +87,13 @@ def tally(world: World, sums: EffectTally) -> None:
     sums.add("comparison", int((~cohort.treated).sum()))
 
 
-def _followup_as_effect(cohort: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(cohort, effect_end=cohort.followup_end)
+def followup_month_mask(world: World) -> npt.NDArray[np.bool_]:
+    """(cohort member, month) cells inside follow-up: after the index month, before the end."""
+    cohort, work = world.cohort, world.work
+    first, _ = effect_months(work, cohort)
+    _, cap = effect_months(work, replace(cohort, effect_end=cohort.followup_end))
+    columns = np.arange(work.employed.shape[1])
+    return (columns[None, :] >= first[:, None]) & (columns[None, :] < cap[:, None])
 
 
 def write_people(config: SynthConfig, world: World, nhs: ObjectArray, ni: ObjectArray, truth: CsvFiles) -> None:
@@ -131,8 +131,12 @@ def write_people(config: SynthConfig, world: World, nhs: ObjectArray, ni: Object
 
 
 def write_pilot(world: World, tenancy_refs: dict[int, str], truth: CsvFiles) -> None:
-    """``truth/pilot.csv`` rows of one chunk."""
+    """``truth/pilot.csv`` rows of one chunk, with each person's employment in both worlds."""
     cohort, people = world.cohort, world.people
+    inside = followup_month_mask(world)
+    observed = world.work.employed[cohort.person] & inside
+    counterfactual = observed.copy()
+    counterfactual[cohort.treated] = world.counterfactual_employed & inside[cohort.treated]
     truth.append(
         "truth/pilot.csv",
         {
@@ -143,6 +147,9 @@ def write_pilot(world: World, tenancy_refs: dict[int, str], truth: CsvFiles) -> 
             "propensity": np.char.mod("%.6f", cohort.propensity),
             "followup_end": format_days(cohort.followup_end - 1, ISO),
             "followup_end_reason": cohort.end_reason,
+            "followup_months": inside.sum(axis=1),
+            "employed_months": observed.sum(axis=1),
+            "employed_months_counterfactual": counterfactual.sum(axis=1),
         },
     )
 
