@@ -1,0 +1,235 @@
+"""The homes pilot's economic evaluation: release frames in, a results bundle out.
+
+Primary analysis (NICE reference case as far as a housing intervention allows): NHS and
+PSS perspective, 24-month horizon, 3.5% discounting of costs and QALYs, QALYs from
+EQ-5D (:mod:`.eq5d`), SUR adjusted for baseline cost or utility and the baseline
+confounders, complete cases, with a paired bootstrap for the CE plane and the CEAC.
+Scenario and sensitivity analyses: the public sector plus productivity perspective,
+and multiple imputation of missing costs and utilities (:mod:`.imputed`).
+
+The result is an :class:`~nightingale.analyses.results.AnalysisResult` whose tables,
+figures and models are named ``economics_*`` (so they stay distinct from the
+evaluation's when both go through the airlock together), including the CHEERS 2022
+items the analysis can fill and SDC metadata for each table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nightingale.analyses.economics.cheers import checklist
+from nightingale.analyses.economics.imputed import imputed_sur
+from nightingale.analyses.economics.incremental import PairwiseResult, compare
+from nightingale.analyses.economics.pilot import (
+    COVARIATES,
+    PERIOD_MONTHS,
+    Perspective,
+    PilotEconomics,
+    add_totals,
+    person_level,
+)
+from nightingale.analyses.economics.plots import ce_plane, ceac_plot
+from nightingale.analyses.economics.within_study import TrialSpec, WithinStudyResult, analyse_trial
+from nightingale.analyses.results import AnalysisResult, to_json
+from nightingale.platform.storage import atomic_directory, atomic_write_text, sha256_file
+
+SDC_FILE = "economics_sdc"
+
+
+@dataclass(frozen=True)
+class EconomicsRun:
+    """How the uncertainty is computed (kept small for the demo, larger for publication)."""
+
+    replicates: int = 5_000
+    seed: int = 20_240_101
+    imputations: int = 10
+    burn_in: int = 10
+    skip: int = 3
+    impute: bool = True
+
+
+def _spec(run: EconomicsRun) -> TrialSpec:
+    return TrialSpec(
+        treatment="treated",
+        cost_covariates=("baseline_cost", *COVARIATES),
+        effect_covariates=("baseline_utility", *COVARIATES),
+        replicates=run.replicates,
+        seed=run.seed,
+    )
+
+
+def _model_sdc(name: str, result: WithinStudyResult) -> dict[str, Any]:
+    n = sum(result.arm_sizes.values())
+    k = max(len(result.spec.cost_covariates), len(result.spec.effect_covariates)) + 2
+    return {
+        "kind": "model",
+        "model": name,
+        "nobs": n,
+        "residual_dof": float(n - k),
+        "coefficients": {"delta_cost": result.delta_cost, "delta_qalys": result.delta_effect},
+    }
+
+
+def _scenario(label: str, n: int, result: PairwiseResult) -> dict[str, Any]:
+    return {
+        "analysis": label,
+        "n": n,
+        "delta_cost": result.delta_cost,
+        "delta_qalys": result.delta_effect,
+        "icer": result.icer,
+        "inmb_20000": result.inmb(20_000),
+        "inmb_30000": result.inmb(30_000),
+    }
+
+
+def _costs_by_arm(people: pd.DataFrame) -> pd.DataFrame:
+    columns = ["cost_nhs", "cost_intervention", "productivity", "cost", "qaly"]
+    grouped = people.groupby("treated")[columns]
+    table = (
+        grouped.mean()
+        .add_prefix("mean_")
+        .join(grouped.count()[["cost"]].rename(columns={"cost": "n"}))
+    )
+    table.index = table.index.map({0: "comparison home", 1: "designed-for-health home"})
+    table.index.name = "arm"
+    return table
+
+
+def _cheers(config: PilotEconomics, result: WithinStudyResult, dropped: int) -> pd.DataFrame:
+    table = config.unit_costs
+    reported = {
+        5: f"Tenants in the pilot's release; {sum(result.arm_sizes.values())} with complete "
+        f"costs and EQ-5D over the horizon ({dropped} without, analysed by multiple imputation).",
+        6: "UK social housing; the platform's linked housing, employment and health records.",
+        7: "Designed-for-health home (reference) versus a comparison home (comparator).",
+        8: f"{config.perspective.value}; scenario: public sector plus productivity (earnings).",
+        9: f"{config.horizon_months} months of observed follow-up.",
+        10: f"{config.discount.costs:.1%} for costs and {config.discount.effects:.1%} for QALYs "
+        "a year, factor 1/(1+r)^t.",
+        11: "QALYs (EQ-5D), the NICE reference-case outcome.",
+        12: "EQ-5D-5L at baseline and in each follow-up period from linked records.",
+        13: config.valuer.description,
+        14: "Emergency admissions, A&E attendances and GP consultations from linked records, "
+        f"times unit costs (table {table.version}, status {table.status}); "
+        + config.intervention.describe(),
+        15: f"{table.currency}, price year {table.price_year}; re-based with the NHSCII.",
+        16: "No decision model: a within-study analysis of the pilot's observed follow-up.",
+        17: "Seemingly unrelated regression of cost and QALYs on treatment, adjusted for "
+        "baseline cost / utility, age, sex, deprivation, long-term conditions, employment.",
+        20: f"Paired, arm-stratified bootstrap ({result.bootstrap.delta_cost.size} replicates, "
+        f"seed {result.bootstrap.seed}): CE plane and CEAC; multiple imputation; perspective "
+        "scenario.",
+        23: result.summary(),
+        24: "See the CE plane, the CEAC and the net-benefit table.",
+    }
+    not_applicable = {
+        19: "Distributional cost-effectiveness analysis was not part of the pilot's plan.",
+        21: "Not applicable to this platform-generated analysis; the evaluator adds it.",
+        25: "As item 21.",
+    }
+    return pd.DataFrame(checklist(reported, not_applicable))
+
+
+def evaluate_pilot(
+    persons: pd.DataFrame,
+    panel: pd.DataFrame,
+    config: PilotEconomics | None = None,
+    run: EconomicsRun | None = None,
+) -> AnalysisResult:
+    """The primary analysis, the perspective scenario and the MI sensitivity analysis."""
+    config = config or PilotEconomics()
+    run = run or EconomicsRun()
+    spec = _spec(run)
+    people = person_level(persons, panel, config)
+    needed = ["treated", "cost", "qaly", "baseline_cost", "baseline_utility", *COVARIATES]
+    complete = people.dropna(subset=needed)
+    primary = analyse_trial(complete, spec)
+
+    productivity = replace(config, perspective=Perspective.PUBLIC_SECTOR_PRODUCTIVITY)
+    scenario_people = add_totals(complete, productivity)
+    scenario = analyse_trial(scenario_people, replace(spec, replicates=min(run.replicates, 1_000)))
+    scenarios = [
+        _scenario("primary: NHS and PSS, complete cases", len(complete), primary.comparison),
+        _scenario("scenario: public sector plus productivity", len(complete), scenario.comparison),
+    ]
+    periods = config.periods()
+    components = [
+        "baseline_utility",
+        *(f"cost_p{p}" for p in periods),
+        *(f"utility_p{p}" for p in periods),
+    ]
+    if run.impute and len(complete) < len(people):
+        keep = ["treated", "baseline_cost", "cost_intervention", "productivity", *COVARIATES]
+        frame = people[[*keep, *components]].dropna(subset=["baseline_cost", *COVARIATES])
+        imputed = imputed_sur(
+            frame,
+            lambda f: add_totals(f, config),
+            spec,
+            impute=[c for c in components if frame[c].isna().any()],
+            n_imputations=run.imputations,
+            n_burnin=run.burn_in,
+            n_skip=run.skip,
+            seed=run.seed,
+        )
+        label = f"sensitivity: multiple imputation (m = {run.imputations})"
+        pooled = compare(imputed.delta_cost.estimate, imputed.delta_effect.estimate)
+        scenarios.append(_scenario(label, len(frame), pooled))
+
+    thresholds = list(spec.thresholds)
+    sdc = {
+        name: _model_sdc("SUR (primary)", primary)
+        for name in ("economics_increments", "economics_net_benefit", "economics_ceac",
+                     "economics_scenarios", "economics_costs_by_arm")
+    }  # fmt: skip
+    settings = {
+        **primary.settings(),
+        "perspective": config.perspective.value,
+        "horizon_months": config.horizon_months,
+        "periods": {p: PERIOD_MONTHS[p] for p in periods},
+        "discount_rates": {"costs": config.discount.costs, "effects": config.discount.effects},
+        "unit_costs": {"version": config.unit_costs.version, "status": config.unit_costs.status,
+                       "price_year": config.unit_costs.price_year},
+        "intervention_costs": config.intervention.describe(),
+        "eq5d": config.valuer.description,
+        "people": {"released": len(people), "complete_cases": len(complete)},
+        "sur": primary.sur.table().to_dict(orient="records"),
+    }  # fmt: skip
+    return AnalysisResult(
+        name="economics",
+        summary=primary.summary(),
+        tables={
+            "economics_increments": primary.increments(),
+            "economics_net_benefit": primary.net_benefit(),
+            "economics_ceac": primary.ceac(),
+            "economics_scenarios": pd.DataFrame(scenarios),
+            "economics_costs_by_arm": _costs_by_arm(complete),
+            "economics_unit_costs": config.unit_costs.sources(),
+            "economics_cheers": _cheers(config, primary, len(people) - len(complete)),
+        },
+        figures={
+            "economics_ce_plane": ce_plane(
+                primary.bootstrap, (primary.delta_cost, primary.delta_effect), thresholds
+            ),
+            "economics_ceac": ceac_plot(primary.ceac(), thresholds),
+        },
+        models={"economics_settings": settings, SDC_FILE: sdc},
+    )
+
+
+def write_bundle(result: AnalysisResult, out: Path, release_id: str, manifest_sha256: str) -> Path:
+    """Write the bundle atomically with a ``bundle.json`` naming the release it came from."""
+    with atomic_directory(out, replace=True) as folder:
+        written = result.to_bundle(folder)
+        files = {p.relative_to(folder).as_posix(): sha256_file(p) for p in written}
+        manifest = {
+            "analysis": "economics",
+            "release_id": release_id,
+            "release_manifest_sha256": manifest_sha256,
+            "files": files,
+        }
+        atomic_write_text(folder / "bundle.json", to_json(manifest))
+    return out
