@@ -34,6 +34,9 @@ class SpecView:
     """A spec as a steward reads it."""
 
     rows: list[tuple[str, str]] = field(default_factory=list)
+    """Settings that are not lists of named variables, as (dotted key, value)."""
+    variable_tables: list[tuple[str, list[dict[str, str]]]] = field(default_factory=list)
+    """Each list of named variables (baseline, outcomes) as one row per variable."""
     sql: dict[str, str] = field(default_factory=dict)
     variables: list[tuple[str, str, str, str]] = field(default_factory=list)
     """(where in the spec, table, column, sensitivity)."""
@@ -54,12 +57,51 @@ def flatten(value: Any, path: str = "") -> Iterable[tuple[str, str]]:
         yield path, ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
+def _named_lists(value: Any, path: str = "") -> Iterable[tuple[str, list[dict[str, Any]]]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _named_lists(item, f"{path}.{key}" if path else str(key))
+    elif (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, dict) and "name" in v for v in value)
+    ):
+        yield path, value
+
+
+def _variable_row(item: dict[str, Any]) -> dict[str, str]:
+    source = ".".join(str(item[k]) for k in ("table", "column") if k in item)
+    rest = {k: v for k, v in item.items() if k not in ("name", "kind", "table", "column")}
+    details = "; ".join(f"{k}: {_short(v)}" for k, v in rest.items())
+    return {
+        "name": str(item["name"]),
+        "kind": str(item.get("kind", "")),
+        "source": source,
+        "details": details,
+    }
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_short(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_short(v) for v in value)
+    return str(value)
+
+
 def spec_view(spec_text: str) -> SpecView:
     """Everything the request page shows about ``spec_text``; problems instead on failure."""
     try:
-        rows = list(flatten(yaml.safe_load(spec_text)))
+        document = yaml.safe_load(spec_text)
     except yaml.YAMLError as exc:
         return SpecView(problems=[f"not valid YAML: {exc}"])
+    tables = [(path, [_variable_row(i) for i in items]) for path, items in _named_lists(document)]
+    listed = {path for path, _ in tables}
+    rows = [
+        (key, value)
+        for key, value in flatten(document)
+        if not any(key.startswith(f"{path}[") for path in listed)
+    ]
     try:
         spec = parse_spec(spec_text, source="cohort spec")
         catalogue = default_catalogue()
@@ -70,8 +112,14 @@ def spec_view(spec_text: str) -> SpecView:
         ]
         quasi = catalogue.quasi_identifiers(spec)
     except SpecError as exc:
-        return SpecView(rows=rows, problems=[str(exc)])
-    return SpecView(rows=rows, sql=compiled.sql(), variables=variables, quasi_identifiers=quasi)
+        return SpecView(rows=rows, variable_tables=tables, problems=[str(exc)])
+    return SpecView(
+        rows=rows,
+        variable_tables=tables,
+        sql=compiled.sql(),
+        variables=variables,
+        quasi_identifiers=quasi,
+    )
 
 
 def dataset_needs(spec_text: str, justifications: dict[str, str]) -> list[DatasetNeed]:

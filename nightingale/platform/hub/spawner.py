@@ -178,7 +178,11 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
                 if access
                 else "Your account is not active on this platform."
             )
-            raise web.HTTPError(403, message)
+            refusal = web.HTTPError(403, message)
+            # JupyterHub's error page shows ``jupyterhub_message`` instead of its generic
+            # "failed to start" text, so the person reads the policy's reason.
+            refusal.jupyterhub_message = message  # type: ignore[attr-defined]
+            raise refusal
         self._access = access
         port = int(getattr(self, "port", 0) or random_port())
         self.port = port

@@ -1,23 +1,95 @@
-"""Output checkers: the airlock queue, each output with its automatic checks cell by cell."""
+"""Output checkers: the airlock queue, each output with its automatic checks cell by cell,
+and the decision (approve and release, return for changes, or reject) with a comment."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from nightingale.governance import policy
-from nightingale.governance.models import OutputRequest
-from nightingale.web.dependencies import Viewer, get_session, render, requires
+from nightingale.governance import outputs, policy
+from nightingale.governance.facts import output_facts
+from nightingale.governance.service import today
+from nightingale.platform.keystore import KeyStore
+from nightingale.platform.settings import Settings
+from nightingale.web.check_view import file_views
+from nightingale.web.dependencies import (
+    Viewer,
+    check_csrf,
+    get_keystore,
+    get_session,
+    get_settings,
+    render,
+    requires,
+)
 
 router = APIRouter(prefix="/airlock", tags=["output checkers"])
 Checker = Annotated[Viewer, Depends(requires(policy.Action.OUTPUT_CHECK))]
 SessionDep = Annotated[Session, Depends(get_session)]
+DECISIONS = {"approve": "Approve and release", "return": "Return for changes", "reject": "Reject"}
 
 
-@router.get("/", summary="Output requests waiting in the airlock")
+@router.get("/", summary="Output requests in the airlock")
 def queue(request: Request, viewer: Checker, session: SessionDep) -> Any:
-    outputs = session.scalars(select(OutputRequest).order_by(OutputRequest.id.desc())).all()
-    return render(request, "airlock/queue.html", "Airlock", viewer, outputs=outputs)
+    everything = outputs.queue(session, status=None)
+    waiting = [o for o in everything if o.status == "submitted"]
+    done = [o for o in reversed(everything) if o.status != "submitted"][:50]
+    return render(request, "airlock/queue.html", "Airlock", viewer, waiting=waiting, done=done)
+
+
+@router.get("/{output_id}", summary="One output request with every cell's automatic check")
+def output_page(request: Request, output_id: int, viewer: Checker, session: SessionDep) -> Any:
+    item = outputs.get_output(session, output_id)
+    decision = policy.decide(
+        viewer.actor, policy.Action.OUTPUT_CHECK, output_facts(item), today=today()
+    )
+    return render(
+        request,
+        "airlock/output.html",
+        f"Output request {item.id}: {item.title}",
+        viewer,
+        item=item,
+        files=file_views(outputs.file_checks(item)),
+        decision=decision,
+        labels=DECISIONS,
+    )
+
+
+@router.post(
+    "/{output_id}/decision",
+    summary="Approve (and release), return or reject, with a comment",
+    dependencies=[Depends(check_csrf)],
+)
+def decide(
+    request: Request,
+    output_id: int,
+    viewer: Checker,
+    session: SessionDep,
+    keystore: Annotated[KeyStore, Depends(get_keystore)],
+    settings: Annotated[Settings, Depends(get_settings)],
+    decision: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+    override: Annotated[bool, Form()] = False,
+) -> Response:
+    if decision not in DECISIONS:
+        raise HTTPException(422, f"unknown decision {decision!r}")
+    outputs.decide_output(
+        session,
+        keystore,
+        by=viewer.username,
+        output_id=output_id,
+        decision=decision,
+        reason=reason,
+        override=override,
+    )
+    if decision == "approve":
+        # Approving is the checker's decision that the files may leave: release them in
+        # the same unit of work (checksums re-verified by governance).
+        outputs.release_output(
+            session, keystore, by=viewer.username, output_id=output_id, data_root=settings.data_root
+        )
+    session.commit()
+    prefix = request.app.state.prefix
+    return RedirectResponse(f"{prefix}/airlock/{output_id}", status_code=303)

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from nightingale.governance.models import OutputRequest
+from nightingale.governance.outputs import OutputFileSpec, file_checks, get_output, submit_outputs
+from nightingale.governance.policy import Action
 from nightingale.governance.releases import visible_releases
-from nightingale.web.dependencies import Viewer, api_viewer, get_session
+from nightingale.governance.settings import sdc_settings
+from nightingale.platform.keystore import KeyStore
+from nightingale.platform.settings import Settings
+from nightingale.web.dependencies import (
+    Viewer,
+    api_viewer,
+    get_keystore,
+    get_session,
+    get_settings,
+)
 
 router = APIRouter(prefix="/api", tags=["api"])
 ApiViewer = Annotated[Viewer, Depends(api_viewer)]
@@ -51,3 +66,87 @@ def releases(viewer: ApiViewer, session: SessionDep) -> list[ReleaseOut]:
         )
         for r in visible_releases(session, viewer.username)
     ]
+
+
+class FileOutcome(BaseModel):
+    name: str
+    outcome: str
+    flagged: list[str]
+    """Cells that did not pass, as ``row × column: reasons``."""
+
+
+class OutputOut(BaseModel):
+    id: int
+    project: str
+    title: str
+    status: str
+    files: list[FileOutcome]
+    decisions: list[str]
+
+
+def _output_out(output: OutputRequest) -> OutputOut:
+    files = []
+    for check in file_checks(output):
+        flagged = [
+            f"{c.get('row')} × {c.get('column')}: {'; '.join(c.get('reasons', []))}"
+            for c in check.get("cells", [])
+            if c.get("outcome") != "pass"
+        ]
+        files.append(FileOutcome(name=check["name"], outcome=check["outcome"], flagged=flagged))
+    return OutputOut(
+        id=output.id,
+        project=output.project.slug,
+        title=output.title,
+        status=output.status,
+        files=files,
+        decisions=[f"{d.decision}: {d.reason}" for d in output.decisions],
+    )
+
+
+@router.post("/outputs", summary="Submit files to the airlock (multipart; checked cell by cell)")
+async def submit(
+    viewer: ApiViewer,
+    session: SessionDep,
+    settings: Annotated[Settings, Depends(get_settings)],
+    keystore: Annotated[KeyStore, Depends(get_keystore)],
+    project: Annotated[str, Form()],
+    title: Annotated[str, Form()],
+    files: Annotated[list[UploadFile], File()],
+    metadata: Annotated[str, Form(description="JSON: {file name: {kind, sdc}}")] = "{}",
+) -> OutputOut:
+    try:
+        described = json.loads(metadata)
+    except ValueError as exc:
+        raise HTTPException(422, f"metadata is not JSON: {exc}") from exc
+    with tempfile.TemporaryDirectory(prefix="nightingale-upload-") as folder:
+        specs = []
+        for upload in files:
+            name = Path(upload.filename or "").name
+            if not name:
+                raise HTTPException(422, "every file needs a name")
+            path = Path(folder) / name
+            path.write_bytes(await upload.read())
+            about = described.get(name, {})
+            specs.append(
+                OutputFileSpec(path=path, kind=about.get("kind", "other"), sdc=about.get("sdc"))
+            )
+        output = submit_outputs(
+            session,
+            keystore,
+            by=viewer.username,
+            project=project,
+            title=title,
+            files=specs,
+            data_root=settings.data_root,
+            settings=sdc_settings(settings),
+        )
+        session.commit()
+    return _output_out(output)
+
+
+@router.get("/outputs/{output_id}", summary="An output request's checks and decisions")
+def output_status(output_id: int, viewer: ApiViewer, session: SessionDep) -> OutputOut:
+    output = get_output(session, output_id)
+    if viewer.username != output.submitter.username and not viewer.may(Action.OUTPUT_CHECK):
+        raise HTTPException(403, f"output request {output_id} is not yours")
+    return _output_out(output)

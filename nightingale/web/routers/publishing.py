@@ -1,23 +1,125 @@
-"""Evaluators publish approved results bundles; the public results registry lists them."""
+"""Evaluators publish released outputs as a result; the public registry lists results.
+
+The registry pages need no login: what is published has passed the airlock and an
+evaluator's decision to publish, and is meant for the public.
+"""
 
 from __future__ import annotations
 
+import csv
+import json
+import re
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from nightingale.governance import outputs, policy, publishing
 from nightingale.governance.models import PublishedResult
-from nightingale.web.dependencies import get_session, render
+from nightingale.platform.keystore import KeyStore
+from nightingale.platform.settings import Settings
+from nightingale.web.dependencies import (
+    Viewer,
+    check_csrf,
+    get_keystore,
+    get_session,
+    get_settings,
+    render,
+    requires,
+)
 
 router = APIRouter(tags=["publishing"])
+Evaluator = Annotated[Viewer, Depends(requires(policy.Action.RESULT_PUBLISH))]
 SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
+PREVIEW_ROWS = 50
+
+
+@router.get("/publish/", summary="Choose released outputs to publish as one result")
+def publish_form(request: Request, viewer: Evaluator, session: SessionDep) -> Any:
+    released = outputs.queue(session, status="released")
+    return render(request, "publish.html", "Publish a result", viewer, released=released)
+
+
+@router.post("/publish/", summary="Publish released outputs", dependencies=[Depends(check_csrf)])
+async def publish(
+    request: Request,
+    viewer: Evaluator,
+    session: SessionDep,
+    settings: SettingsDep,
+    keystore: Annotated[KeyStore, Depends(get_keystore)],
+    title: Annotated[str, Form()],
+    result_id: Annotated[str, Form()] = "",
+) -> Response:
+    form = await request.form()
+    chosen = [int(str(v)) for v in form.getlist("output") if str(v).isdigit()]
+    result = publishing.publish_result(
+        session,
+        keystore,
+        by=viewer.username,
+        title=title,
+        output_ids=chosen,
+        data_root=settings.data_root,
+        result_id=result_id.strip() or None,
+    )
+    session.commit()
+    prefix = request.app.state.prefix
+    return RedirectResponse(f"{prefix}/registry/{result.result_id}", status_code=303)
 
 
 @router.get("/registry", summary="The public results registry (no login needed)")
 def registry(request: Request, session: SessionDep) -> Any:
-    results = session.scalars(
-        select(PublishedResult).order_by(PublishedResult.created_at.desc())
-    ).all()
+    results = list(reversed(publishing.list_results(session)))
     return render(request, "registry.html", "Results registry", None, results=results)
+
+
+def _published(
+    session: Session, settings: Settings, result_id: str
+) -> tuple[PublishedResult, Path]:
+    result = session.get(PublishedResult, result_id)
+    if result is None:
+        raise HTTPException(404, f"no published result {result_id!r}")
+    return result, settings.data_root / result.location
+
+
+def _preview(path: Path) -> list[list[str]] | None:
+    if path.suffix != ".csv":
+        return None
+    with path.open(newline="") as handle:
+        return [row for _, row in zip(range(PREVIEW_ROWS + 1), csv.reader(handle), strict=False)]
+
+
+def _json_preview(path: Path) -> str | None:
+    if path.suffix != ".json":
+        return None
+    try:
+        return json.dumps(json.loads(path.read_text()), indent=2)[:4000]
+    except ValueError:
+        return None
+
+
+@router.get("/registry/{result_id}", summary="One published result (public)")
+def result_page(
+    request: Request, result_id: str, session: SessionDep, settings: SettingsDep
+) -> Any:
+    result, folder = _published(session, settings, result_id)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    files = [
+        {"name": name, "sha256": digest, "table": _preview(folder / name),
+         "json": _json_preview(folder / name)}
+        for name, digest in sorted(manifest.get("files", {}).items())
+    ]  # fmt: skip
+    return render(
+        request, "result.html", result.title, None, result=result, manifest=manifest, files=files
+    )
+
+
+@router.get("/registry/{result_id}/files/{name}", summary="Download a published file (public)")
+def result_file(result_id: str, name: str, session: SessionDep, settings: SettingsDep) -> Response:
+    _result, folder = _published(session, settings, result_id)
+    if not SAFE_NAME.match(name) or not (folder / name).is_file():
+        raise HTTPException(404, f"result {result_id} has no file {name!r}")
+    return FileResponse(folder / name, filename=name)
