@@ -30,24 +30,32 @@ Array = NDArray[np.float64]
 
 
 def stratified_counts(
-    group_sizes: Sequence[int], replicates: int, rng: np.random.Generator, block: int = 50
+    group_sizes: Sequence[int],
+    replicates: int,
+    rng: np.random.Generator,
+    block: int = 500,
+    chunk: int = 50,
 ) -> Iterator[Array]:
     """Blocks of resampling counts ``(block, people)`` for people sorted by group.
 
     Group ``g`` occupies a contiguous run of ``group_sizes[g]`` columns, and each
-    replicate draws that many people, with replacement, from that run only.
+    replicate draws that many people, with replacement, from that run only. Counts are
+    tallied ``chunk`` replicates at a time (small enough to stay in cache) into blocks
+    large enough for efficient matrix products.
     """
     n = int(sum(group_sizes))
     starts = np.concatenate([[0], np.cumsum(group_sizes)]).astype(int)
     for first in range(0, replicates, block):
         size = min(block, replicates - first)
         counts = np.empty((size, n))
-        for g, n_g in enumerate(group_sizes):
-            offsets = (np.arange(size, dtype=np.int64) * n_g)[:, None]
-            draws = rng.integers(0, n_g, size=(size, n_g), dtype=np.int32) + offsets
-            counts[:, starts[g] : starts[g + 1]] = np.bincount(
-                draws.ravel(), minlength=size * n_g
-            ).reshape(size, n_g)
+        for row in range(0, size, chunk):
+            rows = min(chunk, size - row)
+            for g, n_g in enumerate(group_sizes):
+                offsets = (np.arange(rows, dtype=np.int64) * n_g)[:, None]
+                draws = rng.integers(0, n_g, size=(rows, n_g), dtype=np.int32) + offsets
+                counts[row : row + rows, starts[g] : starts[g + 1]] = np.bincount(
+                    draws.ravel(), minlength=rows * n_g
+                ).reshape(rows, n_g)
         yield counts
 
 
@@ -84,7 +92,7 @@ def bootstrap_increments(
     effect_covariates: Sequence[str] = (),
     replicates: int = 5_000,
     seed: int,
-    block: int = 50,
+    block: int = 500,
 ) -> BootstrapResult:
     """Bootstrap replicates of the (SUR-adjusted, if covariates are given) increments.
 
