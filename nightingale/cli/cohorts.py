@@ -91,6 +91,14 @@ def sql(
         typer.echo(f"-- {name}\n{text};\n")
 
 
+@cohort_app.command("schema")
+def schema() -> None:
+    """Print the cohort spec's JSON Schema (docs/cohort-spec.schema.json)."""
+    from nightingale.cohorts.schema import render
+
+    typer.echo(render(), nl=False)
+
+
 @cohort_app.command("estimate")
 def estimate(ctx: typer.Context, spec: SpecPath) -> None:
     """Estimate the k-anonymity a release of SPEC would have on today's data."""

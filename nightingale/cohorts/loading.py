@@ -43,7 +43,9 @@ def _node_at(root: yaml.Node, location: Sequence[int | str]) -> yaml.Node:
 def _describe(error: dict[str, object], root: yaml.Node | None, source: str) -> str:
     location = [s for s in error.get("loc", ()) if isinstance(s, int | str)]  # type: ignore[attr-defined]
     field = ".".join(str(s) for s in location) or "spec"
-    line = f":{_node_at(root, location).start_mark.line + 1}" if root is not None else ""
+    # A kind that matches no variable type: point at the ``kind:`` line, not the item.
+    at = [*location, "kind"] if str(error.get("type", "")).startswith("union_tag") else location
+    line = f":{_node_at(root, at).start_mark.line + 1}" if root is not None else ""
     message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
     return f"{source}{line}: {field}: {message}"
 

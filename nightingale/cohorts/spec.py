@@ -24,7 +24,16 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 TABLE_PATTERN = r"^[a-z][a-z0-9_]{0,62}\.[a-z][a-z0-9_]{0,62}$"
@@ -61,6 +70,14 @@ class Offset(_Frozen):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.unit}"
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Editors should offer the readable text form the YAML uses."""
+        text = {"type": "string", "pattern": _OFFSET.pattern, "examples": ["-12 months"]}
+        return {"anyOf": [text, handler(core_schema)]}
 
 
 class Window(_Frozen):
@@ -318,6 +335,13 @@ class Period(_Frozen):
                 raise ValueError(f"{value!r} is not a period like '0-6' (months)")
             return {"start_month": int(match[1]), "end_month": int(match[2])}
         return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        text = {"type": "string", "pattern": _PERIOD.pattern, "examples": ["0-6"]}
+        return {"anyOf": [text, handler(core_schema)]}
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:
