@@ -56,9 +56,9 @@ def format_days(days: npt.ArrayLike, fmt: str, missing: npt.ArrayLike | None = N
     return _table(fmt).take(index)
 
 
-def year_month_day(days: npt.NDArray[np.int64]) -> tuple[
-    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]
-]:
+def year_month_day(
+    days: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Calendar year, month (1-12) and day (1-31) of day numbers."""
     as_dates = np.asarray(days, dtype="int64").astype("datetime64[D]")
     years = as_dates.astype("datetime64[Y]")

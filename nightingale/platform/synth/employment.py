@@ -73,15 +73,16 @@ def simulate_work(
     middle = month_start(months) + 14
     age = (middle[None, :] - people.dob[:, None]) / 365.25
     eligible = (
-        (age >= 16) & (age < 67)
-        & (middle[None, :] >= obs_start[:, None]) & (middle[None, :] < obs_end[:, None])
-    )  # fmt: skip
+        (age >= 16)
+        & (age < 67)
+        & (middle[None, :] >= obs_start[:, None])
+        & (middle[None, :] < obs_end[:, None])
+    )
     age_mid = np.clip(age[:, len(months) // 2], 16, 66)
     ltc = np.minimum(people.ltc, 4)
     share = _logistic(
-        1.6 - 0.55 * ltc - 0.10 * (5.5 - imd) - 0.25 * people.female
-        - 0.0015 * (age_mid - 42) ** 2
-    )  # fmt: skip
+        1.6 - 0.55 * ltc - 0.10 * (5.5 - imd) - 0.25 * people.female - 0.0015 * (age_mid - 42) ** 2
+    )
     job_loss = 0.012 * (1 + 0.3 * ltc)
     finding = share / (1 - share) * job_loss
     draws = rng.random((len(people), len(months)), dtype=np.float32)
@@ -94,9 +95,12 @@ def simulate_work(
     claimant = rng.random(len(people)) < _logistic(-1.0 + 0.6 * ltc + 0.15 * (5.5 - imd))
     sickness = (ltc >= 1) & (rng.random(len(people)) < 0.7)
     pay = np.exp(
-        np.log(1_900) + 0.15 * ~people.female + 0.04 * (imd - 5.5) - 0.0004 * (age_mid - 45) ** 2
+        np.log(1_900)
+        + 0.15 * ~people.female
+        + 0.04 * (imd - 5.5)
+        - 0.0004 * (age_mid - 45) ** 2
         + rng.normal(0, 0.35, len(people))
-    )  # fmt: skip
+    )
     part_time = rng.random(len(people)) < np.where(people.female, 0.40, 0.15)
     work = Work(
         first_month=first,

@@ -33,9 +33,13 @@ UC_FROM = day(dt.date(2019, 1, 1))  # Universal Credit replaces JSA and ESA for 
 
 
 def write_employment(
-    config: SynthConfig, world: World, ni: ObjectArray, files: CsvFiles, truth: CsvFiles,
+    config: SynthConfig,
+    world: World,
+    ni: ObjectArray,
+    files: CsvFiles,
+    truth: CsvFiles,
     rng: np.random.Generator,
-) -> None:  # fmt: skip
+) -> None:
     """Write the chunk's employment extract rows and their truth records."""
     people, homes, geo, work = world.people, world.homes, world.geography, world.work
     known = work.employed.any(axis=1) | work.claiming.any(axis=1)
@@ -90,7 +94,9 @@ def write_employment(
     months = work.employed.shape[1]
     still_observed = world.obs.end > day(config.extract_date)
 
-    def spells(matrix: npt.NDArray[np.bool_]) -> tuple[IntArray, IntArray, IntArray, npt.NDArray[np.bool_]]:
+    def spells(
+        matrix: npt.NDArray[np.bool_],
+    ) -> tuple[IntArray, IntArray, IntArray, npt.NDArray[np.bool_]]:
         who, first, last = runs(matrix)
         ongoing = (last == months - 1) & still_observed[who]
         start = month_start(work.first_month + first)
@@ -98,7 +104,9 @@ def write_employment(
         return who, start, end, ongoing
 
     who, start, end, ongoing = spells(work.employed)
-    began_before = (start == month_start(np.array([work.first_month]))[0]) & (world.obs.start[who] <= day(config.window_start))
+    began_before = (start == month_start(np.array([work.first_month]))[0]) & (
+        world.obs.start[who] <= day(config.window_start)
+    )
     back = np.minimum(rng.geometric(np.clip(work.job_loss[who], 1e-3, 1.0)), 240)
     start = np.where(began_before, month_start(work.first_month - back), start)
     row = rows.file_events(row_of[who], share, rng)
@@ -115,7 +123,9 @@ def write_employment(
     )
 
     who, column = np.nonzero(work.employed)
-    pence = np.round(work.monthly_pay[who] * np.exp(world.pay_noise[who, column]) * 100).astype(np.int64)
+    pence = np.round(work.monthly_pay[who] * np.exp(world.pay_noise[who, column]) * 100).astype(
+        np.int64
+    )
     row = rows.file_events(row_of[who], share, rng)
     files.append(
         f"{FOLDER}/earnings.csv",

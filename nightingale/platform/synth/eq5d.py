@@ -72,7 +72,8 @@ def latent_severity(
 def levels_from(severity: FloatArray, noise: FloatArray) -> IntArray:
     """Cut severity plus per-dimension noise into levels 1..5."""
     raw = np.floor(1.0 + severity[:, None] * LOADINGS[None, :] + noise)
-    return np.clip(raw, 1, 5).astype(np.int64)
+    levels: IntArray = np.clip(raw, 1, 5).astype(np.int64)
+    return levels
 
 
 @dataclass

@@ -8,6 +8,7 @@ within people unbiased, and what the tests check the measured effects against.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +19,8 @@ from nightingale.platform.synth.dates import DAYS_PER_YEAR
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+Content = dict[str, npt.NDArray[np.generic]]
+ContentMaker = Callable[[IntArray, np.random.Generator], Content]
 
 
 @dataclass
@@ -67,7 +70,7 @@ def apply_rate_ratio(
     effect_start: IntArray,
     effect_end: IntArray,
     rate_ratio: float,
-    make_content: object,
+    make_content: ContentMaker,
     rng: np.random.Generator,
 ) -> Events:
     """The events that happen when the treated's rate is multiplied on their effect period.
@@ -77,8 +80,10 @@ def apply_rate_ratio(
     events are added on the period. The untreated world is ``events`` itself, so the
     counterfactual is known exactly.
     """
-    affected = treated[events.person] & (events.day >= effect_start[events.person]) & (
-        events.day < effect_end[events.person]
+    affected = (
+        treated[events.person]
+        & (events.day >= effect_start[events.person])
+        & (events.day < effect_end[events.person])
     )
     if rate_ratio <= 1.0:
         keep = ~affected | (rng.random(len(events)) < rate_ratio)
@@ -86,6 +91,5 @@ def apply_rate_ratio(
     start = np.where(treated, effect_start, 0)
     end = np.where(treated, effect_end, 0)
     extra = poisson_events(rate_per_year * (rate_ratio - 1.0), start, end, rng)
-    if callable(make_content):
-        extra.columns = make_content(extra.person, rng)
+    extra.columns = make_content(extra.person, rng)
     return events.concat(extra)

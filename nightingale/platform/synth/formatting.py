@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from nightingale.platform.synth.config import ErrorRates, QuirkRates
 from nightingale.platform.synth.corruption import Identity, Recorded, corrupt, duplicated_rows
-from nightingale.platform.synth.identifiers import spaced_ni, spaced_nhs
+from nightingale.platform.synth.identifiers import spaced_nhs, spaced_ni
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -91,6 +91,13 @@ def quirky_numbers(
     for row in np.flatnonzero(rng.random(len(out)) < rate):
         if out[row] is not None:
             out[row] = spacer(out[row])
+    return out
+
+
+def blank_where(mask: BoolArray, values: ObjectArray) -> ObjectArray:
+    """A copy of ``values`` with None (an empty field) where ``mask`` is true."""
+    out = np.array(values, dtype=object)
+    out[mask] = None
     return out
 
 

@@ -36,33 +36,109 @@ def _range(area: str, first: int, last: int, skip: tuple[int, ...] = ()) -> tupl
 
 
 DISTRICTS: tuple[District, ...] = (
-    District("Barnsley", 244_600, "Barnsley", (*_range("S", 70, 75), "S36"),
-             (0.14, 0.14, 0.13, 0.12, 0.11, 0.10, 0.09, 0.07, 0.05, 0.05), "Barnsley Homes Trust"),
-    District("Bradford", 546_400, "Bradford", (*_range("BD", 1, 22), "LS29"),
-             (0.27, 0.12, 0.10, 0.09, 0.08, 0.07, 0.07, 0.07, 0.07, 0.06), "Bradford Community Homes"),
-    District("Calderdale", 206_600, "Halifax", (*_range("HX", 1, 7), "HD6", "OL14"),
-             (0.13, 0.11, 0.10, 0.10, 0.10, 0.10, 0.10, 0.09, 0.09, 0.08), "Calder Valley Housing"),
-    District("Craven", 57_100, "Skipton", ("BD23", "BD24"),
-             (0.01, 0.03, 0.06, 0.09, 0.12, 0.14, 0.15, 0.15, 0.13, 0.12), "Craven Dales Housing"),
-    District("Harrogate", 162_700, "Harrogate", _range("HG", 1, 5),
-             (0.01, 0.02, 0.04, 0.06, 0.09, 0.12, 0.14, 0.16, 0.18, 0.18), "Nidd Housing Partnership"),
-    District("Kirklees", 433_200, "Huddersfield", (*_range("HD", 1, 9, skip=(6,)), *_range("WF", 12, 17)),
-             (0.12, 0.11, 0.10, 0.10, 0.10, 0.10, 0.10, 0.09, 0.09, 0.09), "Kirklees Homes Group"),
-    District("Leeds", 812_000, "Leeds", _range("LS", 1, 28, skip=(21, 24, 25)),
-             (0.20, 0.10, 0.09, 0.08, 0.08, 0.08, 0.09, 0.09, 0.09, 0.10), "Leeds Tenant Homes"),
-    District("Selby", 92_000, "Selby", ("YO8", "LS24", "LS25", "DN14"),
-             (0.02, 0.04, 0.07, 0.09, 0.11, 0.13, 0.14, 0.14, 0.13, 0.13), "Selby & Ouse Housing"),
-    District("Wakefield", 353_300, "Wakefield", _range("WF", 1, 11),
-             (0.14, 0.13, 0.12, 0.11, 0.10, 0.10, 0.09, 0.08, 0.07, 0.06), "Wakefield Five Towns Homes"),
-    District("York", 202_800, "York", ("YO1", "YO10", "YO19", "YO23", "YO24", "YO26", "YO30", "YO31", "YO32"),
-             (0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.13, 0.15, 0.15, 0.15), "Ouse Vale Homes"),
-)  # fmt: skip
+    District(
+        "Barnsley",
+        244_600,
+        "Barnsley",
+        (*_range("S", 70, 75), "S36"),
+        (0.14, 0.14, 0.13, 0.12, 0.11, 0.10, 0.09, 0.07, 0.05, 0.05),
+        "Barnsley Homes Trust",
+    ),
+    District(
+        "Bradford",
+        546_400,
+        "Bradford",
+        (*_range("BD", 1, 22), "LS29"),
+        (0.27, 0.12, 0.10, 0.09, 0.08, 0.07, 0.07, 0.07, 0.07, 0.06),
+        "Bradford Community Homes",
+    ),
+    District(
+        "Calderdale",
+        206_600,
+        "Halifax",
+        (*_range("HX", 1, 7), "HD6", "OL14"),
+        (0.13, 0.11, 0.10, 0.10, 0.10, 0.10, 0.10, 0.09, 0.09, 0.08),
+        "Calder Valley Housing",
+    ),
+    District(
+        "Craven",
+        57_100,
+        "Skipton",
+        ("BD23", "BD24"),
+        (0.01, 0.03, 0.06, 0.09, 0.12, 0.14, 0.15, 0.15, 0.13, 0.12),
+        "Craven Dales Housing",
+    ),
+    District(
+        "Harrogate",
+        162_700,
+        "Harrogate",
+        _range("HG", 1, 5),
+        (0.01, 0.02, 0.04, 0.06, 0.09, 0.12, 0.14, 0.16, 0.18, 0.18),
+        "Nidd Housing Partnership",
+    ),
+    District(
+        "Kirklees",
+        433_200,
+        "Huddersfield",
+        (*_range("HD", 1, 9, skip=(6,)), *_range("WF", 12, 17)),
+        (0.12, 0.11, 0.10, 0.10, 0.10, 0.10, 0.10, 0.09, 0.09, 0.09),
+        "Kirklees Homes Group",
+    ),
+    District(
+        "Leeds",
+        812_000,
+        "Leeds",
+        _range("LS", 1, 28, skip=(21, 24, 25)),
+        (0.20, 0.10, 0.09, 0.08, 0.08, 0.08, 0.09, 0.09, 0.09, 0.10),
+        "Leeds Tenant Homes",
+    ),
+    District(
+        "Selby",
+        92_000,
+        "Selby",
+        ("YO8", "LS24", "LS25", "DN14"),
+        (0.02, 0.04, 0.07, 0.09, 0.11, 0.13, 0.14, 0.14, 0.13, 0.13),
+        "Selby & Ouse Housing",
+    ),
+    District(
+        "Wakefield",
+        353_300,
+        "Wakefield",
+        _range("WF", 1, 11),
+        (0.14, 0.13, 0.12, 0.11, 0.10, 0.10, 0.09, 0.08, 0.07, 0.06),
+        "Wakefield Five Towns Homes",
+    ),
+    District(
+        "York",
+        202_800,
+        "York",
+        ("YO1", "YO10", "YO19", "YO23", "YO24", "YO26", "YO30", "YO31", "YO32"),
+        (0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.13, 0.15, 0.15, 0.15),
+        "Ouse Vale Homes",
+    ),
+)
 
 INWARD_LETTERS = tuple("ABDEFGHJLNPQRSTUWXYZ")
 STREET_SUFFIXES = (
-    "Road", "Street", "Lane", "Avenue", "Close", "Crescent", "Grove", "Terrace", "Way",
-    "Drive", "Gardens", "Place", "Court", "Mount", "View", "Walk", "Rise", "Fold",
-)  # fmt: skip
+    "Road",
+    "Street",
+    "Lane",
+    "Avenue",
+    "Close",
+    "Crescent",
+    "Grove",
+    "Terrace",
+    "Way",
+    "Drive",
+    "Gardens",
+    "Place",
+    "Court",
+    "Mount",
+    "View",
+    "Walk",
+    "Rise",
+    "Fold",
+)
 POSTCODES_PER_LSOA = 12
 HOUSE_NUMBERS = 400
 _LSOA_CODE_BASE = 40_000
@@ -132,8 +208,6 @@ def build_geography(lsoa_count: int, rng: np.random.Generator) -> Geography:
         lsoa_code=codes,
         lsoa_imd=imd,
         postcode=np.array(postcodes, dtype=object),
-        postcode_lsoa=np.repeat(np.arange(len(lsoa_district)), POSTCODES_PER_LSOA).astype(
-            np.int64
-        ),
+        postcode_lsoa=np.repeat(np.arange(len(lsoa_district)), POSTCODES_PER_LSOA).astype(np.int64),
         postcode_street=np.array(streets, dtype=object),
     )

@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from nightingale.platform.synth.config import SynthConfig
 from nightingale.platform.synth.dates import day
-from nightingale.platform.synth.events import Events
+from nightingale.platform.synth.events import Content, ContentMaker, Events
 from nightingale.platform.synth.homes import OUT, SEGMENTS, Homes
 from nightingale.platform.synth.population import NEVER, People
 
@@ -23,27 +23,69 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 ObjectArray = npt.NDArray[np.object_]
-Content = dict[str, npt.NDArray[np.generic]]
 
 CHAPTERS = np.array(
-    "I II III IV V VI VII VIII IX X XI XII XIII XIV XV XVI XVII XVIII XIX XX XXI".split(),
+    [
+        "I",
+        "II",
+        "III",
+        "IV",
+        "V",
+        "VI",
+        "VII",
+        "VIII",
+        "IX",
+        "X",
+        "XI",
+        "XII",
+        "XIII",
+        "XIV",
+        "XV",
+        "XVI",
+        "XVII",
+        "XVIII",
+        "XIX",
+        "XX",
+        "XXI",
+    ],
     dtype=object,
 )
 
 
 def _chapter_weights(weights: dict[str, float]) -> FloatArray:
     vector = np.array([weights.get(c, 0.002) for c in CHAPTERS], dtype=np.float64)
-    return vector / vector.sum()
+    return np.asarray(vector / vector.sum(), dtype=np.float64)
 
 
 EMERGENCY_CHAPTERS = _chapter_weights(
-    {"I": 0.02, "II": 0.05, "IV": 0.03, "V": 0.03, "VI": 0.03, "IX": 0.14, "X": 0.15,
-     "XI": 0.12, "XII": 0.03, "XIII": 0.04, "XIV": 0.06, "XVIII": 0.18, "XIX": 0.13}
-)  # fmt: skip
+    {
+        "I": 0.02,
+        "II": 0.05,
+        "IV": 0.03,
+        "V": 0.03,
+        "VI": 0.03,
+        "IX": 0.14,
+        "X": 0.15,
+        "XI": 0.12,
+        "XII": 0.03,
+        "XIII": 0.04,
+        "XIV": 0.06,
+        "XVIII": 0.18,
+        "XIX": 0.13,
+    }
+)
 ELECTIVE_CHAPTERS = _chapter_weights(
-    {"II": 0.18, "VII": 0.12, "IX": 0.08, "XI": 0.20, "XIII": 0.15, "XIV": 0.10,
-     "XVIII": 0.07, "XXI": 0.05}
-)  # fmt: skip
+    {
+        "II": 0.18,
+        "VII": 0.12,
+        "IX": 0.08,
+        "XI": 0.20,
+        "XIII": 0.15,
+        "XIV": 0.10,
+        "XVIII": 0.07,
+        "XXI": 0.05,
+    }
+)
 DEATH_CHAPTERS = _chapter_weights(
     {"II": 0.27, "IX": 0.24, "X": 0.13, "VI": 0.10, "V": 0.06, "XI": 0.05, "XX": 0.04}
 )
@@ -61,30 +103,39 @@ def observation(config: SynthConfig, people: People, homes: Homes) -> Observatio
     """From birth or the window start until death, leaving the region or the extract."""
     start = np.maximum(day(config.window_start), people.dob)
     end = np.minimum.reduce(
-        [people.death, homes.leaves_region()[people.household],
-         np.full(len(people), day(config.extract_date) + 1)]
-    )  # fmt: skip
+        [
+            people.death,
+            homes.leaves_region()[people.household],
+            np.full(len(people), day(config.extract_date) + 1),
+        ]
+    )
     return Observation(start.astype(np.int64), np.maximum(end, start).astype(np.int64))
 
 
 def health_rates(config: SynthConfig, people: People, imd: IntArray) -> dict[str, FloatArray]:
     """Yearly event rates of each person (constant over the window; age at its middle)."""
     middle = (day(config.window_start) + day(config.extract_date)) // 2
-    age = np.maximum(people.age_at(np.int64(middle)), 0)
+    age = np.maximum(people.age_at(middle), 0)
     ltc, frailty = people.ltc, people.frailty
     deprivation = 5.5 - imd
     young = (age < 5) | ((age >= 16) & (age < 25))
     return {
-        "emergency": 0.06 * np.exp(0.025 * (age - 45)) * 1.35**ltc
-        * (1 + 0.05 * deprivation) * frailty,
+        "emergency": 0.06
+        * np.exp(0.025 * (age - 45))
+        * 1.35**ltc
+        * (1 + 0.05 * deprivation)
+        * frailty,
         "elective": 0.05 * np.exp(0.02 * (age - 45)) * 1.2**ltc * np.sqrt(frailty),
         "ae": 0.28 * np.where(young, 1.3, 1.0) * 1.25**ltc * (1 + 0.06 * deprivation) * frailty,
-        "gp": 3.2 * np.exp(0.012 * (age - 45)) * 1.3**ltc * np.where(people.female, 1.2, 1.0)
+        "gp": 3.2
+        * np.exp(0.012 * (age - 45))
+        * 1.3**ltc
+        * np.where(people.female, 1.2, 1.0)
         * frailty**0.7,
-    }  # fmt: skip
+    }
 
 
-def admission_content(emergency: bool) -> object:
+def admission_content(emergency: bool) -> ContentMaker:
     """A content maker for admissions of one method (used for added events too)."""
 
     def make(person: IntArray, rng: np.random.Generator) -> Content:
@@ -119,9 +170,9 @@ def gp_content(person: IntArray, rng: np.random.Generator) -> Content:
     }
 
 
-def with_content(events: Events, maker: object, rng: np.random.Generator) -> Events:
-    if callable(maker):
-        events.columns = maker(events.person, rng)
+def with_content(events: Events, maker: ContentMaker, rng: np.random.Generator) -> Events:
+    """Give drawn events their content columns."""
+    events.columns = maker(events.person, rng)
     return events
 
 

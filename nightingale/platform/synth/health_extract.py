@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -17,12 +19,17 @@ from nightingale.platform.synth.formatting import (
     quirky_postcodes,
     record,
 )
-from nightingale.platform.synth.health import DEATH_CHAPTERS, CHAPTERS, registration_of, registrations
+from nightingale.platform.synth.health import (
+    CHAPTERS,
+    DEATH_CHAPTERS,
+    registration_of,
+    registrations,
+)
 from nightingale.platform.synth.identifiers import issue_nhs_numbers
 from nightingale.platform.synth.keys import opaque_keys, salt
 from nightingale.platform.synth.population import NEVER
 from nightingale.platform.synth.world import World
-from nightingale.platform.synth.writer import CsvFiles
+from nightingale.platform.synth.writer import Column, CsvFiles
 
 IntArray = npt.NDArray[np.int64]
 ObjectArray = npt.NDArray[np.object_]
@@ -43,25 +50,18 @@ def write_health(
     regs = registrations(config, people, homes, world.obs, world.registered, rng)
     rows = PeopleRows.with_duplicates(len(regs.person), config.errors.duplicate, rng)
     person = regs.person[rows.source]
-    segment = regs.segment[rows.source]
     postcode_unit = regs.postcode[rows.source]
-    household = people.household[person]
-    previous_unit = np.where(segment > 0, homes.postcode[household, np.maximum(segment - 1, 0)], -1)
-    nhs = nhs_numbers(config, world)
+    household = people.household[regs.person]
+    earlier = homes.postcode[household, np.maximum(regs.segment - 1, 0)]
     identity = Identity(
         forename=people.forename[regs.person],
         surname=people.surname[regs.person],
         birth_surname=people.birth_surname[regs.person],
         dob=people.dob[regs.person],
         postcode=geo.postcode[regs.postcode],
-        previous_postcode=np.where(
-            regs.segment > 0,
-            geo.postcode[np.where(regs.segment > 0, homes.postcode[people.household[regs.person], np.maximum(regs.segment - 1, 0)], 0)],
-            "",
-        ),
-        nhs=nhs[regs.person],
+        previous_postcode=np.where(regs.segment == 0, "", geo.postcode[earlier]).astype(object),
+        nhs=nhs_numbers(config, world)[regs.person],
     )
-    del previous_unit
     recorded = record(identity, rows, config.errors, rng)
     keys = opaque_keys("P", 9, world.chunk, len(person), salt(config.seed, "patient_id"))
     lsoa = geo.postcode_lsoa[postcode_unit]
@@ -80,9 +80,10 @@ def write_health(
             "postcode": quirky_postcodes(recorded.postcode, config.quirks, rng),
             "registration_date": format_days(regs.start[rows.source], ISO),
             "deregistration_date": format_days(
-                np.minimum(regs.end[rows.source], day(config.extract_date)), ISO,
+                np.minimum(regs.end[rows.source], day(config.extract_date)),
+                ISO,
                 regs.end[rows.source] >= NEVER,
-            ),  # fmt: skip
+            ),
             "deregistration_reason": regs.reason[rows.source],
             "lsoa_code": geo.lsoa_code[lsoa],
             "imd_decile": geo.lsoa_imd[lsoa],
@@ -117,7 +118,7 @@ def write_health(
         events = world.events[kind]
         row = filed(events.person, events.day)
         keep = row >= 0
-        table: dict[str, object] = {"patient_id": pick(keys, row[keep])}
+        table: dict[str, Column] = {"patient_id": pick(keys, row[keep])}
         if kind == "ae":
             table["attendance_id"] = opaque_keys(
                 "E", 10, world.chunk, int(keep.sum()), salt(config.seed, "attendance_id")
@@ -127,12 +128,12 @@ def write_health(
             table["consultation_date"] = format_days(events.day[keep], ISO)
         for column in columns:
             table[column] = events.columns[column][keep]
-        files.append(f"{FOLDER}/{name}", table, order=rng.permutation(int(keep.sum())))  # type: ignore[arg-type]
+        files.append(f"{FOLDER}/{name}", table, order=rng.permutation(int(keep.sum())))
 
     answers = world.questionnaires
     row = filed(answers.person, answers.day)
     keep = row >= 0
-    eq5d: dict[str, object] = {
+    eq5d: dict[str, Column] = {
         "patient_id": pick(keys, row[keep]),
         "response_date": format_days(answers.day[keep], ISO),
         "visit": np.array(VISITS, dtype=object)[answers.visit[keep]],
@@ -140,7 +141,7 @@ def write_health(
     for i, dimension in enumerate(DIMENSIONS):
         eq5d[dimension] = answers.levels[keep, i]
     eq5d["eq_vas"] = answers.vas[keep]
-    files.append(f"{FOLDER}/eq5d.csv", eq5d, order=rng.permutation(int(keep.sum())))  # type: ignore[arg-type]
+    files.append(f"{FOLDER}/eq5d.csv", eq5d, order=rng.permutation(int(keep.sum())))
 
     died = np.flatnonzero(people.death < NEVER)
     last = np.full(len(people), -1, dtype=np.int64)
@@ -160,16 +161,20 @@ def write_health(
 
 
 def _admissions(
-    config: SynthConfig, world: World, files: CsvFiles, keys: npt.NDArray[np.str_],
-    filed: object, rng: np.random.Generator,
-) -> None:  # fmt: skip
+    config: SynthConfig,
+    world: World,
+    files: CsvFiles,
+    keys: npt.NDArray[np.str_],
+    filed: Callable[[IntArray, IntArray], IntArray],
+    rng: np.random.Generator,
+) -> None:
     emergency, elective = world.events["emergency"], world.events["elective"]
     events = emergency.concat(elective)
-    assert callable(filed)
     row = filed(events.person, events.day)
     keep = row >= 0
     admitted = events.day[keep]
-    discharged = np.minimum(admitted + events.columns["length_of_stay"][keep], day(config.extract_date))
+    stay = np.asarray(events.columns["length_of_stay"][keep], dtype=np.int64)
+    discharged = np.minimum(admitted + stay, day(config.extract_date))
     files.append(
         f"{FOLDER}/admissions.csv",
         {
@@ -179,7 +184,9 @@ def _admissions(
             ),
             "admission_date": format_days(admitted, ISO),
             "discharge_date": format_days(discharged, ISO),
-            "admission_method": np.where(events.columns["emergency"][keep], "emergency", "elective"),
+            "admission_method": np.where(
+                events.columns["emergency"][keep], "emergency", "elective"
+            ),
             "icd10_chapter": events.columns["icd10_chapter"][keep],
         },
         order=rng.permutation(int(keep.sum())),

@@ -53,7 +53,7 @@ class Homes:
 
 def _district_weights() -> npt.NDArray[np.float64]:
     population = np.array([d.population for d in DISTRICTS], dtype=np.float64)
-    return population / population.sum()
+    return np.asarray(population / population.sum(), dtype=np.float64)
 
 
 def _pick_lsoa(

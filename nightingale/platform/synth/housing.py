@@ -15,11 +15,20 @@ from nightingale.platform.synth.config import SynthConfig
 from nightingale.platform.synth.corruption import Identity
 from nightingale.platform.synth.dates import DAYS_PER_YEAR, SLASHED, day, format_days
 from nightingale.platform.synth.events import poisson_events
-from nightingale.platform.synth.formatting import PeopleRows, person_ids, pick, quirky_numbers, quirky_postcodes, record, upper
+from nightingale.platform.synth.formatting import (
+    PeopleRows,
+    blank_where,
+    person_ids,
+    pick,
+    quirky_numbers,
+    quirky_postcodes,
+    record,
+    upper,
+)
 from nightingale.platform.synth.geography import DISTRICTS
 from nightingale.platform.synth.homes import NEW_SOCIAL, SOCIAL
 from nightingale.platform.synth.keys import opaque_keys, salt
-from nightingale.platform.synth.population import HEAD, NEVER
+from nightingale.platform.synth.population import HEAD
 from nightingale.platform.synth.world import World
 from nightingale.platform.synth.writer import CsvFiles
 
@@ -34,9 +43,13 @@ PROPERTY_TYPES = np.array(["flat", "house", "bungalow", "maisonette"], dtype=obj
 
 
 def write_housing(
-    config: SynthConfig, world: World, ni: ObjectArray, files: CsvFiles, truth: CsvFiles,
+    config: SynthConfig,
+    world: World,
+    ni: ObjectArray,
+    files: CsvFiles,
+    truth: CsvFiles,
     rng: np.random.Generator,
-) -> dict[int, str]:  # fmt: skip
+) -> dict[int, str]:
     """Write the chunk's tenancies and reports; return household -> pilot tenancy key."""
     people, homes, geo = world.people, world.homes, world.geography
     head_of = np.full(len(homes), -1, dtype=np.int64)
@@ -46,7 +59,10 @@ def write_housing(
     household = np.concatenate(
         [np.flatnonzero(homes.kind[:, 0] == SOCIAL), np.flatnonzero(homes.kind[:, 1] == NEW_SOCIAL)]
     )
-    segment = np.repeat([0, 1], [int((homes.kind[:, 0] == SOCIAL).sum()), int((homes.kind[:, 1] == NEW_SOCIAL).sum())])
+    segment = np.repeat(
+        [0, 1],
+        [int((homes.kind[:, 0] == SOCIAL).sum()), int((homes.kind[:, 1] == NEW_SOCIAL).sum())],
+    )
     lead = head_of[household]
     adult = people.dob[lead] + int(18 * DAYS_PER_YEAR)
     start = np.where(
@@ -59,7 +75,9 @@ def write_housing(
     extract_end = day(config.extract_date) + 1
     end = np.minimum(next_move, death)
     open_ = end >= extract_end
-    end_reason = np.where(open_, "", np.where(death <= next_move, "deceased", "moved_out")).astype(object)
+    end_reason = np.where(open_, "", np.where(death <= next_move, "deceased", "moved_out")).astype(
+        object
+    )
     unit = homes.postcode[household, segment]
     district = geo.lsoa_district[geo.postcode_lsoa[unit]]
 
@@ -79,8 +97,16 @@ def write_housing(
         size += np.bincount(tenancy[counted], minlength=len(household))
     size = np.maximum(size, 1)
     needed = np.ceil(size / 2).astype(np.int64)
-    bedrooms = np.where(pilot_home, np.maximum(needed, 1), np.clip(needed + rng.choice([-1, 0, 0, 1], len(household)), 1, 5))
-    epc = np.where(pilot_home, rng.choice(7, len(household), p=PILOT_EPC), rng.choice(7, len(household), p=STANDARD_EPC))
+    bedrooms = np.where(
+        pilot_home,
+        np.maximum(needed, 1),
+        np.clip(needed + rng.choice([-1, 0, 0, 1], len(household)), 1, 5),
+    )
+    epc = np.where(
+        pilot_home,
+        rng.choice(7, len(household), p=PILOT_EPC),
+        rng.choice(7, len(household), p=STANDARD_EPC),
+    )
     property_type = rng.choice(4, len(household), p=[0.45, 0.4, 0.1, 0.05])
     overcrowded = bedrooms < needed
 
@@ -93,14 +119,19 @@ def write_housing(
         dob=people.dob[lead],
         postcode=geo.postcode[unit],
         previous_postcode=np.full(len(lead), "", dtype=object),
-        ni=np.where(rng.random(len(lead)) < config.population.landlord_holds_ni_share, ni[lead], None),
+        ni=blank_where(
+            rng.random(len(lead)) >= config.population.landlord_holds_ni_share, ni[lead]
+        ),
     )
     recorded = record(identity, rows, config.errors, rng)
+    held_ni = recorded.ni if recorded.ni is not None else np.full(len(src), None, dtype=object)
     keys = opaque_keys("TEN-", 8, world.chunk, len(src), salt(config.seed, "tenancy_ref"))
     person = lead[src]
     married = people.birth_surname[person] != people.surname[person]
     young = (start[src] - people.dob[person]) < 30 * DAYS_PER_YEAR
-    title = np.where(~people.female[person], "Mr", np.where(married, "Mrs", np.where(young, "Miss", "Ms"))).astype(object)
+    title = np.where(
+        ~people.female[person], "Mr", np.where(married, "Mrs", np.where(young, "Miss", "Ms"))
+    ).astype(object)
     title[rng.random(len(src)) < 0.05] = None
     street = geo.postcode_street[unit[src]]
     number = homes.house[household[src], segment[src]]
@@ -113,8 +144,7 @@ def write_housing(
             "tenant_forename": recorded.forename,
             "tenant_surname": upper(recorded.surname),
             "tenant_dob": format_days(recorded.dob, SLASHED, recorded.dob_missing),
-            "tenant_ni_number": quirky_numbers(recorded.ni, config.quirks.ni_number_spaced, False, rng)  # type: ignore[arg-type]
-            ,
+            "tenant_ni_number": quirky_numbers(held_ni, config.quirks.ni_number_spaced, False, rng),
             "address_line_1": np.char.add(np.char.add(number.astype(str), " "), street.astype(str)),
             "address_line_2": np.array([d.town for d in DISTRICTS], dtype=object)[district[src]],
             "postcode": quirky_postcodes(recorded.postcode, config.quirks, rng),
@@ -149,21 +179,29 @@ def write_housing(
     report_start = np.maximum(start, window)
     report_end = np.maximum(np.minimum(end, extract_end), report_start)
     reports = []
-    for category, rate in (("damp_mould", damp), ("disrepair", np.full(len(household), 0.12)), ("overcrowding", np.where(overcrowded, 0.3, 0.0))):
+    for category, rate in (
+        ("damp_mould", damp),
+        ("disrepair", np.full(len(household), 0.12)),
+        ("overcrowding", np.where(overcrowded, 0.3, 0.0)),
+    ):
         events = poisson_events(rate, report_start, report_end, rng)
         reports.append((category, events))
     tenancy = np.concatenate([e.person for _, e in reports])
     when = np.concatenate([e.day for _, e in reports])
-    category = np.concatenate([np.full(len(e.person), c, dtype=object) for c, e in reports])
+    categories = np.concatenate([np.full(len(e.person), c, dtype=object) for c, e in reports])
     row = rows.file_events(tenancy, config.errors.duplicate_event_share, rng)
     files.append(
         f"{FOLDER}/property_reports.csv",
         {
             "tenancy_ref": pick(keys, row),
-            "report_ref": opaque_keys("RPT-", 9, world.chunk, len(row), salt(config.seed, "report_ref")),
+            "report_ref": opaque_keys(
+                "RPT-", 9, world.chunk, len(row), salt(config.seed, "report_ref")
+            ),
             "report_date": format_days(when, SLASHED),
-            "category": category,
-            "severity": np.array(["low", "medium", "high"], dtype=object)[rng.choice(3, len(row), p=[0.5, 0.35, 0.15])],
+            "category": categories,
+            "severity": np.array(["low", "medium", "high"], dtype=object)[
+                rng.choice(3, len(row), p=[0.5, 0.35, 0.15])
+            ],
         },
         order=rng.permutation(len(row)),
     )

@@ -106,9 +106,14 @@ def allocate(
     index_day = homes.start[household, 1]
     age = (index_day - people.dob[person]) / DAYS_PER_YEAR
     chance = propensity(
-        config, age, people.female[person], imd[person], people.ltc[person],
-        prior_emergency, prior_ae,
-    )  # fmt: skip
+        config,
+        age,
+        people.female[person],
+        imd[person],
+        people.ltc[person],
+        prior_emergency,
+        prior_ae,
+    )
     treated = rng.random(len(person)) < chance
     moved_out = homes.start[household, 2] if SEGMENTS > 2 else np.full(len(person), 10**7)
     extract_end = day(config.extract_date) + 1

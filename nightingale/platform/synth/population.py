@@ -51,12 +51,14 @@ class People:
     def __len__(self) -> int:
         return len(self.global_index)
 
-    def age_at(self, days: IntArray | int) -> FloatArray:
+    def age_at(self, days: IntArray | int | np.integer) -> FloatArray:
         """Age in years at the given day(s)."""
         return np.asarray((np.asarray(days) - self.dob) / DAYS_PER_YEAR, dtype=np.float64)
 
 
-def household_sizes(n_people: int, weights: tuple[float, ...], rng: np.random.Generator) -> IntArray:
+def household_sizes(
+    n_people: int, weights: tuple[float, ...], rng: np.random.Generator
+) -> IntArray:
     """Household sizes summing to exactly ``n_people`` (the last one trimmed)."""
     p = np.array(weights) / sum(weights)
     mean = float((np.arange(1, len(p) + 1) * p).sum())
@@ -100,7 +102,9 @@ def draw_people(
     age = np.empty(n)
     age[role == HEAD] = head_age
     is_partner = role == PARTNER
-    age[is_partner] = np.clip(head_age[household[is_partner]] + rng.normal(-1, 4, is_partner.sum()), 18, 98)
+    age[is_partner] = np.clip(
+        head_age[household[is_partner]] + rng.normal(-1, 4, is_partner.sum()), 18, 98
+    )
     is_child = role == CHILD
     parent_age = head_age[household[is_child]]
     child_age = parent_age - rng.uniform(19, 42, is_child.sum())
@@ -108,12 +112,16 @@ def draw_people(
     age[is_child] = np.minimum(child_age, parent_age - 16)
     age = np.maximum(age, 0.0)
 
-    head_female = np.where(partnered, rng.random(n_households) < 0.45, rng.random(n_households) < 0.6)
+    head_female = np.where(
+        partnered, rng.random(n_households) < 0.45, rng.random(n_households) < 0.6
+    )
     female = rng.random(n) < 0.5
     female[role == HEAD] = head_female
     opposite = rng.random(n) < 0.97
     female[is_partner] = np.where(
-        opposite[is_partner], ~head_female[household[is_partner]], head_female[household[is_partner]]
+        opposite[is_partner],
+        ~head_female[household[is_partner]],
+        head_female[household[is_partner]],
     )
 
     family_surname = vocab.draw_surnames(rng, n_households)

@@ -17,6 +17,7 @@ import numpy as np
 from nightingale.platform.storage import atomic_directory, atomic_write_json
 from nightingale.platform.synth.config import SynthConfig
 from nightingale.platform.synth.employment_extract import write_employment
+from nightingale.platform.synth.formatting import blank_where
 from nightingale.platform.synth.geography import build_geography
 from nightingale.platform.synth.health_extract import nhs_numbers, write_health
 from nightingale.platform.synth.housing import write_housing
@@ -72,8 +73,8 @@ def generate_region(
             world = simulate(config, geography, chunk, size, rng)
             nhs = nhs_numbers(config, world)
             ni = issue_ni_numbers(world.people.global_index, salt(config.seed, "ni") % 10**8, rng)
-            adult_at_extract = world.people.age_at(np.int64(_extract_day(config))) >= 16
-            ni = np.where(adult_at_extract, ni, None)
+            adult_at_extract = world.people.age_at(_extract_day(config)) >= 16
+            ni = blank_where(~adult_at_extract, ni)
             write_health(config, world, files, files, rng)
             tenancy_refs = write_housing(config, world, ni, files, files, rng)
             write_employment(config, world, ni, files, files, rng)

@@ -18,7 +18,7 @@ from nightingale.platform.synth.config import SynthConfig
 from nightingale.platform.synth.dates import ISO, format_days
 from nightingale.platform.synth.eq5d import utilities, value_set
 from nightingale.platform.synth.events import Events
-from nightingale.platform.synth.formatting import person_ids
+from nightingale.platform.synth.formatting import blank_where, person_ids
 from nightingale.platform.synth.geography import DISTRICTS
 from nightingale.platform.synth.population import NEVER
 from nightingale.platform.synth.world import World, effect_months
@@ -46,15 +46,20 @@ def _in_followup(events: Events, world: World) -> npt.NDArray[np.bool_]:
     treated = cohort.person_mask(n)
     start = cohort.per_person(cohort.index_day, n)
     end = cohort.per_person(cohort.followup_end, n)
-    return treated[events.person] & (events.day >= start[events.person]) & (
-        events.day < end[events.person]
+    return (
+        treated[events.person]
+        & (events.day >= start[events.person])
+        & (events.day < end[events.person])
     )
 
 
 def tally(world: World, sums: EffectTally) -> None:
     """Add one chunk's treated outcomes in both worlds to the tally."""
-    for kind, outcome in (("emergency", "emergency_admissions"), ("ae", "ae_attendances"),
-                          ("gp", "gp_consultations")):  # fmt: skip
+    for kind, outcome in (
+        ("emergency", "emergency_admissions"),
+        ("ae", "ae_attendances"),
+        ("gp", "gp_consultations"),
+    ):
         sums.add(f"{outcome}.observed", _in_followup(world.events[kind], world).sum())
         sums.add(f"{outcome}.counterfactual", _in_followup(world.untreated[kind], world).sum())
     for label, source in (("observed", world.events), ("counterfactual", world.untreated)):
@@ -65,7 +70,10 @@ def tally(world: World, sums: EffectTally) -> None:
 
     answers = world.questionnaires
     follow = answers.treated_followup
-    sums.add("eq5d.difference", (utilities(answers.levels[follow]) - utilities(answers.counterfactual[follow])).sum())
+    sums.add(
+        "eq5d.difference",
+        (utilities(answers.levels[follow]) - utilities(answers.counterfactual[follow])).sum(),
+    )
     sums.add("eq5d.responses", follow.sum())
 
     cohort, work = world.cohort, world.work
@@ -75,7 +83,9 @@ def tally(world: World, sums: EffectTally) -> None:
     observed = work.employed[rows] & inside
     counterfactual = world.counterfactual_employed & inside
     pay = work.monthly_pay[rows, None] * np.exp(world.pay_noise[rows])
-    eligible_claim = work.eligible[rows] & work.claimant[rows, None] & work.sickness[rows, None] & inside
+    eligible_claim = (
+        work.eligible[rows] & work.claimant[rows, None] & work.sickness[rows, None] & inside
+    )
     sums.add("months", inside.sum())
     sums.add("employed.observed", observed.sum())
     sums.add("employed.counterfactual", counterfactual.sum())
@@ -96,20 +106,25 @@ def followup_month_mask(world: World) -> npt.NDArray[np.bool_]:
     return (columns[None, :] >= first[:, None]) & (columns[None, :] < cap[:, None])
 
 
-def write_people(config: SynthConfig, world: World, nhs: ObjectArray, ni: ObjectArray, truth: CsvFiles) -> None:
+def write_people(
+    config: SynthConfig, world: World, nhs: ObjectArray, ni: ObjectArray, truth: CsvFiles
+) -> None:
     """``truth/people.csv`` rows of one chunk."""
     people, homes, geo = world.people, world.homes, world.geography
     ids = person_ids(people.global_index)
     unit = homes.postcode[people.household, 0]
     lsoa = geo.postcode_lsoa[unit]
     leaves = homes.leaves_region()[people.household]
-    twin = np.where(people.twin_of >= 0, ids[np.maximum(people.twin_of, 0)], None)
-    parent = np.where(people.same_name_parent >= 0, ids[np.maximum(people.same_name_parent, 0)], None)
+    twin = blank_where(people.twin_of < 0, ids[np.maximum(people.twin_of, 0)])
+    parent = blank_where(people.same_name_parent < 0, ids[np.maximum(people.same_name_parent, 0)])
     truth.append(
         "truth/people.csv",
         {
             "person_id": ids,
-            "household_id": np.char.add("H", np.char.zfill((world.chunk * config.chunk_size + people.household).astype(str), 8)),
+            "household_id": np.char.add(
+                "H",
+                np.char.zfill((world.chunk * config.chunk_size + people.household).astype(str), 8),
+            ),
             "forename": people.forename,
             "surname": people.surname,
             "birth_surname": people.birth_surname,
@@ -117,13 +132,21 @@ def write_people(config: SynthConfig, world: World, nhs: ObjectArray, ni: Object
             "sex": np.where(people.female, "F", "M"),
             "nhs_number": nhs,
             "ni_number": ni,
-            "district": np.array([d.name for d in DISTRICTS], dtype=object)[geo.lsoa_district[lsoa]],
+            "district": np.array([d.name for d in DISTRICTS], dtype=object)[
+                geo.lsoa_district[lsoa]
+            ],
             "lsoa_code": geo.lsoa_code[lsoa],
             "imd_decile": geo.lsoa_imd[lsoa],
             "ltc_count": people.ltc,
             "frailty": np.char.mod("%.4f", people.frailty),
-            "date_of_death": format_days(np.minimum(people.death, NEVER - 1) * (people.death < NEVER), ISO, people.death >= NEVER),
-            "left_region_date": format_days(np.where(leaves < NEVER, leaves, 0), ISO, leaves >= NEVER),
+            "date_of_death": format_days(
+                np.minimum(people.death, NEVER - 1) * (people.death < NEVER),
+                ISO,
+                people.death >= NEVER,
+            ),
+            "left_region_date": format_days(
+                np.where(leaves < NEVER, leaves, 0), ISO, leaves >= NEVER
+            ),
             "twin_of": twin,
             "same_name_parent": parent,
         },
@@ -141,7 +164,9 @@ def write_pilot(world: World, tenancy_refs: dict[int, str], truth: CsvFiles) -> 
         "truth/pilot.csv",
         {
             "person_id": person_ids(people.global_index[cohort.person]),
-            "tenancy_ref": np.array([tenancy_refs.get(int(h)) for h in cohort.household], dtype=object),
+            "tenancy_ref": np.array(
+                [tenancy_refs.get(int(h)) for h in cohort.household], dtype=object
+            ),
             "group": np.where(cohort.treated, "designed_for_health", "standard"),
             "index_date": format_days(cohort.index_day, ISO),
             "propensity": np.char.mod("%.6f", cohort.propensity),
@@ -165,40 +190,79 @@ def effects_document(config: SynthConfig, sums: EffectTally) -> dict[str, Any]:
         months = sums.get("months")
         if months == 0:
             return None
-        return round((sums.get(f"{name}.observed") - sums.get(f"{name}.counterfactual")) / months, 6)
+        return round(
+            (sums.get(f"{name}.observed") - sums.get(f"{name}.counterfactual")) / months, 6
+        )
 
     eff = config.effects
     responses = sums.get("eq5d.responses")
     effects = {
-        "emergency_admissions": {"scale": "rate_ratio", "parameter": eff.emergency_admissions_rate_ratio, "realised_att": ratio("emergency_admissions")},
-        "ae_attendances": {"scale": "rate_ratio", "parameter": eff.ae_attendances_rate_ratio, "realised_att": ratio("ae_attendances")},
-        "gp_consultations": {"scale": "rate_ratio", "parameter": eff.gp_consultations_rate_ratio, "realised_att": ratio("gp_consultations")},
-        "bed_days": {"scale": "rate_ratio", "parameter": None, "realised_att": ratio("bed_days"),
-                     "note": "not targeted directly: follows from fewer emergency admissions"},
-        "eq5d": {"scale": "difference", "parameter": eff.eq5d_severity_shift,
-                 "parameter_meaning": "reduction of the latent EQ-5D severity at follow-up",
-                 "realised_att": None if responses == 0 else round(sums.get("eq5d.difference") / responses, 6),
-                 "unit": "utility (Nightingale synthetic additive value set) per follow-up questionnaire"},
-        "employed_days": {"scale": "difference", "parameter": eff.job_finding_hazard_ratio,
-                          "parameter_meaning": "monthly job-finding hazard ratio while in the home",
-                          "realised_att": per_month("employed"), "unit": "share of follow-up days employed"},
-        "earnings": {"scale": "difference", "parameter": eff.job_finding_hazard_ratio,
-                     "realised_att": per_month("earnings"), "unit": "GBP per follow-up month"},
-        "sickness_benefit_days": {"scale": "difference", "parameter": eff.job_finding_hazard_ratio,
-                                  "realised_att": per_month("sickness"),
-                                  "unit": "share of follow-up days on a sickness-related benefit"},
-    }  # fmt: skip
+        "emergency_admissions": {
+            "scale": "rate_ratio",
+            "parameter": eff.emergency_admissions_rate_ratio,
+            "realised_att": ratio("emergency_admissions"),
+        },
+        "ae_attendances": {
+            "scale": "rate_ratio",
+            "parameter": eff.ae_attendances_rate_ratio,
+            "realised_att": ratio("ae_attendances"),
+        },
+        "gp_consultations": {
+            "scale": "rate_ratio",
+            "parameter": eff.gp_consultations_rate_ratio,
+            "realised_att": ratio("gp_consultations"),
+        },
+        "bed_days": {
+            "scale": "rate_ratio",
+            "parameter": None,
+            "realised_att": ratio("bed_days"),
+            "note": "not targeted directly: follows from fewer emergency admissions",
+        },
+        "eq5d": {
+            "scale": "difference",
+            "parameter": eff.eq5d_severity_shift,
+            "parameter_meaning": "reduction of the latent EQ-5D severity at follow-up",
+            "realised_att": None
+            if responses == 0
+            else round(sums.get("eq5d.difference") / responses, 6),
+            "unit": "utility (synthetic additive value set) per follow-up questionnaire",
+        },
+        "employed_days": {
+            "scale": "difference",
+            "parameter": eff.job_finding_hazard_ratio,
+            "parameter_meaning": "monthly job-finding hazard ratio while in the home",
+            "realised_att": per_month("employed"),
+            "unit": "share of follow-up days employed",
+        },
+        "earnings": {
+            "scale": "difference",
+            "parameter": eff.job_finding_hazard_ratio,
+            "realised_att": per_month("earnings"),
+            "unit": "GBP per follow-up month",
+        },
+        "sickness_benefit_days": {
+            "scale": "difference",
+            "parameter": eff.job_finding_hazard_ratio,
+            "realised_att": per_month("sickness"),
+            "unit": "share of follow-up days on a sickness-related benefit",
+        },
+    }
     return {
         "effects": effects,
         "treated": int(sums.get("treated")),
         "comparison": int(sums.get("comparison")),
         "allocation": {
             "model": "logistic",
-            "covariates": ["age at index (per decade from 45)", "female", "deprivation (5.5 - IMD decile)",
-                           "long-term conditions (top-coded 3)", "log1p emergency admissions, 12 months before",
-                           "log1p A&E attendances, 12 months before"],
+            "covariates": [
+                "age at index (per decade from 45)",
+                "female",
+                "deprivation (5.5 - IMD decile)",
+                "long-term conditions (top-coded 3)",
+                "log1p emergency admissions, 12 months before",
+                "log1p A&E attendances, 12 months before",
+            ],
             "coefficients": config.pilot.model_dump(mode="json"),
-        },  # fmt: skip
+        },
         "eq5d_value_set": value_set(),
         "parameters": config.model_dump(mode="json"),
         "seed": config.seed,

@@ -62,9 +62,12 @@ class World:
 
 
 def simulate(
-    config: SynthConfig, geography: Geography, chunk: int, people_in_chunk: int,
+    config: SynthConfig,
+    geography: Geography,
+    chunk: int,
+    people_in_chunk: int,
     rng: np.random.Generator,
-) -> World:  # fmt: skip
+) -> World:
     """Run the data-generating process for one chunk of people."""
     sizes = household_sizes(people_in_chunk, config.population.household_size_weights, rng)
     homes, household_imd = first_homes(config, geography, len(sizes), rng)
@@ -95,11 +98,11 @@ def simulate(
     index_day = homes.start[households, 1]
     prior = {}
     for kind in ("emergency", "ae"):
-        events = untreated[kind].select(registered[untreated[kind].person])
+        filed = untreated[kind].select(registered[untreated[kind].person])
         start = np.zeros(len(people), dtype=np.int64)
         end = np.zeros(len(people), dtype=np.int64)
         start[persons], end[persons] = index_day - PRIOR_DAYS, index_day
-        prior[kind] = events.count_between(len(people), start, end)[persons]
+        prior[kind] = filed.count_between(len(people), start, end)[persons]
     cohort = allocate(
         config, people, homes, households, persons, imd, prior["emergency"], prior["ae"], rng
     )
@@ -107,23 +110,38 @@ def simulate(
     treated = cohort.person_mask(len(people))
     effect_start = cohort.per_person(cohort.index_day, len(people))
     effect_end = cohort.per_person(cohort.effect_end, len(people))
-    events = dict(untreated)
+    events: dict[str, Events] = dict(untreated)
     for kind, parameter in EFFECT_OUTCOMES.items():
         ratio = float(getattr(config.effects, parameter))
         events[kind] = apply_rate_ratio(
-            untreated[kind], rates[kind], treated, effect_start, effect_end, ratio,
-            makers[kind], rng,
-        )  # fmt: skip
+            untreated[kind],
+            rates[kind],
+            treated,
+            effect_start,
+            effect_end,
+            ratio,
+            makers[kind],
+            rng,
+        )
 
     age_at_index = (cohort.index_day - people.dob[cohort.person]) / DAYS_PER_YEAR
     severity = latent_severity(
-        age_at_index, people.ltc[cohort.person], imd[cohort.person],
-        people.frailty[cohort.person], rng,
-    )  # fmt: skip
+        age_at_index,
+        people.ltc[cohort.person],
+        imd[cohort.person],
+        people.frailty[cohort.person],
+        rng,
+    )
     answers = questionnaires(
-        cohort.person, cohort.index_day, cohort.effect_end, cohort.treated, severity,
-        config.effects.eq5d_severity_shift, config.pilot.eq5d_nonresponse, rng,
-    )  # fmt: skip
+        cohort.person,
+        cohort.index_day,
+        cohort.effect_end,
+        cohort.treated,
+        severity,
+        config.effects.eq5d_severity_shift,
+        config.pilot.eq5d_nonresponse,
+        rng,
+    )
 
     work, chain = _work(config, people, imd, obs, cohort, rng)
     return World(
@@ -152,9 +170,13 @@ def effect_months(work: Work, cohort: Cohort) -> tuple[IntArray, IntArray]:
 
 
 def _work(
-    config: SynthConfig, people: People, imd: IntArray, obs: Observation, cohort: Cohort,
+    config: SynthConfig,
+    people: People,
+    imd: IntArray,
+    obs: Observation,
+    cohort: Cohort,
     rng: np.random.Generator,
-) -> tuple[Work, Chain]:  # fmt: skip
+) -> tuple[Work, Chain]:
     finding_ratio = _finding_ratio(config, people, cohort, cohort.person[cohort.treated])
     return simulate_work(config, people, imd, obs.start, obs.end, finding_ratio, rng)
 
@@ -178,6 +200,9 @@ def _counterfactual_work(work: Work, chain: Chain, cohort: Cohort) -> npt.NDArra
     rows = cohort.person[cohort.treated]
     finding = np.broadcast_to(chain.finding[rows][:, None], (len(rows), work.eligible.shape[1]))
     return replay_employment(
-        work.eligible[rows], chain.draws[rows], chain.initial[rows],
-        np.asarray(finding, dtype=np.float64), work.job_loss[rows],
-    )  # fmt: skip
+        work.eligible[rows],
+        chain.draws[rows],
+        chain.initial[rows],
+        np.asarray(finding, dtype=np.float64),
+        work.job_loss[rows],
+    )

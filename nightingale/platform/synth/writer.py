@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +20,7 @@ import pyarrow.csv as pcsv
 
 from nightingale.platform.storage import atomic_write_json, sha256_file
 
-Column = pa.Array | npt.NDArray[Any]
+Column: TypeAlias = Any  # a pyarrow Array or a numpy array
 _OPTIONS = pcsv.WriteOptions(include_header=False, quoting_style="none", batch_size=65_536)
 
 
@@ -28,6 +28,8 @@ def as_strings(values: Column) -> pa.Array:
     """A column as Arrow strings (None / null -> empty field)."""
     if isinstance(values, pa.Array | pa.ChunkedArray):
         array = values
+    elif not isinstance(values, np.ndarray):
+        raise TypeError(f"cannot write a {type(values).__name__} column")
     elif values.dtype.kind in "iub":
         array = pa.array(values.astype(np.int64) if values.dtype.kind == "b" else values)
     elif values.dtype.kind == "U":
@@ -104,7 +106,9 @@ def write_manifest(root: Path, rows: dict[str, int], extra: dict[str, Any]) -> N
     entries = {
         str(p.relative_to(root)): {
             "sha256": sha256_file(p),
-            **({"rows": rows[str(p.relative_to(root))]} if str(p.relative_to(root)) in rows else {}),
+            **(
+                {"rows": rows[str(p.relative_to(root))]} if str(p.relative_to(root)) in rows else {}
+            ),
         }
         for p in files
     }

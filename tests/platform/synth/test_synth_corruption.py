@@ -57,8 +57,16 @@ def test_each_error_happens_at_its_rate_among_eligible_rows(sample: tuple) -> No
         "postcode_old": identity.previous_postcode != "",
         "ni_number_digit": np.array([v is not None for v in identity.ni]),
     }
-    for name in ("forename_typo", "surname_typo", "dob_digit", "postcode_typo",
-                 "postcode_missing", "nhs_number_digit", "nhs_number_missing", *eligible):  # fmt: skip
+    for name in (
+        "forename_typo",
+        "surname_typo",
+        "dob_digit",
+        "postcode_typo",
+        "postcode_missing",
+        "nhs_number_digit",
+        "nhs_number_missing",
+        *eligible,
+    ):
         rows_eligible = eligible.get(name, np.ones(N, dtype=bool))
         hits = logged(recorded, name)
         assert not (hits & ~rows_eligible).any(), name
@@ -79,9 +87,11 @@ def test_the_log_says_exactly_which_rows_differ(sample: tuple) -> None:
 
 
 def test_nicknames_come_from_the_nickname_table(sample: tuple) -> None:
-    identity, _, recorded = sample
-    nick = logged(recorded, "nickname") & ~logged(recorded, "forename_typo") & ~logged(
-        recorded, "forename_missing"
+    _, _, recorded = sample
+    nick = (
+        logged(recorded, "nickname")
+        & ~logged(recorded, "forename_typo")
+        & ~logged(recorded, "forename_missing")
     )
     seen = set(recorded.forename[nick])
     assert seen <= {"Bob", "Rob", "Bobby", "Liz", "Beth", "Lizzie"}

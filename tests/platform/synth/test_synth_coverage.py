@@ -10,7 +10,9 @@ from tests.platform.synth.conftest import SMALL, rows
 
 
 def people_in(region: Path, provider: str) -> set[str]:
-    return {r["person_id"] for r in rows(region / "truth" / "records.csv") if r["provider"] == provider}
+    return {
+        r["person_id"] for r in rows(region / "truth" / "records.csv") if r["provider"] == provider
+    }
 
 
 def test_nearly_everyone_is_registered_with_a_gp(small_region: Path) -> None:
@@ -31,7 +33,9 @@ def test_housing_holds_only_social_tenants_and_some_of_them(small_region: Path) 
     assert schemes == {"designed_for_health", "standard"}
 
 
-def test_employment_holds_only_people_with_work_or_benefits_aged_16_plus(small_region: Path) -> None:
+def test_employment_holds_only_people_with_work_or_benefits_aged_16_plus(
+    small_region: Path,
+) -> None:
     workers = people_in(small_region, "employment")
     people = {p["person_id"]: p for p in rows(small_region / "truth" / "people.csv")}
     cutoff = dt.date(2010, 6, 30).isoformat()  # 16 at the extract date
@@ -40,7 +44,9 @@ def test_employment_holds_only_people_with_work_or_benefits_aged_16_plus(small_r
     assert 0.3 < len(workers) / len(people) < 0.9
 
 
-def test_pilot_and_comparison_groups_come_from_new_tenancies_in_the_window(small_region: Path) -> None:
+def test_pilot_and_comparison_groups_come_from_new_tenancies_in_the_window(
+    small_region: Path,
+) -> None:
     pilot = list(rows(small_region / "truth" / "pilot.csv"))
     tenancies = {
         r["tenancy_ref"]: r for r in rows(small_region / "extracts" / "housing" / "tenancies.csv")

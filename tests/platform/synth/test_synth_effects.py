@@ -23,8 +23,9 @@ WINDOW_START = pd.Timestamp("2018-01-01")
 EXTRACT_END = pd.Timestamp("2026-07-01")  # exclusive
 
 
-def conditional_rate_ratio(pre: np.ndarray, pre_time: np.ndarray, post: np.ndarray,
-                           post_time: np.ndarray) -> float:  # fmt: skip
+def conditional_rate_ratio(
+    pre: np.ndarray, pre_time: np.ndarray, post: np.ndarray, post_time: np.ndarray
+) -> float:
     """Rate ratio post/pre from each person's split of events (conditional Poisson MLE)."""
     keep = (pre_time > 0) & (post_time > 0)
     pre, pre_time, post, post_time = pre[keep], pre_time[keep], post[keep], post_time[keep]
@@ -60,11 +61,17 @@ def _health_events(data: dict, outcome: str) -> pd.DataFrame:
     folder = data["root"] / "extracts" / "health"  # type: ignore[operator]
     if outcome == "emergency_admissions":
         frame = pd.read_csv(folder / "admissions.csv", dtype=str)
-        frame = frame[frame.admission_method == "emergency"].rename(columns={"admission_date": "date"})
+        frame = frame[frame.admission_method == "emergency"].rename(
+            columns={"admission_date": "date"}
+        )
     elif outcome == "ae_attendances":
-        frame = pd.read_csv(folder / "ae_attendances.csv", dtype=str).rename(columns={"arrival_date": "date"})
+        frame = pd.read_csv(folder / "ae_attendances.csv", dtype=str).rename(
+            columns={"arrival_date": "date"}
+        )
     else:
-        frame = pd.read_csv(folder / "gp_consultations.csv", dtype=str).rename(columns={"consultation_date": "date"})
+        frame = pd.read_csv(folder / "gp_consultations.csv", dtype=str).rename(
+            columns={"consultation_date": "date"}
+        )
     frame["person_id"] = frame.patient_id.map(data["health"])
     frame["date"] = pd.to_datetime(frame["date"])
     return frame[["person_id", "date"]]
@@ -73,7 +80,9 @@ def _health_events(data: dict, outcome: str) -> pd.DataFrame:
 def _ratio_by_group(data: dict, outcome: str) -> tuple[dict[str, float], dict[str, float], float]:
     """Within-person rate ratio per group, its standard error on the log scale, naive ratio."""
     pilot: pd.DataFrame = data["pilot"]
-    events = _health_events(data, outcome).join(pilot[["index", "end", "group"]], on="person_id", how="inner")
+    events = _health_events(data, outcome).join(
+        pilot[["index", "end", "group"]], on="person_id", how="inner"
+    )
     pre_end = events["index"] - pd.Timedelta(days=365)
     events["pre"] = (events.date >= WINDOW_START) & (events.date < pre_end)
     events["post"] = (events.date >= events["index"]) & (events.date < events["end"])
@@ -84,9 +93,11 @@ def _ratio_by_group(data: dict, outcome: str) -> tuple[dict[str, float], dict[st
     for group in ("designed_for_health", "standard"):
         g = pilot.group == group
         ratios[group] = conditional_rate_ratio(
-            counts.pre[g].to_numpy(float), pre_time[g].to_numpy(float),
-            counts.post[g].to_numpy(float), post_time[g].to_numpy(float),
-        )  # fmt: skip
+            counts.pre[g].to_numpy(float),
+            pre_time[g].to_numpy(float),
+            counts.post[g].to_numpy(float),
+            post_time[g].to_numpy(float),
+        )
         errors[group] = float(np.sqrt(1 / counts.pre[g].sum() + 1 / counts.post[g].sum()))
     treated = pilot.group == "designed_for_health"
     naive = (counts.post[treated].sum() / post_time[treated].sum()) / (
@@ -115,10 +126,18 @@ def test_count_outcomes_change_by_the_declared_rate_ratio(data: dict, outcome: s
 def test_eq5d_utility_changes_by_the_declared_difference(data: dict) -> None:
     eq5d = pd.read_csv(data["root"] / "extracts" / "health" / "eq5d.csv", dtype=str)
     eq5d["person_id"] = eq5d.patient_id.map(data["health"])
-    profile = eq5d.mobility + eq5d.self_care + eq5d.usual_activities + eq5d.pain_discomfort + eq5d.anxiety_depression
+    profile = (
+        eq5d.mobility
+        + eq5d.self_care
+        + eq5d.usual_activities
+        + eq5d.pain_discomfort
+        + eq5d.anxiety_depression
+    )
     eq5d["utility"] = profile.map(utility)
     baseline = eq5d[eq5d.visit == "baseline"].set_index("person_id")["utility"]
-    follow = eq5d[eq5d.visit != "baseline"].join(baseline.rename("base"), on="person_id", how="inner")
+    follow = eq5d[eq5d.visit != "baseline"].join(
+        baseline.rename("base"), on="person_id", how="inner"
+    )
     follow["change"] = follow.utility - follow.base
     follow["group"] = follow.person_id.map(data["pilot"]["group"])
     change = follow.groupby("group")["change"].mean()
@@ -142,7 +161,9 @@ def test_employment_rises_by_the_declared_difference(data: dict) -> None:
     column = {str(p).replace("-", ""): i for i, p in enumerate(months)}
     row = {p: i for i, p in enumerate(pilot.index)}
     employed = np.zeros((len(pilot), len(months)), dtype=bool)
-    employed[earnings.person_id.map(row).to_numpy(), earnings.pay_month.map(column).to_numpy()] = True
+    employed[earnings.person_id.map(row).to_numpy(), earnings.pay_month.map(column).to_numpy()] = (
+        True
+    )
 
     def month_of(day: pd.Series) -> np.ndarray:
         return ((day.dt.year - 2018) * 12 + day.dt.month - 1).to_numpy()[:, None]
@@ -159,7 +180,9 @@ def test_employment_rises_by_the_declared_difference(data: dict) -> None:
 
     treated = pilot[pilot.group == "designed_for_health"]
     months_after = treated.followup_months.astype(int)
-    assert (months_after == after[(pilot.group == "designed_for_health").to_numpy()].sum(axis=1)).all()
+    assert (
+        months_after == after[(pilot.group == "designed_for_health").to_numpy()].sum(axis=1)
+    ).all()
     truth = (
         treated.employed_months.astype(int) - treated.employed_months_counterfactual.astype(int)
     ).sum() / months_after.sum()

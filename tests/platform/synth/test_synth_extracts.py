@@ -14,12 +14,22 @@ from tests.platform.synth.conftest import SMALL, header, rows
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "synthetic-region.md"
 FILES = {
-    "health": ["gp_registrations", "admissions", "ae_attendances", "gp_consultations", "eq5d", "deaths"],
+    "health": [
+        "gp_registrations",
+        "admissions",
+        "ae_attendances",
+        "gp_consultations",
+        "eq5d",
+        "deaths",
+    ],
     "housing": ["tenancies", "property_reports"],
     "employment": ["claimants", "employment_spells", "earnings", "benefit_claims"],
-}  # fmt: skip
-PEOPLE_FILES = {"health": ("gp_registrations", "patient_id"), "housing": ("tenancies", "tenancy_ref"),
-                "employment": ("claimants", "customer_ref")}  # fmt: skip
+}
+PEOPLE_FILES = {
+    "health": ("gp_registrations", "patient_id"),
+    "housing": ("tenancies", "tenancy_ref"),
+    "employment": ("claimants", "customer_ref"),
+}
 DATE_FORMATS = {
     "health": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
     "housing": re.compile(r"^\d{2}/\d{2}/\d{4}$"),
@@ -90,8 +100,19 @@ def test_events_are_filed_under_keys_of_their_providers_people_file(small_region
 
 
 def test_event_files_carry_no_identifiers(small_region: Path) -> None:
-    identifying = {"nhs_number", "ni_number", "forename", "surname", "date_of_birth", "postcode",
-                   "first_name", "last_name", "dob", "tenant_dob", "uprn"}  # fmt: skip
+    identifying = {
+        "nhs_number",
+        "ni_number",
+        "forename",
+        "surname",
+        "date_of_birth",
+        "postcode",
+        "first_name",
+        "last_name",
+        "dob",
+        "tenant_dob",
+        "uprn",
+    }
     for provider, names in FILES.items():
         for name in names:
             if name == PEOPLE_FILES[provider][0]:
@@ -155,12 +176,18 @@ def test_hard_negatives_are_present(small_region: Path) -> None:
     for person in twins:
         twin = by_id[person["twin_of"]]
         assert (twin["date_of_birth"], twin["surname"], twin["household_id"]) == (
-            person["date_of_birth"], person["surname"], person["household_id"])  # fmt: skip
+            person["date_of_birth"],
+            person["surname"],
+            person["household_id"],
+        )
         assert twin["forename"] != person["forename"]
     juniors = [p for p in people if p["same_name_parent"]]
     assert juniors
     for person in juniors:
         parent = by_id[person["same_name_parent"]]
         assert (parent["forename"], parent["surname"], parent["household_id"]) == (
-            person["forename"], person["surname"], person["household_id"])  # fmt: skip
+            person["forename"],
+            person["surname"],
+            person["household_id"],
+        )
     assert Counter(p["surname"] != p["birth_surname"] for p in people)[True] > 0

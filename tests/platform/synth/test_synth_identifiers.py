@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from nightingale.platform.synth.corruption import typo
 from nightingale.platform.synth.identifiers import (
     NI_PREFIXES,
-    issue_ni_numbers,
     issue_nhs_numbers,
+    issue_ni_numbers,
     nhs_check_digit,
     nhs_is_valid,
     spaced_nhs,
@@ -58,7 +58,12 @@ def test_ni_numbers_have_valid_format_and_are_unique() -> None:
     assert not {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"} & set(NI_PREFIXES)
 
 
-@given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", min_size=1, max_size=20), st.integers(0, 2**32))
+@given(
+    st.text(
+        alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", min_size=1, max_size=20
+    ),
+    st.integers(0, 2**32),
+)
 def test_a_typo_changes_a_name_by_one_edit(name: str, seed: int) -> None:
     changed = typo(name, np.random.default_rng(seed))
     assert changed != name
