@@ -1,0 +1,133 @@
+"""Render approved outputs as a standalone HTML report (Jinja2, figures inline).
+
+Input is a :class:`ReportInput`: the published result's title and id, and the files the
+airlock approved, each with its SDC outcome and the checker's decision. The report has:
+
+1. the plain-language summary the analysis gave (if it was approved);
+2. the CHEERS 2022 checklist — every item reported, marked not applicable, or shown as
+   still to be completed (a report never hides an item);
+3. the cost-effectiveness plane and the CEAC, then the other approved figures (balance,
+   outcome plots);
+4. every approved table, each headed by its SDC outcome and the checker's decision.
+
+The page has no external references (no scripts, fonts or images fetched), so it can
+be archived or e-mailed as one file.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from nightingale.analyses.economics.cheers import checklist
+
+PUBLISHED_PREFIX = re.compile(r"^\d+-")
+"""Published files are named ``<output request id>-<original name>``."""
+
+FIRST_FIGURES = ("economics_ce_plane", "economics_ceac")
+CHEERS_TABLE = "economics_cheers"
+
+
+@dataclass(frozen=True)
+class ApprovedFile:
+    """One file the airlock approved, with what the checker saw and decided."""
+
+    path: Path
+    output_request: int
+    sdc_outcome: str
+    decision: str = ""
+
+    @property
+    def stem(self) -> str:
+        return PUBLISHED_PREFIX.sub("", self.path.stem)
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    result_id: str
+    title: str
+    published_by: str
+    published_at: str
+    files: list[ApprovedFile] = field(default_factory=list)
+
+
+def _figure(file: ApprovedFile) -> dict[str, Any]:
+    data = base64.b64encode(file.path.read_bytes()).decode("ascii")
+    return {
+        "name": file.stem,
+        "title": file.stem.replace("economics_", "").replace("_", " ").capitalize(),
+        "src": f"data:image/png;base64,{data}",
+        "sdc": file.sdc_outcome,
+        "decision": file.decision,
+    }
+
+
+def _table(file: ApprovedFile) -> dict[str, Any]:
+    frame = pd.read_csv(file.path)
+    html = frame.to_html(index=False, na_rep="", float_format=lambda v: f"{v:,.6g}", border=0)
+    return {
+        "name": file.stem,
+        "title": file.stem.replace("_", " "),
+        "html": html,
+        "rows": len(frame),
+        "sdc": file.sdc_outcome,
+        "decision": file.decision,
+        "output_request": file.output_request,
+    }
+
+
+def _cheers(files: list[ApprovedFile]) -> list[dict[str, Any]]:
+    for file in files:
+        if file.stem == CHEERS_TABLE and file.path.suffix == ".csv":
+            frame = pd.read_csv(file.path, keep_default_na=False)
+            return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+    return checklist({})
+
+
+def build_context(source: ReportInput) -> dict[str, Any]:
+    """Everything the template shows, from the approved files alone."""
+    figures = [f for f in source.files if f.path.suffix.lower() == ".png"]
+    figures.sort(
+        key=lambda f: (FIRST_FIGURES.index(f.stem) if f.stem in FIRST_FIGURES else 99, f.stem)
+    )
+    tables = sorted(
+        (f for f in source.files if f.path.suffix.lower() == ".csv" and f.stem != CHEERS_TABLE),
+        key=lambda f: (not f.stem.startswith("economics_"), f.stem),
+    )
+    summaries = [
+        f.path.read_text(encoding="utf-8").strip()
+        for f in source.files
+        if f.path.suffix.lower() == ".txt"
+    ]
+    cheers = _cheers(source.files)
+    return {
+        "result_id": source.result_id,
+        "title": source.title,
+        "published_by": source.published_by,
+        "published_at": source.published_at,
+        "summaries": summaries,
+        "cheers": cheers,
+        "cheers_counts": {
+            status: sum(1 for row in cheers if row["status"] == status)
+            for status in ("reported", "not applicable", "to be completed by the evaluator")
+        },
+        "figures": [_figure(f) for f in figures],
+        "tables": [_table(f) for f in tables],
+        "requests": sorted({f.output_request for f in source.files}),
+    }
+
+
+def render_report(source: ReportInput) -> str:
+    """The report as one HTML document."""
+    environment = Environment(
+        loader=PackageLoader("nightingale.analyses.reports", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        keep_trailing_newline=True,
+    )
+    return environment.get_template("report.html.j2").render(**build_context(source))
