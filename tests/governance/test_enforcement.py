@@ -14,8 +14,8 @@ from nightingale.platform import database
 from tests.governance.conftest import SPEC, TODAY, Platform
 
 
-def released(cast: Platform, root: Path) -> str:
-    request = cast.act(
+def released(sqlite_cast: Platform, root: Path) -> str:
+    request = sqlite_cast.act(
         requests.create_request,
         by="rita",
         project="dfh-pilot",
@@ -23,23 +23,25 @@ def released(cast: Platform, root: Path) -> str:
         spec_text=SPEC,
         datasets=[DatasetNeed("housing", "exposure")],
     )
-    cast.act(requests.submit_request, by="rita", request_id=request.id)
-    cast.act(approvals.approve, request.id, "sam", "ok")
+    sqlite_cast.act(requests.submit_request, by="rita", request_id=request.id)
+    sqlite_cast.act(approvals.approve, request.id, "sam", "ok")
     location = "projects/dfh-pilot/releases/r1"
     (root / location).mkdir(parents=True)
     (root / location / "persons.parquet").write_bytes(b"data")
-    cast.act(releases.record_release, request.id, location, "b" * 64, actor="ada", release_id="r1")
+    sqlite_cast.act(
+        releases.record_release, request.id, location, "b" * 64, actor="ada", release_id="r1"
+    )
     return location
 
 
-def test_an_expired_project_loses_its_releases(cast: Platform, tmp_path: Path) -> None:
-    location = released(cast, tmp_path)
+def test_an_expired_project_loses_its_releases(sqlite_cast: Platform, tmp_path: Path) -> None:
+    location = released(sqlite_cast, tmp_path)
     later = TODAY + timedelta(days=800)
-    report = cast.act(enforcement.enforce, by="ada", data_root=tmp_path, on=later)
+    report = sqlite_cast.act(enforcement.enforce, by="ada", data_root=tmp_path, on=later)
     assert (report.expired_projects, report.revoked_releases) == (["dfh-pilot"], ["r1"])
     assert len(report.expired_requests) == 1
     assert not (tmp_path / location).exists()
-    with database.session_scope(cast.engine) as session:
+    with database.session_scope(sqlite_cast.engine) as session:
         actions = [e.action for e in audit.entries(session)][-4:]
         assert actions == [
             "project.expired",
@@ -47,19 +49,19 @@ def test_an_expired_project_loses_its_releases(cast: Platform, tmp_path: Path) -
             "release.revoked",
             "release.deleted",
         ]
-        assert audit.verify(session, cast.keystore).ok
-    again = cast.act(enforcement.enforce, by="ada", data_root=tmp_path, on=later)
+        assert audit.verify(session, sqlite_cast.keystore).ok
+    again = sqlite_cast.act(enforcement.enforce, by="ada", data_root=tmp_path, on=later)
     assert not again.changed
 
 
-def test_nothing_is_due_before_the_end_date(cast: Platform, tmp_path: Path) -> None:
-    location = released(cast, tmp_path)
-    report = cast.act(enforcement.enforce, by="ada", data_root=tmp_path, on=TODAY)
+def test_nothing_is_due_before_the_end_date(sqlite_cast: Platform, tmp_path: Path) -> None:
+    location = released(sqlite_cast, tmp_path)
+    report = sqlite_cast.act(enforcement.enforce, by="ada", data_root=tmp_path, on=TODAY)
     assert not report.changed
     assert (tmp_path / location).exists()
-    assert cast.read(releases.may_access, "rita", "r1")
+    assert sqlite_cast.read(releases.may_access, "rita", "r1")
 
 
-def test_only_an_administrator_enforces(cast: Platform, tmp_path: Path) -> None:
+def test_only_an_administrator_enforces(sqlite_cast: Platform, tmp_path: Path) -> None:
     with pytest.raises(PermissionDenied, match="governance.enforce needs the role administrator"):
-        cast.act(enforcement.enforce, by="sam", data_root=tmp_path)
+        sqlite_cast.act(enforcement.enforce, by="sam", data_root=tmp_path)

@@ -48,8 +48,8 @@ def files(tmp_path: Path, *, safe: bool) -> list[OutputFileSpec]:
     ]
 
 
-def submit(cast: Platform, tmp_path: Path, *, safe: bool) -> int:
-    output = cast.act(
+def submit(sqlite_cast: Platform, tmp_path: Path, *, safe: bool) -> int:
+    output = sqlite_cast.act(
         outputs.submit_outputs,
         by="rita",
         project="dfh-pilot",
@@ -61,9 +61,9 @@ def submit(cast: Platform, tmp_path: Path, *, safe: bool) -> int:
 
 
 def test_every_file_and_cell_is_checked_and_the_results_written_beside(
-    cast: Platform, tmp_path: Path
+    sqlite_cast: Platform, tmp_path: Path
 ) -> None:
-    output_id = submit(cast, tmp_path, safe=False)
+    output_id = submit(sqlite_cast, tmp_path, safe=False)
     folder = tmp_path / "root" / "projects" / "dfh-pilot" / "outputs" / str(output_id)
     results = json.loads((folder / "sdc_results.json").read_text())
     by_name = {f["name"]: f for f in results["files"]}
@@ -83,18 +83,18 @@ def test_every_file_and_cell_is_checked_and_the_results_written_beside(
 
 
 def test_failing_cells_block_approval_unless_overridden_with_a_reason(
-    cast: Platform, tmp_path: Path
+    sqlite_cast: Platform, tmp_path: Path
 ) -> None:
-    output_id = submit(cast, tmp_path, safe=False)
+    output_id = submit(sqlite_cast, tmp_path, safe=False)
     with pytest.raises(PermissionDenied, match="table.csv has failing cells"):
-        cast.act(
+        sqlite_cast.act(
             outputs.decide_output,
             by="otto",
             output_id=output_id,
             decision="approve",
             reason="looks fine",
         )
-    approved = cast.act(
+    approved = sqlite_cast.act(
         outputs.decide_output,
         by="otto",
         output_id=output_id,
@@ -105,17 +105,19 @@ def test_failing_cells_block_approval_unless_overridden_with_a_reason(
     assert approved.status == "approved"
 
 
-def test_the_submitter_and_project_members_cannot_check(cast: Platform, tmp_path: Path) -> None:
-    output_id = submit(cast, tmp_path, safe=True)
+def test_the_submitter_and_project_members_cannot_check(
+    sqlite_cast: Platform, tmp_path: Path
+) -> None:
+    output_id = submit(sqlite_cast, tmp_path, safe=True)
     with pytest.raises(PermissionDenied, match="needs the role output_checker"):
-        cast.act(
+        sqlite_cast.act(
             outputs.decide_output, by="rita", output_id=output_id, decision="approve", reason="mine"
         )
 
 
-def test_approved_outputs_are_released_and_published(cast: Platform, tmp_path: Path) -> None:
-    output_id = submit(cast, tmp_path, safe=True)
-    cast.act(
+def test_approved_outputs_are_released_and_published(sqlite_cast: Platform, tmp_path: Path) -> None:
+    output_id = submit(sqlite_cast, tmp_path, safe=True)
+    sqlite_cast.act(
         outputs.decide_output,
         by="otto",
         output_id=output_id,
@@ -124,15 +126,15 @@ def test_approved_outputs_are_released_and_published(cast: Platform, tmp_path: P
     )
     root = tmp_path / "root"
     with pytest.raises(PermissionDenied, match="is approved; this needs it to be released"):
-        cast.act(
+        sqlite_cast.act(
             publishing.publish_result,
             by="eve",
             title="Pilot",
             output_ids=[output_id],
             data_root=root,
         )
-    cast.act(outputs.release_output, by="otto", output_id=output_id, data_root=root)
-    result = cast.act(
+    sqlite_cast.act(outputs.release_output, by="otto", output_id=output_id, data_root=root)
+    result = sqlite_cast.act(
         publishing.publish_result,
         by="eve",
         title="Pilot results",
@@ -147,24 +149,28 @@ def test_approved_outputs_are_released_and_published(cast: Platform, tmp_path: P
         f"{output_id}-plot.png",
         f"{output_id}-table.csv",
     ]
-    with database.session_scope(cast.engine) as session:
+    with database.session_scope(sqlite_cast.engine) as session:
         actions = [e.action for e in audit.entries(session, object_type="output")]
         assert actions == ["output.submitted", "output.approved", "output.released"]
-        assert audit.verify(session, cast.keystore).ok
+        assert audit.verify(session, sqlite_cast.keystore).ok
 
 
-def test_a_file_changed_after_checking_is_not_released(cast: Platform, tmp_path: Path) -> None:
-    output_id = submit(cast, tmp_path, safe=True)
-    cast.act(outputs.decide_output, by="otto", output_id=output_id, decision="approve", reason="ok")
+def test_a_file_changed_after_checking_is_not_released(
+    sqlite_cast: Platform, tmp_path: Path
+) -> None:
+    output_id = submit(sqlite_cast, tmp_path, safe=True)
+    sqlite_cast.act(
+        outputs.decide_output, by="otto", output_id=output_id, decision="approve", reason="ok"
+    )
     root = tmp_path / "root"
     (root / "projects" / "dfh-pilot" / "outputs" / str(output_id) / "table.csv").write_text("x")
     with pytest.raises(PermissionDenied, match="table.csv changed or vanished"):
-        cast.act(outputs.release_output, by="otto", output_id=output_id, data_root=root)
+        sqlite_cast.act(outputs.release_output, by="otto", output_id=output_id, data_root=root)
 
 
-def test_missing_files_are_refused_with_their_name(cast: Platform, tmp_path: Path) -> None:
+def test_missing_files_are_refused_with_their_name(sqlite_cast: Platform, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="nope.csv: no such file"):
-        cast.act(
+        sqlite_cast.act(
             outputs.submit_outputs,
             by="rita",
             project="dfh-pilot",

@@ -1,0 +1,24 @@
+"""The governance branch migrates up and down on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, text
+
+from nightingale.platform import database
+
+
+def test_the_governance_branch_goes_up_down_and_up(database_url: str) -> None:
+    engine = database.make_engine(database_url)
+    try:
+        database.upgrade(engine)
+        tables = set(inspect(engine).get_table_names())
+        assert {"gov_people", "gov_requests", "audit_log", "audit_chain_head"} <= tables
+        with engine.connect() as connection:
+            head = connection.execute(text("SELECT last_seq FROM audit_chain_head")).scalar()
+        assert head == 0
+        database.downgrade(engine, "p0001")
+        assert "audit_log" not in inspect(engine).get_table_names()
+        database.upgrade(engine)
+        assert "g0001" in database.database_heads(engine)
+    finally:
+        engine.dispose()
