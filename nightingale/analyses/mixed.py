@@ -58,7 +58,11 @@ def mixed_trajectory(
         # covariance is singular" fires at trial points while the optimiser searches.
         # Whether the fit converged is recorded. Every other warning is re-raised.
         warnings.simplefilter("always")
-        fitted = model.fit(reml=True, method=["lbfgs", "powell"])
+        try:
+            fitted = model.fit(reml=True, method=["bfgs", "lbfgs"])
+        except np.linalg.LinAlgError:
+            # A gradient step can land on a singular trial point; Powell needs no gradient.
+            fitted = model.fit(reml=True, method=["powell"])
     notes = sorted({str(w.message) for w in caught if _expected(w.message)})
     for w in caught:
         if not _expected(w.message):
