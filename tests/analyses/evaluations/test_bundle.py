@@ -84,7 +84,9 @@ def test_two_runs_write_identical_bundles_recording_plan_and_release(data_root: 
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
 
 
-def test_an_unknown_release_is_a_one_line_error(data_root: Path, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_an_unknown_release_is_a_one_line_error(
+    data_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["--data-root", str(data_root / "var"), "evaluate", "dfh-pilot", "--release", "nope"])
     assert exited.value.code == 1
