@@ -123,6 +123,8 @@ def write_employment(
     )
 
     who, column = np.nonzero(work.employed)
+    shuffle = rng.permutation(len(who))  # cheaper on integers than on the written strings
+    who, column = who[shuffle], column[shuffle]
     pence = np.round(work.monthly_pay[who] * np.exp(world.pay_noise[who, column]) * 100).astype(
         np.int64
     )
@@ -134,7 +136,6 @@ def write_employment(
             "pay_month": format_days(month_start(work.first_month + column), YEAR_MONTH),
             "gross_pay": money(pence),
         },
-        order=rng.permutation(len(row)),
     )
 
     who, start, end, ongoing = spells(work.claiming)

@@ -110,29 +110,34 @@ def write_health(
         row[known] = rows.file_events(original[known], config.errors.duplicate_event_share, rng)
         return row
 
-    _admissions(config, world, files, keys, filed, rng)
+    def kept(row: IntArray) -> IntArray:
+        """Positions of filed events, in random order (event files have no meaningful order)."""
+        positions = np.flatnonzero(row >= 0)
+        return positions[rng.permutation(len(positions))]
+
+    _admissions(config, world, files, keys, filed, kept)
     for kind, name, columns in (
         ("ae", "ae_attendances.csv", ("arrival_mode",)),
         ("gp", "gp_consultations.csv", ("consultation_type",)),
     ):
         events = world.events[kind]
         row = filed(events.person, events.day)
-        keep = row >= 0
+        keep = kept(row)
         table: dict[str, Column] = {"patient_id": pick(keys, row[keep])}
         if kind == "ae":
             table["attendance_id"] = opaque_keys(
-                "E", 10, world.chunk, int(keep.sum()), salt(config.seed, "attendance_id")
+                "E", 10, world.chunk, len(keep), salt(config.seed, "attendance_id")
             )
             table["arrival_date"] = format_days(events.day[keep], ISO)
         else:
             table["consultation_date"] = format_days(events.day[keep], ISO)
         for column in columns:
             table[column] = events.columns[column][keep]
-        files.append(f"{FOLDER}/{name}", table, order=rng.permutation(int(keep.sum())))
+        files.append(f"{FOLDER}/{name}", table)
 
     answers = world.questionnaires
     row = filed(answers.person, answers.day)
-    keep = row >= 0
+    keep = kept(row)
     eq5d: dict[str, Column] = {
         "patient_id": pick(keys, row[keep]),
         "response_date": format_days(answers.day[keep], ISO),
@@ -141,13 +146,14 @@ def write_health(
     for i, dimension in enumerate(DIMENSIONS):
         eq5d[dimension] = answers.levels[keep, i]
     eq5d["eq_vas"] = answers.vas[keep]
-    files.append(f"{FOLDER}/eq5d.csv", eq5d, order=rng.permutation(int(keep.sum())))
+    files.append(f"{FOLDER}/eq5d.csv", eq5d)
 
     died = np.flatnonzero(people.death < NEVER)
     last = np.full(len(people), -1, dtype=np.int64)
     order = np.argsort(regs.start, kind="stable")
     last[regs.person[order]] = order  # later registrations overwrite earlier ones
     died = died[last[died] >= 0]
+    died = died[rng.permutation(len(died))]
     cause = rng.choice(len(CHAPTERS), size=len(died), p=DEATH_CHAPTERS)
     files.append(
         f"{FOLDER}/deaths.csv",
@@ -156,7 +162,6 @@ def write_health(
             "date_of_death": format_days(people.death[died], ISO),
             "icd10_chapter": CHAPTERS[cause],
         },
-        order=rng.permutation(len(died)),
     )
 
 
@@ -166,12 +171,12 @@ def _admissions(
     files: CsvFiles,
     keys: npt.NDArray[np.str_],
     filed: Callable[[IntArray, IntArray], IntArray],
-    rng: np.random.Generator,
+    kept: Callable[[IntArray], IntArray],
 ) -> None:
     emergency, elective = world.events["emergency"], world.events["elective"]
     events = emergency.concat(elective)
     row = filed(events.person, events.day)
-    keep = row >= 0
+    keep = kept(row)
     admitted = events.day[keep]
     stay = np.asarray(events.columns["length_of_stay"][keep], dtype=np.int64)
     discharged = np.minimum(admitted + stay, day(config.extract_date))
@@ -180,7 +185,7 @@ def _admissions(
         {
             "patient_id": pick(keys, row[keep]),
             "admission_id": opaque_keys(
-                "A", 10, world.chunk, int(keep.sum()), salt(config.seed, "admission_id")
+                "A", 10, world.chunk, len(keep), salt(config.seed, "admission_id")
             ),
             "admission_date": format_days(admitted, ISO),
             "discharge_date": format_days(discharged, ISO),
@@ -189,5 +194,4 @@ def _admissions(
             ),
             "icd10_chapter": events.columns["icd10_chapter"][keep],
         },
-        order=rng.permutation(int(keep.sum())),
     )

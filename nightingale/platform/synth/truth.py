@@ -93,7 +93,7 @@ def tally(world: World, sums: EffectTally) -> None:
     sums.add("earnings.counterfactual", (pay * counterfactual).sum())
     sums.add("sickness.observed", (eligible_claim & ~work.employed[rows]).sum())
     sums.add("sickness.counterfactual", (eligible_claim & ~world.counterfactual_employed).sum())
-    sums.add("treated", len(treated))
+    sums.add("treated", int(treated.sum()))
     sums.add("comparison", int((~cohort.treated).sum()))
 
 

@@ -60,3 +60,12 @@ def test_pilot_and_comparison_groups_come_from_new_tenancies_in_the_window(
         assert f"{year}-{month}-{day}" == row["index_date"]
         assert "2020-01-01" <= row["index_date"] <= "2022-12-31"
         assert row["index_date"] <= row["followup_end"]
+
+
+def test_the_declared_group_sizes_are_the_pilots(small_region: Path) -> None:
+    import json
+
+    effects = json.loads((small_region / "truth" / "effects.json").read_text())
+    groups = [r["group"] for r in rows(small_region / "truth" / "pilot.csv")]
+    assert effects["treated"] == groups.count("designed_for_health") > 0
+    assert effects["comparison"] == groups.count("standard") > 0
