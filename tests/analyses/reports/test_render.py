@@ -1,0 +1,75 @@
+"""The HTML report: CHEERS items never hidden, figures inline, tables escaped and labelled."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from nightingale.analyses.economics.cheers import ITEMS, checklist
+from nightingale.analyses.reports.render import ApprovedFile, ReportInput, render_report
+from nightingale.analyses.results import figure_to_png
+
+
+def approved(
+    tmp_path: Path, name: str, content: bytes | str, outcome: str = "pass"
+) -> ApprovedFile:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return ApprovedFile(path, 7, outcome, "approved by otto: fine")
+
+
+def tiny_png() -> bytes:
+    figure = Figure(figsize=(1, 1))
+    figure.subplots().plot([0, 1], [0, 1])
+    return figure_to_png(figure)
+
+
+def render(files: list[ApprovedFile]) -> str:
+    return render_report(ReportInput("dfh-pilot-r1", "Pilot", "eve", "2026-11-28", files))
+
+
+def test_every_cheers_item_appears_even_when_the_analysis_filled_none(tmp_path: Path) -> None:
+    html = render([approved(tmp_path, "7-economics_increments.csv", "quantity,estimate\nICER,1\n")])
+    for _, topic in ITEMS.values():
+        assert topic.replace(",", "") in html.replace(",", "")
+    assert "28 to be completed by the evaluator" in re.sub(r"\s+", " ", html)
+
+
+def test_filled_cheers_items_and_not_applicable_ones_are_shown(tmp_path: Path) -> None:
+    rows = checklist({8: "NHS and PSS"}, {19: "no distributional analysis"})
+    cheers = approved(tmp_path, "7-economics_cheers.csv", pd.DataFrame(rows).to_csv(index=False))
+    html = render([cheers])
+    assert "NHS and PSS" in html and "no distributional analysis" in html
+    assert "1 items reported, 1 not applicable" in re.sub(r"\s+", " ", html)
+
+
+def test_figures_are_embedded_and_the_ce_plane_comes_first(tmp_path: Path) -> None:
+    png = tiny_png()
+    files = [
+        approved(tmp_path, "3-balance_love_plot.png", png, "review"),
+        approved(tmp_path, "7-economics_ceac.png", png, "review"),
+        approved(tmp_path, "7-economics_ce_plane.png", png, "review"),
+    ]
+    html = render(files)
+    assert html.count("data:image/png;base64,") == 3
+    order = [
+        html.index(f'id="{name}"')
+        for name in ("economics_ce_plane", "economics_ceac", "balance_love_plot")
+    ]
+    assert order == sorted(order)
+    assert not re.search(r'(src|href)="(?!data:)', html)  # nothing fetched from elsewhere
+
+
+def test_tables_carry_their_sdc_outcome_and_cells_are_escaped(tmp_path: Path) -> None:
+    table = approved(
+        tmp_path, "7-economics_scenarios.csv", "analysis,n\n<script>x</script>,12\n", "review"
+    )
+    html = render([table])
+    assert "<script>x</script>" not in html and "&lt;script&gt;" in html
+    assert "SDC review" in html and "approved by otto: fine" in html
