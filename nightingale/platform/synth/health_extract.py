@@ -148,7 +148,8 @@ def write_health(
     eq5d["eq_vas"] = answers.vas[keep]
     files.append(f"{FOLDER}/eq5d.csv", eq5d)
 
-    died = np.flatnonzero(people.death < NEVER)
+    # Deaths the GP record knows of: in the region, before the extract.
+    died = np.flatnonzero((people.death < NEVER) & (people.death == world.obs.end))
     last = np.full(len(people), -1, dtype=np.int64)
     order = np.argsort(regs.start, kind="stable")
     last[regs.person[order]] = order  # later registrations overwrite earlier ones

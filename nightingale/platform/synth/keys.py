@@ -7,6 +7,8 @@ table, and reveal nothing about the person behind them.
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import numpy.typing as npt
 
@@ -30,7 +32,5 @@ def opaque_keys(
 
 def salt(seed: int, name: str) -> int:
     """A per-file salt derived from the seed (stable across runs and machines)."""
-    import zlib
-
     state = np.random.SeedSequence([seed, zlib.crc32(name.encode("utf-8"))]).generate_state(2)
     return int(state[0]) << 32 | int(state[1])

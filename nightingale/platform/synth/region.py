@@ -16,6 +16,7 @@ import numpy as np
 
 from nightingale.platform.storage import atomic_directory, atomic_write_json
 from nightingale.platform.synth.config import SynthConfig
+from nightingale.platform.synth.dates import day
 from nightingale.platform.synth.employment_extract import write_employment
 from nightingale.platform.synth.formatting import blank_where
 from nightingale.platform.synth.geography import build_geography
@@ -73,7 +74,7 @@ def generate_region(
             world = simulate(config, geography, chunk, size, rng)
             nhs = nhs_numbers(config, world)
             ni = issue_ni_numbers(world.people.global_index, salt(config.seed, "ni") % 10**8, rng)
-            adult_at_extract = world.people.age_at(_extract_day(config)) >= 16
+            adult_at_extract = world.people.age_at(day(config.extract_date)) >= 16
             ni = blank_where(~adult_at_extract, ni)
             write_health(config, world, files, files, rng)
             tenancy_refs = write_housing(config, world, ni, files, files, rng)
@@ -93,9 +94,3 @@ def generate_region(
 
 def _chunk_count(config: SynthConfig) -> int:
     return -(-config.people // config.chunk_size)
-
-
-def _extract_day(config: SynthConfig) -> int:
-    from nightingale.platform.synth.dates import day
-
-    return day(config.extract_date)
