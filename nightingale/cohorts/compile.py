@@ -44,9 +44,19 @@ class CompiledCohort:
     def sql(self, dialect: str = "duckdb", pretty: bool = True) -> dict[str, str]:
         """Both queries as SQL text in ``dialect`` (``duckdb`` or ``spark``)."""
         return {
-            "persons": self.persons.sql(dialect=dialect, pretty=pretty),
-            "panel": self.panel.sql(dialect=dialect, pretty=pretty),
+            "persons": render(self.persons, dialect, pretty),
+            "panel": render(self.panel, dialect, pretty),
         }
+
+
+def render(query: exp.Query, dialect: str, pretty: bool = False) -> str:
+    """The query as SQL text in ``dialect``; sqlglot translates the one tree per dialect.
+
+    The tree is rendered directly rather than re-parsed from the DuckDB text: a
+    text round trip loses what the tree knows (``date + INTERVAL (-1) DAY`` parsed back
+    from DuckDB is not the ``DATE_ADD`` Spark needs).
+    """
+    return query.sql(dialect=dialect, pretty=pretty)
 
 
 def _with(query: exp.Select, ctes: Ctes) -> exp.Select:

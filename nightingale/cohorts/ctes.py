@@ -267,10 +267,11 @@ class Compiler:
         )
 
     def most_common(self, frame: Frame, rows: exp.Select, column: str) -> exp.Query:
-        """The most common value of ``column`` per frame key (ties: the smallest)."""
+        """The most common non-null value of ``column`` per frame key (ties: the smallest)."""
         keys = [col(k, frame.alias) for k in frame.keys]
         value = col(column, "e")
         order = [desc(exp.Count(this=exp.Star())), asc(value)]
+        rows = rows.where(exp.Not(this=exp.Is(this=value, expression=exp.Null())))
         ranked = rows.select(
             exp.alias_(value, "value", quoted=True),
             exp.alias_(row_number(keys, order), "rank", quoted=True),

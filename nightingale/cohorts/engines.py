@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import pyarrow as pa
 from sqlglot import exp
 
+from nightingale.cohorts.compile import render
 from nightingale.cohorts.ctes import SPINE_VIEW, view_name
 from nightingale.platform import engines as platform_engines
 from nightingale.platform.settings import Settings
@@ -52,7 +53,7 @@ class CohortEngine(ABC):
 
     def sql(self, query: exp.Query) -> str:
         """The query as this engine runs it."""
-        return query.sql(dialect=self.dialect)
+        return render(query, self.dialect)
 
 
 class DuckDBEngine(CohortEngine):

@@ -250,7 +250,7 @@ class InState(_Spells):
 class RecordValue(_Events):
     """A column of the person's record in force at ``at`` (the latest one dated on or before).
 
-    Without ``date`` the most common value over the person's records is taken (ties: the
+    Without ``date`` the most common non-null value over the person's records (ties: the
     smallest). ``map`` recodes values (e.g. deciles to quintiles); ``top_code`` caps numbers.
     """
 

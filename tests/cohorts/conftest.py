@@ -47,12 +47,12 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     session.stop()
 
 
-@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
-def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[CohortEngine]:
-    """A fresh cohort engine: DuckDB in memory, or a view namespace on the shared Spark."""
+@pytest.fixture(scope="module", params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def engine(request: pytest.FixtureRequest) -> Iterator[CohortEngine]:
+    """A cohort engine per test module: DuckDB in memory, or views on the shared Spark."""
     adapter: CohortEngine
     if request.param == "duckdb":
-        adapter = DuckDBEngine.from_settings(Settings(data_root=tmp_path / "var"))
+        adapter = DuckDBEngine.from_settings(Settings())
     else:
         adapter = SparkEngine(request.getfixturevalue("spark_session"))
     yield adapter
