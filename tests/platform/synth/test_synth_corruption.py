@@ -119,3 +119,21 @@ def test_region_error_and_duplicate_rates_match_the_configuration(small_region: 
     for name in ("nhs_number_digit", "nhs_number_missing"):
         hits = sum(name in r["errors"].split(";") for r in health)
         assert within(hits, len(health), getattr(rates, name)), name
+
+
+def test_swapped_dates_swap_day_and_month_and_old_postcodes_are_the_previous_ones(
+    sample: tuple,
+) -> None:
+    identity, _, recorded = sample
+    only_swap = logged(recorded, "dob_day_month_swapped") & ~logged(recorded, "dob_digit")
+    year, month, dom = year_month_day(recorded.dob[only_swap])
+    true_year, true_month, true_dom = year_month_day(identity.dob[only_swap])
+    assert only_swap.any()
+    assert (year == true_year).all() and (month == true_dom).all() and (dom == true_month).all()
+    old = (
+        logged(recorded, "postcode_old")
+        & ~logged(recorded, "postcode_typo")
+        & ~logged(recorded, "postcode_missing")
+    )
+    assert old.any()
+    assert (recorded.postcode[old] == identity.previous_postcode[old]).all()
