@@ -94,8 +94,15 @@ def fit_glm(
     fitted = model.fit()
     if cluster:
         groups = pd.factorize(frame[cluster])[0]
-        covariance = cov_cluster(fitted, groups)
-        bse = pd.Series(np.sqrt(np.diag(covariance)), index=fitted.params.index)
+        variances = np.diag(cov_cluster(fitted, groups))
+        with np.errstate(invalid="ignore"):
+            # A nuisance term that the sample cannot separate (say an age band that only
+            # one matched pair has) can get a negative sandwich variance; its SE is NaN
+            # and named in the details. ``coefficient`` refuses to report such a term.
+            bse = pd.Series(np.sqrt(variances), index=fitted.params.index)
+        unidentified = [str(t) for t in bse.index[~np.isfinite(bse.to_numpy())]]
+        if unidentified:
+            details["terms_without_standard_error"] = unidentified
         details["standard_errors"] = f"cluster-robust by {cluster}"
         details["clusters"] = int(groups.max() + 1)
     else:
@@ -119,7 +126,10 @@ def coefficient(fitted: Any, term: str) -> tuple[float, float]:
     """(estimate, standard error) of one term, with a clear error if it is absent."""
     if term not in fitted.params.index:
         raise NightingaleError(f"model has no term {term!r} (terms: {list(fitted.params.index)})")
-    return float(fitted.params[term]), float(fitted.bse[term])
+    estimate, std_error = float(fitted.params[term]), float(fitted.bse[term])
+    if not np.isfinite(std_error):
+        raise NightingaleError(f"the data cannot estimate a standard error for {term!r}")
+    return estimate, std_error
 
 
 def interval(estimate: float, std_error: float, log_scale: bool) -> tuple[float, float, float]:

@@ -57,14 +57,15 @@ class Outcome(_Strict):
     ``count``: events per time at risk (rate ratio; Poisson GLM, cluster-robust);
     ``share``: days in a state per day at risk (difference in share);
     ``monthly``: an amount per 30.4375 days at risk (difference per month);
-    ``utility``: EQ-5D profiles valued with the plan's value set (difference; mixed model).
+    ``utility``: EQ-5D profiles valued with the plan's value set (difference per
+    questionnaire; ``mixed`` adds the mixed model of trajectories).
     """
 
     name: str
     kind: OutcomeKind
     main: bool = True
     pre: str | None = Field(None, description="persons column with the 12 months before")
-    secondary: list[Literal["negative_binomial", "gee", "did", "mice"]] = []
+    secondary: list[Literal["negative_binomial", "gee", "did", "mixed", "mice"]] = []
 
 
 class Survival(_Strict):

@@ -3,7 +3,11 @@
 For every outcome the plan lists, three comparisons answer "did the homes help?":
 
 - ``matched`` (primary): the propensity-matched sample, outcome model adjusted for the
-  baseline covariates as well (doubly robust), cluster-robust by person;
+  baseline covariates as well (doubly robust), cluster-robust by person. Counts: Poisson
+  rate ratio with a log time-at-risk offset; shares and monthly amounts: day-weighted
+  mean difference; EQ-5D utility: mean difference over the follow-up questionnaires
+  (what the synthetic region's truth measures; the mixed model of trajectories is a
+  secondary analysis);
 - ``ipw`` (sensitivity): everyone, weighted by inverse-probability (ATT) weights;
 - ``naive``: everyone, unweighted and unadjusted — shown to make confounding visible.
 
@@ -26,6 +30,7 @@ from nightingale.analyses.linear import mean_difference
 from nightingale.analyses.mixed import mixed_trajectory
 from nightingale.analyses.plan import AnalysisPlan, Outcome
 from nightingale.analyses.results import AnalysisResult
+from nightingale.platform.errors import NightingaleError
 
 SCALES = {
     "count": "rate_ratio",
@@ -62,17 +67,9 @@ def _fit(
         return rate_ratio(
             frame, y, "treated", "time_at_risk_days", covariates, cluster="pid", weights=weight
         )
-    if outcome.kind == "utility" and weight == "match_weight" and _all_ones(frame[weight]):
-        return mixed_trajectory(
-            frame, y, group="pid", treatment="treated", time="period", covariates=covariates
-        )
     days = f"{outcome.name}_days"
     frame = frame.assign(_w=frame[days] * (frame[weight] if weight else 1.0))
     return mean_difference(frame, y, "treated", covariates, weights="_w", cluster="pid")
-
-
-def _all_ones(weights: pd.Series) -> bool:
-    return bool((weights == 1.0).all())
 
 
 def main_rows(samples: Samples, outcome: Outcome) -> tuple[list[dict[str, Any]], AnalysisResult]:
@@ -118,6 +115,11 @@ def secondary(samples: Samples, outcome: Outcome, seed: int) -> list[AnalysisRes
                 matched, y, "treated", "time_at_risk_days", "pid", samples.covariates,
                 weights="match_weight",
             )  # fmt: skip
+        elif name == "mixed":
+            result = mixed_trajectory(
+                _expanded(matched), y, group="pid", treatment="treated", time="period",
+                covariates=samples.covariates,
+            )  # fmt: skip
         elif name == "did":
             out.extend(_did(samples, outcome))
             continue
@@ -126,6 +128,22 @@ def secondary(samples: Samples, outcome: Outcome, seed: int) -> list[AnalysisRes
         result.name = f"{outcome.name}_{name}"
         out.append(result)
     return out
+
+
+def _expanded(matched: pd.DataFrame) -> pd.DataFrame:
+    """The matched panel with each control repeated as often as it was used.
+
+    A mixed model cannot take matching weights; with 1:1 matching the weights are whole
+    numbers, so repeating a reused control's rows (as a new person, ``pid#k``) rebuilds
+    the matched sample exactly. The repeats are treated as independent people, which
+    understates the uncertainty a little when controls are reused often.
+    """
+    copies = matched["match_weight"].round().astype(int)
+    if not (copies == matched["match_weight"]).all():
+        raise NightingaleError("mixed model: matching weights must be whole numbers (1:1)")
+    out = matched.loc[matched.index.repeat(copies)].copy()
+    out["pid"] = out["pid"] + "#" + out.groupby(["pid", "period"]).cumcount().astype(str)
+    return out.reset_index(drop=True)
 
 
 def _did(samples: Samples, outcome: Outcome) -> list[AnalysisResult]:

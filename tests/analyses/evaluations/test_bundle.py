@@ -26,7 +26,7 @@ comparison:
 outcomes:
   - {name: emergency_admissions, kind: count, pre: emergency_admissions_pre,
      secondary: [negative_binomial, gee, did]}
-  - {name: eq5d, kind: utility, secondary: [mice]}
+  - {name: eq5d, kind: utility, secondary: [mixed, mice]}
   - {name: employed_days, kind: share}
 survival: {outcome: emergency_admissions}
 imputation: {n_imputations: 2, n_burnin: 1, period: 1}
