@@ -87,7 +87,9 @@ def _profiles(levels: np.ndarray) -> np.ndarray:
     return np.array(["".join(map(str, row)) for row in levels], dtype=object)
 
 
-def _latest_profile(world: World, visits: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:  # fmt: skip
+def _latest_profile(
+    world: World, visits: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> np.ndarray:
     """Per cohort member: the latest questionnaire of the given visits in [start, end)."""
     q = world.questionnaires
     member_of = {int(p): i for i, p in enumerate(world.cohort.person)}
@@ -132,7 +134,8 @@ def release_frames(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
     first_month = month_index(index) - world.work.first_month
     pay = world.work.monthly_pay[p, None] * np.exp(world.pay_noise[p])
     columns = np.arange(world.work.employed.shape[1])
-    before = (columns[None, :] >= first_month[:, None] - 12) & (columns[None, :] < first_month[:, None])  # fmt: skip
+    month = columns[None, :]
+    before = (month >= first_month[:, None] - 12) & (month < first_month[:, None])
     persons = pd.DataFrame(
         {
             "pid": pid,
