@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from nightingale.linkage import model
-from nightingale.linkage.clustering import person_ids, select_links
+from nightingale.linkage.clustering import person_ids, reliable_fields, select_links
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.platform.errors import NightingaleError
 
@@ -32,7 +32,7 @@ from nightingale.platform.errors import NightingaleError
 class LinkOptions:
     """Tunable parts of a run; the defaults are what the benchmarks measured."""
 
-    threshold_weight: float = 6.0
+    threshold_weight: float = 0.0
     floor_weight: float = -8.0
     u_pairs: float = 1e6
     em_max_pairs: float = 5e6
@@ -180,7 +180,7 @@ def _cluster(
         pairs["source_dataset_r"] + "/" + pairs["unique_id_r"]
     ).to_numpy()
     pairs["deterministic"] = _deterministic(pairs)
-    links = select_links(pairs, options.threshold_weight)
+    links = select_links(pairs, options.threshold_weight, reliable_fields(model_json))
     pairs["linked"] = pairs.index.isin(links.index)
     records["person_id"] = person_ids(keys, links, tokeniser).to_numpy()
     counts = {
@@ -199,10 +199,14 @@ def _deterministic(pairs: pd.DataFrame) -> pd.Series:
     for name in ("nhs_number", "ni_number"):
         column = f"gamma_{name}"
         if column in pairs:
-            strong |= pairs[column] == 1
+            strong |= pairs[column] == model.gamma(name, "exact")
     support = pd.Series(False, index=pairs.index)
     if "gamma_date_of_birth" in pairs:
-        support |= pairs["gamma_date_of_birth"].isin([3, 2])
+        dob_agrees = [
+            model.gamma("date_of_birth", "exact"),
+            model.gamma("date_of_birth", "day and month swapped"),
+        ]
+        support |= pairs["gamma_date_of_birth"].isin(dob_agrees)
     if "gamma_family_name" in pairs:
-        support |= pairs["gamma_family_name"] == 5
+        support |= pairs["gamma_family_name"] == model.gamma("family_name", "exact")
     return strong & support

@@ -3,14 +3,14 @@
 Splink compares tokens for equality only, so partial agreement has to be encoded as
 more tokens, each of a derived key (see ARCHITECTURE.md, "keyed pseudonyms"):
 
-- names: the compact name, its first word's canonical nickname form, a phonetic code
+- names: the compact name, the canonical names its first word may be a nickname of, a phonetic code
   (metaphone), the parts of multi-part surnames, and the *deletion neighbourhood*
   (the name with each one character removed). Two names share a deletion variant
   exactly when one edit (insertion, deletion, substitution or swap of neighbours) or
   two deletions separate them, so a set intersection of keyed variants measures
   "nearly the same spelling" without ever revealing the spelling.
 - date of birth: the date, its digits' deletion neighbourhood (one mistyped digit),
-  the date with day and month swapped, and the year (for blocking).
+  the date with day and month swapped, the year and month, and the year (for blocking).
 - postcode: the postcode, its deletion neighbourhood, sector and district.
 - address: the whole address and its set of words.
 - NHS and NI numbers: only when they pass their checks (invalid ones would create false
@@ -27,19 +27,19 @@ import jellyfish
 import pandas as pd
 import pyarrow as pa
 
-from nightingale.linkage.normalise.names import canonical_given_name, compact, name_parts
+from nightingale.linkage.normalise.names import canonical_given_names, compact, name_parts
 from nightingale.linkage.tokens import Tokeniser
 
 #: Scalar token columns (nullable BIGINT) and list-of-token columns (BIGINT[]).
 SCALAR_KEYS = (
     "gn",
-    "gn_nick",
     "gn_ph",
     "fn",
     "fn_ph",
     "dob",
     "dob_swap",
     "dob_year",
+    "dob_ym",
     "sex",
     "pc",
     "pc_sector",
@@ -49,7 +49,7 @@ SCALAR_KEYS = (
     "nhs",
     "ni",
 )
-LIST_KEYS = ("gn_del", "fn_del", "fn_parts", "dob_del", "pc_del", "addr_words")
+LIST_KEYS = ("gn_nick", "gn_del", "fn_del", "fn_parts", "dob_del", "pc_del", "addr_words")
 
 
 def deletion_neighbourhood(value: str) -> list[str]:
@@ -112,13 +112,13 @@ def match_keys(
         "source_dataset": pa.array(sources.astype(str).to_numpy(), type=pa.string()),
         # Given and family names share keys so that swapped names can be recognised.
         "gn": _scalar(tokeniser, "name", given_compact, str),
-        "gn_nick": _scalar(tokeniser, "gn_nick", n["given_name"], canonical_given_name),
         "gn_ph": _scalar(tokeniser, "gn_ph", given_compact, _phonetic),
         "fn": _scalar(tokeniser, "name", family_compact, str),
         "fn_ph": _scalar(tokeniser, "fn_ph", family_compact, _phonetic),
         "dob": _scalar(tokeniser, "dob", n["date_of_birth"], str),
         "dob_swap": _scalar(tokeniser, "dob", valid_dob, _swap_day_month),
         "dob_year": _scalar(tokeniser, "dob_year", valid_dob, lambda iso: iso[:4]),
+        "dob_ym": _scalar(tokeniser, "dob_ym", valid_dob, lambda iso: iso[:7]),
         "sex": _scalar(tokeniser, "sex", n["sex"], str),
         "pc": _scalar(tokeniser, "pc", n["postcode"], lambda pc: pc.replace(" ", "")),
         "pc_sector": _scalar(tokeniser, "pc_sector", valid_pc, lambda pc: pc[:-2]),
@@ -127,6 +127,7 @@ def match_keys(
         "addr_first": _scalar(tokeniser, "addr_first", n["address"], lambda a: a.split(" ")[0]),
         "nhs": _scalar(tokeniser, "nhs", n["nhs_number"].where(n["nhs_number_valid"], ""), str),
         "ni": _scalar(tokeniser, "ni", n["ni_number"].where(n["ni_number_valid"], ""), str),
+        "gn_nick": _lists(tokeniser, "gn_nick", n["given_name"], canonical_given_names),
         "gn_del": _lists(tokeniser, "name_del", given_compact, deletion_neighbourhood),
         "fn_del": _lists(tokeniser, "name_del", family_compact, deletion_neighbourhood),
         "fn_parts": _lists(tokeniser, "fn_parts", n["family_name"], name_parts),

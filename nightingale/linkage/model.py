@@ -36,7 +36,7 @@ GIVEN_NAME: dict[str, Any] = {
             "tf_adjustment_weight": 1.0,
         },
         {"sql_condition": '"gn_l" = "fn_r"', "label_for_charts": "swapped with family name"},
-        {"sql_condition": '"gn_nick_l" = "gn_nick_r"', "label_for_charts": "nickname"},
+        {"sql_condition": 'list_has_any("gn_nick_l", "gn_nick_r")', "label_for_charts": "nickname"},
         {"sql_condition": 'list_has_any("gn_del_l", "gn_del_r")', "label_for_charts": "one edit"},
         {"sql_condition": '"gn_ph_l" = "gn_ph_r"', "label_for_charts": "sounds alike"},
         {"sql_condition": "ELSE", "label_for_charts": "different"},
@@ -82,6 +82,7 @@ DATE_OF_BIRTH: dict[str, Any] = {
             "sql_condition": 'list_has_any("dob_del_l", "dob_del_r")',
             "label_for_charts": "one digit",
         },
+        {"sql_condition": '"dob_ym_l" = "dob_ym_r"', "label_for_charts": "same year and month"},
         {"sql_condition": "ELSE", "label_for_charts": "different"},
     ],
 }
@@ -185,12 +186,18 @@ BLOCKING_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("address",), _equal("addr")),
 )
 
-#: EM sessions: each blocks on some fields and so estimates m for the others.
-TRAINING_BLOCKS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    (("date_of_birth",), ("dob",)),
-    (("given_name", "family_name"), ("gn", "fn")),
+#: EM sessions: each blocks on some fields and so estimates m for the others. Where a
+#: strong identifier exists, training blocks on it: pairs sharing a valid NHS or NI
+#: number are nearly all true matches, whereas a block on date of birth is full of twins
+#: and a block on names full of parents and children with one name, which would teach
+#: EM that matches often disagree on given name or date of birth. The name-and-date
+#: block then trains the strong identifiers themselves. Without strong identifiers
+#: (FEBRL) the classic pair of blocks is used.
+TRAINING_PLANS: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = (
+    (("nhs_number",), (("nhs",), ("gn", "fn", "dob"))),
+    (("ni_number",), (("ni",), ("gn", "fn", "dob"))),
+    ((), (("dob",), ("gn", "fn"))),
 )
-
 
 #: Prior (m, u) per comparison level, in level order after the null level. Used as
 #: starting values for training and alone when a dataset is too small to train on
@@ -201,7 +208,7 @@ PRIORS: dict[str, list[tuple[float, float]]] = {
                    (0.045, 0.9925)],
     "family_name": [(0.85, 2e-3), (0.005, 5e-5), (0.06, 1e-3), (0.02, 1e-4), (0.01, 5e-4),
                     (0.055, 0.9963)],
-    "date_of_birth": [(0.92, 2e-4), (0.01, 1e-5), (0.04, 2e-3), (0.03, 0.9978)],
+    "date_of_birth": [(0.92, 2e-4), (0.01, 1e-5), (0.03, 2e-3), (0.02, 1e-3), (0.02, 0.9968)],
     "sex": [(0.98, 0.5), (0.02, 0.5)],
     "place": [(0.5, 2e-5), (0.1, 8e-5), (0.05, 5e-6), (0.05, 2e-4), (0.15, 1e-3), (0.02, 6e-3),
               (0.05, 0.03), (0.08, 0.9627)],
@@ -232,5 +239,19 @@ def blocking_rules_for(fields: set[str]) -> list[str]:
 
 
 def training_blocks_for(fields: set[str]) -> list[str]:
-    """SQL of each EM session's blocking rule whose fields are present."""
-    return [_equal(*columns) for needs, columns in TRAINING_BLOCKS if set(needs) <= fields]
+    """SQL of the EM sessions' blocking rules: the first plan whose fields are present."""
+    for needs, blocks in TRAINING_PLANS:
+        if set(needs) <= fields:
+            return [_equal(*columns) for columns in blocks]
+    return []
+
+
+def gamma(comparison: str, label: str) -> int:
+    """The gamma (agreement level) value Splink gives ``label`` of ``comparison``.
+
+    Splink numbers non-null levels from the last (``ELSE``, 0) upwards; null is -1.
+    """
+    spec = next(spec for _needs, spec in COMPARISONS if spec["output_column_name"] == comparison)
+    levels = [lv for lv in spec["comparison_levels"] if not lv.get("is_null_level")]
+    labels = [lv["label_for_charts"] for lv in levels]
+    return len(levels) - 1 - labels.index(label)

@@ -45,23 +45,30 @@ def name_parts(name: str) -> list[str]:
 
 
 @cache
-def nickname_table() -> dict[str, str]:
-    """Variant -> canonical given name, from ``nicknames.csv`` (folded on load)."""
-    table: dict[str, str] = {}
+def nickname_table() -> dict[str, frozenset[str]]:
+    """Name -> the canonical names it can stand for, from ``nicknames.csv``.
+
+    A nickname may stand for several names (``sam``: samuel, samantha; ``chris``:
+    christopher, christine), so two given names agree as nicknames when their sets meet.
+    """
+    table: dict[str, set[str]] = {}
     text = resources.files(__package__).joinpath("nicknames.csv").read_text(encoding="utf-8")
     for row in csv.DictReader(text.splitlines()):
         canonical = compact(normalise_name(row["canonical"]))
+        table.setdefault(canonical, set()).add(canonical)
         for variant in row["variants"].split():
-            table[compact(normalise_name(variant))] = canonical
-        table.setdefault(canonical, canonical)
-    return table
+            table.setdefault(compact(normalise_name(variant)), set()).add(canonical)
+    return {name: frozenset(canonicals) for name, canonicals in table.items()}
 
 
-def canonical_given_name(name: str) -> str:
-    """The canonical form of a normalised given name's first word (``bill`` -> ``william``).
+def canonical_given_names(name: str) -> list[str]:
+    """The canonical forms of a normalised given name's first word, sorted.
 
-    Only the first word counts: a middle name does not change who someone is called.
-    Names not in the table are their own canonical form.
+    ``bill`` -> ``["william"]``, ``sam`` -> ``["samantha", "samuel"]``. Only the first
+    word counts: a middle name does not change who someone is called. A name not in the
+    table is its own canonical form.
     """
     first = name.split(" ", 1)[0]
-    return nickname_table().get(first, first)
+    if not first:
+        return []
+    return sorted(nickname_table().get(first, {first}))
