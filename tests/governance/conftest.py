@@ -6,6 +6,8 @@ untouched) so the suite stays fast.
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from nightingale.governance import datasets, people, projects
@@ -52,10 +54,59 @@ def keystore() -> KeyStore:
     return store
 
 
-@pytest.fixture
-def platform(database_url: str, keystore: KeyStore) -> Iterator[Platform]:
-    engine = database.make_engine(database_url)
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once per session; tests get copies (migrating each time
+    would dominate the suite's run time)."""
+    path = tmp_path_factory.mktemp("template") / "governance.db"
+    engine = database.make_engine(f"sqlite:///{path}")
     database.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: str) -> str:
+    """A PostgreSQL database migrated once per session, used as CREATE DATABASE's template."""
+    name = f"gov_template_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = database.make_engine(f"{postgres_server}/{name}")
+    database.upgrade(engine)
+    engine.dispose()
+    return name
+
+
+@pytest.fixture
+def migrated_postgres_url(postgres_server: str, postgres_template: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for one test (a copy of the template)."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+    try:
+        yield f"{postgres_server}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def migrated_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """The URL of a freshly migrated database, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        target = tmp_path / "governance.db"
+        shutil.copyfile(sqlite_template, target)
+        return f"sqlite:///{target}"
+    return str(request.getfixturevalue("migrated_postgres_url"))
+
+
+@pytest.fixture
+def platform(migrated_url: str, keystore: KeyStore) -> Iterator[Platform]:
+    engine = database.make_engine(migrated_url)
     try:
         yield Platform(engine, keystore)
     finally:
@@ -127,11 +178,12 @@ def cast(platform: Platform) -> Platform:
 
 
 @pytest.fixture
-def sqlite_cast(tmp_path: Path, keystore: KeyStore) -> Iterator[Platform]:
+def sqlite_cast(tmp_path: Path, keystore: KeyStore, sqlite_template: Path) -> Iterator[Platform]:
     """The cast on SQLite only: for logic that is the same on every database (the file
     layout of the airlock, expiry), keeping the suite fast on a shared machine."""
-    engine = database.make_engine(f"sqlite:///{tmp_path / 'governance.db'}")
-    database.upgrade(engine)
+    target = tmp_path / "governance.db"
+    shutil.copyfile(sqlite_template, target)
+    engine = database.make_engine(f"sqlite:///{target}")
     platform = Platform(engine, keystore)
     platform.act(add_cast)
     try:

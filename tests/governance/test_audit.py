@@ -174,10 +174,10 @@ def test_postgresql_refuses_to_change_the_log(
 
 
 @pytest.mark.postgres
-def test_concurrent_writers_never_fork_the_chain(postgres_url: str, keystore: KeyStore) -> None:
-    setup = database.make_engine(postgres_url)
-    database.upgrade(setup)
-    setup.dispose()
+def test_concurrent_writers_never_fork_the_chain(
+    migrated_postgres_url: str, keystore: KeyStore
+) -> None:
+    postgres_url = migrated_postgres_url
     writers, each = 4, 10
     barrier = threading.Barrier(writers)
     errors: list[BaseException] = []

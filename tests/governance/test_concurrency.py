@@ -50,7 +50,6 @@ def race(url: str, keystore: KeyStore, request_id: int, needed: int) -> list[obj
 
 def prepared(url: str, keystore: KeyStore) -> tuple[Platform, int]:
     engine = database.make_engine(url)
-    database.upgrade(engine)
     platform = Platform(engine, keystore)
     platform.act(add_cast)
     request = platform.act(
@@ -76,11 +75,11 @@ def final_decisions(platform: Platform, request_id: int) -> list[str]:
 
 
 def test_two_needed_both_count_and_exactly_one_approves(
-    postgres_url: str, keystore: KeyStore
+    migrated_postgres_url: str, keystore: KeyStore
 ) -> None:
-    platform, request_id = prepared(postgres_url, keystore)
+    platform, request_id = prepared(migrated_postgres_url, keystore)
     try:
-        results = race(postgres_url, keystore, request_id, needed=2)
+        results = race(migrated_postgres_url, keystore, request_id, needed=2)
         outcomes = sorted(
             (r.approvals, r.status) for r in results if isinstance(r, approvals.DecisionOutcome)
         )
@@ -90,10 +89,12 @@ def test_two_needed_both_count_and_exactly_one_approves(
         platform.engine.dispose()
 
 
-def test_one_needed_the_second_steward_is_refused(postgres_url: str, keystore: KeyStore) -> None:
-    platform, request_id = prepared(postgres_url, keystore)
+def test_one_needed_the_second_steward_is_refused(
+    migrated_postgres_url: str, keystore: KeyStore
+) -> None:
+    platform, request_id = prepared(migrated_postgres_url, keystore)
     try:
-        results = race(postgres_url, keystore, request_id, needed=1)
+        results = race(migrated_postgres_url, keystore, request_id, needed=1)
         refused = [r for r in results if isinstance(r, PermissionDenied)]
         approved = [r for r in results if isinstance(r, approvals.DecisionOutcome)]
         assert len(refused) == 1 and "is approved" in str(refused[0])
