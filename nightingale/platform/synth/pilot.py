@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from nightingale.platform.synth.config import SynthConfig
 from nightingale.platform.synth.dates import DAYS_PER_YEAR, day
-from nightingale.platform.synth.homes import NEW_SOCIAL, SEGMENTS, Homes
+from nightingale.platform.synth.homes import NEW_SOCIAL, Homes
 from nightingale.platform.synth.population import HEAD, People
 
 IntArray = npt.NDArray[np.int64]
@@ -115,7 +115,7 @@ def allocate(
         prior_ae,
     )
     treated = rng.random(len(person)) < chance
-    moved_out = homes.start[household, 2] if SEGMENTS > 2 else np.full(len(person), 10**7)
+    moved_out = homes.start[household, 2]  # leaving the new home (NEVER if it never happens)
     extract_end = day(config.extract_date) + 1
     death = people.death[person]
     effect_end = np.minimum.reduce([moved_out, death, np.full(len(person), extract_end)])
