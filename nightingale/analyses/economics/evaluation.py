@@ -23,7 +23,7 @@ import pandas as pd
 
 from nightingale.analyses.economics.cheers import checklist
 from nightingale.analyses.economics.imputed import imputed_sur
-from nightingale.analyses.economics.incremental import PairwiseResult, compare
+from nightingale.analyses.economics.incremental import PairwiseResult
 from nightingale.analyses.economics.pilot import (
     COVARIATES,
     PERIOD_MONTHS,
@@ -99,11 +99,13 @@ def _costs_by_arm(people: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _cheers(config: PilotEconomics, result: WithinStudyResult, dropped: int) -> pd.DataFrame:
+def _cheers(
+    config: PilotEconomics, result: WithinStudyResult, released: int, complete: int
+) -> pd.DataFrame:
     table = config.unit_costs
     reported = {
-        5: f"Tenants in the pilot's release; {sum(result.arm_sizes.values())} with complete "
-        f"costs and EQ-5D over the horizon ({dropped} without, analysed by multiple imputation).",
+        5: f"Tenants in the pilot's release ({released}); {sum(result.arm_sizes.values())} "
+        f"analysed, {complete} with complete costs and EQ-5D over the horizon.",
         6: "UK social housing; the platform's linked housing, employment and health records.",
         7: "Designed-for-health home (reference) versus a comparison home (comparator).",
         8: f"{config.perspective.value}; scenario: public sector plus productivity (earnings).",
@@ -118,8 +120,8 @@ def _cheers(config: PilotEconomics, result: WithinStudyResult, dropped: int) -> 
         + config.intervention.describe(),
         15: f"{table.currency}, price year {table.price_year}; re-based with the NHSCII.",
         16: "No decision model: a within-study analysis of the pilot's observed follow-up.",
-        17: "Seemingly unrelated regression of cost and QALYs on treatment, adjusted for "
-        "baseline cost / utility, age, sex, deprivation, long-term conditions, employment.",
+        17: f"{result.method}; cost and QALYs regressed on treatment, adjusted for baseline "
+        "cost / utility, age, sex, deprivation, long-term conditions and employment.",
         20: f"Paired, arm-stratified bootstrap ({result.bootstrap.delta_cost.size} replicates, "
         f"seed {result.bootstrap.seed}): CE plane and CEAC; multiple imputation; perspective "
         "scenario.",
@@ -147,22 +149,20 @@ def evaluate_pilot(
     people = person_level(persons, panel, config)
     needed = ["treated", "cost", "qaly", "baseline_cost", "baseline_utility", *COVARIATES]
     complete = people.dropna(subset=needed)
-    primary = analyse_trial(complete, spec)
-
+    complete_case = analyse_trial(complete, spec)
     productivity = replace(config, perspective=Perspective.PUBLIC_SECTOR_PRODUCTIVITY)
-    scenario_people = add_totals(complete, productivity)
-    scenario = analyse_trial(scenario_people, replace(spec, replicates=min(run.replicates, 1_000)))
-    scenarios = [
-        _scenario("primary: NHS and PSS, complete cases", len(complete), primary.comparison),
-        _scenario("scenario: public sector plus productivity", len(complete), scenario.comparison),
-    ]
+    scenario = analyse_trial(
+        add_totals(complete, productivity), replace(spec, replicates=min(run.replicates, 1_000))
+    )
+    primary, primary_label = complete_case, "primary: NHS and PSS, complete cases"
+    scenarios = []
     periods = config.periods()
-    components = [
-        "baseline_utility",
-        *(f"cost_p{p}" for p in periods),
-        *(f"utility_p{p}" for p in periods),
-    ]
     if run.impute and len(complete) < len(people):
+        components = [
+            "baseline_utility",
+            *(f"cost_p{p}" for p in periods),
+            *(f"utility_p{p}" for p in periods),
+        ]
         keep = ["treated", "baseline_cost", "cost_intervention", "productivity", *COVARIATES]
         frame = people[[*keep, *components]].dropna(subset=["baseline_cost", *COVARIATES])
         imputed = imputed_sur(
@@ -174,10 +174,20 @@ def evaluate_pilot(
             n_burnin=run.burn_in,
             n_skip=run.skip,
             seed=run.seed,
+            bootstrap_replicates=run.replicates,
         )
-        label = f"sensitivity: multiple imputation (m = {run.imputations})"
-        pooled = compare(imputed.delta_cost.estimate, imputed.delta_effect.estimate)
-        scenarios.append(_scenario(label, len(frame), pooled))
+        primary = imputed.to_within_study(spec)
+        primary_label = f"primary: NHS and PSS, multiple imputation (m = {run.imputations})"
+        scenarios.append(_scenario(primary_label, len(frame), primary.comparison))
+        primary_label = "sensitivity: complete cases"
+    scenarios.append(_scenario(primary_label, len(complete), complete_case.comparison))
+    scenarios.append(
+        _scenario(
+            "scenario: public sector plus productivity, complete cases",
+            len(complete),
+            scenario.comparison,
+        )
+    )
 
     thresholds = list(spec.thresholds)
     sdc = {
@@ -195,8 +205,12 @@ def evaluate_pilot(
                        "price_year": config.unit_costs.price_year},
         "intervention_costs": config.intervention.describe(),
         "eq5d": config.valuer.description,
-        "people": {"released": len(people), "complete_cases": len(complete)},
-        "sur": primary.sur.table().to_dict(orient="records"),
+        "people": {
+            "released": len(people),
+            "complete_cases": len(complete),
+            "analysed": sum(primary.arm_sizes.values()),
+        },
+        "model": primary.model_table.to_dict(orient="records"),
     }  # fmt: skip
     return AnalysisResult(
         name="economics",
@@ -208,7 +222,7 @@ def evaluate_pilot(
             "economics_scenarios": pd.DataFrame(scenarios),
             "economics_costs_by_arm": _costs_by_arm(complete),
             "economics_unit_costs": config.unit_costs.sources(),
-            "economics_cheers": _cheers(config, primary, len(people) - len(complete)),
+            "economics_cheers": _cheers(config, primary, len(people), len(complete)),
         },
         figures={
             "economics_ce_plane": ce_plane(

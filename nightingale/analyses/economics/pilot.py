@@ -111,7 +111,7 @@ def person_level(
     out = pd.DataFrame(index=people.index)
     out["treated"] = people["treated"].astype(int)
     out["age"] = people["age_band"].map(AGE_BAND_MIDPOINTS).astype(float)
-    out["female"] = (people["sex"] == "F").astype(int)
+    out["female"] = people["sex"].map({"F": 1.0, "M": 0.0}).astype(float)
     for column in ("imd_quintile", "ltc_count", "employed_pre"):
         out[column] = people[column].astype(float)
     out["baseline_utility"] = config.valuer.value_series(people["eq5d_pre"])

@@ -34,7 +34,7 @@ from nightingale.analyses.economics.incremental import (
     PairwiseResult,
     compare,
 )
-from nightingale.analyses.economics.sur import Equation, SURResult, fit_sur
+from nightingale.analyses.economics.sur import Equation, fit_sur
 from nightingale.platform.errors import NightingaleError
 
 Array = NDArray[np.float64]
@@ -64,9 +64,13 @@ class WithinStudyResult:
 
     spec: TrialSpec
     arm_sizes: dict[str, int]
-    sur: SURResult
     comparison: PairwiseResult
+    std_errors: tuple[float, float]
+    """Standard errors of the incremental cost and QALYs (SUR, or Rubin's rules after MI)."""
     bootstrap: BootstrapResult
+    method: str
+    model_table: pd.DataFrame
+    """The fitted model's coefficients (SUR) or the pooled estimates (MI), for the record."""
 
     @property
     def delta_cost(self) -> float:
@@ -91,16 +95,21 @@ class WithinStudyResult:
     def increments(self) -> pd.DataFrame:
         """Incremental cost and QALYs with SUR standard errors and bootstrap intervals."""
         rows = []
-        for label, equation, replicates in (
-            ("incremental cost", 0, self.bootstrap.delta_cost),
-            ("incremental QALYs", 1, self.bootstrap.delta_effect),
+        for label, estimate, std_error, replicates in (
+            ("incremental cost", self.delta_cost, self.std_errors[0], self.bootstrap.delta_cost),
+            (
+                "incremental QALYs",
+                self.delta_effect,
+                self.std_errors[1],
+                self.bootstrap.delta_effect,
+            ),
         ):
             low, high = self.bootstrap.interval(replicates)
             rows.append(
                 {
                     "quantity": label,
-                    "estimate": self.sur.coefficient(equation, self.spec.treatment),
-                    "std_error": self.sur.standard_error(equation, self.spec.treatment),
+                    "estimate": estimate,
+                    "std_error": std_error,
                     "ci_low": low,
                     "ci_high": high,
                 }
@@ -161,7 +170,7 @@ class WithinStudyResult:
             "sign_convention": "reference (treatment = 1) minus comparator (treatment = 0)",
             "cost_equation": [self.spec.treatment, *self.spec.cost_covariates],
             "effect_equation": [self.spec.treatment, *self.spec.effect_covariates],
-            "estimator": "seemingly unrelated regression (FGLS, geomean residual divisor)",
+            "estimator": self.method,
             "bootstrap": {
                 "replicates": self.bootstrap.delta_cost.size,
                 "seed": self.bootstrap.seed,
@@ -213,7 +222,9 @@ def analyse_trial(frame: pd.DataFrame, spec: TrialSpec) -> WithinStudyResult:
     return WithinStudyResult(
         spec=spec,
         arm_sizes={"reference": int(arms.get(1, 0)), "comparator": int(arms.get(0, 0))},
-        sur=sur,
         comparison=comparison,
+        std_errors=(sur.standard_error(0, spec.treatment), sur.standard_error(1, spec.treatment)),
         bootstrap=boot,
+        method="seemingly unrelated regression (FGLS, geomean residual divisor), complete cases",
+        model_table=sur.table(),
     )
