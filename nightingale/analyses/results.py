@@ -47,11 +47,20 @@ class AnalysisResult:
         return self.summary
 
     def merge(self, other: AnalysisResult, prefix: str | None = None) -> None:
-        """Add another result's tables, figures and models (optionally name-prefixed)."""
-        stem = f"{prefix}_" if prefix else ""
-        self.tables.update({stem + k: v for k, v in other.tables.items()})
-        self.figures.update({stem + k: v for k, v in other.figures.items()})
-        self.models.update({stem + k: v for k, v in other.models.items()})
+        """Add another result's tables, figures and models, names prefixed.
+
+        A name the prefix already ends with is not repeated: prefix ``x_event_study`` and
+        table ``event_study`` give ``x_event_study``, not ``x_event_study_event_study``.
+        """
+
+        def named(key: str) -> str:
+            if not prefix:
+                return key
+            return prefix if prefix.endswith(key) else f"{prefix}_{key}"
+
+        self.tables.update({named(k): v for k, v in other.tables.items()})
+        self.figures.update({named(k): v for k, v in other.figures.items()})
+        self.models.update({named(k): v for k, v in other.models.items()})
 
     def to_bundle(self, folder: Path) -> list[Path]:
         """Write tables (CSV), figures (PNG), models (JSON) and the summary into ``folder``.

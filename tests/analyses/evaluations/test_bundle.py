@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+import nightingale.analyses.notebooks
 from nightingale.cli import main
 from nightingale.platform.storage import write_parquet
 from tests.analyses.pilot_release import pilot_release
+
+NOTEBOOK = Path(nightingale.analyses.notebooks.__file__).with_name("dfh_pilot.ipynb")
 
 SMALL_PLAN = """
 plan: dfh-pilot
@@ -91,3 +95,14 @@ def test_an_unknown_release_is_a_one_line_error(
         main(["--data-root", str(data_root / "var"), "evaluate", "dfh-pilot", "--release", "nope"])
     assert exited.value.code == 1
     assert "no release 'nope'" in capsys.readouterr().err
+
+
+def test_the_notebook_template_compiles_and_names_outputs_the_bundle_has(data_root: Path) -> None:
+    notebook = json.loads(Path(NOTEBOOK).read_text())
+    code = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    for number, source in enumerate(code):
+        compile(source, f"notebook cell {number}", "exec")
+    _run(data_root, data_root / "bundle")
+    written = {p.stem for p in (data_root / "bundle").rglob("*") if p.is_file()}
+    referenced = set(re.findall(r'result\.(?:figures|tables)\["([a-z0-9_]+)"\]', "\n".join(code)))
+    assert referenced <= written

@@ -1,0 +1,1 @@
+"""Notebook templates researchers copy into their workspace (``dfh_pilot.ipynb``)."""
