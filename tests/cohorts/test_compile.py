@@ -10,9 +10,10 @@ import pytest
 
 from nightingale.cohorts.catalogue import default_catalogue
 from nightingale.cohorts.compile import compile_spec
-from nightingale.cohorts.engines import CohortEngine
-from nightingale.cohorts.loading import load_spec
+from nightingale.cohorts.engines import CohortEngine, DuckDBEngine
+from nightingale.cohorts.loading import load_spec, parse_spec
 from nightingale.cohorts.run import CohortTables, run_cohort
+from nightingale.platform.settings import Settings
 from tests.cohorts import pilot_fixture
 from tests.cohorts.conftest import PILOT_SPEC
 from tests.cohorts.tables import rows
@@ -31,3 +32,16 @@ def test_every_baseline_variable_of_every_person(pilot: CohortTables) -> None:
 
 def test_every_outcome_of_every_period(pilot: CohortTables) -> None:
     assert rows(pilot.panel) == rows(pilot_fixture.PANEL)
+
+
+def test_values_are_rendered_literals_not_pasted_text() -> None:
+    hostile = "emergency' OR '1'='1"
+    text = PILOT_SPEC.read_text().replace("equals: emergency", f'equals: "{hostile}"', 1)
+    compiled = compile_spec(parse_spec(text), default_catalogue())
+    engine = DuckDBEngine.from_settings(Settings())
+    try:
+        result = run_cohort(engine, compiled, pilot_fixture.SPINE, pilot_fixture.TABLES)
+    finally:
+        engine.close()
+    assert "'emergency'' OR ''1''=''1'" in compiled.sql()["persons"]
+    assert result.persons["emergency_admissions_pre"].to_pylist() == [0, 0, 0, 0]
