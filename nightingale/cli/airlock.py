@@ -35,8 +35,12 @@ def check_table_command(
     values: Annotated[str | None, typer.Option(help="Column to aggregate.")] = None,
     agg: Annotated[str, typer.Option(help="count|sum|mean|median|min|max|std")] = "count",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    sdc_out: Annotated[
-        Path | None, typer.Option(help="Also write the table's SDC metadata here.")
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the table as CSV here, with FILE.sdc.json beside it "
+            "(ready for 'outputs submit')."
+        ),
     ] = None,
 ) -> None:
     """Build a table from row-level data and print each cell's outcome (exit 0 either way)."""
@@ -51,8 +55,11 @@ def check_table_command(
         raise NightingaleError(f"{data}: cannot read as CSV ({exc})") from exc
     table = build_table(frame, index, columns, values, agg)
     cells = check_table(table, sdc_settings(state(ctx).settings))
-    if sdc_out is not None:
-        sdc_out.write_text(json.dumps(table.to_json(), indent=2) + "\n", encoding="utf-8")
+    if out is not None:
+        from nightingale.platform.storage import atomic_write_json, atomic_write_text
+
+        atomic_write_text(out, table.to_frame().to_csv())
+        atomic_write_json(out.with_name(out.name + SIDECAR), table.to_json())
     if as_json:
         typer.echo(json.dumps({"cells": [c.as_dict() for c in cells]}, indent=2))
         return
