@@ -24,12 +24,12 @@ synthetic region's data-generating process in memory
 health events, questionnaires, work) and turns the pilot cohort into release-shaped
 ``persons`` and ``panel`` frames with the contract's column names
 (``nightingale.analyses.evaluations.synthetic_release``). The evaluation code then runs
-exactly as on a release. Not covered: identifier errors, linkage errors (the frames use
-the true person), the cohort builder's own derivations (its month-based period
-boundaries, k-anonymity generalisation beyond age bands and IMD quintiles); the frames use day-based periods
-(0-182-365-730-1096-1461 days) and count only events of GP-registered people, as the
-extracts do. Linkage error would bias estimates toward no effect; it is measured by the
-linkage benchmarks, not here.
+exactly as on a release. Not covered: identifier and linkage errors (the frames use the
+true person); the cohort builder's own derivations (it counts periods in months, the
+frames in days: 0-182-365-730-1096-1461 after the index date); generalisation beyond
+age bands and IMD quintiles. Like the extracts, only GP-registered people's events
+count. Linkage error would bias estimates toward no effect; the linkage benchmarks
+measure it, not this one.
 """
 
 from __future__ import annotations
