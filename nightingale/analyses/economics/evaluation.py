@@ -38,6 +38,10 @@ from nightingale.analyses.results import AnalysisResult, to_json
 from nightingale.platform.storage import atomic_directory, atomic_write_text, sha256_file
 
 SDC_FILE = "economics_sdc"
+PERSPECTIVES = {
+    Perspective.NHS_PSS: "NHS and personal social services",
+    Perspective.PUBLIC_SECTOR_PRODUCTIVITY: "public sector plus productivity",
+}
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,8 @@ def _cheers(
         f"analysed, {complete} with complete costs and EQ-5D over the horizon.",
         6: "UK social housing; the platform's linked housing, employment and health records.",
         7: "Designed-for-health home (reference) versus a comparison home (comparator).",
-        8: f"{config.perspective.value}; scenario: public sector plus productivity (earnings).",
+        8: f"{PERSPECTIVES[config.perspective]}; scenario: public sector plus productivity "
+        "(earnings, human-capital approach).",
         9: f"{config.horizon_months} months of observed follow-up.",
         10: f"{config.discount.costs:.1%} for costs and {config.discount.effects:.1%} for QALYs "
         "a year, factor 1/(1+r)^t.",
@@ -125,6 +130,8 @@ def _cheers(
         20: f"Paired, arm-stratified bootstrap ({result.bootstrap.delta_cost.size} replicates, "
         f"seed {result.bootstrap.seed}): CE plane and CEAC; multiple imputation; perspective "
         "scenario.",
+        22: "Unit costs with sources and price year in the unit-cost table; intervention "
+        "cost assumptions in item 14; EQ-5D valuation in item 13.",
         23: result.summary(),
         24: "See the CE plane, the CEAC and the net-benefit table.",
     }
