@@ -102,24 +102,14 @@ def schema() -> None:
 @cohort_app.command("estimate")
 def estimate(ctx: typer.Context, spec: SpecPath) -> None:
     """Estimate the k-anonymity a release of SPEC would have on today's data."""
-    from nightingale.cohorts.build import estimate_k_anonymity
-    from nightingale.cohorts.catalogue import table_columns
-    from nightingale.cohorts.engines import engine_for
-    from nightingale.cohorts.loading import load_spec
-    from nightingale.cohorts.zones import locate_inputs
-    from nightingale.platform.bootstrap import keystore_for
-    from nightingale.platform.storage import DataRoot
+    from nightingale.cohorts.build import estimate_from_data_root
+    from nightingale.cohorts.loading import SpecError
 
-    settings = state(ctx).settings
-    parsed = load_spec(spec)
-    inputs = locate_inputs(
-        DataRoot(settings.data_root), keystore_for(settings), table_columns(parsed)
-    )
-    engine = engine_for(settings)
     try:
-        k = estimate_k_anonymity(parsed, inputs, engine)
-    finally:
-        engine.close()
+        text = spec.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"{spec}: cannot read the cohort spec ({exc.strerror})") from exc
+    k = estimate_from_data_root(state(ctx).settings, text)
     verdict = "[green]meets[/]" if k.meets_target else "[red]below[/]"
     console.print(
         f"k = {k.k} over {', '.join(k.quasi_identifiers)} ({verdict} the target {k.min_k}; "

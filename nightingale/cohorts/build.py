@@ -38,6 +38,7 @@ from nightingale.cohorts.spec import CohortSpec
 from nightingale.cohorts.zones import BuildInputs, locate_inputs
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.keystore import KeyStore
+from nightingale.platform.settings import Settings
 from nightingale.platform.storage import (
     DataRoot,
     atomic_directory,
@@ -128,6 +129,25 @@ def estimate_k_anonymity(
     engine.register_inputs(inputs.spine, inputs.tables)
     persons = engine.run(compiled.persons)
     return measure(persons, catalogue.quasi_identifiers(spec), spec.disclosure.min_k)
+
+
+def estimate_from_data_root(settings: Settings, spec_text: str) -> KAnonymity:
+    """:func:`estimate_k_anonymity` of a spec's text on the data root's current zones.
+
+    The entry point for the steward's request page and ``nightingale requests show``.
+    """
+    from nightingale.cohorts.engines import engine_for
+    from nightingale.platform.bootstrap import keystore_for
+
+    spec = parse_spec(spec_text, "cohort spec")
+    inputs = locate_inputs(
+        DataRoot(settings.data_root), keystore_for(settings), table_columns(spec)
+    )
+    engine = engine_for(settings)
+    try:
+        return estimate_k_anonymity(spec, inputs, engine)
+    finally:
+        engine.close()
 
 
 def build_release(

@@ -197,7 +197,8 @@ class Compiler:
 
     # -- aggregates over a frame -------------------------------------------------------
 
-    def _events(self, frame: Frame, variable: s._Events) -> exp.Select:
+    def events(self, frame: Frame, variable: s._Events) -> exp.Select:
+        """Frame rows joined to the variable's table rows of the same person (alias ``e``)."""
         on = [exp.EQ(this=col("person_id", "e"), expression=col("person_id", frame.alias))]
         return (
             exp.select(*[col(k, frame.alias) for k in frame.keys])
@@ -215,7 +216,7 @@ class Compiler:
         """One CTE giving ``value`` per frame key for a windowed variable."""
         keys = [col(k, frame.alias) for k in frame.keys]
         assert isinstance(variable, s._Events)
-        query = self._events(frame, variable)
+        query = self.events(frame, variable)
         where = _conditions("e", variable.where)
         if isinstance(variable, s._Dated):
             where += self._in_window(frame, col(variable.date, "e"))
@@ -281,10 +282,6 @@ class Compiler:
             .from_(ranked.subquery("ranked"))
             .where(exp.EQ(this=col("rank"), expression=lit(1)))
         )
-
-    def events(self, frame: Frame, variable: s._Events) -> exp.Select:
-        """Frame rows joined to the variable's table rows of the same person (alias ``e``)."""
-        return self._events(frame, variable)
 
     def conditions(self, variable: s._Events) -> list[exp.Expr]:
         return _conditions("e", variable.where)

@@ -148,3 +148,25 @@ def test_a_build_interrupted_while_writing_leaves_no_release(
 def test_unsafe_project_names_are_refused(region, keystore, duckdb_engine, project) -> None:
     with pytest.raises(NightingaleError, match="not a safe folder name"):
         _build(region, keystore, duckdb_engine, project=project)
+
+
+def test_the_estimate_stewards_see_is_what_the_build_records(settings) -> None:
+    from nightingale.cohorts.build import estimate_from_data_root
+    from nightingale.platform.bootstrap import keystore_for
+    from tests.cohorts.conftest import write_region
+
+    keys = keystore_for(settings)
+    for purpose in ("pseudonym", "encryption"):
+        keys.ensure(purpose)
+    root = DataRoot(settings.data_root)
+    write_region(root, keys)
+    estimate = estimate_from_data_root(settings, SPEC_TEXT)
+    engine = DuckDBEngine.from_settings(settings)
+    try:
+        release = build_release(
+            root, keys, engine, spec_text=SPEC_TEXT, project="dfh-pilot", request_id="7"
+        )
+    finally:
+        engine.close()
+    assert release.manifest["k_anonymity"] == estimate.as_dict()
+    assert estimate.quasi_identifiers == ["index_month", "age_band", "sex", "imd_quintile"]
