@@ -1,0 +1,44 @@
+"""Cohorts: reviewable cohort specs, compiled to SQL, built into pseudonymised releases.
+
+The public API, in the order a release is made:
+
+- :func:`load_spec` / :func:`parse_spec` read a YAML spec into a frozen
+  :class:`CohortSpec` (errors name the file, line and field);
+- :func:`default_catalogue` lists every table and column a spec may use and checks
+  specs against it;
+- :func:`compile_spec` turns a spec into the ``persons`` and ``panel`` queries (sqlglot
+  trees rendered for DuckDB or Spark);
+- :func:`estimate_from_data_root` gives stewards the k-anonymity before approval;
+- :func:`build_release` runs, pseudonymises, checks, measures and writes a release.
+
+Modules: ``spec`` (the model), ``loading`` (YAML), ``catalogue``, ``schema`` (JSON Schema),
+``sqlparts``/``ctes``/``compile`` (SQL), ``engines`` (DuckDB, Spark), ``zones`` (inputs in
+the data root), ``run``, ``pseudonyms``, ``kanonymity``, ``build``. Nothing here imports
+governance: the CLI edge asks governance's policy and records the release.
+"""
+
+from nightingale.cohorts.build import (
+    Release,
+    build_release,
+    estimate_from_data_root,
+    estimate_k_anonymity,
+)
+from nightingale.cohorts.catalogue import Catalogue, default_catalogue
+from nightingale.cohorts.compile import CompiledCohort, compile_spec
+from nightingale.cohorts.loading import SpecError, load_spec, parse_spec
+from nightingale.cohorts.spec import CohortSpec
+
+__all__ = [
+    "Catalogue",
+    "CohortSpec",
+    "CompiledCohort",
+    "Release",
+    "SpecError",
+    "build_release",
+    "compile_spec",
+    "default_catalogue",
+    "estimate_from_data_root",
+    "estimate_k_anonymity",
+    "load_spec",
+    "parse_spec",
+]
