@@ -41,6 +41,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
 import time
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -55,8 +56,9 @@ def main() -> None:
     parser.add_argument("--replicates", type=int, default=50)
     parser.add_argument("--people", type=int, default=20_000, help="people per region")
     parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--plan", type=Path, default=PLAN_PATH, help="analysis plan YAML")
     args = parser.parse_args()
-    plan = load_plan(PLAN_PATH)
+    plan = load_plan(args.plan)
     main_outcomes = [o.name for o in plan.plan.outcomes if o.main]
     records: list[dict[str, Any]] = []
     started = time.perf_counter()

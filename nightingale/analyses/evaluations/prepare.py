@@ -18,6 +18,7 @@ from nightingale.analyses.plan import AnalysisPlan, Outcome
 from nightingale.platform.errors import NightingaleError
 
 DAYS_PER_MONTH = 365.25 / 12
+LOG1P = "log1p_"
 PRE_PERIOD = -1
 PRE_DAYS = 365.25
 """The persons table's ``*_pre`` counts cover the 12 months before the index date."""
@@ -47,7 +48,12 @@ def utility_function(value_set: str) -> Callable[[pd.Series], pd.Series]:
 
 
 def prepare_persons(persons: pd.DataFrame, plan: AnalysisPlan) -> pd.DataFrame:
-    """Persons indexed by ``pid`` with the derived baseline covariates of the plan."""
+    """Persons indexed by ``pid`` with the derived baseline covariates of the plan.
+
+    Derived: ``eq5d_pre_utility`` (missing filled with the mean), ``eq5d_pre_missing``,
+    and ``log1p_<column>`` = log(1 + column) for any covariate the plan names that way
+    (counts and money act multiplicatively on rates, so their logs enter the models).
+    """
     value = utility_function(plan.eq5d_value_set)
     out = persons.set_index("pid", drop=False).copy()
     baseline = value(out["eq5d_pre"])
@@ -55,6 +61,12 @@ def prepare_persons(persons: pd.DataFrame, plan: AnalysisPlan) -> pd.DataFrame:
     fill = float(baseline.mean()) if baseline.notna().any() else 0.0
     out["eq5d_pre_utility"] = baseline.fillna(fill)
     out["eq5d_pre_utility_raw"] = baseline
+    for name in plan.comparison.covariates:
+        if name.startswith(LOG1P) and name not in out.columns:
+            source = name.removeprefix(LOG1P)
+            if source not in out.columns:
+                raise NightingaleError(f"covariate {name}: the release has no column {source}")
+            out[name] = np.log1p(out[source].astype(float).clip(lower=0))
     return out
 
 
