@@ -121,10 +121,8 @@ def probability_cost_effective(
 def break_even_threshold(
     delta_cost: ArrayLike, delta_effect: ArrayLike, thresholds: ArrayLike
 ) -> float | None:
-    """The first threshold on the grid at which the EIB turns positive (BCEA's ``k*``)."""
+    """The first threshold on the grid with a positive EIB (BCEA's ``k*``); None if none."""
     k = np.atleast_1d(np.asarray(thresholds, dtype=float))
     eib = expected_incremental_benefit(delta_cost, delta_effect, k)
     positive = np.flatnonzero(eib > 0.0)
-    if positive.size == 0 or positive[0] == 0:
-        return None
-    return float(k[positive[0]])
+    return float(k[positive[0]]) if positive.size else None

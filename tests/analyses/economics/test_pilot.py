@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nightingale.analyses.economics.discounting import DiscountRates
+from nightingale.analyses.economics.discounting import DiscountRates, period_discount_factor
 from nightingale.analyses.economics.evaluation import EconomicsRun, evaluate_pilot, write_bundle
 from nightingale.analyses.economics.pilot import Perspective, PilotEconomics, person_level
 from nightingale.platform.errors import NightingaleError
@@ -35,10 +35,11 @@ def test_costs_are_unit_costs_times_use_discounted_per_period(release) -> None: 
         + row["gp_consultations"] * table.cost_of("gp_consultation")
     )
     assert people.loc[pid, "cost_p0"] == pytest.approx(expected)
+    # Months 12-24 are discounted by the mean factor over that year, 1/(1+r)^t averaged.
     discounted = person_level(persons, panel, PilotEconomics()).set_index("pid")
-    assert (
-        discounted.loc[pid, "cost_p2"] < people.loc[pid, "cost_p2"]
-        or people.loc[pid, "cost_p2"] == 0
+    spender = people.index[people["cost_p2"] > 0][0]
+    assert discounted.loc[spender, "cost_p2"] / people.loc[spender, "cost_p2"] == pytest.approx(
+        float(period_discount_factor(1.0, 2.0, 0.035))
     )
 
 
