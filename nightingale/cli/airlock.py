@@ -35,6 +35,12 @@ def check_table_command(
     values: Annotated[str | None, typer.Option(help="Column to aggregate.")] = None,
     agg: Annotated[str, typer.Option(help="count|sum|mean|median|min|max|std")] = "count",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    suppress: Annotated[
+        bool, typer.Option(help="Hide failing cells and the cells that protect them.")
+    ] = False,
+    round_counts: Annotated[
+        bool, typer.Option("--round", help="Round counts to the rounding base (5).")
+    ] = False,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -46,6 +52,7 @@ def check_table_command(
     """Build a table from row-level data and print each cell's outcome (exit 0 either way)."""
     import pandas as pd
 
+    from nightingale.governance.mitigation import round_table, suppress_table
     from nightingale.governance.settings import sdc_settings
     from nightingale.governance.tables import build_table, check_table
 
@@ -53,8 +60,13 @@ def check_table_command(
         frame = pd.read_csv(data)
     except (OSError, ValueError) as exc:
         raise NightingaleError(f"{data}: cannot read as CSV ({exc})") from exc
+    chosen = sdc_settings(state(ctx).settings)
     table = build_table(frame, index, columns, values, agg)
-    cells = check_table(table, sdc_settings(state(ctx).settings))
+    if round_counts:
+        table = round_table(table, chosen.rounding_base)
+    if suppress:
+        table = suppress_table(table, chosen)
+    cells = check_table(table, chosen)
     if out is not None:
         from nightingale.platform.storage import atomic_write_json, atomic_write_text
 

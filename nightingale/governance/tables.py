@@ -33,6 +33,7 @@ class TableCell:
     column: str
     value: float | None
     evidence: Evidence
+    suppressed: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,13 @@ class SdcTable:
             "statistic": self.statistic,
             "values": self.values,
             "cells": [
-                {"row": c.row, "column": c.column, "value": c.value, "evidence": asdict(c.evidence)}
+                {
+                    "row": c.row,
+                    "column": c.column,
+                    "value": c.value,
+                    "suppressed": c.suppressed,
+                    "evidence": asdict(c.evidence),
+                }
                 for c in self.cells
             ],
         }
@@ -85,6 +92,7 @@ class SdcTable:
                     str(c["column"]),
                     c["value"],
                     Evidence(**{**c["evidence"], "top": tuple(c["evidence"]["top"])}),
+                    bool(c.get("suppressed", False)),
                 )
                 for c in data["cells"]
             )
@@ -191,6 +199,13 @@ def check_table(table: SdcTable, settings: SdcSettings | None = None) -> list[Ce
         raise InvalidInput(f"unknown statistic {table.statistic!r}")
     results = []
     for cell in table.cells:
+        if cell.suppressed:
+            if cell.value is not None:
+                raise InvalidInput(
+                    f"cell {cell.row}/{cell.column} is marked suppressed but still has a value"
+                )
+            results.append(CellCheck(cell.row, cell.column, None, Outcome.PASS, ("suppressed",)))
+            continue
         verdict = check_cell(cell.evidence, settings)
         results.append(
             CellCheck(cell.row, cell.column, cell.value, verdict.outcome, verdict.reasons)
