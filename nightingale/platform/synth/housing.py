@@ -8,6 +8,8 @@ them; otherwise they are standard homes, some cold, damp or overcrowded.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -34,6 +36,7 @@ from nightingale.platform.synth.writer import CsvFiles
 
 IntArray = npt.NDArray[np.int64]
 ObjectArray = npt.NDArray[np.object_]
+BoolArray = npt.NDArray[np.bool_]
 
 FOLDER = "extracts/housing"
 EPC = np.array(list("ABCDEFG"), dtype=object)
@@ -42,27 +45,37 @@ PILOT_EPC = np.array([0.55, 0.45, 0.0, 0.0, 0.0, 0.0, 0.0])
 PROPERTY_TYPES = np.array(["flat", "house", "bungalow", "maisonette"], dtype=object)
 
 
-def write_housing(
-    config: SynthConfig,
-    world: World,
-    ni: ObjectArray,
-    files: CsvFiles,
-    truth: CsvFiles,
-    rng: np.random.Generator,
-) -> dict[int, str]:
-    """Write the chunk's tenancies and reports; return household -> pilot tenancy key."""
+@dataclass
+class Tenancies:
+    """One entry per tenancy of the chunk: who holds it, where, when, and the home."""
+
+    household: IntArray
+    segment: IntArray  # 0 = held since before the window, 1 = new tenancy
+    lead: IntArray  # the lead tenant (head of household)
+    start: IntArray
+    end: IntArray  # the day it ends (moving out or the lead tenant's death)
+    still_open: BoolArray
+    end_reason: ObjectArray
+    postcode: IntArray  # postcode unit of the home
+    district: IntArray
+    pilot_home: BoolArray
+    household_size: IntArray
+    bedrooms: IntArray
+    epc: IntArray  # index into EPC
+    property_type: IntArray
+    overcrowded: BoolArray
+
+
+def tenancies(config: SynthConfig, world: World, rng: np.random.Generator) -> Tenancies:
+    """Every social tenancy lived in during the window, with the home's attributes."""
     people, homes, geo = world.people, world.homes, world.geography
     head_of = np.full(len(homes), -1, dtype=np.int64)
     heads = np.flatnonzero(people.role == HEAD)
     head_of[people.household[heads]] = heads
-
-    household = np.concatenate(
-        [np.flatnonzero(homes.kind[:, 0] == SOCIAL), np.flatnonzero(homes.kind[:, 1] == NEW_SOCIAL)]
-    )
-    segment = np.repeat(
-        [0, 1],
-        [int((homes.kind[:, 0] == SOCIAL).sum()), int((homes.kind[:, 1] == NEW_SOCIAL).sum())],
-    )
+    held = np.flatnonzero(homes.kind[:, 0] == SOCIAL)
+    new = np.flatnonzero(homes.kind[:, 1] == NEW_SOCIAL)
+    household = np.concatenate([held, new])
+    segment = np.repeat([0, 1], [len(held), len(new)])
     lead = head_of[household]
     adult = people.dob[lead] + int(18 * DAYS_PER_YEAR)
     start = np.where(
@@ -72,15 +85,10 @@ def write_housing(
     )
     next_move = homes.start[household, segment + 1]
     death = people.death[lead]
-    extract_end = day(config.extract_date) + 1
     end = np.minimum(next_move, death)
-    open_ = end >= extract_end
-    end_reason = np.where(open_, "", np.where(death <= next_move, "deceased", "moved_out")).astype(
-        object
-    )
+    still_open = end > day(config.extract_date)
+    reason = np.where(death <= next_move, "deceased", "moved_out")
     unit = homes.postcode[household, segment]
-    district = geo.lsoa_district[geo.postcode_lsoa[unit]]
-
     allocated = np.zeros(len(homes), dtype=bool)
     allocated[world.cohort.household[world.cohort.treated]] = True
     pilot_home = (segment == 1) & allocated[household]
@@ -91,74 +99,100 @@ def write_housing(
     position[household, segment] = np.arange(len(household))
     for s in (0, 1):
         tenancy = position[people.household, s]
-        present = tenancy >= 0
         when = start[np.maximum(tenancy, 0)]
-        counted = present & (people.dob <= when) & (people.death > when)
+        counted = (tenancy >= 0) & (people.dob <= when) & (people.death > when)
         size += np.bincount(tenancy[counted], minlength=len(household))
     size = np.maximum(size, 1)
     needed = np.ceil(size / 2).astype(np.int64)
+    n = len(household)
     bedrooms = np.where(
-        pilot_home,
-        np.maximum(needed, 1),
-        np.clip(needed + rng.choice([-1, 0, 0, 1], len(household)), 1, 5),
-    )
+        pilot_home, needed, np.clip(needed + rng.choice([-1, 0, 0, 1], n), 1, 5)
+    ).astype(np.int64)
     epc = np.where(
-        pilot_home,
-        rng.choice(7, len(household), p=PILOT_EPC),
-        rng.choice(7, len(household), p=STANDARD_EPC),
+        pilot_home, rng.choice(7, n, p=PILOT_EPC), rng.choice(7, n, p=STANDARD_EPC)
+    ).astype(np.int64)
+    return Tenancies(
+        household=household.astype(np.int64),
+        segment=segment.astype(np.int64),
+        lead=lead,
+        start=start.astype(np.int64),
+        end=end.astype(np.int64),
+        still_open=still_open,
+        end_reason=np.where(still_open, "", reason).astype(object),
+        postcode=unit,
+        district=geo.lsoa_district[geo.postcode_lsoa[unit]],
+        pilot_home=pilot_home,
+        household_size=size,
+        bedrooms=bedrooms,
+        epc=epc,
+        property_type=rng.choice(4, n, p=[0.45, 0.4, 0.1, 0.05]).astype(np.int64),
+        overcrowded=bedrooms < needed,
     )
-    property_type = rng.choice(4, len(household), p=[0.45, 0.4, 0.1, 0.05])
-    overcrowded = bedrooms < needed
 
-    rows = PeopleRows.with_duplicates(len(household), config.errors.duplicate, rng)
+
+def write_housing(
+    config: SynthConfig,
+    world: World,
+    ni: ObjectArray,
+    files: CsvFiles,
+    truth: CsvFiles,
+    rng: np.random.Generator,
+) -> dict[int, str]:
+    """Write the chunk's tenancies and reports; return household -> new tenancy's key."""
+    people, homes, geo = world.people, world.homes, world.geography
+    t = tenancies(config, world, rng)
+    rows = PeopleRows.with_duplicates(len(t.household), config.errors.duplicate, rng)
     src = rows.source
     identity = Identity(
-        forename=people.forename[lead],
-        surname=people.surname[lead],
-        birth_surname=people.birth_surname[lead],
-        dob=people.dob[lead],
-        postcode=geo.postcode[unit],
-        previous_postcode=np.full(len(lead), "", dtype=object),
+        forename=people.forename[t.lead],
+        surname=people.surname[t.lead],
+        birth_surname=people.birth_surname[t.lead],
+        dob=people.dob[t.lead],
+        postcode=geo.postcode[t.postcode],
+        previous_postcode=np.full(len(t.lead), "", dtype=object),  # the home's own postcode
         ni=blank_where(
-            rng.random(len(lead)) >= config.population.landlord_holds_ni_share, ni[lead]
+            rng.random(len(t.lead)) >= config.population.landlord_holds_ni_share, ni[t.lead]
         ),
     )
     recorded = record(identity, rows, config.errors, rng)
     held_ni = recorded.ni if recorded.ni is not None else np.full(len(src), None, dtype=object)
     keys = opaque_keys("TEN-", 8, world.chunk, len(src), salt(config.seed, "tenancy_ref"))
-    person = lead[src]
+    person = t.lead[src]
     married = people.birth_surname[person] != people.surname[person]
-    young = (start[src] - people.dob[person]) < 30 * DAYS_PER_YEAR
+    young = (t.start[src] - people.dob[person]) < 30 * DAYS_PER_YEAR
     title = np.where(
         ~people.female[person], "Mr", np.where(married, "Mrs", np.where(young, "Miss", "Ms"))
     ).astype(object)
     title[rng.random(len(src)) < 0.05] = None
-    street = geo.postcode_street[unit[src]]
-    number = homes.house[household[src], segment[src]]
+    street = geo.postcode_street[t.postcode[src]]
+    number = homes.house[t.household[src], t.segment[src]]
+    district = t.district[src]
     files.append(
         f"{FOLDER}/tenancies.csv",
         {
             "tenancy_ref": keys,
-            "landlord": np.array([d.landlord for d in DISTRICTS], dtype=object)[district[src]],
+            "landlord": np.array([d.landlord for d in DISTRICTS], dtype=object)[district],
             "tenant_title": title,
             "tenant_forename": recorded.forename,
             "tenant_surname": upper(recorded.surname),
             "tenant_dob": format_days(recorded.dob, SLASHED, recorded.dob_missing),
             "tenant_ni_number": quirky_numbers(held_ni, config.quirks.ni_number_spaced, False, rng),
             "address_line_1": np.char.add(np.char.add(number.astype(str), " "), street.astype(str)),
-            "address_line_2": np.array([d.town for d in DISTRICTS], dtype=object)[district[src]],
+            "address_line_2": np.array([d.town for d in DISTRICTS], dtype=object)[district],
             "postcode": quirky_postcodes(recorded.postcode, config.quirks, rng),
-            "uprn": geo.uprn(unit[src], number),
-            "district": np.array([d.name for d in DISTRICTS], dtype=object)[district[src]],
-            "scheme": np.where(pilot_home[src], "designed_for_health", "standard"),
-            "property_type": PROPERTY_TYPES[property_type[src]],
-            "bedrooms": bedrooms[src],
-            "epc_band": EPC[epc[src]],
-            "household_size": size[src],
-            "overcrowded": np.where(overcrowded[src], "Y", "N"),
-            "tenancy_start": format_days(start[src], SLASHED),
-            "tenancy_end": format_days(np.minimum(end[src], extract_end - 1), SLASHED, open_[src]),
-            "end_reason": end_reason[src],
+            "uprn": geo.uprn(t.postcode[src], number),
+            "district": np.array([d.name for d in DISTRICTS], dtype=object)[district],
+            "scheme": np.where(t.pilot_home[src], "designed_for_health", "standard"),
+            "property_type": PROPERTY_TYPES[t.property_type[src]],
+            "bedrooms": t.bedrooms[src],
+            "epc_band": EPC[t.epc[src]],
+            "household_size": t.household_size[src],
+            "overcrowded": np.where(t.overcrowded[src], "Y", "N"),
+            "tenancy_start": format_days(t.start[src], SLASHED),
+            "tenancy_end": format_days(
+                np.minimum(t.end[src], day(config.extract_date)), SLASHED, t.still_open[src]
+            ),
+            "end_reason": t.end_reason[src],
         },
         order=rng.permutation(len(src)),
     )
@@ -173,19 +207,32 @@ def write_housing(
             "errors": recorded.errors,
         },
     )
+    _write_reports(config, world, t, rows, keys, files, rng)
+    new = np.flatnonzero(t.segment == 1)
+    return {int(t.household[i]): str(keys[i]) for i in new}
 
-    damp = np.where(epc >= 4, 0.25, np.where(epc >= 2, 0.06, 0.01))
-    window = day(config.window_start)
-    report_start = np.maximum(start, window)
-    report_end = np.maximum(np.minimum(end, extract_end), report_start)
-    reports = []
-    for category, rate in (
-        ("damp_mould", damp),
-        ("disrepair", np.full(len(household), 0.12)),
-        ("overcrowding", np.where(overcrowded, 0.3, 0.0)),
-    ):
-        events = poisson_events(rate, report_start, report_end, rng)
-        reports.append((category, events))
+
+def _write_reports(
+    config: SynthConfig,
+    world: World,
+    t: Tenancies,
+    rows: PeopleRows,
+    keys: npt.NDArray[np.str_],
+    files: CsvFiles,
+    rng: np.random.Generator,
+) -> None:
+    """Damp and mould (likelier in cold homes), disrepair and overcrowding reports."""
+    damp = np.where(t.epc >= 4, 0.25, np.where(t.epc >= 2, 0.06, 0.01))
+    report_start = np.maximum(t.start, day(config.window_start))
+    report_end = np.maximum(np.minimum(t.end, day(config.extract_date) + 1), report_start)
+    reports = [
+        (category, poisson_events(rate, report_start, report_end, rng))
+        for category, rate in (
+            ("damp_mould", damp),
+            ("disrepair", np.full(len(t.household), 0.12)),
+            ("overcrowding", np.where(t.overcrowded, 0.3, 0.0)),
+        )
+    ]
     tenancy = np.concatenate([e.person for _, e in reports])
     when = np.concatenate([e.day for _, e in reports])
     categories = np.concatenate([np.full(len(e.person), c, dtype=object) for c, e in reports])
@@ -205,5 +252,3 @@ def write_housing(
         },
         order=rng.permutation(len(row)),
     )
-    pilot_rows = np.flatnonzero(segment == 1)
-    return {int(household[i]): str(keys[i]) for i in pilot_rows}
