@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
-from nightingale.cli import governance_demo
+from nightingale.cli import governance_demo, main
 from nightingale.cli.cohorts import build_request
 from nightingale.cli.governance import governance_unit
+from nightingale.cli.governance_demo import SPEC_FILE
 from nightingale.governance import approvals, enforcement, releases, requests
 from nightingale.platform.bootstrap import initialise, keystore_for
 from nightingale.platform.errors import NightingaleError
@@ -97,3 +99,38 @@ def test_a_project_member_may_not_build_their_own_release(
     with pytest.raises(NightingaleError, match="refused"):
         build_request(settings, submitted, "rita")
     assert _releases(settings) == []
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process (as the console script does); (exit code, stdout, stderr)."""
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, " ".join(captured.err.split())
+
+
+def test_cohort_validate_points_at_the_line(tmp_path: Path, capsys) -> None:
+    spec = tmp_path / "broken.yaml"
+    spec.write_text(SPEC_FILE.read_text().replace("end_of_data: 2026-06-30", "end_of_data: soon"))
+    code, _out, err = _cli(capsys, "cohort", "validate", str(spec))
+    line = next(
+        n for n, text in enumerate(spec.read_text().splitlines(), start=1) if "soon" in text
+    )
+    assert code == 1
+    assert f"broken.yaml:{line}: follow_up.censoring.end_of_data" in err
+
+
+def test_cohort_sql_prints_both_queries_in_either_dialect(capsys) -> None:
+    code, duckdb_sql, _ = _cli(capsys, "cohort", "sql", str(SPEC_FILE))
+    assert code == 0 and duckdb_sql.count("-- ") == 2 and '"population"' in duckdb_sql
+    code, spark_sql, _ = _cli(capsys, "cohort", "sql", str(SPEC_FILE), "--dialect", "spark")
+    assert code == 0 and "`population`" in spark_sql and "ADD_MONTHS" in spark_sql
+
+
+def test_catalogue_markdown_is_the_docs_page(capsys) -> None:
+    code, out, _ = _cli(capsys, "catalogue", "--markdown")
+    docs = Path(__file__).parents[2] / "docs" / "catalogue.md"
+    assert code == 0 and out == docs.read_text()
