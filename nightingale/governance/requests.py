@@ -119,7 +119,13 @@ def _check_input(
         )
 
 
-def _set_needs(request: LinkageRequest, needs: Sequence[DatasetNeed]) -> None:
+def _set_needs(session: Session, request: LinkageRequest, needs: Sequence[DatasetNeed]) -> None:
+    """Replace the request's datasets and variables (old rows go first: the unit of work
+    would otherwise insert the new rows before deleting the old and trip the unique keys)."""
+    if request.dataset_rows or request.variable_rows:
+        request.dataset_rows.clear()
+        request.variable_rows.clear()
+        session.flush()
     request.dataset_rows = [
         RequestDataset(dataset_name=n.dataset, justification=n.justification) for n in needs
     ]
@@ -175,7 +181,7 @@ def create_request(
         created_at=now,
         updated_at=now,
     )
-    _set_needs(request, datasets)
+    _set_needs(session, request, datasets)
     session.add(request)
     session.flush()
     audit.record(
@@ -229,7 +235,7 @@ def revise_request(
     )
     request.spec_text = spec_text
     request.spec_sha256 = hashlib.sha256(spec_text.encode()).hexdigest()
-    _set_needs(request, datasets)
+    _set_needs(session, request, datasets)
     request.updated_at = utcnow()
     session.flush()
     audit.record(
