@@ -13,8 +13,8 @@ from nightingale.platform.synth.dates import COMPACT, YEAR_MONTH, day, format_da
 from nightingale.platform.synth.employment import runs
 from nightingale.platform.synth.formatting import (
     PeopleRows,
+    append_truth,
     money,
-    person_ids,
     pick,
     quirky_numbers,
     quirky_postcodes,
@@ -76,16 +76,8 @@ def write_employment(
         },
         order=rng.permutation(len(src)),
     )
-    truth.append(
-        "truth/records.csv",
-        {
-            "provider": np.full(len(src), "employment", dtype=object),
-            "file": np.full(len(src), "claimants.csv", dtype=object),
-            "local_key": keys,
-            "person_id": person_ids(people.global_index[person[src]]),
-            "duplicate": rows.duplicate,
-            "errors": recorded.errors,
-        },
+    append_truth(
+        truth, "employment", "claimants.csv", keys, people.global_index[person[src]], rows, recorded
     )
 
     row_of = np.full(len(people), -1, dtype=np.int64)

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 from nightingale.platform.synth.config import ErrorRates, QuirkRates
 from nightingale.platform.synth.corruption import Identity, Recorded, corrupt, duplicated_rows
 from nightingale.platform.synth.identifiers import spaced_nhs, spaced_ni
+from nightingale.platform.synth.writer import CsvFiles
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -61,6 +62,29 @@ def record(
         ni=None if identity.ni is None else identity.ni[take],
     )
     return corrupt(copied, errors, rng)
+
+
+def append_truth(
+    truth: CsvFiles,
+    provider: str,
+    file: str,
+    keys: npt.NDArray[np.str_],
+    global_index: IntArray,
+    rows: PeopleRows,
+    recorded: Recorded,
+) -> None:
+    """``truth/records.csv`` rows: each people-file row's true person and its errors."""
+    truth.append(
+        "truth/records.csv",
+        {
+            "provider": np.full(len(keys), provider, dtype=object),
+            "file": np.full(len(keys), file, dtype=object),
+            "local_key": keys,
+            "person_id": person_ids(global_index),
+            "duplicate": rows.duplicate,
+            "errors": recorded.errors,
+        },
+    )
 
 
 def quirky_postcodes(

@@ -13,7 +13,7 @@ from nightingale.platform.synth.dates import ISO, day, format_days
 from nightingale.platform.synth.eq5d import DIMENSIONS, VISITS
 from nightingale.platform.synth.formatting import (
     PeopleRows,
-    person_ids,
+    append_truth,
     pick,
     quirky_numbers,
     quirky_postcodes,
@@ -91,16 +91,8 @@ def write_health(
         },
         order=rng.permutation(len(person)),
     )
-    truth.append(
-        "truth/records.csv",
-        {
-            "provider": np.full(len(person), "health", dtype=object),
-            "file": np.full(len(person), "gp_registrations.csv", dtype=object),
-            "local_key": keys,
-            "person_id": person_ids(people.global_index[person]),
-            "duplicate": rows.duplicate,
-            "errors": recorded.errors,
-        },
+    append_truth(
+        truth, "health", "gp_registrations.csv", keys, people.global_index[person], rows, recorded
     )
 
     def filed(person_of: IntArray, day_of: IntArray) -> IntArray:

@@ -19,8 +19,8 @@ from nightingale.platform.synth.dates import DAYS_PER_YEAR, SLASHED, day, format
 from nightingale.platform.synth.events import poisson_events
 from nightingale.platform.synth.formatting import (
     PeopleRows,
+    append_truth,
     blank_where,
-    person_ids,
     pick,
     quirky_numbers,
     quirky_postcodes,
@@ -196,16 +196,8 @@ def write_housing(
         },
         order=rng.permutation(len(src)),
     )
-    truth.append(
-        "truth/records.csv",
-        {
-            "provider": np.full(len(src), "housing", dtype=object),
-            "file": np.full(len(src), "tenancies.csv", dtype=object),
-            "local_key": keys,
-            "person_id": person_ids(people.global_index[person]),
-            "duplicate": rows.duplicate,
-            "errors": recorded.errors,
-        },
+    append_truth(
+        truth, "housing", "tenancies.csv", keys, people.global_index[person], rows, recorded
     )
     _write_reports(config, world, t, rows, keys, files, rng)
     new = np.flatnonzero(t.segment == 1)
