@@ -69,7 +69,7 @@ def present_fields(table: pa.Table) -> set[str]:
     return {name for name, column in main.items() if table.column(column).null_count < len(table)}
 
 
-def _settings(fields: set[str], link_type: str) -> dict[str, Any]:
+def _settings(fields: set[str], link_type: str, records: int) -> dict[str, Any]:
     rules = model.blocking_rules_for(fields)
     return {
         "link_type": link_type,
@@ -81,6 +81,8 @@ def _settings(fields: set[str], link_type: str) -> dict[str, Any]:
         "retain_intermediate_calculation_columns": False,
         "additional_columns_to_retain": [],
         "max_iterations": 20,
+        # Each record has about one match among the others; training re-estimates this.
+        "probability_two_random_records_match": 1 / max(records, 2),
     }
 
 
@@ -119,14 +121,10 @@ def run_splink(
         inputs.append(
             api.register(part, dataset_display_name=source, table_name=f"__ng_source_{number}")
         )
-    linker = Linker(inputs, _settings(fields, link_type), log_level=logging.ERROR)
+    linker = Linker(inputs, _settings(fields, link_type, table.num_rows), log_level=logging.ERROR)
     trained = table.num_rows >= options.min_training_records
     if trained:
         _train(linker, fields, options)
-    else:
-        linker.training.estimate_probability_two_random_records_match(
-            [_deterministic_rule(fields)], recall=options.deterministic_recall
-        )
     predictions = linker.inference.predict(threshold_match_weight=options.floor_weight)
     pairs = _read_pairs(connection, predictions.physical_name)
     model_json = json.loads(json.dumps(linker.misc.save_model_to_json()))

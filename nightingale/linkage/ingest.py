@@ -93,7 +93,13 @@ def _validate(frame: pd.DataFrame, schema: pandera.DataFrameSchema) -> Rejection
         schema.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as exc:
         cases = exc.failure_cases
-        cases = cases[cases["index"].notna()]
+        whole = cases[cases["index"].isna()]
+        if len(whole):
+            # A check that could not say which rows failed: refuse rather than lose rows.
+            first = whole.iloc[0]
+            raise NightingaleError(
+                f"column {first['column']}: check {first['check']} failed for the whole column"
+            ) from exc
         for column, check, index in zip(
             cases["column"], cases["check"], cases["index"], strict=True
         ):

@@ -27,6 +27,7 @@ import jellyfish
 import pandas as pd
 import pyarrow as pa
 
+from nightingale.linkage.distinct import factorize
 from nightingale.linkage.normalise.names import canonical_given_names, compact, name_parts
 from nightingale.linkage.tokens import Tokeniser
 
@@ -67,7 +68,7 @@ def _phonetic(name: str) -> str:
 def _scalar(
     tokeniser: Tokeniser, key: str, column: pd.Series, derive: Callable[[str], str]
 ) -> pa.Array:
-    codes, uniques = pd.factorize(column.fillna("").astype(str), sort=False)
+    codes, uniques = factorize(column.fillna("").astype(str).tolist())
     derived = pd.Series([derive(value) if value else "" for value in uniques], dtype="string")
     tokens = tokeniser.tokens(key, derived)
     return pa.array(tokens, type=pa.int64()).take(pa.array(codes))
@@ -76,7 +77,7 @@ def _scalar(
 def _lists(
     tokeniser: Tokeniser, key: str, column: pd.Series, derive: Callable[[str], Sequence[str]]
 ) -> pa.Array:
-    codes, uniques = pd.factorize(column.fillna("").astype(str), sort=False)
+    codes, uniques = factorize(column.fillna("").astype(str).tolist())
     derived = [list(derive(value)) if value else [] for value in uniques]
     lists = tokeniser.token_lists(key, derived)
     # An empty list means "not known": NULL, so Splink's null levels see it.

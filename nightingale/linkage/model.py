@@ -204,11 +204,11 @@ TRAINING_PLANS: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] 
 #: (EM and u sampling need thousands of records). Values are typical of UK
 #: administrative data: agreement is common among matches, rare among non-matches.
 PRIORS: dict[str, list[tuple[float, float]]] = {
-    "given_name": [(0.85, 3e-3), (0.005, 5e-5), (0.03, 5e-4), (0.06, 2e-3), (0.01, 2e-3),
-                   (0.045, 0.9925)],
+    "given_name": [(0.88, 3e-3), (0.005, 5e-5), (0.03, 5e-4), (0.06, 2e-3), (0.01, 2e-3),
+                   (0.015, 0.9925)],
     "family_name": [(0.85, 2e-3), (0.005, 5e-5), (0.06, 1e-3), (0.02, 1e-4), (0.01, 5e-4),
                     (0.055, 0.9963)],
-    "date_of_birth": [(0.92, 2e-4), (0.01, 1e-5), (0.03, 2e-3), (0.02, 1e-3), (0.02, 0.9968)],
+    "date_of_birth": [(0.93, 2e-4), (0.01, 1e-5), (0.03, 2e-3), (0.02, 1e-3), (0.01, 0.9968)],
     "sex": [(0.98, 0.5), (0.02, 0.5)],
     "place": [(0.5, 2e-5), (0.1, 8e-5), (0.05, 5e-6), (0.05, 2e-4), (0.15, 1e-3), (0.02, 6e-3),
               (0.05, 0.03), (0.08, 0.9627)],

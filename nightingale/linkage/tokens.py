@@ -25,6 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 from cryptography.hazmat.primitives import hashes, hmac
 
+from nightingale.linkage.distinct import factorize
 from nightingale.platform.keystore import Key, KeyStore, hkdf
 
 PURPOSE = "linkage"
@@ -73,8 +74,8 @@ class Tokeniser:
     def tokens(self, field: str, values: Sequence[str | None] | pd.Series) -> pd.Series:
         """Tokens of a column; empty or missing values give a missing token (``<NA>``)."""
         series = pd.Series(values, dtype="string").fillna("")
-        codes, uniques = pd.factorize(series, sort=False)
-        digests = self.digest_many(field, (str(value).encode("utf-8") for value in uniques))
+        codes, uniques = factorize(series.tolist())
+        digests = self.digest_many(field, (value.encode("utf-8") for value in uniques))
         result = pd.array(digests[codes], dtype="Int64")
         result[(series == "").to_numpy()] = pd.NA
         return pd.Series(result, index=series.index, name=field)

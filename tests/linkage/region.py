@@ -14,19 +14,119 @@ from pathlib import Path
 
 # person, forename, surname, dob (ISO), sex, postcode, nhs, ni, address
 PEOPLE = [
-    ("N01", "Robert", "Ashworth", "1961-04-12", "M", "LS6 2AB", "9434765919", "AB123456C", "14 Harper Grove"),
-    ("N02", "Elizabeth", "Khan", "1985-11-03", "F", "BD7 1DP", "4010232137", "CE654321A", "3 Moor Lane"),
-    ("N03", "Oliver", "Pearson", "2001-06-21", "M", "WF1 3JT", "9876543210", "JH112233B", "77 Station Road"),
-    ("N04", "Amelia", "Pearson", "2001-06-21", "F", "WF1 3JT", "4505577104", "JH445566D", "77 Station Road"),
-    ("N05", "Daniel", "Okafor", "1972-01-30", "M", "HX1 5QR", "5990128088", "KL778899C", "9 Bank Street"),
-    ("N06", "Daniel", "Okafor", "1999-09-14", "M", "HX1 5QR", "3478231458", "KL998877A", "9 Bank Street"),
+    (
+        "N01",
+        "Robert",
+        "Ashworth",
+        "1961-04-12",
+        "M",
+        "LS6 2AB",
+        "9434765919",
+        "AB123456C",
+        "14 Harper Grove",
+    ),
+    (
+        "N02",
+        "Elizabeth",
+        "Khan",
+        "1985-11-03",
+        "F",
+        "BD7 1DP",
+        "4010232137",
+        "CE654321A",
+        "3 Moor Lane",
+    ),
+    (
+        "N03",
+        "Oliver",
+        "Pearson",
+        "2001-06-21",
+        "M",
+        "WF1 3JT",
+        "9876543210",
+        "JH112233B",
+        "77 Station Road",
+    ),
+    (
+        "N04",
+        "Amelia",
+        "Pearson",
+        "2001-06-21",
+        "F",
+        "WF1 3JT",
+        "4505577104",
+        "JH445566D",
+        "77 Station Road",
+    ),
+    (
+        "N05",
+        "Daniel",
+        "Okafor",
+        "1972-01-30",
+        "M",
+        "HX1 5QR",
+        "5990128088",
+        "KL778899C",
+        "9 Bank Street",
+    ),
+    (
+        "N06",
+        "Daniel",
+        "Okafor",
+        "1999-09-14",
+        "M",
+        "HX1 5QR",
+        "3478231458",
+        "KL998877A",
+        "9 Bank Street",
+    ),
     ("N07", "Margaret", "O'Brien", "1948-02-05", "F", "HD1 2RS", "6543217891", "", "21 Kirkgate"),
-    ("N08", "Siobhan", "Walsh", "1990-12-25", "F", "YO1 7HH", "1234567881", "MN246810D", "5 Tower Street"),
-    ("N09", "Thomas", "Nowak", "1980-03-09", "M", "LS9 8AA", "2345678904", "PR135791B", "60 Harehills Lane"),
-    ("N10", "Priya", "Sharma", "1995-07-17", "F", "S70 1GW", "3456789015", "ST864209C", "2 Church Street"),
-    ("N11", "George", "Fletcher", "1938-10-01", "M", "HG1 1BB", "4567890129", "", "8 Parliament Street"),
+    (
+        "N08",
+        "Siobhan",
+        "Walsh",
+        "1990-12-25",
+        "F",
+        "YO1 7HH",
+        "1234567881",
+        "MN246810D",
+        "5 Tower Street",
+    ),
+    (
+        "N09",
+        "Thomas",
+        "Nowak",
+        "1980-03-09",
+        "M",
+        "LS9 8AA",
+        "2345678904",
+        "PR135791B",
+        "60 Harehills Lane",
+    ),
+    (
+        "N10",
+        "Priya",
+        "Sharma",
+        "1995-07-17",
+        "F",
+        "S70 1GW",
+        "3456789015",
+        "ST864209C",
+        "2 Church Street",
+    ),
+    (
+        "N11",
+        "George",
+        "Fletcher",
+        "1938-10-01",
+        "M",
+        "HG1 1BB",
+        "4567890129",
+        "",
+        "8 Parliament Street",
+    ),
     ("N12", "Chloe", "Bennett", "2010-05-05", "F", "LS6 2AB", "5678901230", "", "14 Harper Grove"),
-]  # fmt: skip
+]
 
 
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
@@ -56,29 +156,78 @@ def write_region(folder: Path) -> dict[tuple[str, str], str]:
         nhs_text = f"{nhs[:3]} {nhs[3:6]} {nhs[6:]}" if pid == "N05" else nhs
         postcode = pc.replace(" ", "") if pid == "N09" else pc
         health_rows.append(
-            [key, "B12345", nhs_text, forename, sur, dob, sex, postcode, "2015-01-01", "", "",
-             "E01000001", "3", "1"]
-        )  # fmt: skip
+            [
+                key,
+                "B12345",
+                nhs_text,
+                forename,
+                sur,
+                dob,
+                sex,
+                postcode,
+                "2015-01-01",
+                "",
+                "",
+                "E01000001",
+                "3",
+                "1",
+            ]
+        )
     # A within-source duplicate of N08 with a typo, under another key.
     truth[("health", "P200000001")] = "N08"
     health_rows.append(
-        ["P200000001", "B12345", "", "Siobahn", "Walsh", "1990-12-25", "F", "yo1 7hh",
-         "2019-03-01", "", "", "E01000002", "5", "0"]
-    )  # fmt: skip
+        [
+            "P200000001",
+            "B12345",
+            "",
+            "Siobahn",
+            "Walsh",
+            "1990-12-25",
+            "F",
+            "yo1 7hh",
+            "2019-03-01",
+            "",
+            "",
+            "E01000002",
+            "5",
+            "0",
+        ]
+    )
     _write(
         ex / "health" / "gp_registrations.csv",
-        ["patient_id", "practice_code", "nhs_number", "forename", "surname", "date_of_birth",
-         "sex", "postcode", "registration_date", "deregistration_date", "deregistration_reason",
-         "lsoa_code", "imd_decile", "ltc_count"],
+        [
+            "patient_id",
+            "practice_code",
+            "nhs_number",
+            "forename",
+            "surname",
+            "date_of_birth",
+            "sex",
+            "postcode",
+            "registration_date",
+            "deregistration_date",
+            "deregistration_reason",
+            "lsoa_code",
+            "imd_decile",
+            "ltc_count",
+        ],
         health_rows,
-    )  # fmt: skip
+    )
     _write(
         ex / "health" / "admissions.csv",
-        ["patient_id", "admission_id", "admission_date", "discharge_date", "admission_method",
-         "icd10_chapter"],
-        [["P100000001", "A0000000001", "2020-02-01", "2020-02-03", "emergency", "IX"],
-         ["P200000001", "A0000000002", "2021-05-01", "2021-05-01", "elective", "XIII"]],
-    )  # fmt: skip
+        [
+            "patient_id",
+            "admission_id",
+            "admission_date",
+            "discharge_date",
+            "admission_method",
+            "icd10_chapter",
+        ],
+        [
+            ["P100000001", "A0000000001", "2020-02-01", "2020-02-03", "emergency", "IX"],
+            ["P200000001", "A0000000002", "2021-05-01", "2021-05-01", "elective", "XIII"],
+        ],
+    )
 
     housing_rows = []
     tenants = ["N01", "N02", "N03", "N04", "N05", "N06", "N07", "N09"]
@@ -90,18 +239,57 @@ def write_region(folder: Path) -> dict[tuple[str, str], str]:
         title = {"M": "Mr", "F": "Ms"}[sex]
         ni_text = f"{ni[:2]} {ni[2:4]} {ni[4:6]} {ni[6:8]} {ni[8]}" if pid == "N01" and ni else ni
         housing_rows.append(
-            [key, "Leeds Homes", title, fore, surname, _dmy(dob), ni_text, addr, "Leeds", pc,
-             f"{100000000000 + n}", "Leeds", "standard", "house", "3", "C", "3", "N",
-             "01/06/2020", "", ""]
-        )  # fmt: skip
+            [
+                key,
+                "Leeds Homes",
+                title,
+                fore,
+                surname,
+                _dmy(dob),
+                ni_text,
+                addr,
+                "Leeds",
+                pc,
+                f"{100000000000 + n}",
+                "Leeds",
+                "standard",
+                "house",
+                "3",
+                "C",
+                "3",
+                "N",
+                "01/06/2020",
+                "",
+                "",
+            ]
+        )
     _write(
         ex / "housing" / "tenancies.csv",
-        ["tenancy_ref", "landlord", "tenant_title", "tenant_forename", "tenant_surname",
-         "tenant_dob", "tenant_ni_number", "address_line_1", "address_line_2", "postcode",
-         "uprn", "district", "scheme", "property_type", "bedrooms", "epc_band",
-         "household_size", "overcrowded", "tenancy_start", "tenancy_end", "end_reason"],
+        [
+            "tenancy_ref",
+            "landlord",
+            "tenant_title",
+            "tenant_forename",
+            "tenant_surname",
+            "tenant_dob",
+            "tenant_ni_number",
+            "address_line_1",
+            "address_line_2",
+            "postcode",
+            "uprn",
+            "district",
+            "scheme",
+            "property_type",
+            "bedrooms",
+            "epc_band",
+            "household_size",
+            "overcrowded",
+            "tenancy_start",
+            "tenancy_end",
+            "end_reason",
+        ],
         housing_rows,
-    )  # fmt: skip
+    )
     _write(
         ex / "housing" / "property_reports.csv",
         ["tenancy_ref", "report_ref", "report_date", "category", "severity"],
@@ -134,7 +322,11 @@ def write_region(folder: Path) -> dict[tuple[str, str], str]:
 
 
 def _write_truth(folder: Path, truth: dict[tuple[str, str], str]) -> None:
-    files = {"health": "gp_registrations.csv", "housing": "tenancies.csv", "employment": "claimants.csv"}
+    files = {
+        "health": "gp_registrations.csv",
+        "housing": "tenancies.csv",
+        "employment": "claimants.csv",
+    }
     _write(
         folder / "truth" / "records.csv",
         ["provider", "file", "local_key", "person_id", "duplicate", "errors"],

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from nightingale.linkage.distinct import factorize
 from nightingale.linkage.fields import IDENTIFIER_FIELDS
 from nightingale.linkage.normalise.dates import normalise_date
 from nightingale.linkage.normalise.names import normalise_name
@@ -21,7 +22,7 @@ from nightingale.linkage.normalise.postcodes import normalise_postcode
 
 
 def _per_distinct(column: pd.Series, function: Callable[[str], object]) -> list[object]:
-    codes, uniques = pd.factorize(column.fillna("").astype(str), sort=False)
+    codes, uniques = factorize(column.fillna("").astype(str).tolist())
     mapped = [function(value) for value in uniques]
     return [mapped[code] for code in codes]
 

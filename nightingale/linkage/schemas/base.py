@@ -5,6 +5,9 @@ columns carry no format checks here: a malformed date of birth or NHS number is 
 and marked invalid by the normalisers, not quarantined. What quarantines a row is a
 broken key, a missing required value or content outside its domain: data the content
 zone cannot hold truthfully.
+
+Check functions have distinctive names: pandera dispatches checks by function name, and
+a function called like a built-in check (``in_range``) is taken for it.
 """
 
 from __future__ import annotations
@@ -38,9 +41,7 @@ def text(
 
 def key(pattern: str, unique: bool = False) -> pa.Column:
     """A required key column matching ``pattern`` (e.g. ``^P\\d{9}$``)."""
-    return text(
-        pa.Check.str_matches(pattern, name=f"matches {pattern}"), required=True, unique=unique
-    )
+    return text(pa.Check.str_matches(pattern), required=True, unique=unique)
 
 
 def one_of(values: Sequence[str], required: bool = False) -> pa.Column:
@@ -51,12 +52,12 @@ def one_of(values: Sequence[str], required: bool = False) -> pa.Column:
 def date(fmt: str, required: bool = False) -> pa.Column:
     """A date column in the provider's ``fmt``."""
 
-    def parses(series: pd.Series) -> pd.Series:
+    def parses_as_date(series: pd.Series) -> pd.Series:
         parsed = pd.to_datetime(series, format=fmt, errors="coerce")
         return parsed.notna() | series.isna()
 
     return text(
-        pa.Check(parses, name=f"date {fmt}"),
+        pa.Check(parses_as_date, name=f"date {fmt}"),
         required=required,
         kind={"type": "date", "format": fmt},
     )
@@ -65,13 +66,13 @@ def date(fmt: str, required: bool = False) -> pa.Column:
 def integer(low: int, high: int, required: bool = False) -> pa.Column:
     """A whole number in ``low..high``."""
 
-    def in_range(series: pd.Series) -> pd.Series:
-        numbers = pd.to_numeric(series, errors="coerce")
+    def whole_number_between(series: pd.Series) -> pd.Series:
+        numbers = pd.to_numeric(series, errors="coerce").astype("float64")
         ok = numbers.notna() & (numbers == numbers.round()) & numbers.between(low, high)
         return ok | series.isna()
 
     return text(
-        pa.Check(in_range, name=f"whole number {low}..{high}"),
+        pa.Check(whole_number_between, name=f"whole number {low}..{high}"),
         required=required,
         kind={"type": "integer"},
     )
@@ -80,12 +81,14 @@ def integer(low: int, high: int, required: bool = False) -> pa.Column:
 def decimal(low: float, required: bool = False) -> pa.Column:
     """A number at least ``low``."""
 
-    def valid(series: pd.Series) -> pd.Series:
-        numbers = pd.to_numeric(series, errors="coerce")
+    def number_at_least(series: pd.Series) -> pd.Series:
+        numbers = pd.to_numeric(series, errors="coerce").astype("float64")
         return (numbers.notna() & (numbers >= low)) | series.isna()
 
     return text(
-        pa.Check(valid, name=f"number >= {low:g}"), required=required, kind={"type": "decimal"}
+        pa.Check(number_at_least, name=f"number >= {low:g}"),
+        required=required,
+        kind={"type": "decimal"},
     )
 
 

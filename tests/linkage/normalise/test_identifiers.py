@@ -21,9 +21,11 @@ from nightingale.linkage.normalise.postcodes import normalise_postcode, outward_
         ("19840307", "%Y%m%d", ("1984-03-07", True)),
         ("1984-03-07", "%d/%m/%Y", ("1984-03-07", True)),  # already normalised
         (" 07/03/1984 ", "%d/%m/%Y", ("1984-03-07", True)),
-        ("31/02/1984", "%d/%m/%Y", ("31/02/1984", False)),
-        ("07/03/1784", "%d/%m/%Y", ("07/03/1784", False)),
-        ("07/03/2999", "%d/%m/%Y", ("07/03/2999", False)),
+        ("31/02/1984", "%d/%m/%Y", ("1984-02-31", False)),  # digits kept, in ISO order
+        ("19841302", "%Y%m%d", ("1984-13-02", False)),
+        ("07/03/1784", "%d/%m/%Y", ("1784-03-07", False)),
+        ("07/03/2999", "%d/%m/%Y", ("2999-03-07", False)),
+        ("7/3/84", "%d/%m/%Y", ("7/3/84", False)),  # not the provider's shape: as written
         ("unknown", None, ("unknown", False)),
         ("", None, ("", False)),
     ],

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nightingale.linkage.normalise.names import (
-    canonical_given_name,
+    canonical_given_names,
     compact,
     name_parts,
     normalise_name,
@@ -59,19 +59,26 @@ def test_a_hyphenated_surname_keeps_its_parts() -> None:
 
 @pytest.mark.parametrize(
     ("nickname", "canonical"),
-    [("Bob", "robert"), ("BILL", "william"), ("Liz", "elizabeth"), ("Peggy", "margaret")],
+    [("Bob", ["robert"]), ("BILL", ["william"]), ("Liz", ["elizabeth"]), ("Peggy", ["margaret"])],
 )
-def test_nicknames_map_to_their_canonical_given_name(nickname: str, canonical: str) -> None:
-    assert canonical_given_name(normalise_name(nickname)) == canonical
+def test_nicknames_map_to_their_canonical_given_name(nickname: str, canonical: list[str]) -> None:
+    assert canonical_given_names(normalise_name(nickname)) == canonical
+
+
+def test_an_ambiguous_nickname_stands_for_every_name_it_shortens() -> None:
+    assert canonical_given_names("sam") == ["samantha", "samuel"]
+    assert set(canonical_given_names("chris")) >= {"christine", "christopher"}
+    assert set(canonical_given_names("samantha")) & set(canonical_given_names("sam"))
 
 
 def test_names_not_in_the_table_are_their_own_canonical_form() -> None:
-    assert canonical_given_name("xanthippe") == "xanthippe"
-    assert canonical_given_name("robert") == "robert"
+    assert canonical_given_names("xanthippe") == ["xanthippe"]
+    assert canonical_given_names("robert") == ["robert"]
+    assert canonical_given_names("") == []
 
 
 def test_only_the_first_given_name_decides_the_canonical_form() -> None:
-    assert canonical_given_name(normalise_name("Bob James")) == "robert"
+    assert canonical_given_names(normalise_name("Bob James")) == ["robert"]
 
 
 @given(st.text())
@@ -86,7 +93,7 @@ def test_folding_is_idempotent_and_total(value: str) -> None:
 def test_name_normalisation_is_idempotent_and_total(value: str) -> None:
     once = normalise_name(value)
     assert normalise_name(once) == once
-    canonical_given_name(once)
+    canonical_given_names(once)
 
 
 @given(st.text(alphabet=st.characters(codec="ascii"), max_size=30))
