@@ -14,6 +14,10 @@ from nightingale.governance.errors import InvalidInput
 from nightingale.governance.settings import PasswordHashing
 
 MIN_LENGTH = 12
+# A hash of a random, forgotten password with the default parameters: checking a login for
+# an unknown or password-less account against it costs as long as a real check, so response
+# times do not reveal which usernames exist.
+_DECOY = "$argon2id$v=19$m=65536,t=3,p=4$z0IVgEyLMImDMFryKSFkXA$D1Wvw598LCIjFDwlpGT1SG9JH5HMlVtW6LBPhTJZpV4"  # noqa: E501
 
 
 def _hasher(params: PasswordHashing) -> PasswordHasher:
@@ -32,11 +36,14 @@ def hash_password(password: str, params: PasswordHashing | None = None) -> str:
 
 
 def check_password(stored_hash: str | None, password: str) -> bool:
-    """Whether ``password`` matches ``stored_hash``; False for no hash or a damaged one."""
-    if not stored_hash:
-        return False
+    """Whether ``password`` matches ``stored_hash``; False for no hash or a damaged one.
+
+    Without a stored hash the password is still checked (against a decoy) so that the
+    answer takes as long either way.
+    """
     try:
-        return bool(PasswordHasher().verify(stored_hash, password))
+        matched = bool(PasswordHasher().verify(stored_hash or _DECOY, password))
+        return matched and bool(stored_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
