@@ -42,3 +42,26 @@ def test_model_run_reports_an_invalid_file_in_one_line(tmp_path: Path) -> None:
     assert result.stderr.startswith("error: ")
     assert len(result.stderr.strip().splitlines()) == 1
     assert "bad.yaml" in result.stderr
+
+
+def test_economics_dfh_pilot_writes_a_bundle_from_a_release(tmp_path: Path) -> None:
+    from nightingale.platform.storage import write_parquet
+    from tests.analyses.economics.release_frames import pilot_release
+
+    persons, panel = pilot_release(n=150, seed=2)
+    release = tmp_path / "var" / "projects" / "dfh-pilot" / "releases" / "r1"
+    write_parquet(release / "persons.parquet", persons)
+    write_parquet(release / "panel.parquet", panel)
+    (release / "manifest.json").write_text(json.dumps({"release_id": "r1"}))
+    result = run(
+        "--data-root", "var", "economics", "dfh-pilot", "--release", "r1",
+        "--replicates", "200", "--imputations", "0", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    bundle = tmp_path / "var" / "projects" / "dfh-pilot" / "economics" / "r1"
+    assert (bundle / "figures" / "economics_ce_plane.png").is_file()
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    assert manifest["release_id"] == "r1"
+    assert "tables/economics_net_benefit.csv" in manifest["files"]
+    missing = run("--data-root", "var", "economics", "dfh-pilot", "--release", "nope", cwd=tmp_path)
+    assert missing.returncode == 1 and "no release 'nope'" in missing.stderr

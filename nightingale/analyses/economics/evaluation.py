@@ -91,7 +91,7 @@ def _scenario(label: str, n: int, result: PairwiseResult) -> dict[str, Any]:
 
 
 def _costs_by_arm(people: pd.DataFrame) -> pd.DataFrame:
-    columns = ["cost_nhs", "cost_intervention", "productivity", "cost", "qaly"]
+    columns = ["cost_nhs", "cost_intervention", "productivity", "employed_days", "cost", "qaly"]
     grouped = people.groupby("treated")[columns]
     table = (
         grouped.mean()

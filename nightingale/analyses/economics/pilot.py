@@ -103,8 +103,8 @@ def person_level(
 
     Columns: ``pid, treated``, covariates, ``baseline_utility, baseline_cost``,
     ``cost_p<k>`` and ``utility_p<k>`` per period (NaN where censored or not reported),
-    ``cost_nhs, cost_intervention, productivity, cost, qaly`` (NaN when a component is
-    missing).
+    ``cost_nhs, cost_intervention, productivity`` (discounted earnings),
+    ``employed_days`` (undiscounted), ``cost, qaly`` (NaN when a component is missing).
     """
     periods = config.periods()
     people = persons.set_index("pid")
@@ -127,6 +127,7 @@ def person_level(
     total_cost = pd.Series(0.0, index=out.index)
     intervention = pd.Series(0.0, index=out.index)
     productivity = pd.Series(0.0, index=out.index)
+    employed_days = pd.Series(0.0, index=out.index)
     for p in periods:
         start, end = PERIOD_MONTHS[p]
         factor = float(period_discount_factor(start / 12, end / 12, cost_rate))
@@ -145,10 +146,13 @@ def person_level(
             rows["earnings"].reindex(at).fillna(0.0).to_numpy() if "earnings" in rows else 0.0
         )
         productivity += earnings * factor
+        if "employed_days" in rows:
+            employed_days += rows["employed_days"].reindex(at).fillna(0.0).to_numpy()
         total_cost += out[f"cost_p{p}"]
     out["cost_nhs"] = total_cost
     out["cost_intervention"] = intervention
     out["productivity"] = productivity
+    out["employed_days"] = employed_days
     totals = add_totals(out, config)
     out["cost"], out["qaly"] = totals["cost"], totals["qaly"]
     return out.reset_index()
