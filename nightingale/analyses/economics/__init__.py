@@ -9,8 +9,11 @@ Modules, one idea each:
 - :mod:`.incremental` — ICERs, INMB and dominance (dampack's algorithm), with the
   reference-minus-comparator sign convention; :mod:`.ceac` — CEAC, EIB, EVPI.
 - :mod:`.sur` — seemingly unrelated regression for incremental costs and QALYs;
-  :mod:`.bootstrap` — paired, seeded, vectorised bootstrap;
-  :mod:`.within_study` — the trial-based pipeline from a release to results.
+  :mod:`.bootstrap` — paired, seeded, vectorised bootstrap; :mod:`.imputed` — multiple
+  imputation pooled by Rubin's rules; :mod:`.within_study` — the trial-based analysis.
+- :mod:`.pilot` — the homes pilot's release to per-person costs and QALYs;
+  :mod:`.evaluation` — its economic evaluation as a results bundle; :mod:`.plots` — CE
+  plane and CEAC; :mod:`.cheers` — the CHEERS 2022 checklist.
 - :mod:`.markov` — cohort state-transition models declared in YAML, with PSA and EVPI.
 
 Everything here works on pandas frames, arrays and model files; nothing reaches into
