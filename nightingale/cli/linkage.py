@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from nightingale.cli.demo import DemoRun
     from nightingale.linkage.ingest import IngestReport
+    from nightingale.linkage.link import LinkSummary
     from nightingale.platform.settings import Settings
 
 console = Console(highlight=False)
@@ -142,7 +143,7 @@ def ingest(
     _print_ingest(ingest_files(state(ctx).settings, provider, files))
 
 
-def link_root(settings: Settings, truth: Path | None, threshold: float | None) -> None:
+def run_link(settings: Settings, truth: Path | None, threshold: float | None) -> LinkSummary:
     """Link everything ingested, write the spine and report, audit the run."""
     from nightingale.linkage.engine import LinkOptions
     from nightingale.linkage.link import link as run_link
@@ -175,6 +176,12 @@ def link_root(settings: Settings, truth: Path | None, threshold: float | None) -
             )
     finally:
         connection.close()
+    return summary
+
+
+def link_root(settings: Settings, truth: Path | None, threshold: float | None) -> None:
+    """:func:`run_link` and print what it did."""
+    summary = run_link(settings, truth, threshold)
     overall = summary.metrics["overall"]
     console.print(
         f"link run {summary.run_id}: {overall['records']:,} records, {overall['persons']:,} persons"
