@@ -8,9 +8,12 @@ Modules, one job each:
 - :mod:`.people`, :mod:`.projects`, :mod:`.requests`, :mod:`.approvals`,
   :mod:`.releases`, :mod:`.outputs` (the airlock), :mod:`.publishing`,
   :mod:`.enforcement` the typed API the CLI and the web service share;
-- :mod:`.sdc` disclosure-control rules and :mod:`.tables` the workspace helpers that
-  build tables together with what the rules need;
-- :mod:`.passwords` argon2id hashing; :mod:`.settings` per-deployment thresholds.
+- :mod:`.datasets` providers and their classification (health is special category);
+- :mod:`.sdc` disclosure-control rules, :mod:`.tables` the workspace helpers that build
+  tables together with what the rules need, :mod:`.mitigation` suppression and rounding;
+- :mod:`.passwords` argon2id hashing; :mod:`.settings` per-deployment thresholds;
+- :mod:`.facts` turns rows into the policy's facts; :mod:`.service` what every action
+  shares (look-ups, row locks, audited refusals); :mod:`.errors` the refusals by type.
 
 Every action function takes the session and keystore first, checks the policy, changes
 state through :mod:`.states`, and audits. A refused action rolls back the session's
