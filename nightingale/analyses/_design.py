@@ -54,3 +54,13 @@ def require_binary(frame: pd.DataFrame, column: str, what: str) -> None:
     values = set(pd.unique(frame[column].dropna()))
     if not values <= {0, 1} or len(values) < 2:
         raise NightingaleError(f"{what}: {column} must be 0/1 with both groups present")
+
+
+def varying(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """The columns that take more than one value in ``frame``.
+
+    A covariate constant in a subsample (an indicator that no matched person has) is
+    collinear with the intercept and makes the design singular; dropping it changes
+    nothing else in the model.
+    """
+    return [c for c in columns if frame[c].nunique(dropna=True) > 1]

@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 from nightingale.analyses.balance import balance_table, love_plot
 from nightingale.analyses.evaluations.outcomes import Samples, main_rows, secondary
 from nightingale.analyses.evaluations.prepare import (
+    complete_covariates,
     first_event_times,
     prepare_panel,
     prepare_persons,
@@ -108,7 +109,7 @@ def evaluate(
     spec = plan.plan
     comparison = spec.comparison
     people = prepare_persons(persons, spec)
-    covariates = list(comparison.covariates)
+    covariates = complete_covariates(people, list(comparison.covariates))
     scores = estimate_propensity(people, comparison.treatment, covariates)
     matched = nearest_neighbour_match(
         scores.logit,

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from nightingale.analyses._design import varying
 from nightingale.analyses.counts import rate_ratio, rate_ratio_gee
 from nightingale.analyses.did import difference_in_differences, event_study
 from nightingale.analyses.evaluations.prepare import PRE_PERIOD, with_pre_period
@@ -63,6 +64,8 @@ def _fit(
 ) -> AnalysisResult:
     """One comparison of ``outcome`` on ``frame`` with the model its kind calls for."""
     y = f"{outcome.name}_y"
+    frame = frame.dropna(subset=[y])  # unreturned questionnaires
+    covariates = varying(frame, covariates)
     if outcome.kind == "count":
         return rate_ratio(
             frame, y, "treated", "time_at_risk_days", covariates, cluster="pid", weights=weight
@@ -102,23 +105,24 @@ def main_rows(samples: Samples, outcome: Outcome) -> tuple[list[dict[str, Any]],
 def secondary(samples: Samples, outcome: Outcome, seed: int) -> list[AnalysisResult]:
     """The plan's secondary analyses of one outcome, each a result to add to the bundle."""
     out: list[AnalysisResult] = []
-    matched = samples.matched_panel
     y = f"{outcome.name}_y"
+    matched = samples.matched_panel.dropna(subset=[y])
+    covariates = varying(matched, samples.covariates)
     for name in outcome.secondary:
         if name == "negative_binomial":
             result = rate_ratio(
-                matched, y, "treated", "time_at_risk_days", samples.covariates,
+                matched, y, "treated", "time_at_risk_days", covariates,
                 family="negative_binomial", cluster="pid", weights="match_weight",
             )  # fmt: skip
         elif name == "gee":
             result = rate_ratio_gee(
-                matched, y, "treated", "time_at_risk_days", "pid", samples.covariates,
+                matched, y, "treated", "time_at_risk_days", "pid", covariates,
                 weights="match_weight",
             )  # fmt: skip
         elif name == "mixed":
             result = mixed_trajectory(
                 _expanded(matched), y, group="pid", treatment="treated", time="period",
-                covariates=samples.covariates,
+                covariates=covariates,
             )  # fmt: skip
         elif name == "did":
             out.extend(_did(samples, outcome))
@@ -179,6 +183,7 @@ def _mice(samples: Samples, outcome: Outcome, seed: int) -> AnalysisResult:
     numeric.insert(0, "treated", persons["treated"].astype(float).to_numpy())
     numeric.insert(0, "utility", at_risk[f"{outcome.name}_y"].to_numpy())
     numeric = numeric.reset_index(drop=True)
+    numeric = numeric[["utility", "treated", *varying(numeric, list(numeric.columns[2:]))]]
     terms = [c for c in numeric.columns if c != "utility"]
     return mice_ols(
         numeric,

@@ -70,6 +70,34 @@ def prepare_persons(persons: pd.DataFrame, plan: AnalysisPlan) -> pd.DataFrame:
     return out
 
 
+def complete_covariates(persons: pd.DataFrame, covariates: list[str]) -> list[str]:
+    """Fill missing baseline covariates in place; return the model's covariate list.
+
+    The missing-indicator method, stated in the evaluator guide: a numeric covariate with
+    missing values is filled with its mean and gains a ``<name>_missing`` 0/1 covariate
+    (people without a GP registration have no IMD or long-term-condition count); a text
+    covariate gets the level ``missing``. Complete covariates are left alone.
+    """
+    out = list(covariates)
+    for name in covariates:
+        missing = persons[name].isna()
+        if not missing.any():
+            continue
+        if pd.api.types.is_numeric_dtype(persons[name]):
+            persons[name] = persons[name].fillna(float(persons[name].mean()))
+            indicator = f"{name}_missing"
+            persons[indicator] = missing.astype(int)
+            # One indicator per pattern: the same people lack IMD and LTC count when they
+            # have no GP registration, and two identical columns make the design singular.
+            same = [c for c in out if c.endswith("_missing") and c in persons.columns
+                    and persons[c].equals(persons[indicator])]  # fmt: skip
+            if not same and indicator not in out:
+                out.append(indicator)
+        else:
+            persons[name] = persons[name].astype(object).where(~missing, "missing")
+    return out
+
+
 def prepare_panel(panel: pd.DataFrame, plan: AnalysisPlan) -> pd.DataFrame:
     """Panel rows with time at risk, plus every outcome on the plan's analysis scale.
 

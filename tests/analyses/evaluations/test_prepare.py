@@ -8,6 +8,7 @@ import pytest
 
 from nightingale.analyses.evaluations.dfh_pilot import PLAN_PATH
 from nightingale.analyses.evaluations.prepare import (
+    complete_covariates,
     first_event_times,
     prepare_persons,
     utility_function,
@@ -75,3 +76,14 @@ def test_the_pre_period_is_the_twelve_months_before() -> None:
     assert stacked["period"].tolist() == [-1, 0]
     assert stacked["post"].tolist() == [0, 1]
     assert stacked["emergency_admissions"].tolist() == [4, 1]
+
+
+def test_missing_covariates_get_the_mean_and_an_indicator() -> None:
+    persons = pd.DataFrame(
+        {"ltc_count": [1.0, None, 3.0], "sex": ["F", None, "M"], "age": [30, 40, 50]}
+    )
+    covariates = complete_covariates(persons, ["ltc_count", "sex", "age"])
+    assert covariates == ["ltc_count", "sex", "age", "ltc_count_missing"]
+    assert persons["ltc_count"].tolist() == [1.0, 2.0, 3.0]
+    assert persons["ltc_count_missing"].tolist() == [0, 1, 0]
+    assert persons["sex"].tolist() == ["F", "missing", "M"]
