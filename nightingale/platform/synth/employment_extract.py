@@ -82,6 +82,20 @@ def write_employment(
 
     row_of = np.full(len(people), -1, dtype=np.int64)
     row_of[person] = np.arange(len(person))
+    _write_work_events(config, world, keys, rows, row_of, files, rng)
+
+
+def _write_work_events(
+    config: SynthConfig,
+    world: World,
+    keys: npt.NDArray[np.str_],
+    rows: PeopleRows,
+    row_of: IntArray,
+    files: CsvFiles,
+    rng: np.random.Generator,
+) -> None:
+    """Employment spells, monthly earnings and benefit claims, filed under customers."""
+    work = world.work
     share = config.errors.duplicate_event_share
     months = work.employed.shape[1]
     still_observed = world.obs.end > day(config.extract_date)

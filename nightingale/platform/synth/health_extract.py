@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +22,7 @@ from nightingale.platform.synth.formatting import (
 from nightingale.platform.synth.health import (
     CHAPTERS,
     DEATH_CHAPTERS,
+    Registrations,
     registration_of,
     registrations,
 )
@@ -94,97 +95,124 @@ def write_health(
     append_truth(
         truth, "health", "gp_registrations.csv", keys, people.global_index[person], rows, recorded
     )
+    filing = Filing(world, regs, rows, keys, config.errors.duplicate_event_share, rng)
+    _write_admissions(config, world, filing, files)
+    _write_attendances_and_consultations(config, world, filing, files)
+    _write_eq5d(world, filing, files)
+    _write_deaths(world, filing, files)
 
-    def filed(person_of: IntArray, day_of: IntArray) -> IntArray:
-        original = registration_of(regs, people, homes, person_of, day_of)
-        row = np.full(len(original), -1, dtype=np.int64)
-        known = original >= 0
-        row[known] = rows.file_events(original[known], config.errors.duplicate_event_share, rng)
-        return row
 
-    def kept(row: IntArray) -> IntArray:
-        """Positions of filed events, in random order (event files have no meaningful order)."""
-        positions = np.flatnonzero(row >= 0)
-        return positions[rng.permutation(len(positions))]
+@dataclass
+class Filing:
+    """Files a person's events under the registration current on the day (or its duplicate)."""
 
-    _admissions(config, world, files, keys, filed, kept)
-    for kind, name, columns in (
-        ("ae", "ae_attendances.csv", ("arrival_mode",)),
-        ("gp", "gp_consultations.csv", ("consultation_type",)),
-    ):
-        events = world.events[kind]
-        row = filed(events.person, events.day)
-        keep = kept(row)
-        table: dict[str, Column] = {"patient_id": pick(keys, row[keep])}
-        if kind == "ae":
-            table["attendance_id"] = opaque_keys(
+    world: World
+    registrations: Registrations
+    rows: PeopleRows
+    keys: npt.NDArray[np.str_]
+    duplicate_share: float
+    rng: np.random.Generator
+
+    def file(self, person: IntArray, days: IntArray) -> tuple[IntArray, IntArray]:
+        """Positions of the events that are filed, in random order, and their people-file rows.
+
+        Events of people who are not registered are not in the extract; event files have no
+        meaningful row order, so the positions come shuffled.
+        """
+        people, homes = self.world.people, self.world.homes
+        original = registration_of(self.registrations, people, homes, person, days)
+        positions = np.flatnonzero(original >= 0)
+        positions = positions[self.rng.permutation(len(positions))]
+        row = self.rows.file_events(original[positions], self.duplicate_share, self.rng)
+        return positions, row
+
+    def patient_ids(self, row: IntArray) -> Column:
+        return pick(self.keys, row)
+
+
+def _write_admissions(config: SynthConfig, world: World, filing: Filing, files: CsvFiles) -> None:
+    events = world.events["emergency"].concat(world.events["elective"])
+    keep, row = filing.file(events.person, events.day)
+    admitted = events.day[keep]
+    stay = np.asarray(events.columns["length_of_stay"][keep], dtype=np.int64)
+    discharged = np.minimum(admitted + stay, day(config.extract_date))
+    emergency = events.columns["emergency"][keep]
+    files.append(
+        f"{FOLDER}/admissions.csv",
+        {
+            "patient_id": filing.patient_ids(row),
+            "admission_id": opaque_keys(
+                "A", 10, world.chunk, len(keep), salt(config.seed, "admission_id")
+            ),
+            "admission_date": format_days(admitted, ISO),
+            "discharge_date": format_days(
+                np.minimum(admitted + stay, day(config.extract_date)), ISO
+            ),
+            "admission_method": np.where(
+                events.columns["emergency"][keep], "emergency", "elective"
+            ),
+            "icd10_chapter": events.columns["icd10_chapter"][keep],
+        },
+    )
+
+
+def _write_attendances_and_consultations(
+    config: SynthConfig, world: World, filing: Filing, files: CsvFiles
+) -> None:
+    events = world.events["ae"]
+    keep, row = filing.file(events.person, events.day)
+    files.append(
+        f"{FOLDER}/ae_attendances.csv",
+        {
+            "patient_id": filing.patient_ids(row),
+            "attendance_id": opaque_keys(
                 "E", 10, world.chunk, len(keep), salt(config.seed, "attendance_id")
-            )
-            table["arrival_date"] = format_days(events.day[keep], ISO)
-        else:
-            table["consultation_date"] = format_days(events.day[keep], ISO)
-        for column in columns:
-            table[column] = events.columns[column][keep]
-        files.append(f"{FOLDER}/{name}", table)
+            ),
+            "arrival_date": format_days(events.day[keep], ISO),
+            "arrival_mode": events.columns["arrival_mode"][keep],
+        },
+    )
+    events = world.events["gp"]
+    keep, row = filing.file(events.person, events.day)
+    files.append(
+        f"{FOLDER}/gp_consultations.csv",
+        {
+            "patient_id": filing.patient_ids(row),
+            "consultation_date": format_days(events.day[keep], ISO),
+            "consultation_type": events.columns["consultation_type"][keep],
+        },
+    )
 
+
+def _write_eq5d(world: World, filing: Filing, files: CsvFiles) -> None:
     answers = world.questionnaires
-    row = filed(answers.person, answers.day)
-    keep = kept(row)
-    eq5d: dict[str, Column] = {
-        "patient_id": pick(keys, row[keep]),
+    keep, row = filing.file(answers.person, answers.day)
+    table: dict[str, Column] = {
+        "patient_id": filing.patient_ids(row),
         "response_date": format_days(answers.day[keep], ISO),
         "visit": np.array(VISITS, dtype=object)[answers.visit[keep]],
     }
     for i, dimension in enumerate(DIMENSIONS):
-        eq5d[dimension] = answers.levels[keep, i]
-    eq5d["eq_vas"] = answers.vas[keep]
-    files.append(f"{FOLDER}/eq5d.csv", eq5d)
+        table[dimension] = answers.levels[keep, i]
+    table["eq_vas"] = answers.vas[keep]
+    files.append(f"{FOLDER}/eq5d.csv", table)
 
-    # Deaths the GP record knows of: in the region, before the extract.
+
+def _write_deaths(world: World, filing: Filing, files: CsvFiles) -> None:
+    """Deaths the GP record knows of (in the region, before the extract), on the last row."""
+    people, regs = world.people, filing.registrations
     died = np.flatnonzero((people.death < NEVER) & (people.death == world.obs.end))
     last = np.full(len(people), -1, dtype=np.int64)
     order = np.argsort(regs.start, kind="stable")
     last[regs.person[order]] = order  # later registrations overwrite earlier ones
     died = died[last[died] >= 0]
-    died = died[rng.permutation(len(died))]
-    cause = rng.choice(len(CHAPTERS), size=len(died), p=DEATH_CHAPTERS)
+    died = died[filing.rng.permutation(len(died))]
+    cause = filing.rng.choice(len(CHAPTERS), size=len(died), p=DEATH_CHAPTERS)
     files.append(
         f"{FOLDER}/deaths.csv",
         {
-            "patient_id": pick(keys, last[died]),
+            "patient_id": filing.patient_ids(last[died]),
             "date_of_death": format_days(people.death[died], ISO),
             "icd10_chapter": CHAPTERS[cause],
-        },
-    )
-
-
-def _admissions(
-    config: SynthConfig,
-    world: World,
-    files: CsvFiles,
-    keys: npt.NDArray[np.str_],
-    filed: Callable[[IntArray, IntArray], IntArray],
-    kept: Callable[[IntArray], IntArray],
-) -> None:
-    emergency, elective = world.events["emergency"], world.events["elective"]
-    events = emergency.concat(elective)
-    row = filed(events.person, events.day)
-    keep = kept(row)
-    admitted = events.day[keep]
-    stay = np.asarray(events.columns["length_of_stay"][keep], dtype=np.int64)
-    discharged = np.minimum(admitted + stay, day(config.extract_date))
-    files.append(
-        f"{FOLDER}/admissions.csv",
-        {
-            "patient_id": pick(keys, row[keep]),
-            "admission_id": opaque_keys(
-                "A", 10, world.chunk, len(keep), salt(config.seed, "admission_id")
-            ),
-            "admission_date": format_days(admitted, ISO),
-            "discharge_date": format_days(discharged, ISO),
-            "admission_method": np.where(
-                events.columns["emergency"][keep], "emergency", "elective"
-            ),
-            "icd10_chapter": events.columns["icd10_chapter"][keep],
         },
     )
