@@ -91,7 +91,15 @@ def _scenario(label: str, n: int, result: PairwiseResult) -> dict[str, Any]:
 
 
 def _costs_by_arm(people: pd.DataFrame) -> pd.DataFrame:
-    columns = ["cost_nhs", "cost_intervention", "productivity", "employed_days", "cost", "qaly"]
+    columns = [
+        "cost_nhs",
+        "cost_intervention",
+        "cost_benefits",
+        "productivity",
+        "employed_days",
+        "cost",
+        "qaly",
+    ]
     grouped = people.groupby("treated")[columns]
     table = (
         grouped.mean()
@@ -112,8 +120,8 @@ def _cheers(
         f"analysed, {complete} with complete costs and EQ-5D over the horizon.",
         6: "UK social housing; the platform's linked housing, employment and health records.",
         7: "Designed-for-health home (reference) versus a comparison home (comparator).",
-        8: f"{PERSPECTIVES[config.perspective]}; scenario: public sector plus productivity "
-        "(earnings, human-capital approach).",
+        8: f"{PERSPECTIVES[config.perspective]}; scenario: public sector (adding sickness "
+        "benefit paid) plus productivity (earnings, human-capital approach).",
         9: f"{config.horizon_months} months of observed follow-up.",
         10: f"{config.discount.costs:.1%} for costs and {config.discount.effects:.1%} for QALYs "
         "a year, factor 1/(1+r)^t.",
@@ -170,7 +178,14 @@ def evaluate_pilot(
             *(f"cost_p{p}" for p in periods),
             *(f"utility_p{p}" for p in periods),
         ]
-        keep = ["treated", "baseline_cost", "cost_intervention", "productivity", *COVARIATES]
+        keep = [
+            "treated",
+            "baseline_cost",
+            "cost_intervention",
+            "cost_benefits",
+            "productivity",
+            *COVARIATES,
+        ]
         frame = people[[*keep, *components]].dropna(subset=["baseline_cost", *COVARIATES])
         imputed = imputed_sur(
             frame,

@@ -10,8 +10,9 @@ for a horizon of whole periods (default 24 months), under a stated perspective:
   bed days are not costed again unless ``cost_bed_days`` is set), plus the
   intervention's annuitised cost for people in designed-for-health homes
   (:mod:`.intervention_costs`), per year at risk.
-- **Public sector plus productivity** (scenario): the above minus earnings, i.e.
-  productivity valued by the human-capital approach at gross earnings.
+- **Public sector plus productivity** (scenario): the above, plus sickness-related
+  benefit paid (days times a daily rate), minus earnings, i.e. productivity valued by
+  the human-capital approach at gross earnings.
 
 Costs are discounted by the mean discount factor over each period, QALYs by
 :func:`.qalys.auc_qalys` from the baseline utility (``eq5d_pre``, time 0) and each
@@ -103,7 +104,8 @@ def person_level(
 
     Columns: ``pid, treated``, covariates, ``baseline_utility, baseline_cost``,
     ``cost_p<k>`` and ``utility_p<k>`` per period (NaN where censored or not reported),
-    ``cost_nhs, cost_intervention, productivity`` (discounted earnings),
+    ``cost_nhs, cost_intervention, cost_benefits`` (sickness benefit paid),
+    ``productivity`` (discounted earnings),
     ``employed_days`` (undiscounted), ``cost, qaly`` (NaN when a component is missing).
     """
     periods = config.periods()
@@ -128,6 +130,12 @@ def person_level(
     intervention = pd.Series(0.0, index=out.index)
     productivity = pd.Series(0.0, index=out.index)
     employed_days = pd.Series(0.0, index=out.index)
+    benefits = pd.Series(0.0, index=out.index)
+    benefit_rate = (
+        config.unit_costs.cost_of("sickness_benefit_day")
+        if "sickness_benefit_day" in config.unit_costs.items
+        else 0.0
+    )
     for p in periods:
         start, end = PERIOD_MONTHS[p]
         factor = float(period_discount_factor(start / 12, end / 12, cost_rate))
@@ -148,11 +156,15 @@ def person_level(
         productivity += earnings * factor
         if "employed_days" in rows:
             employed_days += rows["employed_days"].reindex(at).fillna(0.0).to_numpy()
+        if "sickness_benefit_days" in rows:
+            days = rows["sickness_benefit_days"].reindex(at).fillna(0.0).to_numpy()
+            benefits += days * benefit_rate * factor
         total_cost += out[f"cost_p{p}"]
     out["cost_nhs"] = total_cost
     out["cost_intervention"] = intervention
     out["productivity"] = productivity
     out["employed_days"] = employed_days
+    out["cost_benefits"] = benefits
     totals = add_totals(out, config)
     out["cost"], out["qaly"] = totals["cost"], totals["qaly"]
     return out.reset_index()
@@ -166,7 +178,7 @@ def add_totals(frame: pd.DataFrame, config: PilotEconomics) -> pd.DataFrame:
     nhs = frame[[f"cost_p{p}" for p in periods]].sum(axis=1, min_count=len(periods))
     cost = nhs + frame["cost_intervention"]
     if config.perspective is Perspective.PUBLIC_SECTOR_PRODUCTIVITY:
-        cost = cost - frame["productivity"]
+        cost = cost + frame["cost_benefits"] - frame["productivity"]
     times = [0.0, *(PERIOD_MONTHS[p][1] / 12 for p in periods)]
     utilities = frame[["baseline_utility", *(f"utility_p{p}" for p in periods)]]
     frame = frame.copy()

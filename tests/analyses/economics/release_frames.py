@@ -66,7 +66,7 @@ def pilot_release(n: int = 400, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFra
                     else ("11111" if rng.uniform() < good else "22222"),
                     "employed_days": rng.integers(0, int(at_risk) + 1),
                     "earnings": rng.gamma(2, 700 * months),
-                    "sickness_benefit_days": 0,
+                    "sickness_benefit_days": rng.poisson(2.0 * months),
                 }
             )
     return persons, pd.DataFrame(rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nightingale.analyses.economics.incremental import (
@@ -86,6 +86,7 @@ strategy_sets = st.lists(
 )
 
 
+@settings(deadline=None)  # pandas work; timing varies on a shared machine
 @given(strategy_sets, st.randoms(use_true_random=False))
 def test_dominance_and_icers_do_not_depend_on_row_order_or_labels(
     points: list[tuple[float, float]], rng: object
@@ -108,6 +109,7 @@ def test_dominance_and_icers_do_not_depend_on_row_order_or_labels(
     np.testing.assert_allclose(left["ICER"], right["ICER"], equal_nan=True)
 
 
+@settings(deadline=None)
 @given(strategy_sets)
 def test_frontier_icers_increase(points: list[tuple[float, float]]) -> None:
     result = calculate_icers(

@@ -60,13 +60,16 @@ def test_intervention_cost_falls_on_the_treated_only(release) -> None:  # type: 
     assert (people.loc[people["treated"] == 1, "cost_intervention"] > 0).all()
 
 
-def test_productivity_perspective_subtracts_earnings(release) -> None:  # type: ignore[no-untyped-def]
+def test_public_sector_perspective_adds_benefits_and_subtracts_earnings(release) -> None:  # type: ignore[no-untyped-def]
     persons, panel = release
     nhs = person_level(persons, panel, PilotEconomics())
     public = person_level(
         persons, panel, PilotEconomics(perspective=Perspective.PUBLIC_SECTOR_PRODUCTIVITY)
     )
-    np.testing.assert_allclose(public["cost"], nhs["cost"] - nhs["productivity"])
+    np.testing.assert_allclose(
+        public["cost"], nhs["cost"] + nhs["cost_benefits"] - nhs["productivity"]
+    )
+    assert (nhs["cost_benefits"] > 0).any()
 
 
 def test_horizon_must_end_on_a_period_boundary() -> None:
