@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from nightingale.analyses.economics.discounting import DiscountRates
@@ -74,6 +75,7 @@ def test_simpson_integrates_a_smooth_survival_curve_better_than_end_of_cycle_cou
     assert errors[Correction.SIMPSON] < errors[Correction.LIFE_TABLE] < errors[Correction.END]
 
 
+@hypothesis_settings(deadline=None)
 @given(st.floats(0.0, 0.15), st.integers(1, 30))
 def test_model_discounting_is_one_over_one_plus_r_to_the_t(rate: float, n: int) -> None:
     # Nobody dies: the discounted start-of-cycle total is the sum of 1/(1+r)^t, t = 0..n-1.
