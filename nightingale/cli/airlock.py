@@ -7,6 +7,8 @@ a researcher can see before submitting what an output checker will see.
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,6 +19,7 @@ from nightingale.cli.governance import As, Reason, console, show_table, unit
 from nightingale.platform.errors import NightingaleError
 
 if TYPE_CHECKING:
+    from nightingale.governance.models import OutputFile
     from nightingale.governance.outputs import OutputFileSpec
 
 outputs_app = typer.Typer(
@@ -143,6 +146,13 @@ def outputs_submit(
     )
 
 
+def _tally(files: Sequence[OutputFile]) -> str:
+    """``3 files: 1 fail, 2 pass`` (the checker opens ``outputs show`` for the cells)."""
+    counts = Counter(f.outcome for f in files)
+    parts = ", ".join(f"{counts[o]} {o}" for o in ("fail", "review", "pass") if counts[o])
+    return f"{len(files)} file{'s' if len(files) != 1 else ''}: {parts}"
+
+
 @outputs_app.command("queue")
 def outputs_queue(
     ctx: typer.Context,
@@ -153,14 +163,7 @@ def outputs_queue(
 
     with unit(ctx) as work:
         rows = [
-            [
-                o.id,
-                o.project.slug,
-                o.status,
-                o.submitter.username,
-                o.title,
-                ", ".join(f"{f.name}:{f.outcome}" for f in o.files),
-            ]
+            [o.id, o.project.slug, o.status, o.submitter.username, o.title, _tally(o.files)]
             for o in outputs.queue(work.session, None if status == "all" else status)
         ]
     show_table("airlock", ["id", "project", "status", "submitter", "title", "files"], rows)
