@@ -145,12 +145,8 @@ def _write_admissions(config: SynthConfig, world: World, filing: Filing, files: 
                 "A", 10, world.chunk, len(keep), salt(config.seed, "admission_id")
             ),
             "admission_date": format_days(admitted, ISO),
-            "discharge_date": format_days(
-                np.minimum(admitted + stay, day(config.extract_date)), ISO
-            ),
-            "admission_method": np.where(
-                events.columns["emergency"][keep], "emergency", "elective"
-            ),
+            "discharge_date": format_days(discharged, ISO),
+            "admission_method": np.where(emergency, "emergency", "elective"),
             "icd10_chapter": events.columns["icd10_chapter"][keep],
         },
     )
