@@ -226,6 +226,18 @@ _decision("reject", "An output checker rejects the request.")
 _decision("return", "An output checker returns the request to the researcher.")
 
 
+@outputs_app.command("withdraw")
+def outputs_withdraw(ctx: typer.Context, output_id: int, actor: As, reason: Reason) -> None:
+    """A project member withdraws an output request before release."""
+    from nightingale.governance import outputs
+
+    with unit(ctx) as work:
+        outputs.withdraw_output(
+            work.session, work.keystore, by=actor, output_id=output_id, reason=reason
+        )
+    console.print(f"[yellow]output request {output_id} withdrawn")
+
+
 @outputs_app.command("release")
 def outputs_release(ctx: typer.Context, output_id: int, actor: As) -> None:
     """Release an approved request (checksums re-verified)."""

@@ -260,6 +260,35 @@ def decide_output(
     return output
 
 
+def withdraw_output(
+    session: Session, keystore: KeyStore, *, by: str, output_id: int, reason: str
+) -> OutputRequest:
+    """A project member withdraws an output request before it is released."""
+    output = get_output(session, output_id)
+    who = acting(session, keystore, by, Action.OUTPUT_WITHDRAW, "output", str(output_id))
+    guard(
+        session,
+        keystore,
+        actor_of(who),
+        Action.OUTPUT_WITHDRAW,
+        output_facts(output),
+        object_type="output",
+        object_id=str(output_id),
+    )
+    before = output.status
+    output.status = states.transition("output", f"output request {output_id}", before, "withdrawn")
+    audit.record(
+        session,
+        keystore,
+        actor=by,
+        action="output.withdrawn",
+        object_type="output",
+        object_id=str(output_id),
+        details={"from": before, "reason": reason},
+    )
+    return output
+
+
 def release_output(
     session: Session, keystore: KeyStore, *, by: str, output_id: int, data_root: Path
 ) -> OutputRequest:

@@ -48,6 +48,7 @@ class Action(StrEnum):
     RELEASE_ACCESS = "release.access"
     RELEASE_REVOKE = "release.revoke"
     OUTPUT_SUBMIT = "output.submit"
+    OUTPUT_WITHDRAW = "output.withdraw"
     OUTPUT_CHECK = "output.check"
     OUTPUT_RELEASE = "output.release"
     RESULT_PUBLISH = "result.publish"
@@ -314,6 +315,16 @@ def _output_submit(actor: Actor, target: Target, today: date) -> str | None:
     )
 
 
+def _output_withdraw(actor: Actor, target: Target, today: date) -> str | None:
+    output = _target(target, OutputFacts, Action.OUTPUT_WITHDRAW)
+    assert isinstance(output, OutputFacts)
+    live = frozenset({"submitted", "returned", "approved"})
+    return _first(
+        _member(actor, output.project),
+        _state("output request", str(output.id), output.status, live),
+    )
+
+
 def _output_check(actor: Actor, target: Target, today: date) -> str | None:
     output = _target(target, OutputFacts, Action.OUTPUT_CHECK)
     assert isinstance(output, OutputFacts)
@@ -369,6 +380,7 @@ RULES: dict[Action, _Rule] = {
     Action.RELEASE_ACCESS: _Rule(_RESEARCHER, _release_access),
     Action.RELEASE_REVOKE: _Rule(_STEWARD | _ADMIN),
     Action.OUTPUT_SUBMIT: _Rule(_RESEARCHER, _output_submit),
+    Action.OUTPUT_WITHDRAW: _Rule(_RESEARCHER, _output_withdraw),
     Action.OUTPUT_CHECK: _Rule(frozenset({"output_checker"}), _output_check),
     Action.OUTPUT_RELEASE: _Rule(frozenset({"output_checker"}), _output_release),
     Action.RESULT_PUBLISH: _Rule(frozenset({"evaluator"}), _result_publish),

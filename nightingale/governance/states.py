@@ -33,7 +33,7 @@ REQUEST_STATES: Mapping[str, frozenset[str]] = {
 
 OUTPUT_STATES: Mapping[str, frozenset[str]] = {
     "submitted": frozenset({"approved", "rejected", "returned", "withdrawn"}),
-    "returned": frozenset({"withdrawn"}),
+    "returned": frozenset({"withdrawn"}),  # the researcher fixes it and submits anew
     "approved": frozenset({"released", "withdrawn"}),
     "released": frozenset(),
     "rejected": frozenset(),

@@ -178,3 +178,20 @@ def test_missing_files_are_refused_with_their_name(sqlite_cast: Platform, tmp_pa
             files=[OutputFileSpec(tmp_path / "nope.csv")],
             data_root=tmp_path,
         )
+
+
+def test_a_member_withdraws_a_returned_request(sqlite_cast: Platform, tmp_path: Path) -> None:
+    output_id = submit(sqlite_cast, tmp_path, safe=False)
+    sqlite_cast.act(
+        outputs.decide_output,
+        by="otto",
+        output_id=output_id,
+        decision="return",
+        reason="merge the 90+ band",
+    )
+    with pytest.raises(PermissionDenied, match="needs the role researcher"):
+        sqlite_cast.act(outputs.withdraw_output, by="otto", output_id=output_id, reason="x")
+    withdrawn = sqlite_cast.act(
+        outputs.withdraw_output, by="rita", output_id=output_id, reason="resubmitting merged"
+    )
+    assert withdrawn.status == "withdrawn"

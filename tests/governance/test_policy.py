@@ -85,6 +85,9 @@ EXPECTED: dict[Action, Expect] = {
     Action.RELEASE_ACCESS: Expect(_r("researcher"), "release", _r("released"), "member", True),
     Action.RELEASE_REVOKE: Expect(_r("data_steward", "administrator")),
     Action.OUTPUT_SUBMIT: Expect(_r("researcher"), "project", _r("active"), "member", True),
+    Action.OUTPUT_WITHDRAW: Expect(
+        _r("researcher"), "output", _r("submitted", "returned", "approved"), "member"
+    ),
     Action.OUTPUT_CHECK: Expect(_r("output_checker"), "output", _r("submitted"), "outsider"),
     Action.OUTPUT_RELEASE: Expect(_r("output_checker"), "output", _r("approved"), "outsider"),
     Action.RESULT_PUBLISH: Expect(_r("evaluator"), "publish", _r("released")),
