@@ -3,45 +3,47 @@
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+import pytest
+
+from nightingale.cli import main
 from nightingale.cli.context import CliState
 from nightingale.cli.demo import DemoRun, collect_stages
 from nightingale.cli.synth import DEMO_FOLDER, DEMO_PEOPLE, _demo_region
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NIGHTINGALE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "nightingale", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def run(*args: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Run the CLI in this process (as the console script does); return its exit status."""
+    monkeypatch.chdir(cwd)
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
 
 
-def test_synth_writes_a_region_and_refuses_to_overwrite_it(tmp_path: Path) -> None:
-    result = run("synth", "--people", "600", "--seed", "3", "--out", "region", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "600 people" in result.stdout
+def test_synth_writes_a_region_and_refuses_to_overwrite_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ("synth", "--people", "600", "--seed", "3", "--out", "region")
+    assert run(*args, cwd=tmp_path, monkeypatch=monkeypatch) == 0
+    assert "600 people" in capsys.readouterr().out
     assert (tmp_path / "region" / "manifest.json").is_file()
     assert (tmp_path / "region" / "extracts" / "health" / "gp_registrations.csv").is_file()
 
-    again = run("synth", "--people", "600", "--seed", "3", "--out", "region", cwd=tmp_path)
-    assert again.returncode == 1
-    assert "already exists" in again.stderr and "--force" in again.stderr
+    assert run(*args, cwd=tmp_path, monkeypatch=monkeypatch) == 1
+    error = capsys.readouterr().err
+    assert "already exists" in error and "--force" in error
+
+    assert run(*args, "--force", cwd=tmp_path, monkeypatch=monkeypatch) == 0
 
 
-def test_no_noise_means_no_identifier_errors(tmp_path: Path) -> None:
-    result = run(
-        "synth", "--people", "800", "--seed", "4", "--out", "clean", "--no-noise", cwd=tmp_path
-    )
-    assert result.returncode == 0, result.stderr
+def test_no_noise_means_no_identifier_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ("synth", "--people", "800", "--seed", "4", "--out", "clean", "--no-noise")
+    assert run(*args, cwd=tmp_path, monkeypatch=monkeypatch) == 0
     with (tmp_path / "clean" / "truth" / "records.csv").open(newline="") as handle:
         records = list(csv.DictReader(handle))
     assert records
@@ -49,10 +51,12 @@ def test_no_noise_means_no_identifier_errors(tmp_path: Path) -> None:
     assert {r["duplicate"] for r in records} == {"0"}
 
 
-def test_bad_settings_are_one_line_errors(tmp_path: Path) -> None:
-    result = run("synth", "--people", "0", "--out", "x", cwd=tmp_path)
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
+def test_bad_settings_are_refused_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("synth", "--people", "0", "--out", "x", cwd=tmp_path, monkeypatch=monkeypatch) != 0
+    assert "Traceback" not in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
 
 
 def test_demo_stage_completes_a_partial_region_once(tmp_path: Path) -> None:
