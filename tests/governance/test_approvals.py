@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from nightingale.governance import approvals, audit, releases, requests
+from nightingale.governance import approvals, audit, people, projects, releases, requests
 from nightingale.governance.errors import InvalidInput, PermissionDenied
 from nightingale.governance.requests import DatasetNeed
 from nightingale.governance.settings import GovernanceSettings
 from nightingale.platform import database
-from tests.governance.conftest import SPEC, Platform
+from tests.governance.conftest import SPEC, TODAY, Platform
 
 HEALTH = DatasetNeed("health", "outcomes", {"emergency_admissions": "primary outcome"})
 HOUSING = DatasetNeed("housing", "exposure", {"tenancy_start": "index date"})
@@ -170,3 +172,28 @@ def test_build_is_allowed_only_once_approved_and_moves_to_released(cast: Platfor
         built = list(audit.entries(session, action_prefix="release.built"))
         assert [e.object_id for e in built] == ["r1"]
         assert audit.verify(session, cast.keystore).ok
+
+
+def test_a_steward_who_made_the_request_cannot_approve_it(cast: Platform) -> None:
+    cast.act(
+        people.create_person,
+        by="ada",
+        username="stella",
+        display_name="Stella",
+        roles=["researcher", "data_steward"],
+        accreditation_expires=TODAY + timedelta(days=9),
+    )
+    cast.act(projects.add_member, by="rita", slug="dfh-pilot", username="stella")
+    request = cast.act(
+        requests.create_request,
+        by="stella",
+        project="dfh-pilot",
+        title="t",
+        spec_text=SPEC,
+        datasets=[HOUSING],
+    )
+    cast.act(requests.submit_request, by="stella", request_id=request.id)
+    with pytest.raises(PermissionDenied, match="stella made request .* may not decide on it"):
+        cast.act(approvals.approve, request.id, "stella", "looks good to me")
+    assert refusals(cast, "request.decide.refused") == ["stella"]
+    assert status_of(cast, request.id) == "submitted"
