@@ -43,8 +43,17 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _entry_hash(keystore: KeyStore, key_id: str, entry: AuditEntry) -> str:
-    key = keystore.derive("audit", _KEY_CONTEXT, key_id=key_id)
+def _chain_key(keystore: KeyStore, key_id: str) -> bytes:
+    return keystore.derive("audit", _KEY_CONTEXT, key_id=key_id).secret
+
+
+def _entry_hash(
+    keystore: KeyStore, key_id: str, entry: AuditEntry, keys: dict[str, bytes] | None = None
+) -> str:
+    """The entry's HMAC; ``keys`` caches derived keys by id while walking the chain."""
+    cache = {} if keys is None else keys
+    if key_id not in cache:
+        cache[key_id] = _chain_key(keystore, key_id)
     message = _canonical(
         [
             entry.seq,
@@ -58,7 +67,7 @@ def _entry_hash(keystore: KeyStore, key_id: str, entry: AuditEntry) -> str:
             entry.key_id,
         ]
     )
-    return hmac.new(key.secret, message.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(cache[key_id], message.encode(), hashlib.sha256).hexdigest()
 
 
 def _lock_head(session: Session) -> AuditChainHead:
@@ -134,6 +143,7 @@ def verify(session: Session, keystore: KeyStore) -> VerifyResult:
     expected_prev = GENESIS_HASH
     expected_seq = 1
     count = 0
+    keys: dict[str, bytes] = {}
     for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)):
         count += 1
         if entry.seq != expected_seq:
@@ -153,7 +163,7 @@ def verify(session: Session, keystore: KeyStore) -> VerifyResult:
                 "does not link to the entry before it (deleted, inserted or reordered)",
             )
         try:
-            computed = _entry_hash(keystore, entry.key_id, entry)
+            computed = _entry_hash(keystore, entry.key_id, entry, keys)
         except Exception as exc:  # an unknown key id is itself evidence of tampering
             return VerifyResult(False, count, expected_prev, entry.seq, f"cannot verify: {exc}")
         if not hmac.compare_digest(computed, entry.entry_hash):
