@@ -183,7 +183,9 @@ def _mice(samples: Samples, outcome: Outcome, seed: int) -> AnalysisResult:
     numeric.insert(0, "treated", persons["treated"].astype(float).to_numpy())
     numeric.insert(0, "utility", at_risk[f"{outcome.name}_y"].to_numpy())
     numeric = numeric.reset_index(drop=True)
-    numeric = numeric[["utility", "treated", *varying(numeric, list(numeric.columns[2:]))]]
+    # Imputation models are fitted on complete rows: a column constant there is dropped.
+    complete = numeric.dropna()
+    numeric = numeric[["utility", "treated", *varying(complete, list(numeric.columns[2:]))]]
     terms = [c for c in numeric.columns if c != "utility"]
     return mice_ols(
         numeric,
