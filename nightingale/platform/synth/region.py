@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from nightingale.platform.synth.config import SynthConfig
 from nightingale.platform.synth.dates import day
 from nightingale.platform.synth.employment_extract import write_employment
 from nightingale.platform.synth.formatting import blank_where
-from nightingale.platform.synth.geography import build_geography
+from nightingale.platform.synth.geography import Geography, build_geography
 from nightingale.platform.synth.health_extract import nhs_numbers, write_health
 from nightingale.platform.synth.housing import write_housing
 from nightingale.platform.synth.identifiers import issue_ni_numbers
@@ -63,9 +64,8 @@ def generate_region(
     config: SynthConfig, out: Path, replace: bool = False, progress: Progress | None = None
 ) -> RegionSummary:
     """Write the extracts and the truth of ``config``'s region to ``out``."""
-    root_seed = np.random.SeedSequence(config.seed)
-    geography_seed, *chunk_seeds = root_seed.spawn(1 + _chunk_count(config))
-    geography = build_geography(config.lsoa_count, np.random.default_rng(geography_seed))
+    _, *chunk_seeds = np.random.SeedSequence(config.seed).spawn(1 + _chunk_count(config))
+    geography = _geography(config.seed, config.lsoa_count)
     sums = EffectTally()
     with atomic_directory(out, replace=replace) as folder, CsvFiles(folder) as files:
         for chunk, seed in enumerate(chunk_seeds):
@@ -90,6 +90,13 @@ def generate_region(
         write_manifest(folder, files.rows, {"config": config.model_dump(mode="json")})
         rows = dict(files.rows)
     return RegionSummary(out, rows, document["treated"], document["comparison"])
+
+
+@lru_cache(maxsize=4)
+def _geography(seed: int, lsoa_count: int) -> Geography:
+    """The region's places: the seed's first spawned stream, whatever the number of chunks."""
+    first = np.random.SeedSequence(seed).spawn(1)[0]
+    return build_geography(lsoa_count, np.random.default_rng(first))
 
 
 def _chunk_count(config: SynthConfig) -> int:
