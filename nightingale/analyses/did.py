@@ -177,6 +177,8 @@ def event_study_plot(table: pd.DataFrame, title: str, scale: str, log_scale: boo
     reference = table[table["reference"]]
     axes.plot(reference["period"], reference["estimate"], "o", mfc="white", color="C0")
     axes.axhline(1.0 if log_scale else 0.0, color="grey", linestyle="--", linewidth=1)
+    if log_scale:
+        axes.set_yscale("log")  # ratios: intervals symmetric, 0.5 as far from 1 as 2
     axes.set_xlabel("period")
     axes.set_ylabel(scale)
     axes.set_title(title)
