@@ -42,17 +42,41 @@ def model_run(
     seed: Annotated[
         int | None, typer.Option("--seed", help="PSA seed (default: the model file's).")
     ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="NAME=VALUE: fix a parameter at VALUE (e.g. an effect estimated in a trial); "
+            "it then has no PSA distribution. Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Run a model file and print its results as JSON."""
     from nightingale.analyses.economics.markov.run import run_base_case, run_psa
-    from nightingale.analyses.economics.markov.spec import load_model
+    from nightingale.analyses.economics.markov.spec import load_model, with_fixed
 
     spec, folder = load_model(model_file)
+    spec = with_fixed(spec, _parse_overrides(overrides or []))
     result: dict[str, Any] = run_base_case(spec, folder).to_json()
     if psa:
         result["psa"] = run_psa(spec, folder, samples=psa, seed=seed).to_json()
     json.dump(result, sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")
+
+
+def _parse_overrides(items: list[str]) -> dict[str, float]:
+    from nightingale.platform.errors import NightingaleError
+
+    values: dict[str, float] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            values[name.strip()] = float(text)
+        except ValueError as exc:
+            raise NightingaleError(f"--set {item!r}: expected NAME=NUMBER") from exc
+    return values
 
 
 def _run_pilot(release_folder: Path, out: Path, run: EconomicsRun) -> Path:

@@ -34,6 +34,16 @@ def test_model_run_prints_costs_effects_and_icers_as_json(tmp_path: Path) -> Non
     assert set(output["psa"]["ceac"]) == {s["strategy"] for s in output["strategies"]}
 
 
+def test_model_run_set_fixes_a_parameter_for_the_run(tmp_path: Path) -> None:
+    model = str(EXAMPLE / "sick_sicker.yaml")
+    weaker = run("model", "run", model, "--set", "hr_S1S2_trtB=0.7", cwd=tmp_path)
+    assert weaker.returncode == 0, weaker.stderr
+    icers = {row["strategy"]: row["icer"] for row in json.loads(weaker.stdout)["incremental"]}
+    assert icers["Strategy B"] > 72_988  # a weaker treatment effect costs more per QALY
+    typo = run("model", "run", model, "--set", "hr_typo=1", cwd=tmp_path)
+    assert typo.returncode == 1 and "no parameters ['hr_typo']" in typo.stderr
+
+
 def test_model_run_reports_an_invalid_file_in_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nstates: [A]\n")

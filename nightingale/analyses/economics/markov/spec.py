@@ -217,6 +217,24 @@ class ModelSpec(BaseModel):
         return {name: np.full((1, 1), value) for name, value in values.items()}
 
 
+def with_fixed(spec: ModelSpec, values: Mapping[str, float]) -> ModelSpec:
+    """The model with some parameters fixed at new values (and no PSA distribution).
+
+    This is how a within-study estimate (say, a hazard ratio from the pilot) is carried
+    into a long-term model without editing the file.
+    """
+    unknown = sorted(set(values) - set(spec.parameters))
+    if unknown:
+        raise NightingaleError(
+            f"{spec.name}: no parameters {unknown}; parameters are {sorted(spec.parameters)}"
+        )
+    parameters = {
+        name: Parameter(value=values[name], description=p.description) if name in values else p
+        for name, p in spec.parameters.items()
+    }
+    return spec.model_copy(update={"parameters": parameters})
+
+
 def load_model(path: Path) -> tuple[ModelSpec, Path]:
     """Read and validate a model file; return the spec and the folder its tables are in."""
     try:
