@@ -16,9 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from nightingale.platform.errors import NightingaleError
+
+#: The dtype of every extract column: text, missing values as ``pd.NA``.
+TEXT = pd.StringDtype("pyarrow")
 
 
 class UnusableFile(NightingaleError):
@@ -44,7 +48,7 @@ def _header(path: Path, data: bytes) -> list[str]:
 
 
 def read_extract(path: Path, expected: list[str]) -> tuple[pd.DataFrame, list[BadRow]]:
-    """Every well-formed row as text (missing values as ``None``) plus the malformed rows."""
+    """Every well-formed row as text (missing values as ``pd.NA``) plus the malformed rows."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -82,9 +86,10 @@ def read_extract(path: Path, expected: list[str]) -> tuple[pd.DataFrame, list[Ba
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
             raise UnusableFile(f"{path}: not UTF-8 text") from exc
         raise UnusableFile(f"{path}: not a readable CSV file ({exc})") from exc
-    frame = table.select(expected).to_pandas()
-    frame = frame.astype(object).where(frame.notna(), None)
+    columns = {}
     for column in expected:
-        stripped = frame[column].str.strip()
-        frame[column] = stripped.where(stripped != "", None)
+        trimmed = pc.utf8_trim_whitespace(table.column(column))
+        columns[column] = pc.if_else(pc.equal(trimmed, ""), None, trimmed)
+    # Arrow-backed strings: validation and string checks run in Arrow, not per object.
+    frame = pa.table(columns).to_pandas(types_mapper={pa.string(): TEXT}.get)
     return frame, bad

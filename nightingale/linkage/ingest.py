@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pandera
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from nightingale.linkage import quarantine
@@ -113,22 +115,25 @@ def _validate(frame: pd.DataFrame, schema: pandera.DataFrameSchema) -> Rejection
 
 
 def _typed(frame: pd.DataFrame, schema: pandera.DataFrameSchema) -> pa.Table:
-    """Content columns typed as the schema's ``kind`` metadata says; record_id first."""
+    """Content columns typed as the schema's ``kind`` metadata says; record_id first.
+
+    Runs after validation, so every value parses; conversion happens in Arrow.
+    """
     columns: dict[str, pa.Array] = {"record_id": pa.array(frame["record_id"], type=pa.string())}
     for name in frame.columns:
         if name == "record_id":
             continue
         kind = schema.columns[name].metadata or {"type": "string"}
-        values = frame[name]
+        values = pa.array(frame[name], type=pa.string())
         if kind["type"] == "date":
-            parsed = pd.to_datetime(values, format=kind["format"], errors="coerce")
-            columns[name] = pa.array(parsed, from_pandas=True).cast(pa.date32())
+            parsed = pc.strptime(values, format=kind["format"], unit="s", error_is_null=True)
+            columns[name] = parsed.cast(pa.date32())
         elif kind["type"] == "integer":
-            columns[name] = pa.array(pd.to_numeric(values).astype("Int64"), type=pa.int64())
+            columns[name] = values.cast(pa.float64()).cast(pa.int64())
         elif kind["type"] == "decimal":
-            columns[name] = pa.array(pd.to_numeric(values), type=pa.float64())
+            columns[name] = values.cast(pa.float64())
         else:
-            columns[name] = pa.array(values, type=pa.string())
+            columns[name] = values
     return pa.table(columns)
 
 
@@ -175,13 +180,18 @@ def _add_malformed(rejections: Rejections, bad: list[BadRow]) -> None:
         rejections.add(where, "row", row.reason, row.text)
 
 
-def _events(path: Path, spec: EventFile, keys: dict[str, str]) -> _Prepared:
+def _events(path: Path, spec: EventFile, keys: pd.Series) -> _Prepared:
+    """``keys`` maps local key (index) to record_id."""
     frame, bad = read_extract(path, list(spec.schema.columns))
     rejections = _validate(frame, spec.schema)
-    record_ids = frame[spec.key].map(keys)
-    for position in frame.index[record_ids.isna() & frame[spec.key].notna()]:
+    positions = keys.index.get_indexer(pd.Index(frame[spec.key].fillna("")))
+    found = positions >= 0
+    looked_up = keys.to_numpy(dtype=object)[positions]
+    record_ids = pd.Series(looked_up, index=frame.index).where(found, None)
+    orphans = np.flatnonzero(~found & frame[spec.key].notna().to_numpy())
+    for position in orphans.tolist():
         rejections.add(
-            ("record", int(position) + 1),
+            ("record", position + 1),
             spec.key,
             "no people-file row with this key",
             quarantine.row_text(frame, position),
@@ -222,7 +232,9 @@ def ingest(
     prepared = [_people(people[0], provider.people, provider)]
     keymap = prepared[0].keymap
     assert keymap is not None
-    keys = dict(zip(keymap["local_key"].to_pylist(), keymap["record_id"].to_pylist(), strict=True))
+    keys = pd.Series(
+        keymap["record_id"].to_pylist(), index=pd.Index(keymap["local_key"].to_pylist())
+    )
     for path, spec in specs.items():
         if isinstance(spec, EventFile):
             prepared.append(_events(path, spec, keys))

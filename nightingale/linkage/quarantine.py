@@ -52,7 +52,7 @@ class Rejections:
 def row_text(frame: pd.DataFrame, position: int) -> str:
     """A row as CSV text, for the sealed quarantine file."""
     values = frame.iloc[position]
-    return ",".join("" if v is None else str(v) for v in values.tolist())
+    return ",".join("" if pd.isna(v) else str(v) for v in values.tolist())
 
 
 def write(

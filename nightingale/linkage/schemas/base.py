@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.pandas as pa
 
+from nightingale.linkage.extracts import TEXT
+
 
 def text(
     *checks: pa.Check,
@@ -31,7 +33,7 @@ def text(
     ``{"type": "decimal"}``) says how ingest types the column in the content zone.
     """
     return pa.Column(
-        str,
+        TEXT,
         checks=list(checks),
         nullable=not required,
         unique=unique,
