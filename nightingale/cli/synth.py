@@ -22,26 +22,32 @@ DEMO_FOLDER = "demo-region"
 
 
 def synth(
-    people: Annotated[int, typer.Option("--people", min=1, help="Number of people.")] = 20_000,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Master seed.")] = 2026,
+    people: Annotated[
+        int | None, typer.Option("--people", min=1, help="Number of people [default: 20000].")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Master seed [default: 2026].")
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder to create.")] = Path("region"),
     chunk_size: Annotated[
-        int, typer.Option("--chunk-size", min=100, help="People generated per chunk.")
-    ] = 50_000,
+        int | None,
+        typer.Option("--chunk-size", min=100, help="People per chunk [default: 50000]."),
+    ] = None,
     no_noise: Annotated[
         bool, typer.Option("--no-noise", help="No identifier errors and no duplicates.")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="YAML or JSON settings (errors, population, pilot, effects); options win.",
+        ),
+    ] = None,
 ) -> None:
     """Write three providers' extracts and the truth of a synthetic region to OUT."""
-    from pydantic import ValidationError
-
-    from nightingale.platform.synth import SynthConfig
-
-    try:
-        config = SynthConfig(people=people, seed=seed, chunk_size=chunk_size)
-    except ValidationError as exc:
-        raise NightingaleError(f"synth: invalid settings: {exc.errors()[0]['msg']}") from exc
+    given = {"people": people, "seed": seed, "chunk_size": chunk_size}
+    config = _config(config_file, {k: v for k, v in given.items() if v is not None})
     if no_noise:
         config = config.without_noise()
     if out.exists() and not force:
@@ -51,6 +57,31 @@ def synth(
         f"[green]ok[/] {config.people:,} people written to {summary.path} "
         f"(pilot {summary.treated:,} designed-for-health, {summary.comparison:,} comparison)"
     )
+
+
+def _config(path: Path | None, options: dict[str, int]) -> SynthConfig:
+    """Settings from the file (if any) with the command-line options on top."""
+    import yaml
+    from pydantic import ValidationError
+
+    from nightingale.platform.synth import SynthConfig
+
+    settings: dict[str, object] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise NightingaleError(f"{path}: cannot read the settings ({exc})") from exc
+        if not isinstance(loaded, dict):
+            raise NightingaleError(f"{path}: expected a mapping of settings")
+        settings = loaded
+    try:
+        return SynthConfig.model_validate({**settings, **options})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "settings"
+        source = path if path is not None else "synth"
+        raise NightingaleError(f"{source}: {where}: {first['msg']}") from exc
 
 
 def _generate(config: SynthConfig, out: Path, replace: bool) -> RegionSummary:

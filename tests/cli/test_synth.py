@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,22 @@ def test_demo_stage_completes_a_partial_region_once(tmp_path: Path) -> None:
     written = manifest.stat().st_mtime_ns
     _demo_region(demo)
     assert manifest.stat().st_mtime_ns == written
+
+
+def test_a_settings_file_configures_the_region_and_options_win(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = tmp_path / "region.yaml"
+    settings.write_text("people: 900\nseed: 8\nerrors:\n  nickname: 0.5\n", encoding="utf-8")
+    args = ("synth", "--config", str(settings), "--people", "500", "--out", "configured")
+    assert run(*args, cwd=tmp_path, monkeypatch=monkeypatch) == 0
+    effects = json.loads((tmp_path / "configured" / "truth" / "effects.json").read_text())
+    assert effects["people"] == 500
+    assert effects["seed"] == 8
+    assert effects["parameters"]["errors"]["nickname"] == 0.5
+
+    settings.write_text("errors:\n  nickname: 1.5\n", encoding="utf-8")
+    args = ("synth", "--config", str(settings), "--out", "refused")
+    assert run(*args, cwd=tmp_path, monkeypatch=monkeypatch) == 1
+    assert "errors.nickname" in capsys.readouterr().err
+    assert not (tmp_path / "refused").exists()
