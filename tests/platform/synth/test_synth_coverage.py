@@ -69,3 +69,27 @@ def test_the_declared_group_sizes_are_the_pilots(small_region: Path) -> None:
     groups = [r["group"] for r in rows(small_region / "truth" / "pilot.csv")]
     assert effects["treated"] == groups.count("designed_for_health") > 0
     assert effects["comparison"] == groups.count("standard") > 0
+
+
+def test_population_structure_is_plausible_for_the_region(small_region: Path) -> None:
+    people = list(rows(small_region / "truth" / "people.csv"))
+    ages = [2022 - int(p["date_of_birth"][:4]) for p in people]
+    children = sum(a < 16 for a in ages) / len(ages)
+    over_65 = sum(a >= 65 for a in ages) / len(ages)
+    assert 0.15 < children < 0.28 and 0.10 < over_65 < 0.25
+    assert 0.45 < sum(p["sex"] == "F" for p in people) / len(people) < 0.55
+
+    def mean_imd(district: str) -> float:
+        deciles = [int(p["imd_decile"]) for p in people if p["district"] == district]
+        return sum(deciles) / len(deciles)
+
+    assert mean_imd("Bradford") < mean_imd("Leeds") < mean_imd("Harrogate")
+    districts = {p["district"] for p in people}
+    assert districts == {"Barnsley", "Bradford", "Calderdale", "Craven", "Harrogate",
+                         "Kirklees", "Leeds", "Selby", "Wakefield", "York"}  # fmt: skip
+
+    def ltc_share(low: int, high: int) -> float:
+        group = [p for p, a in zip(people, ages, strict=True) if low <= a < high]
+        return sum(int(p["ltc_count"]) > 0 for p in group) / len(group)
+
+    assert ltc_share(0, 30) < ltc_share(30, 60) < ltc_share(60, 120)
