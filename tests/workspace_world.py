@@ -81,8 +81,12 @@ class World:
                     session, self.keystore, request_id, steward, "looks proportionate"
                 )
 
-    def release(self, request_id: int, project: str, rows: int = 30) -> str:
-        """Write a small release folder and record it, as the cohort builder does."""
+    def release(self, request_id: int, project: str, rows: int = 200) -> str:
+        """Write a small release folder and record it, as the cohort builder does.
+
+        Its ``age_band`` has a rare band (``85+``, three people) so that a table by age
+        band has cells the airlock must flag, while a table by ``sex`` is safe.
+        """
         release_id = f"r{request_id}-{project}"
         target = DataRoot(self.settings.data_root).releases(project) / release_id
         with atomic_directory(target) as folder:
@@ -92,6 +96,8 @@ class World:
                     {
                         "pid": [f"{i:08x}" for i in range(rows)],
                         "treated": [i % 2 for i in range(rows)],
+                        "sex": ["F" if i % 4 < 2 else "M" for i in range(rows)],
+                        "age_band": ["85+" if i < 3 else "35-44" for i in range(rows)],
                     }
                 ),
             )

@@ -47,9 +47,13 @@ def _require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture
-def world(postgres_server: str, tmp_path: Path) -> Iterator[World]:
-    """A fresh data root whose governance database is a new PostgreSQL database."""
+@pytest.fixture(scope="module")
+def world(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """A fresh data root whose governance database is a new PostgreSQL database.
+
+    Module-scoped: the scenarios of one module share one hub (starting it is the slow part).
+    """
+    tmp_path = tmp_path_factory.mktemp("e2e")
     _require(PROXY.exists(), "configurable-http-proxy is not installed (make proxy)")
     name = f"e2e_{uuid.uuid4().hex[:12]}"
     admin = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
@@ -66,7 +70,7 @@ def world(postgres_server: str, tmp_path: Path) -> Iterator[World]:
         admin.dispose()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def hub(world: World) -> Iterator[HubProcess]:
     """The hub, proxy and governance service on free ports; stopped afterwards."""
     process = HubProcess(
@@ -79,7 +83,7 @@ def hub(world: World) -> Iterator[HubProcess]:
         process.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """Headless chromium (Debian's), closed afterwards."""
     _require(shutil.which("chromium") is not None or Path(CHROMIUM).exists(), "no chromium")

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 import pytest
 
+from nightingale.governance.releases import revoke_release
+from nightingale.platform.database import session_scope
 from nightingale.platform.hub.launcher import HubProcess
 from tests.e2e.conftest import Screens, log_in
 from tests.workspace_world import World
@@ -35,7 +38,7 @@ def _contents(page: Any, hub: HubProcess, user: str, path: str, method: str = "G
     return page.evaluate(script, [url, method])
 
 
-def test_request_approved_by_two_stewards_appears_read_only_in_the_researchers_lab(
+def test_from_cohort_request_to_published_report_and_revocation(
     world: World, hub: HubProcess, browser: Any, screens: Screens
 ) -> None:
     # Rita drafts and submits the homes pilot's cohort request in her browser.
@@ -89,6 +92,91 @@ def test_request_approved_by_two_stewards_appears_read_only_in_the_researchers_l
     assert re.search(r"Read-only file system|Permission denied", written["body"])
     home = _contents(rita, hub, "rita", "notes.txt", "PUT")
     assert home["status"] == 201, home
+
+    # In a notebook, Rita submits a table with small cells (flagged), then a safe one.
+    rita.click(".jp-BreadCrumbs-home")  # new notebooks go to the browsed folder: home
+    rita.click(".jp-LauncherCard[title*='Python 3']")
+    rita.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=LAB_TIMEOUT_MS)
+    _run_cell(rita, FLAGGED_CELL, "submitted: fail")
+    _run_cell(rita, SAFE_CELL, "submitted: pass")
+    screens.take(rita, "rita-notebook-outputs-submitted")
+
+    # Otto rejects the flagged output and approves (releases) the safe one.
+    otto = log_in(browser, hub, "otto")
+    otto.click("text=Airlock")
+    otto.click("tr:has-text('Counts by arm and age band') a")
+    assert otto.locator("td.fail").count() >= 2
+    screens.take(otto, "otto-flagged-cells")
+    otto.fill("#reason", "Cells under 10 people: suppress or combine the 85+ band.")
+    otto.click("button[value=reject]")
+    assert otto.inner_text("#output-status") == "rejected"
+    otto.click("text=Airlock")
+    otto.click("tr:has-text('Counts by arm and sex') a")
+    assert otto.locator("td.fail").count() == 0
+    otto.fill("#reason", "Every cell has at least 10 people.")
+    otto.click("button[value=approve]")
+    assert otto.inner_text("#output-status") == "released"
+    screens.take(otto, "otto-released")
+
+    # Eve publishes it; the public registry shows the report to anyone.
+    eve = log_in(browser, hub, "eve")
+    eve.click("text=Publish")
+    eve.check("input[name=output]")
+    eve.fill("#title", "Homes pilot: participants by arm and sex")
+    eve.fill("#result_id", "dfh-participants")
+    eve.click("button[type=submit]")
+    eve.wait_for_url("**/registry/dfh-participants")
+    screens.take(eve, "eve-published")
+    public = browser.new_context().new_page()
+    public.goto(f"{hub.service_url}registry")
+    public.click("text=Homes pilot: participants by arm and sex")
+    assert "sex.csv" in public.inner_text("main")
+    screens.take(public, "public-registry-report")
+
+    # A steward revokes the release: Rita's running server is stopped within a poll.
+    with session_scope(world.engine) as session:
+        revoke_release(session, world.keystore, by="sam", release_id=release_id, reason="e2e")
+    deadline = time.monotonic() + 45
+    while time.monotonic() < deadline and _server_running(rita, hub):
+        time.sleep(1)
+    assert not _server_running(rita, hub), "the server kept running after revocation"
+    # Her project is still active, so she may work again, but the release is gone.
+    rita.goto(f"{hub.url}/hub/spawn")
+    rita.wait_for_url(re.compile(r".*/user/rita/lab.*"), timeout=LAB_TIMEOUT_MS)
+    rita.wait_for_selector(".jp-DirListing-item >> text=releases", timeout=LAB_TIMEOUT_MS)
+    assert json.loads(_contents(rita, hub, "rita", "releases")["body"])["content"] == []
+    screens.take(rita, "rita-after-revocation")
+
+
+def _server_running(page: Any, hub: HubProcess) -> bool:
+    reply = page.request.get(f"{hub.url}/hub/api/user", headers={"Referer": f"{hub.url}/hub/"})
+    return bool(reply.json()["servers"])
+
+
+FLAGGED_CELL = (
+    "from nightingale.platform import workspace as ws\n"
+    "persons = ws.load('persons')\n"
+    "first = ws.submit('Counts by arm and age band', "
+    "{'age.csv': ws.table(persons, 'treated', 'age_band')})"
+)
+SAFE_CELL = (
+    "second = ws.submit('Counts by arm and sex', {'sex.csv': ws.table(persons, 'treated', 'sex')})"
+)
+
+
+def _run_cell(page: Any, code: str, expect: str) -> None:
+    """Type ``code`` into the active notebook cell, run it, wait for ``expect`` in its output."""
+    # A cell run before the kernel is connected is silently dropped: wait for "Idle".
+    page.wait_for_selector("text=Python 3 (ipykernel) | Idle", timeout=LAB_TIMEOUT_MS)
+    editor = page.locator(".jp-Notebook .jp-Cell.jp-mod-active .cm-content")
+    editor.click()
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Shift+Enter")
+    try:
+        page.wait_for_selector(f".jp-OutputArea-output >> text={expect}", timeout=LAB_TIMEOUT_MS)
+    except Exception as exc:  # show what the notebook said instead of a bare timeout
+        outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
+        raise AssertionError(f"expected {expect!r}; the notebook shows {outputs}") from exc
 
 
 def test_a_researcher_without_accreditation_is_told_why_no_workspace_starts(

@@ -39,6 +39,7 @@ from nightingale.platform.hub.access import WorkspaceAccess, current_access, set
 from nightingale.platform.hub.runtime import HubPaths
 
 RELEASES_FOLDER = "releases"
+SINGLEUSER_CONFIG = Path(__file__).resolve().parent / "singleuser_config.json"
 
 
 class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
@@ -77,12 +78,9 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
 
     @default("args")
     def _default_args(self) -> list[str]:
-        # JupyterLab must not try to reach the internet from a research workspace.
-        return [
-            "--LabApp.news_url=None",
-            "--LabApp.extension_manager=readonly",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ]
+        # JupyterLab must not reach out to the internet from a research workspace: no
+        # news, no update checks, no extension installs (see singleuser_config.json).
+        return [f"--config={SINGLEUSER_CONFIG}"]
 
     _mounted: tuple[tuple[str, str], ...] | None = None
     _staging: str | None = None
