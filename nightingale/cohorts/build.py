@@ -111,8 +111,8 @@ def check_release_safe(name: str, table: pa.Table) -> None:
 
 def pseudonymised(tables: CohortTables, pseudonymiser: Pseudonymiser) -> CohortTables:
     """Both tables keyed by ``pid`` and sorted by it (persons) or by it and period (panel)."""
-    persons = pseudonymiser.replace_person_id(tables.persons).sort_by("pid")
-    panel = pseudonymiser.replace_person_id(tables.panel)
+    persons, panel = pseudonymiser.replace_person_id(tables.persons, tables.panel)
+    persons = persons.sort_by("pid")
     panel = panel.sort_by([("pid", "ascending"), ("period", "ascending")])
     return CohortTables(persons=persons, panel=panel)
 

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,8 @@ def measure(persons: pa.Table, quasi_identifiers: list[str], min_k: int) -> KAno
         return KAnonymity(list(quasi_identifiers), 0, min_k, 0, 0)
     if not quasi_identifiers:
         return KAnonymity([], persons.num_rows, min_k, 1, 0)
-    # Nulls are a value of their own: encode every column as text with a null marker.
-    columns = {
-        name: pa.array(
-            ["\x00" if v is None else str(v) for v in persons[name].to_pylist()], pa.string()
-        )
-        for name in quasi_identifiers
-    }
+    # Group on the values as text; Arrow's group_by keeps nulls as a group of their own.
+    columns = {name: pc.cast(persons[name], pa.string()) for name in quasi_identifiers}
     counts = pa.table(columns).group_by(quasi_identifiers).aggregate([([], "count_all")])
     sizes = counts["count_all"].to_pylist()
     small = sum(size for size in sizes if size < min_k)

@@ -10,6 +10,7 @@ enumerable, and anyone could hash them all.
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from cryptography.hazmat.primitives import hashes, hmac
 
 from nightingale.platform.keystore import KeyStore
@@ -31,10 +32,19 @@ class Pseudonymiser:
         mac.update(person_id.encode("utf-8"))
         return mac.finalize().hex()[:PID_HEX_CHARS]
 
-    def replace_person_id(self, table: pa.Table) -> pa.Table:
-        """``table`` with its ``person_id`` column replaced by ``pid`` as the first column."""
-        person_ids = table["person_id"].to_pylist()
-        mapping = {person_id: self.pid(str(person_id)) for person_id in set(person_ids)}
-        pids = pa.array([mapping[person_id] for person_id in person_ids], pa.string())
-        rest = table.drop_columns(["person_id"])
-        return rest.add_column(0, "pid", pids)
+    def replace_person_id(self, *tables: pa.Table) -> list[pa.Table]:
+        """Each table with ``person_id`` replaced by ``pid`` as its first column.
+
+        Each distinct person id is keyed once, however many tables and rows carry it; the
+        pseudonyms are then placed by an Arrow lookup rather than row by row in Python.
+        """
+        columns = [table["person_id"].cast(pa.string()) for table in tables]
+        distinct = pc.unique(
+            pa.chunked_array([c for column in columns for c in column.chunks], pa.string())
+        )
+        pids = pa.array([self.pid(person_id) for person_id in distinct.to_pylist()], pa.string())
+        replaced = []
+        for table, column in zip(tables, columns, strict=True):
+            placed = pids.take(pc.index_in(column, value_set=distinct))
+            replaced.append(table.drop_columns(["person_id"]).add_column(0, "pid", placed))
+        return replaced

@@ -48,8 +48,10 @@ def test_another_keystore_gives_other_pseudonyms() -> None:
 
 
 def test_person_id_is_replaced_by_pid_in_first_place() -> None:
-    table = pa.table({"person_id": ["a", "b", "a"], "x": [1, 2, 3]})
+    persons = pa.table({"person_id": ["a", "b"], "x": [1, 2]})
+    panel = pa.table({"person_id": ["b", "a", "a"], "period": [0, 0, 1]})
     pseudonymiser = Pseudonymiser(STORE, "p")
-    result = pseudonymiser.replace_person_id(table)
-    assert result.column_names == ["pid", "x"]
-    assert result["pid"].to_pylist() == [pseudonymiser.pid(v) for v in ["a", "b", "a"]]
+    new_persons, new_panel = pseudonymiser.replace_person_id(persons, panel)
+    assert new_persons.column_names == ["pid", "x"]
+    assert new_persons["pid"].to_pylist() == [pseudonymiser.pid(v) for v in ["a", "b"]]
+    assert new_panel["pid"].to_pylist() == [pseudonymiser.pid(v) for v in ["b", "a", "a"]]
