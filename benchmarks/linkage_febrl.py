@@ -122,6 +122,7 @@ def plain_splink(a: pd.DataFrame, b: pd.DataFrame) -> tuple[float, ...]:
             api.register(frames[1], dataset_display_name="b"),
         ],
         settings,
+        log_level=logging.ERROR,
     )
     linker.training.estimate_probability_two_random_records_match(
         [block_on("given_name", "surname", "date_of_birth")], recall=0.7
