@@ -2,9 +2,11 @@
 
 Steps, all on DuckDB (Splink's default backend):
 
-1. u probabilities by random sampling (``u_pairs`` pairs, seeded);
-2. the prior (probability two random records match) from a strict deterministic rule;
-3. m probabilities by EM, one session per training block (:data:`.model.TRAINING_BLOCKS`);
+0. start from the priors in :data:`.model.PRIORS`; below ``min_training_records`` they
+   are used untrained (EM and u sampling need thousands of records);
+1. the prior probability that two random records match, from a strict deterministic rule;
+2. u probabilities by random sampling (``u_pairs`` pairs, seeded);
+3. m probabilities by EM, one session per training block (:data:`.model.TRAINING_PLANS`);
 4. prediction over the blocking rules, keeping pairs above a low floor (the report
    needs the weights near the threshold);
 5. links (:func:`.clustering.select_links`) and persons (:func:`.clustering.person_ids`).
