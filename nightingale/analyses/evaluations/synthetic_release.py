@@ -10,7 +10,8 @@ treated people's counterfactual outcomes).
 What it does not reproduce: identifier and linkage errors (the frames use the true
 person), and the cohort builder's own derivations — periods here are day-based
 (0-182-365-730-1096-1461 days after the index date) where the builder counts months.
-Like the extracts, it counts only events of GP-registered people.
+Like the extracts, it holds health data (IMD, long-term conditions, events, EQ-5D) only
+for GP-registered people.
 """
 
 from __future__ import annotations
@@ -74,6 +75,12 @@ def _latest_profile(
     return out
 
 
+def _registered_only(registered: np.ndarray, profiles: np.ndarray) -> np.ndarray:
+    out = profiles.copy()
+    out[~registered] = None
+    return out
+
+
 def _work(world: World, start: np.ndarray, end: np.ndarray) -> dict[str, np.ndarray]:
     """Days employed, earnings and sickness-benefit days on [start, end) per member."""
     work, rows = world.work, world.cohort.person
@@ -101,6 +108,9 @@ def release_frames(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
     cohort, people = world.cohort, world.people
     p, index, end = cohort.person, cohort.index_day, cohort.followup_end
     n = len(p)
+    # The health extracts hold only GP-registered people: no IMD, long-term conditions,
+    # events or questionnaires for the others (as in a release built from the extracts).
+    registered = world.registered[p]
     pid = np.array([f"{i:016x}" for i in range(n)], dtype=object)
     age = (index - people.dob[p]) / DAYS_PER_YEAR
     first_month = month_index(index) - world.work.first_month
@@ -115,14 +125,16 @@ def release_frames(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
             "index_month": "",
             "age_band": np.array(AGE_LABELS, dtype=object)[np.digitize(age, AGE_CUTS)],
             "sex": np.where(people.female[p], "F", "M"),
-            "imd_quintile": (world.imd[p] + 1) // 2,
-            "ltc_count": np.minimum(people.ltc[p], 3),
+            "imd_quintile": np.where(registered, (world.imd[p] + 1) // 2, np.nan),
+            "ltc_count": np.where(registered, np.minimum(people.ltc[p], 3), np.nan),
             "employed_pre": world.work.employed[p, np.maximum(first_month - 1, 0)].astype(int),
             "earnings_pre": np.round((world.work.employed[p] * pay * before).sum(axis=1), 2),
             "emergency_admissions_pre": _per_member(world, "emergency", index - 365, index),
             "ae_attendances_pre": _per_member(world, "ae", index - 365, index),
             "gp_consultations_pre": _per_member(world, "gp", index - 365, index),
-            "eq5d_pre": _latest_profile(world, np.array([0]), index - 365, index + 1),
+            "eq5d_pre": _registered_only(
+                registered, _latest_profile(world, np.array([0]), index - 365, index + 1)
+            ),
             "died": (cohort.end_reason == "died").astype(int),
             "followup_days": end - index,
         }
@@ -143,7 +155,9 @@ def release_frames(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
                     "ae_attendances": _per_member(world, "ae", start, stop),
                     "gp_consultations": _per_member(world, "gp", start, stop),
                     "bed_days": _bed_days(world, start, stop),
-                    "eq5d": _latest_profile(world, np.arange(1, 6), start, stop),
+                    "eq5d": _registered_only(
+                        registered, _latest_profile(world, np.arange(1, 6), start, stop)
+                    ),
                     **_work(world, start, stop),
                 }
             )
