@@ -178,6 +178,20 @@ def cast(platform: Platform) -> Platform:
 
 
 @pytest.fixture
+def sqlite_platform(
+    tmp_path: Path, keystore: KeyStore, sqlite_template: Path
+) -> Iterator[Platform]:
+    """A migrated SQLite database only: for behaviour that is the same on every database."""
+    target = tmp_path / "governance.db"
+    shutil.copyfile(sqlite_template, target)
+    engine = database.make_engine(f"sqlite:///{target}")
+    try:
+        yield Platform(engine, keystore)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
 def sqlite_cast(tmp_path: Path, keystore: KeyStore, sqlite_template: Path) -> Iterator[Platform]:
     """The cast on SQLite only: for logic that is the same on every database (the file
     layout of the airlock, expiry), keeping the suite fast on a shared machine."""

@@ -48,15 +48,15 @@ def test_health_data_needs_two_different_stewards(cast: Platform) -> None:
     assert (second.status, second.approvals) == ("approved", 2)
 
 
-def test_without_special_category_data_one_approval_is_enough(cast: Platform) -> None:
-    request_id = submitted_request(cast, [HOUSING])
-    assert cast.act(approvals.approve, request_id, "sam", "fine").status == "approved"
+def test_without_special_category_data_one_approval_is_enough(sqlite_cast: Platform) -> None:
+    request_id = submitted_request(sqlite_cast, [HOUSING])
+    assert sqlite_cast.act(approvals.approve, request_id, "sam", "fine").status == "approved"
 
 
-def test_the_number_of_approvals_is_configurable(cast: Platform) -> None:
-    request_id = submitted_request(cast, [HOUSING])
+def test_the_number_of_approvals_is_configurable(sqlite_cast: Platform) -> None:
+    request_id = submitted_request(sqlite_cast, [HOUSING])
     strict = GovernanceSettings(ordinary_approvals=2)
-    outcome = cast.act(approvals.approve, request_id, "sam", "ok", settings=strict)
+    outcome = sqlite_cast.act(approvals.approve, request_id, "sam", "ok", settings=strict)
     assert (outcome.status, outcome.needed) == ("submitted", 2)
 
 
@@ -68,16 +68,16 @@ def test_the_requester_cannot_approve_and_the_refusal_is_audited(cast: Platform)
     assert status_of(cast, request_id) == "submitted"
 
 
-def test_a_rejection_is_final_and_changes_start_a_new_round(cast: Platform) -> None:
-    request_id = submitted_request(cast, [HEALTH])
-    cast.act(approvals.approve, request_id, "sam", "ok")
-    cast.act(approvals.request_changes, request_id, "sasha", "fewer variables")
-    assert status_of(cast, request_id) == "changes_requested"
-    cast.act(requests.submit_request, by="rita", request_id=request_id)
-    outcome = cast.act(approvals.approve, request_id, "sasha", "better now")
+def test_a_rejection_is_final_and_changes_start_a_new_round(sqlite_cast: Platform) -> None:
+    request_id = submitted_request(sqlite_cast, [HEALTH])
+    sqlite_cast.act(approvals.approve, request_id, "sam", "ok")
+    sqlite_cast.act(approvals.request_changes, request_id, "sasha", "fewer variables")
+    assert status_of(sqlite_cast, request_id) == "changes_requested"
+    sqlite_cast.act(requests.submit_request, by="rita", request_id=request_id)
+    outcome = sqlite_cast.act(approvals.approve, request_id, "sasha", "better now")
     assert (outcome.status, outcome.approvals) == ("submitted", 1)
-    cast.act(approvals.reject, request_id, "sam", "changed my mind")
-    assert status_of(cast, request_id) == "rejected"
+    sqlite_cast.act(approvals.reject, request_id, "sam", "changed my mind")
+    assert status_of(sqlite_cast, request_id) == "rejected"
 
 
 def test_a_malformed_spec_is_refused_and_audited(cast: Platform) -> None:
@@ -103,12 +103,12 @@ def test_a_malformed_spec_is_refused_and_audited(cast: Platform) -> None:
     assert cast.read(requests.list_requests) == []
 
 
-def test_the_cohorts_validator_is_consulted(cast: Platform) -> None:
+def test_the_cohorts_validator_is_consulted(sqlite_cast: Platform) -> None:
     def validator(text: str) -> list[str]:
         return ["population.source: unknown table housing.tenancies"] if "tenancies" in text else []
 
     with pytest.raises(InvalidInput, match="unknown table housing.tenancies"):
-        cast.act(
+        sqlite_cast.act(
             requests.create_request,
             by="rita",
             project="dfh-pilot",
@@ -119,10 +119,10 @@ def test_the_cohorts_validator_is_consulted(cast: Platform) -> None:
         )
 
 
-def test_unknown_datasets_and_missing_justifications_are_named(cast: Platform) -> None:
+def test_unknown_datasets_and_missing_justifications_are_named(sqlite_cast: Platform) -> None:
     needs = [DatasetNeed("tax", "why not"), DatasetNeed("housing", " ", {"rent": ""})]
     with pytest.raises(InvalidInput) as refused:
-        cast.act(
+        sqlite_cast.act(
             requests.create_request,
             by="rita",
             project="dfh-pilot",
