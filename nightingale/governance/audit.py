@@ -11,7 +11,9 @@ Concurrent writers cannot fork the chain: :func:`record` first *writes* the sing
 chain-head row (an UPDATE takes PostgreSQL's row lock and SQLite's database write lock),
 then reads the head, so writers queue up and each extends the head the previous one left.
 The entry is part of the caller's transaction: if the caller rolls back, the entry and
-the head move vanish together.
+the head move vanish together. (On SQLite a transaction that *read* before another writer
+committed cannot take the write lock and fails with "database is locked": an error to
+retry, never a fork. Governance actions lock their row first, so they queue instead.)
 
 ``details`` must never hold personal data: counts, ids, checksums and reasons only.
 """

@@ -218,3 +218,39 @@ def test_concurrent_writers_never_fork_the_chain(
         assert (result.ok, result.entries) == (True, writers * each)
     finally:
         engine.dispose()
+
+
+def test_concurrent_writers_on_sqlite_queue_up(sqlite_platform: Platform) -> None:
+    """SQLite has one writer at a time: the head UPDATE waits (busy timeout), never forks."""
+    url = str(sqlite_platform.engine.url)
+    barrier = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def writer(number: int) -> None:
+        engine = database.make_engine(url)
+        try:
+            barrier.wait()
+            for _ in range(5):
+                with database.session_scope(engine) as session:
+                    audit.record(
+                        session,
+                        sqlite_platform.keystore,
+                        actor=f"w{number}",
+                        action="test.event",
+                        object_type="thing",
+                        object_id="x",
+                        details={},
+                    )
+        except BaseException as exc:  # collected and re-raised below
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    result = verify(sqlite_platform)
+    assert (result.ok, result.entries) == (True, 15)
