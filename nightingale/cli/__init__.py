@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from nightingale.cli.context import CliState
@@ -57,24 +56,20 @@ _register_commands()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the console script; exits with the command's status."""
+    """Entry point of the console script; exits with the command's status.
+
+    Typer/Click handle usage errors, ``--help`` and exit codes (standalone mode); what
+    reaches here is an error from the command itself.
+    """
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        status = app(args=args, prog_name="nightingale", standalone_mode=False)
+        app(args=args, prog_name="nightingale")
     except NightingaleError as exc:
         if debug:
             raise
         typer.secho(f"error: {exc}", err=True, fg="red")
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        typer.secho("aborted", err=True)
-        sys.exit(130)
     except Exception as exc:
         if debug:
             raise
@@ -84,5 +79,3 @@ def main(argv: list[str] | None = None) -> None:
             fg="red",
         )
         sys.exit(2)
-    if isinstance(status, int) and status:
-        sys.exit(status)
