@@ -80,6 +80,27 @@ def cross_products(z: Array, weights: Array | None = None) -> Array:
     return np.asarray((weights @ pairs).reshape(-1, m, m), dtype=float)
 
 
+def _solve(a: Array, b: Array) -> Array:
+    """Batched ``a x = b``; rank-deficient systems fall back to the pseudo-inverse.
+
+    A bootstrap resample of a small data set can make a covariate constant (everyone
+    resampled is female, say), which makes it collinear with the intercept. The
+    treatment coefficient is still identified (resampling is within arm, so treatment
+    always varies), and the pseudo-inverse's minimum-norm solution gives it exactly.
+    """
+    try:
+        return np.asarray(np.linalg.solve(a, b), dtype=float)
+    except np.linalg.LinAlgError:
+        return np.asarray(np.linalg.pinv(a) @ b, dtype=float)
+
+
+def _inverse(a: Array) -> Array:
+    try:
+        return np.asarray(np.linalg.inv(a), dtype=float)
+    except np.linalg.LinAlgError:
+        return np.asarray(np.linalg.pinv(a), dtype=float)
+
+
 def sur_from_cross_products(
     design: SURDesign,
     gram: Array,
@@ -98,8 +119,7 @@ def sur_from_cross_products(
     ys = [design.y_index(k) for k in range(n_eq)]
     # Equation-by-equation OLS.
     ols = [
-        np.linalg.solve(g[:, x][:, :, x], g[:, x, y][..., None])[..., 0]
-        for x, y in zip(xs, ys, strict=True)
+        _solve(g[:, x][:, :, x], g[:, x, y][..., None])[..., 0] for x, y in zip(xs, ys, strict=True)
     ]
     # Residual cross-products e_k' W e_l, expanded in terms of Z'WZ.
     sigma = np.empty((len(g), n_eq, n_eq))
@@ -116,7 +136,7 @@ def sur_from_cross_products(
         raise NightingaleError("SUR needs more people than regressors in every equation")
     scale = np.sqrt(np.outer(dof, dof)) if divisor == "geomean" else np.full((n_eq, n_eq), n_obs)
     sigma = sigma / scale
-    inverse = np.linalg.inv(sigma)
+    inverse = _inverse(sigma)
     sizes = [len(x) for x in xs]
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     total = int(offsets[-1])
@@ -128,7 +148,7 @@ def sur_from_cross_products(
             cols = slice(offsets[m], offsets[m + 1])
             a[:, rows, cols] = inverse[:, k, m, None, None] * g[:, xs[k]][:, :, xs[m]]
             rhs[:, rows] += inverse[:, k, m, None] * g[:, xs[k], ys[m]]
-    covariance = np.asarray(np.linalg.inv(a), dtype=float)
+    covariance = _inverse(a)
     coefficients = np.asarray(np.einsum("bij,bj->bi", covariance, rhs), dtype=float)
     return coefficients, covariance, np.asarray(sigma, dtype=float)
 

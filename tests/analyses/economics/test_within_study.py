@@ -139,3 +139,16 @@ def test_missing_values_are_refused_with_a_pointer_to_imputation(ben2023: pd.Dat
 
     with pytest.raises(NightingaleError, match="imputation"):
         analyse_trial(with_totals(ben2023), BEN_SPEC)
+
+
+def test_a_covariate_constant_in_a_resample_leaves_the_treatment_effect_identified(
+    complete_cases: pd.DataFrame,
+) -> None:
+    # Small resamples can make a binary covariate constant; the increments must survive.
+    frame = complete_cases.assign(everyone=1.0, nobody=0.0)
+    with_constants = fit_sur(
+        frame, [Equation("cost", ("Tr", "everyone")), Equation("qaly", ("Tr", "nobody"))]
+    )
+    plain = fit_sur(frame, [Equation("cost", ("Tr",)), Equation("qaly", ("Tr",))])
+    assert with_constants.coefficient(0, "Tr") == pytest.approx(plain.coefficient(0, "Tr"))
+    assert with_constants.coefficient(1, "Tr") == pytest.approx(plain.coefficient(1, "Tr"))
