@@ -56,12 +56,24 @@ def render(query: exp.Query, dialect: str, pretty: bool = False) -> str:
     text round trip loses what the tree knows (``date + INTERVAL (-1) DAY`` parsed back
     from DuckDB is not the ``DATE_ADD`` Spark needs).
     """
+    if dialect != "duckdb":
+        # ``AS MATERIALIZED`` is DuckDB's (and PostgreSQL's); Spark plans CTEs itself.
+        query = query.copy()
+        for cte in query.find_all(exp.CTE):
+            cte.set("materialized", None)
     return query.sql(dialect=dialect, pretty=pretty)
+
+
+#: CTEs read by many others: DuckDB computes them once instead of once per reader.
+MATERIALIZED = frozenset({"population", "person_periods"})
 
 
 def _with(query: exp.Select, ctes: Ctes) -> exp.Select:
     for name, cte in ctes:
-        query = query.with_(exp.to_identifier(name, quoted=True), as_=cte)
+        materialized = True if name in MATERIALIZED else None
+        query = query.with_(
+            exp.to_identifier(name, quoted=True), as_=cte, materialized=materialized
+        )
     return query
 
 
@@ -135,7 +147,7 @@ def persons_query(compiler: Compiler, shared: Ctes) -> exp.Select:
     for v in joins:
         on = exp.EQ(this=col("person_id", v), expression=col("person_id", p))
         query = query.join(table(v), on=on, join_type="left")
-    return _with(query.order_by(col("person_id", p)), shared + ctes)
+    return _with(query, shared + ctes)
 
 
 def _baseline_value(variable: s.Baseline, value: exp.Expr, index: exp.Expr) -> exp.Expr:
@@ -245,7 +257,7 @@ def panel_query(compiler: Compiler, shared: Ctes) -> exp.Select:
         selected.append(
             exp.alias_(_outcome_value(outcome, col("value", o)), outcome.name, quoted=True)
         )
-    query = query.select(*selected).order_by(col("person_id", q), col("period", q))
+    query = query.select(*selected)
     return _with(query, shared + ctes)
 
 

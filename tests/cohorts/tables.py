@@ -51,5 +51,6 @@ def table(text: str) -> pa.Table:
 
 
 def rows(arrow: pa.Table) -> list[dict[str, Any]]:
-    """An Arrow table as a list of row dicts (engine-neutral for comparing results)."""
-    return list(arrow.to_pylist())
+    """An Arrow table as row dicts in key order (queries promise no row order)."""
+    keys = [k for k in ("person_id", "pid", "period") if k in arrow.column_names]
+    return list(arrow.sort_by([(k, "ascending") for k in keys]).to_pylist())

@@ -18,7 +18,7 @@ from nightingale.cohorts.engines import DuckDBEngine
 from nightingale.cohorts.loading import parse_spec
 from nightingale.cohorts.run import CohortTables, run_cohort
 from nightingale.platform.settings import Settings
-from tests.cohorts.tables import table
+from tests.cohorts.tables import rows, table
 
 SPEC = parse_spec("""
 name: boundaries
@@ -66,7 +66,7 @@ def _no_deaths() -> str:
 
 
 def _periods(result: CohortTables) -> list[tuple[int, int, int]]:
-    return [(r["period"], r["time_at_risk_days"], r["ae"]) for r in result.panel.to_pylist()]
+    return [(r["period"], r["time_at_risk_days"], r["ae"]) for r in rows(result.panel)]
 
 
 def test_an_event_on_a_period_boundary_belongs_to_the_later_period() -> None:
@@ -148,7 +148,7 @@ def test_time_at_risk_adds_up_to_follow_up(index: date, days_to_death: int | Non
         "record_id:str | arrival_date\n",
     )
     (person,) = result.persons.to_pylist()
-    at_risk = [r["time_at_risk_days"] for r in result.panel.to_pylist()]
+    at_risk = [r["time_at_risk_days"] for r in rows(result.panel)]
     assert sum(at_risk) == person["followup_days"]
     assert all(days > 0 for days in at_risk)
     assert person["died"] == int(
