@@ -89,7 +89,8 @@ def latest_release(releases: Path) -> Path:
 
     def created(path: Path) -> tuple[str, str]:
         try:
-            stamp = str(json.loads((path / "manifest.json").read_text()).get("created", ""))
+            manifest = json.loads((path / "manifest.json").read_text())
+            stamp = str(manifest.get("created_at", manifest.get("created", "")))
         except ValueError:
             stamp = ""
         return stamp, path.name

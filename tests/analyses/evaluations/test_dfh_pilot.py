@@ -46,7 +46,7 @@ def test_every_outcome_has_matched_ipw_and_naive_rows(main_table) -> None:  # ty
 def test_the_latest_release_is_the_one_created_last(tmp_path: Path) -> None:
     for name, created in (("r-b", "2026-01-02T00:00:00"), ("r-a", "2026-03-01T00:00:00")):
         (tmp_path / name).mkdir()
-        (tmp_path / name / "manifest.json").write_text(json.dumps({"created": created}))
+        (tmp_path / name / "manifest.json").write_text(json.dumps({"created_at": created}))
     (tmp_path / ".tmp-r-c").mkdir()
     assert latest_release(tmp_path).name == "r-a"
     with pytest.raises(NightingaleError, match="no release"):
