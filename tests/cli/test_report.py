@@ -63,8 +63,8 @@ def test_published_result_renders_with_cheers_plane_ceac_and_sdc_status(
     html = report.read_text()
     assert (
         "CHEERS 2022" in html
-        and 'id="economics_ce_plane"' in html
-        and 'id="economics_ceac"' in html
+        and 'id="figure-economics_ce_plane"' in html
+        and 'id="figure-economics_ceac"' in html
     )
     assert "SDC pass" in html  # model-based tables with enough residual degrees of freedom
     assert "approved by otto" in html

@@ -59,7 +59,7 @@ def test_figures_are_embedded_and_the_ce_plane_comes_first(tmp_path: Path) -> No
     html = render(files)
     assert html.count("data:image/png;base64,") == 3
     order = [
-        html.index(f'id="{name}"')
+        html.index(f'id="figure-{name}"')
         for name in ("economics_ce_plane", "economics_ceac", "balance_love_plot")
     ]
     assert order == sorted(order)
@@ -73,3 +73,12 @@ def test_tables_carry_their_sdc_outcome_and_cells_are_escaped(tmp_path: Path) ->
     html = render([table])
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
     assert "SDC review" in html and "approved by otto: fine" in html
+
+
+def test_a_figure_and_a_table_of_the_same_name_get_distinct_ids(tmp_path: Path) -> None:
+    files = [
+        approved(tmp_path, "7-economics_ceac.png", tiny_png(), "review"),
+        approved(tmp_path, "7-economics_ceac.csv", "threshold,p\n0,0.1\n"),
+    ]
+    ids = re.findall(r'id="([^"]+)"', render(files))
+    assert len(ids) == len(set(ids)) == 2
