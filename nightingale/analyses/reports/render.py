@@ -31,6 +31,10 @@ PUBLISHED_PREFIX = re.compile(r"^\d+-")
 """Published files are named ``<output request id>-<original name>``."""
 
 FIRST_FIGURES = ("economics_ce_plane", "economics_ceac")
+TITLES = {
+    "economics_ce_plane": "Cost-effectiveness plane",
+    "economics_ceac": "Cost-effectiveness acceptability curve",
+}
 CHEERS_TABLE = "economics_cheers"
 
 
@@ -61,7 +65,7 @@ def _figure(file: ApprovedFile) -> dict[str, Any]:
     data = base64.b64encode(file.path.read_bytes()).decode("ascii")
     return {
         "name": file.stem,
-        "title": file.stem.replace("economics_", "").replace("_", " ").capitalize(),
+        "title": TITLES.get(file.stem, file.stem.replace("_", " ").capitalize()),
         "src": f"data:image/png;base64,{data}",
         "sdc": file.sdc_outcome,
         "decision": file.decision,
