@@ -85,17 +85,23 @@ class DuckDBEngine(CohortEngine):
 
 
 class SparkEngine(CohortEngine):
-    """Spark SQL over temporary views; the session is shared and not stopped by ``close``."""
+    """Spark SQL over temporary views.
+
+    ``close`` drops the views; it stops the session only when this engine started it
+    (:meth:`from_settings`), so a session shared with others (tests) keeps running.
+    """
 
     dialect = "spark"
 
-    def __init__(self, session: SparkSession) -> None:
+    def __init__(self, session: SparkSession, owns_session: bool = False) -> None:
         self.session = session
+        self.owns_session = owns_session
         self._views: list[str] = []
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SparkEngine:
-        return cls(platform_engines.spark_session(settings, app_name="nightingale-cohorts"))
+        session = platform_engines.spark_session(settings, app_name="nightingale-cohorts")
+        return cls(session, owns_session=True)
 
     def register(self, name: str, source: Source) -> None:
         if isinstance(source, pa.Table):
@@ -114,6 +120,8 @@ class SparkEngine(CohortEngine):
         for name in self._views:
             self.session.catalog.dropTempView(name)
         self._views.clear()
+        if self.owns_session:
+            self.session.stop()
 
 
 def engine_for(settings: Settings) -> CohortEngine:
