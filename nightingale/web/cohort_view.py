@@ -13,10 +13,14 @@ from typing import Any
 
 import yaml
 
+from nightingale.cohorts.build import estimate_from_data_root
 from nightingale.cohorts.catalogue import _references, default_catalogue
 from nightingale.cohorts.compile import compile_spec
+from nightingale.cohorts.kanonymity import KAnonymity
 from nightingale.cohorts.loading import SpecError, parse_spec
 from nightingale.governance.requests import DatasetNeed
+from nightingale.platform.errors import NightingaleError
+from nightingale.platform.settings import Settings
 
 
 def validate_spec(spec_text: str) -> list[str]:
@@ -148,3 +152,15 @@ def datasets_read(spec_text: str) -> list[str]:
     except SpecError:
         return []
     return sorted({table.partition(".")[0] for _w, table, _c, _g in _references(spec)})
+
+
+def k_anonymity_estimate(settings: Settings, spec_text: str) -> tuple[KAnonymity | None, str]:
+    """The k a release of this spec would have today, or why it cannot be estimated yet.
+
+    Runs the spec's persons query on the current zones (the cohorts package's estimate),
+    so it needs ingested and linked data; before that the page says so.
+    """
+    try:
+        return estimate_from_data_root(settings, spec_text), ""
+    except NightingaleError as exc:
+        return None, str(exc)

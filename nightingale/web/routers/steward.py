@@ -17,7 +17,7 @@ from nightingale.governance.service import today
 from nightingale.governance.settings import governance_settings
 from nightingale.platform.keystore import KeyStore
 from nightingale.platform.settings import Settings
-from nightingale.web.cohort_view import spec_view
+from nightingale.web.cohort_view import k_anonymity_estimate, spec_view
 from nightingale.web.dependencies import (
     Viewer,
     check_csrf,
@@ -69,6 +69,7 @@ def request_page(
     facts = request_facts(session, item)
     decision = policy.decide(viewer.actor, policy.Action.REQUEST_DECIDE, facts, today=today())
     releases = [r for r in list_releases(session) if r.request_id == item.id]
+    estimate, estimate_problem = k_anonymity_estimate(settings, item.spec_text)
     return render(
         request,
         "steward/request.html",
@@ -82,6 +83,8 @@ def request_page(
         view=spec_view(item.spec_text),
         releases=release_summaries(settings.data_root, releases),
         report=latest_report(settings.data_root),
+        estimate=estimate,
+        estimate_problem=estimate_problem,
         labels=DECISION_LABELS,
     )
 
