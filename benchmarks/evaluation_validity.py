@@ -11,8 +11,9 @@ prints one line per main outcome::
 
     outcome=NAME true=X mean_estimate=Y bias=Z coverage=C naive_bias=W
 
-``true`` is the mean of the replicates' declared effects; ``bias`` is the mean of
-(matched estimate - that replicate's truth); ``coverage`` is the share of replicates
+``true`` is the mean of the replicates' declared effects and ``mean_estimate`` the mean
+of the matched estimates (for rate ratios both are geometric means: averaged on the log
+scale); ``bias`` is their difference; ``coverage`` is the share of replicates
 whose 95% interval contains their truth; ``naive_bias`` the same bias for the unmatched,
 unadjusted comparison. Lines starting with ``#`` add the bias relative to the effect
 (distance of the truth from no effect: 1 for rate ratios, 0 for differences).
@@ -44,11 +45,44 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from nightingale.analyses.evaluations.dfh_pilot import PLAN_PATH, evaluate
 from nightingale.analyses.evaluations.synthetic_release import one_region
 from nightingale.analyses.plan import load_plan
+
+
+def summarise(part: pd.DataFrame) -> dict[str, Any] | None:
+    """Bias, coverage and spread of one outcome's estimates over the replicates.
+
+    Rate ratios are averaged on the log scale (a geometric mean: the mean of ratios is
+    biased upward by Jensen's inequality even when the log estimates are unbiased), and
+    their standard errors are those of the log ratio.
+    """
+    if part.empty:
+        return None
+    ratio = part["scale"].iloc[0] == "rate_ratio"
+    transform = np.log if ratio else (lambda x: x)
+    back = np.exp if ratio else (lambda x: x)
+    true = float(back(transform(part["true"]).mean()))
+    mean_estimate = float(back(transform(part["estimate"]).mean()))
+    naive = float(back(transform(part["naive"]).mean()))
+    null = 1.0 if ratio else 0.0
+    return {
+        "true": true,
+        "mean_estimate": mean_estimate,
+        "bias": mean_estimate - true,
+        "naive_bias": naive - true,
+        "coverage": float(part["covered"].mean()),
+        "relative_bias": (mean_estimate - true) / (true - null),
+        "empirical_sd": float(
+            transform(part["estimate"]).std() if ratio else part["estimate"].std()
+        ),
+        "mean_se": float(part["std_error"].mean()),
+        "scale_note": "log scale" if ratio else "natural scale",
+        "n": len(part),
+    }
 
 
 def main() -> None:
@@ -74,32 +108,26 @@ def main() -> None:
             records.append(
                 {
                     "outcome": name, "seed": seed, "true": truth, "scale": m["scale"],
-                    "estimate": m["estimate"], "naive": naive["estimate"],
-                    "covered": m["ci_low"] <= truth <= m["ci_high"],
+                    "estimate": m["estimate"], "std_error": m["std_error"],
+                    "naive": naive["estimate"], "covered": m["ci_low"] <= truth <= m["ci_high"],
                 }
             )  # fmt: skip
     frame = pd.DataFrame(records)
-    for name in main_outcomes:
-        part = frame[frame["outcome"] == name]
-        if part.empty:
-            continue
-        true = part["true"].mean()
-        bias = (part["estimate"] - part["true"]).mean()
-        naive_bias = (part["naive"] - part["true"]).mean()
-        print(
-            f"outcome={name} true={true:.4g} mean_estimate={part['estimate'].mean():.4g} "
-            f"bias={bias:.3g} coverage={part['covered'].mean():.2f} naive_bias={naive_bias:.3g}"
-        )
-    for name in main_outcomes:
-        part = frame[frame["outcome"] == name]
-        if part.empty:
-            continue
-        null = 1.0 if part["scale"].iloc[0] == "rate_ratio" else 0.0
-        effect = part["true"].mean() - null
-        bias = (part["estimate"] - part["true"]).mean()
-        print(
-            f"# {name}: bias relative to the effect {bias / effect:+.1%} (replicates {len(part)})"
-        )
+    summaries = [summarise(frame[frame["outcome"] == name]) for name in main_outcomes]
+    for name, summary in zip(main_outcomes, summaries, strict=True):
+        if summary is not None:
+            print(
+                f"outcome={name} true={summary['true']:.4g} "
+                f"mean_estimate={summary['mean_estimate']:.4g} bias={summary['bias']:.3g} "
+                f"coverage={summary['coverage']:.2f} naive_bias={summary['naive_bias']:.3g}"
+            )
+    for name, summary in zip(main_outcomes, summaries, strict=True):
+        if summary is not None:
+            print(
+                f"# {name}: bias {summary['relative_bias']:+.1%} of the effect; empirical SD "
+                f"of estimates {summary['empirical_sd']:.3g} vs mean standard error "
+                f"{summary['mean_se']:.3g} ({summary['scale_note']}; {summary['n']} replicates)"
+            )
     elapsed = time.perf_counter() - started
     print(f"# {args.replicates} regions of {args.people} people in {elapsed:.0f} s")
 
