@@ -46,6 +46,11 @@ class GovernanceAuthenticator(Authenticator):  # type: ignore[misc]
     def _auth_refresh_age(self) -> int:
         return 60
 
+    @default("any_allow_config")
+    def _any_allow_config(self) -> bool:
+        # check_allowed below is the allow rule: governance decides who may log in.
+        return True
+
     @default("enable_auth_state")
     def _enable_auth_state(self) -> bool:
         return False

@@ -39,7 +39,8 @@ from nightingale.platform.hub.access import WorkspaceAccess, current_access, set
 from nightingale.platform.hub.runtime import HubPaths
 
 RELEASES_FOLDER = "releases"
-SINGLEUSER_CONFIG = Path(__file__).resolve().parent / "singleuser_config.json"
+JUPYTER_CONFIG = Path(__file__).resolve().parent / "jupyter"
+"""Jupyter config for every server: JupyterLab offline (no news, update checks or installs)."""
 
 
 class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
@@ -76,12 +77,6 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
     def _default_default_url(self) -> str:
         return "/lab"
 
-    @default("args")
-    def _default_args(self) -> list[str]:
-        # JupyterLab must not reach out to the internet from a research workspace: no
-        # news, no update checks, no extension installs (see singleuser_config.json).
-        return [f"--config={SINGLEUSER_CONFIG}"]
-
     _mounted: tuple[tuple[str, str], ...] | None = None
     _staging: str | None = None
     _access: WorkspaceAccess | None = None
@@ -116,6 +111,8 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
             if len(access.projects) == 1:
                 env["NIGHTINGALE_PROJECT"] = next(iter(access.projects))
         env["NIGHTINGALE_RELEASES_DIR"] = f"{self.home}/{RELEASES_FOLDER}"
+        # JupyterLab must not reach out to the internet from a research workspace.
+        env["JUPYTER_CONFIG_PATH"] = str(JUPYTER_CONFIG)
         if self.service_url:
             env["NIGHTINGALE_SERVICE_URL"] = self.service_url
         # The server must not find the platform's own settings or data root.
