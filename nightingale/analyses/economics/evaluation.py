@@ -25,7 +25,7 @@ import pandas as pd
 
 from nightingale.analyses.economics.cheers import checklist
 from nightingale.analyses.economics.imputed import imputed_sur
-from nightingale.analyses.economics.incremental import PairwiseResult
+from nightingale.analyses.economics.incremental import PairwiseResult, compare
 from nightingale.analyses.economics.pilot import (
     COVARIATES,
     PERIOD_MONTHS,
@@ -205,6 +205,25 @@ def evaluate_pilot(
         primary = imputed.to_within_study(spec)
         primary_label = f"primary: NHS and PSS, multiple imputation (m = {run.imputations})"
         scenarios.append(_scenario(primary_label, len(frame), primary.comparison))
+        # Same frame and seed, so the same completed data sets; only the totals differ.
+        public = imputed_sur(
+            frame,
+            lambda f: add_totals(f, productivity),
+            spec,
+            impute=[c for c in components if frame[c].isna().any()],
+            n_imputations=run.imputations,
+            n_burnin=run.burn_in,
+            n_skip=run.skip,
+            seed=run.seed,
+        )
+        scenarios.append(
+            _scenario(
+                f"scenario: public sector plus productivity, multiple imputation "
+                f"(m = {run.imputations})",
+                len(frame),
+                compare(public.delta_cost.estimate, public.delta_effect.estimate),
+            )
+        )
         primary_label = "sensitivity: complete cases"
     scenarios.append(_scenario(primary_label, len(complete), complete_case.comparison))
     scenarios.append(
