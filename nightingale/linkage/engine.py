@@ -71,8 +71,20 @@ def present_fields(table: pa.Table) -> set[str]:
     return {name for name, column in main.items() if table.column(column).null_count < len(table)}
 
 
-def _settings(fields: set[str], link_type: str, records: int) -> dict[str, Any]:
-    rules = model.blocking_rules_for(fields)
+def affordable(
+    connection: duckdb.DuckDBPyConnection, table_name: str, columns: tuple[str, ...], records: int
+) -> bool:
+    """Whether blocking on ``columns`` compares at most the budgeted pairs per record."""
+    known = " AND ".join(f'"{c}" IS NOT NULL' for c in columns)
+    keys = ", ".join(f'"{c}"' for c in columns)
+    (pairs,) = connection.sql(
+        f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM "
+        f"(SELECT count(*) AS n FROM {table_name} WHERE {known} GROUP BY {keys})"
+    ).fetchall()[0]
+    return float(pairs) <= model.COARSE_BUDGET * records
+
+
+def _settings(fields: set[str], link_type: str, records: int, rules: list[str]) -> dict[str, Any]:
     return {
         "link_type": link_type,
         "comparisons": model.comparisons_for(fields),
@@ -123,7 +135,15 @@ def run_splink(
         inputs.append(
             api.register(part, dataset_display_name=source, table_name=f"__ng_source_{number}")
         )
-    linker = Linker(inputs, _settings(fields, link_type, table.num_rows), log_level=logging.ERROR)
+    connection.register("__ng_all_tokens", table)
+    rules = model.blocking_rules_for(fields) + [
+        model.equal(*columns)
+        for columns in model.coarse_rules_for(fields)
+        if affordable(connection, "__ng_all_tokens", columns, table.num_rows)
+    ]
+    connection.unregister("__ng_all_tokens")
+    settings = _settings(fields, link_type, table.num_rows, rules)
+    linker = Linker(inputs, settings, log_level=logging.ERROR)
     trained = table.num_rows >= options.min_training_records
     if trained:
         _train(linker, fields, options)

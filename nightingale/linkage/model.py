@@ -169,22 +169,36 @@ def _equal(*columns: str) -> str:
 
 
 #: Blocking rules (token equality) with the fields each needs. Together they must catch
-#: nearly every true pair: each rule survives errors in the fields it does not use.
+#: nearly every true pair: each rule survives errors in the fields it does not use. Each
+#: is specific enough that its groups stay small as the population grows (a rule on date
+#: of birth alone, or a surname and a birth year, would compare tens of millions of
+#: pairs in a million people).
 BLOCKING_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("nhs_number",), _equal("nhs")),
     (("ni_number",), _equal("ni")),
-    (("date_of_birth",), _equal("dob")),
-    (("given_name", "family_name"), _equal("gn", "fn")),
+    (("given_name", "family_name", "postcode"), _equal("gn", "fn", "pc_district")),
     (("given_name", "family_name"), 'l."gn" = r."fn" AND l."fn" = r."gn"'),
-    (("given_name", "family_name"), _equal("gn_ph", "fn_ph")),
+    (("given_name", "family_name", "date_of_birth"), _equal("gn_ph", "fn_ph", "dob_year")),
+    (("family_name", "date_of_birth"), _equal("fn_ph", "dob")),
+    (("given_name", "date_of_birth"), _equal("gn_ph", "dob")),
+    (("postcode", "date_of_birth"), _equal("pc_district", "dob")),
     (("family_name", "postcode"), _equal("fn", "pc")),
     (("given_name", "postcode"), _equal("gn", "pc")),
-    (("family_name", "date_of_birth"), _equal("fn", "dob_year")),
-    (("given_name", "date_of_birth"), _equal("gn", "dob_year")),
     (("postcode", "date_of_birth"), _equal("pc", "dob_year")),
     (("postcode", "address"), _equal("pc", "addr_first")),
     (("address",), _equal("addr")),
 )
+
+#: Coarse rules (token columns) that raise recall on small and medium data but whose
+#: comparisons grow with the square of the population: used only while they cost at most
+#: :data:`COARSE_BUDGET` comparisons per record (see :func:`.engine.affordable`).
+COARSE_RULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("date_of_birth",), ("dob",)),
+    (("given_name", "family_name"), ("gn", "fn")),
+    (("family_name", "date_of_birth"), ("fn", "dob_year")),
+    (("given_name", "date_of_birth"), ("gn", "dob_year")),
+)
+COARSE_BUDGET = 5.0
 
 #: EM sessions: each blocks on some fields and so estimates m for the others. Where a
 #: strong identifier exists, training blocks on it: pairs sharing a valid NHS or NI
@@ -236,6 +250,16 @@ def comparisons_for(fields: set[str]) -> list[dict[str, Any]]:
 def blocking_rules_for(fields: set[str]) -> list[str]:
     """SQL of every blocking rule whose fields are all present."""
     return [sql for needs, sql in BLOCKING_RULES if set(needs) <= fields]
+
+
+def coarse_rules_for(fields: set[str]) -> list[tuple[str, ...]]:
+    """Token columns of every coarse rule whose fields are all present."""
+    return [columns for needs, columns in COARSE_RULES if set(needs) <= fields]
+
+
+def equal(*columns: str) -> str:
+    """The blocking rule SQL for equality on ``columns``."""
+    return _equal(*columns)
 
 
 def training_blocks_for(fields: set[str]) -> list[str]:
