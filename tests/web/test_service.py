@@ -209,6 +209,12 @@ def test_a_published_result_is_public_on_the_registry(
     assert download.status_code == 200 and download.text.startswith("treated")
     assert client.get(f"{PREFIX}/registry/pilot-counts/files/..%2Fmanifest.json").status_code == 404
 
+    (world.settings.data_root / "published/pilot-counts/report.html").write_text("<h1>Report</h1>")
+    assert "Read the report" in client.get(f"{PREFIX}/registry/pilot-counts", headers=HTML).text
+    shown = client.get(f"{PREFIX}/registry/pilot-counts/files/report.html")
+    assert shown.headers["content-type"].startswith("text/html")
+    assert shown.headers["content-security-policy"].startswith("sandbox")
+
 
 def test_stewards_see_the_audit_log_with_the_chains_verification(
     client: TestClient, signed_in: SignIn, world: World

@@ -36,6 +36,9 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 PREVIEW_ROWS = 50
+REPORT = "report.html"
+"""The evaluator's report, when the published bundle has one."""
+REPORT_POLICY = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
 @router.get("/publish/", summary="Choose released outputs to publish as one result")
@@ -112,8 +115,16 @@ def result_page(
          "json": _json_preview(folder / name)}
         for name, digest in sorted(manifest.get("files", {}).items())
     ]  # fmt: skip
+    report = REPORT if (folder / REPORT).is_file() else None
     return render(
-        request, "result.html", result.title, None, result=result, manifest=manifest, files=files
+        request,
+        "result.html",
+        result.title,
+        None,
+        result=result,
+        manifest=manifest,
+        files=files,
+        report=report,
     )
 
 
@@ -122,4 +133,11 @@ def result_file(result_id: str, name: str, session: SessionDep, settings: Settin
     _result, folder = _published(session, settings, result_id)
     if not SAFE_NAME.match(name) or not (folder / name).is_file():
         raise HTTPException(404, f"result {result_id} has no file {name!r}")
+    if name.endswith(".html"):
+        # Reports are shown in the browser, sandboxed: no scripts, no access to this origin.
+        return FileResponse(
+            folder / name,
+            media_type="text/html",
+            headers={"Content-Security-Policy": REPORT_POLICY},
+        )
     return FileResponse(folder / name, filename=name)
