@@ -40,7 +40,8 @@ def serve_hub(settings: Settings, port: int, show_demo_accounts: bool) -> None:
     hub.start()
     try:
         console.print(f"[bold green]Nightingale is running at {hub.url}/[/]")
-        console.print(f"governance pages: {hub.service_url}  (public registry: registry)")
+        console.print(f"governance pages: {hub.service_url}")
+        console.print(f"public results registry: {hub.service_url}registry")
         if not can_isolate():
             console.print(
                 "[yellow]not running as root: researchers' servers run as this user and "
