@@ -223,3 +223,30 @@ def test_stewards_see_the_audit_log_with_the_chains_verification(
     signed_in("sam")
     page = client.get(f"{PREFIX}/audit/", headers=HTML).text
     assert "Chain verified" in page and "request.submitted" in page
+
+
+def test_a_request_returned_for_changes_is_revised_and_resubmitted_in_a_new_round(
+    client: TestClient, signed_in: SignIn, world: World
+) -> None:
+    request_id = world.submitted_request()
+    signed_in("sam")
+    changes = {"csrf": csrf_of(client, "sam"), "decision": "changes", "reason": "drop earnings"}
+    client.post(f"{PREFIX}/steward/requests/{request_id}/decision", data=changes, headers=HTML)
+
+    signed_in("rita")
+    url = f"{PREFIX}/research/requests/{request_id}/revise"
+    form = client.get(url, headers=HTML).text
+    assert "Resubmit for approval" in form and "the pilot needs health outcomes" in form
+    revision = {
+        "csrf": csrf_of(client, "rita"),
+        "spec_text": "population: [not, a, mapping]",
+        "why_health": "outcomes",
+        "why_housing": "cohort",
+        "why_employment": "outcomes",
+    }
+    refused = client.post(url, data=revision, headers=HTML)
+    assert refused.status_code == 422 and "The request was not saved" in refused.text
+    revision["spec_text"] = world.spec_text()
+    assert client.post(url, data=revision, headers=HTML).status_code == 303
+    page = client.get(f"{PREFIX}/research/requests/{request_id}", headers=HTML).text
+    assert 'id="request-status">submitted<' in page and "round 2" in page

@@ -20,6 +20,7 @@ from nightingale.governance.requests import (
     create_request,
     get_request,
     list_requests,
+    revise_request,
     submit_request,
 )
 from nightingale.platform.keystore import KeyStore
@@ -73,13 +74,14 @@ def _form(
     spec_text: str = "",
     justifications: dict[str, str] | None = None,
     problems: list[str] | None = None,
+    revise_of: LinkageRequest | None = None,
 ) -> Any:
     known = [d.name for d in list_datasets(session)]
     wanted = [d for d in datasets_read(spec_text) if d in known] if spec_text else known
     return render(
         request,
         "research/request_form.html",
-        f"New cohort request for {project.slug}",
+        f"Revise request {revise_of.id}" if revise_of else f"New cohort request for {project.slug}",
         viewer,
         status_code=422 if problems else 200,
         project=project,
@@ -88,7 +90,16 @@ def _form(
         datasets=wanted or known,
         justifications=justifications or {},
         problems=problems or [],
+        revise_of=revise_of,
     )
+
+
+def _justifications(form: Any) -> dict[str, str]:
+    return {
+        str(key).removeprefix("why_"): str(value).strip()
+        for key, value in form.items()
+        if str(key).startswith("why_") and str(value).strip()
+    }
 
 
 @router.get("/requests/new", summary="Draft a cohort request")
@@ -114,12 +125,7 @@ async def post_request(
     spec_text: Annotated[str, Form()],
     action: Annotated[str, Form()] = "submit",
 ) -> Any:
-    form = await request.form()
-    justifications = {
-        str(key).removeprefix("why_"): str(value).strip()
-        for key, value in form.items()
-        if str(key).startswith("why_") and str(value).strip()
-    }
+    justifications = _justifications(await request.form())
     found = get_project(session, project)
     problems = validate_spec(spec_text)
     if not problems and not justifications:
@@ -193,3 +199,55 @@ def request_page(request: Request, request_id: int, viewer: Researcher, session:
         releases=releases,
         view=spec_view(found.spec_text),
     )
+
+
+@router.get("/requests/{request_id}/revise", summary="Change a draft or returned request")
+def revise_form(request: Request, request_id: int, viewer: Researcher, session: SessionDep) -> Any:
+    item = get_request(session, request_id)
+    if not may_view_request(viewer, item):
+        raise HTTPException(403, f"request {request_id} belongs to another project")
+    why = {row.dataset_name: row.justification for row in item.dataset_rows}
+    return _form(
+        request, viewer, session, item.project, title=item.title, spec_text=item.spec_text,
+        justifications=why, revise_of=item,
+    )  # fmt: skip
+
+
+@router.post(
+    "/requests/{request_id}/revise",
+    summary="Save the revised spec and resubmit it (validated again)",
+    dependencies=[Depends(check_csrf)],
+)
+async def revise(
+    request: Request,
+    request_id: int,
+    viewer: Researcher,
+    session: SessionDep,
+    keystore: Annotated[KeyStore, Depends(get_keystore)],
+    spec_text: Annotated[str, Form()],
+) -> Any:
+    item = get_request(session, request_id)
+    justifications = _justifications(await request.form())
+    problems = validate_spec(spec_text)
+    if not problems:
+        try:
+            revise_request(
+                session, keystore, by=viewer.username, request_id=request_id,
+                spec_text=spec_text, datasets=dataset_needs(spec_text, justifications),
+                validate_spec=validate_spec,
+            )  # fmt: skip
+            submit_request(
+                session, keystore, by=viewer.username, request_id=request_id,
+                validate_spec=validate_spec,
+            )  # fmt: skip
+            session.commit()
+        except InvalidInput as exc:
+            problems = [str(exc)]
+    if problems:
+        item = get_request(session, request_id)
+        return _form(
+            request, viewer, session, item.project, title=item.title, spec_text=spec_text,
+            justifications=justifications, problems=problems, revise_of=item,
+        )  # fmt: skip
+    prefix = request.app.state.prefix
+    return RedirectResponse(f"{prefix}/research/requests/{request_id}", status_code=303)
