@@ -26,6 +26,7 @@ release ids, never from what a researcher typed.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import stat
 import sys
@@ -35,6 +36,9 @@ from pathlib import Path
 
 UID_BASE = 20000
 """Per-person uid: ``UID_BASE + person id`` (stable across hub restarts)."""
+
+SAFE_USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
+"""Governance's username rule, checked again here: the name becomes a path."""
 
 PROJECT_GID_BASE = 30000
 """Per-project gid: ``PROJECT_GID_BASE + project id``; release files belong to it."""
@@ -88,6 +92,8 @@ def launch_script(
     ``staging`` is an empty root-only folder used to carry the interpreter's prefix
     across the tmpfs that hides its parent.
     """
+    if not SAFE_USERNAME.match(username):
+        raise ValueError(f"refusing to build a workspace for the username {username!r}")
     q = shlex.quote
     home = Path("/home") / username
     releases = home / "releases"

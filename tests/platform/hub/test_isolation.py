@@ -46,6 +46,17 @@ def test_every_release_is_remounted_read_only_and_privileges_are_dropped(tmp_pat
         assert part in last
 
 
+def test_a_username_that_could_escape_home_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="refusing"):
+        launch_script(
+            username="../etc",
+            home_source=tmp_path,
+            mounts=[],
+            identity=Identity(uid=20001, gid=20001, groups=()),
+            staging=tmp_path,
+        )
+
+
 def test_the_outermost_folder_others_cannot_enter_is_found_above_the_interpreter() -> None:
     base = Path(tempfile.mkdtemp(dir="/tmp"))  # pytest's own tmp folders are 0700
     try:
