@@ -187,10 +187,9 @@ def _baseline_cte(compiler: Compiler, variable: s.Baseline) -> exp.Query:
             )
         if isinstance(variable, s.RecordValue) and variable.date:
             where.append(exp.LT(this=col(variable.date, "e"), expression=frame.high))
-            return compiler.latest(
-                frame, rows.where(all_of(where)), variable.date, [variable.column]
-            )
-        return compiler.most_common(frame, rows.where(all_of(where)), variable.column)
+            rows = rows.where(all_of(where))
+            return compiler.latest(frame, variable, rows, variable.date, [variable.column])
+        return compiler.most_common(frame, variable, rows.where(all_of(where)), variable.column)
     assert isinstance(
         variable,
         s.BaselineCount
@@ -248,10 +247,12 @@ def panel_query(compiler: Compiler, shared: Ctes) -> exp.Select:
             quoted=True,
         ),
     ]
+    dated = _dated_frame(spec)
     query = exp.select().from_(exp.alias_(table("person_periods"), q))
     for outcome in spec.follow_up.outcomes:
         o = f"o_{outcome.name}"
-        ctes.append((o, compiler.aggregate(frame, outcome)))
+        by_period = frame if isinstance(outcome, s.DaysInState) else dated
+        ctes.append((o, compiler.aggregate(by_period, outcome)))
         on = all_of([exp.EQ(this=col(k, o), expression=col(k, q)) for k in ("person_id", "period")])
         query = query.join(table(o), on=on, join_type="left")
         selected.append(
@@ -259,6 +260,29 @@ def panel_query(compiler: Compiler, shared: Ctes) -> exp.Select:
         )
     query = query.select(*selected)
     return _with(query, shared + ctes)
+
+
+def _dated_frame(spec: s.CohortSpec) -> Frame:
+    """Dated events join the population once; the period is computed from the date.
+
+    An event dated ``d`` counts in period ``k`` when ``index + start_k months <= d <
+    index + end_k months`` and ``d`` is on or before the exit date: the same rule as the
+    person-period windows, without joining every event to every period.
+    """
+    p = "p"
+    index = col("index_date", p)
+    periods = spec.follow_up.periods
+    horizon = add_months(index, lit(spec.follow_up.horizon_months))
+    high = least(horizon, add(col("exit_date", p), ONE_DAY))
+
+    def bucket(day: exp.Expr) -> exp.Expr:
+        branches = [
+            (exp.LT(this=day, expression=add_months(index, lit(period.end_month))), lit(number))
+            for number, period in enumerate(periods)
+        ]
+        return case(branches)
+
+    return Frame("population", p, ("person_id", "period"), index, high, bucket)
 
 
 def _outcome_value(outcome: s.Outcome, value: exp.Expr) -> exp.Expr:

@@ -19,6 +19,7 @@ as ``spine`` (:mod:`nightingale.cohorts.engines`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -66,6 +67,18 @@ class Frame:
     keys: tuple[str, ...]
     low: exp.Expr | None
     high: exp.Expr
+    #: For dated rows in the panel: the period of an event date, so that events join the
+    #: population once instead of every person-period (five times fewer rows to join).
+    bucket: Callable[[exp.Expr], exp.Expr] | None = None
+
+    def key_exprs(self, variable: s._Events) -> list[tuple[str, exp.Expr]]:
+        """Each key's name and the expression computing it for ``variable``'s rows."""
+        if self.bucket is not None and isinstance(variable, s._Dated):
+            return [
+                ("person_id", col("person_id", self.alias)),
+                ("period", self.bucket(col(variable.date, "e"))),
+            ]
+        return [(k, col(k, self.alias)) for k in self.keys]
 
 
 def _condition(column: exp.Expr, condition: s.Condition) -> exp.Expr:
@@ -199,11 +212,12 @@ class Compiler:
 
     def events(self, frame: Frame, variable: s._Events) -> exp.Select:
         """Frame rows joined to the variable's table rows of the same person (alias ``e``)."""
-        on = [exp.EQ(this=col("person_id", "e"), expression=col("person_id", frame.alias))]
+        on = exp.EQ(this=col("person_id", "e"), expression=col("person_id", frame.alias))
+        keys = [exp.alias_(expr, name, quoted=True) for name, expr in frame.key_exprs(variable)]
         return (
-            exp.select(*[col(k, frame.alias) for k in frame.keys])
+            exp.select(*keys)
             .from_(exp.alias_(table(frame.table), frame.alias))
-            .join(exp.alias_(table(cte_name(variable.table)), "e"), on=on[0])
+            .join(exp.alias_(table(cte_name(variable.table)), "e"), on=on)
         )
 
     def _in_window(self, frame: Frame, day: exp.Expr) -> list[exp.Expr]:
@@ -214,8 +228,8 @@ class Compiler:
 
     def aggregate(self, frame: Frame, variable: s.Outcome | s.Baseline) -> exp.Query:
         """One CTE giving ``value`` per frame key for a windowed variable."""
-        keys = [col(k, frame.alias) for k in frame.keys]
         assert isinstance(variable, s._Events)
+        keys = [expr for _name, expr in frame.key_exprs(variable)]
         query = self.events(frame, variable)
         where = _conditions("e", variable.where)
         if isinstance(variable, s._Dated):
@@ -240,9 +254,8 @@ class Compiler:
             span = exp.Max(this=days_between(low, frame.high))
             value = least(exp.Sum(this=overlap), span)
         elif isinstance(variable, s.Latest):
-            return self.latest(
-                frame, query.where(all_of(where)), variable.date, variable.value_columns
-            )
+            rows = query.where(all_of(where))
+            return self.latest(frame, variable, rows, variable.date, variable.value_columns)
         else:  # pragma: no cover - the spec's discriminated union is closed
             raise TypeError(f"no aggregate for {type(variable).__name__}")
         return (
@@ -251,12 +264,14 @@ class Compiler:
             .group_by(*keys)
         )
 
-    def latest(self, frame: Frame, rows: exp.Select, date: str, columns: list[str]) -> exp.Query:
+    def latest(
+        self, frame: Frame, variable: s._Events, rows: exp.Select, date: str, columns: list[str]
+    ) -> exp.Query:
         """The value of the latest row per frame key (ties: the largest value)."""
         parts: list[exp.Expr] = [cast(col(c, "e"), "VARCHAR") for c in columns]
         value = col(columns[0], "e") if len(parts) == 1 else exp.Concat(expressions=parts)
         order = [desc(col(date, "e")), desc(value)]
-        keys = [col(k, frame.alias) for k in frame.keys]
+        keys = [expr for _name, expr in frame.key_exprs(variable)]
         ranked = rows.select(
             exp.alias_(value, "value", quoted=True),
             exp.alias_(row_number(keys, order), "latest", quoted=True),
@@ -267,9 +282,11 @@ class Compiler:
             .where(exp.EQ(this=col("latest"), expression=lit(1)))
         )
 
-    def most_common(self, frame: Frame, rows: exp.Select, column: str) -> exp.Query:
+    def most_common(
+        self, frame: Frame, variable: s._Events, rows: exp.Select, column: str
+    ) -> exp.Query:
         """The most common non-null value of ``column`` per frame key (ties: the smallest)."""
-        keys = [col(k, frame.alias) for k in frame.keys]
+        keys = [expr for _name, expr in frame.key_exprs(variable)]
         value = col(column, "e")
         order = [desc(exp.Count(this=exp.Star())), asc(value)]
         rows = rows.where(exp.Not(this=exp.Is(this=value, expression=exp.Null())))
