@@ -69,7 +69,10 @@ def summarise(part: pd.DataFrame) -> dict[str, Any] | None:
     mean_estimate = float(back(transform(part["estimate"]).mean()))
     naive = float(back(transform(part["naive"]).mean()))
     null = 1.0 if ratio else 0.0
+    ipw = float(back(transform(part["ipw"]).mean()))
     return {
+        "ipw_bias": ipw - true,
+        "ipw_coverage": float(part["ipw_covered"].mean()),
         "true": true,
         "mean_estimate": mean_estimate,
         "bias": mean_estimate - true,
@@ -104,12 +107,13 @@ def main() -> None:
             truth = effects[name]["realised_att"]
             if truth is None:
                 continue
-            m, naive = by.loc[(name, "matched")], by.loc[(name, "naive")]
+            m, naive, ipw = (by.loc[(name, a)] for a in ("matched", "naive", "ipw"))
             records.append(
                 {
                     "outcome": name, "seed": seed, "true": truth, "scale": m["scale"],
                     "estimate": m["estimate"], "std_error": m["std_error"],
                     "naive": naive["estimate"], "covered": m["ci_low"] <= truth <= m["ci_high"],
+                    "ipw": ipw["estimate"], "ipw_covered": ipw["ci_low"] <= truth <= ipw["ci_high"],
                 }
             )  # fmt: skip
     frame = pd.DataFrame(records)
@@ -126,7 +130,8 @@ def main() -> None:
             print(
                 f"# {name}: bias {summary['relative_bias']:+.1%} of the effect; empirical SD "
                 f"of estimates {summary['empirical_sd']:.3g} vs mean standard error "
-                f"{summary['mean_se']:.3g} ({summary['scale_note']}; {summary['n']} replicates)"
+                f"{summary['mean_se']:.3g} ({summary['scale_note']}; {summary['n']} replicates); "
+                f"IPW bias {summary['ipw_bias']:.3g}, coverage {summary['ipw_coverage']:.2f}"
             )
     elapsed = time.perf_counter() - started
     print(f"# {args.replicates} regions of {args.people} people in {elapsed:.0f} s")
