@@ -133,6 +133,13 @@ def test_from_cohort_request_to_published_report_and_revocation(
     assert "sex.csv" in public.inner_text("main")
     screens.take(public, "public-registry-report")
 
+    # The stewards' audit log has every step, and its chain verifies.
+    sam = log_in(browser, hub, "sam")
+    sam.click("text=Audit log")
+    assert "Chain verified" in sam.inner_text("#chain-status")
+    assert "result.published" in sam.inner_text("main")
+    screens.take(sam, "sam-audit-log")
+
     # A steward revokes the release: Rita's running server is stopped within a poll.
     with session_scope(world.engine) as session:
         revoke_release(session, world.keystore, by="sam", release_id=release_id, reason="e2e")
@@ -183,6 +190,9 @@ def test_a_researcher_without_accreditation_is_told_why_no_workspace_starts(
     world: World, hub: HubProcess, browser: Any, screens: Screens
 ) -> None:
     nora = log_in(browser, hub, "nora")
+    # The pages start with a skip link for keyboard users.
+    nora.keyboard.press("Tab")
+    assert nora.evaluate("document.activeElement.textContent") == "Skip to content"
     nora.goto(f"{hub.url}/hub/spawn")
     nora.wait_for_selector("text=not a member of any active project", timeout=30_000)
     screens.take(nora, "nora-spawn-refused")
