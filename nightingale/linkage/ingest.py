@@ -114,17 +114,18 @@ def _validate(frame: pd.DataFrame, schema: pandera.DataFrameSchema) -> Rejection
     return rejections
 
 
-def _typed(frame: pd.DataFrame, schema: pandera.DataFrameSchema) -> pa.Table:
-    """Content columns typed as the schema's ``kind`` metadata says; record_id first.
+def _typed(
+    frame: pd.DataFrame, schema: pandera.DataFrameSchema, record_ids: pa.Array, keep: pa.Array
+) -> pa.Table:
+    """The kept rows' content, typed as the schema's ``kind`` says, ``record_id`` first.
 
-    Runs after validation, so every value parses; conversion happens in Arrow.
+    ``record_ids`` and the boolean ``keep`` are aligned with ``frame``'s rows. Runs after
+    validation, so every kept value parses; everything happens in Arrow.
     """
-    columns: dict[str, pa.Array] = {"record_id": pa.array(frame["record_id"], type=pa.string())}
+    columns: dict[str, pa.Array] = {"record_id": record_ids.filter(keep)}
     for name in frame.columns:
-        if name == "record_id":
-            continue
         kind = schema.columns[name].metadata or {"type": "string"}
-        values = pa.array(frame[name], type=pa.string())
+        values = pa.array(frame[name], type=pa.string()).filter(keep)
         if kind["type"] == "date":
             parsed = pc.strptime(values, format=kind["format"], unit="s", error_is_null=True)
             columns[name] = parsed.cast(pa.date32())
@@ -169,9 +170,11 @@ def _people(path: Path, spec: PeopleFile, provider: ProviderSpec) -> _Prepared:
         }
     )
     content_columns = [c for c in frame.columns if c not in spec.identifier_columns | {spec.key}]
-    content = accepted[content_columns].assign(record_id=record_ids)
+    keep = pa.array(np.ones(len(accepted), dtype=bool))
+    ids = pa.array(record_ids, type=pa.string())
+    content = _typed(accepted[content_columns], spec.schema, ids, keep)
     outcome = FileOutcome(path.name, "", len(frame) + len(bad), len(accepted), rejections)
-    return _Prepared(outcome, _typed(content, spec.schema), identifiers, keymap)
+    return _Prepared(outcome, content, identifiers, keymap)
 
 
 def _add_malformed(rejections: Rejections, bad: list[BadRow]) -> None:
@@ -180,14 +183,15 @@ def _add_malformed(rejections: Rejections, bad: list[BadRow]) -> None:
         rejections.add(where, "row", row.reason, row.text)
 
 
-def _events(path: Path, spec: EventFile, keys: pd.Series) -> _Prepared:
-    """``keys`` maps local key (index) to record_id."""
+def _events(path: Path, spec: EventFile, keys: pa.Table) -> _Prepared:
+    """``keys`` is the people file's key map (``local_key``, ``record_id``)."""
     frame, bad = read_extract(path, list(spec.schema.columns))
     rejections = _validate(frame, spec.schema)
-    positions = keys.index.get_indexer(pd.Index(frame[spec.key].fillna("")))
-    found = positions >= 0
-    looked_up = keys.to_numpy(dtype=object)[positions]
-    record_ids = pd.Series(looked_up, index=frame.index).where(found, None)
+    positions = pc.index_in(
+        pa.array(frame[spec.key], type=pa.string()), value_set=keys["local_key"]
+    )
+    found = pc.is_valid(positions).to_numpy(zero_copy_only=False)
+    record_ids = keys["record_id"].take(positions).combine_chunks()
     orphans = np.flatnonzero(~found & frame[spec.key].notna().to_numpy())
     for position in orphans.tolist():
         rejections.add(
@@ -196,11 +200,13 @@ def _events(path: Path, spec: EventFile, keys: pd.Series) -> _Prepared:
             "no people-file row with this key",
             quarantine.row_text(frame, position),
         )
-    accepted = frame.drop(index=rejections.records())
+    keep = np.ones(len(frame), dtype=bool)
+    keep[rejections.records()] = False
     _add_malformed(rejections, bad)
-    content = accepted.drop(columns=[spec.key]).assign(record_id=record_ids.loc[accepted.index])
-    outcome = FileOutcome(path.name, "", len(frame) + len(bad), len(accepted), rejections)
-    return _Prepared(outcome, _typed(content, spec.schema))
+    content_columns = [c for c in frame.columns if c != spec.key]
+    content = _typed(frame[content_columns], spec.schema, record_ids, pa.array(keep))
+    outcome = FileOutcome(path.name, "", len(frame) + len(bad), int(keep.sum()), rejections)
+    return _Prepared(outcome, content)
 
 
 def ingest(
@@ -232,9 +238,7 @@ def ingest(
     prepared = [_people(people[0], provider.people, provider)]
     keymap = prepared[0].keymap
     assert keymap is not None
-    keys = pd.Series(
-        keymap["record_id"].to_pylist(), index=pd.Index(keymap["local_key"].to_pylist())
-    )
+    keys = keymap
     for path, spec in specs.items():
         if isinstance(spec, EventFile):
             prepared.append(_events(path, spec, keys))

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
 
 from nightingale.linkage.extracts import TEXT
 
@@ -51,12 +53,22 @@ def one_of(values: Sequence[str], required: bool = False) -> pa.Column:
     return text(pa.Check.isin(list(values), name=f"one of {'/'.join(values)}"), required=required)
 
 
+def _arrow(series: pd.Series) -> pyarrow.Array:
+    return pyarrow.array(series, type=pyarrow.string())
+
+
+def _mask(series: pd.Series, valid: pyarrow.Array) -> pd.Series:
+    """``valid`` where a value is present, True where it is missing (nullability is separate)."""
+    filled = pc.fill_null(valid, False).to_numpy(zero_copy_only=False)
+    return pd.Series(filled, index=series.index) | series.isna()
+
+
 def date(fmt: str, required: bool = False) -> pa.Column:
     """A date column in the provider's ``fmt``."""
 
     def parses_as_date(series: pd.Series) -> pd.Series:
-        parsed = pd.to_datetime(series, format=fmt, errors="coerce")
-        return parsed.notna() | series.isna()
+        parsed = pc.strptime(_arrow(series), format=fmt, unit="s", error_is_null=True)
+        return _mask(series, pc.is_valid(parsed))
 
     return text(
         pa.Check(parses_as_date, name=f"date {fmt}"),
@@ -69,9 +81,10 @@ def integer(low: int, high: int, required: bool = False) -> pa.Column:
     """A whole number in ``low..high``."""
 
     def whole_number_between(series: pd.Series) -> pd.Series:
-        numbers = pd.to_numeric(series, errors="coerce").astype("float64")
-        ok = numbers.notna() & (numbers == numbers.round()) & numbers.between(low, high)
-        return ok | series.isna()
+        values = _arrow(series)
+        digits = pc.match_substring_regex(values, r"^[0-9]{1,9}$")
+        numbers = pc.cast(pc.if_else(digits, values, None), pyarrow.int64())
+        return _mask(series, pc.and_(pc.greater_equal(numbers, low), pc.less_equal(numbers, high)))
 
     return text(
         pa.Check(whole_number_between, name=f"whole number {low}..{high}"),
@@ -84,8 +97,10 @@ def decimal(low: float, required: bool = False) -> pa.Column:
     """A number at least ``low``."""
 
     def number_at_least(series: pd.Series) -> pd.Series:
-        numbers = pd.to_numeric(series, errors="coerce").astype("float64")
-        return (numbers.notna() & (numbers >= low)) | series.isna()
+        values = _arrow(series)
+        numeric = pc.match_substring_regex(values, r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$")
+        numbers = pc.cast(pc.if_else(numeric, values, None), pyarrow.float64())
+        return _mask(series, pc.greater_equal(numbers, low))
 
     return text(
         pa.Check(number_at_least, name=f"number >= {low:g}"),
