@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -21,6 +22,7 @@ from nightingale.cohorts.loading import SpecError, parse_spec
 from nightingale.governance.requests import DatasetNeed
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.settings import Settings
+from nightingale.platform.storage import DataRoot
 
 
 def validate_spec(spec_text: str) -> list[str]:
@@ -158,9 +160,21 @@ def k_anonymity_estimate(settings: Settings, spec_text: str) -> tuple[KAnonymity
     """The k a release of this spec would have today, or why it cannot be estimated yet.
 
     Runs the spec's persons query on the current zones (the cohorts package's estimate),
-    so it needs ingested and linked data; before that the page says so.
+    so it needs ingested and linked data; before that the page says so. The answer only
+    changes with the spec or the spine, so it is remembered per (spec, spine in force).
     """
+    spine = DataRoot(settings.data_root).linkage / "spine" / "current.json"
     try:
+        marker = spine.read_text()
+    except OSError:
+        marker = ""
+    return _estimate(settings.model_dump_json(), spec_text, marker)
+
+
+@lru_cache(maxsize=32)
+def _estimate(settings_json: str, spec_text: str, _spine: str) -> tuple[KAnonymity | None, str]:
+    try:
+        settings = Settings.model_validate_json(settings_json)
         return estimate_from_data_root(settings, spec_text), ""
     except NightingaleError as exc:
         return None, str(exc)

@@ -1,7 +1,8 @@
 """The linkage quality report a steward sees next to a request.
 
 The linkage package writes each run's quality report as HTML and JSON under
-``<data_root>/linkage/``; this module finds the newest pair and picks the headline
+``<data_root>/linkage/spine/<run_id>/``; this module takes the report of the spine in
+force (else the newest one it finds) and picks the headline
 figures (top-level numbers) out of the JSON for the request page. It never reads
 identifiers: the report holds aggregates only.
 """
@@ -33,6 +34,16 @@ def _reports(root: Path) -> list[Path]:
     ]
 
 
+def _current_run_report(zone: Path) -> Path | None:
+    """The report of the spine in force (``spine/current.json`` names its run)."""
+    try:
+        run_id = json.loads((zone / "spine" / "current.json").read_text())["run_id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    report = zone / "spine" / str(run_id) / "report.json"
+    return report if report.is_file() else None
+
+
 def _figure(value: Any) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -48,10 +59,12 @@ def latest_report(data_root: Path) -> LinkageReport | None:
     zone = DataRoot(data_root).linkage
     if not zone.is_dir():
         return None
-    candidates = sorted(_reports(zone), key=lambda p: p.stat().st_mtime)
-    if not candidates:
-        return None
-    newest = candidates[-1]
+    newest = _current_run_report(zone)
+    if newest is None:
+        candidates = sorted(_reports(zone), key=lambda p: p.stat().st_mtime)
+        if not candidates:
+            return None
+        newest = candidates[-1]
     try:
         content = json.loads(newest.read_text())
     except (OSError, ValueError):
