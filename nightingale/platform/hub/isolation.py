@@ -129,6 +129,8 @@ def launch_script(
             f"mount --bind {q(str(staging / 'prefix'))} {q(str(prefix))}",
         ]
     lines += [f"umount {q(str(pin))}" for _source, pin in pinned]
+    # The staging folder has done its job: leave nothing behind on the host's /tmp.
+    lines += [f"rmdir {' '.join(q(str(pin)) for _source, pin in pinned)} {q(str(staging))}"]
     groups = ",".join(str(g) for g in (identity.gid, *identity.groups))
     lines += [
         f"cd {q(str(home))}",

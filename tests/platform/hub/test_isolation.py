@@ -108,3 +108,4 @@ def test_the_server_reads_its_release_cannot_write_it_and_cannot_see_the_data_ro
     assert "uid 20001" in result.stdout
     assert (home / "notes.txt").read_text() == "mine"
     assert not (release / "x").exists()
+    assert not (tmp_path / "staging").exists()
