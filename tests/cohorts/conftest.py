@@ -43,6 +43,10 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     session.sparkContext.setLogLevel("ERROR")
     # Tiny tables: one shuffle partition saves seconds per query on a shared 2-core machine.
     session.conf.set("spark.sql.shuffle.partitions", "1")
+    # Code generation and adaptive planning pay off on big data; on a dozen rows they are
+    # most of the test's time.
+    session.conf.set("spark.sql.codegen.wholeStage", "false")
+    session.conf.set("spark.sql.adaptive.enabled", "false")
     yield session
     session.stop()
 
