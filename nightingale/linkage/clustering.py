@@ -120,11 +120,17 @@ def person_ids(members: pd.Series, links: pd.DataFrame, tokeniser: Tokeniser) ->
         (np.ones(len(links)), (links["node_l"].to_numpy(), links["node_r"].to_numpy())),
         shape=(size, size),
     )
-    _count, labels = connected_components(graph, directed=False)
-    frame = pd.DataFrame({"label": labels, "key": members.to_numpy()})
-    smallest = frame.groupby("label")["key"].transform("min")
-    distinct = pd.Series(smallest.unique())
-    tokens = tokeniser.tokens("person_id", distinct).astype("int64").to_numpy()
-    names = [f"P{token & 0xFFFFFFFFFFFFFFFF:016x}" for token in tokens.tolist()]
-    ids = dict(zip(distinct.tolist(), names, strict=True))
-    return smallest.map(ids).set_axis(members.index)
+    count, labels = connected_components(graph, directed=False)
+    # The smallest member key of each component: sort keys once, take each label's first.
+    order = np.argsort(members.to_numpy(dtype=str), kind="stable")
+    first = np.full(count, -1, dtype=np.intp)
+    seen_labels = labels[order]
+    _unique, where = np.unique(seen_labels, return_index=True)
+    first[seen_labels[where]] = order[where]
+    smallest = members.to_numpy(dtype=object)[first]
+    tokens = tokeniser.tokens("person_id", pd.Series(smallest, dtype="string"))
+    names = np.array(
+        [f"P{token & 0xFFFFFFFFFFFFFFFF:016x}" for token in tokens.astype("int64").tolist()],
+        dtype=object,
+    )
+    return pd.Series(names[labels], index=members.index)

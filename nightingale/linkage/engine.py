@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -180,6 +182,19 @@ def _read_pairs(connection: duckdb.DuckDBPyConnection, table_name: str) -> pd.Da
     return frame
 
 
+def _nodes(records: pd.DataFrame, sources: pd.Series, ids: pd.Series) -> npt.NDArray[np.intp]:
+    """Row positions in ``records`` of (source, id) pairs, looked up per source in Arrow."""
+    nodes = np.full(len(ids), -1, dtype=np.intp)
+    for source, block in records.groupby("source_dataset", sort=False):
+        wanted = (sources == source).to_numpy()
+        found = pc.index_in(
+            pa.array(ids[wanted], type=pa.string()),
+            value_set=pa.array(block["unique_id"], type=pa.string()),
+        )
+        nodes[wanted] = block.index.to_numpy()[found.to_numpy(zero_copy_only=False)]
+    return nodes
+
+
 def _cluster(
     table: pa.Table,
     pairs: pd.DataFrame,
@@ -189,19 +204,14 @@ def _cluster(
     options: LinkOptions,
 ) -> LinkResult:
     records = table.select(["source_dataset", "unique_id"]).to_pandas()
-    keys = records["source_dataset"] + "/" + records["unique_id"]
-    node = pd.Series(range(len(records)), index=keys.to_numpy())
     if len(pairs) and "source_dataset_l" not in pairs:
         pairs["source_dataset_l"] = pairs["source_dataset_r"] = records["source_dataset"].iloc[0]
-    pairs["node_l"] = node.reindex(
-        pairs["source_dataset_l"] + "/" + pairs["unique_id_l"]
-    ).to_numpy()
-    pairs["node_r"] = node.reindex(
-        pairs["source_dataset_r"] + "/" + pairs["unique_id_r"]
-    ).to_numpy()
+    pairs["node_l"] = _nodes(records, pairs["source_dataset_l"], pairs["unique_id_l"])
+    pairs["node_r"] = _nodes(records, pairs["source_dataset_r"], pairs["unique_id_r"])
     pairs["deterministic"] = _deterministic(pairs)
     links = select_links(pairs, options.threshold_weight, reliable_fields(model_json))
     pairs["linked"] = pairs.index.isin(links.index)
+    keys = records["source_dataset"] + "/" + records["unique_id"]
     records["person_id"] = person_ids(keys, links, tokeniser).to_numpy()
     counts = {
         "records": len(records),
