@@ -15,6 +15,12 @@ from nightingale.platform.doctor import run_checks
 from nightingale.platform.errors import ConfigurationError
 from nightingale.platform.settings import Settings
 
+# Pretend one branch was migrated by newer code (there is one row per branch head).
+NEWER_REVISION = (
+    "UPDATE alembic_version SET version_num = 'zz9999' "
+    "WHERE version_num = (SELECT min(version_num) FROM alembic_version)"
+)
+
 
 def snapshot(root: Path) -> dict[str, tuple[int, str]]:
     """Every file and folder under root with its mode and content hash."""
@@ -78,7 +84,7 @@ def test_a_database_from_newer_code_stops_init(settings: Settings) -> None:
     initialise(settings)
     engine = database.make_engine(settings.resolved_database_url)
     with engine.begin() as connection:
-        connection.execute(text("UPDATE alembic_version SET version_num = 'zz9999'"))
+        connection.execute(text(NEWER_REVISION))
     engine.dispose()
     with pytest.raises(ConfigurationError, match="newer code"):
         initialise(settings)
