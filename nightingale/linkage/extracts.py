@@ -10,7 +10,6 @@ a file-level failure: they are returned separately and quarantined.
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,14 +49,19 @@ def _header(path: Path, data: bytes) -> list[str]:
 def read_extract(path: Path, expected: list[str]) -> tuple[pd.DataFrame, list[BadRow]]:
     """Every well-formed row as text (missing values as ``pd.NA``) plus the malformed rows."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            first = handle.read(1 << 16)
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(size - 1, 0))
+            last = handle.read(1)
     except OSError as exc:
         raise UnusableFile(f"{path}: cannot read ({exc.strerror})") from exc
-    if not data.strip():
+    if not first.strip():
         raise UnusableFile(f"{path}: empty file")
-    if not data.endswith(b"\n"):
+    if last != b"\n":
         raise UnusableFile(f"{path}: truncated (the last line has no newline)")
-    header = _header(path, data)
+    header = _header(path, first)
     missing = [c for c in expected if c not in header]
     if missing:
         raise UnusableFile(f"{path}: missing column(s) {', '.join(missing)}")
@@ -73,7 +77,7 @@ def read_extract(path: Path, expected: list[str]) -> tuple[pd.DataFrame, list[Ba
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data),
+            path,  # parsed from the file: the raw bytes never sit in memory whole
             read_options=pacsv.ReadOptions(block_size=1 << 24),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
