@@ -15,8 +15,10 @@ import socket
 import subprocess
 import tempfile
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -123,3 +125,25 @@ def _no_global_random(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("use a seeded random.Random / numpy Generator, not the global one")
 
     monkeypatch.setattr(random, "random", refuse)
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One Spark local[2] session for the whole test session (cohorts and linkage), stopped
+    at the end: start-up costs tens of seconds on a loaded two-core machine."""
+    from nightingale.platform.engines import spark_session as make_session
+
+    settings = Settings(data_root=tmp_path_factory.mktemp("spark-root"))
+    with warnings.catch_warnings():
+        # pyspark's own start-up code uses deprecated stdlib APIs (not ours to fix).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        session = make_session(settings, app_name="nightingale-tests")
+    session.sparkContext.setLogLevel("ERROR")
+    # Tiny tables: one shuffle partition saves seconds per query on a shared 2-core machine.
+    session.conf.set("spark.sql.shuffle.partitions", "1")
+    # Code generation and adaptive planning pay off on big data; on a dozen rows they are
+    # most of the test's time.
+    session.conf.set("spark.sql.codegen.wholeStage", "false")
+    session.conf.set("spark.sql.adaptive.enabled", "false")
+    yield session
+    session.stop()

@@ -1,6 +1,6 @@
 """Run Splink on a token table: train, predict, cluster.
 
-Steps, all on DuckDB (Splink's default backend):
+Steps, on DuckDB (Splink's default backend) or Spark (:mod:`.backend`):
 
 0. start from the priors in :data:`.model.PRIORS`; below ``min_training_records`` they
    are used untrained (EM and u sampling need thousands of records);
@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from nightingale.linkage import model
+from nightingale.linkage.backend import LinkBackend, as_backend
 from nightingale.linkage.clustering import person_ids, reliable_fields, select_links
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.platform.errors import NightingaleError
@@ -74,16 +75,10 @@ def present_fields(table: pa.Table) -> set[str]:
 
 
 def affordable(
-    connection: duckdb.DuckDBPyConnection, table_name: str, columns: tuple[str, ...], records: int
+    backend: LinkBackend, table: pa.Table, columns: tuple[str, ...], records: int
 ) -> bool:
     """Whether blocking on ``columns`` compares at most the budgeted pairs per record."""
-    known = " AND ".join(f'"{c}" IS NOT NULL' for c in columns)
-    keys = ", ".join(f'"{c}"' for c in columns)
-    (pairs,) = connection.sql(
-        f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM "
-        f"(SELECT count(*) AS n FROM {table_name} WHERE {known} GROUP BY {keys})"
-    ).fetchall()[0]
-    return float(pairs) <= model.COARSE_BUDGET * records
+    return backend.pair_count(table, columns) <= model.COARSE_BUDGET * records
 
 
 def _settings(fields: set[str], link_type: str, records: int, rules: list[str]) -> dict[str, Any]:
@@ -118,18 +113,22 @@ def _deterministic_rule(fields: set[str]) -> str:
 def run_splink(
     table: pa.Table,
     tokeniser: Tokeniser,
-    connection: duckdb.DuckDBPyConnection,
+    connection: duckdb.DuckDBPyConnection | LinkBackend,
     options: LinkOptions | None = None,
 ) -> LinkResult:
-    """Link every record of ``table`` (from :func:`.matchkeys.match_keys`) to a person."""
-    from splink import DuckDBAPI, Linker
+    """Link every record of ``table`` (from :func:`.matchkeys.match_keys`) to a person.
+
+    ``connection`` is a DuckDB connection or a :class:`.backend.LinkBackend` (Spark).
+    """
+    from splink import Linker
 
     options = options or LinkOptions()
     logging.getLogger("splink").setLevel(logging.ERROR)
     fields = present_fields(table)
     sources = sorted(set(table.column("source_dataset").to_pylist()))
     link_type = "link_and_dedupe" if len(sources) > 1 else "dedupe_only"
-    api = DuckDBAPI(connection)
+    backend = as_backend(connection)
+    api = backend.api
     inputs = []
     source_column = table.column("source_dataset")
     for number, source in enumerate(sources):
@@ -137,49 +136,34 @@ def run_splink(
         inputs.append(
             api.register(part, dataset_display_name=source, table_name=f"__ng_source_{number}")
         )
-    connection.register("__ng_all_tokens", table)
     rules = model.blocking_rules_for(fields) + [
         model.equal(*columns)
         for columns in model.coarse_rules_for(fields)
-        if affordable(connection, "__ng_all_tokens", columns, table.num_rows)
+        if affordable(backend, table, columns, table.num_rows)
     ]
-    connection.unregister("__ng_all_tokens")
-    settings = _settings(fields, link_type, table.num_rows, rules)
+    settings = backend.settings(_settings(fields, link_type, table.num_rows, rules))
     linker = Linker(inputs, settings, log_level=logging.ERROR)
     trained = table.num_rows >= options.min_training_records
     if trained:
-        _train(linker, fields, options)
+        _train(linker, fields, options, backend)
     predictions = linker.inference.predict(threshold_match_weight=options.floor_weight)
-    pairs = _read_pairs(connection, predictions.physical_name)
+    pairs = backend.read_pairs(predictions.physical_name)
     model_json = json.loads(json.dumps(linker.misc.save_model_to_json()))
     result = _cluster(table, pairs, fields, tokeniser, model_json, options)
     result.counts["trained"] = int(trained)
     return result
 
 
-def _train(linker: Any, fields: set[str], options: LinkOptions) -> None:
+def _train(linker: Any, fields: set[str], options: LinkOptions, backend: LinkBackend) -> None:
     """The prior, u by random sampling, then m by EM for each training block."""
     linker.training.estimate_probability_two_random_records_match(
-        [_deterministic_rule(fields)], recall=options.deterministic_recall
+        [backend.render(_deterministic_rule(fields))], recall=options.deterministic_recall
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=options.u_pairs, seed=options.seed)
     for rule in model.training_blocks_for(fields):
         linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, max_pairs=options.em_max_pairs
+            backend.render(rule), max_pairs=options.em_max_pairs
         )
-
-
-def _read_pairs(connection: duckdb.DuckDBPyConnection, table_name: str) -> pd.DataFrame:
-    """Ids, weights and agreement levels of the scored pairs (not the tokens)."""
-    relation = connection.table(table_name)
-    wanted = [
-        c
-        for c in relation.columns
-        if c in ("match_weight", "match_probability")
-        or c.startswith(("gamma_", "unique_id_", "source_dataset_"))
-    ]
-    frame: pd.DataFrame = relation.select(*wanted).df()
-    return frame
 
 
 def _nodes(records: pd.DataFrame, sources: pd.Series, ids: pd.Series) -> npt.NDArray[np.intp]:

@@ -1,15 +1,13 @@
 """Cohort fixtures: one ``engine`` fixture over DuckDB and Spark (ehrQL's pattern).
 
-Spark starts once per test session (about ten seconds) and is stopped at the end; only
-tests that ask for the Spark variant of ``engine`` pay for it.
+The Spark variant uses the session-wide ``spark_session`` of tests/conftest.py (shared
+with the linkage tests); only tests that ask for it pay for Spark's start-up.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,27 +26,6 @@ from nightingale.platform.storage import (
 from tests.cohorts import pilot_fixture
 
 PILOT_SPEC = Path(__file__).parents[2] / "nightingale" / "cohorts" / "examples" / "dfh_pilot.yaml"
-
-
-@pytest.fixture(scope="session")
-def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One Spark local[2] session for the whole test session, stopped at the end."""
-    from nightingale.platform.engines import spark_session as make_session
-
-    settings = Settings(data_root=tmp_path_factory.mktemp("spark-root"))
-    with warnings.catch_warnings():
-        # pyspark's own start-up code uses deprecated stdlib APIs (not ours to fix).
-        warnings.simplefilter("ignore", DeprecationWarning)
-        session = make_session(settings, app_name="nightingale-tests")
-    session.sparkContext.setLogLevel("ERROR")
-    # Tiny tables: one shuffle partition saves seconds per query on a shared 2-core machine.
-    session.conf.set("spark.sql.shuffle.partitions", "1")
-    # Code generation and adaptive planning pay off on big data; on a dozen rows they are
-    # most of the test's time.
-    session.conf.set("spark.sql.codegen.wholeStage", "false")
-    session.conf.set("spark.sql.adaptive.enabled", "false")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module", params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])

@@ -1,0 +1,214 @@
+"""Where Splink runs: the one place that knows DuckDB from Spark.
+
+The model (:mod:`.model`) is written once, in DuckDB's SQL. A backend gives Splink its
+database API, registers the token tables, renders the model's SQL in its own dialect
+(sqlglot parses DuckDB and writes Spark; the three list functions the model uses have no
+automatic translation, so :func:`to_spark` maps them), counts blocking pairs and reads the
+scored pairs back as pandas. Everything after scoring (deterministic links, the one-to-one
+guard, connected components) runs on the driver, identically for both engines, so the
+spine is the same up to person_id labels whenever Splink scores the same pairs.
+
+No similarity UDF is needed on Spark: every comparison is an exact match on keyed tokens
+or an array overlap, so the Scala JAR Splink ships is not registered.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from nightingale.platform import engines as platform_engines
+from nightingale.platform.settings import Settings
+
+if TYPE_CHECKING:
+    import duckdb
+    from pyspark.sql import SparkSession
+
+#: Columns of Splink's predictions the clustering reads (ids, weights, agreement levels).
+_PAIR_PREFIXES = ("gamma_", "unique_id_", "source_dataset_")
+_PAIR_COLUMNS = ("match_weight", "match_probability")
+
+
+def _is_list_intersect(node: exp.Expression) -> bool:
+    return isinstance(node, exp.ArrayIntersect) or (
+        isinstance(node, exp.Anonymous) and node.name.lower() == "list_intersect"
+    )
+
+
+def _spark_node(node: exp.Expression) -> exp.Expression:
+    """One function of a DuckDB tree as its Spark equivalent."""
+    if isinstance(node, exp.ArrayOverlaps):  # DuckDB list_has_any (sqlglot writes `&&`)
+        return exp.Anonymous(this="arrays_overlap", expressions=[node.this, node.expression])
+    if isinstance(node, exp.Anonymous) and _is_list_intersect(node):
+        return exp.ArrayIntersect(expressions=list(node.expressions))
+    return node
+
+
+def _spark_size(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Length) and _is_list_intersect(node.this):
+        return exp.ArraySize(this=node.this)  # len() of a list is size() in Spark
+    return node
+
+
+def to_spark(sql: str) -> str:
+    """A DuckDB condition or blocking rule of the model as Spark SQL."""
+    # Two passes: a replaced node's children are not visited again by the same pass.
+    tree = sqlglot.parse_one(sql, read="duckdb").transform(_spark_node).transform(_spark_size)
+    return tree.sql(dialect="spark")
+
+
+def _rendered(settings: dict[str, Any], render: Any) -> dict[str, Any]:
+    """Splink settings with every SQL condition and blocking rule passed through ``render``."""
+    comparisons = [
+        {
+            **comparison,
+            "comparison_levels": [
+                {**level, "sql_condition": render(level["sql_condition"])}
+                if level["sql_condition"] != "ELSE"
+                else level
+                for level in comparison["comparison_levels"]
+            ],
+        }
+        for comparison in settings["comparisons"]
+    ]
+    rules = [render(rule) for rule in settings["blocking_rules_to_generate_predictions"]]
+    return {**settings, "comparisons": comparisons, "blocking_rules_to_generate_predictions": rules}
+
+
+class LinkBackend(ABC):
+    """Splink's database, seen from the linkage pipeline."""
+
+    @property
+    @abstractmethod
+    def api(self) -> Any:
+        """The Splink ``DatabaseAPI`` to register inputs with."""
+
+    @abstractmethod
+    def render(self, sql: str) -> str:
+        """A model SQL fragment (DuckDB dialect) in this backend's dialect."""
+
+    @abstractmethod
+    def pair_count(self, table: pa.Table, columns: tuple[str, ...]) -> float:
+        """Pairs an equality block on ``columns`` compares within ``table``."""
+
+    @abstractmethod
+    def read_pairs(self, physical_name: str) -> pd.DataFrame:
+        """Ids, weights and agreement levels of Splink's scored pairs."""
+
+    def settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Splink settings with the model's SQL rendered for this backend."""
+        return _rendered(settings, self.render)
+
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
+        """Release what this backend started."""
+
+
+def _wanted(columns: list[str]) -> list[str]:
+    return [c for c in columns if c in _PAIR_COLUMNS or c.startswith(_PAIR_PREFIXES)]
+
+
+def _pair_count_sql(view: str, columns: tuple[str, ...], quote: str) -> str:
+    known = " AND ".join(f"{quote}{c}{quote} IS NOT NULL" for c in columns)
+    keys = ", ".join(f"{quote}{c}{quote}" for c in columns)
+    return (
+        f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM "
+        f"(SELECT count(*) AS n FROM {view} WHERE {known} GROUP BY {keys}) AS groups"
+    )
+
+
+class DuckDBBackend(LinkBackend):
+    """Splink on a DuckDB connection (the caller's; closed only when this backend made it)."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, owns: bool = False) -> None:
+        from splink import DuckDBAPI
+
+        self.connection = connection
+        self.owns = owns
+        self._api = DuckDBAPI(connection)
+
+    @property
+    def api(self) -> Any:
+        return self._api
+
+    def render(self, sql: str) -> str:
+        return sql
+
+    def pair_count(self, table: pa.Table, columns: tuple[str, ...]) -> float:
+        self.connection.register("__ng_pair_count", table)
+        try:
+            (pairs,) = self.connection.sql(
+                _pair_count_sql("__ng_pair_count", columns, '"')
+            ).fetchall()[0]
+        finally:
+            self.connection.unregister("__ng_pair_count")
+        return float(pairs)
+
+    def read_pairs(self, physical_name: str) -> pd.DataFrame:
+        relation = self.connection.table(physical_name)
+        frame: pd.DataFrame = relation.select(*_wanted(relation.columns)).df()
+        return frame
+
+    def close(self) -> None:
+        if self.owns:
+            self.connection.close()
+
+
+class SparkBackend(LinkBackend):
+    """Splink's Spark backend; intermediate tables are persisted (no checkpoint folder)."""
+
+    def __init__(self, session: SparkSession, owns: bool = False) -> None:
+        from splink import SparkAPI
+
+        self.session = session
+        self.owns = owns
+        self._api = SparkAPI(  # type: ignore[no-untyped-call]
+            spark_session=session,
+            break_lineage_method="persist",
+            register_udfs_automatically=False,
+        )
+
+    @property
+    def api(self) -> Any:
+        return self._api
+
+    def render(self, sql: str) -> str:
+        return to_spark(sql)
+
+    def pair_count(self, table: pa.Table, columns: tuple[str, ...]) -> float:
+        view = "__ng_pair_count"
+        self.session.createDataFrame(table.select(list(columns))).createOrReplaceTempView(view)
+        try:
+            (pairs,) = self.session.sql(_pair_count_sql(view, columns, "`")).collect()[0]
+        finally:
+            self.session.catalog.dropTempView(view)
+        return float(pairs)
+
+    def read_pairs(self, physical_name: str) -> pd.DataFrame:
+        frame = self.session.table(physical_name)
+        frame = frame.select(*_wanted(frame.columns))
+        pairs: pd.DataFrame = frame.toArrow().to_pandas()
+        return pairs
+
+    def close(self) -> None:
+        if self.owns:
+            self.session.stop()
+
+
+def backend_for(settings: Settings) -> LinkBackend:
+    """The configured backend (``settings.engine``), owning the connection it opens."""
+    if settings.engine == "spark":
+        session = platform_engines.spark_session(settings, app_name="nightingale-linkage")
+        return SparkBackend(session, owns=True)
+    return DuckDBBackend(platform_engines.duckdb_connection(settings), owns=True)
+
+
+def as_backend(connection: duckdb.DuckDBPyConnection | LinkBackend) -> LinkBackend:
+    """A backend for callers that still pass a DuckDB connection."""
+    if isinstance(connection, LinkBackend):
+        return connection
+    return DuckDBBackend(connection)
