@@ -145,24 +145,24 @@ def ingest(
 
 def run_link(settings: Settings, truth: Path | None, threshold: float | None) -> LinkSummary:
     """Link everything ingested, write the spine and report, audit the run."""
+    from nightingale.linkage.backend import backend_for
     from nightingale.linkage.engine import LinkOptions
     from nightingale.linkage.link import link as run_link
     from nightingale.platform.bootstrap import keystore_for
-    from nightingale.platform.engines import duckdb_connection
     from nightingale.platform.storage import DataRoot
 
     if truth is None:
         candidate = settings.data_root / DEMO_FOLDER / "truth" / "records.csv"
         truth = candidate if candidate.is_file() else None
     options = LinkOptions() if threshold is None else LinkOptions(threshold_weight=threshold)
-    connection = duckdb_connection(settings)
+    backend = backend_for(settings)  # DuckDB or Spark, from settings.engine
     try:
         with _session(settings) as session:
             summary = run_link(
                 session,
                 DataRoot(settings.data_root),
                 keystore_for(settings),
-                connection,
+                backend,
                 options,
                 truth,
             )
@@ -175,7 +175,7 @@ def run_link(settings: Settings, truth: Path | None, threshold: float | None) ->
                 {"key_id": summary.key_id, "versions": summary.versions, "counts": summary.counts},
             )
     finally:
-        connection.close()
+        backend.close()
     return summary
 
 

@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from nightingale.linkage.backend import LinkBackend
 from nightingale.linkage.engine import LinkOptions, run_splink
 from nightingale.linkage.evaluation import pairwise_metrics, partner_recall, read_truth
 from nightingale.linkage.identifiers import (
@@ -106,11 +107,14 @@ def link(
     session: Session,
     root: DataRoot,
     keystore: KeyStore,
-    connection: duckdb.DuckDBPyConnection,
+    connection: duckdb.DuckDBPyConnection | LinkBackend,
     options: LinkOptions | None = None,
     truth_path: Path | None = None,
 ) -> LinkSummary:
-    """Link everything ingested; write and switch to a new spine; record the run."""
+    """Link everything ingested; write and switch to a new spine; record the run.
+
+    ``connection`` is a DuckDB connection or a :class:`.backend.LinkBackend` (Spark).
+    """
     options = options or LinkOptions()
     identifiers, versions = _load(session, root, keystore)
     tokeniser = Tokeniser.from_keystore(keystore)
