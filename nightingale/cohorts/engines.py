@@ -114,7 +114,10 @@ class SparkEngine(CohortEngine):
     def run(self, query: exp.Query) -> pa.Table:
         frame = self.session.sql(self.sql(query))
         table: pa.Table = frame.toArrow()
-        return table
+        # Spark marks coalesced columns NOT NULL; DuckDB never does. Releases must not
+        # depend on the engine that built them, so every column is nullable, as on DuckDB.
+        nullable = pa.schema([f.with_nullable(True) for f in table.schema], table.schema.metadata)
+        return table.cast(nullable)
 
     def close(self) -> None:
         for name in self._views:
