@@ -55,6 +55,21 @@ class Settings(BaseSettings):
         description="[sdc] section (disclosure control); validated by governance.settings.",
     )
 
+    @field_validator("data_root", mode="before")
+    @classmethod
+    def _local_only(cls, value: Any) -> Any:
+        """Refuse object-store URLs rather than treat ``s3://b`` as the folder ``s3:/b``.
+
+        The zones are read and written through local paths (atomic rename, fsync); an
+        object-store data root is not implemented yet (docs/scaling.md).
+        """
+        if isinstance(value, str) and "://" in value:
+            raise ValueError(
+                f"{value!r}: object-store data roots are not supported yet; "
+                "use a local or mounted folder (see docs/scaling.md)"
+            )
+        return value
+
     @field_validator("data_root")
     @classmethod
     def _expand(cls, value: Path) -> Path:

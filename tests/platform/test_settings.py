@@ -47,3 +47,12 @@ def test_a_broken_settings_file_is_named(settings: Settings, tmp_path: Path) -> 
     (tmp_path / "nightingale.toml").write_text("data_root = \n")
     with pytest.raises(ConfigurationError, match="nightingale.toml"):
         load_settings()
+
+
+def test_an_object_store_data_root_is_refused_not_mistaken_for_a_folder(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not implemented yet (docs/scaling.md): ``s3://b`` must not become the folder ``s3:/b``."""
+    monkeypatch.setenv("NIGHTINGALE_DATA_ROOT", "s3://bucket/nightingale")
+    with pytest.raises(ConfigurationError, match="object-store data roots are not supported"):
+        load_settings()
