@@ -1,0 +1,209 @@
+"""Benchmark: link and build the same region on DuckDB and on Spark local[2].
+
+    .venv/bin/python benchmarks/engines.py [--people 1000000] [--region DIR]
+
+Generates the synthetic region (not timed) unless ``--region`` names one, ingests it
+once (not timed) into a data root, then for each engine starts a child process that runs
+``nightingale link`` and builds the homes pilot's release with ``engine`` set in the
+settings. Times come from the child (link, build); peak memory is the largest resident
+set of the child's whole process tree (Python and, for Spark, its JVM), sampled with
+psutil every 0.2 s, because Spark's JVM is a grandchild that ``RUSAGE_CHILDREN`` would
+not see. Finally it compares the two spines as partitions of records and the two
+releases row for row. Prints one line per engine and one comparison line.
+
+The issue's figure is 1,000,000 people (about 6 minutes to generate); pass ``--people``
+for a smaller region on a busy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SPEC_PATH = Path(__file__).resolve().parents[1] / "nightingale/cohorts/examples/dfh_pilot.yaml"
+ENGINES = ("duckdb", "spark")
+
+
+def _settings(root: Path, engine: str) -> Any:
+    from nightingale.platform.settings import Settings
+
+    return Settings(data_root=root, database_url=f"sqlite:///{root}/nightingale.db", engine=engine)
+
+
+def prepare(region: Path, root: Path) -> int:
+    """Initialise a data root and ingest every extract of ``region``; people-file rows."""
+    from nightingale.cli.linkage import ingest_files
+    from nightingale.linkage.schemas import providers
+    from nightingale.platform.bootstrap import initialise
+
+    settings = _settings(root, "duckdb")
+    initialise(settings)
+    records = 0
+    for name, spec in sorted(providers().items()):
+        folder = region / "extracts" / name
+        names = [spec.people.name, *(event.name for event in spec.events)]
+        files = [folder / n for n in names if (folder / n).is_file()]
+        records += ingest_files(settings, name, files).files[0].rows_accepted
+    return records
+
+
+def run_engine(root: Path, engine: str) -> dict[str, Any]:
+    """Child process: link, then build the pilot's release, on ``engine``."""
+    from nightingale.cli.linkage import run_link
+    from nightingale.cohorts.build import build_release
+    from nightingale.cohorts.engines import engine_for
+    from nightingale.platform.bootstrap import keystore_for
+    from nightingale.platform.storage import DataRoot
+
+    settings = _settings(root, engine)
+    started = time.perf_counter()
+    summary = run_link(settings, None, None)
+    linked = time.perf_counter()
+    adapter = engine_for(settings)
+    try:
+        release = build_release(
+            DataRoot(root),
+            keystore_for(settings),
+            adapter,
+            spec_text=SPEC_PATH.read_text(),
+            project="dfh-pilot",
+            request_id="bench",
+            release_id=f"on-{engine}",
+        )
+    finally:
+        adapter.close()
+    built = time.perf_counter()
+    return {
+        "engine": engine,
+        "run_id": summary.run_id,
+        "link_s": linked - started,
+        "build_s": built - linked,
+        "release": str(release.path),
+        "persons": release.manifest["rows"]["persons"],
+    }
+
+
+def _tree_rss(process: psutil.Process) -> int:
+    total = 0
+    for p in [process, *process.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += p.memory_info().rss
+    return total
+
+
+def measure(root: Path, engine: str) -> dict[str, Any]:
+    """Run :func:`run_engine` in a child; add wall time and the tree's peak RSS."""
+    env = dict(os.environ)
+    # local[2]: the driver is the executor; give it the memory DuckDB may use (4 GB).
+    env.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 4g pyspark-shell")
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--child", engine, "--root", str(root)],
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        process = psutil.Process(child.pid)
+        while not done.is_set():
+            try:
+                peak = max(peak, _tree_rss(process))
+            except psutil.NoSuchProcess:
+                return
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    out, _ = child.communicate()
+    done.set()
+    sampler.join()
+    if child.returncode != 0:
+        raise SystemExit(f"{engine} run failed with exit code {child.returncode}")
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    result["wall_s"] = time.perf_counter() - started
+    result["peak_gib"] = peak / 1024**3
+    return result
+
+
+def _persons(root: Path, run_id: str) -> set[frozenset[tuple[str, str]]]:
+    import pyarrow.parquet as pq
+
+    spine = pq.read_table(root / "linkage" / "spine" / run_id / "spine.parquet").to_pandas()
+    return {
+        frozenset(zip(g["source"], g["record_id"], strict=True))
+        for _p, g in spine.groupby("person_id")
+    }
+
+
+def compare(root: Path, results: dict[str, dict[str, Any]]) -> str:
+    """Whether the spines partition records alike and the releases hold the same rows."""
+    import pyarrow.parquet as pq
+
+    spines = [_persons(root, results[e]["run_id"]) for e in ENGINES]
+    shared = len(spines[0] & spines[1])
+    same_release = all(
+        pq.read_table(Path(results["duckdb"]["release"]) / name).equals(
+            pq.read_table(Path(results["spark"]["release"]) / name)
+        )
+        for name in ("persons.parquet", "panel.parquet")
+    )
+    return (
+        f"persons identical on both engines: {shared:,} of {len(spines[0]):,} (DuckDB) / "
+        f"{len(spines[1]):,} (Spark); spines equal: {spines[0] == spines[1]}; "
+        f"releases identical: {same_release}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--region", type=Path, help="an existing synthetic region folder")
+    parser.add_argument("--keep", action="store_true", help="keep the data root")
+    parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
+    parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_engine(args.root, args.child)))
+        return
+    work = Path(tempfile.mkdtemp(prefix="ng-engines-"))
+    region = args.region
+    if region is None:
+        from nightingale.platform.synth import SynthConfig, generate_region
+
+        region = work / "region"
+        generate_region(SynthConfig(people=args.people, seed=2026), region)
+    root = work / "var"
+    records = prepare(region, root)
+    results = {engine: measure(root, engine) for engine in ENGINES}
+    for engine, r in results.items():
+        print(
+            f"engines: {engine:6} {records:,} people-file records ({args.people:,} people): "
+            f"link {r['link_s']:.0f} s, build {r['build_s']:.0f} s, wall {r['wall_s']:.0f} s "
+            f"(with start-up); peak RSS of the process tree {r['peak_gib']:.2f} GiB; "
+            f"{r['persons']:,} cohort members"
+        )
+    print(f"engines: {compare(root, results)}")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
