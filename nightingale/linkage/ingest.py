@@ -20,6 +20,7 @@ Re-ingesting files whose checksums all match the provider's newest version is a 
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -235,24 +236,35 @@ def ingest(
             None,
             message=f"already ingested as {provider.name} version {version}; nothing to do",
         )
-    prepared = [_people(people[0], provider.people, provider)]
-    keymap = prepared[0].keymap
-    assert keymap is not None
-    keys = keymap
-    for path, spec in specs.items():
-        if isinstance(spec, EventFile):
-            prepared.append(_events(path, spec, keys))
-    for item, path in zip(
-        prepared,
-        [people[0], *[p for p, s in specs.items() if isinstance(s, EventFile)]],
-        strict=True,
-    ):
-        item.outcome.sha256 = checksums[path]
     version_id = new_version_id()
-    _write(root, keystore, provider.name, version_id, prepared)
+    order = [people[0], *[p for p, s in specs.items() if isinstance(s, EventFile)]]
+    outcomes: list[FileOutcome] = []
+    content_folder = root.content / provider.name / version_id
+    # Each file's content is written as soon as it is prepared (so a provider's extracts
+    # never sit in memory together) into the hidden folder of an atomic directory: an
+    # unusable file later in the list still leaves nothing behind.
+    try:
+        with atomic_directory(content_folder) as folder:
+            people_file = _people(people[0], provider.people, provider)
+            _write_content(folder, people_file)
+            outcomes.append(people_file.outcome)
+            assert people_file.keymap is not None
+            for path in order[1:]:
+                spec = specs[path]
+                assert isinstance(spec, EventFile)
+                events = _events(path, spec, people_file.keymap)
+                _write_content(folder, events)
+                outcomes.append(events.outcome)
+                del events
+    except BaseException:
+        with contextlib.suppress(OSError):
+            content_folder.parent.rmdir()  # only when this version would have been its first
+        raise
+    for outcome, path in zip(outcomes, order, strict=True):
+        outcome.sha256 = checksums[path]
+    _write(root, keystore, provider.name, version_id, people_file, outcomes, content_folder)
     created = datetime.now(UTC)
-    for item in prepared:
-        o = item.outcome
+    for o in outcomes:
         session.add(
             DatasetVersion(
                 version_id=version_id,
@@ -266,7 +278,7 @@ def ingest(
             )
         )
     session.flush()
-    return IngestReport(provider.name, version_id, [p.outcome for p in prepared])
+    return IngestReport(provider.name, version_id, outcomes)
 
 
 def discard_version(root: DataRoot, provider: str, version_id: str) -> None:
@@ -279,19 +291,24 @@ def discard_version(root: DataRoot, provider: str, version_id: str) -> None:
     keymap_path(root, provider, version_id).unlink(missing_ok=True)
 
 
-def _write(
-    root: DataRoot, keystore: KeyStore, provider: str, version_id: str, prepared: list[_Prepared]
-) -> None:
-    """Write content, identifiers, key map and quarantine; remove them all on failure."""
+def _write_content(folder: Path, item: _Prepared) -> None:
     from nightingale.platform.storage import write_parquet
 
-    written: list[Path] = []
+    write_parquet(folder / f"{Path(item.outcome.file_name).stem}.parquet", item.content)
+
+
+def _write(
+    root: DataRoot,
+    keystore: KeyStore,
+    provider: str,
+    version_id: str,
+    people: _Prepared,
+    outcomes: list[FileOutcome],
+    content_folder: Path,
+) -> None:
+    """Write identifiers, key map and quarantine; on failure remove them and the content."""
+    written: list[Path] = [content_folder]
     try:
-        with atomic_directory(root.content / provider / version_id) as folder:
-            for item in prepared:
-                write_parquet(folder / f"{Path(item.outcome.file_name).stem}.parquet", item.content)
-        written.append(root.content / provider / version_id)
-        people = prepared[0]
         assert people.identifiers is not None and people.keymap is not None
         target = identifiers_path(root, provider, version_id)
         write_sealed_table(target, people.identifiers, keystore, identifier_context(provider))
@@ -299,12 +316,12 @@ def _write(
         target = keymap_path(root, provider, version_id)
         write_sealed_table(target, people.keymap, keystore, keymap_context(provider))
         written.append(target)
-        rejected = [item for item in prepared if item.outcome.rows_quarantined]
+        rejected = [outcome for outcome in outcomes if outcome.rows_quarantined]
         if rejected:
             with atomic_directory(root.quarantine / version_id) as folder:
-                for item in rejected:
+                for outcome in rejected:
                     quarantine.write(
-                        folder, item.outcome.file_name, item.outcome.rejections, keystore, provider
+                        folder, outcome.file_name, outcome.rejections, keystore, provider
                     )
             written.append(root.quarantine / version_id)
     except BaseException:
