@@ -22,6 +22,7 @@ from nightingale.linkage.fields import IDENTIFIER_FIELDS
 from nightingale.linkage.matchkeys import match_keys
 from nightingale.linkage.normalise import normalise_identifiers
 from nightingale.linkage.tokens import Tokeniser
+from nightingale.platform.engines import duckdb_spill_directory
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.keystore import MemoryKeyStore
 
@@ -107,7 +108,9 @@ def link_files(
     tokeniser = Tokeniser(keystore.ensure("linkage"))
     normalised = normalise_identifiers(raw, date_format=date_format)
     table = match_keys(normalised, tokeniser, raw["record_id"], raw["file"])
-    connection = duckdb.connect(config={"threads": threads})
+    connection = duckdb.connect(
+        config={"threads": threads, "temp_directory": duckdb_spill_directory()}
+    )
     try:
         result = run_splink(table, tokeniser, connection, options)
     finally:

@@ -8,6 +8,8 @@ without the extra raises a message that says how to install it.
 from __future__ import annotations
 
 import importlib.util
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -19,11 +21,21 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 
+def duckdb_spill_directory() -> str:
+    """Where DuckDB spills when a query outgrows memory: the system temp folder.
+
+    DuckDB's default is ``.tmp`` in the working directory, which would put gigabytes of
+    intermediate (possibly identifying) data inside a checkout or a data root's parent.
+    """
+    return str(Path(tempfile.gettempdir()) / "nightingale-duckdb")
+
+
 def duckdb_connection(settings: Settings, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with threads and memory limit from settings."""
     config: dict[str, Any] = {
         "threads": settings.duckdb_threads,
         "memory_limit": settings.duckdb_memory_limit,
+        "temp_directory": duckdb_spill_directory(),
     }
     return duckdb.connect(database, config=config)
 
