@@ -125,6 +125,36 @@ class World:
         self.approve(request_id)
         return self.release(request_id, project)
 
+    def build(self, request_id: int, builder: str = "sam") -> str:
+        """Build an approved request with the real cohort builder (needs :func:`populate`)."""
+        from nightingale.cli.cohorts import build_request
+
+        return build_request(self.settings, request_id, builder).release_id
+
+    def built(self, project: str, by: str) -> str:
+        """Request, approve and build a release for ``project`` with the real builder."""
+        request_id = self.submitted_request(by, project)
+        self.approve(request_id)
+        return self.build(request_id)
+
+
+def populate(settings: Settings, people: int, seed: int = 11) -> None:
+    """Generate a small synthetic region, ingest its three providers and link them.
+
+    Afterwards the data root holds a content zone and a spine, so requests are built by
+    the real cohort builder rather than written by hand.
+    """
+    from nightingale.cli.linkage import ingest_files, run_link
+    from nightingale.platform.synth import SynthConfig, generate_region
+
+    region = generate_region(
+        SynthConfig(people=people, seed=seed), settings.data_root / "demo-region"
+    )
+    for provider in ("health", "housing", "employment"):
+        files = sorted((region.path / "extracts" / provider).glob("*.csv"))
+        ingest_files(settings, provider, files)
+    run_link(settings, truth=None, threshold=None)
+
 
 def build_world(settings: Settings) -> World:
     """Init the data root and create the people and the two active projects."""

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 
 from nightingale.platform.hub.launcher import PROXY, HubProcess, free_port
 from nightingale.platform.settings import Settings
-from tests.workspace_world import PASSWORD, World, build_world
+from tests.workspace_world import PASSWORD, World, build_world, populate
 
 CHROMIUM = "/usr/bin/chromium"
 # Playwright adds --headless and a fresh temporary profile (--user-data-dir) itself.
@@ -36,6 +36,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Enough people for about 60 pilot tenants per arm: a table by arm and sex is then safe,
+# while one by arm and age band has small cells the airlock must flag.
+REGION_PEOPLE = 3500
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
 
 
@@ -49,7 +52,7 @@ def _require(condition: bool, reason: str) -> None:
 
 @pytest.fixture(scope="module")
 def world(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """A fresh data root whose governance database is a new PostgreSQL database.
+    """A fresh, populated data root whose governance database is a new PostgreSQL database.
 
     Module-scoped: the scenarios of one module share one hub (starting it is the slow part).
     """
@@ -61,6 +64,8 @@ def world(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     settings = Settings(data_root=tmp_path / "var", database_url=f"{postgres_server}/{name}")
     built = build_world(settings)
+    # A real region, ingested and linked, so the scenario's releases come from the builder.
+    populate(settings, people=REGION_PEOPLE)
     try:
         yield built
     finally:

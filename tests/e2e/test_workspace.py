@@ -68,9 +68,9 @@ def test_from_cohort_request_to_published_report_and_revocation(
         assert page.inner_text("#request-status") == expected
         screens.take(page, f"{steward}-approved")
 
-    # The builder writes the release; another project gets one too.
-    release_id = world.release(request_id, "dfh-pilot")
-    other_release = world.released("other-study", by="ray")
+    # The cohort builder builds the release; another project gets one too.
+    release_id = world.build(request_id)
+    other_release = world.built("other-study", by="ray")
 
     # Rita's JupyterLab shows her project's release, read-only, and nothing else.
     rita.goto(f"{hub.url}/hub/spawn")
