@@ -14,11 +14,15 @@ or an array overlap, so the Scala JAR Splink ships is not registered.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import sqlglot
 from sqlglot import exp
 
@@ -87,6 +91,10 @@ class LinkBackend(ABC):
     @abstractmethod
     def api(self) -> Any:
         """The Splink ``DatabaseAPI`` to register inputs with."""
+
+    def register(self, table: pa.Table, display_name: str, table_name: str) -> Any:
+        """Give Splink ``table`` as an input; returns the SplinkDataFrame."""
+        return self.api.register(table, dataset_display_name=display_name, table_name=table_name)
 
     @abstractmethod
     def render(self, sql: str) -> str:
@@ -159,18 +167,35 @@ class DuckDBBackend(LinkBackend):
 
 
 class SparkBackend(LinkBackend):
-    """Splink's Spark backend; intermediate tables are persisted (no checkpoint folder)."""
+    """Splink's Spark backend, with inputs and intermediate tables as Parquet files.
+
+    Inputs are written to Parquet in a scratch folder and read back, so query plans name
+    files rather than embedding the rows (a DataFrame made from local data is copied into
+    every plan and task: at 20,000 people that exhausted a 4 GB driver). Splink breaks
+    lineage by writing its intermediate tables to Parquet in the checkpoint folder (its
+    default on Spark); the scratch folder holds both and is removed on :meth:`close`.
+    """
 
     def __init__(self, session: SparkSession, owns: bool = False) -> None:
         from splink import SparkAPI
 
         self.session = session
         self.owns = owns
+        self.scratch = Path(tempfile.mkdtemp(prefix="nightingale-spark-"))
+        session.sparkContext.setCheckpointDir(str(self.scratch / "checkpoints"))
         self._api = SparkAPI(  # type: ignore[no-untyped-call]
             spark_session=session,
-            break_lineage_method="persist",
+            break_lineage_method="parquet",
             register_udfs_automatically=False,
         )
+
+    def register(self, table: pa.Table, display_name: str, table_name: str) -> Any:
+        # Spark skips files whose names start with "_" or ".", as Splink's table names do.
+        path = self.scratch / "inputs" / f"input{table_name}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path)
+        frame = self.session.read.parquet(str(path))
+        return self.api.register(frame, dataset_display_name=display_name, table_name=table_name)
 
     @property
     def api(self) -> Any:
@@ -181,7 +206,9 @@ class SparkBackend(LinkBackend):
 
     def pair_count(self, table: pa.Table, columns: tuple[str, ...]) -> float:
         view = "__ng_pair_count"
-        self.session.createDataFrame(table.select(list(columns))).createOrReplaceTempView(view)
+        path = self.scratch / f"pairs_{'_'.join(columns)}.parquet"
+        pq.write_table(table.select(list(columns)), path)
+        self.session.read.parquet(str(path)).createOrReplaceTempView(view)
         try:
             (pairs,) = self.session.sql(_pair_count_sql(view, columns, "`")).collect()[0]
         finally:
@@ -197,6 +224,7 @@ class SparkBackend(LinkBackend):
     def close(self) -> None:
         if self.owns:
             self.session.stop()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def backend_for(settings: Settings) -> LinkBackend:

@@ -128,14 +128,11 @@ def run_splink(
     sources = sorted(set(table.column("source_dataset").to_pylist()))
     link_type = "link_and_dedupe" if len(sources) > 1 else "dedupe_only"
     backend = as_backend(connection)
-    api = backend.api
     inputs = []
     source_column = table.column("source_dataset")
     for number, source in enumerate(sources):
         part = table.filter(pc.equal(source_column, source)).drop_columns(["source_dataset"])
-        inputs.append(
-            api.register(part, dataset_display_name=source, table_name=f"__ng_source_{number}")
-        )
+        inputs.append(backend.register(part, source, f"__ng_source_{number}"))
     rules = model.blocking_rules_for(fields) + [
         model.equal(*columns)
         for columns in model.coarse_rules_for(fields)

@@ -45,7 +45,11 @@ def test_spark_and_duckdb_link_the_region_into_the_same_persons(
         on_duckdb = _link(ingested, DuckDBBackend(connection))
     finally:
         connection.close()
-    on_spark = _link(ingested, SparkBackend(spark_session))
+    backend = SparkBackend(spark_session)
+    try:
+        on_spark = _link(ingested, backend)
+    finally:
+        backend.close()  # removes its scratch folder; the shared session keeps running
     duckdb_persons = _partition(ingested, on_duckdb)
     assert _partition(ingested, on_spark) == duckdb_persons
     # Not a vacuous equality: the region's records do link across sources.
