@@ -6,7 +6,9 @@ database API, registers the token tables, renders the model's SQL in its own dia
 automatic translation, so :func:`to_spark` maps them), counts blocking pairs and reads the
 scored pairs back as pandas. Everything after scoring (deterministic links, the one-to-one
 guard, connected components) runs on the driver, identically for both engines, so the
-spine is the same up to person_id labels whenever Splink scores the same pairs.
+spine is the same up to person_id labels whenever Splink gives the pairs the same
+weights: always with the untrained priors; after training, each engine draws its own
+random sample for u, so weights near the threshold can differ (docs/scaling.md).
 
 No similarity UDF is needed on Spark: every comparison is an exact match on keyed tokens
 or an array overlap, so the Scala JAR Splink ships is not registered.
