@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/engines.py [--people 1000000] [--region DIR]
 
 Generates the synthetic region (not timed) unless ``--region`` names one, ingests it
-once (not timed) into a data root, then for each engine starts a child process that runs
-``nightingale link`` and builds the homes pilot's release with ``engine`` set in the
-settings. Times come from the child (link, build); peak memory is the largest resident
+once (not timed) into a data root, then for each engine runs ``nightingale link`` and
+then builds the homes pilot's release, each in its own child process, with ``engine`` set
+in the settings. Times come from the children (link, build); peak memory is the largest resident
 set of the child's whole process tree (Python and, for Spark, its JVM), sampled with
 psutil every 0.2 s, because Spark's JVM is a grandchild that ``RUSAGE_CHILDREN`` would
 not see. Finally it compares the two spines as partitions of records and the two
@@ -61,8 +61,12 @@ def prepare(region: Path, root: Path) -> int:
     return records
 
 
-def run_engine(root: Path, engine: str) -> dict[str, Any]:
-    """Child process: link, then build the pilot's release, on ``engine``."""
+def run_stage(root: Path, engine: str, stage: str) -> dict[str, Any]:
+    """Child process: ``link`` or ``build`` (the pilot's release) on ``engine``.
+
+    The stages run in separate processes, as ``nightingale link`` and ``nightingale
+    build`` do, so each Spark stage starts its own JVM with the whole driver memory.
+    """
     from nightingale.cli.linkage import run_link
     from nightingale.cohorts.build import build_release
     from nightingale.cohorts.engines import engine_for
@@ -71,8 +75,9 @@ def run_engine(root: Path, engine: str) -> dict[str, Any]:
 
     settings = _settings(root, engine)
     started = time.perf_counter()
-    summary = run_link(settings, None, None)
-    linked = time.perf_counter()
+    if stage == "link":
+        summary = run_link(settings, None, None)
+        return {"seconds": time.perf_counter() - started, "run_id": summary.run_id}
     adapter = engine_for(settings)
     try:
         release = build_release(
@@ -86,12 +91,8 @@ def run_engine(root: Path, engine: str) -> dict[str, Any]:
         )
     finally:
         adapter.close()
-    built = time.perf_counter()
     return {
-        "engine": engine,
-        "run_id": summary.run_id,
-        "link_s": linked - started,
-        "build_s": built - linked,
+        "seconds": time.perf_counter() - started,
         "release": str(release.path),
         "persons": release.manifest["rows"]["persons"],
     }
@@ -105,14 +106,14 @@ def _tree_rss(process: psutil.Process) -> int:
     return total
 
 
-def measure(root: Path, engine: str) -> dict[str, Any]:
-    """Run :func:`run_engine` in a child; add wall time and the tree's peak RSS."""
+def _child(root: Path, engine: str, stage: str) -> tuple[dict[str, Any], float, int]:
+    """Run :func:`run_stage` in a child; its result, wall time and the tree's peak RSS."""
     env = dict(os.environ)
     # local[2]: the driver is the executor; give it the memory DuckDB may use (4 GB).
     env.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 4g pyspark-shell")
     started = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, __file__, "--child", engine, "--root", str(root)],
+        [sys.executable, __file__, "--child", engine, stage, "--root", str(root)],
         stdout=subprocess.PIPE,
         env=env,
         text=True,
@@ -136,11 +137,25 @@ def measure(root: Path, engine: str) -> dict[str, Any]:
     done.set()
     sampler.join()
     if child.returncode != 0:
-        raise SystemExit(f"{engine} run failed with exit code {child.returncode}")
+        raise SystemExit(f"{engine} {stage} failed with exit code {child.returncode}")
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    result["wall_s"] = time.perf_counter() - started
-    result["peak_gib"] = peak / 1024**3
-    return result
+    return result, time.perf_counter() - started, peak
+
+
+def measure(root: Path, engine: str) -> dict[str, Any]:
+    """Link, then build, each in its own child; times and peak memory of both."""
+    linked, link_wall, link_peak = _child(root, engine, "link")
+    built, build_wall, build_peak = _child(root, engine, "build")
+    return {
+        "run_id": linked["run_id"],
+        "link_s": linked["seconds"],
+        "build_s": built["seconds"],
+        "wall_s": link_wall + build_wall,
+        "link_peak_gib": link_peak / 1024**3,
+        "build_peak_gib": build_peak / 1024**3,
+        "release": built["release"],
+        "persons": built["persons"],
+    }
 
 
 def _persons(root: Path, run_id: str) -> set[frozenset[tuple[str, str]]]:
@@ -177,11 +192,11 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--region", type=Path, help="an existing synthetic region folder")
     parser.add_argument("--keep", action="store_true", help="keep the data root")
-    parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=2, metavar=("ENGINE", "STAGE"), help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_engine(args.root, args.child)))
+        print(json.dumps(run_stage(args.root, *args.child)))
         return
     work = Path(tempfile.mkdtemp(prefix="ng-engines-"))
     region = args.region
@@ -197,7 +212,8 @@ def main() -> None:
         print(
             f"engines: {engine:6} {records:,} people-file records ({args.people:,} people): "
             f"link {r['link_s']:.0f} s, build {r['build_s']:.0f} s, wall {r['wall_s']:.0f} s "
-            f"(with start-up); peak RSS of the process tree {r['peak_gib']:.2f} GiB; "
+            f"(with start-up); peak RSS of the process tree: link {r['link_peak_gib']:.2f} GiB, "
+            f"build {r['build_peak_gib']:.2f} GiB; "
             f"{r['persons']:,} cohort members"
         )
     print(f"engines: {compare(root, results)}")
