@@ -109,8 +109,9 @@ def _tree_rss(process: psutil.Process) -> int:
 def _child(root: Path, engine: str, stage: str) -> tuple[dict[str, Any], float, int]:
     """Run :func:`run_stage` in a child; its result, wall time and the tree's peak RSS."""
     env = dict(os.environ)
-    # local[2]: the driver is the executor; give it the memory DuckDB may use (4 GB).
-    env.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 4g pyspark-shell")
+    # local[2]: the driver is the executor. 4 GB (DuckDB's limit) was not enough for the
+    # pilot's cohort queries on Spark at 20,000 people (UNABLE_TO_ACQUIRE_MEMORY); 6 GB is.
+    env.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 6g pyspark-shell")
     started = time.perf_counter()
     child = subprocess.Popen(
         [sys.executable, __file__, "--child", engine, stage, "--root", str(root)],
@@ -145,6 +146,10 @@ def _child(root: Path, engine: str, stage: str) -> tuple[dict[str, Any], float, 
 def measure(root: Path, engine: str) -> dict[str, Any]:
     """Link, then build, each in its own child; times and peak memory of both."""
     linked, link_wall, link_peak = _child(root, engine, "link")
+    print(
+        f"engines: {engine} link {linked['seconds']:.0f} s, peak {link_peak / 1024**3:.2f} GiB",
+        flush=True,
+    )
     built, build_wall, build_peak = _child(root, engine, "build")
     return {
         "run_id": linked["run_id"],
