@@ -124,9 +124,7 @@ def build_request(
     from nightingale.cli.governance import governance_unit
     from nightingale.cohorts.build import build_release
     from nightingale.cohorts.engines import engine_for
-    from nightingale.governance import releases, requests, service
-    from nightingale.governance.facts import request_facts
-    from nightingale.governance.policy import Action
+    from nightingale.governance import releases, requests
     from nightingale.platform.storage import DataRoot
 
     root = DataRoot(settings.data_root)
@@ -136,18 +134,7 @@ def build_request(
         with governance_unit(settings) as work:
             session, keystore = work.session, work.keystore
             request = requests.get_request(session, request_id)
-            who = service.acting(
-                session, keystore, actor, Action.REQUEST_BUILD, "request", str(request_id)
-            )
-            service.guard(
-                session,
-                keystore,
-                service.actor_of(who),
-                Action.REQUEST_BUILD,
-                request_facts(session, request),
-                object_type="request",
-                object_id=str(request_id),
-            )
+            releases.require_build(session, keystore, request, actor)
             built = build_release(
                 root,
                 keystore,

@@ -1,10 +1,11 @@
 """Releases: the cohort builder asks here first, and records here what it built.
 
-The cohorts package builds releases; governance decides whether it may
-(:func:`may_build`), records the result (:func:`record_release`, which moves the request
-to ``released`` and audits ``release.built``), answers who may read which release
-(:func:`may_access`, :func:`visible_releases`: the JupyterHub spawner mounts only these),
-and revokes releases (:func:`revoke_release`, used by :mod:`.enforcement`).
+The cohorts package builds releases; governance decides whether it may (:func:`may_build`
+to ask, :func:`require_build` to refuse with an audit entry), records the result
+(:func:`record_release`, which moves the request to ``released`` and audits
+``release.built``), answers who may read which release (:func:`may_access`,
+:func:`visible_releases`: the JupyterHub spawner mounts only these), and revokes releases
+(:func:`revoke_release`, used by :mod:`.enforcement`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,27 @@ def may_build(session: Session, request_id: int, actor: str, *, on: date | None 
     )
 
 
+def require_build(
+    session: Session, keystore: KeyStore, request: LinkageRequest, actor: str
+) -> None:
+    """Refuse (audited, :class:`PermissionDenied`) unless ``actor`` may build ``request`` now.
+
+    The builder calls this before it starts and :func:`record_release` calls it again
+    before recording, so a decision that changed during the build still counts.
+    """
+    object_id = str(request.id)
+    builder = acting(session, keystore, actor, Action.REQUEST_BUILD, "request", object_id)
+    guard(
+        session,
+        keystore,
+        actor_of(builder),
+        Action.REQUEST_BUILD,
+        request_facts(session, request),
+        object_type="request",
+        object_id=object_id,
+    )
+
+
 def record_release(
     session: Session,
     keystore: KeyStore,
@@ -69,16 +91,7 @@ def record_release(
     )
     if request is None:
         raise NotFound(f"no linkage request {request_id}")
-    builder = acting(session, keystore, actor, Action.REQUEST_BUILD, "request", str(request_id))
-    guard(
-        session,
-        keystore,
-        actor_of(builder),
-        Action.REQUEST_BUILD,
-        request_facts(session, request),
-        object_type="request",
-        object_id=str(request_id),
-    )
+    require_build(session, keystore, request, actor)
     release = Release(
         release_id=release_id or uuid.uuid4().hex[:16],
         request=request,
