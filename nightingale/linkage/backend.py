@@ -7,8 +7,8 @@ automatic translation, so :func:`to_spark` maps them), counts blocking pairs and
 scored pairs back as pandas. Everything after scoring (deterministic links, the one-to-one
 guard, connected components) runs on the driver, identically for both engines, so the
 spine is the same up to person_id labels whenever Splink gives the pairs the same
-weights: always with the untrained priors; after training, each engine draws its own
-random sample for u, so weights near the threshold can differ (docs/scaling.md).
+weights. Training keeps them the same because the u sample is drawn on the driver
+(:func:`.engine.u_sample`), not by each engine's own ``hash()``.
 
 No similarity UDF is needed on Spark: every comparison is an exact match on keyed tokens
 or an array overlap, so the Scala JAR Splink ships is not registered.
@@ -184,6 +184,8 @@ class SparkBackend(LinkBackend):
         self.session = session
         self.owns = owns
         self.scratch = Path(tempfile.mkdtemp(prefix="nightingale-spark-"))
+        #: input views registered in the session, dropped on close (a session may be shared)
+        self.views: list[str] = []
         session.sparkContext.setCheckpointDir(str(self.scratch / "checkpoints"))
         self._api = SparkAPI(  # type: ignore[no-untyped-call]
             spark_session=session,
@@ -197,6 +199,7 @@ class SparkBackend(LinkBackend):
         path.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, path)
         frame = self.session.read.parquet(str(path))
+        self.views.append(table_name)
         return self.api.register(frame, dataset_display_name=display_name, table_name=table_name)
 
     @property
@@ -226,6 +229,9 @@ class SparkBackend(LinkBackend):
     def close(self) -> None:
         if self.owns:
             self.session.stop()
+        else:
+            for view in self.views:
+                self.session.catalog.dropTempView(view)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 

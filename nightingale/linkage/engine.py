@@ -5,7 +5,9 @@ Steps, on DuckDB (Splink's default backend) or Spark (:mod:`.backend`):
 0. start from the priors in :data:`.model.PRIORS`; below ``min_training_records`` they
    are used untrained (EM and u sampling need thousands of records);
 1. the prior probability that two random records match, from a strict deterministic rule;
-2. u probabilities by random sampling (``u_pairs`` pairs, seeded);
+2. u probabilities from every pair of a seeded random sample of records (about
+   ``u_pairs`` pairs), drawn here rather than by the engine (:func:`_estimate_u`), so
+   DuckDB and Spark learn the same u and give the same spine;
 3. m probabilities by EM, one session per training block (:data:`.model.TRAINING_PLANS`);
 4. prediction over the blocking rules, keeping pairs above a low floor (the report
    needs the weights near the threshold);
@@ -128,19 +130,17 @@ def run_splink(
     sources = sorted(set(table.column("source_dataset").to_pylist()))
     link_type = "link_and_dedupe" if len(sources) > 1 else "dedupe_only"
     backend = as_backend(connection)
-    inputs = []
-    source_column = table.column("source_dataset")
-    for number, source in enumerate(sources):
-        part = table.filter(pc.equal(source_column, source)).drop_columns(["source_dataset"])
-        inputs.append(backend.register(part, source, f"__ng_source_{number}"))
+    inputs = _register_sources(backend, table, "__ng_source_")
     rules = model.blocking_rules_for(fields) + [
         model.equal(*columns)
         for columns in model.coarse_rules_for(fields)
         if affordable(backend, table, columns, table.num_rows)
     ]
     settings = backend.settings(_settings(fields, link_type, table.num_rows, rules))
-    linker = Linker(inputs, settings, log_level=logging.ERROR)
     trained = table.num_rows >= options.min_training_records
+    if trained:
+        settings = _estimate_u(table, settings, backend, options)
+    linker = Linker(inputs, settings, log_level=logging.ERROR)
     if trained:
         _train(linker, fields, options, backend)
     predictions = linker.inference.predict(threshold_match_weight=options.floor_weight)
@@ -151,12 +151,71 @@ def run_splink(
     return result
 
 
+def _register_sources(backend: LinkBackend, table: pa.Table, prefix: str) -> list[Any]:
+    """One Splink input per source dataset of ``table``, in source order."""
+    source_column = table.column("source_dataset")
+    return [
+        backend.register(
+            table.filter(pc.equal(source_column, source)).drop_columns(["source_dataset"]),
+            source,
+            f"{prefix}{number}",
+        )
+        for number, source in enumerate(sorted(set(source_column.to_pylist())))
+    ]
+
+
+def u_sample(table: pa.Table, pairs: float, seed: int) -> pa.Table:
+    """A seeded random sample of records whose pairs number at most ``pairs``.
+
+    Drawn with NumPy from the table's row order, not by the engine: Splink samples by
+    each engine's own ``hash()``, so DuckDB and Spark would learn different u (and
+    weights near the threshold would differ). Every pair of the sample is compared, as
+    Splink's own sampling does for the records it draws.
+    """
+    size = int((1 + (1 + 8 * pairs) ** 0.5) / 2)
+    if size >= table.num_rows:
+        return table
+    rows = np.sort(np.random.default_rng(seed).choice(table.num_rows, size, replace=False))
+    return table.take(pa.array(rows))
+
+
+def _estimate_u(
+    table: pa.Table, settings: dict[str, Any], backend: LinkBackend, options: LinkOptions
+) -> dict[str, Any]:
+    """``settings`` with u learnt from every pair of :func:`u_sample`."""
+    from splink import Linker
+
+    sample = u_sample(table, options.u_pairs, options.seed)
+    inputs = _register_sources(backend, sample, "__ng_u_sample_")
+    sampled = Linker(inputs, settings, log_level=logging.ERROR)
+    # Enough pairs for the whole sample, so Splink compares every pair (no own sampling).
+    size = sample.num_rows
+    sampled.training.estimate_u_using_random_sampling(max_pairs=size * size, seed=options.seed)
+    learnt = sampled.misc.save_model_to_json()["comparisons"]
+    comparisons = [
+        {
+            **comparison,
+            "comparison_levels": [
+                {**level, "u_probability": trained_level["u_probability"]}
+                if "u_probability" in trained_level
+                else level
+                for level, trained_level in zip(
+                    comparison["comparison_levels"],
+                    trained["comparison_levels"],
+                    strict=True,
+                )
+            ],
+        }
+        for comparison, trained in zip(settings["comparisons"], learnt, strict=True)
+    ]
+    return {**settings, "comparisons": comparisons}
+
+
 def _train(linker: Any, fields: set[str], options: LinkOptions, backend: LinkBackend) -> None:
-    """The prior, u by random sampling, then m by EM for each training block."""
+    """The prior, then m by EM for each training block (u is fixed by :func:`_estimate_u`)."""
     linker.training.estimate_probability_two_random_records_match(
         [backend.render(_deterministic_rule(fields))], recall=options.deterministic_recall
     )
-    linker.training.estimate_u_using_random_sampling(max_pairs=options.u_pairs, seed=options.seed)
     for rule in model.training_blocks_for(fields):
         linker.training.estimate_parameters_using_expectation_maximisation(
             backend.render(rule), max_pairs=options.em_max_pairs

@@ -8,16 +8,23 @@ issue promises.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pytest
 
+from nightingale.cli.linkage import ingest_files
 from nightingale.linkage.backend import DuckDBBackend, SparkBackend, to_spark
+from nightingale.linkage.engine import LinkOptions, u_sample
 from nightingale.linkage.link import link
 from nightingale.platform import database
-from nightingale.platform.storage import read_parquet
+from nightingale.platform.bootstrap import initialise, keystore_for
+from nightingale.platform.settings import Settings
+from nightingale.platform.storage import DataRoot, read_parquet
+from nightingale.platform.synth import SynthConfig, generate_region
 from tests.linkage.conftest import Platform
 
 pytestmark = pytest.mark.spark
@@ -31,29 +38,76 @@ def _partition(platform: Platform, run_id: str) -> set[frozenset[tuple[str, str]
     }
 
 
-def _link(platform: Platform, backend: Any) -> str:
+def _link(platform: Platform, backend: Any, options: LinkOptions | None = None) -> str:
     with database.session_scope(platform.engine) as session:
-        summary = link(session, platform.root, platform.keystore, backend)
+        summary = link(session, platform.root, platform.keystore, backend, options)
     return summary.run_id
+
+
+def _on_both_engines(
+    platform: Platform, spark_session: Any, options: LinkOptions | None = None
+) -> tuple[set[frozenset[tuple[str, str]]], set[frozenset[tuple[str, str]]]]:
+    """The persons (as sets of records) found on DuckDB and on Spark."""
+    connection = duckdb.connect()
+    try:
+        on_duckdb = _link(platform, DuckDBBackend(connection), options)
+    finally:
+        connection.close()
+    backend = SparkBackend(spark_session)
+    try:
+        on_spark = _link(platform, backend, options)
+    finally:
+        backend.close()  # removes its scratch folder; the shared session keeps running
+    return _partition(platform, on_duckdb), _partition(platform, on_spark)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """A 1,000-person synthetic region (about 2,200 records, enough to train) ingested."""
+    folder = tmp_path_factory.mktemp("synthetic")
+    settings = Settings(
+        data_root=folder / "var", database_url=f"sqlite:///{folder / 'var' / 'nightingale.db'}"
+    )
+    initialise(settings)
+    region = generate_region(SynthConfig(people=1000, seed=3), folder / "region")
+    for provider in ("health", "housing", "employment"):
+        ingest_files(
+            settings, provider, sorted((region.path / "extracts" / provider).glob("*.csv"))
+        )
+    engine = database.make_engine(settings.resolved_database_url)
+    yield Platform(
+        settings, DataRoot(settings.data_root), keystore_for(settings), engine, region.path, {}
+    )
+    engine.dispose()
 
 
 def test_spark_and_duckdb_link_the_region_into_the_same_persons(
     ingested: Platform, spark_session: Any
 ) -> None:
-    connection = duckdb.connect()
-    try:
-        on_duckdb = _link(ingested, DuckDBBackend(connection))
-    finally:
-        connection.close()
-    backend = SparkBackend(spark_session)
-    try:
-        on_spark = _link(ingested, backend)
-    finally:
-        backend.close()  # removes its scratch folder; the shared session keeps running
-    duckdb_persons = _partition(ingested, on_duckdb)
-    assert _partition(ingested, on_spark) == duckdb_persons
+    on_duckdb, on_spark = _on_both_engines(ingested, spark_session)
+    assert on_spark == on_duckdb
     # Not a vacuous equality: the region's records do link across sources.
-    assert any(len(person) > 1 for person in duckdb_persons)
+    assert any(len(person) > 1 for person in on_duckdb)
+
+
+def test_after_training_spark_and_duckdb_still_find_the_same_persons(
+    synthetic: Platform, spark_session: Any
+) -> None:
+    # Trained (u by sampling, m by EM): equal only because the u sample is drawn once,
+    # outside the engines, rather than by each engine's own hash.
+    options = LinkOptions(min_training_records=1000, u_pairs=2e5)
+    on_duckdb, on_spark = _on_both_engines(synthetic, spark_session, options)
+    assert on_spark == on_duckdb
+    assert sum(len(person) > 1 for person in on_duckdb) > 500
+
+
+def test_the_u_sample_is_seeded_and_sized_by_pairs() -> None:
+    table = pa.table({"unique_id": [str(n) for n in range(10_000)]})
+    sample = u_sample(table, pairs=4950, seed=7)  # 100 records have 4,950 pairs
+    assert sample.num_rows == 100
+    assert sample.equals(u_sample(table, pairs=4950, seed=7))
+    assert not sample.equals(u_sample(table, pairs=4950, seed=8))
+    assert u_sample(table, pairs=1e9, seed=7).num_rows == 10_000
 
 
 def test_the_model_list_functions_are_rendered_in_spark_sql() -> None:
