@@ -34,18 +34,28 @@ class Matching(_Strict):
 
 
 class Weighting(_Strict):
-    """Inverse-probability weighting, the sensitivity analysis to matching."""
+    """Inverse-probability weights: the doubly robust and IPW analyses use them."""
 
     estimand: Literal["ATE", "ATT"] = "ATT"
     stabilise: bool = True
     truncate: tuple[float, float] | None = None
 
 
+PrimaryAnalysis = Literal["matched", "doubly_robust"]
+
+
 class Comparison(_Strict):
-    """Who is compared with whom, and on what baseline covariates."""
+    """Who is compared with whom, on what baseline covariates, and which estimate leads.
+
+    ``primary`` names the main table's primary analysis: ``matched`` (caliper-matched
+    sample, covariate-adjusted: the effect on the treated people who could be matched)
+    or ``doubly_robust`` (everyone, the weighting estimand's weights and the covariates
+    together: with ATT weights, the effect on all the treated).
+    """
 
     treatment: str
     covariates: list[str] = Field(min_length=1)
+    primary: PrimaryAnalysis = "matched"
     matching: Matching = Matching()
     weighting: Weighting = Weighting()
     balance_threshold: float = Field(0.1, gt=0)

@@ -5,10 +5,11 @@
 hash and the release's manifest checksum as a results bundle for the airlock. The steps:
 
 1. value EQ-5D profiles and derive the baseline covariates the plan names;
-2. propensity score (logistic) and 1:1 nearest-neighbour matching on its logit within
-   a caliper; inverse-probability (ATT) weights as the sensitivity analysis;
-3. balance before and after (SMD table, love plot);
-4. per outcome: matched (primary), IPW and naive estimates, then the plan's secondary
+2. propensity score (logistic); inverse-probability (ATT) weights, and 1:1
+   nearest-neighbour matching on its logit within a caliper;
+3. balance before and after (SMD tables for matching and weighting, love plot);
+4. per outcome: doubly robust (ATT weights plus covariate adjustment), matched, IPW and
+   naive estimates, the plan naming the primary one; then the plan's secondary
    analyses (negative binomial, GEE, difference-in-differences and event study, MICE);
 5. time to the first emergency admission: Cox model and Kaplan–Meier curves.
 
@@ -104,8 +105,9 @@ def evaluate(
     """Run the plan on release-shaped frames; ``detail=False`` keeps the main table only.
 
     The main table (``tables["main_estimates"]``) has one row per outcome and analysis
-    (``matched``, ``ipw``, ``naive``). ``detail=False`` skips figures and secondary
-    analyses — the validity benchmark uses it to run many regions quickly.
+    (``doubly_robust``, ``matched``, ``ipw``, ``naive``); its ``primary`` column marks
+    the plan's primary analysis. ``detail=False`` skips figures and secondary analyses
+    — the validity benchmark uses it to run many regions quickly.
     """
     spec = plan.plan
     comparison = spec.comparison
@@ -162,7 +164,9 @@ def evaluate(
         result.figures["main_estimates"] = forest_plot(result.tables["main_estimates"])
         if spec.survival is not None:
             result.merge(_survival(samples, spec.survival.outcome), prefix="time_to_first")
-    result.summary = _summary(result.tables["main_estimates"], matched.summary(), balance)
+    result.summary = _summary(
+        result.tables["main_estimates"], matched.summary(), balance, comparison.primary
+    )
     return result
 
 
@@ -200,20 +204,28 @@ def forest_plot(main: pd.DataFrame) -> Figure:
     return figure
 
 
-def _summary(main: pd.DataFrame, matching: dict[str, Any], balance: pd.DataFrame) -> str:
+PRIMARY_WORDS = {
+    "doubly_robust": "doubly robust: everyone, ATT weights and covariate adjustment",
+    "matched": "matched, covariate-adjusted",
+}
+
+
+def _summary(
+    main: pd.DataFrame, matching: dict[str, Any], balance: pd.DataFrame, primary: str
+) -> str:
     lines = [
-        "Designed-for-health homes pilot: matched comparison with standard social homes.",
+        "Designed-for-health homes pilot: comparison with standard social homes.",
         f"{matching['matched_treated']} tenants of designed-for-health homes were matched to "
         f"{matching['distinct_controls']} comparison tenants ({matching['unmatched_treated']} "
         "had no comparison tenant close enough and are not in the matched estimates).",
         f"Largest absolute standardised difference: {balance['smd_before'].abs().max():.2f} "
         f"before matching, {balance['smd_after'].abs().max():.2f} after.",
         "",
-        "Primary (matched) estimates, with the naive comparison for contrast:",
+        f"Primary estimates ({PRIMARY_WORDS[primary]}), with the naive comparison for contrast:",
     ]
     for name, part in main.groupby("outcome", sort=False):
         by = part.set_index("analysis")
-        m, n = by.loc["matched"], by.loc["naive"]
+        m, n = by.loc[primary], by.loc["naive"]
         scale = str(m["scale"]).replace("_", " ")
         lines.append(
             f"- {name}: {scale} {m['estimate']:.3g} (95% CI {m['ci_low']:.3g} to "
