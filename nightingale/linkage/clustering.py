@@ -7,7 +7,8 @@ A pair becomes a link when
   child's, agrees on neither), or
 - its match weight reaches the threshold and, for pairs from two different sources, each
   record is the other's best candidate in that source ("mutual best"). Within a source
-  any pair above the threshold links (duplicates exist there).
+  a pair above the threshold links (duplicates exist there) unless another source keeps
+  its two records apart (see "Within-source links" below).
 
 Some pairs never link probabilistically, however much else they share (a household
 shares surname, address and often more, and Fellegi–Sunter's independence assumption
@@ -27,8 +28,22 @@ patterns apply only where the data says outright disagreement is rare among true
 (FEBRL's are, in one match in six), a disagreeing given name is not a twin's signature.
 
 The mutual-best rule is the one-to-one constraint across sources: twin A in one source
-can take only one of twins A' and B' in another, the one whose given name agrees. Persons
-are connected components of the links (scipy), numbered by their smallest member.
+can take only one of twins A' and B' in another, the one whose given name agrees.
+
+Within-source links. A provider's extract holds the same person more than once (a second
+row under a new key), so within a source there is no one-to-one rule. But a duplicate is
+much rarer than a cross-source match (in the synthetic region two random employment
+records match about 19 times less often than an employment and a health record), while
+the model has one prior for every pair; so two different people sharing a given name and
+date of birth, with different surnames and postcodes and no NI number on one side, score
+just above the threshold inside a provider. The other sources settle it: when each of the
+two records already belongs, through the other links, to a person holding a record of a
+third source, and those are two different persons, that source has kept the two apart and
+the within-source pair does not link probabilistically (:func:`split_by_other_sources`).
+A true duplicate and its original have the same partner elsewhere (mutual best lets only
+one of them take it), so they are not split. Deterministic links are never dropped.
+
+Persons are connected components of the links (scipy), numbered by their smallest member.
 """
 
 from __future__ import annotations
@@ -36,6 +51,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -91,6 +107,58 @@ def hard_negative(edges: pd.DataFrame, reliable: set[str]) -> pd.Series:
     return nhs_differs | ((twin | parent_child) & ~strong)
 
 
+def _components(edges: pd.DataFrame, size: int) -> npt.NDArray[np.int32]:
+    graph = coo_matrix(
+        (np.ones(len(edges)), (edges["node_l"].to_numpy(), edges["node_r"].to_numpy())),
+        shape=(size, size),
+    )
+    labels: npt.NDArray[np.int32] = connected_components(graph, directed=False)[1]
+    return labels
+
+
+def split_by_other_sources(edges: pd.DataFrame, within: pd.Series) -> pd.Series:
+    """Which ``within`` (within-source, probabilistic) edges another source keeps apart.
+
+    For the within-source edges of source S, the persons are the components of every
+    other edge (including other sources' within-source links, so that a person
+    duplicated in two sources stays one). An edge is kept apart when its two ends are in
+    different persons that both hold a record of some source other than S: that source
+    has a record for each end and did not link them.
+    """
+    apart = pd.Series(False, index=edges.index)
+    if not within.any():
+        return apart
+    size = int(max(edges["node_l"].max(), edges["node_r"].max())) + 1
+    ends = pd.DataFrame(
+        {
+            "node": np.concatenate([edges["node_l"], edges["node_r"]]),
+            "source": np.concatenate([edges["source_dataset_l"], edges["source_dataset_r"]]),
+        }
+    ).drop_duplicates()
+    for own in edges.loc[within, "source_dataset_l"].unique():
+        mine = within & (edges["source_dataset_l"] == own)
+        labels = _components(edges[~mine], size)
+        # Which other sources each person (component) holds a record of.
+        others = ends[ends["source"] != own]
+        held = pd.DataFrame(
+            {"person": labels[others["node"].to_numpy()], "source": others["source"].to_numpy()}
+        ).drop_duplicates()
+        pairs = edges[mine]
+        ends_of = pd.DataFrame(
+            {
+                "edge": pairs.index,
+                "person_l": labels[pairs["node_l"].to_numpy()],
+                "person_r": labels[pairs["node_r"].to_numpy()],
+            }
+        )
+        ends_of = ends_of[ends_of["person_l"] != ends_of["person_r"]]
+        both = ends_of.merge(held, left_on="person_l", right_on="person").merge(
+            held, left_on=["person_r", "source"], right_on=["person", "source"]
+        )
+        apart |= edges.index.isin(both["edge"].unique())
+    return apart
+
+
 def select_links(edges: pd.DataFrame, threshold_weight: float, reliable: set[str]) -> pd.DataFrame:
     """The edges that become links (see the module docstring).
 
@@ -103,8 +171,13 @@ def select_links(edges: pd.DataFrame, threshold_weight: float, reliable: set[str
     keep_cross = pd.Series(False, index=edges.index)
     if len(candidates):
         keep_cross.loc[candidates.index] = mutual_best(candidates)
-    probabilistic = above & (~cross | keep_cross)
-    return edges[probabilistic | edges["deterministic"]]
+    deterministic = edges["deterministic"].astype(bool)
+    links = (above & (~cross | keep_cross)) | deterministic
+    within = links & ~cross & ~deterministic
+    links &= ~split_by_other_sources(edges[links], within[links]).reindex(
+        edges.index, fill_value=False
+    )
+    return edges[links]
 
 
 def person_ids(members: pd.Series, links: pd.DataFrame, tokeniser: Tokeniser) -> pd.Series:
