@@ -21,6 +21,7 @@ from nightingale.analyses._design import require_complete
 from nightingale.platform.errors import NightingaleError
 
 Family = Literal["gaussian", "poisson", "negative_binomial"]
+ClusterCorrection = Literal["CR1", "CR3"]
 Z95 = float(stats.norm.ppf(0.975))
 
 
@@ -64,14 +65,16 @@ def fit_glm(
     exposure: str | None = None,
     weights: str | None = None,
     cluster: str | None = None,
+    correction: ClusterCorrection = "CR1",
 ) -> tuple[Fit, dict[str, Any]]:
     """Fit a GLM; cluster-robust (sandwich) standard errors when ``cluster`` is given.
 
-    Weights enter as ``var_weights``. The cluster sandwich is statsmodels'
+    Weights enter as ``var_weights``. The ``CR1`` cluster sandwich is statsmodels'
     ``cov_cluster`` (with its small-sample correction) computed after an ordinary fit:
     the same numbers as ``cov_type="cluster"`` without weights, and with weights it
     avoids the GLM's "not fully supported" path while using the weighted scores.
-    Returns the fit and a JSON-able description of the model.
+    ``CR3`` is the cluster jackknife (:func:`cluster_jackknife_covariance`), for
+    strongly varying weights. Returns the fit and a JSON-able description of the model.
     """
     needed = [c for c in (exposure, weights, cluster) if c]
     require_complete(frame, needed, f"model {formula}")
@@ -94,7 +97,10 @@ def fit_glm(
     fitted = model.fit()
     if cluster:
         groups = pd.factorize(frame[cluster])[0]
-        variances = np.diag(cov_cluster(fitted, groups))
+        if correction == "CR3":
+            variances = np.diag(cluster_jackknife_covariance(fitted, groups))
+        else:
+            variances = np.diag(cov_cluster(fitted, groups))
         with np.errstate(invalid="ignore"):
             # A nuisance term that the sample cannot separate (say an age band that only
             # one matched pair has) can get a negative sandwich variance; its SE is NaN
@@ -103,7 +109,9 @@ def fit_glm(
         unidentified = [str(t) for t in bse.index[~np.isfinite(bse.to_numpy())]]
         if unidentified:
             details["terms_without_standard_error"] = unidentified
-        details["standard_errors"] = f"cluster-robust by {cluster}"
+        details["standard_errors"] = f"cluster-robust by {cluster}" + (
+            " (CR3, cluster jackknife)" if correction == "CR3" else ""
+        )
         details["clusters"] = int(groups.max() + 1)
     else:
         bse = fitted.bse
@@ -113,6 +121,43 @@ def fit_glm(
     fit = Fit(fitted.params, bse, fitted)
     details["coefficients"] = _coefficients(fit)
     return fit, details
+
+
+def cluster_jackknife_covariance(fitted: Any, groups: np.ndarray) -> np.ndarray:
+    """CR3: the delete-one-cluster jackknife covariance of a fitted GLM's coefficients.
+
+    Why: the usual (CR1) cluster sandwich is biased downward when a few clusters have
+    high leverage — as comparison people with large inverse-probability weights do —
+    and on the synthetic region the doubly robust estimate's CR1 standard errors were
+    on average about 8% smaller than the spread of its estimates. CR3 inflates each
+    cluster's residuals by its leverage (MacKinnon, Nielsen & Webb, 2023, recommend it
+    as the default). For a GLM this is the one-step version (exact for linear models):
+    with IRLS weights W, X~ = W^1/2 X, u~ = W^1/2 times the working residuals and
+    M = X~'X~, deleting cluster g moves the coefficients by
+    M^-1 X~_g' (I - X~_g M^-1 X~_g')^-1 u~_g; the covariance is (G-1)/G times the sum
+    of the centred moves' outer products.
+    """
+    model = fitted.model
+    mu = np.asarray(fitted.fittedvalues, dtype=float)
+    var_weights = np.asarray(model.var_weights, dtype=float)
+    irls = var_weights * np.asarray(model.family.weights(mu), dtype=float)
+    root = np.sqrt(irls)
+    x = np.asarray(model.exog, dtype=float) * root[:, None]
+    u = np.asarray(fitted.resid_working, dtype=float) * root
+    bread = np.linalg.pinv(x.T @ x)
+    order = np.argsort(groups, kind="stable")
+    cuts = np.flatnonzero(np.diff(groups[order])) + 1
+    moves = []
+    for rows in np.split(order, cuts):
+        xg = x[rows]
+        leverage = xg @ bread @ xg.T
+        inflated = np.linalg.solve(np.eye(len(rows)) - leverage, u[rows])
+        moves.append(bread @ (xg.T @ inflated))
+    delta = np.asarray(moves)
+    delta -= delta.mean(axis=0)
+    g = len(delta)
+    covariance: np.ndarray = (g - 1) / g * (delta.T @ delta)
+    return covariance
 
 
 def _coefficients(fit: Fit) -> dict[str, dict[str, float]]:

@@ -22,6 +22,7 @@ import statsmodels.formula.api as smf
 
 from nightingale.analyses._design import require_binary, require_complete, rhs
 from nightingale.analyses._models import (
+    ClusterCorrection,
     coefficient,
     fit_glm,
     interval,
@@ -51,18 +52,21 @@ def rate_ratio(
     family: CountFamily = "poisson",
     cluster: str | None = None,
     weights: str | None = None,
+    correction: ClusterCorrection = "CR1",
 ) -> AnalysisResult:
     """Rate ratio of ``outcome`` for ``treatment`` from a GLM with a log time-at-risk offset.
 
     ``cluster`` names the person column for cluster-robust standard errors over repeated
-    periods; ``weights`` names a column of matching or IPW weights.
+    periods (``correction``: ``CR1`` sandwich or ``CR3`` jackknife); ``weights`` names a
+    column of matching or IPW weights.
     """
     require_complete(frame, [outcome, treatment, *covariates], f"rate ratio of {outcome}")
     require_binary(frame, treatment, f"rate ratio of {outcome}")
     formula = f"{outcome} ~ {rhs(frame, [treatment, *covariates])}"
     fitted, details = fit_glm(
-        formula, frame, family, exposure=exposure, weights=weights, cluster=cluster
-    )
+        formula, frame, family, exposure=exposure, weights=weights, cluster=cluster,
+        correction=correction,
+    )  # fmt: skip
     est, se = coefficient(fitted, treatment)
     rr, low, high = interval(est, se, log_scale=True)
     row = estimate_row(f"{outcome} rate ratio", rr, se, low, high, log_estimate=est, n=len(frame))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from nightingale.analyses._design import require_binary, require_complete, rhs
-from nightingale.analyses._models import coefficient, fit_glm, interval
+from nightingale.analyses._models import ClusterCorrection, coefficient, fit_glm, interval
 from nightingale.analyses.results import AnalysisResult, estimate_row
 
 
@@ -26,14 +26,21 @@ def mean_difference(
     *,
     weights: str | None = None,
     cluster: str | None = None,
+    correction: ClusterCorrection = "CR1",
 ) -> AnalysisResult:
-    """Difference in the (weighted) mean of ``outcome``, adjusted for ``covariates``."""
+    """Difference in the (weighted) mean of ``outcome``, adjusted for ``covariates``.
+
+    ``correction`` picks the cluster-robust variance (``CR3`` for strongly varying
+    weights, see :func:`~nightingale.analyses._models.cluster_jackknife_covariance`).
+    """
     what = f"mean difference of {outcome}"
     observed = frame.dropna(subset=[outcome])
     require_complete(observed, [treatment, *covariates], what)
     require_binary(observed, treatment, what)
     formula = f"{outcome} ~ {rhs(observed, [treatment, *covariates])}"
-    fitted, details = fit_glm(formula, observed, "gaussian", weights=weights, cluster=cluster)
+    fitted, details = fit_glm(
+        formula, observed, "gaussian", weights=weights, cluster=cluster, correction=correction
+    )
     est, se = coefficient(fitted, treatment)
     value, low, high = interval(est, se, log_scale=False)
     row = estimate_row(f"{outcome} difference", value, se, low, high, n=len(observed))

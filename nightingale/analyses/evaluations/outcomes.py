@@ -4,11 +4,11 @@ For every outcome the plan lists, four comparisons answer "did the homes help?";
 plan's ``comparison.primary`` says which one leads:
 
 - ``doubly_robust``: everyone, weighted by the plan's inverse-probability (ATT) weights
-  *and* adjusted for the baseline covariates in the outcome model, cluster-robust by
-  person. Consistent for the effect on all the treated if either the propensity model
-  or the outcome model is right, and it keeps the treated people matching cannot find a
-  partner for (on the synthetic region a 0.2 SD caliper dropped a quarter of them, the
-  sickest, whose effect on utility is largest);
+  *and* adjusted for the baseline covariates in the outcome model, standard errors by
+  the cluster (person) jackknife, CR3. Consistent for the effect on all the treated if
+  either the propensity model or the outcome model is right, and it keeps the treated
+  people matching cannot find a partner for (on the synthetic region a 0.2 SD caliper
+  dropped a quarter of them, the sickest, whose effect on utility is largest);
 - ``matched``: the propensity-matched sample, outcome model adjusted for the baseline
   covariates as well: the effect on the treated people who could be matched;
 - ``ipw``: everyone, weighted by the ATT weights, no covariates in the outcome model;
@@ -34,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 from nightingale.analyses._design import varying
+from nightingale.analyses._models import ClusterCorrection
 from nightingale.analyses.counts import rate_ratio, rate_ratio_gee
 from nightingale.analyses.did import difference_in_differences, event_study
 from nightingale.analyses.evaluations.prepare import PRE_PERIOD, with_pre_period
@@ -71,7 +72,11 @@ class Samples:
 
 
 def _fit(
-    outcome: Outcome, frame: pd.DataFrame, covariates: list[str], weight: str | None
+    outcome: Outcome,
+    frame: pd.DataFrame,
+    covariates: list[str],
+    weight: str | None,
+    correction: ClusterCorrection = "CR1",
 ) -> AnalysisResult:
     """One comparison of ``outcome`` on ``frame`` with the model its kind calls for."""
     y = f"{outcome.name}_y"
@@ -79,17 +84,22 @@ def _fit(
     covariates = varying(frame, covariates)
     if outcome.kind == "count":
         return rate_ratio(
-            frame, y, "treated", "time_at_risk_days", covariates, cluster="pid", weights=weight
-        )
+            frame, y, "treated", "time_at_risk_days", covariates, cluster="pid", weights=weight,
+            correction=correction,
+        )  # fmt: skip
     days = f"{outcome.name}_days"
     frame = frame.assign(_w=frame[days] * (frame[weight] if weight else 1.0))
-    return mean_difference(frame, y, "treated", covariates, weights="_w", cluster="pid")
+    return mean_difference(
+        frame, y, "treated", covariates, weights="_w", cluster="pid", correction=correction
+    )
 
 
 def main_rows(samples: Samples, outcome: Outcome) -> tuple[list[dict[str, Any]], AnalysisResult]:
     """The four estimates of one outcome (rows of the main table) and the primary's result."""
     comparisons = {
-        "doubly_robust": _fit(outcome, samples.panel, samples.covariates, "ipw"),
+        # CR3: the few comparison people with large weights have high leverage, and the
+        # CR1 sandwich understated this estimate's spread (see _models).
+        "doubly_robust": _fit(outcome, samples.panel, samples.covariates, "ipw", "CR3"),
         "matched": _fit(outcome, samples.matched_panel, samples.covariates, "match_weight"),
         "ipw": _fit(outcome, samples.panel, [], "ipw"),
         "naive": _fit(outcome, samples.panel, [], None),
