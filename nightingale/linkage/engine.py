@@ -188,9 +188,13 @@ def _estimate_u(
     sample = u_sample(table, options.u_pairs, options.seed)
     inputs = _register_sources(backend, sample, "__ng_u_sample_")
     sampled = Linker(inputs, settings, log_level=logging.ERROR)
-    # Enough pairs for the whole sample, so Splink compares every pair (no own sampling).
+    # Enough pairs for the whole sample, so Splink compares every pair (no own sampling),
+    # and no early stop: Splink would otherwise stop after the first chunk of pairs that
+    # meets a minimum count per level, and chunks are cut by each engine's own hash.
     size = sample.num_rows
-    sampled.training.estimate_u_using_random_sampling(max_pairs=size * size, seed=options.seed)
+    sampled.training.estimate_u_using_random_sampling(
+        max_pairs=size * size, seed=options.seed, min_count_per_level=None
+    )
     learnt = sampled.misc.save_model_to_json()["comparisons"]
     comparisons = [
         {

@@ -58,6 +58,8 @@ def spark_session(settings: Settings, app_name: str = "nightingale") -> SparkSes
         .appName(app_name)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        # Progress bars would interleave with the CLI's own output and fill logs.
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "8")
         .getOrCreate()
     )
