@@ -165,8 +165,9 @@ def evaluate(
         if spec.survival is not None:
             result.merge(_survival(samples, spec.survival.outcome), prefix="time_to_first")
     result.summary = _summary(
-        result.tables["main_estimates"], matched.summary(), balance, comparison.primary
-    )
+        result.tables["main_estimates"], matched.summary(), balance, balance_ipw,
+        comparison.primary,
+    )  # fmt: skip
     return result
 
 
@@ -211,7 +212,11 @@ PRIMARY_WORDS = {
 
 
 def _summary(
-    main: pd.DataFrame, matching: dict[str, Any], balance: pd.DataFrame, primary: str
+    main: pd.DataFrame,
+    matching: dict[str, Any],
+    balance: pd.DataFrame,
+    balance_ipw: pd.DataFrame,
+    primary: str,
 ) -> str:
     lines = [
         "Designed-for-health homes pilot: comparison with standard social homes.",
@@ -219,7 +224,8 @@ def _summary(
         f"{matching['distinct_controls']} comparison tenants ({matching['unmatched_treated']} "
         "had no comparison tenant close enough and are not in the matched estimates).",
         f"Largest absolute standardised difference: {balance['smd_before'].abs().max():.2f} "
-        f"before matching, {balance['smd_after'].abs().max():.2f} after.",
+        f"before matching, {balance['smd_after'].abs().max():.2f} after, "
+        f"{balance_ipw['smd_after'].abs().max():.2f} after weighting.",
         "",
         f"Primary estimates ({PRIMARY_WORDS[primary]}), with the naive comparison for contrast:",
     ]
