@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import nightingale.analyses.notebooks
@@ -26,7 +27,8 @@ seed: 5
 eq5d_value_set: synthetic_region
 comparison:
   treatment: treated
-  covariates: [age_band, sex, ltc_count, emergency_admissions_pre, eq5d_pre_utility]
+  primary: doubly_robust
+  covariates: [age_band, sex, ltc_count, log1p_emergency_admissions_pre, eq5d_pre_utility]
 outcomes:
   - {name: emergency_admissions, kind: count, pre: emergency_admissions_pre,
      secondary: [negative_binomial, gee, did]}
@@ -89,6 +91,10 @@ def test_two_runs_write_identical_bundles_recording_plan_and_release(data_root: 
     assert manifest["release_id"] == "rel-1"
     for name, digest in manifest["files"].items():
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+    main_table = pd.read_csv(out / "tables" / "main_estimates.csv")
+    primary = main_table[main_table["primary"]]
+    assert list(primary["analysis"]) == ["doubly_robust"] * 3  # one per outcome
+    assert "doubly robust" in (out / "summary.txt").read_text()
 
 
 def test_an_unknown_release_is_a_one_line_error(
