@@ -9,17 +9,20 @@ dialect (sqlglot transpiles the same tree) and hands back a ``pyarrow.Table``.
 
 from __future__ import annotations
 
+import shutil
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlglot import exp
 
 from nightingale.cohorts.compile import render
 from nightingale.cohorts.ctes import SPINE_VIEW, view_name
 from nightingale.platform import engines as platform_engines
 from nightingale.platform.settings import Settings
+from nightingale.platform.storage import DataRoot
 
 if TYPE_CHECKING:
     import duckdb
@@ -87,28 +90,39 @@ class DuckDBEngine(CohortEngine):
 class SparkEngine(CohortEngine):
     """Spark SQL over temporary views.
 
-    ``close`` drops the views; it stops the session only when this engine started it
-    (:meth:`from_settings`), so a session shared with others (tests) keeps running.
+    In-memory inputs (the decrypted demographics) are staged as Parquet in a private
+    scratch folder and read back by path: a DataFrame made from local rows is embedded
+    in every query plan and task, which at 100,000 people took several gigabytes of
+    driver memory. ``scratch_parent`` must be visible to every executor
+    (:meth:`from_settings` uses the data root's identifier zone). ``close`` drops the
+    views and removes the scratch folder; it stops the session only when this engine
+    started it, so a session shared with others (tests) keeps running.
     """
 
     dialect = "spark"
 
-    def __init__(self, session: SparkSession, owns_session: bool = False) -> None:
+    def __init__(
+        self,
+        session: SparkSession,
+        owns_session: bool = False,
+        scratch_parent: Path | None = None,
+    ) -> None:
         self.session = session
         self.owns_session = owns_session
+        self.scratch = platform_engines.spark_scratch(scratch_parent)
         self._views: list[str] = []
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SparkEngine:
         session = platform_engines.spark_session(settings, app_name="nightingale-cohorts")
-        return cls(session, owns_session=True)
+        return cls(session, owns_session=True, scratch_parent=DataRoot(settings.data_root).linkage)
 
     def register(self, name: str, source: Source) -> None:
         if isinstance(source, pa.Table):
-            frame = self.session.createDataFrame(source.to_pandas())
-        else:
-            frame = self.session.read.parquet(str(source))
-        frame.createOrReplaceTempView(name)
+            path = self.scratch / f"{name}.parquet"
+            pq.write_table(source, path)
+            source = path
+        self.session.read.parquet(str(source)).createOrReplaceTempView(name)
         self._views.append(name)
 
     def run(self, query: exp.Query) -> pa.Table:
@@ -125,6 +139,7 @@ class SparkEngine(CohortEngine):
         self._views.clear()
         if self.owns_session:
             self.session.stop()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def engine_for(settings: Settings) -> CohortEngine:

@@ -17,7 +17,6 @@ or an array overlap, so the Scala JAR Splink ships is not registered.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +29,7 @@ from sqlglot import exp
 
 from nightingale.platform import engines as platform_engines
 from nightingale.platform.settings import Settings
+from nightingale.platform.storage import DataRoot
 
 if TYPE_CHECKING:
     import duckdb
@@ -176,14 +176,18 @@ class SparkBackend(LinkBackend):
     every plan and task: at 20,000 people that exhausted a 4 GB driver). Splink breaks
     lineage by writing its intermediate tables to Parquet in the checkpoint folder (its
     default on Spark); the scratch folder holds both and is removed on :meth:`close`.
+    ``scratch_parent`` must be visible to every executor (:func:`backend_for` uses the
+    data root's identifier zone); without it, a system temporary folder (``local[*]``).
     """
 
-    def __init__(self, session: SparkSession, owns: bool = False) -> None:
+    def __init__(
+        self, session: SparkSession, owns: bool = False, scratch_parent: Path | None = None
+    ) -> None:
         from splink import SparkAPI
 
         self.session = session
         self.owns = owns
-        self.scratch = Path(tempfile.mkdtemp(prefix="nightingale-spark-"))
+        self.scratch = platform_engines.spark_scratch(scratch_parent)
         #: input views registered in the session, dropped on close (a session may be shared)
         self.views: list[str] = []
         session.sparkContext.setCheckpointDir(str(self.scratch / "checkpoints"))
@@ -239,7 +243,7 @@ def backend_for(settings: Settings) -> LinkBackend:
     """The configured backend (``settings.engine``), owning the connection it opens."""
     if settings.engine == "spark":
         session = platform_engines.spark_session(settings, app_name="nightingale-linkage")
-        return SparkBackend(session, owns=True)
+        return SparkBackend(session, owns=True, scratch_parent=DataRoot(settings.data_root).linkage)
     return DuckDBBackend(platform_engines.duckdb_connection(settings), owns=True)
 
 

@@ -40,6 +40,24 @@ def duckdb_connection(settings: Settings, database: str = ":memory:") -> duckdb.
     return duckdb.connect(database, config=config)
 
 
+SPARK_SCRATCH_PREFIX = ".tmp-spark-"
+
+
+def spark_scratch(parent: Path | None = None) -> Path:
+    """A new private folder (0700) for the Parquet files a Spark job stages and checkpoints.
+
+    Spark reads inputs by path, and on a cluster every executor must see that path, so
+    production runs put the folder on the data root's shared file system (inside the
+    identifier zone, since what is staged there is tokens or decrypted demographics),
+    not in the driver's ``/tmp``. The ``.tmp-`` prefix keeps it out of zone listings; the
+    caller removes it when the job ends. Without ``parent`` (tests) it is a system
+    temporary folder.
+    """
+    if parent is not None:
+        parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=SPARK_SCRATCH_PREFIX, dir=parent))
+
+
 def spark_available() -> bool:
     """Whether pyspark is importable (the ``spark`` extra is installed)."""
     return importlib.util.find_spec("pyspark") is not None

@@ -27,7 +27,8 @@ NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 def test_spark_builds_the_same_release_as_duckdb(
     region: DataRoot, keystore: KeyStore, duckdb_engine: DuckDBEngine, spark_session: Any
 ) -> None:
-    spark = SparkEngine(spark_session)
+    # Staged inputs go where executors can read them: the data root's identifier zone.
+    spark = SparkEngine(spark_session, scratch_parent=region.linkage)
     built = {}
     try:
         for name, engine in (("duckdb", duckdb_engine), ("spark", spark)):
@@ -41,8 +42,12 @@ def test_spark_builds_the_same_release_as_duckdb(
                 release_id=f"on-{name}",
                 now=NOW,
             )
+        assert spark.scratch.parent == region.linkage
+        assert spark.scratch.stat().st_mode & 0o777 == 0o700
+        assert list(spark.scratch.glob("*.parquet")), "the demographics were staged as Parquet"
     finally:
         spark.close()
+    assert not spark.scratch.exists()
     assert built["spark"].manifest["engine"] == "spark"
     for file_name in ("persons.parquet", "panel.parquet"):
         on_duckdb = pq.read_table(built["duckdb"].path / file_name)
