@@ -3,7 +3,9 @@
 Both compute HMAC-SHA256 over the same 1,000,000 distinct values on one core; the
 tokeniser reuses one keyed ``cryptography`` state per field (``copy()`` per value) and
 keeps the first 64 bits. A third figure shows the effective rate on a realistic column
-where values repeat (tokens are computed once per distinct value).
+where values repeat (tokens are computed once per distinct value). The load average is
+printed too: on a shared machine other processes' load lowers every figure alike, so
+compare the first two with each other rather than with a quiet-machine run.
 
     .venv/bin/python benchmarks/pseudonymise.py
 """
@@ -45,7 +47,8 @@ def main() -> None:
     print(
         f"tokens/s/core: cryptography HMAC state copied per value {N / ours:,.0f}; "
         f"hmac.digest loop {N / plain:,.0f}; column of 1M values with 20k distinct "
-        f"(tokenised once per distinct value) {N / column:,.0f}"
+        f"(tokenised once per distinct value) {N / column:,.0f}; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
 
 

@@ -159,8 +159,17 @@ class DuckDBBackend(LinkBackend):
         return float(pairs)
 
     def read_pairs(self, physical_name: str) -> pd.DataFrame:
+        """The pairs through Arrow (repeated strings become one Python object each, and
+        agreement levels are ``int8``); the predictions table is then dropped, as nothing
+        reads it again and at a million people it holds a gigabyte of DuckDB's memory."""
         relation = self.connection.table(physical_name)
-        frame: pd.DataFrame = relation.select(*_wanted(relation.columns)).df()
+        table = relation.select(*_wanted(relation.columns)).to_arrow_table()
+        for number, name in enumerate(table.column_names):
+            if name.startswith("gamma_"):
+                table = table.set_column(number, name, table.column(name).cast(pa.int8()))
+        frame: pd.DataFrame = table.to_pandas()
+        del table, relation
+        self.connection.execute(f'DROP TABLE IF EXISTS "{physical_name}"')
         return frame
 
     def close(self) -> None:

@@ -7,6 +7,10 @@ deduplication, ``health~housing`` cross-source linkage) without listing pairs: f
 clusters, the number of pairs between sources A and B is the sum over clusters of
 ``n_A * n_B`` (or ``n_A * (n_A - 1) / 2`` within A), and true positives are the same sum
 over the intersections of predicted and true clusters.
+
+At a million people (2.2 million records) everything is counted on integer codes with
+NumPy, not by grouping strings: the truth file is read with Arrow, matched to records
+through the key maps with Arrow's hash lookups, and clusters are numbered once.
 """
 
 from __future__ import annotations
@@ -14,33 +18,102 @@ from __future__ import annotations
 from itertools import combinations_with_replacement
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from nightingale.platform.errors import NightingaleError
+
+_TRUTH_COLUMNS = ("provider", "local_key", "person_id")
+
+
+def _read_truth_table(path: Path) -> pa.Table:
+    try:
+        table = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in _TRUTH_COLUMNS},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise NightingaleError(f"{path}: cannot read the truth file ({exc})") from exc
+    missing = set(_TRUTH_COLUMNS) - set(table.column_names)
+    if missing:
+        raise NightingaleError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    return table.select(list(_TRUTH_COLUMNS))
 
 
 def read_truth(path: Path) -> pd.DataFrame:
     """``provider``, ``local_key``, ``truth_person`` from ``truth/records.csv``."""
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError) as exc:
-        raise NightingaleError(f"{path}: cannot read the truth file ({exc})") from exc
-    missing = {"provider", "local_key", "person_id"} - set(frame.columns)
-    if missing:
-        raise NightingaleError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-    return frame.rename(columns={"person_id": "truth_person"})[
-        ["provider", "local_key", "truth_person"]
-    ]
+    frame: pd.DataFrame = _read_truth_table(path).to_pandas()
+    return frame.rename(columns={"person_id": "truth_person"})
 
 
-def _pairs(frame: pd.DataFrame, by: list[str]) -> dict[tuple[str, str], int]:
-    counts = frame.groupby([*by, "source"]).size().unstack("source", fill_value=0)
-    sources = sorted(frame["source"].unique())
+def truth_codes(
+    path: Path,
+    sources: pd.Series,
+    record_ids: pd.Series,
+    keymaps: dict[str, pa.Table],
+) -> npt.NDArray[np.int64]:
+    """Per record (``sources[i]``, ``record_ids[i]``): its true person as a code, or -1.
+
+    ``keymaps`` holds each provider's key map (``local_key``, ``record_id``). Records
+    whose local key has no truth row get -1; equal codes mean the same true person.
+    """
+    truth = _read_truth_table(path)
+    provider = truth.column("provider")
+    pairs = pc.binary_join_element_wise(provider, truth.column("local_key"), "\x1f")
+    if pc.count_distinct(pairs).as_py() != truth.num_rows:
+        raise NightingaleError(f"{path}: a provider's local key appears twice in the truth file")
+    person = truth.column("person_id").combine_chunks().dictionary_encode()
+    person_codes = person.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = np.full(len(record_ids), -1, dtype=np.int64)
+    source_values = np.asarray(sources, dtype=object)
+    ids = np.asarray(record_ids, dtype=object)
+    for name, keymap in keymaps.items():
+        in_truth = pc.equal(provider, name)
+        truth_keys = truth.column("local_key").filter(in_truth)
+        truth_rows = person_codes[in_truth.to_numpy(zero_copy_only=False)]
+        rows = np.flatnonzero(source_values == name)
+        if not len(rows):
+            continue
+        # record -> key map row -> truth row
+        at_keymap = pc.index_in(
+            pa.array(ids[rows], type=pa.string()), value_set=keymap["record_id"]
+        )
+        local_keys = keymap.column("local_key").combine_chunks().take(at_keymap)
+        at_truth = pc.index_in(local_keys, value_set=truth_keys)
+        found = at_truth.is_valid().to_numpy(zero_copy_only=False)
+        positions = at_truth.fill_null(0).to_numpy(zero_copy_only=False)
+        codes[rows[found]] = truth_rows[positions[found]]
+    return codes
+
+
+def _codes(values: pd.Series) -> npt.NDArray[np.int64]:
+    codes, _uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes.astype(np.int64)
+
+
+def _block_counts(
+    groups: npt.NDArray[np.int64], sources: npt.NDArray[np.int64], width: int
+) -> npt.NDArray[np.int64]:
+    """Records per (group, source) as a dense ``groups x sources`` array."""
+    count = int(groups.max()) + 1 if len(groups) else 0
+    flat = np.bincount(groups * width + sources, minlength=count * width)
+    return flat.reshape(count, width).astype(np.int64)
+
+
+def _pairs(counts: npt.NDArray[np.int64], sources: list[str]) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = {}
-    for a, b in combinations_with_replacement(sources, 2):
-        na = counts[a] if a in counts else pd.Series(0, index=counts.index)
-        nb = counts[b] if b in counts else pd.Series(0, index=counts.index)
-        out[(a, b)] = int((na * (na - 1) // 2).sum()) if a == b else int((na * nb).sum())
+    for a, b in combinations_with_replacement(range(len(sources)), 2):
+        na, nb = counts[:, a], counts[:, b]
+        pairs = (na * (na - 1) // 2).sum() if a == b else (na * nb).sum()
+        out[(sources[a], sources[b])] = int(pairs)
     return out
 
 
@@ -49,9 +122,15 @@ def pairwise_metrics(spine: pd.DataFrame) -> dict[str, dict[str, float]]:
 
     ``spine`` has ``source``, ``person_id`` (predicted) and ``truth_person``.
     """
-    predicted = _pairs(spine, ["person_id"])
-    true = _pairs(spine, ["truth_person"])
-    hits = _pairs(spine, ["person_id", "truth_person"])
+    sources = sorted(pd.unique(spine["source"]).tolist())
+    source = pd.Categorical(spine["source"], categories=sources).codes.astype(np.int64)
+    person = _codes(spine["person_id"])
+    truth = _codes(spine["truth_person"])
+    both = _codes(pd.Series(person * (int(truth.max()) + 1 if len(truth) else 1) + truth))
+    width = len(sources)
+    predicted = _pairs(_block_counts(person, source, width), sources)
+    true = _pairs(_block_counts(truth, source, width), sources)
+    hits = _pairs(_block_counts(both, source, width), sources)
     results: dict[str, dict[str, float]] = {}
     for key in [*sorted(predicted), ("all", "all")]:
         if key == ("all", "all"):
@@ -78,7 +157,10 @@ def partner_recall(spine: pd.DataFrame) -> pd.Series:
 
     ``NA`` for records with no true partner. Used for link rates by subgroup.
     """
-    truth_size = spine.groupby("truth_person")["record_id"].transform("size")
-    joint = spine.groupby(["truth_person", "person_id"])["record_id"].transform("size")
-    found = (joint == truth_size).astype("boolean")
-    return found.where(truth_size > 1, pd.NA)
+    truth = _codes(spine["truth_person"])
+    person = _codes(spine["person_id"])
+    both = _codes(pd.Series(person * (int(truth.max()) + 1 if len(truth) else 1) + truth))
+    truth_size = np.bincount(truth)[truth] if len(truth) else truth
+    joint = np.bincount(both)[both] if len(both) else both
+    found = pd.Series(joint == truth_size, index=spine.index, dtype="boolean")
+    return found.where(pd.Series(truth_size > 1, index=spine.index), pd.NA)

@@ -4,10 +4,21 @@ Reads each provider's sealed identifiers, derives keyed match keys
 (:mod:`.matchkeys`), links them with Splink (:mod:`.engine`), writes the run's folder
 (:mod:`.spine`) with its quality report (:mod:`.report`), and records the run in the
 database (the caller's session; the CLI audits in the same transaction).
+
+Memory (a 1,000,000-person region has about 2.2 million people-file records): the
+normalised identifiers are a pandas frame of Python strings, so they live only while the
+match keys are derived; what the report needs afterwards (source, record id, age band,
+sex, postcode area) is taken from the Arrow tables first, as categories. The spine is
+the engine's persons in record order (no join), and once Splink has scored the pairs
+its working tables and registered inputs are dropped from the DuckDB connection before
+the report and the truth evaluation run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import json
 import secrets
 from dataclasses import dataclass
@@ -16,12 +27,15 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
-from nightingale.linkage.backend import LinkBackend
-from nightingale.linkage.engine import LinkOptions, run_splink
-from nightingale.linkage.evaluation import pairwise_metrics, partner_recall, read_truth
+from nightingale.linkage.backend import DuckDBBackend, LinkBackend
+from nightingale.linkage.engine import LinkOptions, LinkResult, run_splink
+from nightingale.linkage.evaluation import pairwise_metrics, partner_recall, truth_codes
 from nightingale.linkage.identifiers import (
     identifier_context,
     identifiers_path,
@@ -31,7 +45,7 @@ from nightingale.linkage.identifiers import (
     read_sealed_table,
 )
 from nightingale.linkage.matchkeys import match_keys
-from nightingale.linkage.report import age_band, build_report, render_html
+from nightingale.linkage.report import age_bands, build_report, render_html
 from nightingale.linkage.schemas import providers
 from nightingale.linkage.spine import write_run
 from nightingale.linkage.tables import LinkRun, latest_version
@@ -58,10 +72,11 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
 
 
-def _load(
+def _read_identifiers(
     session: Session, root: DataRoot, keystore: KeyStore
-) -> tuple[pd.DataFrame, dict[str, str]]:
-    frames, versions = [], {}
+) -> tuple[list[tuple[str, pa.Table]], dict[str, str]]:
+    """Each provider's newest sealed identifier table, by provider name."""
+    tables, versions = [], {}
     for name in sorted(providers()):
         rows = latest_version(session, name)
         if not rows:
@@ -71,36 +86,185 @@ def _load(
         table = read_sealed_table(
             identifiers_path(root, name, version), keystore, identifier_context(name)
         )
+        tables.append((name, table))
+    if not tables:
+        raise NightingaleError("nothing to link: ingest at least one provider's people file first")
+    return tables, versions
+
+
+def _normalised(tables: list[tuple[str, pa.Table]]) -> pd.DataFrame:
+    """``source``, ``record_id`` and the normalised identifiers of every record."""
+    frames = []
+    for name, table in tables:
         frame = normalised_frame(table)
         frame.insert(0, "record_id", table.column("record_id").to_pylist())
         frame.insert(0, "source", name)
         frames.append(frame)
-    if not frames:
-        raise NightingaleError("nothing to link: ingest at least one provider's people file first")
-    return pd.concat(frames, ignore_index=True), versions
+    return pd.concat(frames, ignore_index=True)
 
 
-def _truth_columns(
+def _load(
+    session: Session, root: DataRoot, keystore: KeyStore
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The normalised identifiers of every provider's newest version, and the versions."""
+    tables, versions = _read_identifiers(session, root, keystore)
+    return _normalised(tables), versions
+
+
+_ARROW_TEXT = pd.StringDtype("pyarrow")
+
+
+def _give_back_memory() -> None:
+    """Return freed memory to the system before Splink (DuckDB) takes its share.
+
+    The normalised frame's strings and Arrow's scratch buffers are freed by then but may
+    stay mapped in the allocators' caches (Python's, Arrow's, glibc's).
+    """
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _masked(table: pa.Table, name: str, valid: str | None, kind: pa.DataType) -> pa.Array:
+    """Column ``name`` as one array, null where ``valid`` is false (or either is absent)."""
+    if name not in table.column_names:
+        return pa.nulls(table.num_rows, kind)
+    column = table.column(name).combine_chunks().cast(kind)
+    if valid is None:
+        return column
+    if valid not in table.column_names:
+        return pa.nulls(table.num_rows, kind)
+    flag = table.column(valid).combine_chunks().fill_null(False)
+    return pc.if_else(flag, column, pa.scalar(None, kind))
+
+
+def _record_columns(tables: list[tuple[str, pa.Table]], today: date) -> pd.DataFrame:
+    """Per record, in load order: source, record id and the report's subgroup columns.
+
+    The values the report used to take from the normalised frame: the age band of a
+    valid date of birth, the sex (``unknown`` when missing) and the postcode area (the
+    leading letters of a valid postcode, else ``unknown``); all but ``record_id`` are
+    categories, which the report's grouping reads by their codes.
+    """
+    names = [name for name, _table in tables]
+    sizes = [table.num_rows for _name, table in tables]
+    sex = pa.chunked_array([_masked(t, "sex", None, pa.string()) for _n, t in tables])
+    sex = pc.if_else(pc.equal(sex, ""), "unknown", sex).fill_null("unknown")
+    postcode = pa.chunked_array(
+        [_masked(t, "postcode", "postcode_valid", pa.string()) for _n, t in tables]
+    )
+    area = pc.struct_field(pc.extract_regex(postcode, r"^(?P<area>[A-Z]+)"), [0])
+    dob = pa.chunked_array(
+        [_masked(t, "date_of_birth", "date_of_birth_valid", pa.date32()) for _n, t in tables]
+    )
+    record_ids = pa.chunked_array([t.column("record_id").combine_chunks() for _n, t in tables])
+    return pd.DataFrame(
+        {
+            "source": pd.Categorical.from_codes(
+                np.repeat(np.arange(len(names)), sizes), categories=pd.Index(names)
+            ),
+            "record_id": record_ids.to_pandas(types_mapper={pa.string(): _ARROW_TEXT}.get),
+            "age_band": age_bands(dob, today),
+            "sex": sex.dictionary_encode().to_pandas(),
+            "postcode_area": area.fill_null("unknown").dictionary_encode().to_pandas(),
+        }
+    )
+
+
+def _spine(records: pd.DataFrame, persons: pd.DataFrame, run_id: str) -> pd.DataFrame:
+    """``source``, ``record_id``, ``person_id``, ``link_run_id`` in ``records``' order.
+
+    The engine returns persons in the order of the token table, which is ``records``'
+    order; that is checked, and a join is the fallback should it ever differ.
+    """
+    sources = np.asarray(records["source"], dtype=object)
+    aligned = (
+        len(persons) == len(records)
+        and bool(
+            (persons["unique_id"].to_numpy(dtype=object) == records["record_id"].to_numpy()).all()
+        )
+        and bool((persons["source_dataset"].to_numpy(dtype=object) == sources).all())
+    )
+    if aligned:
+        person_id = persons["person_id"].to_numpy()
+    else:
+        person_id = (
+            pd.DataFrame({"source": sources, "record_id": records["record_id"]})
+            .merge(
+                persons.rename(columns={"source_dataset": "source", "unique_id": "record_id"}),
+                on=["source", "record_id"],
+                how="left",
+            )["person_id"]
+            .to_numpy()
+        )
+    return pd.DataFrame(
+        {
+            "source": sources,
+            "record_id": records["record_id"].to_numpy(),
+            "person_id": person_id,
+            "link_run_id": run_id,
+        }
+    )
+
+
+def _release(connection: duckdb.DuckDBPyConnection | LinkBackend) -> None:
+    """Drop Splink's working tables and the registered inputs from a DuckDB connection.
+
+    Nothing reads them once the pairs are scored and clustered, and at a million people
+    they hold gigabytes the report and the truth evaluation need. Spark cleans up on
+    :meth:`.backend.LinkBackend.close`.
+    """
+    if isinstance(connection, DuckDBBackend):
+        connection = connection.connection
+    if not isinstance(connection, duckdb.DuckDBPyConnection):
+        return
+    tables = connection.sql(
+        "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, '__splink__')"
+    ).fetchall()
+    for (name,) in tables:
+        connection.execute(f'DROP TABLE IF EXISTS "{name}"')
+    views = connection.sql(
+        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND "
+        "(starts_with(view_name, '__ng_') OR starts_with(view_name, '__splink__'))"
+    ).fetchall()
+    for (name,) in views:
+        try:
+            connection.unregister(name)
+        except duckdb.Error:
+            connection.execute(f'DROP VIEW IF EXISTS "{name}"')
+
+
+def _measure(
     spine: pd.DataFrame,
     truth_path: Path,
     root: DataRoot,
     keystore: KeyStore,
     versions: dict[str, str],
-) -> pd.DataFrame:
-    truth = read_truth(truth_path)
-    maps = []
-    for name, version in versions.items():
-        keymap = read_sealed_table(keymap_path(root, name, version), keystore, keymap_context(name))
-        maps.append(keymap.to_pandas().assign(provider=name))
-    keys = pd.concat(maps, ignore_index=True).merge(
-        truth, on=["provider", "local_key"], how="inner"
+) -> tuple[dict[str, dict[str, float]], pd.Series]:
+    """Measured pairwise quality, and per spine record whether its true partners were found.
+
+    Records without a truth row are left out of the metrics (``partner_found`` is
+    ``<NA>`` for them, as for records with no true partner).
+    """
+    keymaps = {
+        name: read_sealed_table(keymap_path(root, name, version), keystore, keymap_context(name))
+        for name, version in versions.items()
+    }
+    truth = truth_codes(truth_path, spine["source"], spine["record_id"], keymaps)
+    known = truth >= 0
+    joined = pd.DataFrame(
+        {
+            "source": spine["source"].to_numpy()[known],
+            "record_id": spine["record_id"].to_numpy()[known],
+            "person_id": spine["person_id"].to_numpy()[known],
+            "truth_person": truth[known],
+        }
     )
-    joined = spine.merge(
-        keys.rename(columns={"provider": "source"})[["source", "record_id", "truth_person"]],
-        on=["source", "record_id"],
-        how="inner",
-    )
-    return joined
+    measured = pairwise_metrics(joined)
+    found = pd.Series(pd.NA, index=spine.index, dtype="boolean")
+    found[known] = partner_recall(joined).to_numpy()
+    return measured, found
 
 
 def link(
@@ -116,36 +280,23 @@ def link(
     ``connection`` is a DuckDB connection or a :class:`.backend.LinkBackend` (Spark).
     """
     options = options or LinkOptions()
-    identifiers, versions = _load(session, root, keystore)
+    tables, versions = _read_identifiers(session, root, keystore)
+    records = _record_columns(tables, date.today())
     tokeniser = Tokeniser.from_keystore(keystore)
-    table = match_keys(identifiers, tokeniser, identifiers["record_id"], identifiers["source"])
-    result = run_splink(table, tokeniser, connection, options)
+    table = _match_keys(_normalised(tables), tokeniser)
+    del tables
+    _give_back_memory()
+    result: LinkResult = run_splink(table, tokeniser, connection, options)
+    del table
+    _release(connection)
     run_id = new_run_id()
-    persons = result.persons.rename(columns={"source_dataset": "source", "unique_id": "record_id"})
-    spine = identifiers[["source", "record_id"]].merge(
-        persons, on=["source", "record_id"], how="left"
-    )
-    spine["link_run_id"] = run_id
-    records = spine.assign(
-        age_band=age_band(
-            identifiers["date_of_birth"].where(identifiers["date_of_birth_valid"]), date.today()
-        ),
-        sex=identifiers["sex"].replace("", "unknown"),
-        postcode_area=identifiers["postcode"]
-        .where(identifiers["postcode_valid"], "")
-        .str.extract(r"^([A-Z]+)")[0]
-        .fillna("unknown"),
-    )
+    spine = _spine(records, result.persons, run_id)
+    result.persons = result.persons.iloc[0:0]
+    records["person_id"] = spine["person_id"].to_numpy()
     measured = None
     if truth_path is not None:
-        joined = _truth_columns(spine, truth_path, root, keystore, versions)
-        measured = pairwise_metrics(joined)
-        found = partner_recall(joined)
-        records = records.merge(
-            joined[["source", "record_id"]].assign(partner_found=found.to_numpy()),
-            on=["source", "record_id"],
-            how="left",
-        )
+        measured, found = _measure(spine, truth_path, root, keystore, versions)
+        records["partner_found"] = found
     report = build_report(run_id, tokeniser.key_id, result, records, measured, options.seed)
     folder = write_run(root, run_id, spine, result.model_json, report, render_html(report))
     metrics: dict[str, Any] = {"estimated": report["estimated"], "overall": report["overall"]}
@@ -163,3 +314,8 @@ def link(
     )
     session.flush()
     return LinkSummary(run_id, folder, tokeniser.key_id, versions, result.counts, metrics)
+
+
+def _match_keys(identifiers: pd.DataFrame, tokeniser: Tokeniser) -> pa.Table:
+    """The token table of ``identifiers`` (which the caller lets go of afterwards)."""
+    return match_keys(identifiers, tokeniser, identifiers["record_id"], identifiers["source"])

@@ -22,7 +22,10 @@ from typing import Any
 
 import jinja2
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from nightingale.linkage.engine import LinkResult
 
@@ -48,6 +51,27 @@ def age_band(dob: pd.Series, on: date) -> pd.Series:
         name = f"{low}+" if high >= 200 else f"{low}-{high}"
         labels[(age >= low) & (age <= high)] = name
     return labels
+
+
+def age_bands(dob: pa.Array | pa.ChunkedArray, on: date) -> pd.Series:
+    """:func:`age_band` of Arrow dates (null when unknown), as a categorical Series."""
+    on_ts = pd.Timestamp(on)
+    year, month, day = (
+        part(dob).to_numpy(zero_copy_only=False).astype(float)
+        for part in (pc.year, pc.month, pc.day)
+    )
+    age = on_ts.year - year - ((month > on_ts.month) | ((month == on_ts.month) & (day > on_ts.day)))
+    names = [f"{low}+" if high >= 200 else f"{low}-{high}" for low, high in AGE_BANDS]
+    codes = np.full(len(age), len(names), dtype=np.int8)  # "unknown"
+    for number, (low, high) in enumerate(AGE_BANDS):
+        codes[(age >= low) & (age <= high)] = number
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index([*names, "unknown"])))
+
+
+def _codes(values: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """Integer codes (-1 for missing) and the distinct values of a column or category."""
+    codes, uniques = pd.factorize(values)
+    return codes, np.asarray(uniques, dtype=object)
 
 
 def _histogram(pairs: pd.DataFrame) -> list[dict[str, Any]]:
@@ -103,6 +127,10 @@ def _labels(model_json: dict[str, Any]) -> dict[str, dict[int, str]]:
 def _review_sample(result: LinkResult, rng: np.random.Generator) -> list[dict[str, Any]]:
     pairs = result.pairs
     near = pairs[(pairs["match_weight"] - result.options.threshold_weight).abs() <= 3]
+    # The engine returns pairs in no fixed order (DuckDB scores them on two threads):
+    # order them by record before sampling, so the same pairs give the same sample.
+    ids = ("source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r")
+    near = near.sort_values([c for c in ids if c in near], kind="stable")
     if len(near) > REVIEW_SAMPLE:
         near = near.iloc[rng.choice(len(near), REVIEW_SAMPLE, replace=False)]
     labels = _labels(result.model_json)
@@ -129,27 +157,46 @@ def _review_sample(result: LinkResult, rng: np.random.Generator) -> list[dict[st
 
 
 def _subgroups(records: pd.DataFrame) -> list[dict[str, Any]]:
-    """Link rates per subgroup value; small subgroups merged into ``other``."""
+    """Link rates per subgroup value; small subgroups merged into ``other``.
+
+    Counted with integer codes (``bincount``), in the order of the values' text.
+    """
     rows: list[dict[str, Any]] = []
+    linked = records["linked_elsewhere"].to_numpy(dtype=bool)
     overall_link = float(records["linked_elsewhere"].mean()) if len(records) else 0.0
     has_truth = "partner_found" in records
     overall_recall = float(records["partner_found"].mean()) if has_truth else None
+    if has_truth:
+        partner = records["partner_found"].astype("boolean")
+        known = partner.notna().to_numpy()
+        found = partner.fillna(False).to_numpy(dtype=bool)
     for dimension in ("age_band", "sex", "postcode_area", "source"):
-        values = records[dimension].where(
-            records.groupby(dimension)[dimension].transform("size") >= MIN_CELL, "other"
-        )
-        for value, group in records.groupby(values):
-            link_rate = float(group["linked_elsewhere"].mean())
+        codes, uniques = _codes(records[dimension])
+        sizes = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        # Values with fewer than MIN_CELL records (and missing values) become "other".
+        names = [str(v) if n >= MIN_CELL else "other" for v, n in zip(uniques, sizes, strict=True)]
+        labels = sorted(set(names) | ({"other"} if (codes < 0).any() else set()))
+        position = {label: number for number, label in enumerate(labels)}
+        label_of = np.array([position[name] for name in names] + [position.get("other", -1)])
+        groups = label_of[codes]  # code -1 picks the last entry: "other"
+        count = np.bincount(groups, minlength=len(labels))
+        links = np.bincount(groups, weights=linked, minlength=len(labels))
+        if has_truth:
+            partners = np.bincount(groups, weights=known, minlength=len(labels))
+            hits = np.bincount(groups, weights=found & known, minlength=len(labels))
+        for number, value in enumerate(labels):
+            if not count[number]:
+                continue
+            link_rate = float(links[number] / count[number])
             row: dict[str, Any] = {
                 "dimension": dimension,
-                "value": str(value),
-                "records": len(group),
+                "value": value,
+                "records": int(count[number]),
                 "link_rate": link_rate,
                 "link_rate_gap": link_rate - overall_link,
             }
             if has_truth and overall_recall is not None:
-                partners = group["partner_found"].dropna()
-                recall = float(partners.mean()) if len(partners) else None
+                recall = float(hits[number] / partners[number]) if partners[number] else None
                 row["partner_recall"] = recall
                 row["partner_recall_gap"] = None if recall is None else recall - overall_recall
                 row["flag"] = recall is not None and recall < overall_recall - 0.02
@@ -182,12 +229,22 @@ def build_report(
         if total_probability
         else 1.0,
     }
-    sources_per_person = records.groupby("person_id")["source"].transform("nunique")
-    size = records.groupby("person_id")["source"].transform("size")
-    records = records.assign(linked_elsewhere=(sources_per_person > 1), linked_any=(size > 1))
+    person, _persons = _codes(records["person_id"])
+    source, _sources = _codes(records["source"])
+    known = person >= 0
+    persons = int(person.max()) + 1 if known.any() else 0
+    size = np.bincount(person[known], minlength=persons)
+    # Distinct (person, source) combinations, counted per person.
+    width = int(source.max()) + 2 if len(source) else 1
+    combined = np.unique(person[known].astype(np.int64) * width + source[known] + 1)
+    sources_per_person = np.bincount(combined // width, minlength=persons)
+    records = records.assign(
+        linked_elsewhere=np.where(known, sources_per_person[np.maximum(person, 0)] > 1, False),
+        linked_any=np.where(known, size[np.maximum(person, 0)] > 1, False),
+    )
     overall = {
         "records": len(records),
-        "persons": int(records["person_id"].nunique()),
+        "persons": persons,
         "link_rate": float(records["linked_elsewhere"].mean()) if len(records) else 0.0,
     }
     if "partner_found" in records:

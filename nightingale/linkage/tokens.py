@@ -13,19 +13,25 @@ one spurious agreement on one field. Integers join and hash several times faster
 text in DuckDB.
 
 Speed: one HMAC state is keyed once per field and copied per value (``h.copy()``),
-which skips re-keying; values are tokenised once per distinct value and broadcast.
+which skips re-keying; values are tokenised once per distinct value and broadcast. The
+distinct values come from Arrow's dictionary encoding (C++, which also yields them as
+``bytes``, so no per-value encoding in Python), and the tokens are broadcast back with
+NumPy indexing; the only per-value Python work left is the HMAC loop itself
+(``benchmarks/pseudonymise.py`` measures it beside ``hmac.digest``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from cryptography.hazmat.primitives import hashes, hmac
 
-from nightingale.linkage.distinct import factorize
 from nightingale.platform.keystore import Key, KeyStore, hkdf
 
 PURPOSE = "linkage"
@@ -71,18 +77,38 @@ class Tokeniser:
         """The token of one value (for tests and single look-ups)."""
         return int(self.digest_many(field, [value.encode("utf-8")])[0])
 
+    def _distinct_digests(
+        self, field: str, values: pa.Array
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """``(codes, digests)``: each value's distinct-value code (-1 when null) and the
+        token of every distinct value, hashed once each."""
+        encoded = values.dictionary_encode()
+        distinct = encoded.dictionary.cast(pa.binary()).to_pylist()
+        digests = self.digest_many(field, distinct)
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes, digests
+
     def tokens(self, field: str, values: Sequence[str | None] | pd.Series) -> pd.Series:
         """Tokens of a column; empty or missing values give a missing token (``<NA>``)."""
-        series = pd.Series(values, dtype="string").fillna("")
-        codes, uniques = factorize(series.tolist())
-        digests = self.digest_many(field, (value.encode("utf-8") for value in uniques))
-        result = pd.array(digests[codes], dtype="Int64")
-        result[(series == "").to_numpy()] = pd.NA
+        series = pd.Series(values, dtype="string")
+        column = pa.array(series, type=pa.string(), from_pandas=True)
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        codes, digests = self._distinct_digests(field, column)
+        missing = (codes < 0) | (
+            pc.equal(column, "").fill_null(True).to_numpy(zero_copy_only=False)
+        )
+        found = digests[np.maximum(codes, 0)] if len(digests) else np.zeros(len(codes), np.int64)
+        result = pd.arrays.IntegerArray(np.where(missing, 0, found), missing)
         return pd.Series(result, index=series.index, name=field)
 
     def token_lists(self, field: str, lists: Sequence[Sequence[str]]) -> list[list[int]]:
         """Tokens of each list of values (sets of words, deletion neighbourhoods)."""
-        distinct = list(dict.fromkeys(value for values in lists for value in values))
-        digests = self.digest_many(field, (value.encode("utf-8") for value in distinct))
-        lookup = dict(zip(distinct, digests.tolist(), strict=True))
-        return [[lookup[value] for value in values] for values in lists]
+        nested = pa.array(lists, type=pa.list_(pa.string()))
+        flat = nested.flatten()
+        if not len(flat):
+            return [[] for _values in lists]
+        codes, digests = self._distinct_digests(field, flat)
+        tokens = digests[codes].tolist()
+        offsets = nested.offsets.to_numpy().tolist()
+        return [tokens[start:end] for start, end in pairwise(offsets)]

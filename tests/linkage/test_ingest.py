@@ -193,3 +193,28 @@ def test_a_bad_event_file_stops_the_whole_version(platform: Platform) -> None:
     with pytest.raises(UnusableFile, match="truncated"):
         _ingest(platform, "employment", [platform.extract("employment", "claimants.csv"), broken])
     assert not any(platform.root.content.iterdir())
+
+
+def test_rows_quarantined_mid_file_leave_the_kept_rows_aligned(platform: Platform) -> None:
+    """A rejected event row between kept ones: each kept row keeps its own record id."""
+    events = platform.region / "mid-file" / "admissions.csv"
+    events.parent.mkdir()
+    header, first, second = platform.extract("health", "admissions.csv").read_text().splitlines()
+    orphan = "P777777777,A0000000009,2020-01-01,2020-01-02,elective,I"
+    events.write_text("\n".join([header, first, orphan, second]) + "\n")
+    report = _ingest(
+        platform, "health", [platform.extract("health", "gp_registrations.csv"), events]
+    )
+    assert report.version_id is not None
+    assert (report.files[1].rows_accepted, report.files[1].rows_quarantined) == (2, 1)
+    keymap = read_sealed_table(
+        keymap_path(platform.root, "health", report.version_id),
+        platform.keystore,
+        keymap_context("health"),
+    ).to_pandas()
+    admissions = pq.read_table(
+        platform.root.content / "health" / report.version_id / "admissions.parquet"
+    ).to_pandas()
+    by_key = dict(zip(keymap["local_key"], keymap["record_id"], strict=True))
+    assert admissions["record_id"].tolist() == [by_key["P100000001"], by_key["P200000001"]]
+    assert admissions["admission_id"].tolist() == ["A0000000001", "A0000000002"]

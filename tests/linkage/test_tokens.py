@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nightingale.linkage.tokens import Tokeniser
@@ -67,3 +67,31 @@ def test_token_lists_keep_shape_and_agree_with_scalar_tokens(lists: list[list[st
     assert [len(x) for x in result] == [len(x) for x in lists]
     for values, tokens in zip(lists, result, strict=True):
         assert tokens == [tokeniser.token("f", v) for v in values]
+
+
+@settings(deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "\x00", "ann", "é"]), st.text())))
+def test_deduplicated_column_tokens_equal_plain_hmac_per_value(values: list[str | None]) -> None:
+    """Hashing each distinct value once gives, value by value, the plain HMAC's token."""
+    import hmac
+
+    from nightingale.platform.keystore import hkdf
+
+    field_key = hkdf(KEY.secret, b"nightingale/linkage/token:f")
+    column = Tokeniser(KEY).tokens("f", values)
+    assert len(column) == len(values)
+    for value, token in zip(values, column, strict=True):
+        if not value:
+            assert token is pd.NA
+        else:
+            digest = hmac.digest(field_key, value.encode("utf-8"), "sha256")
+            assert token == int.from_bytes(digest[:8], "big", signed=True)
+
+
+@settings(deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "\x00", "ab"]), max_size=4), max_size=12))
+def test_token_lists_of_repeated_values_equal_plain_tokens(lists: list[list[str]]) -> None:
+    tokeniser = Tokeniser(KEY)
+    assert tokeniser.token_lists("f", lists) == [
+        [tokeniser.token("f", value) for value in values] for values in lists
+    ]
