@@ -44,7 +44,9 @@ class Settings(BaseSettings):
         default="file", description="Where keys live; 'file' keeps them under data_root/keys."
     )
     duckdb_threads: int = Field(default=2, ge=1, le=256)
-    duckdb_memory_limit: str = Field(default="4GB", pattern=r"^\d+(\.\d+)?\s*(MB|GB|TB|MiB|GiB)$")
+    #: DuckDB's own working memory; it spills beyond. 3GB keeps a 1,000,000-person link
+    #: (about 3 GiB of Python and Arrow besides DuckDB) within 6 GiB (docs/operator.md).
+    duckdb_memory_limit: str = Field(default="3GB", pattern=r"^\d+(\.\d+)?\s*(MB|GB|TB|MiB|GiB)$")
     spark_master: str = Field(default="local[2]")
     governance: dict[str, Any] = Field(
         default_factory=dict,
