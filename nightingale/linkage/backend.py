@@ -21,6 +21,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -32,7 +33,6 @@ from nightingale.platform.settings import Settings
 from nightingale.platform.storage import DataRoot
 
 if TYPE_CHECKING:
-    import duckdb
     from pyspark.sql import SparkSession
 
 #: Columns of Splink's predictions the clustering reads (ids, weights, agreement levels).
@@ -114,6 +114,13 @@ class LinkBackend(ABC):
         """Splink settings with the model's SQL rendered for this backend."""
         return _rendered(settings, self.render)
 
+    def release_working_tables(self) -> None:  # noqa: B027 - optional hook
+        """Free Splink's working tables once the pairs are scored and clustered.
+
+        Nothing reads them again, and at a million people they hold gigabytes the report
+        and the truth evaluation need. Spark's live on disk and go on :meth:`close`.
+        """
+
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release what this backend started."""
 
@@ -171,6 +178,24 @@ class DuckDBBackend(LinkBackend):
         del table, relation
         self.connection.execute(f'DROP TABLE IF EXISTS "{physical_name}"')
         return frame
+
+    def release_working_tables(self) -> None:
+        """Drop Splink's tables and the registered inputs (views) from the connection."""
+        connection = self.connection
+        tables = connection.sql(
+            "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, '__splink__')"
+        ).fetchall()
+        for (name,) in tables:
+            connection.execute(f'DROP TABLE IF EXISTS "{name}"')
+        views = connection.sql(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal AND "
+            "(starts_with(view_name, '__ng_') OR starts_with(view_name, '__splink__'))"
+        ).fetchall()
+        for (name,) in views:
+            try:
+                connection.unregister(name)
+            except duckdb.Error:
+                connection.execute(f'DROP VIEW IF EXISTS "{name}"')
 
     def close(self) -> None:
         if self.owns:

@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
-from nightingale.linkage.backend import DuckDBBackend, LinkBackend
+from nightingale.linkage.backend import LinkBackend, as_backend
 from nightingale.linkage.engine import LinkOptions, LinkResult, run_splink
 from nightingale.linkage.evaluation import pairwise_metrics, partner_recall, truth_codes
 from nightingale.linkage.identifiers import (
@@ -208,33 +208,6 @@ def _spine(records: pd.DataFrame, persons: pd.DataFrame, run_id: str) -> pd.Data
     )
 
 
-def _release(connection: duckdb.DuckDBPyConnection | LinkBackend) -> None:
-    """Drop Splink's working tables and the registered inputs from a DuckDB connection.
-
-    Nothing reads them once the pairs are scored and clustered, and at a million people
-    they hold gigabytes the report and the truth evaluation need. Spark cleans up on
-    :meth:`.backend.LinkBackend.close`.
-    """
-    if isinstance(connection, DuckDBBackend):
-        connection = connection.connection
-    if not isinstance(connection, duckdb.DuckDBPyConnection):
-        return
-    tables = connection.sql(
-        "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, '__splink__')"
-    ).fetchall()
-    for (name,) in tables:
-        connection.execute(f'DROP TABLE IF EXISTS "{name}"')
-    views = connection.sql(
-        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND "
-        "(starts_with(view_name, '__ng_') OR starts_with(view_name, '__splink__'))"
-    ).fetchall()
-    for (name,) in views:
-        try:
-            connection.unregister(name)
-        except duckdb.Error:
-            connection.execute(f'DROP VIEW IF EXISTS "{name}"')
-
-
 def _measure(
     spine: pd.DataFrame,
     truth_path: Path,
@@ -286,9 +259,10 @@ def link(
     table = _match_keys(_normalised(tables), tokeniser)
     del tables
     _give_back_memory()
-    result: LinkResult = run_splink(table, tokeniser, connection, options)
+    backend = as_backend(connection)
+    result: LinkResult = run_splink(table, tokeniser, backend, options)
     del table
-    _release(connection)
+    backend.release_working_tables()
     run_id = new_run_id()
     spine = _spine(records, result.persons, run_id)
     result.persons = result.persons.iloc[0:0]
