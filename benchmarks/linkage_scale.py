@@ -104,7 +104,6 @@ def instrument(stages: Stages) -> None:
     stages.wrap(link, "_read_identifiers", "load identifiers")
     stages.wrap(link, "_normalised", "normalised frame")
     stages.wrap(link, "match_keys", "match keys (tokens)")
-    stages.wrap(link, "_release", "release DuckDB tables")
     stages.wrap(link, "_spine", "spine (persons in record order)")
     stages.wrap(link, "_record_columns", "subgroup columns")
     stages.wrap(engine, "_register_sources", "register inputs")
@@ -113,6 +112,7 @@ def instrument(stages: Stages) -> None:
     stages.wrap(engine, "_train", "Splink train (prior + EM)")
     stages.wrap(LinkerInference, "predict", "Splink predict")
     stages.wrap(backend.DuckDBBackend, "read_pairs", "read scored pairs")
+    stages.wrap(backend.DuckDBBackend, "release_working_tables", "release DuckDB tables")
     stages.wrap(engine, "_cluster", "cluster (links, persons)")
     for name in ("_measure", "_truth_columns", "pairwise_metrics", "partner_recall"):
         stages.wrap(link, name, "truth evaluation")
@@ -141,6 +141,9 @@ def main() -> None:
 
         region = work / "region"
         generate_region(SynthConfig(people=args.people, seed=2026), region)
+    from nightingale.platform.synth.region import read_config
+
+    people = read_config(region).people  # of the region linked, whichever made it
     overrides = (
         {"duckdb_memory_limit": args.duckdb_memory_limit} if args.duckdb_memory_limit else {}
     )
@@ -189,7 +192,7 @@ def main() -> None:
         accounted = sum(s for n, s, _, _ in stages.rows if not n.startswith("ingest"))
         print(f"{'link, not in a stage above':<34}{linked - ingested - accounted:>9.1f}")
     print(
-        f"linkage scale: {args.people:,} people, {records:,} people-file records; ingest "
+        f"linkage scale: {people:,} people, {records:,} people-file records; ingest "
         f"{ingested - started:.0f} s, link {linked - ingested:.0f} s, total "
         f"{linked - started:.0f} s; peak RSS {peak_gib:.2f} GiB; pairwise F1 {measured['f1']:.4f} "
         f"(P {measured.get('precision', nan):.4f}, R {measured.get('recall', nan):.4f}); "

@@ -97,6 +97,24 @@ def test_identifiers_are_sealed_and_content_holds_none(platform: Platform) -> No
     assert identifiers.schema.field("date_of_birth").type == "date32[day]"
 
 
+def _admissions(platform: Platform, version_id: str) -> pd.DataFrame:
+    """The health version's admissions content table."""
+    path = platform.root.content / "health" / version_id / "admissions.parquet"
+    frame: pd.DataFrame = pq.read_table(path).to_pandas()
+    return frame
+
+
+def _record_ids(platform: Platform, version_id: str, local_keys: list[str]) -> list[str]:
+    """The record ids the health version's sealed key map gives ``local_keys``."""
+    keymap = read_sealed_table(
+        keymap_path(platform.root, "health", version_id),
+        platform.keystore,
+        keymap_context("health"),
+    ).to_pandas()
+    by_key = dict(zip(keymap["local_key"], keymap["record_id"], strict=True))
+    return [by_key[key] for key in local_keys]
+
+
 def test_event_rows_carry_the_record_id_of_their_people_row(platform: Platform) -> None:
     report = _ingest(
         platform,
@@ -104,16 +122,10 @@ def test_event_rows_carry_the_record_id_of_their_people_row(platform: Platform) 
         [platform.extract("health", n) for n in ("gp_registrations.csv", "admissions.csv")],
     )
     assert report.version_id is not None
-    keymap = read_sealed_table(
-        keymap_path(platform.root, "health", report.version_id),
-        platform.keystore,
-        keymap_context("health"),
-    ).to_pandas()
-    admissions = pq.read_table(
-        platform.root.content / "health" / report.version_id / "admissions.parquet"
-    ).to_pandas()
-    by_key = dict(zip(keymap["local_key"], keymap["record_id"], strict=True))
-    assert admissions["record_id"].tolist() == [by_key["P100000001"], by_key["P200000001"]]
+    admissions = _admissions(platform, report.version_id)
+    assert admissions["record_id"].tolist() == _record_ids(
+        platform, report.version_id, ["P100000001", "P200000001"]
+    )
     assert str(admissions["admission_date"].dtype) != "object" or isinstance(
         admissions["admission_date"][0], type(pd.Timestamp("2020-01-01").date())
     )
@@ -207,14 +219,8 @@ def test_rows_quarantined_mid_file_leave_the_kept_rows_aligned(platform: Platfor
     )
     assert report.version_id is not None
     assert (report.files[1].rows_accepted, report.files[1].rows_quarantined) == (2, 1)
-    keymap = read_sealed_table(
-        keymap_path(platform.root, "health", report.version_id),
-        platform.keystore,
-        keymap_context("health"),
-    ).to_pandas()
-    admissions = pq.read_table(
-        platform.root.content / "health" / report.version_id / "admissions.parquet"
-    ).to_pandas()
-    by_key = dict(zip(keymap["local_key"], keymap["record_id"], strict=True))
-    assert admissions["record_id"].tolist() == [by_key["P100000001"], by_key["P200000001"]]
+    admissions = _admissions(platform, report.version_id)
+    assert admissions["record_id"].tolist() == _record_ids(
+        platform, report.version_id, ["P100000001", "P200000001"]
+    )
     assert admissions["admission_id"].tolist() == ["A0000000001", "A0000000002"]
