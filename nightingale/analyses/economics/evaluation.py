@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from nightingale.analyses.economics.cheers import checklist
-from nightingale.analyses.economics.imputed import imputed_sur
+from nightingale.analyses.economics.imputed import ImputedResult, imputed_sur
 from nightingale.analyses.economics.incremental import PairwiseResult, compare
 from nightingale.analyses.economics.pilot import (
     COVARIATES,
@@ -191,31 +191,28 @@ def evaluate_pilot(
             *COVARIATES,
         ]
         frame = people[[*keep, *components]].dropna(subset=["baseline_cost", *COVARIATES])
-        imputed = imputed_sur(
-            frame,
-            lambda f: add_totals(f, config),
-            spec,
-            impute=[c for c in components if frame[c].isna().any()],
-            n_imputations=run.imputations,
-            n_burnin=run.burn_in,
-            n_skip=run.skip,
-            seed=run.seed,
-            bootstrap_replicates=run.replicates,
-        )
+        missing = [c for c in components if frame[c].isna().any()]
+
+        def impute_with(totals_config: PilotEconomics, **extra: Any) -> ImputedResult:
+            # Same frame and seed each time, so the same completed data sets; only the
+            # totals (which costs count) differ.
+            return imputed_sur(
+                frame,
+                lambda f: add_totals(f, totals_config),
+                spec,
+                impute=missing,
+                n_imputations=run.imputations,
+                n_burnin=run.burn_in,
+                n_skip=run.skip,
+                seed=run.seed,
+                **extra,
+            )
+
+        imputed = impute_with(config, bootstrap_replicates=run.replicates)
         primary = imputed.to_within_study(spec)
         primary_label = f"primary: NHS and PSS, multiple imputation (m = {run.imputations})"
         scenarios.append(_scenario(primary_label, len(frame), primary.comparison))
-        # Same frame and seed, so the same completed data sets; only the totals differ.
-        public = imputed_sur(
-            frame,
-            lambda f: add_totals(f, productivity),
-            spec,
-            impute=[c for c in components if frame[c].isna().any()],
-            n_imputations=run.imputations,
-            n_burnin=run.burn_in,
-            n_skip=run.skip,
-            seed=run.seed,
-        )
+        public = impute_with(productivity)
         scenarios.append(
             _scenario(
                 f"scenario: public sector plus productivity, multiple imputation "
