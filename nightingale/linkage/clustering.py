@@ -43,6 +43,22 @@ the within-source pair does not link probabilistically (:func:`split_by_other_so
 A true duplicate and its original have the same partner elsewhere (mutual best lets only
 one of them take it), so they are not split. Deterministic links are never dropped.
 
+A second look for records without a date of birth (:func:`second_look`). Such a record
+has names, sex and place as its only evidence, so when the person moved it scores below
+the threshold against its own partner, and records without a date of birth would link
+less often than the rest (a linkage bias a steward would see in the report). Pair by
+pair that evidence is weak, but a source that nearly everyone of another source appears
+in says more: almost every employed person is registered with a GP. After the first
+pass, a record without a date of birth that has no partner yet in such a source most
+likely has one there that the first pass missed; if exactly one of that source's
+persons is still free to be it (holds no record of the first record's source) and
+matches it on names, the record belongs to that person. :func:`second_look` makes this
+a posterior under a one-to-one model (Sadinle, "Bayesian estimation of bipartite
+matchings for record linkage", JASA 2017): the candidate's Bayes factor against every
+free candidate's and against having no partner, with the chance that such a leftover
+record has a partner estimated from the link rates of records with and without a date of
+birth. A link needs that posterior above one half.
+
 Persons are connected components of the links (scipy), numbered by their smallest member.
 """
 
@@ -178,6 +194,113 @@ def select_links(edges: pd.DataFrame, threshold_weight: float, reliable: set[str
         edges.index, fill_value=False
     )
     return edges[links]
+
+
+#: A second-look link must be more likely than not.
+SECOND_LOOK_POSTERIOR = 0.5
+
+
+def _partner_chance(
+    holds: npt.NDArray[np.bool_],
+    labels: npt.NDArray[np.int32],
+    codes: npt.NDArray[np.intp],
+    lacks_dob: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.float64]:
+    """``chance[r, s]``: how likely a record of source ``r`` without a date of birth
+    whose person holds no record of ``s`` after the first pass still has one there.
+
+    Records with a date of birth are linked nearly completely, so their share holding
+    a record of ``s`` (``full``) estimates how many of ``r``'s records have a partner in
+    ``s``. Dates of birth go missing at random with respect to having a partner, so the
+    shortfall of records without one (``full - short``) is partners the first pass
+    missed, among the ``1 - short`` left without: ``(full - short) / (1 - short)``.
+    """
+    sources = holds.shape[1]
+    chance = np.zeros((sources, sources))
+    for r in range(sources):
+        own = codes == r
+        with_dob, without = own & ~lacks_dob, own & lacks_dob
+        if not with_dob.any() or not without.any():
+            continue
+        for s in range(sources):
+            if s == r:
+                continue
+            full = float(holds[labels[with_dob], s].mean())
+            short = float(holds[labels[without], s].mean())
+            if short < 1.0:
+                chance[r, s] = min(max((full - short) / (1.0 - short), 0.0), 1.0)
+    return chance
+
+
+def second_look(
+    edges: pd.DataFrame,
+    links: pd.DataFrame,
+    sources: pd.Series,
+    dob_fits: npt.NDArray[np.int64],
+    prior: float,
+    reliable: set[str],
+) -> pd.DataFrame:
+    """Further links for records without a date of birth (see the module docstring).
+
+    ``edges`` are the scored pairs, ``links`` the first pass's; ``sources`` and
+    ``dob_fits`` describe every record in node order: ``dob_fits`` is
+    :func:`.matchkeys.birth_year_fits`, -1 for a record without a date of birth. A
+    candidate whose birth year is unusual for the other record's source (a child for an
+    employment record) is not one. ``prior`` is the model's probability that two random
+    records match, already inside every match weight.
+    Returns the edges to add: for each record without a date of birth and each other
+    source, at most one, to the free person whose posterior is above
+    :data:`SECOND_LOOK_POSTERIOR`, and each such person is taken by at most one record
+    of a source.
+    """
+    # Codes in name order: the bit order of dob_fits.
+    codes = pd.factorize(sources, sort=True)[0].astype(np.intp)
+    size = len(codes)
+    lacks_dob = dob_fits < 0
+    if not len(edges) or not lacks_dob.any():
+        return edges.iloc[:0]
+    labels = _components(links, size)
+    holds = np.zeros((int(labels.max()) + 1, int(codes.max()) + 1), dtype=bool)
+    holds[labels, codes] = True
+    chance = _partner_chance(holds, labels, codes, lacks_dob)
+    either = lacks_dob[edges["node_l"].to_numpy()] | lacks_dob[edges["node_r"].to_numpy()]
+    usable = edges[either]
+    usable = usable[~hard_negative(usable, reliable)]
+    ends = (usable["node_l"].to_numpy(), usable["node_r"].to_numpy())
+    directed = pd.DataFrame(
+        {
+            "a": np.concatenate(ends),
+            "b": np.concatenate(ends[::-1]),
+            "weight": np.tile(usable["match_weight"].to_numpy(), 2),
+            "edge": np.tile(usable.index.to_numpy(), 2),
+        }
+    )
+    a, b = directed["a"].to_numpy(), directed["b"].to_numpy()
+    ra, rb, person_a, pb = codes[a], codes[b], labels[a], labels[b]
+    keep = (ra != rb) & lacks_dob[a] & (person_a != pb) & ~holds[person_a, rb] & ~holds[pb, ra]
+    keep &= chance[ra, rb] > 0
+    usual_age = (dob_fits[b] < 0) | (ra >= 63) | ((dob_fits[b] >> np.minimum(ra, 62)) & 1 == 1)
+    keep &= usual_age
+    directed = directed[keep].assign(person_b=pb[keep], r=ra[keep], s=rb[keep])
+    if directed.empty:
+        return edges.iloc[:0]
+    # One candidate per free person: the best-scoring of its records.
+    directed = directed.sort_values("weight", ascending=False, kind="stable")
+    candidates = directed.drop_duplicates(["a", "person_b"]).copy()
+    # free[s, r]: persons holding a record of s and none of r.
+    free = holds.T.astype(np.int64) @ ~holds
+    r, s = candidates["r"].to_numpy(), candidates["s"].to_numpy()
+    c, n_free = chance[r, s], free[s, r]
+    # (c / N) * Bayes factor; the Bayes factor is the weight less the prior odds.
+    prior_bits = np.log2(prior / (1.0 - prior))
+    candidates["score"] = c / n_free * np.exp2(candidates["weight"].to_numpy() - prior_bits)
+    total = candidates.groupby(["a", "s"])["score"].transform("sum")
+    candidates["posterior"] = candidates["score"] / ((1.0 - c) + total)
+    chosen = candidates[candidates["posterior"] > SECOND_LOOK_POSTERIOR]
+    # Ties go to the first record in table order, whichever engine scored the pairs.
+    chosen = chosen.sort_values(["posterior", "a"], ascending=[False, True], kind="stable")
+    chosen = chosen.drop_duplicates(["person_b", "r"])
+    return edges[edges.index.isin(chosen["edge"])]
 
 
 def person_ids(members: pd.Series, links: pd.DataFrame, tokeniser: Tokeniser) -> pd.Series:

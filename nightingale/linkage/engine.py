@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from nightingale.linkage import model
 from nightingale.linkage.backend import LinkBackend, as_backend
-from nightingale.linkage.clustering import person_ids, reliable_fields, select_links
+from nightingale.linkage.clustering import person_ids, reliable_fields, second_look, select_links
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.platform.errors import NightingaleError
 
@@ -253,7 +253,15 @@ def _cluster(
     pairs["node_l"] = _nodes(records, pairs["source_dataset_l"], pairs["unique_id_l"])
     pairs["node_r"] = _nodes(records, pairs["source_dataset_r"], pairs["unique_id_r"])
     pairs["deterministic"] = _deterministic(pairs)
-    links = select_links(pairs, options.threshold_weight, reliable_fields(model_json))
+    reliable = reliable_fields(model_json)
+    links = select_links(pairs, options.threshold_weight, reliable)
+    if "dob_fits" in table.column_names:
+        dob_fits = table.column("dob_fits").fill_null(-1).to_numpy()
+        prior = float(model_json["probability_two_random_records_match"])
+        extra = second_look(pairs, links, records["source_dataset"], dob_fits, prior, reliable)
+        links = pd.concat([links, extra])
+    else:
+        extra = pairs.iloc[:0]
     pairs["linked"] = pairs.index.isin(links.index)
     keys = records["source_dataset"] + "/" + records["unique_id"]
     records["person_id"] = person_ids(keys, links, tokeniser).to_numpy()
@@ -263,6 +271,7 @@ def _cluster(
         "pairs_scored": len(pairs),
         "links": len(links),
         "deterministic_links": int(links["deterministic"].sum()),
+        "second_look_links": len(extra),
     }
     return LinkResult(records, pairs, model_json, sorted(fields), options, counts)
 

@@ -11,12 +11,20 @@ more tokens, each of a derived key (see ARCHITECTURE.md, "keyed pseudonyms"):
   "nearly the same spelling" without ever revealing the spelling.
 - date of birth: the date, its digits' deletion neighbourhood (one mistyped digit),
   the date with day and month swapped, the year and month, and the year (for blocking).
-- postcode: the postcode, its deletion neighbourhood, sector and district.
+- postcode: the postcode, its deletion neighbourhood, sector, district and area (people
+  who move mostly move nearby).
+- sex: the sex, and a second key present only for women (``fn_may_change``): a woman's
+  records may carry her birth or her married surname, so a family name that differs
+  between two women's records is weaker evidence than between two men's.
 - address: the whole address and its set of words.
 - NHS and NI numbers: only when they pass their checks (invalid ones would create false
   deterministic links).
 
 Everything is a keyed token (:mod:`.tokens`); each derived key has its own field key.
+One column is not a key: ``dob_fits``, a bitmask of the sources (in name order) whose
+usual birth years (the central 99 %) include the record's, so that linkage can tell that
+a record without a date of birth from an employment extract is not a seven-year-old's
+(see :func:`.clustering.second_look`). It says no more than an age band would.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import jellyfish
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -42,15 +51,21 @@ SCALAR_KEYS = (
     "dob_year",
     "dob_ym",
     "sex",
+    "fn_may_change",
     "pc",
     "pc_sector",
     "pc_district",
+    "pc_area",
     "addr",
     "addr_first",
     "nhs",
     "ni",
 )
 LIST_KEYS = ("gn_nick", "gn_del", "fn_del", "fn_parts", "dob_del", "pc_del", "addr_words")
+#: Not keys: per-record facts linkage needs besides the tokens.
+OTHER_COLUMNS = ("dob_fits",)
+#: Birth years outside this central share of a source's are unusual for it.
+USUAL_BIRTH_YEARS = (0.005, 0.995)
 
 
 def deletion_neighbourhood(value: str) -> list[str]:
@@ -83,6 +98,28 @@ def _lists(
     # An empty list means "not known": NULL, so Splink's null levels see it.
     as_arrow = pa.array([x or None for x in lists], type=pa.list_(pa.int64()))
     return as_arrow.take(pa.array(codes))
+
+
+def _postcode_area(postcode: str) -> str:
+    """The leading letters of a valid postcode (``LS`` of ``LS6 2AB``)."""
+    return postcode[: len(postcode) - len(postcode.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))]
+
+
+def birth_year_fits(valid_dob: pd.Series, sources: pd.Series) -> pa.Array:
+    """``dob_fits``: per record with a valid date of birth, bit ``i`` set when its birth
+    year is usual for the ``i``-th source in name order (see :data:`USUAL_BIRTH_YEARS`);
+    null without a date of birth. A source with no dates of birth fits every year."""
+    year = pd.to_numeric(valid_dob.str[:4], errors="coerce").to_numpy(dtype=float)
+    source = sources.astype(str).to_numpy()
+    fits = np.zeros(len(year), dtype=np.int64)
+    for bit, name in enumerate(sorted(set(source))[:63]):
+        own = year[(source == name) & ~np.isnan(year)]
+        usual = np.ones(len(year), dtype=bool)
+        if len(own):
+            low, high = np.quantile(own, USUAL_BIRTH_YEARS)
+            usual = (year >= low) & (year <= high)
+        fits |= usual.astype(np.int64) << bit
+    return pa.array(fits, mask=np.isnan(year), type=pa.int64())
 
 
 def _date_digits(iso: str) -> str:
@@ -121,9 +158,13 @@ def match_keys(
         "dob_year": _scalar(tokeniser, "dob_year", valid_dob, lambda iso: iso[:4]),
         "dob_ym": _scalar(tokeniser, "dob_ym", valid_dob, lambda iso: iso[:7]),
         "sex": _scalar(tokeniser, "sex", n["sex"], str),
+        "fn_may_change": _scalar(
+            tokeniser, "fn_may_change", n["sex"].where(n["sex"] == "F", ""), str
+        ),
         "pc": _scalar(tokeniser, "pc", n["postcode"], lambda pc: pc.replace(" ", "")),
         "pc_sector": _scalar(tokeniser, "pc_sector", valid_pc, lambda pc: pc[:-2]),
         "pc_district": _scalar(tokeniser, "pc_district", valid_pc, lambda pc: pc.split(" ")[0]),
+        "pc_area": _scalar(tokeniser, "pc_area", valid_pc, _postcode_area),
         "addr": _scalar(tokeniser, "addr", n["address"], str),
         "addr_first": _scalar(tokeniser, "addr_first", n["address"], lambda a: a.split(" ")[0]),
         "nhs": _scalar(tokeniser, "nhs", n["nhs_number"].where(n["nhs_number_valid"], ""), str),
@@ -145,5 +186,6 @@ def match_keys(
             lambda pc: deletion_neighbourhood(pc.replace(" ", "")),
         ),
         "addr_words": _lists(tokeniser, "addr_words", n["address"], lambda a: a.split()),
+        "dob_fits": birth_year_fits(valid_dob, sources),
     }
     return pa.table(columns)

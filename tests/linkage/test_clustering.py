@@ -1,10 +1,14 @@
-"""Which scored pairs become links: the within-source rule against other sources."""
+"""Which scored pairs become links: the within-source rule against other sources, and the
+second look for records without a date of birth."""
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from nightingale.linkage.clustering import select_links, split_by_other_sources
+from nightingale.linkage.clustering import second_look, select_links, split_by_other_sources
+from nightingale.linkage.model import gamma
 
 # Nodes: 0, 1, 2 employment; 3, 4 health.
 SOURCE = {0: "employment", 1: "employment", 2: "employment", 3: "health", 4: "health"}
@@ -61,3 +65,104 @@ def test_below_the_threshold_nothing_is_split_or_linked() -> None:
     within = pd.Series([False, False])
     assert not split_by_other_sources(edges, within).any()
     assert _linked(edges) == {(0, 3)}
+
+
+# A second look. Employment 0-7 have a date of birth and are linked to health 20-27; 8
+# and 9 have one and no GP. Employment 10 and 11 have no date of birth; 11 is linked to
+# health 31, 10 is the record looked at again. Health 100-1099 are people with no
+# employment record. 8 of 10 records with a date of birth have a GP and 1 of 2 without,
+# so a record left with neither has a GP after all with chance (0.8 - 0.5) / 0.5 = 0.6.
+PRIOR = 1e-5
+LOOKED_AT = 10
+
+
+def _world(extra: list[tuple[int, int, float]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    source = ["employment"] * 12 + ["health"] * 1100
+    linked = [(i, 20 + i) for i in range(8)] + [(11, 31)]
+    rows = [(a, b, 20.0) for a, b in linked] + extra
+    edges = pd.DataFrame(
+        {
+            "node_l": [r[0] for r in rows],
+            "node_r": [r[1] for r in rows],
+            "source_dataset_l": [source[r[0]] for r in rows],
+            "source_dataset_r": [source[r[1]] for r in rows],
+            "match_weight": [r[2] for r in rows],
+            "deterministic": False,
+        }
+    )
+    return edges, edges.iloc[: len(linked)], pd.Series(source)
+
+
+#: dob_fits bits, sources in name order: a birth year usual for employment, for health.
+EMPLOYMENT_AGE, HEALTH_AGE = 0b01, 0b10
+
+
+def _dob_fits(size: int, lacking_dob: tuple[int, ...]) -> npt.NDArray[np.int64]:
+    fits = np.full(size, EMPLOYMENT_AGE | HEALTH_AGE, dtype=np.int64)
+    fits[list(lacking_dob)] = -1
+    return fits
+
+
+def _second_look(
+    extra: list[tuple[int, int, float]],
+    lacking_dob: tuple[int, ...] = (10, 11),
+    children: tuple[int, ...] = (),
+) -> set[tuple[int, int]]:
+    edges, links, sources = _world(extra)
+    dob_fits = _dob_fits(len(sources), lacking_dob)
+    dob_fits[list(children)] = HEALTH_AGE
+    added = second_look(edges, links, sources, dob_fits, PRIOR, set())
+    return set(zip(added["node_l"], added["node_r"], strict=True))
+
+
+def test_the_only_free_person_who_matches_on_names_is_taken() -> None:
+    # Weight -6 (names and sex agree, postcode differs) is below the threshold, but the
+    # posterior that health 100 is employment 10's person is about 0.7.
+    assert _second_look([(LOOKED_AT, 100, -6.0)]) == {(LOOKED_AT, 100)}
+
+
+def test_weak_evidence_is_not_enough() -> None:
+    assert _second_look([(LOOKED_AT, 100, -9.0)]) == set()
+
+
+def test_two_free_people_who_match_equally_well_are_left_alone() -> None:
+    assert _second_look([(LOOKED_AT, 100, -2.0), (LOOKED_AT, 101, -2.0)]) == set()
+
+
+def test_the_best_of_several_candidates_is_taken_when_it_stands_out() -> None:
+    found = _second_look([(LOOKED_AT, 100, 2.0), (LOOKED_AT, 101, -8.0)])
+    assert found == {(LOOKED_AT, 100)}
+
+
+def test_a_person_who_already_holds_an_employment_record_is_not_free() -> None:
+    # Health 20 is employment 0's person.
+    assert _second_look([(LOOKED_AT, 20, 5.0)]) == set()
+
+
+def test_a_person_born_outside_the_usual_years_of_the_records_source_is_no_candidate() -> None:
+    # Health 100 is a child; employment records are adults'.
+    assert _second_look([(LOOKED_AT, 100, -2.0)], children=(100,)) == set()
+    found = _second_look([(LOOKED_AT, 100, -2.0), (LOOKED_AT, 101, -2.0)], children=(100,))
+    assert found == {(LOOKED_AT, 101)}
+
+
+def test_records_with_a_date_of_birth_get_no_second_look() -> None:
+    assert _second_look([(8, 100, -1.0)]) == set()
+
+
+def test_no_second_look_when_records_without_a_date_of_birth_link_as_often() -> None:
+    # Without a date of birth: 0-3 and 11 have a GP, 10 not (5 of 6); with one: 4-7 have
+    # a GP, 8 and 9 not (4 of 6). Nothing suggests a missed partner.
+    assert _second_look([(LOOKED_AT, 100, -1.0)], lacking_dob=(0, 1, 2, 3, 10, 11)) == set()
+
+
+def test_one_free_person_is_taken_by_at_most_one_record_of_a_source() -> None:
+    found = _second_look([(LOOKED_AT, 100, 0.0), (8, 100, -1.0)], lacking_dob=(8, 10, 11))
+    assert found == {(LOOKED_AT, 100)}
+
+
+def test_hard_negatives_get_no_second_look() -> None:
+    edges, links, sources = _world([(LOOKED_AT, 100, 5.0)])
+    edges["gamma_nhs_number"] = -1
+    edges.loc[edges.index[-1], "gamma_nhs_number"] = gamma("nhs_number", "different")
+    assert second_look(edges, links, sources, _dob_fits(len(sources), (10, 11)), PRIOR, set()).empty

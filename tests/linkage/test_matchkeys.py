@@ -6,7 +6,14 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nightingale.linkage.matchkeys import LIST_KEYS, SCALAR_KEYS, deletion_neighbourhood, match_keys
+from nightingale.linkage.matchkeys import (
+    LIST_KEYS,
+    OTHER_COLUMNS,
+    SCALAR_KEYS,
+    birth_year_fits,
+    deletion_neighbourhood,
+    match_keys,
+)
 from nightingale.linkage.normalise import normalise_identifiers
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.platform.keystore import Key
@@ -23,7 +30,13 @@ def _keys(rows: list[dict[str, str]]) -> pd.DataFrame:
 
 def test_the_table_has_ids_sources_and_every_key() -> None:
     keys = _keys([{"given_name": "Jane"}])
-    assert set(keys.columns) == {"unique_id", "source_dataset", *SCALAR_KEYS, *LIST_KEYS}
+    assert set(keys.columns) == {
+        "unique_id",
+        "source_dataset",
+        *SCALAR_KEYS,
+        *LIST_KEYS,
+        *OTHER_COLUMNS,
+    }
 
 
 def test_one_typo_shares_a_deletion_variant_and_a_different_name_does_not() -> None:
@@ -75,3 +88,29 @@ def test_one_substitution_always_shares_a_deletion_variant(word: str, at: int, c
 @given(st.text(max_size=10))
 def test_the_deletion_neighbourhood_never_holds_the_empty_string(word: str) -> None:
     assert "" not in deletion_neighbourhood(word)
+
+
+def test_a_move_nearby_keeps_the_district_or_the_area() -> None:
+    keys = _keys([{"postcode": "LS6 2AB"}, {"postcode": "LS6 9ZZ"}, {"postcode": "LS12 3AB"}])
+    assert keys["pc_district"][0] == keys["pc_district"][1] != keys["pc_district"][2]
+    assert keys["pc_area"][0] == keys["pc_area"][2]
+    other = _keys([{"postcode": "S75 5FU"}, {"postcode": "SW1A 1AA"}])
+    assert other["pc_area"][0] != other["pc_area"][1]
+
+
+def test_only_women_carry_the_key_for_a_surname_that_may_change() -> None:
+    keys = _keys([{"sex": "F"}, {"sex": "female"}, {"sex": "M"}, {"sex": ""}])
+    assert keys["fn_may_change"][0] == keys["fn_may_change"][1]
+    assert keys["fn_may_change"].isna().tolist() == [False, False, True, True]
+
+
+def test_a_birth_year_is_flagged_usual_or_not_for_each_source() -> None:
+    adults = [f"{year}-01-01" for year in range(1950, 2005)]
+    everyone = [f"{year}-01-01" for year in range(1920, 2025)]
+    dob = pd.Series([*adults, *everyone, "2020-06-01", ""])
+    sources = pd.Series(["employment"] * len(adults) + ["health"] * (len(everyone) + 2))
+    fits = birth_year_fits(dob, sources).to_pylist()
+    employment, health = 0b01, 0b10
+    assert fits[10] == employment | health  # born 1960: usual for both
+    assert fits[-2] == health  # a child: usual for health, not for employment
+    assert fits[-1] is None  # no date of birth
