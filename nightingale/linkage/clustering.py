@@ -232,6 +232,47 @@ def _partner_chance(
     return chance
 
 
+def _free_candidates(
+    edges: pd.DataFrame,
+    codes: npt.NDArray[np.intp],
+    labels: npt.NDArray[np.int32],
+    holds: npt.NDArray[np.bool_],
+    dob_fits: npt.NDArray[np.int64],
+    reliable: set[str],
+) -> pd.DataFrame:
+    """Per record ``a`` without a date of birth and person ``person_b`` free to be its
+    partner in source ``s``: the best-scoring edge between ``a`` and ``person_b``'s
+    records of ``s`` (``weight``, ``edge``).
+
+    Free: ``a``'s person holds no record of ``s`` and ``person_b`` none of ``a``'s source
+    ``r``; the pair is no hard negative, and ``b`` (when its date of birth is known) was
+    born in years usual for ``r``.
+    """
+    lacks_dob = dob_fits < 0
+    either = lacks_dob[edges["node_l"].to_numpy()] | lacks_dob[edges["node_r"].to_numpy()]
+    usable = edges[either]
+    usable = usable[~hard_negative(usable, reliable)]
+    ends = (usable["node_l"].to_numpy(), usable["node_r"].to_numpy())
+    a, b = np.concatenate(ends), np.concatenate(ends[::-1])  # each end in turn as ``a``
+    r, s, person_a, person_b = codes[a], codes[b], labels[a], labels[b]
+    free = ~holds[person_a, s] & ~holds[person_b, r] & (person_a != person_b)
+    bit = np.minimum(r, 62)  # dob_fits holds bits for the first 63 sources only
+    usual_age = (dob_fits[b] < 0) | (r > 62) | ((dob_fits[b] >> bit) & 1 == 1)
+    keep = lacks_dob[a] & (r != s) & free & usual_age
+    directed = pd.DataFrame(
+        {
+            "a": a[keep],
+            "person_b": person_b[keep],
+            "r": r[keep],
+            "s": s[keep],
+            "weight": np.tile(usable["match_weight"].to_numpy(), 2)[keep],
+            "edge": np.tile(usable.index.to_numpy(), 2)[keep],
+        }
+    )
+    directed = directed.sort_values("weight", ascending=False, kind="stable")
+    return directed.drop_duplicates(["a", "s", "person_b"])
+
+
 def second_look(
     edges: pd.DataFrame,
     links: pd.DataFrame,
@@ -244,54 +285,28 @@ def second_look(
 
     ``edges`` are the scored pairs, ``links`` the first pass's; ``sources`` and
     ``dob_fits`` describe every record in node order: ``dob_fits`` is
-    :func:`.matchkeys.birth_year_fits`, -1 for a record without a date of birth. A
-    candidate whose birth year is unusual for the other record's source (a child for an
-    employment record) is not one. ``prior`` is the model's probability that two random
-    records match, already inside every match weight.
-    Returns the edges to add: for each record without a date of birth and each other
-    source, at most one, to the free person whose posterior is above
-    :data:`SECOND_LOOK_POSTERIOR`, and each such person is taken by at most one record
+    :func:`.matchkeys.birth_year_fits`, -1 for a record without a date of birth.
+    ``prior`` is the model's probability that two random records match, already inside
+    every match weight. Returns the edges to add: for each record without a date of
+    birth and each other source, at most one, to the free person whose posterior is
+    above :data:`SECOND_LOOK_POSTERIOR`; each such person is taken by at most one record
     of a source.
     """
+    if not len(edges) or not (dob_fits < 0).any():
+        return edges.iloc[:0]
     # Codes in name order: the bit order of dob_fits.
     codes = pd.factorize(sources, sort=True)[0].astype(np.intp)
-    size = len(codes)
-    lacks_dob = dob_fits < 0
-    if not len(edges) or not lacks_dob.any():
-        return edges.iloc[:0]
-    labels = _components(links, size)
+    labels = _components(links, len(codes))
     holds = np.zeros((int(labels.max()) + 1, int(codes.max()) + 1), dtype=bool)
     holds[labels, codes] = True
-    chance = _partner_chance(holds, labels, codes, lacks_dob)
-    either = lacks_dob[edges["node_l"].to_numpy()] | lacks_dob[edges["node_r"].to_numpy()]
-    usable = edges[either]
-    usable = usable[~hard_negative(usable, reliable)]
-    ends = (usable["node_l"].to_numpy(), usable["node_r"].to_numpy())
-    directed = pd.DataFrame(
-        {
-            "a": np.concatenate(ends),
-            "b": np.concatenate(ends[::-1]),
-            "weight": np.tile(usable["match_weight"].to_numpy(), 2),
-            "edge": np.tile(usable.index.to_numpy(), 2),
-        }
-    )
-    a, b = directed["a"].to_numpy(), directed["b"].to_numpy()
-    ra, rb, person_a, pb = codes[a], codes[b], labels[a], labels[b]
-    keep = (ra != rb) & lacks_dob[a] & (person_a != pb) & ~holds[person_a, rb] & ~holds[pb, ra]
-    keep &= chance[ra, rb] > 0
-    usual_age = (dob_fits[b] < 0) | (ra >= 63) | ((dob_fits[b] >> np.minimum(ra, 62)) & 1 == 1)
-    keep &= usual_age
-    directed = directed[keep].assign(person_b=pb[keep], r=ra[keep], s=rb[keep])
-    if directed.empty:
-        return edges.iloc[:0]
-    # One candidate per free person: the best-scoring of its records.
-    directed = directed.sort_values("weight", ascending=False, kind="stable")
-    candidates = directed.drop_duplicates(["a", "person_b"]).copy()
-    # free[s, r]: persons holding a record of s and none of r.
-    free = holds.T.astype(np.int64) @ ~holds
+    chance = _partner_chance(holds, labels, codes, dob_fits < 0)
+    candidates = _free_candidates(edges, codes, labels, holds, dob_fits, reliable)
+    candidates = candidates[chance[candidates["r"], candidates["s"]] > 0].copy()
     r, s = candidates["r"].to_numpy(), candidates["s"].to_numpy()
-    c, n_free = chance[r, s], free[s, r]
-    # (c / N) * Bayes factor; the Bayes factor is the weight less the prior odds.
+    # free[s, r]: persons holding a record of s and none of r (the candidates' number).
+    free = holds.T.astype(np.int64) @ ~holds
+    c, n_free = chance[r, s], np.maximum(free[s, r], 1)
+    # Prior c / N per free person, times the Bayes factor: the weight less the prior odds.
     prior_bits = np.log2(prior / (1.0 - prior))
     candidates["score"] = c / n_free * np.exp2(candidates["weight"].to_numpy() - prior_bits)
     total = candidates.groupby(["a", "s"])["score"].transform("sum")

@@ -70,14 +70,15 @@ def test_below_the_threshold_nothing_is_split_or_linked() -> None:
 # A second look. Employment 0-7 have a date of birth and are linked to health 20-27; 8
 # and 9 have one and no GP. Employment 10 and 11 have no date of birth; 11 is linked to
 # health 31, 10 is the record looked at again. Health 100-1099 are people with no
-# employment record. 8 of 10 records with a date of birth have a GP and 1 of 2 without,
-# so a record left with neither has a GP after all with chance (0.8 - 0.5) / 0.5 = 0.6.
+# employment record; housing 1112 is a tenant. 8 of 10 records with a date of birth have
+# a GP and 1 of 2 without, so a record left with neither has a GP after all with chance
+# (0.8 - 0.5) / 0.5 = 0.6.
 PRIOR = 1e-5
 LOOKED_AT = 10
 
 
 def _world(extra: list[tuple[int, int, float]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
-    source = ["employment"] * 12 + ["health"] * 1100
+    source = ["employment"] * 12 + ["health"] * 1100 + ["housing"]
     linked = [(i, 20 + i) for i in range(8)] + [(11, 31)]
     rows = [(a, b, 20.0) for a, b in linked] + extra
     edges = pd.DataFrame(
@@ -166,3 +167,22 @@ def test_hard_negatives_get_no_second_look() -> None:
     edges["gamma_nhs_number"] = -1
     edges.loc[edges.index[-1], "gamma_nhs_number"] = gamma("nhs_number", "different")
     assert second_look(edges, links, sources, _dob_fits(len(sources), (10, 11)), PRIOR, set()).empty
+
+
+def test_a_candidate_holding_records_of_two_sources_is_a_candidate_in_each() -> None:
+    # Health 100 and housing 1112 are one person; employment 10 matches both equally.
+    # The health candidate must not be lost behind the housing one.
+    edges, links, sources = _world([(LOOKED_AT, 1112, -6.0), (LOOKED_AT, 100, -6.0)])
+    person = pd.DataFrame(
+        {
+            "node_l": [100],
+            "node_r": [1112],
+            "source_dataset_l": ["health"],
+            "source_dataset_r": ["housing"],
+            "match_weight": [20.0],
+            "deterministic": [False],
+        }
+    )
+    links = pd.concat([links, person], ignore_index=True)
+    added = second_look(edges, links, sources, _dob_fits(len(sources), (10, 11)), PRIOR, set())
+    assert set(zip(added["node_l"], added["node_r"], strict=True)) == {(LOOKED_AT, 100)}

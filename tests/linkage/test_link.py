@@ -117,3 +117,10 @@ def test_the_report_holds_no_identifiers(linked: tuple[Platform, LinkSummary]) -
     for _pid, forename, surname, dob, _sex, postcode, nhs, _ni, address in PEOPLE:
         for value in (forename, surname, dob, postcode, nhs, address):
             assert value.lower() not in text.lower(), value
+
+
+def test_the_report_counts_the_second_look_links(linked: tuple[Platform, LinkSummary]) -> None:
+    _platform, summary = linked
+    report = json.loads((summary.folder / "report.json").read_text())
+    assert 0 <= report["counts"]["second_look_links"] <= report["counts"]["links"]
+    assert "second-look links" in (summary.folder / "report.html").read_text()
