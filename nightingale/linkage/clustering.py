@@ -57,7 +57,9 @@ a posterior under a one-to-one model (Sadinle, "Bayesian estimation of bipartite
 matchings for record linkage", JASA 2017): the candidate's Bayes factor against every
 free candidate's and against having no partner, with the chance that such a leftover
 record has a partner estimated from the link rates of records with and without a date of
-birth. A link needs that posterior above one half.
+birth, spread evenly over the free persons who could be it (born in years usual for the
+record's source: not a child, for an employment record). A link needs that posterior
+above one half.
 
 Persons are connected components of the links (scipy), numbered by their smallest member.
 """
@@ -232,6 +234,19 @@ def _partner_chance(
     return chance
 
 
+def _usual_for(
+    dob_fits: npt.NDArray[np.int64], labels: npt.NDArray[np.int32], shape: tuple[int, ...]
+) -> npt.NDArray[np.bool_]:
+    """``usual[p, r]``: person ``p`` holds a record born in years usual for source ``r``
+    (or one without a date of birth, which could be anyone)."""
+    persons, sources = shape
+    usual = np.zeros(shape, dtype=bool)
+    for r in range(sources):
+        fits = (dob_fits < 0) | (r > 62) | ((dob_fits >> min(r, 62)) & 1 == 1)
+        usual[:, r] = np.bincount(labels, weights=fits, minlength=persons) > 0
+    return usual
+
+
 def _free_candidates(
     edges: pd.DataFrame,
     codes: npt.NDArray[np.intp],
@@ -303,8 +318,10 @@ def second_look(
     candidates = _free_candidates(edges, codes, labels, holds, dob_fits, reliable)
     candidates = candidates[chance[candidates["r"], candidates["s"]] > 0].copy()
     r, s = candidates["r"].to_numpy(), candidates["s"].to_numpy()
-    # free[s, r]: persons holding a record of s and none of r (the candidates' number).
-    free = holds.T.astype(np.int64) @ ~holds
+    # free[s, r]: persons holding a record of s and none of r, born in years usual for r
+    # (the number of persons who could be the partner).
+    usual = _usual_for(dob_fits, labels, holds.shape)
+    free = holds.T.astype(np.int64) @ (~holds & usual)
     c, n_free = chance[r, s], np.maximum(free[s, r], 1)
     # Prior c / N per free person, times the Bayes factor: the weight less the prior odds.
     prior_bits = np.log2(prior / (1.0 - prior))

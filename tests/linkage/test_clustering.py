@@ -147,6 +147,13 @@ def test_a_person_born_outside_the_usual_years_of_the_records_source_is_no_candi
     assert found == {(LOOKED_AT, 101)}
 
 
+def test_people_born_outside_the_usual_years_do_not_dilute_the_prior() -> None:
+    # The weak evidence of test_weak_evidence_is_not_enough is enough when 900 of the
+    # free health persons are children, who could not be an employment record's person.
+    children = tuple(range(100, 1000))
+    assert _second_look([(LOOKED_AT, 1000, -9.0)], children=children) == {(LOOKED_AT, 1000)}
+
+
 def test_records_with_a_date_of_birth_get_no_second_look() -> None:
     assert _second_look([(8, 100, -1.0)]) == set()
 
