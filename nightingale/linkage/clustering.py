@@ -224,14 +224,23 @@ def _partner_chance(
         with_dob, without = own & ~lacks_dob, own & lacks_dob
         if not with_dob.any() or not without.any():
             continue
-        for s in range(sources):
-            if s == r:
-                continue
-            full = float(holds[labels[with_dob], s].mean())
-            short = float(holds[labels[without], s].mean())
-            if short < 1.0:
-                chance[r, s] = min(max((full - short) / (1.0 - short), 0.0), 1.0)
+        full = holds[labels[with_dob]].mean(axis=0)
+        short = holds[labels[without]].mean(axis=0)
+        room = np.where(short < 1.0, 1.0 - short, np.inf)  # nothing left to miss
+        chance[r] = np.clip((full - short) / room, 0.0, 1.0)
+        chance[r, r] = 0.0
     return chance
+
+
+def _born_usual_for(
+    dob_fits: npt.NDArray[np.int64], source: npt.NDArray[np.intp]
+) -> npt.NDArray[np.bool_]:
+    """Whether each record was born in years usual for ``source`` (a code, or one per
+    record); a record without a date of birth could be anyone. ``dob_fits`` holds bits
+    for the first 63 sources only; later ones accept every year."""
+    bit = np.minimum(source, 62)
+    usual: npt.NDArray[np.bool_] = (dob_fits < 0) | (source > 62) | ((dob_fits >> bit) & 1 == 1)
+    return usual
 
 
 def _usual_for(
@@ -242,7 +251,7 @@ def _usual_for(
     persons, sources = shape
     usual = np.zeros(shape, dtype=bool)
     for r in range(sources):
-        fits = (dob_fits < 0) | (r > 62) | ((dob_fits >> min(r, 62)) & 1 == 1)
+        fits = _born_usual_for(dob_fits, np.full(len(dob_fits), r, dtype=np.intp))
         usual[:, r] = np.bincount(labels, weights=fits, minlength=persons) > 0
     return usual
 
@@ -271,9 +280,7 @@ def _free_candidates(
     a, b = np.concatenate(ends), np.concatenate(ends[::-1])  # each end in turn as ``a``
     r, s, person_a, person_b = codes[a], codes[b], labels[a], labels[b]
     free = ~holds[person_a, s] & ~holds[person_b, r] & (person_a != person_b)
-    bit = np.minimum(r, 62)  # dob_fits holds bits for the first 63 sources only
-    usual_age = (dob_fits[b] < 0) | (r > 62) | ((dob_fits[b] >> bit) & 1 == 1)
-    keep = lacks_dob[a] & (r != s) & free & usual_age
+    keep = lacks_dob[a] & (r != s) & free & _born_usual_for(dob_fits[b], r)
     directed = pd.DataFrame(
         {
             "a": a[keep],

@@ -255,13 +255,10 @@ def _cluster(
     pairs["deterministic"] = _deterministic(pairs)
     reliable = reliable_fields(model_json)
     links = select_links(pairs, options.threshold_weight, reliable)
-    if "dob_fits" in table.column_names:
-        dob_fits = table.column("dob_fits").fill_null(-1).to_numpy()
-        prior = float(model_json["probability_two_random_records_match"])
-        extra = second_look(pairs, links, records["source_dataset"], dob_fits, prior, reliable)
-        links = pd.concat([links, extra])
-    else:
-        extra = pairs.iloc[:0]
+    dob_fits = table.column("dob_fits").fill_null(-1).to_numpy()
+    prior = float(model_json["probability_two_random_records_match"])
+    extra = second_look(pairs, links, records["source_dataset"], dob_fits, prior, reliable)
+    links = pd.concat([links, extra])
     pairs["linked"] = pairs.index.isin(links.index)
     keys = records["source_dataset"] + "/" + records["unique_id"]
     records["person_id"] = person_ids(keys, links, tokeniser).to_numpy()
