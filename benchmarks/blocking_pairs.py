@@ -90,7 +90,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, nargs=2, default=[20_000, 100_000])
     parser.add_argument("--target", type=int, default=10_000_000)
     args = parser.parse_args()
-    from nightingale.platform.synth import SynthConfig, generate_region
+    from nightingale.synth import SynthConfig, generate_region
 
     work = Path(tempfile.mkdtemp(prefix="ng-pairs-"))
     measured = []

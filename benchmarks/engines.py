@@ -206,7 +206,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="ng-engines-"))
     region = args.region
     if region is None:
-        from nightingale.platform.synth import SynthConfig, generate_region
+        from nightingale.synth import SynthConfig, generate_region
 
         region = work / "region"
         generate_region(SynthConfig(people=args.people, seed=2026), region)

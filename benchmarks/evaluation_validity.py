@@ -26,7 +26,7 @@ R = 50), and the other analyses' bias and coverage.
 **What this covers, and what it does not.** Running synth -> ingest -> link -> build for
 every replicate is too slow for R = 50 on one machine, so each replicate runs the
 synthetic region's data-generating process in memory
-(``nightingale.platform.synth.world.simulate``: population, homes, pilot allocation,
+(``nightingale.synth.world.simulate``: population, homes, pilot allocation,
 health events, questionnaires, work) and turns the pilot cohort into release-shaped
 ``persons`` and ``panel`` frames with the contract's column names
 (``nightingale.analyses.evaluations.synthetic_release``). The evaluation code then runs

@@ -137,11 +137,11 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="ng-scale-"))
     region = args.region
     if region is None:
-        from nightingale.platform.synth import SynthConfig, generate_region
+        from nightingale.synth import SynthConfig, generate_region
 
         region = work / "region"
         generate_region(SynthConfig(people=args.people, seed=2026), region)
-    from nightingale.platform.synth.region import read_config
+    from nightingale.synth.region import read_config
 
     people = read_config(region).people  # of the region linked, whichever made it
     overrides = (

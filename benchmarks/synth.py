@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from nightingale.platform.synth import SynthConfig, generate_region
+from nightingale.synth import SynthConfig, generate_region
 
 
 def main() -> None:

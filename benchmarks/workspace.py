@@ -26,7 +26,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nightingale.platform.hub.launcher import HubProcess, free_port
+from nightingale.hub.launcher import HubProcess, free_port
 from nightingale.platform.settings import Settings
 from tests.workspace_world import PASSWORD, build_world
 

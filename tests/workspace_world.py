@@ -145,7 +145,7 @@ def populate(settings: Settings, people: int, seed: int = 11) -> None:
     the real cohort builder rather than written by hand.
     """
     from nightingale.cli.linkage import ingest_files, run_link
-    from nightingale.platform.synth import SynthConfig, generate_region
+    from nightingale.synth import SynthConfig, generate_region
 
     region = generate_region(
         SynthConfig(people=people, seed=seed), settings.data_root / "demo-region"

@@ -10,8 +10,8 @@ spawner uses). Secrets come from the environment (see docker-compose.yml).
 
 import os  # noqa: E402
 
-from nightingale.platform.hub.access import current_access, settings_for  # noqa: E402
-from nightingale.platform.hub.authenticator import GovernanceAuthenticator  # noqa: E402
+from nightingale.hub.access import current_access, settings_for  # noqa: E402
+from nightingale.hub.authenticator import GovernanceAuthenticator  # noqa: E402
 
 HOST_DATA_ROOT = os.environ["NIGHTINGALE_HOST_DATA_ROOT"]
 RELEASES = "/home/jovyan/releases"

@@ -5,7 +5,7 @@ c = get_config()  # noqa: F821 - injected by JupyterHub when it loads this file
 - Login: :class:`GovernanceAuthenticator` (argon2 hashes in the governance database);
   roles and open projects become hub groups.
 - Servers: :class:`WorkspaceSpawner`, one per researcher, seeing only the releases the
-  governance policy allows, read-only (see nightingale/platform/hub/isolation.py).
+  governance policy allows, read-only (see nightingale/hub/isolation.py).
 - The governance web service runs as a hub-managed service at /services/governance/,
   behind the hub's OAuth; it is where everyone lands after logging in.
 
@@ -18,9 +18,9 @@ import os  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from nightingale.platform.hub.authenticator import GovernanceAuthenticator  # noqa: E402
-from nightingale.platform.hub.runtime import SERVICE_NAME, HubPaths, secret  # noqa: E402
-from nightingale.platform.hub.spawner import WorkspaceSpawner  # noqa: E402
+from nightingale.hub.authenticator import GovernanceAuthenticator  # noqa: E402
+from nightingale.hub.runtime import SERVICE_NAME, HubPaths, secret  # noqa: E402
+from nightingale.hub.spawner import WorkspaceSpawner  # noqa: E402
 from nightingale.platform.settings import load_settings  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

@@ -32,8 +32,8 @@ DEMO_PASSWORD = "nightingale-demo"  # noqa: S105 - the documented demo password,
 
 def serve_hub(settings: Settings, port: int, show_demo_accounts: bool) -> None:
     """Start the hub, print where it is, and block until Ctrl-C; always stop it."""
-    from nightingale.platform.hub.isolation import can_isolate
-    from nightingale.platform.hub.launcher import HubProcess
+    from nightingale.hub.isolation import can_isolate
+    from nightingale.hub.launcher import HubProcess
 
     hub = HubProcess(settings.data_root, port=port, database_url=settings.database_url)
     console.print("starting JupyterHub, configurable-http-proxy and the governance service…")

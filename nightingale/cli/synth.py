@@ -12,7 +12,7 @@ from nightingale.platform.errors import NightingaleError
 
 if TYPE_CHECKING:
     from nightingale.cli.demo import DemoRun
-    from nightingale.platform.synth import RegionSummary, SynthConfig
+    from nightingale.synth import RegionSummary, SynthConfig
 
 console = Console(highlight=False)
 
@@ -64,7 +64,7 @@ def _config(path: Path | None, options: dict[str, int]) -> SynthConfig:
     import yaml
     from pydantic import ValidationError
 
-    from nightingale.platform.synth import SynthConfig
+    from nightingale.synth import SynthConfig
 
     settings: dict[str, object] = {}
     if path is not None:
@@ -87,7 +87,7 @@ def _config(path: Path | None, options: dict[str, int]) -> SynthConfig:
 def _generate(config: SynthConfig, out: Path, replace: bool) -> RegionSummary:
     from rich.progress import Progress
 
-    from nightingale.platform.synth import generate_region
+    from nightingale.synth import generate_region
 
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("generating chunks", total=None)
@@ -99,7 +99,7 @@ def _generate(config: SynthConfig, out: Path, replace: bool) -> RegionSummary:
 
 
 def _demo_region(run: DemoRun) -> None:
-    from nightingale.platform.synth import SynthConfig, generate_region, is_complete
+    from nightingale.synth import SynthConfig, generate_region, is_complete
 
     target = run.cli.settings.data_root / DEMO_FOLDER
     if is_complete(target):

@@ -23,7 +23,7 @@ def _profiles(severity: np.ndarray, noise: np.ndarray) -> np.ndarray:
 
 
 def _utility(profiles: np.ndarray) -> np.ndarray:
-    from nightingale.platform.synth.eq5d import utility
+    from nightingale.synth.eq5d import utility
 
     return np.array([utility(p) for p in profiles])
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from nightingale.platform.hub.launcher import PROXY, HubProcess, free_port
+from nightingale.hub.launcher import PROXY, HubProcess, free_port
 from nightingale.platform.settings import Settings
 from tests.workspace_world import PASSWORD, World, build_world, populate
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from nightingale.governance.releases import revoke_release
+from nightingale.hub.launcher import HubProcess
 from nightingale.platform.database import session_scope
-from nightingale.platform.hub.launcher import HubProcess
 from tests.e2e.conftest import Screens, log_in
 from tests.workspace_world import World
 
@@ -161,7 +161,7 @@ def _server_running(page: Any, hub: HubProcess) -> bool:
 
 
 FLAGGED_CELL = (
-    "from nightingale.platform import workspace as ws\n"
+    "from nightingale import workspace as ws\n"
     "persons = ws.load('persons')\n"
     "first = ws.submit('Counts by arm and age band', "
     "{'age.csv': ws.table(persons, 'treated', 'age_band')})"

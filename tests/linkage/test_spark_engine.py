@@ -25,7 +25,7 @@ from nightingale.platform import database
 from nightingale.platform.bootstrap import initialise, keystore_for
 from nightingale.platform.settings import Settings
 from nightingale.platform.storage import DataRoot, read_parquet
-from nightingale.platform.synth import SynthConfig, generate_region
+from nightingale.synth import SynthConfig, generate_region
 from tests.linkage.conftest import Platform
 
 pytestmark = pytest.mark.spark

@@ -37,7 +37,7 @@ def utility_function(value_set: str) -> Callable[[pd.Series], pd.Series]:
         valuer = EQ5DValuer()
         return lambda profiles: valuer.value_series(profiles)
     if value_set == "synthetic_region":
-        from nightingale.platform.synth.eq5d import utility
+        from nightingale.synth.eq5d import utility
 
         def value(profiles: pd.Series) -> pd.Series:
             cache = {p: utility(str(p)) for p in pd.unique(profiles.dropna())}

@@ -2,7 +2,7 @@
 
 The validity benchmark and the tests need many pilot releases with known true effects;
 going through synth -> ingest -> link -> build for each is too slow. This module runs
-the synthetic region's simulation in memory (``nightingale.platform.synth.world``) and
+the synthetic region's simulation in memory (``nightingale.synth.world``) and
 turns its pilot cohort into ``persons`` and ``panel`` frames with the release contract's
 column names, and returns the truth the generator itself declares (its own tally of the
 treated people's counterfactual outcomes).
@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nightingale.platform.synth.config import SynthConfig
-from nightingale.platform.synth.dates import DAYS_PER_YEAR, month_index, month_start
-from nightingale.platform.synth.geography import build_geography
-from nightingale.platform.synth.truth import EffectTally, effects_document, tally
-from nightingale.platform.synth.world import World, simulate
+from nightingale.synth.config import SynthConfig
+from nightingale.synth.dates import DAYS_PER_YEAR, month_index, month_start
+from nightingale.synth.geography import build_geography
+from nightingale.synth.truth import EffectTally, effects_document, tally
+from nightingale.synth.world import World, simulate
 
 PERIOD_BOUNDS = np.array([0, 182, 365, 730, 1096, 1461])
 AGE_CUTS = [16, 25, 35, 45, 55, 65, 75]

@@ -15,7 +15,7 @@ from nightingale.analyses.evaluations.prepare import (
     with_pre_period,
 )
 from nightingale.analyses.plan import load_plan
-from nightingale.platform.synth.eq5d import utility
+from nightingale.synth.eq5d import utility
 
 
 def test_profiles_are_valued_with_the_plans_value_set_and_missing_stays_missing() -> None:
