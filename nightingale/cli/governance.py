@@ -8,9 +8,9 @@ hub identify people themselves. Refusals print one line and are audited.
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,10 +22,8 @@ from nightingale.cli.context import state
 from nightingale.platform.errors import NightingaleError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from nightingale.cli.demo import DemoRun
-    from nightingale.platform.keystore import KeyStore
+    from nightingale.operations.unit import Unit
     from nightingale.platform.settings import Settings
 
 console = Console(highlight=False)
@@ -34,36 +32,23 @@ As = Annotated[str, typer.Option("--as", envvar="NIGHTINGALE_ACTOR", help="Who i
 Reason = Annotated[str, typer.Option("--reason", help="Why (recorded in the audit log).")]
 
 
-@dataclass
-class Unit:
-    """One unit of work: a session, the keystore and the settings."""
-
-    session: Session
-    keystore: KeyStore
-    settings: Settings
+def cli_actor() -> str:
+    """Who runs a command that takes no ``--as`` (ingest, link): the machine's user."""
+    return f"cli:{getpass.getuser()}"
 
 
 @contextmanager
-def governance_unit(settings: Settings) -> Iterator[Unit]:
-    """A session on a migrated database; commits on success."""
-    from nightingale.platform import database
-    from nightingale.platform.bootstrap import keystore_for
+def governance_unit(settings: Settings, actor: str | None = None) -> Iterator[Unit]:
+    """A unit of work (:func:`nightingale.operations.unit.open_unit`) for one command."""
+    from nightingale.operations.unit import open_unit
 
-    engine = database.make_engine(settings.resolved_database_url)
-    try:
-        if not database.is_up_to_date(engine):
-            raise NightingaleError(
-                "the database is not initialised or not migrated; run 'nightingale init'"
-            )
-        with database.session_scope(engine) as session:
-            yield Unit(session, keystore_for(settings), settings)
-    finally:
-        engine.dispose()
+    with open_unit(settings, actor or cli_actor()) as work:
+        yield work
 
 
 @contextmanager
-def unit(ctx: typer.Context) -> Iterator[Unit]:
-    with governance_unit(state(ctx).settings) as work:
+def unit(ctx: typer.Context, actor: str | None = None) -> Iterator[Unit]:
+    with governance_unit(state(ctx).settings, actor) as work:
         yield work
 
 

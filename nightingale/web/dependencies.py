@@ -29,6 +29,7 @@ from nightingale.governance.errors import NotFound
 from nightingale.governance.models import Person
 from nightingale.governance.people import person as find_person
 from nightingale.governance.service import actor_of
+from nightingale.operations.unit import Unit
 from nightingale.platform.database import session_scope
 from nightingale.platform.keystore import KeyStore
 from nightingale.platform.settings import Settings
@@ -134,6 +135,11 @@ def api_viewer(
     identity: Annotated[HubIdentity, Depends(api_identity)],
 ) -> Viewer:
     return _viewer(session, gate, identity)
+
+
+def unit_of(request: Request, session: Session, viewer: Viewer) -> Unit:
+    """The request's unit of work, acting as the viewer (the route's session commits it)."""
+    return Unit(get_settings(request), viewer.username, session, get_keystore(request))
 
 
 def requires(*actions: policy.Action) -> Callable[..., Viewer]:
