@@ -1,4 +1,9 @@
-"""``nightingale outputs``: the airlock (submit, check, release, publish) and ``check-table``.
+"""``nightingale outputs``: the airlock (submit, decide, publish) and ``check-table``.
+
+Each command parses its arguments, calls one operation of
+:mod:`nightingale.operations.airlock` acting as ``--as``, and prints the outcome. Approving
+releases the output once the approvals the rules require are in (today one checker), so
+there is no separate ``release`` command.
 
 ``check-table`` builds a table from row-level data and prints every cell's SDC outcome, so
 a researcher can see before submitting what an output checker will see.
@@ -123,21 +128,11 @@ def outputs_submit(
     title: Annotated[str, typer.Option()],
 ) -> None:
     """Submit files to the airlock; every cell is checked automatically."""
-    from nightingale.governance import outputs
-    from nightingale.governance.settings import sdc_settings
+    from nightingale.operations import airlock
 
     specs = [_spec_for(f) for f in files if not f.name.endswith(SIDECAR)]
-    with unit(ctx) as work:
-        output = outputs.submit_outputs(
-            work.session,
-            work.keystore,
-            by=actor,
-            project=project,
-            title=title,
-            files=specs,
-            data_root=work.settings.data_root,
-            settings=sdc_settings(work.settings),
-        )
+    with unit(ctx, actor) as work:
+        output = airlock.submit(work, project=project, title=title, files=specs)
         outcomes = {f.name: f.outcome for f in output.files}
         output_id = output.id
     console.print(
@@ -178,7 +173,8 @@ def outputs_show(ctx: typer.Context, output_id: int) -> None:
         output = outputs.get_output(work.session, output_id)
         console.print(
             f"[bold]output request {output.id}[/] {output.title} — project "
-            f"{output.project.slug}, {output.status}, by {output.submitter.username}"
+            f"{output.project.slug}, {output.status} ({outputs.output_tally(output)} "
+            f"approvals), by {output.submitter.username}"
         )
         for check in outputs.file_checks(output):
             console.print(f"  [bold]{check['name']}[/] ({check['kind']}): {check['outcome']}")
@@ -202,26 +198,22 @@ def _decision(name: str, doc: str) -> None:
         reason: Reason,
         override: Annotated[bool, typer.Option(help="Approve despite failing cells.")] = False,
     ) -> None:
-        from nightingale.governance import outputs
+        from nightingale.operations import airlock
 
-        with unit(ctx) as work:
-            output = outputs.decide_output(
-                work.session,
-                work.keystore,
-                by=actor,
-                output_id=output_id,
-                decision=name,
-                reason=reason,
-                override=override,
-            )
-            status = output.status
-        console.print(f"[green]output request {output_id} is {status}")
+        with unit(ctx, actor) as work:
+            outcome = airlock.decide(work, output_id, name, reason, override=override)
+        waiting = "" if outcome.status != "submitted" else f" ({outcome.tally} approvals)"
+        console.print(f"[green]output request {output_id} is {outcome.status}[/]{waiting}")
 
     command.__doc__ = doc
     outputs_app.command(name)(command)
 
 
-_decision("approve", "An output checker approves (--override needed with failing cells).")
+_decision(
+    "approve",
+    "An output checker approves, which releases the files once enough checkers have "
+    "(--override needed with failing cells; checksums re-verified).",
+)
 _decision("reject", "An output checker rejects the request.")
 _decision("return", "An output checker returns the request to the researcher.")
 
@@ -229,29 +221,11 @@ _decision("return", "An output checker returns the request to the researcher.")
 @outputs_app.command("withdraw")
 def outputs_withdraw(ctx: typer.Context, output_id: int, actor: As, reason: Reason) -> None:
     """A project member withdraws an output request before release."""
-    from nightingale.governance import outputs
+    from nightingale.operations import airlock
 
-    with unit(ctx) as work:
-        outputs.withdraw_output(
-            work.session, work.keystore, by=actor, output_id=output_id, reason=reason
-        )
+    with unit(ctx, actor) as work:
+        airlock.withdraw(work, output_id, reason)
     console.print(f"[yellow]output request {output_id} withdrawn")
-
-
-@outputs_app.command("release")
-def outputs_release(ctx: typer.Context, output_id: int, actor: As) -> None:
-    """Release an approved request (checksums re-verified)."""
-    from nightingale.governance import outputs
-
-    with unit(ctx) as work:
-        outputs.release_output(
-            work.session,
-            work.keystore,
-            by=actor,
-            output_id=output_id,
-            data_root=work.settings.data_root,
-        )
-    console.print(f"[green]output request {output_id} released")
 
 
 @outputs_app.command("publish")
@@ -263,18 +237,10 @@ def outputs_publish(
     result_id: Annotated[str | None, typer.Option(help="Id of the published result.")] = None,
 ) -> None:
     """An evaluator publishes released outputs as a result under published/."""
-    from nightingale.governance import publishing
+    from nightingale.operations import airlock
 
-    with unit(ctx) as work:
-        result = publishing.publish_result(
-            work.session,
-            work.keystore,
-            by=actor,
-            title=title,
-            output_ids=output_ids,
-            data_root=work.settings.data_root,
-            result_id=result_id,
-        )
+    with unit(ctx, actor) as work:
+        result = airlock.publish(work, title=title, output_ids=output_ids, result_id=result_id)
         location = result.location
     console.print(f"[green]published[/] {location}")
 

@@ -4,7 +4,7 @@ evaluation and economics bundles through the airlock, publishes them and writes 
 Stage 110 plays each role with the real governance calls, so the audit log tells the
 story a real platform would: the researcher (rita) submits each bundle's tables,
 figures and summary; files whose automatic SDC checks fail are left out and listed;
-the output checker (otto) approves and releases; the evaluator (eve) publishes both as
+the output checker (otto) approves, which releases them; the evaluator (eve) publishes both as
 one result; ``nightingale report`` renders ``published/<result_id>/report.html``.
 Running it again re-renders the report of the result already published.
 """
@@ -19,10 +19,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from nightingale.governance.outputs import OutputFileSpec
-    from nightingale.platform.keystore import KeyStore
     from nightingale.platform.settings import Settings
 
 console = Console(highlight=False)
@@ -54,12 +51,13 @@ def bundle_files(bundle: Path) -> list[OutputFileSpec]:
     return specs
 
 
-def _through_airlock(
-    session: Session, keystore: KeyStore, settings: Settings, label: str, bundle: Path
-) -> int | None:
+def _through_airlock(settings: Settings, label: str, bundle: Path) -> int | None:
+    """Rita submits the bundle's safe files; otto approves, which releases them."""
+    from nightingale.cli.governance import governance_unit
     from nightingale.governance import outputs
     from nightingale.governance.sdc import Outcome
     from nightingale.governance.settings import sdc_settings
+    from nightingale.operations import airlock
 
     rules = sdc_settings(settings)
     safe: list[OutputFileSpec] = []
@@ -72,46 +70,39 @@ def _through_airlock(
     if not safe:
         console.print(f"  nothing from the {label} bundle passes the checks")
         return None
-    output = outputs.submit_outputs(
-        session, keystore, by=RESEARCHER, project=PROJECT, title=f"Pilot {label} results",
-        files=safe, data_root=settings.data_root, settings=rules,
-    )  # fmt: skip
+    with governance_unit(settings, RESEARCHER) as work:
+        output_id = airlock.submit(
+            work, project=PROJECT, title=f"Pilot {label} results", files=safe
+        ).id
     reason = "demo output checker: every cell passes or was reviewed; no disclosure risk"
-    outputs.decide_output(
-        session, keystore, by=CHECKER, output_id=output.id, decision="approve", reason=reason
-    )
-    outputs.release_output(
-        session, keystore, by=CHECKER, output_id=output.id, data_root=settings.data_root
-    )
-    console.print(f"  {label}: output request {output.id} ({len(safe)} files) approved, released")
-    return output.id
+    with governance_unit(settings, CHECKER) as work:
+        outcome = airlock.decide(work, output_id, "approve", reason)
+    console.print(f"  {label}: output request {output_id} ({len(safe)} files) {outcome.status}")
+    return output_id
 
 
 def publish_and_report(settings: Settings, release_id: str, bundles: dict[str, Path]) -> Path:
-    """Airlock, publish (once per release) and render the report; return its path."""
+    """Airlock, publish (once per release) and render the report; return its path.
+
+    Each person acts in their own unit of work, as they would from the CLI or the web.
+    """
     from nightingale.cli.governance import governance_unit
-    from nightingale.cli.report import write_report
-    from nightingale.governance import publishing
     from nightingale.governance.models import PublishedResult
+    from nightingale.operations import airlock, reports
 
     result_id = result_id_for(release_id)
     with governance_unit(settings) as work:
-        existing = work.session.get(PublishedResult, result_id)
-        if existing is None:
-            ids = [
-                output_id
-                for label, bundle in bundles.items()
-                if (output_id := _through_airlock(
-                    work.session, work.keystore, settings, label, bundle
-                )) is not None
-            ]  # fmt: skip
-            publishing.publish_result(
-                work.session, work.keystore, by=EVALUATOR, title=TITLE,
-                output_ids=ids, data_root=settings.data_root, result_id=result_id,
-            )  # fmt: skip
-            console.print(f"  published as {result_id} by {EVALUATOR}")
-        else:
-            console.print(f"  {result_id} is already published; re-rendering its report")
+        existing = work.session.get(PublishedResult, result_id) is not None
+    if not existing:
+        ids = [
+            output_id
+            for label, bundle in bundles.items()
+            if (output_id := _through_airlock(settings, label, bundle)) is not None
+        ]
+        with governance_unit(settings, EVALUATOR) as work:
+            airlock.publish(work, title=TITLE, output_ids=ids, result_id=result_id)
+        console.print(f"  published as {result_id} by {EVALUATOR}")
+    else:
+        console.print(f"  {result_id} is already published; re-rendering its report")
     with governance_unit(settings) as work:
-        folder = settings.data_root / "published" / result_id
-        return write_report(work.session, settings.data_root, folder, None)
+        return reports.write_report(work, reports.published_folder(work, result_id))

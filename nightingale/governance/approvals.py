@@ -8,6 +8,10 @@ submission starts a fresh round in which earlier approvals no longer count.
 
 Two stewards deciding at the same moment are serialised by a lock on the request row, so
 exactly one of them moves the request to approved and the audit chain stays linear.
+
+How far a request is, "approvals this round / needed", is :func:`approval_tally` and
+nothing else: the decision itself, the stewards' queue and request page, and the CLI's
+list all ask it, so a rejection or a request for changes is never counted as an approval.
 """
 
 from __future__ import annotations
@@ -27,6 +31,22 @@ from nightingale.governance.settings import GovernanceSettings
 from nightingale.platform.keystore import KeyStore
 
 DECISIONS = {"approve": "approved", "reject": "rejected", "changes": "changes_requested"}
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Approvals counted so far against the number the rules require."""
+
+    approvals: int
+    needed: int
+
+    @property
+    def complete(self) -> bool:
+        """Whether enough approvals are in for the decision to take effect."""
+        return self.approvals >= self.needed
+
+    def __str__(self) -> str:
+        return f"{self.approvals} of {self.needed}"
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,7 @@ def approvals_needed(facts: RequestFacts, settings: GovernanceSettings | None = 
 
 
 def _approvals_this_round(session: Session, request: LinkageRequest) -> int:
+    """Approvals (not rejections, not requests for changes) in the request's current round."""
     return int(
         session.scalar(
             select(func.count())
@@ -66,6 +87,21 @@ def _approvals_this_round(session: Session, request: LinkageRequest) -> int:
         )
         or 0
     )
+
+
+def approval_tally(
+    session: Session,
+    request: LinkageRequest,
+    settings: GovernanceSettings | None = None,
+    *,
+    facts: RequestFacts | None = None,
+) -> Tally:
+    """Steward approvals of ``request``'s current round, against how many it needs.
+
+    Pass ``facts`` when the caller already built them for the policy (one query fewer).
+    """
+    needed = approvals_needed(facts or request_facts(session, request), settings)
+    return Tally(_approvals_this_round(session, request), needed)
 
 
 def decide_request(
@@ -113,8 +149,8 @@ def decide_request(
         )
     )
     session.flush()
-    approved = _approvals_this_round(session, request)
-    needed = approvals_needed(facts, settings)
+    tally = approval_tally(session, request, settings, facts=facts)
+    approved, needed = tally.approvals, tally.needed
     audit.record(
         session,
         keystore,
@@ -125,7 +161,7 @@ def decide_request(
         details={"round": request.round, "approvals": approved, "needed": needed, "reason": reason},
     )
     target = DECISIONS[decision]
-    if decision == "approve" and approved < needed:
+    if decision == "approve" and not tally.complete:
         target = request.status
     if target != request.status:
         before = request.status

@@ -6,7 +6,12 @@ of freedom). Every file gets automatic per-cell checks, written as ``sdc_results
 beside the copies in ``projects/<project>/outputs/<id>/``. An output checker who is not
 on the project then approves, rejects or returns the request; approving a request with
 failing cells needs an explicit override with a reason (ACRO's "exception request").
-Releasing re-verifies every file's checksum, so nothing altered after checking leaves.
+
+Approving has one meaning: the checker's approval is recorded, and once the approvals the
+rules require are in (:func:`output_tally`; today one checker) the request is released in
+the same step, after re-verifying every file's checksum, so nothing altered after checking
+leaves. There is no separate release: an approved request whose files changed is refused
+and stays where it was. Evaluators publish released requests only (:mod:`.publishing`).
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nightingale.governance import audit, states
+from nightingale.governance.approvals import Tally
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.facts import output_facts, project_facts
-from nightingale.governance.models import OutputDecision, OutputFile, OutputRequest
+from nightingale.governance.models import OutputDecision, OutputFile, OutputRequest, Person
 from nightingale.governance.policy import Action
 from nightingale.governance.projects import get_project
 from nightingale.governance.sdc import Outcome
@@ -37,6 +43,12 @@ from nightingale.platform.storage import atomic_directory, atomic_write_json, sh
 KINDS = ("table", "model", "figure", "other")
 RESULTS_FILE = "sdc_results.json"
 DECISIONS = {"approve": "approved", "reject": "rejected", "return": "returned"}
+OUTPUT_APPROVALS = 1
+"""Different output checkers who must approve before a request leaves the airlock.
+
+Count approvals only with :func:`output_tally` (never ``== 1``): requiring two independent
+checkers is then a change of this number and of the policy, not of every caller.
+"""
 
 
 @dataclass(frozen=True)
@@ -198,6 +210,16 @@ def submit_outputs(
     return output
 
 
+def approvals_of(output: OutputRequest) -> list[OutputDecision]:
+    """The checkers' approving decisions on ``output``, oldest first."""
+    return [d for d in output.decisions if d.decision == "approve"]
+
+
+def output_tally(output: OutputRequest) -> Tally:
+    """Different checkers who approved ``output``, against how many must before it leaves."""
+    return Tally(len({d.checker.username for d in approvals_of(output)}), OUTPUT_APPROVALS)
+
+
 def decide_output(
     session: Session,
     keystore: KeyStore,
@@ -206,9 +228,14 @@ def decide_output(
     output_id: int,
     decision: str,
     reason: str,
+    data_root: Path,
     override: bool = False,
 ) -> OutputRequest:
-    """An output checker approves, rejects or returns an output request, with a reason."""
+    """An output checker approves, rejects or returns an output request, with a reason.
+
+    An approval that completes the tally releases the request in the same transaction
+    (checksums re-verified); a release that is refused discards the approval with it.
+    """
     if decision not in DECISIONS:
         raise InvalidInput(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
     if not reason.strip():
@@ -240,23 +267,46 @@ def decide_output(
             reason=f"{', '.join(failing)} has failing cells; suppress or round them, or "
             "approve with an override and a reason for the exception",
         )
-    before = output.status
-    output.status = states.transition(
-        "output", f"output request {output_id}", before, DECISIONS[decision]
-    )
     output.decisions.append(
         OutputDecision(checker=checker, decision=decision, reason=reason, decided_at=utcnow())
     )
     session.flush()
+    tally = output_tally(output)
+    target = DECISIONS[decision]
+    if decision == "approve" and not tally.complete:
+        target = output.status  # waits, submitted, for the other checkers' approvals
+    details = {
+        "reason": reason,
+        "override": override,
+        "failing_files": failing,
+        "approvals": tally.approvals,
+        "needed": tally.needed,
+    }
+    if target == output.status:
+        audit.record(
+            session,
+            keystore,
+            actor=by,
+            action="output.approval",
+            object_type="output",
+            object_id=str(output_id),
+            details=details,
+        )
+        return output
+    output.status = states.transition(
+        "output", f"output request {output_id}", output.status, target
+    )
     audit.record(
         session,
         keystore,
         actor=by,
-        action=f"output.{output.status}",
+        action=f"output.{target}",
         object_type="output",
         object_id=str(output_id),
-        details={"reason": reason, "override": override, "failing_files": failing},
+        details=details,
     )
+    if output.status == "approved":
+        _release(session, keystore, checker, output, data_root)
     return output
 
 
@@ -289,12 +339,11 @@ def withdraw_output(
     return output
 
 
-def release_output(
-    session: Session, keystore: KeyStore, *, by: str, output_id: int, data_root: Path
-) -> OutputRequest:
-    """Release an approved request after re-verifying every file's checksum."""
-    output = get_output(session, output_id)
-    checker = acting(session, keystore, by, Action.OUTPUT_RELEASE, "output", str(output_id))
+def _release(
+    session: Session, keystore: KeyStore, checker: Person, output: OutputRequest, data_root: Path
+) -> None:
+    """Release a fully approved request after re-verifying every file's checksum."""
+    object_id = str(output.id)
     guard(
         session,
         keystore,
@@ -302,7 +351,7 @@ def release_output(
         Action.OUTPUT_RELEASE,
         output_facts(output),
         object_type="output",
-        object_id=str(output_id),
+        object_id=object_id,
     )
     folder = data_root / output.location
     changed = [
@@ -314,25 +363,24 @@ def release_output(
         refuse(
             session,
             keystore,
-            actor=by,
+            actor=checker.username,
             action=str(Action.OUTPUT_RELEASE),
             object_type="output",
-            object_id=str(output_id),
+            object_id=object_id,
             reason=f"{', '.join(changed)} changed or vanished after checking; not released",
         )
     output.status = states.transition(
-        "output", f"output request {output_id}", output.status, "released"
+        "output", f"output request {object_id}", output.status, "released"
     )
     audit.record(
         session,
         keystore,
-        actor=by,
+        actor=checker.username,
         action="output.released",
         object_type="output",
-        object_id=str(output_id),
+        object_id=object_id,
         details={"files": {f.name: f.sha256 for f in output.files}},
     )
-    return output
 
 
 def file_checks(output: OutputRequest) -> list[dict[str, Any]]:

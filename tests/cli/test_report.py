@@ -15,8 +15,8 @@ from nightingale.analyses.economics.evaluation import EconomicsRun, evaluate_pil
 from nightingale.cli import governance_demo
 from nightingale.cli.economics_demo import publish_and_report, result_id_for
 from nightingale.cli.governance import governance_unit
-from nightingale.cli.report import write_report
 from nightingale.governance.models import OutputRequest
+from nightingale.operations.reports import write_report
 from nightingale.platform.bootstrap import initialise
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.settings import Settings
@@ -77,7 +77,7 @@ def test_a_workspace_bundle_is_not_a_published_result(governed: Settings, bundle
         governance_unit(governed) as work,
         pytest.raises(NightingaleError, match="airlock approved"),
     ):
-        write_report(work.session, governed.data_root, bundle, None)
+        write_report(work, bundle)
 
 
 def test_a_file_changed_after_approval_is_refused(governed: Settings, bundle: Path) -> None:
@@ -86,7 +86,7 @@ def test_a_file_changed_after_approval_is_refused(governed: Settings, bundle: Pa
     target = next(folder.glob("*-economics_net_benefit.csv"))
     target.write_text(target.read_text().replace("20000", "2000"))
     with governance_unit(governed) as work, pytest.raises(NightingaleError, match="changed after"):
-        write_report(work.session, governed.data_root, folder, None)
+        write_report(work, folder)
 
 
 def test_an_output_request_no_longer_released_is_refused(governed: Settings, bundle: Path) -> None:
@@ -95,7 +95,7 @@ def test_an_output_request_no_longer_released_is_refused(governed: Settings, bun
         for output in work.session.query(OutputRequest):
             output.status = "returned"  # e.g. withdrawn after a disclosure was found
     with governance_unit(governed) as work, pytest.raises(NightingaleError, match="not released"):
-        write_report(work.session, governed.data_root, published_folder(governed), None)
+        write_report(work, published_folder(governed))
 
 
 def test_unlisted_files_in_the_published_folder_never_reach_the_report(
@@ -105,5 +105,5 @@ def test_unlisted_files_in_the_published_folder_never_reach_the_report(
     folder = published_folder(governed)
     shutil.copy(bundle / "tables" / "economics_costs_by_arm.csv", folder / "99-secret_table.csv")
     with governance_unit(governed) as work:
-        html = write_report(work.session, governed.data_root, folder, None).read_text()
+        html = write_report(work, folder).read_text()
     assert "secret_table" not in html

@@ -1,4 +1,8 @@
-"""The airlock: checks on every cell, a checker who is not on the project, intact files."""
+"""The airlock: checks on every cell, a checker who is not on the project, intact files.
+
+Approving releases: a checker's approval that completes the tally moves the request to
+released in the same transaction, after re-verifying every file's checksum.
+"""
 
 from __future__ import annotations
 
@@ -93,6 +97,7 @@ def test_failing_cells_block_approval_unless_overridden_with_a_reason(
             output_id=output_id,
             decision="approve",
             reason="looks fine",
+            data_root=tmp_path / "root",
         )
     approved = sqlite_cast.act(
         outputs.decide_output,
@@ -100,9 +105,10 @@ def test_failing_cells_block_approval_unless_overridden_with_a_reason(
         output_id=output_id,
         decision="approve",
         reason="90+ row is structural zero",
+        data_root=tmp_path / "root",
         override=True,
     )
-    assert approved.status == "approved"
+    assert approved.status == "released"
 
 
 def test_the_submitter_and_project_members_cannot_check(
@@ -111,21 +117,21 @@ def test_the_submitter_and_project_members_cannot_check(
     output_id = submit(sqlite_cast, tmp_path, safe=True)
     with pytest.raises(PermissionDenied, match="needs the role output_checker"):
         sqlite_cast.act(
-            outputs.decide_output, by="rita", output_id=output_id, decision="approve", reason="mine"
+            outputs.decide_output,
+            by="rita",
+            output_id=output_id,
+            decision="approve",
+            reason="mine",
+            data_root=tmp_path / "root",
         )
 
 
-def test_approved_outputs_are_released_and_published(sqlite_cast: Platform, tmp_path: Path) -> None:
+def test_approving_releases_and_only_released_outputs_are_published(
+    sqlite_cast: Platform, tmp_path: Path
+) -> None:
     output_id = submit(sqlite_cast, tmp_path, safe=True)
-    sqlite_cast.act(
-        outputs.decide_output,
-        by="otto",
-        output_id=output_id,
-        decision="approve",
-        reason="all cells safe",
-    )
     root = tmp_path / "root"
-    with pytest.raises(PermissionDenied, match="is approved; this needs it to be released"):
+    with pytest.raises(PermissionDenied, match="is submitted; this needs it to be released"):
         sqlite_cast.act(
             publishing.publish_result,
             by="eve",
@@ -133,7 +139,18 @@ def test_approved_outputs_are_released_and_published(sqlite_cast: Platform, tmp_
             output_ids=[output_id],
             data_root=root,
         )
-    sqlite_cast.act(outputs.release_output, by="otto", output_id=output_id, data_root=root)
+    approved = sqlite_cast.act(
+        outputs.decide_output,
+        by="otto",
+        output_id=output_id,
+        decision="approve",
+        reason="all cells safe",
+        data_root=root,
+    )
+    assert approved.status == "released"
+    assert str(
+        sqlite_cast.read(lambda s: outputs.output_tally(outputs.get_output(s, output_id)))
+    ) == ("1 of 1")
     result = sqlite_cast.act(
         publishing.publish_result,
         by="eve",
@@ -155,17 +172,23 @@ def test_approved_outputs_are_released_and_published(sqlite_cast: Platform, tmp_
         assert audit.verify(session, sqlite_cast.keystore).ok
 
 
-def test_a_file_changed_after_checking_is_not_released(
+def test_a_file_changed_after_checking_is_not_released_nor_the_approval_kept(
     sqlite_cast: Platform, tmp_path: Path
 ) -> None:
     output_id = submit(sqlite_cast, tmp_path, safe=True)
-    sqlite_cast.act(
-        outputs.decide_output, by="otto", output_id=output_id, decision="approve", reason="ok"
-    )
     root = tmp_path / "root"
     (root / "projects" / "dfh-pilot" / "outputs" / str(output_id) / "table.csv").write_text("x")
     with pytest.raises(PermissionDenied, match="table.csv changed or vanished"):
-        sqlite_cast.act(outputs.release_output, by="otto", output_id=output_id, data_root=root)
+        sqlite_cast.act(
+            outputs.decide_output,
+            by="otto",
+            output_id=output_id,
+            decision="approve",
+            reason="ok",
+            data_root=root,
+        )
+    output = sqlite_cast.read(outputs.get_output, output_id)
+    assert (output.status, output.decisions) == ("submitted", [])
 
 
 def test_missing_files_are_refused_with_their_name(sqlite_cast: Platform, tmp_path: Path) -> None:
@@ -188,6 +211,7 @@ def test_a_member_withdraws_a_returned_request(sqlite_cast: Platform, tmp_path: 
         output_id=output_id,
         decision="return",
         reason="merge the 90+ band",
+        data_root=tmp_path / "root",
     )
     with pytest.raises(PermissionDenied, match="needs the role researcher"):
         sqlite_cast.act(outputs.withdraw_output, by="otto", output_id=output_id, reason="x")

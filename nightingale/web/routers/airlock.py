@@ -1,5 +1,9 @@
 """Output checkers: the airlock queue, each output with its automatic checks cell by cell,
-and the decision (approve and release, return for changes, or reject) with a comment."""
+and the decision (approve, return for changes, or reject) with a comment.
+
+The decision is :func:`nightingale.operations.airlock.decide`, as for ``nightingale outputs
+approve``: an approval that completes the tally (today one checker) releases the files.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +16,15 @@ from sqlalchemy.orm import Session
 from nightingale.governance import outputs, policy
 from nightingale.governance.facts import output_facts
 from nightingale.governance.service import today
-from nightingale.platform.keystore import KeyStore
-from nightingale.platform.settings import Settings
+from nightingale.operations import airlock
 from nightingale.web.check_view import file_views
 from nightingale.web.dependencies import (
     Viewer,
     check_csrf,
-    get_keystore,
     get_session,
-    get_settings,
     render,
     requires,
+    unit_of,
 )
 
 router = APIRouter(prefix="/airlock", tags=["output checkers"])
@@ -52,6 +54,7 @@ def output_page(request: Request, output_id: int, viewer: Checker, session: Sess
         viewer,
         item=item,
         files=file_views(outputs.file_checks(item)),
+        tally=outputs.output_tally(item),
         decision=decision,
         labels=DECISIONS,
     )
@@ -67,29 +70,15 @@ def decide(
     output_id: int,
     viewer: Checker,
     session: SessionDep,
-    keystore: Annotated[KeyStore, Depends(get_keystore)],
-    settings: Annotated[Settings, Depends(get_settings)],
     decision: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
     override: Annotated[bool, Form()] = False,
 ) -> Response:
     if decision not in DECISIONS:
         raise HTTPException(422, f"unknown decision {decision!r}")
-    outputs.decide_output(
-        session,
-        keystore,
-        by=viewer.username,
-        output_id=output_id,
-        decision=decision,
-        reason=reason,
-        override=override,
+    airlock.decide(
+        unit_of(request, session, viewer), output_id, decision, reason, override=override
     )
-    if decision == "approve":
-        # Approving is the checker's decision that the files may leave: release them in
-        # the same unit of work (checksums re-verified by governance).
-        outputs.release_output(
-            session, keystore, by=viewer.username, output_id=output_id, data_root=settings.data_root
-        )
     session.commit()
     prefix = request.app.state.prefix
     return RedirectResponse(f"{prefix}/airlock/{output_id}", status_code=303)

@@ -7,24 +7,16 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from nightingale.governance.models import OutputRequest
-from nightingale.governance.outputs import OutputFileSpec, file_checks, get_output, submit_outputs
+from nightingale.governance.outputs import OutputFileSpec, file_checks, get_output
 from nightingale.governance.policy import Action
 from nightingale.governance.releases import visible_releases
-from nightingale.governance.settings import sdc_settings
-from nightingale.platform.keystore import KeyStore
-from nightingale.platform.settings import Settings
-from nightingale.web.dependencies import (
-    Viewer,
-    api_viewer,
-    get_keystore,
-    get_session,
-    get_settings,
-)
+from nightingale.operations import airlock
+from nightingale.web.dependencies import Viewer, api_viewer, get_session, unit_of
 
 router = APIRouter(prefix="/api", tags=["api"])
 ApiViewer = Annotated[Viewer, Depends(api_viewer)]
@@ -105,10 +97,9 @@ def _output_out(output: OutputRequest) -> OutputOut:
 
 @router.post("/outputs", summary="Submit files to the airlock (multipart; checked cell by cell)")
 async def submit(
+    request: Request,
     viewer: ApiViewer,
     session: SessionDep,
-    settings: Annotated[Settings, Depends(get_settings)],
-    keystore: Annotated[KeyStore, Depends(get_keystore)],
     project: Annotated[str, Form()],
     title: Annotated[str, Form()],
     files: Annotated[list[UploadFile], File()],
@@ -130,15 +121,8 @@ async def submit(
             specs.append(
                 OutputFileSpec(path=path, kind=about.get("kind", "other"), sdc=about.get("sdc"))
             )
-        output = submit_outputs(
-            session,
-            keystore,
-            by=viewer.username,
-            project=project,
-            title=title,
-            files=specs,
-            data_root=settings.data_root,
-            settings=sdc_settings(settings),
+        output = airlock.submit(
+            unit_of(request, session, viewer), project=project, title=title, files=specs
         )
         session.commit()
     return _output_out(output)

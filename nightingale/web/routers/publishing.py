@@ -1,7 +1,8 @@
 """Evaluators publish released outputs as a result; the public registry lists results.
 
 The registry pages need no login: what is published has passed the airlock and an
-evaluator's decision to publish, and is meant for the public.
+evaluator's decision to publish, and is meant for the public. Publishing is
+:func:`nightingale.operations.airlock.publish`, as for ``nightingale outputs publish``.
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ from sqlalchemy.orm import Session
 
 from nightingale.governance import outputs, policy, publishing
 from nightingale.governance.models import PublishedResult
-from nightingale.platform.keystore import KeyStore
+from nightingale.operations import airlock
 from nightingale.platform.settings import Settings
 from nightingale.web.dependencies import (
     Viewer,
     check_csrf,
-    get_keystore,
     get_session,
     get_settings,
     render,
     requires,
+    unit_of,
 )
 
 router = APIRouter(tags=["publishing"])
@@ -52,20 +53,15 @@ async def publish(
     request: Request,
     viewer: Evaluator,
     session: SessionDep,
-    settings: SettingsDep,
-    keystore: Annotated[KeyStore, Depends(get_keystore)],
     title: Annotated[str, Form()],
     result_id: Annotated[str, Form()] = "",
 ) -> Response:
     form = await request.form()
     chosen = [int(str(v)) for v in form.getlist("output") if str(v).isdigit()]
-    result = publishing.publish_result(
-        session,
-        keystore,
-        by=viewer.username,
+    result = airlock.publish(
+        unit_of(request, session, viewer),
         title=title,
         output_ids=chosen,
-        data_root=settings.data_root,
         result_id=result_id.strip() or None,
     )
     session.commit()

@@ -1,0 +1,97 @@
+"""A published result as a standalone HTML report, holding only what the airlock released.
+
+Governance knows what was approved, released and published; the analyses package renders
+reports. This operation is where they meet: every file named in the result's manifest
+must belong to an output request of that result which the airlock released, and its
+SHA-256 must match both the manifest and the checksum recorded when it was checked. A
+folder that is not a published result (a results bundle still in a workspace, say) is
+refused, and so is any file that fails these checks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nightingale.governance.models import OutputRequest, PublishedResult
+from nightingale.governance.outputs import approvals_of
+from nightingale.operations.unit import Unit
+from nightingale.platform.errors import NightingaleError
+from nightingale.platform.storage import atomic_write_text, sha256_file
+
+if TYPE_CHECKING:
+    from nightingale.analyses.reports.render import ReportInput
+
+REPORT_FILE = "report.html"
+RELEASED = "released"
+
+
+def _refuse(message: str) -> NightingaleError:
+    return NightingaleError(f"{message}; a report shows only outputs the airlock approved")
+
+
+def approved_input(unit: Unit, folder: Path) -> ReportInput:
+    """The report's input after checking every file against the governance record."""
+    from nightingale.analyses.reports.render import PUBLISHED_PREFIX, ApprovedFile, ReportInput
+
+    session, data_root = unit.session, unit.settings.data_root
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise _refuse(f"{folder} is not a published result (no manifest.json)")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        result_id, files = str(manifest["result_id"]), dict(manifest["files"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _refuse(f"{manifest_path} is not a published result's manifest ({exc})") from exc
+    result = session.get(PublishedResult, result_id)
+    if result is None or (data_root / result.location).resolve() != folder.resolve():
+        raise _refuse(f"{folder}: no published result {result_id!r} at this location")
+    sources = {row.output_id for row in result.source_rows}
+    approved: list[ApprovedFile] = []
+    for name, checksum in sorted(files.items()):
+        prefix = PUBLISHED_PREFIX.match(name)
+        output = session.get(OutputRequest, int(prefix.group()[:-1])) if prefix else None
+        if output is None or output.id not in sources:
+            raise _refuse(f"{name} does not come from an output request of result {result_id}")
+        if output.status != RELEASED:
+            raise _refuse(f"{name}: output request {output.id} is {output.status}, not released")
+        original = name[prefix.end() :] if prefix else name
+        record = next((f for f in output.files if f.name == original), None)
+        path = folder / name
+        if record is None or not path.is_file():
+            raise _refuse(f"{name} is not a file the airlock checked")
+        if not (checksum == record.sha256 == sha256_file(path)):
+            raise _refuse(f"{name} changed after the output checker approved it")
+        approvals = approvals_of(output)
+        decision = (
+            f"approved by {approvals[-1].checker.username}: {approvals[-1].reason}"
+            if approvals
+            else ""
+        )
+        approved.append(ApprovedFile(path, output.id, record.outcome, decision))
+    return ReportInput(
+        result_id=result_id,
+        title=result.title,
+        published_by=result.evaluator.username,
+        published_at=result.created_at.date().isoformat(),
+        files=approved,
+    )
+
+
+def published_folder(unit: Unit, result: str) -> Path:
+    """A published result's folder, from its id or from the folder itself."""
+    candidate = Path(result)
+    folder = candidate if candidate.is_dir() else unit.root.published / result
+    if not folder.is_dir():
+        raise NightingaleError(f"no published result {result!r} (looked in {folder})")
+    return folder
+
+
+def write_report(unit: Unit, folder: Path, out: Path | None = None) -> Path:
+    """Verify, render and write the report (``report.html`` in ``folder`` by default)."""
+    from nightingale.analyses.reports.render import render_report
+
+    target = out or folder / REPORT_FILE
+    atomic_write_text(target, render_report(approved_input(unit, folder)))
+    return target
