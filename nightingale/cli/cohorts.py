@@ -200,26 +200,26 @@ def register(app: typer.Typer) -> None:
 def _demo_stage_build(run: DemoRun) -> None:
     """Both demo stewards approve the pilot's request; then its release is built."""
     from nightingale.cli.governance import governance_unit
-    from nightingale.governance import approvals, requests
+    from nightingale.governance import requests
+    from nightingale.operations import decisions
 
     with governance_unit(run.cli.settings) as work:
         pilot = [r for r in requests.list_requests(work.session, project="dfh-pilot")]
         if not pilot:
             console.print("no linkage request for dfh-pilot; nothing to build")
             return
-        request = pilot[-1]
-        request_id, status = request.id, request.status
-        for steward in DEMO_STEWARDS:
-            if status == "submitted":
-                outcome = approvals.approve(
-                    work.session,
-                    work.keystore,
+        request_id, status = pilot[-1].id, pilot[-1].status
+    for steward in DEMO_STEWARDS:  # each decision its own unit of work, as on the web
+        if status == "submitted":
+            with governance_unit(run.cli.settings, steward) as work:
+                outcome = decisions.decide(
+                    work,
                     request_id,
-                    steward,
+                    "approve",
                     "purpose, variables and disclosure risk reviewed (demo)",
                 )
-                status = outcome.status
-                console.print(f"{steward} approved request {request_id}: now {status}")
+            status = outcome.status
+            console.print(f"{steward} approved request {request_id}: now {status}")
     if status == "released":
         console.print(f"request {request_id} is already released; not building again")
         return

@@ -83,26 +83,24 @@ def requests_list(
     project: Annotated[str | None, typer.Option(help="Only this project.")] = None,
 ) -> None:
     """Linkage requests, e.g. the stewards' queue: --status submitted."""
-    from nightingale.governance import approvals, requests
-    from nightingale.governance.facts import request_facts
+    from nightingale.governance import requests
+    from nightingale.operations import decisions
 
     with unit(ctx) as work:
-        rows = []
-        for r in requests.list_requests(work.session, status=status, project=project):
-            facts = request_facts(work.session, r)
-            rows.append(
-                [
-                    r.id,
-                    r.project.slug,
-                    r.status,
-                    r.requester.username,
-                    ", ".join(d.dataset_name for d in r.dataset_rows),
-                    f"{len(facts.decided_this_round)}/{approvals.approvals_needed(facts)}",
-                ]
-            )
+        rows = [
+            [
+                r.id,
+                r.project.slug,
+                r.status,
+                r.requester.username,
+                ", ".join(d.dataset_name for d in r.dataset_rows),
+                str(decisions.tally(work, r)),
+            ]
+            for r in requests.list_requests(work.session, status=status, project=project)
+        ]
     show_table(
         "linkage requests",
-        ["id", "project", "status", "requester", "datasets", "decisions/needed"],
+        ["id", "project", "status", "requester", "datasets", "approvals this round"],
         rows,
     )
 
@@ -111,12 +109,14 @@ def requests_list(
 def requests_show(ctx: typer.Context, request_id: int) -> None:
     """A request: spec, datasets and variables with justifications, decisions."""
     from nightingale.governance import approvals, requests
+    from nightingale.operations import decisions
 
     with unit(ctx) as work:
         r = requests.get_request(work.session, request_id)
         console.print(
             f"[bold]request {r.id}[/] {r.title} — project {r.project.slug}, "
-            f"status {r.status}, round {r.round}, by {r.requester.username}"
+            f"status {r.status}, round {r.round} ({decisions.tally(work, r)} approvals), "
+            f"by {r.requester.username}"
         )
         console.print(f"spec sha256 {r.spec_sha256}")
         for d in r.dataset_rows:
@@ -149,19 +149,10 @@ def requests_submit(ctx: typer.Context, request_id: int, actor: As) -> None:
 
 def _decision(name: str, decision: str, doc: str) -> None:
     def command(ctx: typer.Context, request_id: int, actor: As, reason: Reason) -> None:
-        from nightingale.governance import approvals
-        from nightingale.governance.settings import governance_settings
+        from nightingale.operations import decisions
 
-        with unit(ctx) as work:
-            outcome = approvals.decide_request(
-                work.session,
-                work.keystore,
-                request_id,
-                actor,
-                decision,
-                reason,
-                settings=governance_settings(work.settings),
-            )
+        with unit(ctx, actor) as work:
+            outcome = decisions.decide(work, request_id, decision, reason)
         console.print(
             f"[green]request {request_id} is {outcome.status}[/] "
             f"({outcome.approvals} of {outcome.needed} approvals)"

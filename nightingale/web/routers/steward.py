@@ -1,4 +1,9 @@
-"""Data stewards: the request queue, the request page, approve / reject / request changes."""
+"""Data stewards: the request queue, the request page, approve / reject / request changes.
+
+Both pages show how far a request is with :func:`nightingale.operations.decisions.tally`
+(approvals this round, not every decision), and a decision is
+:func:`nightingale.operations.decisions.decide`, as for ``nightingale requests approve``.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +14,22 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from nightingale.governance import policy
-from nightingale.governance.approvals import approvals_needed, decide_request, decisions_for
+from nightingale.governance.approvals import decisions_for
 from nightingale.governance.facts import request_facts
 from nightingale.governance.releases import list_releases
 from nightingale.governance.requests import get_request, list_requests
 from nightingale.governance.service import today
-from nightingale.governance.settings import governance_settings
-from nightingale.platform.keystore import KeyStore
+from nightingale.operations import decisions
 from nightingale.platform.settings import Settings
 from nightingale.web.cohort_view import k_anonymity_estimate, spec_view
 from nightingale.web.dependencies import (
     Viewer,
     check_csrf,
-    get_keystore,
     get_session,
     get_settings,
     render,
     requires,
+    unit_of,
 )
 from nightingale.web.linkage_view import latest_report
 from nightingale.web.release_view import release_summaries
@@ -38,7 +42,8 @@ DECISION_LABELS = {"approve": "Approve", "changes": "Request changes", "reject":
 
 
 @router.get("/requests", summary="Requests waiting for a steward decision")
-def queue(request: Request, viewer: Steward, session: SessionDep, settings: SettingsDep) -> Any:
+def queue(request: Request, viewer: Steward, session: SessionDep) -> Any:
+    work = unit_of(request, session, viewer)
     rows = []
     for item in list_requests(session):
         if item.status not in ("submitted", "approved", "changes_requested"):
@@ -48,12 +53,7 @@ def queue(request: Request, viewer: Steward, session: SessionDep, settings: Sett
         rows.append(
             {
                 "item": item,
-                "approvals": sum(
-                    1
-                    for d in decisions_for(session, item.id)
-                    if d.round == item.round and d.decision == "approve"
-                ),
-                "needed": approvals_needed(facts, governance_settings(settings)),
+                "tally": decisions.tally(work, item, facts=facts),
                 "special": facts.special_category,
                 "decision": decision,
             }
@@ -77,7 +77,7 @@ def request_page(
         viewer,
         item=item,
         facts=facts,
-        needed=approvals_needed(facts, governance_settings(settings)),
+        tally=decisions.tally(unit_of(request, session, viewer), item, facts=facts),
         decision=decision,
         decisions=decisions_for(session, item.id),
         view=spec_view(item.spec_text),
@@ -99,22 +99,12 @@ def decide(
     request_id: int,
     viewer: Steward,
     session: SessionDep,
-    settings: SettingsDep,
-    keystore: Annotated[KeyStore, Depends(get_keystore)],
     decision: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     if decision not in DECISION_LABELS:
         raise HTTPException(422, f"unknown decision {decision!r}")
-    decide_request(
-        session,
-        keystore,
-        request_id,
-        viewer.username,
-        decision,
-        reason,
-        settings=governance_settings(settings),
-    )
+    decisions.decide(unit_of(request, session, viewer), request_id, decision, reason)
     session.commit()
     prefix = request.app.state.prefix
     return RedirectResponse(f"{prefix}/steward/requests/{request_id}", status_code=303)
