@@ -72,6 +72,23 @@ class SdcSettings(BaseModel):
     p_percent: float = Field(default=0.1, gt=0, lt=1, description="p of the p% rule.")
     min_residual_dof: int = Field(default=10, ge=1, description="Residual degrees of freedom.")
     rounding_base: int = Field(default=5, ge=1, description="Base for the rounding mitigation.")
+    max_text_length: int = Field(
+        default=200,
+        ge=20,
+        description="Longest text a table cell may hold; longer is free text and blocked.",
+    )
+    row_level_min_rows: int = Field(
+        default=100,
+        ge=2,
+        description="Rows from which a table with a nearly all-distinct column is suspected "
+        "of being row-level data.",
+    )
+    row_level_distinct_share: float = Field(
+        default=0.95,
+        gt=0,
+        le=1,
+        description="Share of distinct values that makes a column 'nearly all distinct'.",
+    )
 
 
 def _validated(model: type[BaseModel], section: str, raw: dict[str, Any]) -> Any:
