@@ -58,3 +58,16 @@ def test_a_missing_release_is_not_found(tmp_path: Path) -> None:
 def test_unsafe_names_are_refused(tmp_path: Path, project: str, release_id: str) -> None:
     with pytest.raises(InvalidInput, match="not a safe folder name"):
         load_release(tmp_path, project, release_id)
+
+
+def test_a_record_id_in_an_output_is_blocked(tmp_path: Path) -> None:
+    from nightingale.governance.filecheck import check_file
+
+    people = persons(50).assign(source_record_id=[f"{i:016x}" for i in range(50)])
+    release_folder(tmp_path, people)
+    evidence = load_release(tmp_path, "dfh-pilot", "r1")
+    output = tmp_path / "t.csv"
+    output.write_text(f"ref,n\nrec{3:016x},12\n")
+    verdict = check_file(output, release=evidence)
+    assert verdict.outcome == "block"
+    assert [(f.rule, f.where) for f in verdict.findings] == [("record-id", "line 2, column ref")]

@@ -9,8 +9,9 @@ import pytest
 
 from nightingale.governance.filecheck import check_file
 from nightingale.governance.filecheck.grid import read_delimited
-from nightingale.governance.filecheck.table_rules import Role, column_roles
+from nightingale.governance.filecheck.table_rules import Role, column_roles, rule_of
 from nightingale.governance.mitigation import round_table, suppress_table
+from nightingale.governance.sdc import Evidence, check_cell, check_regression
 from nightingale.governance.settings import SdcSettings
 from nightingale.governance.tables import build_table
 from tests.governance.filecheck_world import release, write
@@ -197,8 +198,8 @@ def test_dominance_and_p_percent_are_recomputed_for_magnitude_tables(tmp_path: P
     verdict = check_file(
         written(tmp_path, "t.csv", table), release=evidence, declared=table.to_json()
     )
-    assert "dominance" in verdict.rules()
     assert where_of(verdict, "dominance") == ["cell (16-24, F)"]
+    assert where_of(verdict, "p-percent") == ["cell (16-24, F)"]
     assert "magnitude-unverified" not in verdict.rules()
 
 
@@ -300,3 +301,22 @@ def test_failing_evidence_in_the_metadata_blocks_even_if_the_file_cannot_show_it
     verdict = check_file(written(tmp_path, "t.csv", table), declared=table.to_json())
     assert verdict.outcome == "block"
     assert "declared-evidence-fails" in verdict.rules()
+
+
+@pytest.mark.parametrize(
+    ("evidence", "rule"),
+    [
+        (Evidence("count", 3), "threshold"),
+        (Evidence("mean", 3, total=3.0, top=(1.0, 1.0, 1.0)), "threshold"),
+        (Evidence("count", 0), "zero"),
+        (Evidence("sum", 20, total=100.0, top=(60.0, 35.0)), "dominance"),
+        (Evidence("sum", 20, total=100.0, top=(80.0, 15.0)), "p-percent"),
+        (Evidence("sum", 20, total=100.0, top=(30.0, 5.0), negatives=1), "negative-contributions"),
+        (Evidence("max", 20, total=100.0, top=(30.0, 5.0)), "extreme-value"),
+    ],
+)
+def test_every_sdc_reason_has_a_rule_name(evidence: Evidence, rule: str) -> None:
+    verdict = check_cell(evidence)
+    assert rule in {rule_of(reason) for reason in verdict.reasons}
+    assert "sdc" not in {rule_of(reason) for reason in verdict.reasons}
+    assert rule_of(check_regression(3).reasons[0]) == "residual-dof"
