@@ -75,6 +75,12 @@ def test_metadata_is_matched_to_files_by_name(tmp_path: Path) -> None:
     assert "metadata-disagrees" in verdict.rules()
 
 
+def test_metadata_that_is_not_an_object_is_a_finding(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.csv", "x,n\na,10\n")
+    verdict = check_file(path, declared=[1, 2])  # type: ignore[arg-type]
+    assert (verdict.outcome, verdict.rules()) == ("review", {"metadata-disagrees"})
+
+
 def test_an_unreadable_file_is_blocked_not_an_error(tmp_path: Path) -> None:
     path = write(tmp_path, "t.csv", "a,b\n")
     path.write_bytes(b"a,b\n" + b"x,1\n" * 200 + b"\xc3\x28,1\n")  # bad UTF-8 past the sniff

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -239,6 +240,15 @@ def test_a_definition_the_release_cannot_answer_needs_review(tmp_path: Path) -> 
     assert verdict.outcome == "review"
 
 
+def test_a_file_that_cannot_be_compared_still_gets_the_file_only_rules(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.csv", "sex,treated,first,second\nF,1,4,40\n")
+    definition = {"definition": {"rows": "sex", "columns": "treated"}}
+    verdict = check_file(path, release=release(), declared=definition)
+    assert "definition-unusable" in verdict.rules()
+    assert "threshold" in verdict.rules()
+    assert verdict.outcome == "block"
+
+
 def test_long_layout_is_compared_too(tmp_path: Path) -> None:
     evidence = release()
     table = build_table(evidence.persons, "sex", "treated")
@@ -320,3 +330,23 @@ def test_every_sdc_reason_has_a_rule_name(evidence: Evidence, rule: str) -> None
     assert rule in {rule_of(reason) for reason in verdict.reasons}
     assert "sdc" not in {rule_of(reason) for reason in verdict.reasons}
     assert rule_of(check_regression(3).reasons[0]) == "residual-dof"
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda cell: cell.update(value="lots"),
+        lambda cell: cell["evidence"].update(count="12"),
+        lambda cell: cell["evidence"].update(top=["a"]),
+        lambda cell: cell.pop("evidence"),
+    ],
+)
+def test_malformed_metadata_is_a_finding_not_a_crash(tmp_path: Path, spoil: Any) -> None:
+    evidence = release()
+    table = build_table(evidence.persons, "sex", "treated")
+    declared = table.to_json()
+    spoil(declared["cells"][0])
+    for given in (None, evidence):
+        verdict = check_file(written(tmp_path, "t.csv", table), release=given, declared=declared)
+        assert verdict.outcome == "review"
+        assert "metadata-disagrees" in verdict.rules()

@@ -97,8 +97,9 @@ def check_table_grid(
     try:
         definition = TableDefinition.from_declared(ctx.declared)
         if definition is not None and ctx.release is not None:
-            recomputed = recompute(definition, ctx.release)
-            cells, compared = compare_with_release(grid, definition, recomputed, ctx.settings)
+            table = recompute(definition, ctx.release)
+            cells, compared = compare_with_release(grid, definition, table, ctx.settings)
+            recomputed = table  # only once the file could be compared with it
             findings += compared
             findings.append(
                 Finding(
@@ -309,6 +310,12 @@ def check_file(
     refused = refuse_type(path)
     if refused is not None:
         return FileVerdict.of(path.name, [refused])
+    unusable: list[Finding] = []
+    if declared is not None and not isinstance(declared, Mapping):
+        unusable.append(
+            Finding("metadata-disagrees", "metadata", "metadata is not a JSON object", REVIEW)
+        )
+        declared = None
     ctx = _Context(
         path,
         release,
@@ -321,7 +328,7 @@ def check_file(
         cells, findings = _READERS[path.suffix.lower()](ctx)
     except InvalidInput as exc:
         return FileVerdict.of(path.name, [Finding("unreadable", "file", str(exc), BLOCK)])
-    return FileVerdict.of(path.name, _capped(findings), cells)
+    return FileVerdict.of(path.name, _capped([*unusable, *findings]), cells)
 
 
 def _table_grid(path: Path) -> Grid | None:

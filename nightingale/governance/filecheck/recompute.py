@@ -179,8 +179,7 @@ def compare_with_release(
                 Finding(
                     "file-differs-from-release",
                     where,
-                    f"the file shows {text.strip()}, the release gives "
-                    f"{'nothing' if cell.value is None else f'{cell.value:g}'}",
+                    f"the file shows {text.strip()}, the release gives {_shown(cell.value)}",
                     REVIEW,
                 )
             )
@@ -197,6 +196,39 @@ def compare_with_release(
                 )
             )
     return cells, findings
+
+
+def declared_table(declared: Mapping[str, Any]) -> SdcTable:
+    """The researcher's table metadata, with every number checked to be a number.
+
+    Metadata comes from the researcher's side, so a value of the wrong type is a finding
+    about the metadata, never a crash of the check.
+    """
+    table = SdcTable.from_json(dict(declared))
+
+    def numeric(value: object, optional: bool = True) -> bool:
+        if value is None:
+            return optional
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
+    for cell in table.cells:
+        evidence = cell.evidence
+        if not (
+            numeric(cell.value)
+            and numeric(evidence.count, optional=False)
+            and numeric(evidence.total)
+            and numeric(evidence.negatives, optional=False)
+            and all(numeric(x, optional=False) for x in evidence.top)
+            and isinstance(evidence.statistic, str)
+        ):
+            raise InvalidInput(
+                f"cell ({cell.row}, {cell.column}) holds a value that is not a number"
+            )
+    return table
+
+
+def _shown(value: float | None) -> str:
+    return "nothing" if value is None else f"{value:g}"
 
 
 def _disagrees(where: str, detail: str) -> Finding:
@@ -216,7 +248,7 @@ def compare_with_metadata(
     Disagreements need review; metadata whose own evidence fails a cell blocks it.
     """
     try:
-        table = SdcTable.from_json(dict(declared))
+        table = declared_table(declared)
     except InvalidInput as exc:
         yield Finding(
             "metadata-disagrees", "metadata", f"metadata is not a table description: {exc}", REVIEW
@@ -232,10 +264,10 @@ def compare_with_metadata(
             yield _disagrees(where, "the metadata describes a cell the file does not show")
             continue
         if cell.suppressed != is_missing(text):
-            said = "suppressed" if cell.suppressed else f"{cell.value:g}"
+            said = "suppressed" if cell.suppressed else _shown(cell.value)
             yield _disagrees(where, f"metadata says {said}, the file shows {text or 'nothing'}")
         elif not cell.suppressed and not shows(text, cell.value, table.statistic, base):
-            yield _disagrees(where, f"metadata says {cell.value}, the file shows {text}")
+            yield _disagrees(where, f"metadata says {_shown(cell.value)}, the file shows {text}")
         elif (
             table.statistic == "count"
             and not cell.suppressed
@@ -253,8 +285,9 @@ def compare_with_metadata(
         ):
             yield _disagrees(
                 where,
-                f"metadata counts {cell.evidence.count} contributors, the release "
-                f"{real.evidence.count}",
+                f"the metadata's evidence ({cell.evidence.count} contributors, total "
+                f"{_shown(cell.evidence.total)}) is not the release's "
+                f"({real.evidence.count}, {_shown(real.evidence.total)})",
             )
     for key in sorted(set(shown) - {(c.row, c.column) for c in table.cells}):
         yield _disagrees(f"cell ({key[0]}, {key[1]})", "the file shows a cell the metadata omits")

@@ -45,7 +45,7 @@ class ReleaseEvidence:
     pid_column: str = PID_COLUMN
     manifest: dict[str, object] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def person_count(self) -> int:
         return int(self.persons[self.pid_column].nunique())
 
