@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nightingale.governance.models import (
@@ -13,7 +13,17 @@ from nightingale.governance.models import (
     Project,
     Release,
 )
-from nightingale.governance.policy import OutputFacts, ProjectFacts, ReleaseFacts, RequestFacts
+from nightingale.governance.policy import (
+    OutputFacts,
+    PlatformFacts,
+    ProjectFacts,
+    ReleaseFacts,
+    RequestFacts,
+)
+
+
+def platform_facts(session: Session) -> PlatformFacts:
+    return PlatformFacts(people=int(session.scalar(select(func.count()).select_from(Person)) or 0))
 
 
 def project_facts(project: Project) -> ProjectFacts:

@@ -17,6 +17,13 @@ The rules, in the words of the Five Safes:
   project they are a member of, and nobody decides on their own request or output;
 - *two pairs of eyes*: a steward may decide a submission round once; the number of
   approvals needed (two for special-category data) is counted in :mod:`.approvals`.
+
+Reading is a permission too: the ``*.view`` / ``*.read`` actions say who may see a
+project, a request, an output or the linkage quality report (members see their own
+project's; the people who decide on a kind of object see every one of that kind), and
+``workspace.open`` says whose workspace may start for a project. A few actions need no
+role at all: setting one's own password, and creating the very first person of a
+platform (no one can act before there is anyone).
 """
 
 from __future__ import annotations
@@ -30,9 +37,11 @@ from nightingale.governance.errors import PermissionDenied
 
 
 class Action(StrEnum):
-    """Everything someone can ask governance to do."""
+    """Everything someone can ask governance to do (or to show)."""
 
+    PERSON_BOOTSTRAP = "person.bootstrap"
     PERSON_MANAGE = "person.manage"
+    PERSON_CREDENTIALS = "person.credentials"
     DATASET_MANAGE = "dataset.manage"
     PROJECT_CREATE = "project.create"
     PROJECT_EDIT = "project.edit"
@@ -40,17 +49,23 @@ class Action(StrEnum):
     PROJECT_APPROVE = "project.approve"
     PROJECT_ACTIVATE = "project.activate"
     PROJECT_CLOSE = "project.close"
+    PROJECT_JOIN = "project.join"
+    PROJECT_VIEW = "project.view"
     REQUEST_CREATE = "request.create"
     REQUEST_SUBMIT = "request.submit"
     REQUEST_WITHDRAW = "request.withdraw"
     REQUEST_DECIDE = "request.decide"
     REQUEST_BUILD = "request.build"
+    REQUEST_VIEW = "request.view"
     RELEASE_ACCESS = "release.access"
     RELEASE_REVOKE = "release.revoke"
     OUTPUT_SUBMIT = "output.submit"
     OUTPUT_WITHDRAW = "output.withdraw"
     OUTPUT_CHECK = "output.check"
     OUTPUT_RELEASE = "output.release"
+    OUTPUT_VIEW = "output.view"
+    WORKSPACE_OPEN = "workspace.open"
+    LINKAGE_REPORT_READ = "linkage_report.read"
     RESULT_PUBLISH = "result.publish"
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
@@ -68,6 +83,24 @@ class Actor:
 
     def accredited_on(self, day: date) -> bool:
         return self.accreditation_expires is not None and self.accreditation_expires >= day
+
+
+ANONYMOUS = Actor("anonymous", frozenset())
+"""Nobody: who acts when no one is named (only :attr:`Action.PERSON_BOOTSTRAP` allows it)."""
+
+
+@dataclass(frozen=True)
+class PlatformFacts:
+    """How many people the platform has (the first person needs no one to create them)."""
+
+    people: int
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """The person an action is about (whose password is set)."""
+
+    username: str
 
 
 @dataclass(frozen=True)
@@ -109,7 +142,16 @@ class PublishFacts:
     outputs: tuple[OutputFacts, ...]
 
 
-Target = ProjectFacts | RequestFacts | ReleaseFacts | OutputFacts | PublishFacts | None
+Target = (
+    PlatformFacts
+    | PersonFacts
+    | ProjectFacts
+    | RequestFacts
+    | ReleaseFacts
+    | OutputFacts
+    | PublishFacts
+    | None
+)
 
 
 @dataclass(frozen=True)
@@ -129,8 +171,17 @@ ALLOW = "allowed"
 @dataclass(frozen=True)
 class _Rule:
     roles: frozenset[str]
+    """Roles of which the actor needs one; empty when the action needs no role."""
     check: Callable[[Actor, Target, date], str | None] = field(default=lambda a, t, d: None)
 
+
+_ADMIN = frozenset({"administrator"})
+_STEWARD = frozenset({"data_steward"})
+_RESEARCHER = frozenset({"researcher"})
+_CHECKER = frozenset({"output_checker"})
+_EVALUATOR = frozenset({"evaluator"})
+NO_ROLE: frozenset[str] = frozenset()
+"""A rule with no roles: anyone (even :data:`ANONYMOUS`) may ask; its check decides."""
 
 # -- small checks: each returns None when satisfied, else the reason -------------------------
 
@@ -182,7 +233,7 @@ OPEN_PROJECT = frozenset({"draft", "submitted", "approved", "active"})
 def _project_edit(actor: Actor, target: Target, today: date) -> str | None:
     project = _target(target, ProjectFacts, Action.PROJECT_EDIT)
     assert isinstance(project, ProjectFacts)
-    if "administrator" not in actor.roles and actor.username != project.pi:
+    if actor.roles.isdisjoint(_ADMIN) and actor.username != project.pi:
         return f"only the PI ({project.pi}) or an administrator may change project {project.slug}"
     return _state("project", project.slug, project.status, OPEN_PROJECT)
 
@@ -219,15 +270,39 @@ def _project_activate(actor: Actor, target: Target, today: date) -> str | None:
 def _project_close(actor: Actor, target: Target, today: date) -> str | None:
     project = _target(target, ProjectFacts, Action.PROJECT_CLOSE)
     assert isinstance(project, ProjectFacts)
-    if actor.roles.isdisjoint({"administrator", "data_steward"}) and actor.username != project.pi:
+    if actor.roles.isdisjoint(_ADMIN | _STEWARD) and actor.username != project.pi:
         return f"only the PI ({project.pi}), a steward or an administrator may close {project.slug}"
     return _state("project", project.slug, project.status, OPEN_PROJECT)
 
 
 def _project_create(actor: Actor, target: Target, today: date) -> str | None:
-    if "administrator" in actor.roles:
+    if not actor.roles.isdisjoint(_ADMIN):
         return None
     return _accredited(actor, today)
+
+
+def _project_view(actor: Actor, target: Target, today: date) -> str | None:
+    project = _target(target, ProjectFacts, Action.PROJECT_VIEW)
+    assert isinstance(project, ProjectFacts)
+    if not actor.roles.isdisjoint(_STEWARD | _ADMIN):
+        return None
+    return _member(actor, project)
+
+
+def _person_bootstrap(actor: Actor, target: Target, today: date) -> str | None:
+    platform = _target(target, PlatformFacts, Action.PERSON_BOOTSTRAP)
+    assert isinstance(platform, PlatformFacts)
+    if platform.people:
+        return "people can only be managed by an administrator (give --as)"
+    return None
+
+
+def _person_credentials(actor: Actor, target: Target, today: date) -> str | None:
+    person = _target(target, PersonFacts, Action.PERSON_CREDENTIALS)
+    assert isinstance(person, PersonFacts)
+    if actor.username == person.username or not actor.roles.isdisjoint(_ADMIN):
+        return None
+    return f"only {person.username} or an administrator may set {person.username}'s password"
 
 
 def _request_create(actor: Actor, target: Target, today: date) -> str | None:
@@ -279,6 +354,14 @@ def _request_decide(actor: Actor, target: Target, today: date) -> str | None:
     )
 
 
+def _request_view(actor: Actor, target: Target, today: date) -> str | None:
+    request = _target(target, RequestFacts, Action.REQUEST_VIEW)
+    assert isinstance(request, RequestFacts)
+    if not actor.roles.isdisjoint(_STEWARD):
+        return None
+    return _member(actor, request.project)
+
+
 def _request_build(actor: Actor, target: Target, today: date) -> str | None:
     request = _target(target, RequestFacts, Action.REQUEST_BUILD)
     assert isinstance(request, RequestFacts)
@@ -305,14 +388,25 @@ def _release_access(actor: Actor, target: Target, today: date) -> str | None:
     )
 
 
-def _output_submit(actor: Actor, target: Target, today: date) -> str | None:
-    project = _target(target, ProjectFacts, Action.OUTPUT_SUBMIT)
-    assert isinstance(project, ProjectFacts)
+def _works_on(actor: Actor, project: ProjectFacts, today: date) -> str | None:
+    """Working with a project's data: a member, accredited, the project active."""
     return _first(
         _member(actor, project),
         _accredited(actor, today),
         _state("project", project.slug, project.status, ACTIVE),
     )
+
+
+def _output_submit(actor: Actor, target: Target, today: date) -> str | None:
+    project = _target(target, ProjectFacts, Action.OUTPUT_SUBMIT)
+    assert isinstance(project, ProjectFacts)
+    return _works_on(actor, project, today)
+
+
+def _workspace_open(actor: Actor, target: Target, today: date) -> str | None:
+    project = _target(target, ProjectFacts, Action.WORKSPACE_OPEN)
+    assert isinstance(project, ProjectFacts)
+    return _works_on(actor, project, today)
 
 
 def _output_withdraw(actor: Actor, target: Target, today: date) -> str | None:
@@ -347,6 +441,17 @@ def _output_release(actor: Actor, target: Target, today: date) -> str | None:
     )
 
 
+def _output_view(actor: Actor, target: Target, today: date) -> str | None:
+    output = _target(target, OutputFacts, Action.OUTPUT_VIEW)
+    assert isinstance(output, OutputFacts)
+    if not actor.roles.isdisjoint(_CHECKER) or actor.username == output.submitter:
+        return None
+    return (
+        f"output request {output.id} was submitted by someone else; only its submitter and "
+        "output checkers may see it"
+    )
+
+
 def _result_publish(actor: Actor, target: Target, today: date) -> str | None:
     publish = _target(target, PublishFacts, Action.RESULT_PUBLISH)
     assert isinstance(publish, PublishFacts)
@@ -359,12 +464,10 @@ def _result_publish(actor: Actor, target: Target, today: date) -> str | None:
     return None
 
 
-_ADMIN = frozenset({"administrator"})
-_STEWARD = frozenset({"data_steward"})
-_RESEARCHER = frozenset({"researcher"})
-
 RULES: dict[Action, _Rule] = {
+    Action.PERSON_BOOTSTRAP: _Rule(NO_ROLE, _person_bootstrap),
     Action.PERSON_MANAGE: _Rule(_ADMIN),
+    Action.PERSON_CREDENTIALS: _Rule(NO_ROLE, _person_credentials),
     Action.DATASET_MANAGE: _Rule(_ADMIN | _STEWARD),
     Action.PROJECT_CREATE: _Rule(_RESEARCHER | _ADMIN, _project_create),
     Action.PROJECT_EDIT: _Rule(_RESEARCHER | _ADMIN, _project_edit),
@@ -372,27 +475,39 @@ RULES: dict[Action, _Rule] = {
     Action.PROJECT_APPROVE: _Rule(_STEWARD, _project_approve),
     Action.PROJECT_ACTIVATE: _Rule(_STEWARD | _ADMIN, _project_activate),
     Action.PROJECT_CLOSE: _Rule(_RESEARCHER | _STEWARD | _ADMIN, _project_close),
+    Action.PROJECT_JOIN: _Rule(_RESEARCHER),
+    Action.PROJECT_VIEW: _Rule(_RESEARCHER | _STEWARD | _ADMIN, _project_view),
     Action.REQUEST_CREATE: _Rule(_RESEARCHER, _request_create),
     Action.REQUEST_SUBMIT: _Rule(_RESEARCHER, _request_submit),
     Action.REQUEST_WITHDRAW: _Rule(_RESEARCHER, _request_withdraw),
     Action.REQUEST_DECIDE: _Rule(_STEWARD, _request_decide),
     Action.REQUEST_BUILD: _Rule(_STEWARD | _ADMIN, _request_build),
+    Action.REQUEST_VIEW: _Rule(_RESEARCHER | _STEWARD, _request_view),
     Action.RELEASE_ACCESS: _Rule(_RESEARCHER, _release_access),
     Action.RELEASE_REVOKE: _Rule(_STEWARD | _ADMIN),
     Action.OUTPUT_SUBMIT: _Rule(_RESEARCHER, _output_submit),
     Action.OUTPUT_WITHDRAW: _Rule(_RESEARCHER, _output_withdraw),
-    Action.OUTPUT_CHECK: _Rule(frozenset({"output_checker"}), _output_check),
-    Action.OUTPUT_RELEASE: _Rule(frozenset({"output_checker"}), _output_release),
-    Action.RESULT_PUBLISH: _Rule(frozenset({"evaluator"}), _result_publish),
-    Action.AUDIT_READ: _Rule(_ADMIN | _STEWARD | frozenset({"output_checker"})),
+    Action.OUTPUT_CHECK: _Rule(_CHECKER, _output_check),
+    Action.OUTPUT_RELEASE: _Rule(_CHECKER, _output_release),
+    Action.OUTPUT_VIEW: _Rule(_RESEARCHER | _CHECKER, _output_view),
+    Action.WORKSPACE_OPEN: _Rule(_RESEARCHER, _workspace_open),
+    Action.LINKAGE_REPORT_READ: _Rule(_STEWARD),
+    Action.RESULT_PUBLISH: _Rule(_EVALUATOR, _result_publish),
+    Action.AUDIT_READ: _Rule(_ADMIN | _STEWARD | _CHECKER),
     Action.AUDIT_VERIFY: _Rule(_ADMIN | _STEWARD),
     Action.GOVERNANCE_ENFORCE: _Rule(_ADMIN),
 }
 
 
 def roles_for(action: Action) -> frozenset[str]:
-    """The roles that may take ``action`` at all (before state and membership checks)."""
+    """The roles that may take ``action`` at all (before state and membership checks);
+    empty when the action needs no role."""
     return RULES[action].roles
+
+
+def needs_no_role(action: Action) -> bool:
+    """Whether anyone may ask for ``action`` (its check alone decides)."""
+    return not RULES[action].roles
 
 
 def decide(actor: Actor, action: Action, target: Target = None, *, today: date) -> Decision:
@@ -400,7 +515,7 @@ def decide(actor: Actor, action: Action, target: Target = None, *, today: date) 
     if not actor.active:
         return Decision(False, f"{actor.username}'s account is deactivated")
     rule = RULES[action]
-    if actor.roles.isdisjoint(rule.roles):
+    if rule.roles and actor.roles.isdisjoint(rule.roles):
         held = ", ".join(sorted(actor.roles)) or "no role"
         needed = " or ".join(sorted(rule.roles))
         return Decision(False, f"{action} needs the role {needed}; {actor.username} has {held}")

@@ -4,7 +4,9 @@
 may take each action, in which states of its target, and how the actor must relate to the
 project. The matrix test derives the expected decision for every combination from it;
 further tests vary one safeguard at a time (membership, separation of duties,
-accreditation, the project's state, revocation and expiry).
+accreditation, the project's state, revocation and expiry). The *view* actions are in
+the same matrix: members see their own project's objects, the people who decide on a
+kind of object see every one of that kind, and everyone else sees nothing.
 """
 
 from __future__ import annotations
@@ -18,16 +20,21 @@ import pytest
 from nightingale.governance.errors import PermissionDenied
 from nightingale.governance.models import ROLES
 from nightingale.governance.policy import (
+    ANONYMOUS,
     Action,
     Actor,
     OutputFacts,
+    PersonFacts,
+    PlatformFacts,
     ProjectFacts,
     PublishFacts,
     ReleaseFacts,
     RequestFacts,
     Target,
     decide,
+    needs_no_role,
     require,
+    roles_for,
 )
 from nightingale.governance.states import OUTPUT_STATES, PROJECT_STATES, REQUEST_STATES
 
@@ -39,12 +46,13 @@ OTHER = "someone-else"
 @dataclass(frozen=True)
 class Expect:
     roles: frozenset[str]
-    target: str = (
-        "none"  # none | project | project-as-container | request | release | output | publish
-    )
+    # none | platform | person | project | request | release | output | publish
+    target: str = "none"
     states: frozenset[str] | None = None  # allowed states of the varied object
-    relation: str = "any"  # any | pi | member | outsider
+    relation: str = "any"  # any | self | pi | member | submitter | outsider
     accreditation: bool = False  # needs a valid researcher accreditation
+    bound: frozenset[str] | None = None  # the roles the relation binds (None: every role)
+    refusal: str = "is {state}"  # what a refusal for the state says
 
 
 def _r(*roles: str) -> frozenset[str]:
@@ -52,9 +60,15 @@ def _r(*roles: str) -> frozenset[str]:
 
 
 OPEN = frozenset({"draft", "submitted", "approved", "active"})
+EVERYONE = frozenset(ROLES)
+RESEARCHER = _r("researcher")
 
 EXPECTED: dict[Action, Expect] = {
+    Action.PERSON_BOOTSTRAP: Expect(
+        EVERYONE, "platform", _r("empty"), refusal="only be managed by an administrator"
+    ),
     Action.PERSON_MANAGE: Expect(_r("administrator")),
+    Action.PERSON_CREDENTIALS: Expect(EVERYONE, "person", relation="self", bound=RESEARCHER),
     Action.DATASET_MANAGE: Expect(_r("administrator", "data_steward")),
     Action.PROJECT_CREATE: Expect(_r("researcher", "administrator")),
     Action.PROJECT_EDIT: Expect(_r("researcher", "administrator"), "project", OPEN, "pi"),
@@ -65,6 +79,14 @@ EXPECTED: dict[Action, Expect] = {
     ),
     Action.PROJECT_CLOSE: Expect(
         _r("researcher", "data_steward", "administrator"), "project", OPEN, "pi"
+    ),
+    Action.PROJECT_JOIN: Expect(_r("researcher")),
+    Action.PROJECT_VIEW: Expect(
+        _r("researcher", "data_steward", "administrator"),
+        "project",
+        frozenset(PROJECT_STATES),
+        "member",
+        bound=RESEARCHER,
     ),
     Action.REQUEST_CREATE: Expect(
         _r("researcher"), "project", _r("approved", "active"), "member", True
@@ -82,6 +104,13 @@ EXPECTED: dict[Action, Expect] = {
     Action.REQUEST_BUILD: Expect(
         _r("data_steward", "administrator"), "request", _r("approved", "released"), "outsider"
     ),
+    Action.REQUEST_VIEW: Expect(
+        _r("researcher", "data_steward"),
+        "request",
+        frozenset(REQUEST_STATES),
+        "member",
+        bound=RESEARCHER,
+    ),
     Action.RELEASE_ACCESS: Expect(_r("researcher"), "release", _r("released"), "member", True),
     Action.RELEASE_REVOKE: Expect(_r("data_steward", "administrator")),
     Action.OUTPUT_SUBMIT: Expect(_r("researcher"), "project", _r("active"), "member", True),
@@ -90,14 +119,25 @@ EXPECTED: dict[Action, Expect] = {
     ),
     Action.OUTPUT_CHECK: Expect(_r("output_checker"), "output", _r("submitted"), "outsider"),
     Action.OUTPUT_RELEASE: Expect(_r("output_checker"), "output", _r("approved"), "outsider"),
+    Action.OUTPUT_VIEW: Expect(
+        _r("researcher", "output_checker"),
+        "output",
+        frozenset(OUTPUT_STATES),
+        "submitter",
+        bound=RESEARCHER,
+    ),
+    Action.WORKSPACE_OPEN: Expect(_r("researcher"), "project", _r("active"), "member", True),
+    Action.LINKAGE_REPORT_READ: Expect(_r("data_steward")),
     Action.RESULT_PUBLISH: Expect(_r("evaluator"), "publish", _r("released")),
     Action.AUDIT_READ: Expect(_r("administrator", "data_steward", "output_checker")),
     Action.AUDIT_VERIFY: Expect(_r("administrator", "data_steward")),
     Action.GOVERNANCE_ENFORCE: Expect(_r("administrator")),
 }
 
-MACHINE_STATES = {
+MACHINE_STATES: dict[str, list[str | None]] = {
     "none": [None],
+    "platform": ["empty", "peopled"],
+    "person": [None],
     "project": sorted(PROJECT_STATES),
     "request": sorted(REQUEST_STATES),
     "release": sorted(REQUEST_STATES),
@@ -124,17 +164,21 @@ def target_for(
     relation = relation or expect.relation
     if expect.target == "none":
         return None
+    if expect.target == "platform":
+        return PlatformFacts(people=0 if state == "empty" else 3)
+    if expect.target == "person":
+        return PersonFacts(ME if relation == "self" else OTHER)
     if expect.target == "project":
         assert state is not None
         return project(state, relation)
-    owner = project(project_status, relation)
+    owner = project(project_status, "member" if relation == "submitter" else relation)
     request = RequestFacts(1, state or "released", owner, requester=OTHER, special_category=True)
     if expect.target == "request":
         return request
     if expect.target == "release":
         return ReleaseFacts("r", request, revoked=False, expires_on=TODAY + timedelta(days=9))
     assert state is not None
-    output = OutputFacts(1, state, owner, submitter=OTHER)
+    output = OutputFacts(1, state, owner, submitter=ME if relation == "submitter" else OTHER)
     return output if expect.target == "output" else PublishFacts((output,))
 
 
@@ -159,19 +203,19 @@ def test_matrix(role: str, action: Action, state: str | None) -> None:
         if role not in expect.roles:
             assert f"needs the role {' or '.join(sorted(expect.roles))}" in decision.reason
         else:
-            assert f"is {state}" in decision.reason
+            assert expect.refusal.format(state=state) in decision.reason
 
 
 def allowed_case(action: Action) -> tuple[str, str | None]:
     expect = EXPECTED[action]
-    role = sorted(expect.roles)[0] if expect.relation != "pi" else "researcher"
+    role = sorted(expect.bound or expect.roles)[0] if expect.relation != "pi" else "researcher"
     if expect.accreditation:
         role = "researcher"
     state = None if expect.states is None else sorted(expect.states)[0]
     return role, state
 
 
-MEMBERS_ONLY = [a for a, e in EXPECTED.items() if e.relation in {"member", "pi"}]
+MEMBERS_ONLY = [a for a, e in EXPECTED.items() if e.relation in {"member", "pi", "submitter"}]
 OUTSIDERS_ONLY = [a for a, e in EXPECTED.items() if e.relation == "outsider"]
 ACCREDITED_ONLY = [a for a, e in EXPECTED.items() if e.accreditation]
 
@@ -183,7 +227,9 @@ def test_outsiders_are_refused_what_members_may_do(action: Action) -> None:
     assert decide(actor(role), action, target_for(expect, state), today=TODAY)
     refused = decide(actor(role), action, target_for(expect, state, "outsider"), today=TODAY)
     assert not refused.allowed
-    assert "not a member" in refused.reason or "only the PI" in refused.reason
+    assert any(
+        why in refused.reason for why in ("not a member", "only the PI", "submitted by someone")
+    )
 
 
 @pytest.mark.parametrize("action", OUTSIDERS_ONLY)
@@ -291,3 +337,53 @@ def test_several_roles_combine() -> None:
 def test_require_raises_with_the_reason() -> None:
     with pytest.raises(PermissionDenied, match="refused: governance.enforce needs the role"):
         require(actor("researcher"), Action.GOVERNANCE_ENFORCE, today=TODAY)
+
+
+VIEWS_BOUND_TO_MEMBERS = [a for a, e in EXPECTED.items() if e.bound and e.relation != "self"]
+
+
+@pytest.mark.parametrize("action", VIEWS_BOUND_TO_MEMBERS)
+def test_deciders_see_every_object_of_their_kind_and_researchers_only_their_own(
+    action: Action,
+) -> None:
+    expect = EXPECTED[action]
+    _, state = allowed_case(action)
+    elsewhere = target_for(expect, state, "outsider")
+    for role in sorted(expect.roles):
+        decision = decide(actor(role), action, elsewhere, today=TODAY)
+        assert decision.allowed is (role not in RESEARCHER), (role, decision.reason)
+
+
+def test_a_password_is_set_by_its_owner_or_an_administrator() -> None:
+    expect = EXPECTED[Action.PERSON_CREDENTIALS]
+    someone_else = target_for(expect, None, "other")
+    for role in ROLES:
+        own = decide(actor(role), Action.PERSON_CREDENTIALS, PersonFacts(ME), today=TODAY)
+        assert own.allowed, own.reason
+        other = decide(actor(role), Action.PERSON_CREDENTIALS, someone_else, today=TODAY)
+        assert other.allowed is (role == "administrator"), other.reason
+    refused = decide(actor("researcher"), Action.PERSON_CREDENTIALS, someone_else, today=TODAY)
+    assert f"only {OTHER} or an administrator" in refused.reason
+
+
+def test_nobody_acting_may_only_create_a_fresh_platforms_first_person() -> None:
+    first = decide(ANONYMOUS, Action.PERSON_BOOTSTRAP, PlatformFacts(people=0), today=TODAY)
+    assert first.allowed
+    later = decide(ANONYMOUS, Action.PERSON_BOOTSTRAP, PlatformFacts(people=1), today=TODAY)
+    assert not later.allowed and "only be managed by an administrator" in later.reason
+    for action in Action:
+        if needs_no_role(action):
+            continue
+        _role, state = allowed_case(action)
+        target = target_for(EXPECTED[action], state)
+        decision = decide(ANONYMOUS, action, target, today=TODAY)
+        assert not decision.allowed and "anonymous has no role" in decision.reason
+
+
+def test_the_rules_name_only_the_platforms_roles() -> None:
+    named = frozenset().union(*(roles_for(action) for action in Action))
+    assert named == frozenset(ROLES)
+    assert {a for a in Action if needs_no_role(a)} == {
+        Action.PERSON_BOOTSTRAP,
+        Action.PERSON_CREDENTIALS,
+    }
