@@ -12,8 +12,9 @@ Modules, one job each:
 - :mod:`.sdc` disclosure-control rules, :mod:`.tables` the workspace helpers that build
   tables together with what the rules need, :mod:`.mitigation` suppression and rounding;
 - :mod:`.passwords` argon2id hashing; :mod:`.settings` per-deployment thresholds;
-- :mod:`.facts` turns rows into the policy's facts; :mod:`.service` what every action
-  shares (look-ups, row locks, audited refusals); :mod:`.errors` the refusals by type.
+- :mod:`.facts` turns rows into the policy's facts; :mod:`.acting` the opening every
+  action shares (who acts, the policy's answer, the audited refusal); :mod:`.service` the
+  clock, look-ups, row locks and refusals underneath; :mod:`.errors` the refusals by type.
 
 Every action function takes the session and keystore first, checks the policy, changes
 state through :mod:`.states`, and audits. A refused action rolls back the session's

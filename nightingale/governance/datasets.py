@@ -10,11 +10,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nightingale.governance import audit
+from nightingale.governance.acting import acting
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.models import CLASSIFICATIONS, Dataset
 from nightingale.governance.policy import Action
-from nightingale.governance.service import acting, actor_of, guard
 from nightingale.platform.keystore import KeyStore
 
 DEFAULT_DATASETS: dict[str, tuple[str, str]] = {
@@ -41,39 +40,24 @@ def register_dataset(
         raise InvalidInput(
             f"classification {classification!r} is not one of {', '.join(CLASSIFICATIONS)}"
         )
-    who = acting(session, keystore, by, Action.DATASET_MANAGE, "dataset", name)
-    guard(
-        session,
-        keystore,
-        actor_of(who),
-        Action.DATASET_MANAGE,
-        None,
-        object_type="dataset",
-        object_id=name,
-    )
-    existing = session.get(Dataset, name)
-    if existing is not None and (existing.classification, existing.description) == (
-        classification,
-        description,
-    ):
+    with acting(
+        session, keystore, by, Action.DATASET_MANAGE, object_type="dataset", object_id=name
+    ) as who:
+        existing = session.get(Dataset, name)
+        if existing is not None and (existing.classification, existing.description) == (
+            classification,
+            description,
+        ):
+            return existing
+        before = existing.classification if existing else None
+        if existing is None:
+            existing = Dataset(name=name, classification=classification, description=description)
+            session.add(existing)
+        existing.classification = classification
+        existing.description = description
+        session.flush()
+        who.audit("dataset.registered", {"classification": classification, "before": before})
         return existing
-    before = existing.classification if existing else None
-    if existing is None:
-        existing = Dataset(name=name, classification=classification, description=description)
-        session.add(existing)
-    existing.classification = classification
-    existing.description = description
-    session.flush()
-    audit.record(
-        session,
-        keystore,
-        actor=by,
-        action="dataset.registered",
-        object_type="dataset",
-        object_id=name,
-        details={"classification": classification, "before": before},
-    )
-    return existing
 
 
 def ensure_default_datasets(session: Session, keystore: KeyStore, *, by: str) -> list[Dataset]:

@@ -15,11 +15,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nightingale.governance import audit, states
+from nightingale.governance import states
+from nightingale.governance.acting import acting
 from nightingale.governance.models import LinkageRequest, Project, Release
 from nightingale.governance.policy import Action
 from nightingale.governance.releases import revoke_release
-from nightingale.governance.service import acting, actor_of, guard, today, utcnow
+from nightingale.governance.service import today, utcnow
 from nightingale.platform.keystore import KeyStore
 
 ENDED = frozenset({"expired", "closed"})
@@ -44,65 +45,61 @@ def enforce(
 ) -> EnforcementReport:
     """Expire what is past its date and revoke and delete the releases that must go."""
     day = on or today()
-    who = acting(session, keystore, by, Action.GOVERNANCE_ENFORCE, "platform", "expiry")
-    guard(
+    with acting(
         session,
         keystore,
-        actor_of(who),
+        by,
         Action.GOVERNANCE_ENFORCE,
-        None,
         object_type="platform",
         object_id="expiry",
         on=day,
-    )
-    report = EnforcementReport()
-    for project in session.scalars(select(Project).order_by(Project.slug)):
-        if project.status in {"approved", "active"} and project.end_date < day:
-            before = project.status
-            project.status = states.transition(
-                "project", f"project {project.slug}", before, "expired"
+    ) as who:
+        report = EnforcementReport()
+        for project in session.scalars(select(Project).order_by(Project.slug)):
+            if project.status in {"approved", "active"} and project.end_date < day:
+                before = project.status
+                project.status = states.transition(
+                    "project", f"project {project.slug}", before, "expired"
+                )
+                report.expired_projects.append(project.slug)
+                who.audit(
+                    "project.expired",
+                    {"from": before, "end_date": project.end_date},
+                    object_type="project",
+                    object_id=project.slug,
+                )
+        ended = select(Project.id).where(Project.status.in_(ENDED))
+        for request in session.scalars(
+            select(LinkageRequest).where(
+                LinkageRequest.project_id.in_(ended), LinkageRequest.status.not_in(FINAL_REQUESTS)
             )
-            report.expired_projects.append(project.slug)
-            audit.record(
-                session,
-                keystore,
-                actor=by,
-                action="project.expired",
-                object_type="project",
-                object_id=project.slug,
-                details={"from": before, "end_date": project.end_date},
+        ):
+            before = request.status
+            request.status = states.transition(
+                "request", f"request {request.id}", before, "expired"
             )
-    ended = select(Project.id).where(Project.status.in_(ENDED))
-    for request in session.scalars(
-        select(LinkageRequest).where(
-            LinkageRequest.project_id.in_(ended), LinkageRequest.status.not_in(FINAL_REQUESTS)
-        )
-    ):
-        before = request.status
-        request.status = states.transition("request", f"request {request.id}", before, "expired")
-        request.updated_at = utcnow()
-        report.expired_requests.append(request.id)
-        audit.record(
-            session,
-            keystore,
-            actor=by,
-            action="request.expired",
-            object_type="request",
-            object_id=str(request.id),
-            details={"from": before},
-        )
-    session.flush()
-    for release in session.scalars(select(Release).where(Release.deleted_at.is_(None))):
-        project_ended = release.request.project.status in ENDED
-        if project_ended or release.expires_on < day:
-            why = "project ended" if project_ended else f"release expired on {release.expires_on}"
-            revoke_release(
-                session,
-                keystore,
-                by=by,
-                release_id=release.release_id,
-                reason=why,
-                data_root=data_root,
+            request.updated_at = utcnow()
+            report.expired_requests.append(request.id)
+            who.audit(
+                "request.expired",
+                {"from": before},
+                object_type="request",
+                object_id=str(request.id),
             )
-            report.revoked_releases.append(release.release_id)
-    return report
+        session.flush()
+        for release in session.scalars(select(Release).where(Release.deleted_at.is_(None))):
+            project_ended = release.request.project.status in ENDED
+            if project_ended or release.expires_on < day:
+                why = (
+                    "project ended" if project_ended else f"release expired on {release.expires_on}"
+                )
+                revoke_release(
+                    session,
+                    keystore,
+                    by=by,
+                    release_id=release.release_id,
+                    reason=why,
+                    data_root=data_root,
+                )
+                report.revoked_releases.append(release.release_id)
+        return report

@@ -12,6 +12,9 @@ from nightingale.platform.errors import NightingaleError
 class GovernanceError(NightingaleError):
     """Base of every governance refusal."""
 
+    audited: bool = False
+    """Set once the refusal has its ``<action>.refused`` audit entry (so it gets one only)."""
+
 
 class PermissionDenied(GovernanceError):
     """The policy refused an action; the message says which rule and why."""

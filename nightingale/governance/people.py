@@ -1,7 +1,9 @@
 """People: accounts, roles, accreditation and password checks.
 
 Only an administrator manages people, except for the very first account of a fresh
-platform, which must be an administrator and is audited as created by ``bootstrap``.
+platform, which must be an administrator and is audited as created by ``bootstrap``, and
+a person's own password, which they may set themself (the policy's ``person.bootstrap``
+and ``person.credentials``).
 The hub's authenticator and the web service use :func:`authenticate` and :func:`actor`.
 """
 
@@ -9,17 +11,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nightingale.governance import audit
+from nightingale.governance.acting import Acting, acting
 from nightingale.governance.errors import InvalidInput
+from nightingale.governance.facts import platform_facts
 from nightingale.governance.models import ROLES, Person, PersonRole
 from nightingale.governance.passwords import check_password, hash_password
-from nightingale.governance.policy import Action, Actor
-from nightingale.governance.service import acting, actor_of, guard, refuse, utcnow
+from nightingale.governance.policy import ANONYMOUS, Action, Actor, PersonFacts, decide, roles_for
+from nightingale.governance.service import actor_of, refuse, today, utcnow
 from nightingale.governance.service import person as person
 from nightingale.governance.settings import PasswordHashing
 from nightingale.platform.keystore import KeyStore
@@ -38,31 +43,28 @@ def _check_roles(roles: Iterable[str]) -> list[str]:
     return chosen
 
 
-def _authorise_admin(session: Session, keystore: KeyStore, by: str | None, target: str) -> str:
-    """The acting administrator's username, or ``bootstrap`` for a platform's first person."""
-    if by is None:
-        if session.scalar(select(func.count()).select_from(Person)):
-            refuse(
-                session,
-                keystore,
-                actor="anonymous",
-                action=str(Action.PERSON_MANAGE),
-                object_type="person",
-                object_id=target,
-                reason="people can only be managed by an administrator (give --as)",
-            )
-        return BOOTSTRAP
-    admin = acting(session, keystore, by, Action.PERSON_MANAGE, "person", target)
-    guard(
-        session,
-        keystore,
-        actor_of(admin),
-        Action.PERSON_MANAGE,
-        None,
-        object_type="person",
-        object_id=target,
+def _bootstrap(session: Session, keystore: KeyStore, username: str) -> None:
+    """Refuse (audited) unless this is a fresh platform's first person, whom no one creates."""
+    decision = decide(ANONYMOUS, Action.PERSON_BOOTSTRAP, platform_facts(session), today=today())
+    if not decision.allowed:
+        refuse(
+            session,
+            keystore,
+            actor=ANONYMOUS.username,
+            action=str(Action.PERSON_MANAGE),
+            object_type="person",
+            object_id=username,
+            reason=decision.reason,
+        )
+
+
+def _managing(
+    session: Session, keystore: KeyStore, by: str, username: str
+) -> AbstractContextManager[Acting]:
+    """``by`` manages person ``username``: an administrator, or refused and audited."""
+    return acting(
+        session, keystore, by, Action.PERSON_MANAGE, object_type="person", object_id=username
     )
-    return admin.username
 
 
 def create_person(
@@ -83,30 +85,44 @@ def create_person(
         raise InvalidInput(
             f"username {username!r} must be 2-64 characters: lower-case letters, digits, . _ -"
         )
-    actor_name = _authorise_admin(session, keystore, by, username)
-    if actor_name == BOOTSTRAP and "administrator" not in chosen:
-        raise InvalidInput("the first person on a platform must be an administrator")
-    if session.scalar(select(Person).where(Person.username == username)) is not None:
-        raise InvalidInput(f"a person called {username!r} already exists")
     new = Person(
         username=username,
         display_name=display_name,
-        password_hash=hash_password(password, hashing) if password else None,
         accreditation_expires=accreditation_expires,
         active=True,
-        created_at=utcnow(),
         role_rows=[PersonRole(role=r) for r in chosen],
     )
+    if by is None:
+        _bootstrap(session, keystore, username)
+        if roles_for(Action.PERSON_MANAGE).isdisjoint(chosen):
+            raise InvalidInput("the first person on a platform must be an administrator")
+        return _add(session, keystore, BOOTSTRAP, new, password, hashing)
+    with _managing(session, keystore, by, username) as who:
+        return _add(session, keystore, who.username, new, password, hashing)
+
+
+def _add(
+    session: Session,
+    keystore: KeyStore,
+    by: str,
+    new: Person,
+    password: str | None,
+    hashing: PasswordHashing | None,
+) -> Person:
+    if session.scalar(select(Person).where(Person.username == new.username)) is not None:
+        raise InvalidInput(f"a person called {new.username!r} already exists")
+    new.password_hash = hash_password(password, hashing) if password else None
+    new.created_at = utcnow()
     session.add(new)
     session.flush()
     audit.record(
         session,
         keystore,
-        actor=actor_name,
+        actor=by,
         action="person.created",
         object_type="person",
-        object_id=username,
-        details={"roles": chosen, "accreditation_expires": accreditation_expires},
+        object_id=new.username,
+        details={"roles": sorted(new.roles), "accreditation_expires": new.accreditation_expires},
     )
     return new
 
@@ -116,40 +132,24 @@ def set_roles(
 ) -> Person:
     """Replace a person's roles."""
     chosen = _check_roles(roles)
-    _authorise_admin(session, keystore, by, username)
-    target = person(session, username)
-    before = sorted(target.roles)
-    target.role_rows = [PersonRole(role=r) for r in chosen]
-    session.flush()
-    audit.record(
-        session,
-        keystore,
-        actor=by,
-        action="person.roles_changed",
-        object_type="person",
-        object_id=username,
-        details={"before": before, "after": chosen},
-    )
-    return target
+    with _managing(session, keystore, by, username) as who:
+        target = person(session, username)
+        before = sorted(target.roles)
+        target.role_rows = [PersonRole(role=r) for r in chosen]
+        session.flush()
+        who.audit("person.roles_changed", {"before": before, "after": chosen})
+        return target
 
 
 def set_accreditation(
     session: Session, keystore: KeyStore, *, by: str, username: str, expires: date | None
 ) -> Person:
     """Record (or withdraw, with ``None``) a researcher's accreditation expiry date."""
-    _authorise_admin(session, keystore, by, username)
-    target = person(session, username)
-    target.accreditation_expires = expires
-    audit.record(
-        session,
-        keystore,
-        actor=by,
-        action="person.accreditation_set",
-        object_type="person",
-        object_id=username,
-        details={"expires": expires},
-    )
-    return target
+    with _managing(session, keystore, by, username) as who:
+        target = person(session, username)
+        target.accreditation_expires = expires
+        who.audit("person.accreditation_set", {"expires": expires})
+        return target
 
 
 def set_password(
@@ -162,36 +162,27 @@ def set_password(
     hashing: PasswordHashing | None = None,
 ) -> None:
     """Set a password (by an administrator, or by the person themself)."""
-    if by != username:
-        _authorise_admin(session, keystore, by, username)
-    target = person(session, username)
-    target.password_hash = hash_password(password, hashing)
-    audit.record(
+    with acting(
         session,
         keystore,
-        actor=by,
-        action="person.password_set",
+        by,
+        Action.PERSON_CREDENTIALS,
+        PersonFacts(username),
         object_type="person",
         object_id=username,
-        details={},
-    )
+    ) as who:
+        target = person(session, username)
+        target.password_hash = hash_password(password, hashing)
+        who.audit("person.password_set", {})
 
 
 def deactivate(session: Session, keystore: KeyStore, *, by: str, username: str) -> Person:
     """Stop someone acting on the platform; their history stays."""
-    _authorise_admin(session, keystore, by, username)
-    target = person(session, username)
-    target.active = False
-    audit.record(
-        session,
-        keystore,
-        actor=by,
-        action="person.deactivated",
-        object_type="person",
-        object_id=username,
-        details={},
-    )
-    return target
+    with _managing(session, keystore, by, username) as who:
+        target = person(session, username)
+        target.active = False
+        who.audit("person.deactivated", {})
+        return target
 
 
 def authenticate(session: Session, username: str, password: str) -> Person | None:

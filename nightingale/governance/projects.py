@@ -14,12 +14,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nightingale.governance import audit, states
+from nightingale.governance import states
+from nightingale.governance.acting import Acting, acting
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.facts import project_facts
 from nightingale.governance.models import Person, Project, ProjectMember
-from nightingale.governance.policy import Action
-from nightingale.governance.service import acting, actor_of, guard, person, refuse, utcnow
+from nightingale.governance.policy import Action, decide
+from nightingale.governance.service import actor_of, person, today, utcnow
 from nightingale.platform.keystore import KeyStore
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]{1,62}[a-z0-9]$")
@@ -30,6 +31,15 @@ def get_project(session: Session, slug: str) -> Project:
     if found is None:
         raise NotFound(f"no project called {slug!r}")
     return found
+
+
+def _researcher(who: Acting, username: str, role: str) -> Person:
+    """``username``, if the policy lets them join a project (a researcher), else refused."""
+    joining = person(who.session, username)
+    decision = decide(actor_of(joining), Action.PROJECT_JOIN, None, today=today())
+    if not decision.allowed:
+        who.refuse(f"{username} cannot be {role}: {decision.reason}", error=InvalidInput)
+    return joining
 
 
 def list_projects(session: Session, status: str | None = None) -> list[Project]:
@@ -72,56 +82,30 @@ def create_project(
         raise InvalidInput(f"project {slug}: {', '.join(blank)} must not be empty")
     if end_date <= start_date:
         raise InvalidInput(f"project {slug}: end date {end_date} is not after start {start_date}")
-    who = acting(session, keystore, by, Action.PROJECT_CREATE, "project", slug)
-    guard(
-        session,
-        keystore,
-        actor_of(who),
-        Action.PROJECT_CREATE,
-        None,
-        object_type="project",
-        object_id=slug,
-    )
-    lead = person(session, pi)
-    if "researcher" not in lead.roles:
-        refuse(
-            session,
-            keystore,
-            actor=by,
-            action=str(Action.PROJECT_CREATE),
-            object_type="project",
-            object_id=slug,
-            reason=f"the PI {pi} must be a researcher",
-            error=InvalidInput,
+    with acting(
+        session, keystore, by, Action.PROJECT_CREATE, object_type="project", object_id=slug
+    ) as who:
+        lead = _researcher(who, pi, "the PI")
+        if session.scalar(select(Project).where(Project.slug == slug)) is not None:
+            raise InvalidInput(f"a project called {slug!r} already exists")
+        project = Project(
+            slug=slug,
+            title=title,
+            purpose=purpose,
+            public_benefit=public_benefit,
+            lawful_basis=lawful_basis,
+            ethics_reference=ethics_reference,
+            pi=lead,
+            status="draft",
+            start_date=start_date,
+            end_date=end_date,
+            created_at=utcnow(),
+            member_rows=[ProjectMember(person=lead)],
         )
-    if session.scalar(select(Project).where(Project.slug == slug)) is not None:
-        raise InvalidInput(f"a project called {slug!r} already exists")
-    project = Project(
-        slug=slug,
-        title=title,
-        purpose=purpose,
-        public_benefit=public_benefit,
-        lawful_basis=lawful_basis,
-        ethics_reference=ethics_reference,
-        pi=lead,
-        status="draft",
-        start_date=start_date,
-        end_date=end_date,
-        created_at=utcnow(),
-        member_rows=[ProjectMember(person=lead)],
-    )
-    session.add(project)
-    session.flush()
-    audit.record(
-        session,
-        keystore,
-        actor=by,
-        action="project.created",
-        object_type="project",
-        object_id=slug,
-        details={"pi": pi, "start": start_date, "end": end_date},
-    )
-    return project
+        session.add(project)
+        session.flush()
+        who.audit("project.created", {"pi": pi, "start": start_date, "end": end_date})
+        return project
 
 
 def add_member(
@@ -129,41 +113,21 @@ def add_member(
 ) -> Project:
     """Add a researcher to a project (by its PI or an administrator)."""
     project = get_project(session, slug)
-    who = acting(session, keystore, by, Action.PROJECT_EDIT, "project", slug)
-    guard(
+    with acting(
         session,
         keystore,
-        actor_of(who),
+        by,
         Action.PROJECT_EDIT,
         project_facts(project),
         object_type="project",
         object_id=slug,
-    )
-    member: Person = person(session, username)
-    if "researcher" not in member.roles:
-        refuse(
-            session,
-            keystore,
-            actor=by,
-            action=str(Action.PROJECT_EDIT),
-            object_type="project",
-            object_id=slug,
-            reason=f"only researchers can be project members; {username} is not one",
-            error=InvalidInput,
-        )
-    if username not in project.member_usernames:
-        project.member_rows.append(ProjectMember(person=member))
-        session.flush()
-        audit.record(
-            session,
-            keystore,
-            actor=by,
-            action="project.member_added",
-            object_type="project",
-            object_id=slug,
-            details={"member": username},
-        )
-    return project
+    ) as who:
+        member = _researcher(who, username, "a project member")
+        if username not in project.member_usernames:
+            project.member_rows.append(ProjectMember(person=member))
+            session.flush()
+            who.audit("project.member_added", {"member": username})
+        return project
 
 
 def _move(
@@ -177,28 +141,13 @@ def _move(
     reason: str = "",
 ) -> Project:
     project = get_project(session, slug)
-    who = acting(session, keystore, by, action, "project", slug)
-    guard(
-        session,
-        keystore,
-        actor_of(who),
-        action,
-        project_facts(project),
-        object_type="project",
-        object_id=slug,
-    )
-    before = project.status
-    project.status = states.transition("project", f"project {slug}", before, target)
-    audit.record(
-        session,
-        keystore,
-        actor=by,
-        action=f"project.{target}",
-        object_type="project",
-        object_id=slug,
-        details={"from": before, "reason": reason},
-    )
-    return project
+    with acting(
+        session, keystore, by, action, project_facts(project), object_type="project", object_id=slug
+    ) as who:
+        before = project.status
+        project.status = states.transition("project", f"project {slug}", before, target)
+        who.audit(f"project.{target}", {"from": before, "reason": reason})
+        return project
 
 
 def submit_project(session: Session, keystore: KeyStore, *, by: str, slug: str) -> Project:

@@ -17,13 +17,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nightingale.governance import audit
+from nightingale.governance.acting import acting
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.facts import output_facts
 from nightingale.governance.models import PublishedResult, PublishedSource
 from nightingale.governance.outputs import RESULTS_FILE, get_output
 from nightingale.governance.policy import Action, PublishFacts
-from nightingale.governance.service import acting, actor_of, guard, utcnow
+from nightingale.governance.service import utcnow
 from nightingale.platform.keystore import KeyStore
 from nightingale.platform.storage import atomic_directory, atomic_write_json
 
@@ -52,56 +52,47 @@ def publish_result(
         outputs = [get_output(session, i) for i in sorted(set(output_ids))]
     except NotFound as exc:
         raise InvalidInput(str(exc)) from exc
-    evaluator = acting(session, keystore, by, Action.RESULT_PUBLISH, "result", chosen)
-    guard(
+    with acting(
         session,
         keystore,
-        actor_of(evaluator),
+        by,
         Action.RESULT_PUBLISH,
         PublishFacts(tuple(output_facts(o) for o in outputs)),
         object_type="result",
         object_id=chosen,
-    )
-    location = f"published/{chosen}"
-    files: dict[str, str] = {}
-    with atomic_directory(data_root / location) as folder:
-        for output in outputs:
-            for item in output.files:
-                name = f"{output.id}-{item.name}"
-                shutil.copyfile(data_root / output.location / item.name, folder / name)
-                files[name] = item.sha256
-        atomic_write_json(
-            folder / "manifest.json",
-            {
-                "result_id": chosen,
-                "title": title,
-                "published_by": by,
-                "published_at": utcnow().isoformat(),
-                "output_requests": [o.id for o in outputs],
-                "files": files,
-                "checks": RESULTS_FILE + " stays in the airlock",
-            },
+    ) as who:
+        location = f"published/{chosen}"
+        files: dict[str, str] = {}
+        with atomic_directory(data_root / location) as folder:
+            for output in outputs:
+                for item in output.files:
+                    name = f"{output.id}-{item.name}"
+                    shutil.copyfile(data_root / output.location / item.name, folder / name)
+                    files[name] = item.sha256
+            atomic_write_json(
+                folder / "manifest.json",
+                {
+                    "result_id": chosen,
+                    "title": title,
+                    "published_by": by,
+                    "published_at": utcnow().isoformat(),
+                    "output_requests": [o.id for o in outputs],
+                    "files": files,
+                    "checks": RESULTS_FILE + " stays in the airlock",
+                },
+            )
+        result = PublishedResult(
+            result_id=chosen,
+            title=title,
+            evaluator=who.person,
+            location=location,
+            created_at=utcnow(),
+            source_rows=[PublishedSource(output_id=o.id) for o in outputs],
         )
-    result = PublishedResult(
-        result_id=chosen,
-        title=title,
-        evaluator=evaluator,
-        location=location,
-        created_at=utcnow(),
-        source_rows=[PublishedSource(output_id=o.id) for o in outputs],
-    )
-    session.add(result)
-    session.flush()
-    audit.record(
-        session,
-        keystore,
-        actor=by,
-        action="result.published",
-        object_type="result",
-        object_id=chosen,
-        details={"outputs": [o.id for o in outputs], "files": sorted(files)},
-    )
-    return result
+        session.add(result)
+        session.flush()
+        who.audit("result.published", {"outputs": [o.id for o in outputs], "files": sorted(files)})
+        return result
 
 
 def list_results(session: Session) -> list[PublishedResult]:

@@ -13,19 +13,21 @@ from __future__ import annotations
 import re
 import shutil
 import uuid
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nightingale.governance import audit, states
+from nightingale.governance import states
+from nightingale.governance.acting import Acting, acting
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.facts import release_facts, request_facts
 from nightingale.governance.models import LinkageRequest, Project, Release
 from nightingale.governance.policy import Action, Decision, decide
 from nightingale.governance.requests import get_request
-from nightingale.governance.service import acting, actor_of, guard, lock_row, person, today, utcnow
+from nightingale.governance.service import actor_of, lock_row, person, today, utcnow
 from nightingale.platform.keystore import KeyStore
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -44,6 +46,20 @@ def may_build(session: Session, request_id: int, actor: str, *, on: date | None 
     )
 
 
+def _building(
+    session: Session, keystore: KeyStore, request: LinkageRequest, actor: str
+) -> AbstractContextManager[Acting]:
+    return acting(
+        session,
+        keystore,
+        actor,
+        Action.REQUEST_BUILD,
+        request_facts(session, request),
+        object_type="request",
+        object_id=str(request.id),
+    )
+
+
 def require_build(
     session: Session, keystore: KeyStore, request: LinkageRequest, actor: str
 ) -> None:
@@ -52,17 +68,8 @@ def require_build(
     The builder calls this before it starts and :func:`record_release` calls it again
     before recording, so a decision that changed during the build still counts.
     """
-    object_id = str(request.id)
-    builder = acting(session, keystore, actor, Action.REQUEST_BUILD, "request", object_id)
-    guard(
-        session,
-        keystore,
-        actor_of(builder),
-        Action.REQUEST_BUILD,
-        request_facts(session, request),
-        object_type="request",
-        object_id=object_id,
-    )
+    with _building(session, keystore, request, actor):
+        pass
 
 
 def record_release(
@@ -91,40 +98,37 @@ def record_release(
     )
     if request is None:
         raise NotFound(f"no linkage request {request_id}")
-    require_build(session, keystore, request, actor)
-    release = Release(
-        release_id=release_id or uuid.uuid4().hex[:16],
-        request=request,
-        location=location,
-        manifest_sha256=manifest_sha256,
-        built_by=actor,
-        created_at=utcnow(),
-        expires_on=expires_on or request.project.end_date,
-    )
-    session.add(release)
-    if request.status != "released":
-        request.status = states.transition(
-            "request", f"request {request_id}", request.status, "released"
+    with _building(session, keystore, request, actor) as who:
+        release = Release(
+            release_id=release_id or uuid.uuid4().hex[:16],
+            request=request,
+            location=location,
+            manifest_sha256=manifest_sha256,
+            built_by=who.username,
+            created_at=utcnow(),
+            expires_on=expires_on or request.project.end_date,
         )
-    request.updated_at = utcnow()
-    session.flush()
-    audit.record(
-        session,
-        keystore,
-        actor=actor,
-        action="release.built",
-        object_type="release",
-        object_id=release.release_id,
-        details={
-            "request": request_id,
-            "project": request.project.slug,
-            "location": location,
-            "manifest_sha256": manifest_sha256,
-            "expires_on": release.expires_on,
-            **(details or {}),
-        },
-    )
-    return release
+        session.add(release)
+        if request.status != "released":
+            request.status = states.transition(
+                "request", f"request {request_id}", request.status, "released"
+            )
+        request.updated_at = utcnow()
+        session.flush()
+        who.audit(
+            "release.built",
+            {
+                "request": request_id,
+                "project": request.project.slug,
+                "location": location,
+                "manifest_sha256": manifest_sha256,
+                "expires_on": release.expires_on,
+                **(details or {}),
+            },
+            object_type="release",
+            object_id=release.release_id,
+        )
+        return release
 
 
 def get_release(session: Session, release_id: str) -> Release:
@@ -176,43 +180,22 @@ def revoke_release(
 ) -> Release:
     """Revoke a release and, given the data root, delete its files (both audited)."""
     release = get_release(session, release_id)
-    who = acting(session, keystore, by, Action.RELEASE_REVOKE, "release", release_id)
-    guard(
-        session,
-        keystore,
-        actor_of(who),
-        Action.RELEASE_REVOKE,
-        None,
-        object_type="release",
-        object_id=release_id,
-    )
-    if release.revoked_at is None:
-        release.revoked_at = utcnow()
-        release.revoked_reason = reason
-        audit.record(
-            session,
-            keystore,
-            actor=by,
-            action="release.revoked",
-            object_type="release",
-            object_id=release_id,
-            details={"reason": reason},
-        )
-    if data_root is not None and release.deleted_at is None:
-        folder = (data_root / release.location).resolve()
-        if not folder.is_relative_to(data_root.resolve()):
-            raise InvalidInput(f"release {release_id} points outside the data root; not deleted")
-        existed = folder.exists()
-        shutil.rmtree(folder, ignore_errors=True)
-        release.deleted_at = utcnow()
-        audit.record(
-            session,
-            keystore,
-            actor=by,
-            action="release.deleted",
-            object_type="release",
-            object_id=release_id,
-            details={"location": release.location, "existed": existed},
-        )
-    session.flush()
-    return release
+    with acting(
+        session, keystore, by, Action.RELEASE_REVOKE, object_type="release", object_id=release_id
+    ) as who:
+        if release.revoked_at is None:
+            release.revoked_at = utcnow()
+            release.revoked_reason = reason
+            who.audit("release.revoked", {"reason": reason})
+        if data_root is not None and release.deleted_at is None:
+            folder = (data_root / release.location).resolve()
+            if not folder.is_relative_to(data_root.resolve()):
+                raise InvalidInput(
+                    f"release {release_id} points outside the data root; not deleted"
+                )
+            existed = folder.exists()
+            shutil.rmtree(folder, ignore_errors=True)
+            release.deleted_at = utcnow()
+            who.audit("release.deleted", {"location": release.location, "existed": existed})
+        session.flush()
+        return release

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nightingale.governance import audit, states
+from nightingale.governance import states
+from nightingale.governance.acting import Acting, acting
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.facts import project_facts, request_facts
 from nightingale.governance.models import (
@@ -29,7 +31,7 @@ from nightingale.governance.models import (
 )
 from nightingale.governance.policy import Action
 from nightingale.governance.projects import get_project
-from nightingale.governance.service import acting, actor_of, guard, refuse, utcnow
+from nightingale.governance.service import utcnow
 from nightingale.platform.keystore import KeyStore
 
 SpecValidator = Callable[[str], list[str]]
@@ -97,25 +99,17 @@ def list_requests(
 
 def _check_input(
     session: Session,
-    keystore: KeyStore,
-    by: str,
-    object_id: str,
+    who: Acting,
     spec_text: str,
     needs: Sequence[DatasetNeed],
     validate_spec: SpecValidator | None,
-    action: Action,
+    *,
+    object_id: str,
 ) -> None:
     problems = spec_problems(spec_text, validate_spec) + _need_problems(session, needs)
     if problems:
-        refuse(
-            session,
-            keystore,
-            actor=by,
-            action=str(action),
-            object_type="request",
-            object_id=object_id,
-            reason="; ".join(problems),
-            error=InvalidInput,
+        who.refuse(
+            "; ".join(problems), error=InvalidInput, object_type="request", object_id=object_id
         )
 
 
@@ -136,6 +130,21 @@ def _set_needs(session: Session, request: LinkageRequest, needs: Sequence[Datase
     ]
 
 
+def _on_request(
+    session: Session, keystore: KeyStore, by: str, action: Action, request: LinkageRequest
+) -> AbstractContextManager[Acting]:
+    """``by`` takes ``action`` on ``request`` (asked of the policy, refusals audited)."""
+    return acting(
+        session,
+        keystore,
+        by,
+        action,
+        request_facts(session, request),
+        object_type="request",
+        object_id=str(request.id),
+    )
+
+
 def create_request(
     session: Session,
     keystore: KeyStore,
@@ -149,56 +158,43 @@ def create_request(
 ) -> LinkageRequest:
     """A project member drafts a request; refused (and audited) when anything is wrong."""
     found = get_project(session, project)
-    who = acting(session, keystore, by, Action.REQUEST_CREATE, "project", project)
-    guard(
+    with acting(
         session,
         keystore,
-        actor_of(who),
+        by,
         Action.REQUEST_CREATE,
         project_facts(found),
         object_type="project",
         object_id=project,
-    )
-    _check_input(
-        session,
-        keystore,
-        by,
-        f"{project}/new",
-        spec_text,
-        datasets,
-        validate_spec,
-        Action.REQUEST_CREATE,
-    )
-    now = utcnow()
-    request = LinkageRequest(
-        project=found,
-        requester=who,
-        title=title.strip() or f"{project} cohort",
-        spec_text=spec_text,
-        spec_sha256=hashlib.sha256(spec_text.encode()).hexdigest(),
-        status="draft",
-        round=0,
-        created_at=now,
-        updated_at=now,
-    )
-    _set_needs(session, request, datasets)
-    session.add(request)
-    session.flush()
-    audit.record(
-        session,
-        keystore,
-        actor=by,
-        action="request.created",
-        object_type="request",
-        object_id=str(request.id),
-        details={
-            "project": project,
-            "spec_sha256": request.spec_sha256,
-            "datasets": sorted(n.dataset for n in datasets),
-            "variables": sum(len(n.variables) for n in datasets),
-        },
-    )
-    return request
+    ) as who:
+        _check_input(session, who, spec_text, datasets, validate_spec, object_id=f"{project}/new")
+        now = utcnow()
+        request = LinkageRequest(
+            project=found,
+            requester=who.person,
+            title=title.strip() or f"{project} cohort",
+            spec_text=spec_text,
+            spec_sha256=hashlib.sha256(spec_text.encode()).hexdigest(),
+            status="draft",
+            round=0,
+            created_at=now,
+            updated_at=now,
+        )
+        _set_needs(session, request, datasets)
+        session.add(request)
+        session.flush()
+        who.audit(
+            "request.created",
+            {
+                "project": project,
+                "spec_sha256": request.spec_sha256,
+                "datasets": sorted(n.dataset for n in datasets),
+                "variables": sum(len(n.variables) for n in datasets),
+            },
+            object_type="request",
+            object_id=str(request.id),
+        )
+        return request
 
 
 def revise_request(
@@ -213,41 +209,15 @@ def revise_request(
 ) -> LinkageRequest:
     """Change a draft (or a request returned for changes) before (re)submitting it."""
     request = get_request(session, request_id)
-    who = acting(session, keystore, by, Action.REQUEST_SUBMIT, "request", str(request_id))
-    guard(
-        session,
-        keystore,
-        actor_of(who),
-        Action.REQUEST_SUBMIT,
-        request_facts(session, request),
-        object_type="request",
-        object_id=str(request_id),
-    )
-    _check_input(
-        session,
-        keystore,
-        by,
-        str(request_id),
-        spec_text,
-        datasets,
-        validate_spec,
-        Action.REQUEST_SUBMIT,
-    )
-    request.spec_text = spec_text
-    request.spec_sha256 = hashlib.sha256(spec_text.encode()).hexdigest()
-    _set_needs(session, request, datasets)
-    request.updated_at = utcnow()
-    session.flush()
-    audit.record(
-        session,
-        keystore,
-        actor=by,
-        action="request.revised",
-        object_type="request",
-        object_id=str(request_id),
-        details={"spec_sha256": request.spec_sha256},
-    )
-    return request
+    with _on_request(session, keystore, by, Action.REQUEST_SUBMIT, request) as who:
+        _check_input(session, who, spec_text, datasets, validate_spec, object_id=str(request_id))
+        request.spec_text = spec_text
+        request.spec_sha256 = hashlib.sha256(spec_text.encode()).hexdigest()
+        _set_needs(session, request, datasets)
+        request.updated_at = utcnow()
+        session.flush()
+        who.audit("request.revised", {"spec_sha256": request.spec_sha256})
+        return request
 
 
 def submit_request(
@@ -260,42 +230,19 @@ def submit_request(
 ) -> LinkageRequest:
     """Send a draft (or revised) request to the stewards; starts a new approval round."""
     request = get_request(session, request_id)
-    who = acting(session, keystore, by, Action.REQUEST_SUBMIT, "request", str(request_id))
-    guard(
-        session,
-        keystore,
-        actor_of(who),
-        Action.REQUEST_SUBMIT,
-        request_facts(session, request),
-        object_type="request",
-        object_id=str(request_id),
-    )
-    problems = spec_problems(request.spec_text, validate_spec)
-    if problems:
-        refuse(
-            session,
-            keystore,
-            actor=by,
-            action=str(Action.REQUEST_SUBMIT),
-            object_type="request",
-            object_id=str(request_id),
-            reason="; ".join(problems),
-            error=InvalidInput,
+    with _on_request(session, keystore, by, Action.REQUEST_SUBMIT, request) as who:
+        problems = spec_problems(request.spec_text, validate_spec)
+        if problems:
+            who.refuse("; ".join(problems), error=InvalidInput)
+        before = request.status
+        request.status = states.transition("request", f"request {request_id}", before, "submitted")
+        request.round += 1
+        request.updated_at = utcnow()
+        who.audit(
+            "request.submitted",
+            {"from": before, "round": request.round, "spec_sha256": request.spec_sha256},
         )
-    before = request.status
-    request.status = states.transition("request", f"request {request_id}", before, "submitted")
-    request.round += 1
-    request.updated_at = utcnow()
-    audit.record(
-        session,
-        keystore,
-        actor=by,
-        action="request.submitted",
-        object_type="request",
-        object_id=str(request_id),
-        details={"from": before, "round": request.round, "spec_sha256": request.spec_sha256},
-    )
-    return request
+        return request
 
 
 def withdraw_request(
@@ -303,26 +250,9 @@ def withdraw_request(
 ) -> LinkageRequest:
     """A project member withdraws a request; its releases should then be revoked."""
     request = get_request(session, request_id)
-    who = acting(session, keystore, by, Action.REQUEST_WITHDRAW, "request", str(request_id))
-    guard(
-        session,
-        keystore,
-        actor_of(who),
-        Action.REQUEST_WITHDRAW,
-        request_facts(session, request),
-        object_type="request",
-        object_id=str(request_id),
-    )
-    before = request.status
-    request.status = states.transition("request", f"request {request_id}", before, "withdrawn")
-    request.updated_at = utcnow()
-    audit.record(
-        session,
-        keystore,
-        actor=by,
-        action="request.withdrawn",
-        object_type="request",
-        object_id=str(request_id),
-        details={"from": before, "reason": reason},
-    )
-    return request
+    with _on_request(session, keystore, by, Action.REQUEST_WITHDRAW, request) as who:
+        before = request.status
+        request.status = states.transition("request", f"request {request_id}", before, "withdrawn")
+        request.updated_at = utcnow()
+        who.audit("request.withdrawn", {"from": before, "reason": reason})
+        return request

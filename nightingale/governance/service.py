@@ -4,6 +4,10 @@ A refused action must leave a trace even though the action itself changes nothin
 :func:`refuse` rolls the session's transaction back (discarding anything the action had
 begun), commits a ``<action>.refused`` audit entry on its own, and raises. That is why each
 governance action should run in its own unit of work (one CLI command, one web request).
+
+Actions open with :func:`nightingale.governance.acting.acting`, which does the look-up, the
+policy question and the refusal in one place. :func:`acting_person` and :func:`guard` are
+that opening's older, separate steps, still used by :mod:`.approvals` and :mod:`.outputs`.
 """
 
 from __future__ import annotations
@@ -72,6 +76,30 @@ def lock_row(
     return session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
 
 
+def record_refusal(
+    session: Session,
+    keystore: KeyStore,
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    reason: str,
+) -> None:
+    """Discard the action's changes and commit an audited ``<action>.refused`` on its own."""
+    session.rollback()
+    audit.record(
+        session,
+        keystore,
+        actor=actor,
+        action=f"{action}.refused",
+        object_type=object_type,
+        object_id=object_id,
+        details={"reason": reason},
+    )
+    session.commit()
+
+
 def refuse(
     session: Session,
     keystore: KeyStore,
@@ -84,18 +112,18 @@ def refuse(
     error: type[GovernanceError] = PermissionDenied,
 ) -> NoReturn:
     """Discard the action's changes, commit an audited refusal, raise ``error(reason)``."""
-    session.rollback()
-    audit.record(
+    record_refusal(
         session,
         keystore,
         actor=actor,
-        action=f"{action}.refused",
+        action=action,
         object_type=object_type,
         object_id=object_id,
-        details={"reason": reason},
+        reason=reason,
     )
-    session.commit()
-    raise error(f"refused: {reason}")
+    refused = error(f"refused: {reason}")
+    refused.audited = True
+    raise refused
 
 
 def guard(
@@ -123,7 +151,7 @@ def guard(
         )
 
 
-def acting(
+def acting_person(
     session: Session,
     keystore: KeyStore,
     username: str,
@@ -145,3 +173,8 @@ def acting(
             reason=f"no person called {username!r}",
             error=NotFound,
         )
+
+
+acting = acting_person
+"""The old name of :func:`acting_person`, for :mod:`.approvals` and :mod:`.outputs` until they
+open with :func:`nightingale.governance.acting.acting`."""

@@ -85,3 +85,25 @@ def test_roles_and_accreditation_changes_are_audited(sqlite_cast: Platform) -> N
     assert sqlite_cast.read(people.actor, "rita").accreditation_expires is None
     actions = sqlite_cast.read(lambda s: [e.action for e in audit.entries(s)][-2:])
     assert actions == ["person.roles_changed", "person.accreditation_set"]
+
+
+def test_people_set_their_own_password_and_only_administrators_set_anothers(
+    sqlite_cast: Platform,
+) -> None:
+    sqlite_cast.act(people.set_password, by="rita", username="rita", password="a-new-password-1")
+    assert sqlite_cast.read(people.authenticate, "rita", "a-new-password-1") is not None
+    with pytest.raises(PermissionDenied, match="only rita or an administrator"):
+        sqlite_cast.act(people.set_password, by="sam", username="rita", password="sams-choice-12")
+    assert sqlite_cast.read(people.authenticate, "rita", "sams-choice-12") is None
+    sqlite_cast.act(people.set_password, by="ada", username="rita", password="reset-by-ada-1")
+    assert sqlite_cast.read(people.authenticate, "rita", "reset-by-ada-1") is not None
+    refused = sqlite_cast.read(
+        lambda s: [e.actor for e in audit.entries(s, action_prefix="person.credentials.refused")]
+    )
+    assert refused == ["sam"]
+
+
+def test_a_deactivated_person_cannot_set_their_own_password(sqlite_cast: Platform) -> None:
+    sqlite_cast.act(people.deactivate, by="ada", username="rita")
+    with pytest.raises(PermissionDenied, match="rita's account is deactivated"):
+        sqlite_cast.act(people.set_password, by="rita", username="rita", password="still-me-123")
