@@ -1,8 +1,9 @@
 """Start each researcher's server on this machine with only their releases, read-only.
 
-:class:`WorkspaceSpawner` asks :mod:`.access` (the governance policy) which projects are
-open to the person and which releases they may read, refuses to start with the policy's
-reason when there is nothing open, and otherwise starts ``jupyterhub-singleuser``:
+:class:`WorkspaceSpawner` asks the workspace operation (through :mod:`.access`; the
+governance policy decides) which projects are open to the person and which releases they
+may read, refuses to start with the policy's reason when there is nothing open, and
+otherwise starts ``jupyterhub-singleuser``:
 
 - as root (the supported one-machine set-up) inside a private mount namespace built by
   :mod:`.isolation`: the person's own uid, their projects' groups, their persistent home
@@ -35,8 +36,9 @@ from tornado import web
 from traitlets import Bool, Unicode, default
 
 from nightingale.hub import isolation
-from nightingale.hub.access import WorkspaceAccess, current_access, settings_for
+from nightingale.hub.access import current_access, settings_for
 from nightingale.hub.runtime import HubPaths
+from nightingale.operations.workspace import WorkspaceAccess
 
 RELEASES_FOLDER = "releases"
 JUPYTER_CONFIG = Path(__file__).resolve().parent / "jupyter"

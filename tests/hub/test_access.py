@@ -1,14 +1,19 @@
-"""What a person may see in a workspace, as the governance policy decides it."""
+"""What a person may see in a workspace, as the hub asks the workspace operation.
+
+The hub decides nothing itself and reaches governance only through the operation: its
+modules import operations and platform, never governance (the last test checks that).
+"""
 
 from __future__ import annotations
 
+import ast
 import asyncio
-from datetime import date
+from pathlib import Path
 from types import SimpleNamespace
 
 from nightingale.governance.people import deactivate
 from nightingale.governance.releases import revoke_release
-from nightingale.hub.access import current_access, workspace_access
+from nightingale.hub.access import current_access
 from nightingale.hub.authenticator import GovernanceAuthenticator
 from nightingale.platform.database import session_scope
 from nightingale.platform.settings import Settings
@@ -42,18 +47,6 @@ def test_a_revoked_release_disappears_from_the_workspace(settings: Settings) -> 
     assert access is not None and access.releases == () and access.may_start_server
 
 
-def test_an_expired_accreditation_closes_the_workspace_with_the_policys_reason(
-    settings: Settings,
-) -> None:
-    world = build_world(settings)
-    with session_scope(world.engine) as session:
-        later = workspace_access(
-            session, "rita", data_root=settings.data_root, today=date(2100, 1, 1)
-        )
-    assert later is not None and not later.may_start_server
-    assert "accreditation expired" in later.refusal_message()
-
-
 def test_the_authenticator_checks_argon2_and_returns_roles_and_projects_as_groups(
     settings: Settings,
 ) -> None:
@@ -80,3 +73,27 @@ def test_a_deactivated_person_is_logged_out_at_the_next_refresh(settings: Settin
     with session_scope(world.engine) as session:
         deactivate(session, world.keystore, by="ada", username="rita")
     assert asyncio.run(auth.refresh_user(rita)) is False
+
+
+HUB = Path(__file__).resolve().parents[2] / "nightingale" / "hub"
+HUB_MAY_IMPORT = frozenset({"hub", "operations", "platform"})
+
+
+def test_the_hub_imports_operations_and_platform_but_never_governance() -> None:
+    imported: set[tuple[str, str]] = set()
+    for module in sorted(HUB.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            imported.update(
+                (module.name, name.split(".")[1])
+                for name in names
+                if name.startswith("nightingale.")
+            )
+    assert {
+        (module, package) for module, package in imported if package not in HUB_MAY_IMPORT
+    } == set()
+    assert ("access.py", "operations") in imported
