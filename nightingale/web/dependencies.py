@@ -8,7 +8,9 @@ Two ways in, both through the hub (:mod:`.auth`):
   workspace client sends), or the browser session; 401 otherwise.
 
 :class:`Viewer` is the person behind either, with the policy's view of them. Whether a
-person may use an area is :func:`requires`, which asks :func:`policy.roles_for`.
+person may use an area is :func:`requires`, which asks :func:`policy.roles_for`; whether
+they may see one object there is :meth:`Viewer.require`, which asks :func:`policy.require`
+(a refusal is a 403 with the policy's reason).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from nightingale.governance import policy
 from nightingale.governance.errors import NotFound
 from nightingale.governance.models import Person
 from nightingale.governance.people import person as find_person
-from nightingale.governance.service import actor_of
+from nightingale.governance.service import actor_of, today
 from nightingale.operations.unit import Unit
 from nightingale.platform.database import session_scope
 from nightingale.platform.keystore import KeyStore
@@ -108,7 +110,17 @@ class Viewer:
 
     def may(self, action: policy.Action) -> bool:
         """Whether one of the person's roles may take ``action`` at all (the policy's list)."""
-        return not self.actor.roles.isdisjoint(policy.roles_for(action))
+        return policy.needs_no_role(action) or not self.actor.roles.isdisjoint(
+            policy.roles_for(action)
+        )
+
+    def allowed(self, action: policy.Action, target: policy.Target = None) -> policy.Decision:
+        """The policy's decision on the person taking ``action`` on ``target`` today."""
+        return policy.decide(self.actor, action, target, today=today())
+
+    def require(self, action: policy.Action, target: policy.Target = None) -> None:
+        """Refuse (:class:`PermissionDenied`, a 403) unless the policy allows ``action``."""
+        policy.require(self.actor, action, target, today=today())
 
 
 def _viewer(session: Session, gate: HubGate, identity: HubIdentity) -> Viewer:

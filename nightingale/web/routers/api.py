@@ -11,11 +11,12 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from nightingale.governance.facts import output_facts
 from nightingale.governance.models import OutputRequest
 from nightingale.governance.outputs import OutputFileSpec, file_checks, get_output
 from nightingale.governance.policy import Action
-from nightingale.governance.releases import visible_releases
 from nightingale.operations import airlock
+from nightingale.operations.workspace import readable_releases
 from nightingale.web.dependencies import Viewer, api_viewer, get_session, unit_of
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -47,16 +48,16 @@ def me(viewer: ApiViewer) -> Me:
 
 
 @router.get("/releases", summary="Releases you may read now (the policy's release.access)")
-def releases(viewer: ApiViewer, session: SessionDep) -> list[ReleaseOut]:
+def releases(request: Request, viewer: ApiViewer, session: SessionDep) -> list[ReleaseOut]:
     return [
         ReleaseOut(
             release_id=r.release_id,
-            project=r.request.project.slug,
+            project=r.project,
             request_id=r.request_id,
             created_at=r.created_at.isoformat(),
             expires_on=r.expires_on.isoformat(),
         )
-        for r in visible_releases(session, viewer.username)
+        for r in readable_releases(unit_of(request, session, viewer))
     ]
 
 
@@ -131,6 +132,5 @@ async def submit(
 @router.get("/outputs/{output_id}", summary="An output request's checks and decisions")
 def output_status(output_id: int, viewer: ApiViewer, session: SessionDep) -> OutputOut:
     output = get_output(session, output_id)
-    if viewer.username != output.submitter.username and not viewer.may(Action.OUTPUT_CHECK):
-        raise HTTPException(403, f"output request {output_id} is not yours")
+    viewer.require(Action.OUTPUT_VIEW, output_facts(output))
     return _output_out(output)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from nightingale.governance import policy
 from nightingale.governance.approvals import decisions_for
 from nightingale.governance.datasets import list_datasets
-from nightingale.governance.errors import InvalidInput, PermissionDenied
-from nightingale.governance.facts import project_facts
+from nightingale.governance.errors import InvalidInput
+from nightingale.governance.facts import project_facts, request_facts
 from nightingale.governance.models import LinkageRequest, Project
 from nightingale.governance.projects import get_project, list_projects
 from nightingale.governance.releases import list_releases
@@ -40,14 +40,19 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def _my_projects(session: Session, viewer: Viewer) -> list[Project]:
-    return [p for p in list_projects(session) if viewer.username in project_facts(p).members]
+    """The projects the policy lets the viewer see (a researcher: those they are on)."""
+    return [
+        p
+        for p in list_projects(session)
+        if viewer.allowed(policy.Action.PROJECT_VIEW, project_facts(p)).allowed
+    ]
 
 
-def may_view_request(viewer: Viewer, request: LinkageRequest) -> bool:
-    """Project members and stewards (who decide on requests) may read a request."""
-    return viewer.username in project_facts(request.project).members or viewer.may(
-        policy.Action.REQUEST_DECIDE
-    )
+def _viewable_request(session: Session, viewer: Viewer, request_id: int) -> LinkageRequest:
+    """The request, if the policy lets the viewer see it (its project's members, stewards)."""
+    found = get_request(session, request_id)
+    viewer.require(policy.Action.REQUEST_VIEW, request_facts(session, found))
+    return found
 
 
 @router.get("/", summary="My projects, requests and releases")
@@ -105,8 +110,7 @@ def _justifications(form: Any) -> dict[str, str]:
 @router.get("/requests/new", summary="Draft a cohort request")
 def new_request(request: Request, viewer: Researcher, session: SessionDep, project: str) -> Any:
     found = get_project(session, project)
-    if viewer.username not in project_facts(found).members:
-        raise PermissionDenied(f"{viewer.username} is not a member of project {project}")
+    viewer.require(policy.Action.PROJECT_VIEW, project_facts(found))
     return _form(request, viewer, session, found)
 
 
@@ -127,6 +131,7 @@ async def post_request(
 ) -> Any:
     justifications = _justifications(await request.form())
     found = get_project(session, project)
+    viewer.require(policy.Action.PROJECT_VIEW, project_facts(found))
     problems = validate_spec(spec_text)
     if not problems and not justifications:
         problems = ["say why the project needs each dataset the spec reads"]
@@ -183,9 +188,7 @@ def submit_draft(
 
 @router.get("/requests/{request_id}", summary="A request's status, decisions and releases")
 def request_page(request: Request, request_id: int, viewer: Researcher, session: SessionDep) -> Any:
-    found = get_request(session, request_id)
-    if not may_view_request(viewer, found):
-        raise HTTPException(403, f"request {request_id} belongs to another project")
+    found = _viewable_request(session, viewer, request_id)
     releases = [
         r for r in list_releases(session, project=found.project.slug) if r.request_id == found.id
     ]
@@ -203,9 +206,7 @@ def request_page(request: Request, request_id: int, viewer: Researcher, session:
 
 @router.get("/requests/{request_id}/revise", summary="Change a draft or returned request")
 def revise_form(request: Request, request_id: int, viewer: Researcher, session: SessionDep) -> Any:
-    item = get_request(session, request_id)
-    if not may_view_request(viewer, item):
-        raise HTTPException(403, f"request {request_id} belongs to another project")
+    item = _viewable_request(session, viewer, request_id)
     why = {row.dataset_name: row.justification for row in item.dataset_rows}
     return _form(
         request, viewer, session, item.project, title=item.title, spec_text=item.spec_text,
@@ -226,7 +227,7 @@ async def revise(
     keystore: Annotated[KeyStore, Depends(get_keystore)],
     spec_text: Annotated[str, Form()],
 ) -> Any:
-    item = get_request(session, request_id)
+    item = _viewable_request(session, viewer, request_id)
     justifications = _justifications(await request.form())
     problems = validate_spec(spec_text)
     if not problems:

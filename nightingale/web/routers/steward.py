@@ -36,6 +36,7 @@ from nightingale.web.release_view import release_summaries
 
 router = APIRouter(prefix="/steward", tags=["stewards"])
 Steward = Annotated[Viewer, Depends(requires(policy.Action.REQUEST_DECIDE))]
+ReportReader = Annotated[Viewer, Depends(requires(policy.Action.LINKAGE_REPORT_READ))]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DECISION_LABELS = {"approve": "Approve", "changes": "Request changes", "reject": "Reject"}
@@ -111,7 +112,7 @@ def decide(
 
 
 @router.get("/linkage-report", summary="The newest linkage quality report (HTML)")
-def linkage_report(viewer: Steward, settings: SettingsDep) -> Response:
+def linkage_report(viewer: ReportReader, settings: SettingsDep) -> Response:
     report = latest_report(settings.data_root)
     if report is None or report.html_path is None:
         raise HTTPException(404, "no linkage quality report has been written yet")
