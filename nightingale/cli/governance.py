@@ -280,7 +280,9 @@ def governance_policy() -> None:
     from nightingale.governance.policy import Action, roles_for
 
     show_table(
-        "policy", ["action", "roles"], [[str(a), ", ".join(sorted(roles_for(a)))] for a in Action]
+        "policy",
+        ["action", "roles"],
+        [[str(a), ", ".join(sorted(roles_for(a))) or "anyone (the rule decides)"] for a in Action],
     )
 
 
