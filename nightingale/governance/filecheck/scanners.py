@@ -35,7 +35,13 @@ POSTCODE = re.compile(
     rf"(?<![A-Za-z0-9])(?:{_OUTWARD}[ \t\u00a0]{{0,2}}{_INWARD}|GIR ?0AA)(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
-_ORDINALS = frozenset({"st", "nd", "rd", "th"})
+
+
+def _is_ordinal(inward: str) -> bool:
+    """Whether a lower-case inward code reads as an ordinal: ``2nd``, ``3rd``, ``4th``, ``1st``."""
+    suffix = {"1": "st", "2": "nd", "3": "rd"}.get(inward[0], "th")
+    return inward.islower() and inward[1:] == suffix
+
 
 _MONTHS = {
     name: number
@@ -112,8 +118,7 @@ def find_postcodes(text: str) -> list[str]:
     """Every full postcode in ``text`` (a sector such as ``LS6 2`` is not one)."""
     found = []
     for m in POSTCODE.finditer(text):
-        unit = m[0][-2:]
-        if unit.lower() in _ORDINALS and not unit.isupper():
+        if _is_ordinal(m[0][-3:]):
             continue  # "b1 2nd" is an ordinal, not a postcode
         found.append(m[0])
     return found
