@@ -144,7 +144,8 @@ def populate(settings: Settings, people: int, seed: int = 11) -> None:
     Afterwards the data root holds a content zone and a spine, so requests are built by
     the real cohort builder rather than written by hand.
     """
-    from nightingale.cli.linkage import ingest_files, run_link
+    from nightingale.operations import linkage
+    from nightingale.operations.unit import open_unit
     from nightingale.synth import SynthConfig, generate_region
 
     region = generate_region(
@@ -152,8 +153,10 @@ def populate(settings: Settings, people: int, seed: int = 11) -> None:
     )
     for provider in ("health", "housing", "employment"):
         files = sorted((region.path / "extracts" / provider).glob("*.csv"))
-        ingest_files(settings, provider, files)
-    run_link(settings, truth=None, threshold=None)
+        with open_unit(settings, "ada") as unit:
+            linkage.ingest(unit, provider, files)
+    with open_unit(settings, "ada") as unit:
+        linkage.link(unit, truth=region.path / "truth" / "records.csv")
 
 
 def build_world(settings: Settings) -> World:
