@@ -126,10 +126,10 @@ def _refuse_commit(_session: Session) -> None:
 def test_a_commit_that_fails_after_ingest_returned_removes_the_versions_files(
     settings: Settings,
 ) -> None:
-    with pytest.raises(RuntimeError, match="refused the commit"):
-        with open_unit(settings, "operator") as unit:
-            linkage.ingest(unit, "housing", _extracts(settings, "housing"))
-            event.listen(unit.session, "before_commit", _refuse_commit)
+    refused = pytest.raises(RuntimeError, match="refused the commit")
+    with refused, open_unit(settings, "operator") as unit:
+        linkage.ingest(unit, "housing", _extracts(settings, "housing"))
+        event.listen(unit.session, "before_commit", _refuse_commit)
     assert _versions(settings, "housing") == set()
     assert _files_of(settings, "housing") == []
 
