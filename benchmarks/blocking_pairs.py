@@ -27,11 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def token_table(region: Path, root: Path):  # type: ignore[no-untyped-def]
     """The match-key table ``link`` would score for ``region`` (ingested into ``root``)."""
-    from nightingale.cli.linkage import ingest_files
     from nightingale.linkage.link import _load
     from nightingale.linkage.matchkeys import match_keys
     from nightingale.linkage.schemas import providers
     from nightingale.linkage.tokens import Tokeniser
+    from nightingale.operations import linkage
+    from nightingale.operations.unit import open_unit
     from nightingale.platform import database
     from nightingale.platform.bootstrap import initialise, keystore_for
     from nightingale.platform.settings import Settings
@@ -40,7 +41,8 @@ def token_table(region: Path, root: Path):  # type: ignore[no-untyped-def]
     settings = Settings(data_root=root, database_url=f"sqlite:///{root}/nightingale.db")
     initialise(settings)
     for name, spec in sorted(providers().items()):
-        ingest_files(settings, name, [region / "extracts" / name / spec.people.name])
+        with open_unit(settings, "benchmark") as unit:
+            linkage.ingest(unit, name, [region / "extracts" / name / spec.people.name])
     keystore = keystore_for(settings)
     engine = database.make_engine(settings.resolved_database_url)
     with database.session_scope(engine) as session:

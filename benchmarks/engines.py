@@ -46,8 +46,9 @@ def _settings(root: Path, engine: str) -> Any:
 
 def prepare(region: Path, root: Path) -> int:
     """Initialise a data root and ingest every extract of ``region``; people-file rows."""
-    from nightingale.cli.linkage import ingest_files
     from nightingale.linkage.schemas import providers
+    from nightingale.operations import linkage
+    from nightingale.operations.unit import open_unit
     from nightingale.platform.bootstrap import initialise
 
     settings = _settings(root, "duckdb")
@@ -57,7 +58,8 @@ def prepare(region: Path, root: Path) -> int:
         folder = region / "extracts" / name
         names = [spec.people.name, *(event.name for event in spec.events)]
         files = [folder / n for n in names if (folder / n).is_file()]
-        records += ingest_files(settings, name, files).files[0].rows_accepted
+        with open_unit(settings, "benchmark") as unit:
+            records += linkage.ingest(unit, name, files).files[0].rows_accepted
     return records
 
 
@@ -67,16 +69,18 @@ def run_stage(root: Path, engine: str, stage: str) -> dict[str, Any]:
     The stages run in separate processes, as ``nightingale link`` and ``nightingale
     build`` do, so each Spark stage starts its own JVM with the whole driver memory.
     """
-    from nightingale.cli.linkage import run_link
     from nightingale.cohorts.build import build_release
     from nightingale.cohorts.engines import engine_for
+    from nightingale.operations import linkage
+    from nightingale.operations.unit import open_unit
     from nightingale.platform.bootstrap import keystore_for
     from nightingale.platform.storage import DataRoot
 
     settings = _settings(root, engine)
     started = time.perf_counter()
     if stage == "link":
-        summary = run_link(settings, None, None)
+        with open_unit(settings, "benchmark") as unit:
+            summary = linkage.link(unit)
         return {"seconds": time.perf_counter() - started, "run_id": summary.run_id}
     adapter = engine_for(settings)
     try:

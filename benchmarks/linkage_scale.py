@@ -24,14 +24,15 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from nightingale.cli.linkage import ingest_files, run_link
 from nightingale.linkage.schemas import providers
+from nightingale.operations import linkage
+from nightingale.operations.unit import open_unit
 from nightingale.platform.bootstrap import initialise
 from nightingale.platform.settings import Settings
 
@@ -153,7 +154,6 @@ def main() -> None:
         **overrides,  # type: ignore[arg-type]
     )
     initialise(settings)
-    (settings.data_root / "demo-region").symlink_to(region.resolve())
     started = time.perf_counter()
     records = 0
     for name, spec in sorted(providers().items()):
@@ -163,14 +163,15 @@ def main() -> None:
             for n in names
             if (region / "extracts" / name / n).is_file()
         ]
-        if stages is not None:
-            with stages.stage(f"ingest {name}"):
-                report = ingest_files(settings, name, files)
-        else:
-            report = ingest_files(settings, name, files)
+        timed: AbstractContextManager[None] = (
+            nullcontext() if stages is None else stages.stage(f"ingest {name}")
+        )
+        with timed, open_unit(settings, "benchmark") as unit:
+            report = linkage.ingest(unit, name, files)
         records += report.files[0].rows_accepted
     ingested = time.perf_counter()
-    run_link(settings, None, None)
+    with open_unit(settings, "benchmark") as unit:
+        linkage.link(unit, truth=region / "truth" / "records.csv")
     linked = time.perf_counter()
     run = json.loads((settings.data_root / "linkage" / "spine" / "current.json").read_text())
     report = json.loads(

@@ -9,6 +9,7 @@ would.
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,9 +17,11 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
-from nightingale.governance import approvals, people, projects, releases, requests
+from nightingale.governance import approvals, people, projects, releases
 from nightingale.governance.datasets import ensure_default_datasets
 from nightingale.governance.settings import PasswordHashing
+from nightingale.operations import requests as request_operations
+from nightingale.operations.unit import Unit, open_unit
 from nightingale.platform.bootstrap import initialise, keystore_for
 from nightingale.platform.database import make_engine, session_scope
 from nightingale.platform.keystore import KeyStore
@@ -50,28 +53,27 @@ class World:
     def spec_text(self) -> str:
         return SPEC.read_text()
 
-    def draft_request(self, by: str = "rita", project: str = "dfh-pilot") -> int:
-        from nightingale.web.cohort_view import dataset_needs, validate_spec
+    def unit(self, actor: str) -> AbstractContextManager[Unit]:
+        """A unit of work acting as ``actor`` on the world's engine and keystore."""
+        return open_unit(self.settings, actor, engine=self.engine, keystore=self.keystore)
 
+    def draft_request(self, by: str = "rita", project: str = "dfh-pilot") -> int:
         text = self.spec_text()
         why = {d: f"the pilot needs {d} outcomes" for d in ("health", "housing", "employment")}
-        with session_scope(self.engine) as session:
-            created = requests.create_request(
-                session,
-                self.keystore,
-                by=by,
+        with self.unit(by) as unit:
+            created = request_operations.create_request(
+                unit,
                 project=project,
                 title="Homes pilot cohort",
                 spec_text=text,
-                datasets=dataset_needs(text, why),
-                validate_spec=validate_spec,
+                datasets=request_operations.dataset_needs(text, why),
             )
             return created.id
 
     def submitted_request(self, by: str = "rita", project: str = "dfh-pilot") -> int:
         request_id = self.draft_request(by, project)
-        with session_scope(self.engine) as session:
-            requests.submit_request(session, self.keystore, by=by, request_id=request_id)
+        with self.unit(by) as unit:
+            request_operations.submit_request(unit, request_id)
         return request_id
 
     def approve(self, request_id: int, stewards: tuple[str, ...] = ("sam", "sasha")) -> None:
@@ -144,7 +146,8 @@ def populate(settings: Settings, people: int, seed: int = 11) -> None:
     Afterwards the data root holds a content zone and a spine, so requests are built by
     the real cohort builder rather than written by hand.
     """
-    from nightingale.cli.linkage import ingest_files, run_link
+    from nightingale.operations import linkage
+    from nightingale.operations.unit import open_unit
     from nightingale.synth import SynthConfig, generate_region
 
     region = generate_region(
@@ -152,8 +155,10 @@ def populate(settings: Settings, people: int, seed: int = 11) -> None:
     )
     for provider in ("health", "housing", "employment"):
         files = sorted((region.path / "extracts" / provider).glob("*.csv"))
-        ingest_files(settings, provider, files)
-    run_link(settings, truth=None, threshold=None)
+        with open_unit(settings, "ada") as unit:
+            linkage.ingest(unit, provider, files)
+    with open_unit(settings, "ada") as unit:
+        linkage.link(unit, truth=region.path / "truth" / "records.csv")
 
 
 def build_world(settings: Settings) -> World:

@@ -61,11 +61,10 @@ def catalogue(
 @cohort_app.command("validate")
 def validate(spec: SpecPath) -> None:
     """Check a spec: YAML, fields, and every table and column against the catalogue."""
-    from nightingale.cohorts.catalogue import default_catalogue
-    from nightingale.cohorts.loading import load_spec
+    from nightingale.cohorts.loading import read_spec_text
+    from nightingale.cohorts.validation import validate_spec
 
-    parsed = load_spec(spec)
-    default_catalogue().check(parsed, str(spec))
+    parsed = validate_spec(read_spec_text(spec), str(spec))
     console.print(
         f"[green]ok[/] {spec}: cohort {parsed.name!r}, {len(parsed.person_columns)} person "
         f"variables, {len(parsed.follow_up.periods)} periods, "

@@ -61,23 +61,6 @@ def parse_date(value: str | None, what: str) -> date | None:
         raise NightingaleError(f"{what}: {value!r} is not a date (YYYY-MM-DD)") from exc
 
 
-def cohort_validator() -> Callable[[str], list[str]] | None:
-    """The cohorts package's spec validator, when it is installed (the CLI is an edge)."""
-    try:
-        from nightingale.cohorts.loading import SpecError, parse_spec
-    except ImportError:
-        return None
-
-    def validate(text: str) -> list[str]:
-        try:
-            parse_spec(text, "cohort spec")
-        except SpecError as exc:
-            return [str(exc)]
-        return []
-
-    return validate
-
-
 def show_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     table = Table(title=title, title_justify="left")
     for column in columns:
@@ -313,10 +296,8 @@ def _demo_stage_people(run: DemoRun) -> None:
 def _demo_stage_request(run: DemoRun) -> None:
     from nightingale.cli import governance_demo
 
-    with governance_unit(run.cli.settings) as work:
-        request_id, status = governance_demo.linkage_request(
-            work.session, work.keystore, cohort_validator()
-        )
+    with governance_unit(run.cli.settings, governance_demo.REQUESTER) as work:
+        request_id, status = governance_demo.linkage_request(work)
     console.print(f"linkage request {request_id} for dfh-pilot is {status}")
 
 

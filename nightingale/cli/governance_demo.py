@@ -20,11 +20,13 @@ from nightingale.governance import datasets, people, projects, requests
 from nightingale.governance.models import Person
 from nightingale.governance.requests import DatasetNeed
 from nightingale.governance.settings import governance_settings
+from nightingale.operations.unit import Unit
 from nightingale.platform.keystore import KeyStore
 from nightingale.platform.settings import Settings
 
 PASSWORD = "nightingale-demo"  # noqa: S105 (the demo prints it; it is a demo)
 PROJECT = "dfh-pilot"
+REQUESTER = "rita"
 SPEC_FILE = Path(__file__).resolve().parent.parent / "cohorts" / "examples" / "dfh_pilot.yaml"
 
 CAST: list[tuple[str, str, tuple[str, ...]]] = [
@@ -149,29 +151,23 @@ def spec_text() -> str:
     return SPEC_FILE.read_text(encoding="utf-8") if SPEC_FILE.is_file() else FALLBACK_SPEC
 
 
-def linkage_request(
-    session: Session, keystore: KeyStore, validate_spec: Callable[[str], list[str]] | None
-) -> tuple[int, str]:
-    """Submit the pilot's request unless one is already on its way; (id, status)."""
+def linkage_request(unit: Unit) -> tuple[int, str]:
+    """Submit the pilot's request as ``unit``'s actor (:data:`REQUESTER`) unless one is
+    already on its way; (id, status)."""
+    from nightingale.operations import requests as request_operations
+
     live = {"draft", "submitted", "changes_requested", "approved", "released"}
-    for request in requests.list_requests(session, project=PROJECT):
+    for request in requests.list_requests(unit.session, project=PROJECT):
         if request.status in live:
             if request.status == "draft":
-                requests.submit_request(
-                    session, keystore, by="rita", request_id=request.id, validate_spec=validate_spec
-                )
+                request_operations.submit_request(unit, request.id)
             return request.id, request.status
-    request = requests.create_request(
-        session,
-        keystore,
-        by="rita",
+    request = request_operations.create_request(
+        unit,
         project=PROJECT,
         title="Homes pilot cohort: housing, health and employment",
         spec_text=spec_text(),
         datasets=NEEDS,
-        validate_spec=validate_spec,
-    )
-    requests.submit_request(
-        session, keystore, by="rita", request_id=request.id, validate_spec=validate_spec
+        submit=True,
     )
     return request.id, request.status

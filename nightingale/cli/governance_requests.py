@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from nightingale.cli.governance import As, Reason, cohort_validator, console, show_table, unit
+from nightingale.cli.governance import As, Reason, console, show_table, unit
 from nightingale.platform.errors import NightingaleError
 
 # -- requests -----------------------------------------------------------------------------
@@ -51,27 +51,21 @@ def requests_create(
     title: Annotated[str, typer.Option()] = "",
     submit: Annotated[bool, typer.Option(help="Submit straight away.")] = False,
 ) -> None:
-    """Draft a linkage request (and optionally submit it)."""
-    from nightingale.governance import requests
+    """Draft a linkage request (and optionally submit it); the spec is validated."""
+    from nightingale.cohorts.loading import read_spec_text
+    from nightingale.operations import requests
 
-    try:
-        spec_text = spec.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise NightingaleError(f"{spec}: cannot read the cohort spec ({exc.strerror})") from exc
+    spec_text = read_spec_text(spec)
     needs = _needs(dataset, variable or [])
-    with unit(ctx) as work:
+    with unit(ctx, actor) as work:
         request = requests.create_request(
-            work.session,
-            work.keystore,
-            by=actor,
+            work,
             project=project,
             title=title,
             spec_text=spec_text,
             datasets=needs,
-            validate_spec=cohort_validator(),
+            submit=submit,
         )
-        if submit:
-            requests.submit_request(work.session, work.keystore, by=actor, request_id=request.id)
         request_id, status = request.id, request.status
     console.print(f"[green]request {request_id} {status}")
 
@@ -133,17 +127,11 @@ def requests_show(ctx: typer.Context, request_id: int) -> None:
 
 @requests_app.command("submit")
 def requests_submit(ctx: typer.Context, request_id: int, actor: As) -> None:
-    """Send a draft or revised request to the stewards."""
-    from nightingale.governance import requests
+    """Send a draft or revised request to the stewards (its spec is validated again)."""
+    from nightingale.operations import requests
 
-    with unit(ctx) as work:
-        r = requests.submit_request(
-            work.session,
-            work.keystore,
-            by=actor,
-            request_id=request_id,
-            validate_spec=cohort_validator(),
-        )
+    with unit(ctx, actor) as work:
+        r = requests.submit_request(work, request_id)
         console.print(f"[green]request {request_id} {r.status} (round {r.round})")
 
 

@@ -1,17 +1,15 @@
 """``nightingale ingest``, ``link`` and ``link-files``: the linkage layer's commands.
 
-The CLI is the edge where linkage meets governance: each ingest and link run is
-audited (``dataset.ingested``, ``linkage.run``) in the same transaction that registers
-it, with counts, ids and checksums only.
+``ingest`` and ``link`` parse, open a unit of work as the machine's user and call the
+operation (:mod:`nightingale.operations.linkage`), which registers and audits the
+version or run in the unit's transaction; ``link-files`` links any CSV files and needs
+no data root.
 """
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,8 +18,6 @@ from nightingale.cli.context import state
 from nightingale.platform.errors import NightingaleError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from nightingale.cli.demo import DemoRun
     from nightingale.linkage.ingest import IngestReport
     from nightingale.linkage.link import LinkSummary
@@ -31,92 +27,14 @@ console = Console(highlight=False)
 DEMO_FOLDER = "demo-region"
 
 
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
+def _ingest(settings: Settings, provider: str, files: list[Path]) -> None:
+    """Ingest in a unit of its own; print what was committed."""
+    from nightingale.cli.governance import governance_unit
+    from nightingale.operations import linkage
 
-
-def _audit(
-    session: Session,
-    settings: Settings,
-    action: str,
-    object_type: str,
-    object_id: str,
-    details: dict[str, Any],
-) -> None:
-    """Append to the audit chain when governance is installed in this database."""
-    from nightingale.governance import audit
-    from nightingale.platform.bootstrap import keystore_for
-
-    audit.record(
-        session,
-        keystore_for(settings),
-        actor=_actor(),
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        details=details,
-    )
-
-
-@contextmanager
-def _session(settings: Settings) -> Iterator[Session]:
-    from nightingale.platform import database
-    from nightingale.platform.storage import DataRoot
-
-    DataRoot(settings.data_root).read_marker()
-    engine = database.make_engine(settings.resolved_database_url)
-    try:
-        if not database.is_up_to_date(engine):
-            raise NightingaleError("the database is not migrated; run 'nightingale init'")
-        with database.session_scope(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-def ingest_files(settings: Settings, provider_name: str, files: list[Path]) -> IngestReport:
-    """Ingest one provider's files as one version, register and audit it."""
-    from nightingale.linkage.ingest import ingest as run_ingest
-    from nightingale.linkage.schemas import provider
-    from nightingale.platform.bootstrap import keystore_for
-    from nightingale.platform.storage import DataRoot
-
-    spec = provider(provider_name)
-    root = DataRoot(settings.data_root)
-    keystore = keystore_for(settings)
-    report = None
-    try:
-        with _session(settings) as session:
-            report = run_ingest(session, root, keystore, spec, files)
-            if report.version_id is not None:
-                _audit(
-                    session,
-                    settings,
-                    "dataset.ingested",
-                    "dataset_version",
-                    f"{spec.name}/{report.version_id}",
-                    {
-                        "provider": spec.name,
-                        "version": report.version_id,
-                        "files": {
-                            f.file_name: {
-                                "sha256": f.sha256,
-                                "rows": f.rows_input,
-                                "accepted": f.rows_accepted,
-                                "quarantined": f.rows_quarantined,
-                            }
-                            for f in report.files
-                        },
-                    },
-                )
-    except BaseException:
-        # The database did not take the version: its files must not look ingested.
-        if report is not None and report.version_id is not None:
-            from nightingale.linkage.ingest import discard_version
-
-            discard_version(root, spec.name, report.version_id)
-        raise
-    return report
+    with governance_unit(settings) as unit:
+        report = linkage.ingest(unit, provider, files)
+    _print_ingest(report)
 
 
 def _print_ingest(report: IngestReport) -> None:
@@ -140,48 +58,26 @@ def ingest(
     files: Annotated[list[Path], typer.Argument(help="The people file and any event files.")],
 ) -> None:
     """Validate, quarantine and ingest a provider's extract files as one dataset version."""
-    _print_ingest(ingest_files(state(ctx).settings, provider, files))
+    _ingest(state(ctx).settings, provider, files)
 
 
-def run_link(settings: Settings, truth: Path | None, threshold: float | None) -> LinkSummary:
-    """Link everything ingested, write the spine and report, audit the run."""
-    from nightingale.linkage.backend import backend_for
-    from nightingale.linkage.engine import LinkOptions
-    from nightingale.linkage.link import link as run_link
-    from nightingale.platform.bootstrap import keystore_for
-    from nightingale.platform.storage import DataRoot
-
-    if truth is None:
-        candidate = settings.data_root / DEMO_FOLDER / "truth" / "records.csv"
-        truth = candidate if candidate.is_file() else None
-    options = LinkOptions() if threshold is None else LinkOptions(threshold_weight=threshold)
-    backend = backend_for(settings)  # DuckDB or Spark, from settings.engine
-    try:
-        with _session(settings) as session:
-            summary = run_link(
-                session,
-                DataRoot(settings.data_root),
-                keystore_for(settings),
-                backend,
-                options,
-                truth,
-            )
-            _audit(
-                session,
-                settings,
-                "linkage.run",
-                "link_run",
-                summary.run_id,
-                {"key_id": summary.key_id, "versions": summary.versions, "counts": summary.counts},
-            )
-    finally:
-        backend.close()
-    return summary
+def demo_truth(settings: Settings) -> Path | None:
+    """The demo region's ``truth/records.csv`` when the data root holds one."""
+    candidate = settings.data_root / DEMO_FOLDER / "truth" / "records.csv"
+    return candidate if candidate.is_file() else None
 
 
-def link_root(settings: Settings, truth: Path | None, threshold: float | None) -> None:
-    """:func:`run_link` and print what it did."""
-    summary = run_link(settings, truth, threshold)
+def _link(settings: Settings, truth: Path | None, threshold: float | None) -> None:
+    """Link in a unit of its own (measured against ``truth``, else the demo's); print it."""
+    from nightingale.cli.governance import governance_unit
+    from nightingale.operations import linkage
+
+    with governance_unit(settings) as unit:
+        summary = linkage.link(unit, truth=truth or demo_truth(settings), threshold=threshold)
+    _print_link(summary)
+
+
+def _print_link(summary: LinkSummary) -> None:
     overall = summary.metrics["overall"]
     console.print(
         f"link run {summary.run_id}: {overall['records']:,} records, {overall['persons']:,} persons"
@@ -211,7 +107,7 @@ def link(
     ] = None,
 ) -> None:
     """Link every provider's newest version into a new spine, with a quality report."""
-    link_root(state(ctx).settings, truth, threshold)
+    _link(state(ctx).settings, truth, threshold)
 
 
 def link_files(
@@ -253,11 +149,11 @@ def _demo_ingest(run: DemoRun) -> None:
         files = [extracts / name / file_name for file_name in names]
         present = [f for f in files if f.is_file()]
         if present:
-            _print_ingest(ingest_files(run.cli.settings, name, present))
+            _ingest(run.cli.settings, name, present)
 
 
 def _demo_link(run: DemoRun) -> None:
-    link_root(run.cli.settings, None, None)
+    _link(run.cli.settings, None, None)
 
 
 DEMO_STAGES = [(50, "ingest", _demo_ingest), (60, "link", _demo_link)]

@@ -5,7 +5,8 @@ The public API, in the order a release is made:
 - :func:`load_spec` / :func:`parse_spec` read a YAML spec into a frozen
   :class:`CohortSpec` (errors name the file, line and field);
 - :func:`default_catalogue` lists every table and column a spec may use and checks
-  specs against it;
+  specs against it; :func:`validate_spec` (module ``validation``) does both and is what
+  every place that accepts a spec asks;
 - :func:`compile_spec` turns a spec into the ``persons`` and ``panel`` queries (sqlglot
   trees rendered for DuckDB or Spark);
 - :func:`estimate_from_data_root` gives stewards the k-anonymity before approval;
@@ -27,6 +28,7 @@ from nightingale.cohorts.catalogue import Catalogue, default_catalogue
 from nightingale.cohorts.compile import CompiledCohort, compile_spec
 from nightingale.cohorts.loading import SpecError, load_spec, parse_spec
 from nightingale.cohorts.spec import CohortSpec
+from nightingale.cohorts.validation import validate_spec
 
 __all__ = [
     "Catalogue",
@@ -41,4 +43,5 @@ __all__ = [
     "estimate_k_anonymity",
     "load_spec",
     "parse_spec",
+    "validate_spec",
 ]

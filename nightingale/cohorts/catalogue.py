@@ -162,6 +162,16 @@ def table_columns(spec: s.CohortSpec) -> dict[str, list[str]]:
     return needed
 
 
+def columns_read(spec: s.CohortSpec) -> list[tuple[str, str, str]]:
+    """Every ``(where in the spec, table, column)`` the spec reads, in document order."""
+    return [(where, table, column) for where, table, column, _generalised in _references(spec)]
+
+
+def datasets_read(spec: s.CohortSpec) -> list[str]:
+    """The datasets whose tables the spec reads (a table is named ``dataset.table``)."""
+    return sorted({table.partition(".")[0] for table in table_columns(spec)})
+
+
 @cache
 def default_catalogue() -> Catalogue:
     """The platform's catalogue (``catalogue.yaml`` shipped with the package)."""

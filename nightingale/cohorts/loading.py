@@ -70,13 +70,17 @@ def parse_spec(text: str, source: str = "<spec>") -> CohortSpec:
         raise SpecError("; ".join(problems)) from exc
 
 
-def load_spec(path: Path) -> CohortSpec:
-    """Read and validate the spec file at ``path``."""
+def read_spec_text(path: Path) -> str:
+    """The text of the spec file at ``path``; :class:`SpecError` naming it when unreadable."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"{path}: cannot read the cohort spec ({exc.strerror})") from exc
-    return parse_spec(text, str(path))
+
+
+def load_spec(path: Path) -> CohortSpec:
+    """Read and validate the spec file at ``path`` (its fields only: see :mod:`.validation`)."""
+    return parse_spec(read_spec_text(path), str(path))
 
 
 def spec_hash(text: str) -> str:

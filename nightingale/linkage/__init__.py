@@ -8,8 +8,8 @@ links them with Splink (:mod:`~.model`, :mod:`~.engine`), writes the spine
 (:mod:`~.spine`) and a quality report (:mod:`~.report`). Splink only ever sees
 tokens, never cleartext identifiers.
 
-This package depends on :mod:`nightingale.platform` only; auditing happens at the CLI
-edge.
+This package depends on :mod:`nightingale.platform` only; ingest and link are
+registered and audited together by :mod:`nightingale.operations.linkage`.
 """
 
 from nightingale.linkage.fields import IDENTIFIER_FIELDS

@@ -59,3 +59,20 @@ def current_run(root: DataRoot) -> str | None:
         return None
     value = json.loads(pointer.read_text(encoding="utf-8")).get("run_id")
     return str(value) if value else None
+
+
+def withdraw_run(root: DataRoot, run_id: str, previous: str | None) -> None:
+    """Undo :func:`write_run` when the database did not take the run.
+
+    The spine that was in force before (``previous``; none for a first run) is put back,
+    unless another run has since replaced this one, and the run's folder is removed.
+    """
+    import shutil
+
+    pointer = root.linkage / "spine" / "current.json"
+    if current_run(root) == run_id:
+        if previous is None:
+            pointer.unlink(missing_ok=True)
+        else:
+            atomic_write_json(pointer, {"run_id": previous})
+    shutil.rmtree(spine_folder(root, run_id), ignore_errors=True)

@@ -1,8 +1,10 @@
 """What the pages show about a cohort spec, computed by the cohorts package.
 
-The web layer never interprets a spec itself: validation, the compiled SQL, the tables
-and columns a spec reads and the quasi-identifiers all come from :mod:`nightingale.cohorts`.
-This module only shapes them for templates and for governance's request API.
+The web layer never interprets a spec itself: validation (the cohorts package's one
+:func:`~nightingale.cohorts.validation.validate_spec`), the compiled SQL, the tables and
+columns a spec reads and the quasi-identifiers all come from :mod:`nightingale.cohorts`.
+This module only shapes them for templates; requests are checked by the request
+operations (:mod:`nightingale.operations.requests`).
 """
 
 from __future__ import annotations
@@ -14,25 +16,16 @@ from typing import Any
 
 import yaml
 
+from nightingale.cohorts import catalogue as cohort_catalogue
 from nightingale.cohorts.build import estimate_from_data_root
-from nightingale.cohorts.catalogue import _references, default_catalogue
+from nightingale.cohorts.catalogue import default_catalogue
 from nightingale.cohorts.compile import compile_spec
 from nightingale.cohorts.kanonymity import KAnonymity
 from nightingale.cohorts.loading import SpecError, parse_spec
-from nightingale.governance.requests import DatasetNeed
+from nightingale.cohorts.validation import SPEC_SOURCE, validate_spec
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.settings import Settings
 from nightingale.platform.storage import DataRoot
-
-
-def validate_spec(spec_text: str) -> list[str]:
-    """Problems with a spec (empty when it is valid): the governance request validator."""
-    try:
-        spec = parse_spec(spec_text, source="cohort spec")
-        default_catalogue().check(spec, "cohort spec")
-    except SpecError as exc:
-        return [str(exc)]
-    return []
 
 
 @dataclass(frozen=True)
@@ -109,12 +102,12 @@ def spec_view(spec_text: str) -> SpecView:
         if not any(key.startswith(f"{path}[") for path in listed)
     ]
     try:
-        spec = parse_spec(spec_text, source="cohort spec")
+        spec = validate_spec(spec_text, SPEC_SOURCE)
         catalogue = default_catalogue()
-        compiled = compile_spec(spec, catalogue, "cohort spec")
+        compiled = compile_spec(spec, catalogue, SPEC_SOURCE)
         variables = [
             (where, table, column, str(catalogue.column(table, column).sensitivity))
-            for where, table, column, _generalised in _references(spec)
+            for where, table, column in cohort_catalogue.columns_read(spec)
         ]
         quasi = catalogue.quasi_identifiers(spec)
     except SpecError as exc:
@@ -128,32 +121,12 @@ def spec_view(spec_text: str) -> SpecView:
     )
 
 
-def dataset_needs(spec_text: str, justifications: dict[str, str]) -> list[DatasetNeed]:
-    """The datasets and variables a spec reads, as governance's request needs.
-
-    ``justifications`` holds the researcher's reason per dataset; each variable's reason
-    names the part of the spec that uses it, so the steward sees why it is there.
-    """
-    spec = parse_spec(spec_text, source="cohort spec")
-    needs: dict[str, dict[str, str]] = {}
-    for where, table, column, _generalised in _references(spec):
-        dataset, _, stem = table.partition(".")
-        if dataset not in justifications:
-            continue
-        needs.setdefault(dataset, {}).setdefault(f"{stem}.{column}", f"used by {where}")
-    return [
-        DatasetNeed(dataset=name, justification=justifications[name], variables=variables)
-        for name, variables in needs.items()
-    ]
-
-
 def datasets_read(spec_text: str) -> list[str]:
-    """The provider datasets a spec reads (for the justification fields), else []."""
+    """The datasets a spec reads (which justification fields to show), else []."""
     try:
-        spec = parse_spec(spec_text, source="cohort spec")
+        return cohort_catalogue.datasets_read(parse_spec(spec_text, SPEC_SOURCE))
     except SpecError:
         return []
-    return sorted({table.partition(".")[0] for _w, table, _c, _g in _references(spec)})
 
 
 def k_anonymity_estimate(settings: Settings, spec_text: str) -> tuple[KAnonymity | None, str]:

@@ -29,9 +29,9 @@ def submitted(settings: Settings) -> int:
     """A data root with the pilot region and the pilot's request submitted, not approved."""
     initialise(settings)
     write_region(DataRoot(settings.data_root), keystore_for(settings))
-    with governance_unit(settings) as work:
+    with governance_unit(settings, governance_demo.REQUESTER) as work:
         governance_demo.people_and_project(work.session, work.keystore, settings)
-        request_id, status = governance_demo.linkage_request(work.session, work.keystore, None)
+        request_id, status = governance_demo.linkage_request(work)
     assert status == "submitted"
     return request_id
 

@@ -17,10 +17,11 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from nightingale.cli.linkage import ingest_files
 from nightingale.linkage.backend import DuckDBBackend, SparkBackend, to_spark
 from nightingale.linkage.engine import LinkOptions, u_sample
 from nightingale.linkage.link import link
+from nightingale.operations import linkage
+from nightingale.operations.unit import open_unit
 from nightingale.platform import database
 from nightingale.platform.bootstrap import initialise, keystore_for
 from nightingale.platform.settings import Settings
@@ -84,9 +85,9 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     initialise(settings)
     region = generate_region(SynthConfig(people=1000, seed=3), folder / "region")
     for provider in ("health", "housing", "employment"):
-        ingest_files(
-            settings, provider, sorted((region.path / "extracts" / provider).glob("*.csv"))
-        )
+        with open_unit(settings, "test") as unit:
+            files = sorted((region.path / "extracts" / provider).glob("*.csv"))
+            linkage.ingest(unit, provider, files)
     engine = database.make_engine(settings.resolved_database_url)
     yield Platform(
         settings, DataRoot(settings.data_root), keystore_for(settings), engine, region.path, {}

@@ -16,22 +16,16 @@ from nightingale.governance.facts import project_facts, request_facts
 from nightingale.governance.models import LinkageRequest, Project
 from nightingale.governance.projects import get_project, list_projects
 from nightingale.governance.releases import list_releases
-from nightingale.governance.requests import (
-    create_request,
-    get_request,
-    list_requests,
-    revise_request,
-    submit_request,
-)
-from nightingale.platform.keystore import KeyStore
-from nightingale.web.cohort_view import dataset_needs, datasets_read, spec_view, validate_spec
+from nightingale.governance.requests import get_request, list_requests
+from nightingale.operations import requests as request_operations
+from nightingale.web.cohort_view import datasets_read, spec_view
 from nightingale.web.dependencies import (
     Viewer,
     check_csrf,
-    get_keystore,
     get_session,
     render,
     requires,
+    unit_of,
 )
 
 router = APIRouter(prefix="/research", tags=["researchers"])
@@ -123,7 +117,6 @@ async def post_request(
     request: Request,
     viewer: Researcher,
     session: SessionDep,
-    keystore: Annotated[KeyStore, Depends(get_keystore)],
     project: Annotated[str, Form()],
     title: Annotated[str, Form()],
     spec_text: Annotated[str, Form()],
@@ -132,30 +125,15 @@ async def post_request(
     justifications = _justifications(await request.form())
     found = get_project(session, project)
     viewer.require(policy.Action.PROJECT_VIEW, project_facts(found))
-    problems = validate_spec(spec_text)
-    if not problems and not justifications:
-        problems = ["say why the project needs each dataset the spec reads"]
-    if problems:
-        return _form(
-            request, viewer, session, found, title=title, spec_text=spec_text,
-            justifications=justifications, problems=problems,
-        )  # fmt: skip
     try:
-        created = create_request(
-            session,
-            keystore,
-            by=viewer.username,
+        created = request_operations.create_request(
+            unit_of(request, session, viewer),
             project=project,
             title=title,
             spec_text=spec_text,
-            datasets=dataset_needs(spec_text, justifications),
-            validate_spec=validate_spec,
+            datasets=request_operations.dataset_needs(spec_text, justifications),
+            submit=action == "submit",
         )
-        if action == "submit":
-            submit_request(
-                session, keystore, by=viewer.username, request_id=created.id,
-                validate_spec=validate_spec,
-            )  # fmt: skip
         session.commit()
     except InvalidInput as exc:
         return _form(
@@ -172,15 +150,9 @@ async def post_request(
     dependencies=[Depends(check_csrf)],
 )
 def submit_draft(
-    request: Request,
-    request_id: int,
-    viewer: Researcher,
-    session: SessionDep,
-    keystore: Annotated[KeyStore, Depends(get_keystore)],
+    request: Request, request_id: int, viewer: Researcher, session: SessionDep
 ) -> Response:
-    submit_request(
-        session, keystore, by=viewer.username, request_id=request_id, validate_spec=validate_spec
-    )
+    request_operations.submit_request(unit_of(request, session, viewer), request_id)
     session.commit()
     prefix = request.app.state.prefix
     return RedirectResponse(f"{prefix}/research/requests/{request_id}", status_code=303)
@@ -224,31 +196,23 @@ async def revise(
     request_id: int,
     viewer: Researcher,
     session: SessionDep,
-    keystore: Annotated[KeyStore, Depends(get_keystore)],
     spec_text: Annotated[str, Form()],
 ) -> Any:
     item = _viewable_request(session, viewer, request_id)
     justifications = _justifications(await request.form())
-    problems = validate_spec(spec_text)
-    if not problems:
-        try:
-            revise_request(
-                session, keystore, by=viewer.username, request_id=request_id,
-                spec_text=spec_text, datasets=dataset_needs(spec_text, justifications),
-                validate_spec=validate_spec,
-            )  # fmt: skip
-            submit_request(
-                session, keystore, by=viewer.username, request_id=request_id,
-                validate_spec=validate_spec,
-            )  # fmt: skip
-            session.commit()
-        except InvalidInput as exc:
-            problems = [str(exc)]
-    if problems:
-        item = get_request(session, request_id)
+    try:
+        request_operations.revise_request(
+            unit_of(request, session, viewer),
+            request_id,
+            spec_text=spec_text,
+            datasets=request_operations.dataset_needs(spec_text, justifications),
+            submit=True,
+        )
+        session.commit()
+    except InvalidInput as exc:
         return _form(
             request, viewer, session, item.project, title=item.title, spec_text=spec_text,
-            justifications=justifications, problems=problems, revise_of=item,
+            justifications=justifications, problems=[str(exc)], revise_of=item,
         )  # fmt: skip
     prefix = request.app.state.prefix
     return RedirectResponse(f"{prefix}/research/requests/{request_id}", status_code=303)

@@ -1,0 +1,99 @@
+"""Ingest and link: linkage's work, registered and audited in the caller's unit.
+
+Whoever runs them (the CLI, a benchmark, a notebook's Python), an ingested dataset
+version is registered together with its ``dataset.ingested`` audit entry, and a link run
+with its ``linkage.run`` entry, in the unit's transaction: both or neither. The files
+written before the commit (a version's content, sealed identifiers, key map and
+quarantine; a run's spine folder and the pointer to the spine in force) are removed
+again if that transaction does not commit (:mod:`.undo`), so nothing on disk looks
+ingested or linked that the database and the audit log do not know. Audit details hold
+counts, ids and checksums only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from nightingale.linkage.backend import LinkBackend, backend_for
+from nightingale.linkage.engine import LinkOptions
+from nightingale.linkage.ingest import IngestReport, discard_version
+from nightingale.linkage.ingest import ingest as ingest_version
+from nightingale.linkage.link import LinkSummary
+from nightingale.linkage.link import link as link_all
+from nightingale.linkage.schemas import provider as provider_spec
+from nightingale.linkage.spine import current_run, withdraw_run
+from nightingale.operations.undo import undo_unless_committed
+from nightingale.operations.unit import Unit
+
+
+def ingest(unit: Unit, provider: str, files: Sequence[Path]) -> IngestReport:
+    """Ingest ``files`` (the people file and any event files) as one version of ``provider``.
+
+    Registers and audits the version in ``unit``'s transaction. Files already ingested
+    as the newest version are a no-op (``report.version_id`` is None; nothing audited).
+    """
+    unit.root.read_marker()  # refuse to write into a folder that is not a data root
+    spec = provider_spec(provider)
+    report = ingest_version(unit.session, unit.root, unit.keystore, spec, list(files))
+    version = report.version_id
+    if version is None:
+        return report
+    undo_unless_committed(unit.session, lambda: discard_version(unit.root, spec.name, version))
+    unit.audit(
+        "dataset.ingested",
+        "dataset_version",
+        f"{spec.name}/{version}",
+        {
+            "provider": spec.name,
+            "version": version,
+            "files": {
+                f.file_name: {
+                    "sha256": f.sha256,
+                    "rows": f.rows_input,
+                    "accepted": f.rows_accepted,
+                    "quarantined": f.rows_quarantined,
+                }
+                for f in report.files
+            },
+        },
+    )
+    return report
+
+
+def link(
+    unit: Unit,
+    *,
+    truth: Path | None = None,
+    threshold: float | None = None,
+    backend: LinkBackend | None = None,
+) -> LinkSummary:
+    """Link every provider's newest version into a new spine in force, with its report.
+
+    ``truth`` (a synthetic region's ``truth/records.csv``) adds measured precision and
+    recall to the report; ``threshold`` is the match weight at which a pair links.
+    Without ``backend`` the configured engine's (``settings.engine``) is opened and closed
+    here; a backend passed in stays the caller's to close.
+    """
+    unit.root.read_marker()
+    options = LinkOptions() if threshold is None else LinkOptions(threshold_weight=threshold)
+    chosen = backend_for(unit.settings) if backend is None else backend
+    previous = current_run(unit.root)
+    try:
+        summary = link_all(unit.session, unit.root, unit.keystore, chosen, options, truth)
+    except BaseException:
+        written = current_run(unit.root)
+        if written is not None and written != previous:  # failed after switching spines
+            withdraw_run(unit.root, written, previous)
+        raise
+    finally:
+        if backend is None:
+            chosen.close()
+    undo_unless_committed(unit.session, lambda: withdraw_run(unit.root, summary.run_id, previous))
+    unit.audit(
+        "linkage.run",
+        "link_run",
+        summary.run_id,
+        {"key_id": summary.key_id, "versions": summary.versions, "counts": summary.counts},
+    )
+    return summary

@@ -1,0 +1,148 @@
+"""Linkage requests as operations: a request's cohort spec is checked the same way always.
+
+Drafting, revising and submitting a request (``nightingale requests``, the researcher's
+web form, the demo) go through here, and each passes governance the same check:
+
+- the spec validates (:func:`nightingale.cohorts.validation.validate_spec`: its fields,
+  then every table and column against the catalogue), so a spec that could not be
+  built is refused before a steward spends time on it;
+- the request names every registered dataset the spec reads. The approvals a request
+  needs follow from the datasets it names (two stewards for special-category data), so
+  a spec that reads health data under a request naming only housing must not pass.
+
+Governance refuses a request that fails the check, audits the refusal and raises
+:class:`~nightingale.governance.errors.InvalidInput` with the problems, whichever edge
+called: the message is the same from the CLI, the web form and Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+
+from nightingale.cohorts.catalogue import columns_read, datasets_read
+from nightingale.cohorts.loading import SpecError
+from nightingale.cohorts.validation import SPEC_SOURCE, validate_spec
+from nightingale.governance import requests
+from nightingale.governance.datasets import list_datasets
+from nightingale.governance.models import LinkageRequest
+from nightingale.governance.requests import DatasetNeed, SpecValidator
+from nightingale.operations.unit import Unit
+
+
+def spec_check(unit: Unit, named: Collection[str]) -> SpecValidator:
+    """Governance's spec validator for a request naming the datasets ``named``.
+
+    It returns the problems with a spec text (empty when there are none): the validator's
+    message, or each registered dataset the spec reads that the request does not name.
+    """
+    registered = {dataset.name for dataset in list_datasets(unit.session)}
+
+    def problems(spec_text: str) -> list[str]:
+        try:
+            spec = validate_spec(spec_text, SPEC_SOURCE)
+        except SpecError as exc:
+            return [str(exc)]
+        return [
+            f"{SPEC_SOURCE}: reads the dataset {name!r}, which the request does not name "
+            "(say why the project needs it)"
+            for name in datasets_read(spec)
+            if name in registered and name not in named
+        ]
+
+    return problems
+
+
+def dataset_needs(spec_text: str, justifications: Mapping[str, str]) -> list[DatasetNeed]:
+    """A request's needs from one reason per dataset (the web form's way of asking).
+
+    Each justified dataset the spec reads, with every variable the spec reads from it;
+    a variable's reason names the part of the spec that uses it, so the steward sees why
+    it is there. A spec that does not validate gives the justified datasets alone: the
+    request operations then refuse it with the validator's message.
+    """
+    try:
+        spec = validate_spec(spec_text, SPEC_SOURCE)
+    except SpecError:
+        return [DatasetNeed(name, why) for name, why in justifications.items()]
+    variables: dict[str, dict[str, str]] = {}
+    for where, table, column in columns_read(spec):
+        dataset, _, stem = table.partition(".")
+        if dataset in justifications:
+            variables.setdefault(dataset, {}).setdefault(f"{stem}.{column}", f"used by {where}")
+    return [DatasetNeed(name, justifications[name], found) for name, found in variables.items()]
+
+
+def _named(datasets: Sequence[DatasetNeed]) -> set[str]:
+    return {need.dataset for need in datasets}
+
+
+def create_request(
+    unit: Unit,
+    *,
+    project: str,
+    title: str,
+    spec_text: str,
+    datasets: Sequence[DatasetNeed],
+    submit: bool = False,
+) -> LinkageRequest:
+    """The unit's actor drafts a request for ``project`` (and submits it when ``submit``)."""
+    check = spec_check(unit, _named(datasets))
+    created = requests.create_request(
+        unit.session,
+        unit.keystore,
+        by=unit.actor,
+        project=project,
+        title=title,
+        spec_text=spec_text,
+        datasets=datasets,
+        validate_spec=check,
+    )
+    if submit:
+        return requests.submit_request(
+            unit.session, unit.keystore, by=unit.actor, request_id=created.id, validate_spec=check
+        )
+    return created
+
+
+def revise_request(
+    unit: Unit,
+    request_id: int,
+    *,
+    spec_text: str,
+    datasets: Sequence[DatasetNeed],
+    submit: bool = False,
+) -> LinkageRequest:
+    """Change a draft or a request returned for changes (and resubmit it when ``submit``)."""
+    check = spec_check(unit, _named(datasets))
+    revised = requests.revise_request(
+        unit.session,
+        unit.keystore,
+        by=unit.actor,
+        request_id=request_id,
+        spec_text=spec_text,
+        datasets=datasets,
+        validate_spec=check,
+    )
+    if submit:
+        return requests.submit_request(
+            unit.session, unit.keystore, by=unit.actor, request_id=request_id, validate_spec=check
+        )
+    return revised
+
+
+def submit_request(unit: Unit, request_id: int) -> LinkageRequest:
+    """Send a draft or revised request to the stewards, its spec checked again.
+
+    The spec is checked at submission too: the catalogue may have changed since the
+    draft, and a draft saved before this check existed must not reach the stewards.
+    """
+    named = {
+        row.dataset_name for row in requests.get_request(unit.session, request_id).dataset_rows
+    }
+    return requests.submit_request(
+        unit.session,
+        unit.keystore,
+        by=unit.actor,
+        request_id=request_id,
+        validate_spec=spec_check(unit, named),
+    )
