@@ -26,19 +26,20 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nightingale.cohorts.build import build_release
+from nightingale.cohorts.build import build_release, demographics_needed_by
 from nightingale.cohorts.catalogue import default_catalogue
 from nightingale.cohorts.compile import compile_spec
 from nightingale.cohorts.engines import DuckDBEngine
 from nightingale.cohorts.loading import parse_spec
 from nightingale.cohorts.run import run_cohort
+from nightingale.linkage.demographics import publish_demographics
+from nightingale.platform.contracts import set_current_spine
 from nightingale.platform.encryption import seal
 from nightingale.platform.keystore import MemoryKeyStore
 from nightingale.platform.settings import Settings
 from nightingale.platform.storage import (
     DataRoot,
     atomic_write_bytes,
-    atomic_write_json,
     write_parquet,
 )
 
@@ -192,7 +193,7 @@ def write_region(root: DataRoot, keystore: MemoryKeyStore, spine: pa.Table, tabl
             continue
         write_parquet(root.content_version(provider, "v1") / f"{stem}.parquet", table)
     write_parquet(root.linkage / "spine" / "run1" / "spine.parquet", spine)
-    atomic_write_json(root.linkage / "spine" / "current.json", {"run_id": "run1"})
+    set_current_spine(root, "run1")
 
 
 # -- the same spec, straightforwardly in pandas -------------------------------------------
@@ -462,6 +463,9 @@ def main() -> None:
 
         engine = DuckDBEngine.from_settings(settings)
         began = time.perf_counter()
+        # As `nightingale build` does: linkage publishes the demographics, cohorts builds.
+        versions = demographics_needed_by(root, spec_text)
+        demographics = publish_demographics(root, keystore, versions or {})
         release = build_release(
             root,
             keystore,
@@ -469,6 +473,7 @@ def main() -> None:
             spec_text=spec_text,
             project="bench",
             request_id="bench",
+            demographics=demographics,
             now=datetime.now(UTC),
         )
         build_seconds = time.perf_counter() - began
@@ -488,11 +493,11 @@ def main() -> None:
 
     differ = same(plain.persons.to_pandas(), persons, ["person_id"])
     differ += same(plain.panel.to_pandas(), panel, ["person_id", "period"])
-    rows = release.manifest["rows"]
+    rows = release.manifest.rows
     verdict = "identical" if not differ else f"DIFFERENT in {differ}"
     print(
-        f"cohort_build: {args.people:,} people, {events:,} event rows -> {rows['persons']:,} "
-        f"persons, {rows['panel']:,} person-periods; duckdb build {build_seconds:.1f} s "
+        f"cohort_build: {args.people:,} people, {events:,} event rows -> {rows.persons:,} "
+        f"persons, {rows.panel:,} person-periods; duckdb build {build_seconds:.1f} s "
         f"(target <= 120 s; its queries alone {query_seconds:.1f} s), pandas "
         f"{pandas_seconds:.1f} s: build {pandas_seconds / build_seconds:.1f}x faster "
         f"(target >= 5x), queries {pandas_seconds / query_seconds:.1f}x; tables {verdict}"

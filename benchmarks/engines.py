@@ -69,8 +69,9 @@ def run_stage(root: Path, engine: str, stage: str) -> dict[str, Any]:
     The stages run in separate processes, as ``nightingale link`` and ``nightingale
     build`` do, so each Spark stage starts its own JVM with the whole driver memory.
     """
-    from nightingale.cohorts.build import build_release
+    from nightingale.cohorts.build import build_release, demographics_needed_by
     from nightingale.cohorts.engines import engine_for
+    from nightingale.linkage.demographics import publish_demographics
     from nightingale.operations import linkage
     from nightingale.operations.unit import open_unit
     from nightingale.platform.bootstrap import keystore_for
@@ -82,23 +83,26 @@ def run_stage(root: Path, engine: str, stage: str) -> dict[str, Any]:
         with open_unit(settings, "benchmark") as unit:
             summary = linkage.link(unit)
         return {"seconds": time.perf_counter() - started, "run_id": summary.run_id}
-    adapter = engine_for(settings)
-    try:
+    # As `nightingale build` does, without governance: linkage publishes the
+    # demographics the spec reads, cohorts builds.
+    data_root, keystore, spec_text = DataRoot(root), keystore_for(settings), SPEC_PATH.read_text()
+    versions = demographics_needed_by(data_root, spec_text)
+    demographics = None if versions is None else publish_demographics(data_root, keystore, versions)
+    with engine_for(settings) as adapter:
         release = build_release(
-            DataRoot(root),
-            keystore_for(settings),
+            data_root,
+            keystore,
             adapter,
-            spec_text=SPEC_PATH.read_text(),
+            spec_text=spec_text,
             project="dfh-pilot",
             request_id="bench",
+            demographics=demographics,
             release_id=f"on-{engine}",
         )
-    finally:
-        adapter.close()
     return {
         "seconds": time.perf_counter() - started,
         "release": str(release.path),
-        "persons": release.manifest["rows"]["persons"],
+        "persons": release.manifest.rows.persons,
     }
 
 

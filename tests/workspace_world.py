@@ -8,10 +8,10 @@ would.
 
 from __future__ import annotations
 
-import json
+import hashlib
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +23,12 @@ from nightingale.governance.settings import PasswordHashing
 from nightingale.operations import requests as request_operations
 from nightingale.operations.unit import Unit, open_unit
 from nightingale.platform.bootstrap import initialise, keystore_for
+from nightingale.platform.contracts import (
+    KAnonymityRecord,
+    ReleaseManifest,
+    RowCounts,
+    write_manifest,
+)
 from nightingale.platform.database import make_engine, session_scope
 from nightingale.platform.keystore import KeyStore
 from nightingale.platform.settings import Settings
@@ -92,7 +98,7 @@ class World:
         release_id = f"r{request_id}-{project}"
         target = DataRoot(self.settings.data_root).releases(project) / release_id
         with atomic_directory(target) as folder:
-            write_parquet(
+            persons = write_parquet(
                 folder / "persons.parquet",
                 pd.DataFrame(
                     {
@@ -103,13 +109,7 @@ class World:
                     }
                 ),
             )
-            manifest = {
-                "release_id": release_id,
-                "project": project,
-                "k_anonymity": 5,
-                "row_counts": {"persons": rows},
-            }
-            (folder / "manifest.json").write_text(json.dumps(manifest))
+            write_manifest(folder, _manifest(release_id, project, request_id, rows, persons))
         with session_scope(self.engine) as session:
             releases.record_release(
                 session,
@@ -129,15 +129,46 @@ class World:
 
     def build(self, request_id: int, builder: str = "sam") -> str:
         """Build an approved request with the real cohort builder (needs :func:`populate`)."""
-        from nightingale.cli.cohorts import build_request
+        from nightingale.operations.cohorts import build_request
+        from nightingale.operations.unit import open_unit
 
-        return build_request(self.settings, request_id, builder).release_id
+        with open_unit(self.settings, builder, engine=self.engine, keystore=self.keystore) as unit:
+            return build_request(unit, request_id).release_id
 
     def built(self, project: str, by: str) -> str:
         """Request, approve and build a release for ``project`` with the real builder."""
         request_id = self.submitted_request(by, project)
         self.approve(request_id)
         return self.build(request_id)
+
+
+def _manifest(
+    release_id: str, project: str, request_id: int, rows: int, persons_sha256: str
+) -> ReleaseManifest:
+    """The manifest the builder would write for :meth:`World.release`'s small release."""
+    quasi = ["sex", "age_band"]
+    return ReleaseManifest(
+        release_id=release_id,
+        project=project,
+        request_id=str(request_id),
+        cohort="dfh_pilot",
+        spec_sha256=hashlib.sha256(SPEC.read_bytes()).hexdigest(),
+        source_versions={"health": "v1", "housing": "v1", "employment": "v1"},
+        spine_run_id="run1",
+        engine="duckdb",
+        pseudonym_key_id="pseudonym-v1",
+        rows=RowCounts(persons=rows, panel=0),
+        files={"persons.parquet": persons_sha256},
+        k_anonymity=KAnonymityRecord(
+            quasi_identifiers=quasi,
+            k=1,
+            min_k=5,
+            groups=4,
+            people_below_min_k=3,
+            meets_target=False,
+        ),
+        created_at=datetime(2026, 7, 1, 12, 0, tzinfo=UTC),
+    )
 
 
 def populate(settings: Settings, people: int, seed: int = 11) -> None:

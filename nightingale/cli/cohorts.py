@@ -1,15 +1,11 @@
 """``nightingale catalogue | cohort sql|validate|estimate | build``: thin over cohorts.
 
-``build`` is where cohorts meets governance: the governance policy decides whether the
-request may be built (refusals are audited there), the cohorts builder writes the
-release from the request's approved spec text, and governance records it. If recording
-fails, the release folder is removed again, so a release exists only when governance
-knows it.
+``cohort estimate`` and ``build`` open a unit of work and call one operation
+(:mod:`nightingale.operations.cohorts`), where governance, linkage and cohorts meet.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -23,8 +19,6 @@ from nightingale.cli.context import state
 if TYPE_CHECKING:
     from nightingale.cli.demo import DemoRun
     from nightingale.cohorts.build import Release
-    from nightingale.cohorts.engines import CohortEngine
-    from nightingale.platform.settings import Settings
 
 console = Console(highlight=False)
 cohort_app = typer.Typer(help="Validate cohort specs, show their SQL, estimate their risk.")
@@ -101,14 +95,16 @@ def schema() -> None:
 @cohort_app.command("estimate")
 def estimate(ctx: typer.Context, spec: SpecPath) -> None:
     """Estimate the k-anonymity a release of SPEC would have on today's data."""
-    from nightingale.cohorts.build import estimate_from_data_root
+    from nightingale.cli.governance import governance_unit
     from nightingale.cohorts.loading import SpecError
+    from nightingale.operations import cohorts
 
     try:
         text = spec.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"{spec}: cannot read the cohort spec ({exc.strerror})") from exc
-    k = estimate_from_data_root(state(ctx).settings, text)
+    with governance_unit(state(ctx).settings) as unit:
+        k = cohorts.estimate(unit, text)
     verdict = "[green]meets[/]" if k.meets_target else "[red]below[/]"
     console.print(
         f"k = {k.k} over {', '.join(k.quasi_identifiers)} ({verdict} the target {k.min_k}; "
@@ -116,73 +112,26 @@ def estimate(ctx: typer.Context, spec: SpecPath) -> None:
     )
 
 
-def build_request(
-    settings: Settings, request_id: int, actor: str, engine: CohortEngine | None = None
-) -> Release:
-    """Build request ``request_id`` if governance allows ``actor`` to, and record it."""
-    from nightingale.cli.governance import governance_unit
-    from nightingale.cohorts.build import build_release
-    from nightingale.cohorts.engines import engine_for
-    from nightingale.governance import releases, requests
-    from nightingale.platform.storage import DataRoot
-
-    root = DataRoot(settings.data_root)
-    adapter = engine or engine_for(settings)
-    built: Release | None = None
-    try:
-        with governance_unit(settings) as work:
-            session, keystore = work.session, work.keystore
-            request = requests.get_request(session, request_id)
-            releases.require_build(session, keystore, request, actor)
-            built = build_release(
-                root,
-                keystore,
-                adapter,
-                spec_text=request.spec_text,
-                project=request.project.slug,
-                request_id=str(request_id),
-                source=f"request {request_id}",
-            )
-            releases.record_release(
-                session,
-                keystore,
-                request_id,
-                str(built.path.relative_to(root.path)),
-                built.manifest_sha256,
-                actor=actor,
-                release_id=built.release_id,
-                details={
-                    "rows": built.manifest["rows"],
-                    "k_anonymity": built.manifest["k_anonymity"]["k"],
-                },
-            )
-    except BaseException:
-        if built is not None:
-            shutil.rmtree(built.path, ignore_errors=True)
-        raise
-    finally:
-        if engine is None:
-            adapter.close()
-    return built
-
-
 def build(ctx: typer.Context, request_id: int, actor: As) -> None:
     """Build the release of an approved linkage request (stewards and administrators)."""
-    release = build_request(state(ctx).settings, request_id, actor)
+    from nightingale.cli.governance import governance_unit
+    from nightingale.operations import cohorts
+
+    with governance_unit(state(ctx).settings, actor) as unit:
+        release = cohorts.build_request(unit, request_id)
     _report(release)
 
 
 def _report(release: Release) -> None:
-    manifest = release.manifest
-    k = manifest["k_anonymity"]
+    rows, k = release.manifest.rows, release.manifest.k_anonymity
     console.print(
         f"[green]ok[/] release {release.release_id} of project {release.project}: "
-        f"{manifest['rows']['persons']} persons, {manifest['rows']['panel']} person-periods"
+        f"{rows.persons} persons, {rows.panel} person-periods"
     )
     console.print(f"   {release.path}")
     console.print(
-        f"   k-anonymity {k['k']} over {', '.join(k['quasi_identifiers'])} "
-        f"(target {k['min_k']}{'' if k['meets_target'] else ', NOT met'})"
+        f"   k-anonymity {k.k} over {', '.join(k.quasi_identifiers)} "
+        f"(target {k.min_k}{'' if k.meets_target else ', NOT met'})"
     )
 
 
@@ -200,7 +149,7 @@ def _demo_stage_build(run: DemoRun) -> None:
     """Both demo stewards approve the pilot's request; then its release is built."""
     from nightingale.cli.governance import governance_unit
     from nightingale.governance import requests
-    from nightingale.operations import decisions
+    from nightingale.operations import cohorts, decisions
 
     with governance_unit(run.cli.settings) as work:
         pilot = [r for r in requests.list_requests(work.session, project="dfh-pilot")]
@@ -222,7 +171,9 @@ def _demo_stage_build(run: DemoRun) -> None:
     if status == "released":
         console.print(f"request {request_id} is already released; not building again")
         return
-    _report(build_request(run.cli.settings, request_id, DEMO_BUILDER))
+    with governance_unit(run.cli.settings, DEMO_BUILDER) as unit:
+        release = cohorts.build_request(unit, request_id)
+    _report(release)
 
 
 DEMO_STAGES: list[tuple[int, str, Callable[[DemoRun], None]]] = [

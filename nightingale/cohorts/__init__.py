@@ -9,20 +9,27 @@ The public API, in the order a release is made:
   every place that accepts a spec asks;
 - :func:`compile_spec` turns a spec into the ``persons`` and ``panel`` queries (sqlglot
   trees rendered for DuckDB or Spark);
-- :func:`estimate_from_data_root` gives stewards the k-anonymity before approval;
+- :func:`estimate_release` gives stewards the k-anonymity before approval;
 - :func:`build_release` runs, pseudonymises, checks, measures and writes a release.
+
+Both read the data root's zones through the shared contracts
+(:mod:`nightingale.platform.contracts`); the demographics a spec may read come in as a
+table that linkage publishes (:func:`demographics_needed_by` says which), because only
+linkage opens the sealed identifier zone.
 
 Modules: ``spec`` (the model), ``loading`` (YAML), ``catalogue``, ``schema`` (JSON Schema),
 ``sqlparts``/``ctes``/``compile`` (SQL), ``engines`` (DuckDB, Spark), ``zones`` (inputs in
 the data root), ``run``, ``pseudonyms``, ``kanonymity``, ``build``. Nothing here imports
-governance: the CLI edge asks governance's policy and records the release.
+governance or linkage: the operation :mod:`nightingale.operations.cohorts` asks
+governance's policy, fetches the demographics from linkage and records the release.
 """
 
 from nightingale.cohorts.build import (
     Release,
     build_release,
-    estimate_from_data_root,
+    demographics_needed_by,
     estimate_k_anonymity,
+    estimate_release,
 )
 from nightingale.cohorts.catalogue import Catalogue, default_catalogue
 from nightingale.cohorts.compile import CompiledCohort, compile_spec
@@ -39,8 +46,9 @@ __all__ = [
     "build_release",
     "compile_spec",
     "default_catalogue",
-    "estimate_from_data_root",
+    "demographics_needed_by",
     "estimate_k_anonymity",
+    "estimate_release",
     "load_spec",
     "parse_spec",
     "validate_spec",

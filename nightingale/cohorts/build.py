@@ -1,29 +1,30 @@
 """Build a release: run the cohort, pseudonymise, check, measure k, write it atomically.
 
-The builder knows nothing of approvals: the caller (the CLI edge) asks the governance
-policy whether the request may be built, passes the approved spec text here, and
-records the returned release with governance. Everything the release needs is decided
-here, in one order:
+The builder knows nothing of approvals or of sealed files: the caller (the operation
+:func:`nightingale.operations.cohorts.build_request`) asks the governance policy whether
+the request may be built, asks linkage for the demographics the spec reads, passes the
+approved spec text and those demographics here, and records the returned release with
+governance. Everything the release needs is decided here, in one order:
 
 1. validate the spec against the catalogue and compile it;
-2. find the inputs (spine in force, newest content versions) and run both queries;
+2. find the inputs (spine in force, newest content versions, the demographics given)
+   and run both queries;
 3. replace ``person_id`` with the project's pseudonym and sort by it (row order says
    nothing about linkage order);
 4. refuse to continue if a table holds an identifier column or any date (dates leave
    only as months, ages only as bands);
 5. measure k-anonymity over the quasi-identifiers;
-6. write ``persons.parquet``, ``panel.parquet`` and ``manifest.json`` into a hidden
-   folder and rename it into place: a release appears whole or not at all.
+6. write ``persons.parquet``, ``panel.parquet`` and ``manifest.json`` (the typed
+   :class:`~nightingale.platform.contracts.ReleaseManifest`) into a hidden folder and
+   rename it into place: a release appears whole or not at all.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,20 +37,25 @@ from nightingale.cohorts.loading import parse_spec, spec_hash
 from nightingale.cohorts.pseudonyms import Pseudonymiser
 from nightingale.cohorts.run import CohortTables, run_cohort
 from nightingale.cohorts.spec import CohortSpec
-from nightingale.cohorts.zones import BuildInputs, locate_inputs
+from nightingale.cohorts.zones import BuildInputs, demographics_needed, locate_inputs
+from nightingale.platform.contracts import (
+    PANEL_FILE,
+    PERSONS_FILE,
+    Demographics,
+    KAnonymityRecord,
+    ReleaseManifest,
+    RowCounts,
+    release_folder,
+    write_manifest,
+)
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.keystore import KeyStore
-from nightingale.platform.settings import Settings
 from nightingale.platform.storage import (
     DataRoot,
     atomic_directory,
-    atomic_write_json,
     sha256_file,
     write_parquet,
 )
-
-MANIFEST_FORMAT = 1
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 #: Column names that would mean identifiers reached a release.
 IDENTIFIER_COLUMNS = frozenset(
@@ -83,14 +89,8 @@ class Release:
     release_id: str
     project: str
     path: Path
-    manifest: dict[str, Any]
+    manifest: ReleaseManifest
     manifest_sha256: str
-
-
-def _safe_name(kind: str, value: str) -> str:
-    if not _SAFE_NAME.match(value) or ".." in value:
-        raise NightingaleError(f"{kind} {value!r} is not a safe folder name")
-    return value
 
 
 def new_release_id(now: datetime) -> str:
@@ -135,23 +135,34 @@ def estimate_k_anonymity(
     return measure(persons, catalogue.quasi_identifiers(spec), spec.disclosure.min_k)
 
 
-def estimate_from_data_root(settings: Settings, spec_text: str) -> KAnonymity:
+def demographics_needed_by(
+    root: DataRoot, spec_text: str, source: str = "<spec>"
+) -> dict[str, str] | None:
+    """The versions whose demographics a build of ``spec_text`` would read today.
+
+    None when the spec reads no demographics. The caller asks linkage to publish them
+    (``nightingale.linkage.demographics``) and passes them to :func:`build_release` or
+    :func:`estimate_release`.
+    """
+    return demographics_needed(root, table_columns(parse_spec(spec_text, source)))
+
+
+def estimate_release(
+    root: DataRoot,
+    engine: CohortEngine,
+    *,
+    spec_text: str,
+    demographics: Demographics | None = None,
+    catalogue: Catalogue | None = None,
+    source: str = "cohort spec",
+) -> KAnonymity:
     """:func:`estimate_k_anonymity` of a spec's text on the data root's current zones.
 
-    The entry point for the steward's request page and ``nightingale requests show``.
+    What the steward's request page and ``nightingale cohort estimate`` show.
     """
-    from nightingale.cohorts.engines import engine_for
-    from nightingale.platform.bootstrap import keystore_for
-
-    spec = parse_spec(spec_text, "cohort spec")
-    inputs = locate_inputs(
-        DataRoot(settings.data_root), keystore_for(settings), table_columns(spec)
-    )
-    engine = engine_for(settings)
-    try:
-        return estimate_k_anonymity(spec, inputs, engine)
-    finally:
-        engine.close()
+    spec = parse_spec(spec_text, source)
+    inputs = locate_inputs(root, table_columns(spec), demographics)
+    return estimate_k_anonymity(spec, inputs, engine, catalogue)
 
 
 def build_release(
@@ -162,47 +173,51 @@ def build_release(
     spec_text: str,
     project: str,
     request_id: str,
+    demographics: Demographics | None = None,
     release_id: str | None = None,
     catalogue: Catalogue | None = None,
     source: str = "<spec>",
     now: datetime | None = None,
 ) -> Release:
-    """Build and write one release of ``spec_text`` for ``project`` (all or nothing)."""
+    """Build and write one release of ``spec_text`` for ``project`` (all or nothing).
+
+    ``demographics`` is what linkage published for the spec
+    (:func:`~nightingale.cohorts.zones.demographics_needed`); a spec that reads none
+    needs none. ``keystore`` gives the project's pseudonym key only.
+    """
     catalogue = catalogue or default_catalogue()
     now = now or datetime.now(UTC)
-    project = _safe_name("project", project)
-    release_id = _safe_name("release id", release_id or new_release_id(now))
+    target = release_folder(root, project, release_id or new_release_id(now))
+    release_id = target.name
     spec = parse_spec(spec_text, source)
     compiled = compile_spec(spec, catalogue, source)
-    inputs = locate_inputs(root, keystore, table_columns(spec))
+    inputs = locate_inputs(root, table_columns(spec), demographics)
     pseudonymiser = Pseudonymiser(keystore, project)
     tables = pseudonymised(run_cohort(engine, compiled, inputs.spine, inputs.tables), pseudonymiser)
     check_release_safe("persons", tables.persons)
     check_release_safe("panel", tables.panel)
     k = measure(tables.persons, catalogue.quasi_identifiers(spec), spec.disclosure.min_k)
 
-    target = root.releases(project) / release_id
     with atomic_directory(target) as folder:
         files = {
-            "persons.parquet": write_parquet(folder / "persons.parquet", tables.persons),
-            "panel.parquet": write_parquet(folder / "panel.parquet", tables.panel),
+            PERSONS_FILE: write_parquet(folder / PERSONS_FILE, tables.persons),
+            PANEL_FILE: write_parquet(folder / PANEL_FILE, tables.panel),
         }
-        manifest = {
-            "format": MANIFEST_FORMAT,
-            "release_id": release_id,
-            "project": project,
-            "request_id": request_id,
-            "cohort": spec.name,
-            "spec_sha256": spec_hash(spec_text),
-            "source_versions": inputs.versions,
-            "spine_run_id": inputs.spine_run,
-            "engine": engine.dialect,
-            "pseudonym_key_id": pseudonymiser.key_id,
-            "rows": {"persons": tables.persons.num_rows, "panel": tables.panel.num_rows},
-            "files": files,
-            "k_anonymity": k.as_dict(),
-            "created_at": now.isoformat(),
-        }
-        atomic_write_json(folder / "manifest.json", manifest)
-    manifest_sha = sha256_file(target / "manifest.json")
+        manifest = ReleaseManifest(
+            release_id=release_id,
+            project=project,
+            request_id=request_id,
+            cohort=spec.name,
+            spec_sha256=spec_hash(spec_text),
+            source_versions=inputs.versions,
+            spine_run_id=inputs.spine_run,
+            engine=engine.dialect,
+            pseudonym_key_id=pseudonymiser.key_id,
+            rows=RowCounts(persons=tables.persons.num_rows, panel=tables.panel.num_rows),
+            files=files,
+            k_anonymity=KAnonymityRecord(**k.as_dict()),
+            created_at=now,
+        )
+        written = write_manifest(folder, manifest)
+    manifest_sha = sha256_file(target / written.name)
     return Release(release_id, project, target, manifest, manifest_sha)

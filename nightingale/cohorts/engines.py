@@ -5,14 +5,17 @@ default, in-process) and Spark (``local[2]`` here, a cluster at scale). Each ada
 registers the spine as ``spine`` and each input table under its
 :func:`~nightingale.cohorts.ctes.view_name`, renders the compiled query in its own
 dialect (sqlglot transpiles the same tree) and hands back a ``pyarrow.Table``.
+
+The lifecycle (``from_settings``, ``close`` or ``with``, the connection or session and
+the private scratch folder) is the platform's :class:`~nightingale.platform.engines.Engine`,
+shared with the linkage backends; this module adds only what a cohort build does.
 """
 
 from __future__ import annotations
 
-import shutil
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -20,9 +23,8 @@ from sqlglot import exp
 
 from nightingale.cohorts.compile import render
 from nightingale.cohorts.ctes import SPINE_VIEW, view_name
-from nightingale.platform import engines as platform_engines
+from nightingale.platform.engines import Engine, OnDuckDB, OnSpark
 from nightingale.platform.settings import Settings
-from nightingale.platform.storage import DataRoot
 
 if TYPE_CHECKING:
     import duckdb
@@ -32,10 +34,8 @@ if TYPE_CHECKING:
 Source: TypeAlias = Path | pa.Table
 
 
-class CohortEngine(ABC):
+class CohortEngine(Engine):
     """Runs a cohort's queries over registered inputs."""
-
-    dialect: str
 
     @abstractmethod
     def register(self, name: str, source: Source) -> None:
@@ -44,9 +44,6 @@ class CohortEngine(ABC):
     @abstractmethod
     def run(self, query: exp.Query) -> pa.Table:
         """Run a compiled query and return its rows."""
-
-    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
-        """Release the engine's resources."""
 
     def register_inputs(self, spine: Source, tables: dict[str, Source]) -> None:
         """Register the spine and every catalogue table (``provider.table``) of a build."""
@@ -59,18 +56,18 @@ class CohortEngine(ABC):
         return render(query, self.dialect)
 
 
-class DuckDBEngine(CohortEngine):
-    """DuckDB in-process, with threads and memory from settings."""
+class DuckDBEngine(OnDuckDB, CohortEngine):
+    """DuckDB in-process, with threads, memory and a private spill folder from settings."""
 
-    dialect = "duckdb"
-
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
-        self.connection = connection
+    def __init__(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        owns: bool = False,
+        scratch: Path | None = None,
+    ) -> None:
+        super().__init__(connection, owns, scratch)
+        #: in-memory inputs stay referenced while DuckDB may scan them
         self._keep: list[Any] = []
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> DuckDBEngine:
-        return cls(platform_engines.duckdb_connection(settings))
 
     def register(self, name: str, source: Source) -> None:
         if isinstance(source, pa.Table):
@@ -83,39 +80,28 @@ class DuckDBEngine(CohortEngine):
         table: pa.Table = self.connection.sql(self.sql(query)).to_arrow_table()
         return table
 
-    def close(self) -> None:
-        self.connection.close()
+    def release(self) -> None:
+        self._keep.clear()
+        super().release()
 
 
-class SparkEngine(CohortEngine):
+class SparkEngine(OnSpark, CohortEngine):
     """Spark SQL over temporary views.
 
-    In-memory inputs (the decrypted demographics) are staged as Parquet in a private
-    scratch folder and read back by path: a DataFrame made from local rows is embedded
-    in every query plan and task, which at 100,000 people took several gigabytes of
-    driver memory. ``scratch_parent`` must be visible to every executor
-    (:meth:`from_settings` uses the data root's identifier zone). ``close`` drops the
-    views and removes the scratch folder; it stops the session only when this engine
-    started it, so a session shared with others (tests) keeps running.
+    In-memory inputs (the decrypted demographics) are staged as Parquet in the engine's
+    private scratch folder and read back by path: a DataFrame made from local rows is
+    embedded in every query plan and task, which at 100,000 people took several
+    gigabytes of driver memory. ``close`` drops the views, stops the session if this
+    engine started it, and removes the scratch folder.
     """
 
-    dialect = "spark"
+    app_name: ClassVar[str] = "nightingale-cohorts"
 
     def __init__(
-        self,
-        session: SparkSession,
-        owns_session: bool = False,
-        scratch_parent: Path | None = None,
+        self, session: SparkSession, owns: bool = False, scratch_parent: Path | None = None
     ) -> None:
-        self.session = session
-        self.owns_session = owns_session
-        self.scratch = platform_engines.spark_scratch(scratch_parent)
+        super().__init__(session, owns, scratch_parent)
         self._views: list[str] = []
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SparkEngine:
-        session = platform_engines.spark_session(settings, app_name="nightingale-cohorts")
-        return cls(session, owns_session=True, scratch_parent=DataRoot(settings.data_root).linkage)
 
     def register(self, name: str, source: Source) -> None:
         if isinstance(source, pa.Table):
@@ -133,13 +119,11 @@ class SparkEngine(CohortEngine):
         nullable = pa.schema([f.with_nullable(True) for f in table.schema], table.schema.metadata)
         return table.cast(nullable)
 
-    def close(self) -> None:
+    def release(self) -> None:
         for name in self._views:
             self.session.catalog.dropTempView(name)
         self._views.clear()
-        if self.owns_session:
-            self.session.stop()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        super().release()
 
 
 def engine_for(settings: Settings) -> CohortEngine:

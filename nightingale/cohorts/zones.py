@@ -1,37 +1,38 @@
 """Find a build's inputs in the data root: the spine in force and each content table.
 
-Layout (docs/developers.md): ``linkage/spine/current.json`` names the spine run;
-``content/<provider>/<version>/<table>.parquet`` holds content keyed by ``record_id``;
-``linkage/identifiers/<provider>/<version>.bin`` holds sealed identifiers. The newest
-version of each provider (by name; versions are time-ordered ids) is used and recorded in
-the manifest.
+The paths are the shared contract (:mod:`nightingale.platform.contracts`): the spine
+pointer names the spine run; ``content/<provider>/<version>/<table>.parquet`` holds
+content keyed by ``record_id``. The newest version of each provider (by name; versions
+are time-ordered ids) is used and recorded in the manifest.
 
-``linkage.demographics`` is the only input taken from the identifier zone: the sealed
-files are opened in memory and reduced to ``source``, ``record_id``, ``date_of_birth``
-and ``sex`` (names, postcodes and national numbers are dropped before anything else sees
-them); the compiler only ever releases an age band and sex from it.
+``linkage.demographics`` is the only input that comes from the identifier zone, and it
+does not come from here: cohorts never opens sealed files. :func:`demographics_needed`
+says which versions' demographics a build reads; the operation that builds asks linkage
+to publish them and passes the table in (:class:`~nightingale.platform.contracts.Demographics`),
+which holds only ``source``, ``record_id``, ``date_of_birth`` and ``sex``. The compiler
+only ever releases an age band and sex from it.
 """
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
-
 from nightingale.cohorts.engines import Source
-from nightingale.platform.encryption import open_sealed
+from nightingale.platform.contracts import (
+    ContractError,
+    Demographics,
+    content_providers,
+    content_table,
+    content_versions,
+    read_spine_pointer,
+    spine_file,
+)
 from nightingale.platform.errors import NightingaleError
-from nightingale.platform.keystore import KeyStore
-from nightingale.platform.storage import DataRoot, visible_entries
+from nightingale.platform.storage import DataRoot
 
 DEMOGRAPHICS = "linkage.demographics"
-DEMOGRAPHIC_FIELDS = ("date_of_birth", "sex")
 
 
 class MissingInputError(NightingaleError):
@@ -50,22 +51,23 @@ class BuildInputs:
 
 def current_spine(root: DataRoot) -> tuple[str, Path]:
     """The spine run in force and its Parquet file."""
-    pointer = root.linkage / "spine" / "current.json"
     try:
-        run_id = json.loads(pointer.read_text())["run_id"]
-    except FileNotFoundError as exc:
-        raise MissingInputError(f"{pointer}: no spine yet; run 'nightingale link' first") from exc
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise MissingInputError(f"{pointer}: unreadable spine pointer ({exc})") from exc
-    path = root.linkage / "spine" / str(run_id) / "spine.parquet"
+        pointer = read_spine_pointer(root)
+    except ContractError as exc:
+        raise MissingInputError(str(exc)) from exc
+    if pointer is None:
+        raise MissingInputError(f"{root.linkage}: no spine yet; run 'nightingale link' first")
+    path = spine_file(root, pointer.run_id)
     if not path.is_file():
-        raise MissingInputError(f"{path}: the current spine run {run_id} has no spine.parquet")
-    return str(run_id), path
+        raise MissingInputError(
+            f"{path}: the current spine run {pointer.run_id} has no spine.parquet"
+        )
+    return pointer.run_id, path
 
 
 def latest_version(root: DataRoot, provider: str) -> str:
     """The newest content version of ``provider``."""
-    versions = [p.name for p in visible_entries(root.content / provider) if p.is_dir()]
+    versions = content_versions(root, provider)
     if not versions:
         raise MissingInputError(
             f"{root.content / provider}: no content for provider {provider!r}; ingest it first"
@@ -73,44 +75,59 @@ def latest_version(root: DataRoot, provider: str) -> str:
     return versions[-1]
 
 
-def demographics(root: DataRoot, keystore: KeyStore, versions: dict[str, str]) -> pa.Table:
-    """Date of birth and sex per identifier record, from the sealed identifier zone."""
-    parts = []
-    for provider, version in sorted(versions.items()):
-        path = root.linkage / "identifiers" / provider / f"{version}.bin"
-        if not path.is_file():
-            continue
-        plain = open_sealed(path.read_bytes(), keystore, f"identifiers/{provider}", str(path))
-        table = pq.read_table(io.BytesIO(plain))
-        columns = {"record_id": table["record_id"].cast(pa.string())}
-        for name in DEMOGRAPHIC_FIELDS:
-            present = name in table.column_names
-            values = table[name] if present else pa.nulls(table.num_rows, pa.string())
-            columns[name] = pc.cast(values, pa.string()) if name == "sex" else values
-        part = pa.table(columns)
-        parts.append(part.append_column("source", pa.array([provider] * part.num_rows)))
-    if not parts:
-        raise MissingInputError(f"{root.linkage / 'identifiers'}: no identifier records")
-    return pa.concat_tables(parts, promote_options="permissive")
+def input_versions(root: DataRoot, tables: Iterable[str]) -> dict[str, str]:
+    """The newest content version of every provider a build of ``tables`` reads.
+
+    Demographics belong to every provider's records (the spine joins them all), so a
+    build that reads them reads every provider in the content zone.
+    """
+    wanted = list(tables)
+    providers = {t.split(".")[0] for t in wanted if t != DEMOGRAPHICS}
+    if DEMOGRAPHICS in wanted:
+        providers |= set(content_providers(root))
+    return {provider: latest_version(root, provider) for provider in sorted(providers)}
 
 
-def locate_inputs(root: DataRoot, keystore: KeyStore, tables: Iterable[str]) -> BuildInputs:
-    """The spine and the newest version of every table in ``tables`` (``provider.table``)."""
+def demographics_needed(root: DataRoot, tables: Iterable[str]) -> dict[str, str] | None:
+    """The versions whose demographics a build of ``tables`` reads; None when it reads none."""
+    wanted = list(tables)
+    return input_versions(root, wanted) if DEMOGRAPHICS in wanted else None
+
+
+def locate_inputs(
+    root: DataRoot, tables: Iterable[str], demographics: Demographics | None = None
+) -> BuildInputs:
+    """The spine and the newest version of every table in ``tables`` (``provider.table``).
+
+    ``demographics`` (what linkage published for :func:`demographics_needed`) is required
+    when ``tables`` reads them, and must be of the versions the content is read from.
+    """
     run_id, spine = current_spine(root)
     wanted = list(tables)
-    providers = sorted(
-        {t.split(".")[0] for t in wanted if t != DEMOGRAPHICS}
-        | ({p.name for p in visible_entries(root.content)} if DEMOGRAPHICS in wanted else set())
-    )
-    versions = {provider: latest_version(root, provider) for provider in providers}
+    versions = input_versions(root, wanted)
     sources: dict[str, Source] = {}
+    if DEMOGRAPHICS in wanted:
+        sources[DEMOGRAPHICS] = _demographics_of(versions, demographics)
     for table in wanted:
         if table == DEMOGRAPHICS:
-            sources[table] = demographics(root, keystore, versions)
             continue
         provider, name = table.split(".")
-        path = root.content_version(provider, versions[provider]) / f"{name}.parquet"
+        path = content_table(root, provider, versions[provider], name)
         if not path.is_file():
             raise MissingInputError(f"{path}: content table {table} is missing")
         sources[table] = path
     return BuildInputs(spine=spine, spine_run=run_id, tables=sources, versions=versions)
+
+
+def _demographics_of(versions: dict[str, str], demographics: Demographics | None) -> Source:
+    if demographics is None:
+        raise MissingInputError(
+            f"{DEMOGRAPHICS}: the spec reads demographics but none were given; the build "
+            "operation passes what linkage publishes"
+        )
+    if dict(demographics.versions) != versions:
+        raise MissingInputError(
+            f"{DEMOGRAPHICS}: published for versions {dict(demographics.versions)} but the "
+            f"content zone now holds {versions}; a provider was ingested meanwhile, build again"
+        )
+    return demographics.table

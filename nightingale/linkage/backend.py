@@ -12,14 +12,17 @@ weights. Training keeps them the same because the u sample is drawn on the drive
 
 No similarity UDF is needed on Spark: every comparison is an exact match on keyed tokens
 or an array overlap, so the Scala JAR Splink ships is not registered.
+
+The lifecycle (``from_settings``, ``close`` or ``with``, the connection or session and
+the private scratch folder) is the platform's :class:`~nightingale.platform.engines.Engine`,
+shared with the cohort engines.
 """
 
 from __future__ import annotations
 
-import shutil
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import duckdb
 import pandas as pd
@@ -28,9 +31,8 @@ import pyarrow.parquet as pq
 import sqlglot
 from sqlglot import exp
 
-from nightingale.platform import engines as platform_engines
+from nightingale.platform.engines import Engine, OnDuckDB, OnSpark
 from nightingale.platform.settings import Settings
-from nightingale.platform.storage import DataRoot
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -86,7 +88,7 @@ def _rendered(settings: dict[str, Any], render: Any) -> dict[str, Any]:
     return {**settings, "comparisons": comparisons, "blocking_rules_to_generate_predictions": rules}
 
 
-class LinkBackend(ABC):
+class LinkBackend(Engine):
     """Splink's database, seen from the linkage pipeline."""
 
     @property
@@ -114,15 +116,12 @@ class LinkBackend(ABC):
         """Splink settings with the model's SQL rendered for this backend."""
         return _rendered(settings, self.render)
 
-    def release_working_tables(self) -> None:  # noqa: B027 - optional hook
+    def release_working_tables(self) -> None:
         """Free Splink's working tables once the pairs are scored and clustered.
 
         Nothing reads them again, and at a million people they hold gigabytes the report
         and the truth evaluation need. Spark's live on disk and go on :meth:`close`.
         """
-
-    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
-        """Release what this backend started."""
 
 
 def _wanted(columns: list[str]) -> list[str]:
@@ -138,14 +137,18 @@ def _pair_count_sql(view: str, columns: tuple[str, ...], quote: str) -> str:
     )
 
 
-class DuckDBBackend(LinkBackend):
+class DuckDBBackend(OnDuckDB, LinkBackend):
     """Splink on a DuckDB connection (the caller's; closed only when this backend made it)."""
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, owns: bool = False) -> None:
+    def __init__(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        owns: bool = False,
+        scratch: Path | None = None,
+    ) -> None:
         from splink import DuckDBAPI
 
-        self.connection = connection
-        self.owns = owns
+        super().__init__(connection, owns, scratch)
         self._api = DuckDBAPI(connection)
 
     @property
@@ -197,12 +200,8 @@ class DuckDBBackend(LinkBackend):
             except duckdb.Error:
                 connection.execute(f'DROP VIEW IF EXISTS "{name}"')
 
-    def close(self) -> None:
-        if self.owns:
-            self.connection.close()
 
-
-class SparkBackend(LinkBackend):
+class SparkBackend(OnSpark, LinkBackend):
     """Splink's Spark backend, with inputs and intermediate tables as Parquet files.
 
     Inputs are written to Parquet in a scratch folder and read back, so query plans name
@@ -210,18 +209,18 @@ class SparkBackend(LinkBackend):
     every plan and task: at 20,000 people that exhausted a 4 GB driver). Splink breaks
     lineage by writing its intermediate tables to Parquet in the checkpoint folder (its
     default on Spark); the scratch folder holds both and is removed on :meth:`close`.
-    ``scratch_parent`` must be visible to every executor (:func:`backend_for` uses the
+    ``scratch_parent`` must be visible to every executor (:meth:`from_settings` uses the
     data root's identifier zone); without it, a system temporary folder (``local[*]``).
     """
+
+    app_name: ClassVar[str] = "nightingale-linkage"
 
     def __init__(
         self, session: SparkSession, owns: bool = False, scratch_parent: Path | None = None
     ) -> None:
         from splink import SparkAPI
 
-        self.session = session
-        self.owns = owns
-        self.scratch = platform_engines.spark_scratch(scratch_parent)
+        super().__init__(session, owns, scratch_parent)
         #: input views registered in the session, dropped on close (a session may be shared)
         self.views: list[str] = []
         session.sparkContext.setCheckpointDir(str(self.scratch / "checkpoints"))
@@ -264,21 +263,18 @@ class SparkBackend(LinkBackend):
         pairs: pd.DataFrame = frame.toArrow().to_pandas()
         return pairs
 
-    def close(self) -> None:
-        if self.owns:
-            self.session.stop()
-        else:
+    def release(self) -> None:
+        if not self.owns:
             for view in self.views:
                 self.session.catalog.dropTempView(view)
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        super().release()
 
 
 def backend_for(settings: Settings) -> LinkBackend:
     """The configured backend (``settings.engine``), owning the connection it opens."""
     if settings.engine == "spark":
-        session = platform_engines.spark_session(settings, app_name="nightingale-linkage")
-        return SparkBackend(session, owns=True, scratch_parent=DataRoot(settings.data_root).linkage)
-    return DuckDBBackend(platform_engines.duckdb_connection(settings), owns=True)
+        return SparkBackend.from_settings(settings)
+    return DuckDBBackend.from_settings(settings)
 
 
 def as_backend(connection: duckdb.DuckDBPyConnection | LinkBackend) -> LinkBackend:

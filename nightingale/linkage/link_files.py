@@ -9,6 +9,7 @@ row's person: ``file``, ``record_id``, ``person_id``.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from nightingale.linkage.fields import IDENTIFIER_FIELDS
 from nightingale.linkage.matchkeys import match_keys
 from nightingale.linkage.normalise import normalise_identifiers
 from nightingale.linkage.tokens import Tokeniser
-from nightingale.platform.engines import duckdb_spill_directory
+from nightingale.platform.engines import private_scratch
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.keystore import MemoryKeyStore
 
@@ -108,13 +109,16 @@ def link_files(
     tokeniser = Tokeniser(keystore.ensure("linkage"))
     normalised = normalise_identifiers(raw, date_format=date_format)
     table = match_keys(normalised, tokeniser, raw["record_id"], raw["file"])
-    connection = duckdb.connect(
-        config={"threads": threads, "temp_directory": duckdb_spill_directory()}
-    )
+    # No data root here: DuckDB spills to a fresh private folder in the system temp.
+    spill = private_scratch("duckdb")
     try:
-        result = run_splink(table, tokeniser, connection, options)
+        connection = duckdb.connect(config={"threads": threads, "temp_directory": str(spill)})
+        try:
+            result = run_splink(table, tokeniser, connection, options)
+        finally:
+            connection.close()
     finally:
-        connection.close()
+        shutil.rmtree(spill, ignore_errors=True)
     spine = pd.DataFrame(
         {
             "file": result.persons["source_dataset"],

@@ -3,18 +3,27 @@
 ``linkage/spine/<run_id>/`` holds ``spine.parquet`` (``source``, ``record_id``,
 ``person_id``, ``link_run_id``), ``model.json`` (the Splink model's trained
 parameters), ``report.json`` and ``report.html``. The folder appears in one rename, and
-only then does ``linkage/spine/current.json`` switch to it: a reader sees the old spine
-or the new one, never half of one.
+only then does the spine pointer (``linkage/spine/current.json``) switch to it: a reader
+sees the old spine or the new one, never half of one. The paths and the pointer are the
+shared contract (:mod:`nightingale.platform.contracts`) that cohorts and the web read.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from nightingale.platform.contracts import (
+    SPINE_FILE,
+    SPINE_REPORT_HTML,
+    SPINE_REPORT_JSON,
+    clear_current_spine,
+    current_spine_run,
+    set_current_spine,
+    spine_run_folder,
+)
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.storage import (
     DataRoot,
@@ -27,7 +36,7 @@ from nightingale.platform.storage import (
 
 def spine_folder(root: DataRoot, run_id: str) -> Path:
     """The folder of one run."""
-    return root.linkage / "spine" / run_id
+    return spine_run_folder(root, run_id)
 
 
 def write_run(
@@ -41,24 +50,20 @@ def write_run(
     """Write a run's folder atomically, then make it the spine in force."""
     if spine.duplicated(["source", "record_id"]).any():
         raise NightingaleError("internal error: a record appears twice on the spine")
-    with atomic_directory(spine_folder(root, run_id)) as folder:
-        write_parquet(
-            folder / "spine.parquet", spine[["source", "record_id", "person_id", "link_run_id"]]
-        )
+    target = spine_folder(root, run_id)
+    with atomic_directory(target) as folder:
+        columns = spine[["source", "record_id", "person_id", "link_run_id"]]
+        write_parquet(folder / SPINE_FILE, columns)
         atomic_write_json(folder / "model.json", model_json)
-        atomic_write_json(folder / "report.json", report_json)
-        atomic_write_text(folder / "report.html", report_html)
-    atomic_write_json(root.linkage / "spine" / "current.json", {"run_id": run_id})
-    return spine_folder(root, run_id)
+        atomic_write_json(folder / SPINE_REPORT_JSON, report_json)
+        atomic_write_text(folder / SPINE_REPORT_HTML, report_html)
+    set_current_spine(root, run_id)
+    return target
 
 
 def current_run(root: DataRoot) -> str | None:
     """The run id of the spine in force, if any."""
-    pointer = root.linkage / "spine" / "current.json"
-    if not pointer.is_file():
-        return None
-    value = json.loads(pointer.read_text(encoding="utf-8")).get("run_id")
-    return str(value) if value else None
+    return current_spine_run(root)
 
 
 def withdraw_run(root: DataRoot, run_id: str, previous: str | None) -> None:
@@ -69,10 +74,9 @@ def withdraw_run(root: DataRoot, run_id: str, previous: str | None) -> None:
     """
     import shutil
 
-    pointer = root.linkage / "spine" / "current.json"
     if current_run(root) == run_id:
         if previous is None:
-            pointer.unlink(missing_ok=True)
+            clear_current_spine(root)
         else:
-            atomic_write_json(pointer, {"run_id": previous})
+            set_current_spine(root, previous)
     shutil.rmtree(spine_folder(root, run_id), ignore_errors=True)

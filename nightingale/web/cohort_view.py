@@ -9,23 +9,24 @@ operations (:mod:`nightingale.operations.requests`).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from threading import Lock
 from typing import Any
 
 import yaml
 
 from nightingale.cohorts import catalogue as cohort_catalogue
-from nightingale.cohorts.build import estimate_from_data_root
 from nightingale.cohorts.catalogue import default_catalogue
 from nightingale.cohorts.compile import compile_spec
 from nightingale.cohorts.kanonymity import KAnonymity
 from nightingale.cohorts.loading import SpecError, parse_spec
 from nightingale.cohorts.validation import SPEC_SOURCE, validate_spec
+from nightingale.operations import cohorts
+from nightingale.operations.unit import Unit
+from nightingale.platform.contracts import ContractError, current_spine_run
 from nightingale.platform.errors import NightingaleError
-from nightingale.platform.settings import Settings
-from nightingale.platform.storage import DataRoot
 
 
 @dataclass(frozen=True)
@@ -129,25 +130,34 @@ def datasets_read(spec_text: str) -> list[str]:
         return []
 
 
-def k_anonymity_estimate(settings: Settings, spec_text: str) -> tuple[KAnonymity | None, str]:
+def k_anonymity_estimate(unit: Unit, spec_text: str) -> tuple[KAnonymity | None, str]:
     """The k a release of this spec would have today, or why it cannot be estimated yet.
 
-    Runs the spec's persons query on the current zones (the cohorts package's estimate),
-    so it needs ingested and linked data; before that the page says so. The answer only
-    changes with the spec or the spine, so it is remembered per (spec, spine in force).
+    Runs the spec's persons query on the current zones (the estimate operation), so it
+    needs ingested and linked data; before that the page says so. The answer only
+    changes with the spec or the spine, so it is remembered per (settings, spec, spine
+    run in force).
     """
-    spine = DataRoot(settings.data_root).linkage / "spine" / "current.json"
     try:
-        marker = spine.read_text()
-    except OSError:
-        marker = ""
-    return _estimate(settings.model_dump_json(), spec_text, marker)
-
-
-@lru_cache(maxsize=32)
-def _estimate(settings_json: str, spec_text: str, _spine: str) -> tuple[KAnonymity | None, str]:
-    try:
-        settings = Settings.model_validate_json(settings_json)
-        return estimate_from_data_root(settings, spec_text), ""
-    except NightingaleError as exc:
+        spine = current_spine_run(unit.root) or ""
+    except ContractError as exc:
         return None, str(exc)
+    key = (unit.settings.model_dump_json(), spec_text, spine)
+    with _ESTIMATES_LOCK:
+        if key in _ESTIMATES:
+            _ESTIMATES.move_to_end(key)
+            return _ESTIMATES[key]
+    try:
+        answer: tuple[KAnonymity | None, str] = (cohorts.estimate(unit, spec_text), "")
+    except NightingaleError as exc:
+        answer = (None, str(exc))
+    with _ESTIMATES_LOCK:
+        _ESTIMATES[key] = answer
+        while len(_ESTIMATES) > _ESTIMATES_KEPT:
+            _ESTIMATES.popitem(last=False)
+    return answer
+
+
+_ESTIMATES_KEPT = 32
+_ESTIMATES: OrderedDict[tuple[str, str, str], tuple[KAnonymity | None, str]] = OrderedDict()
+_ESTIMATES_LOCK = Lock()

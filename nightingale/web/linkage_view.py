@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nightingale.platform.contracts import ContractError, current_spine_run, spine_report
 from nightingale.platform.storage import DataRoot
 
 
@@ -34,13 +35,15 @@ def _reports(root: Path) -> list[Path]:
     ]
 
 
-def _current_run_report(zone: Path) -> Path | None:
-    """The report of the spine in force (``spine/current.json`` names its run)."""
+def _current_run_report(root: DataRoot) -> Path | None:
+    """The report of the spine in force (the spine pointer names its run)."""
     try:
-        run_id = json.loads((zone / "spine" / "current.json").read_text())["run_id"]
-    except (OSError, ValueError, KeyError, TypeError):
+        run_id = current_spine_run(root)
+    except ContractError:
         return None
-    report = zone / "spine" / str(run_id) / "report.json"
+    if run_id is None:
+        return None
+    report = spine_report(root, run_id)
     return report if report.is_file() else None
 
 
@@ -56,10 +59,11 @@ def _figure(value: Any) -> str | None:
 
 def latest_report(data_root: Path) -> LinkageReport | None:
     """The newest linkage quality report under the data root, if any run wrote one."""
-    zone = DataRoot(data_root).linkage
+    root = DataRoot(data_root)
+    zone = root.linkage
     if not zone.is_dir():
         return None
-    newest = _current_run_report(zone)
+    newest = _current_run_report(root)
     if newest is None:
         candidates = sorted(_reports(zone), key=lambda p: p.stat().st_mtime)
         if not candidates:

@@ -1,40 +1,49 @@
-"""A release as the pages show it: id, dates, row counts and k-anonymity from its manifest."""
+"""A release as the pages show it: id, row counts and k-anonymity from its manifest.
+
+The manifest is read through the shared contract
+(:class:`~nightingale.platform.contracts.ReleaseManifest`), so the page names the fields
+the builder writes; a renamed field fails the type checker, not the page.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from nightingale.governance.models import Release
+from nightingale.platform.contracts import ContractError, ReleaseManifest, read_manifest
 
 
 @dataclass(frozen=True)
 class ReleaseSummary:
     release: Release
-    manifest: dict[str, Any]
+    manifest: ReleaseManifest | None
+    """None when the folder or its manifest is gone or unreadable."""
 
     @property
-    def k_anonymity(self) -> Any:
-        return self.manifest.get("k_anonymity")
+    def k_anonymity(self) -> int | None:
+        """The k measured at build time."""
+        return None if self.manifest is None else self.manifest.k_anonymity.k
 
     @property
-    def row_counts(self) -> Any:
-        return self.manifest.get("row_counts")
+    def row_counts(self) -> str | None:
+        """The release's rows, as a steward reads them."""
+        if self.manifest is None:
+            return None
+        rows = self.manifest.rows
+        return f"{rows.persons:,} persons, {rows.panel:,} person-periods"
 
 
-def _manifest(location: Path) -> dict[str, Any]:
+def _manifest(location: Path) -> ReleaseManifest | None:
     try:
-        content = json.loads((location / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    return content if isinstance(content, dict) else {}
+        return read_manifest(location)
+    except ContractError:
+        return None
 
 
 def release_summaries(data_root: Path, releases: Iterable[Release]) -> list[ReleaseSummary]:
-    """Each release with its manifest (empty when the folder is gone)."""
+    """Each release with its manifest (None when the folder is gone)."""
     summaries = []
     for release in releases:
         location = Path(release.location)

@@ -1,4 +1,6 @@
-"""``nightingale build`` at the edge: governance decides, cohorts builds, governance records.
+"""The cohort commands at the edge: ``build`` and ``cohort estimate`` call one operation
+(tests/operations/test_cohorts.py specifies it); ``cohort validate|sql`` and
+``catalogue`` are thin over cohorts.
 
 Real components throughout: an initialised data root with the hand-made pilot region,
 the governance database with the demo cast and project, the real policy.
@@ -6,21 +8,19 @@ the governance database with the demo cast and project, the real policy.
 
 from __future__ import annotations
 
-import json
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from nightingale.cli import governance_demo, main
-from nightingale.cli.cohorts import build_request
 from nightingale.cli.governance import governance_unit
 from nightingale.cli.governance_demo import SPEC_FILE
-from nightingale.governance import approvals, enforcement, releases, requests
+from nightingale.governance import approvals
 from nightingale.platform.bootstrap import initialise, keystore_for
-from nightingale.platform.errors import NightingaleError
+from nightingale.platform.contracts import read_manifest
 from nightingale.platform.settings import Settings
 from nightingale.platform.storage import DataRoot, visible_entries
+from tests.cohorts import pilot_fixture
 from tests.cohorts.conftest import write_region
 
 
@@ -42,65 +42,6 @@ def _approve(settings: Settings, request_id: int) -> None:
             approvals.approve(work.session, work.keystore, request_id, steward, "reviewed")
 
 
-def _releases(settings: Settings) -> list:
-    return visible_entries(DataRoot(settings.data_root).releases("dfh-pilot"))
-
-
-def test_an_approved_request_is_built_and_recorded(settings: Settings, submitted: int) -> None:
-    _approve(settings, submitted)
-    release = build_request(settings, submitted, "sam")
-    assert _releases(settings) == [release.path]
-    manifest = json.loads((release.path / "manifest.json").read_text())
-    assert manifest["request_id"] == str(submitted)
-    with governance_unit(settings) as work:
-        request = requests.get_request(work.session, submitted)
-        assert request.status == "released"
-        recorded = releases.list_releases(work.session, project="dfh-pilot")
-        assert [r.release_id for r in recorded] == [release.release_id]
-
-
-def test_an_unapproved_request_is_refused(settings: Settings, submitted: int) -> None:
-    with pytest.raises(NightingaleError, match="refused"):
-        build_request(settings, submitted, "sam")
-    assert _releases(settings) == []
-
-
-def test_a_withdrawn_request_is_refused(settings: Settings, submitted: int) -> None:
-    _approve(settings, submitted)
-    with governance_unit(settings) as work:
-        requests.withdraw_request(
-            work.session, work.keystore, by="rita", request_id=submitted, reason="changed plan"
-        )
-    with pytest.raises(NightingaleError, match="refused"):
-        build_request(settings, submitted, "sam")
-    assert _releases(settings) == []
-
-
-def test_an_expired_request_is_refused(settings: Settings, submitted: int) -> None:
-    _approve(settings, submitted)
-    with governance_unit(settings) as work:
-        after_the_end = date.today() + timedelta(days=4 * 365)
-        enforcement.enforce(
-            work.session,
-            work.keystore,
-            by="ada",
-            data_root=settings.data_root,
-            on=after_the_end,
-        )
-    with pytest.raises(NightingaleError, match="refused"):
-        build_request(settings, submitted, "sam")
-    assert _releases(settings) == []
-
-
-def test_a_project_member_may_not_build_their_own_release(
-    settings: Settings, submitted: int
-) -> None:
-    _approve(settings, submitted)
-    with pytest.raises(NightingaleError, match="refused"):
-        build_request(settings, submitted, "rita")
-    assert _releases(settings) == []
-
-
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """Run the CLI in-process (as the console script does); (exit code, stdout, stderr)."""
     try:
@@ -110,6 +51,40 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
         code = int(exc.code or 0)
     captured = capsys.readouterr()
     return code, captured.out, " ".join(captured.err.split())
+
+
+def test_build_prints_the_releases_rows_and_k(
+    settings: Settings, submitted: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _approve(settings, submitted)
+    root = str(settings.data_root)
+    code, out, _ = _cli(capsys, "--data-root", root, "build", str(submitted), "--as", "sam")
+    assert code == 0
+    printed = " ".join(out.split())
+    persons, panel = pilot_fixture.PERSONS.num_rows, pilot_fixture.PANEL.num_rows
+    assert f"{persons} persons, {panel} person-periods" in printed
+    assert "k-anonymity 1 over index_month, age_band, sex, imd_quintile" in printed
+    (release,) = visible_entries(DataRoot(settings.data_root).releases("dfh-pilot"))
+    assert read_manifest(release).request_id == str(submitted)
+
+
+def test_build_refuses_a_project_member_with_the_policys_exit_code(
+    settings: Settings, submitted: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _approve(settings, submitted)
+    root = str(settings.data_root)
+    code, _, err = _cli(capsys, "--data-root", root, "build", str(submitted), "--as", "rita")
+    assert code == 3 and "refused" in err
+    assert visible_entries(DataRoot(settings.data_root).releases("dfh-pilot")) == []
+
+
+def test_cohort_estimate_prints_k_over_the_quasi_identifiers(
+    settings: Settings, submitted: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = str(settings.data_root)
+    code, out, _ = _cli(capsys, "--data-root", root, "cohort", "estimate", str(SPEC_FILE))
+    assert code == 0
+    assert "k = 1 over index_month, age_band, sex, imd_quintile" in " ".join(out.split())
 
 
 def test_cohort_validate_points_at_the_line(tmp_path: Path, capsys) -> None:

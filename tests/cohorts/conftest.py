@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from nightingale.cohorts.engines import CohortEngine, DuckDBEngine, SparkEngine
+from nightingale.platform.contracts import Demographics
 from nightingale.platform.encryption import seal
 from nightingale.platform.keystore import KeyStore, MemoryKeyStore
 from nightingale.platform.settings import Settings
@@ -29,19 +30,33 @@ PILOT_SPEC = Path(__file__).parents[2] / "nightingale" / "cohorts" / "examples" 
 
 
 @pytest.fixture(scope="module", params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
-def engine(request: pytest.FixtureRequest) -> Iterator[CohortEngine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CohortEngine]:
     """A cohort engine per test module: DuckDB in memory, or views on the shared Spark."""
     adapter: CohortEngine
     if request.param == "duckdb":
-        adapter = DuckDBEngine.from_settings(Settings())
+        adapter = DuckDBEngine.from_settings(Settings(data_root=tmp_path_factory.mktemp("var")))
     else:
         adapter = SparkEngine(request.getfixturevalue("spark_session"))
     yield adapter
     adapter.close()
 
 
+def pilot_demographics() -> Demographics:
+    """The pilot region's demographics as linkage publishes them (the contract's table)."""
+    return Demographics(
+        versions={"employment": "v1", "health": "v1", "housing": "v1"},
+        table=pilot_fixture.TABLES["linkage.demographics"],
+    )
+
+
 def write_region(root: DataRoot, keystore: KeyStore) -> None:
-    """Write the hand-made pilot region in the zone layout (content, sealed identifiers, spine)."""
+    """Write the hand-made pilot region in the zone layout (content, sealed identifiers, spine).
+
+    Cohorts' own tests pass :func:`pilot_demographics` to the builder; the sealed
+    identifiers are there for linkage to publish from (the operations' tests).
+    """
     for name, arrow in pilot_fixture.TABLES.items():
         provider, table_name = name.split(".")
         if provider == "linkage":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +18,6 @@ from nightingale.cohorts.compile import compile_spec
 from nightingale.cohorts.engines import DuckDBEngine
 from nightingale.cohorts.loading import parse_spec
 from nightingale.cohorts.run import CohortTables, run_cohort
-from nightingale.platform.settings import Settings
 from tests.cohorts.tables import rows, table
 
 SPEC = parse_spec("""
@@ -54,7 +54,7 @@ def _run(tenancy: str, deaths: str, attendances: str) -> CohortTables:
         "health.deaths": table(deaths),
         "health.ae_attendances": table(attendances),
     }
-    engine = DuckDBEngine.from_settings(Settings())
+    engine = DuckDBEngine(duckdb.connect(), owns=True)
     try:
         return run_cohort(engine, COMPILED, spine, tables)
     finally:

@@ -11,18 +11,26 @@ import pyarrow.parquet as pq
 import pytest
 from sqlglot import exp
 
-from nightingale.cohorts.build import ReleaseSafetyError, build_release, check_release_safe
+from nightingale.cohorts.build import (
+    ReleaseSafetyError,
+    build_release,
+    check_release_safe,
+    demographics_needed_by,
+    estimate_release,
+)
 from nightingale.cohorts.catalogue import default_catalogue
 from nightingale.cohorts.engines import DuckDBEngine
 from nightingale.cohorts.kanonymity import measure
 from nightingale.cohorts.loading import parse_spec
 from nightingale.cohorts.pseudonyms import Pseudonymiser
+from nightingale.cohorts.zones import MissingInputError
+from nightingale.platform.contracts import read_manifest
 from nightingale.platform.errors import NightingaleError
-from nightingale.platform.keystore import KeyStore
+from nightingale.platform.keystore import KeyStore, MemoryKeyStore
 from nightingale.platform.settings import Settings
-from nightingale.platform.storage import DataRoot, sha256_file
+from nightingale.platform.storage import DataRoot, sha256_file, write_parquet
 from tests.cohorts import pilot_fixture
-from tests.cohorts.conftest import PILOT_SPEC
+from tests.cohorts.conftest import PILOT_SPEC, pilot_demographics
 
 SPEC_TEXT = PILOT_SPEC.read_text()
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
@@ -30,7 +38,14 @@ NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 
 def _build(region: DataRoot, keystore: KeyStore, engine: DuckDBEngine, project: str = "dfh-pilot"):
     return build_release(
-        region, keystore, engine, spec_text=SPEC_TEXT, project=project, request_id="7", now=NOW
+        region,
+        keystore,
+        engine,
+        spec_text=SPEC_TEXT,
+        project=project,
+        request_id="7",
+        demographics=pilot_demographics(),
+        now=NOW,
     )
 
 
@@ -60,7 +75,8 @@ def test_a_release_holds_the_cohort_under_the_projects_pseudonyms(
 def test_the_manifest_describes_the_release(region, keystore, duckdb_engine) -> None:
     release = _build(region, keystore, duckdb_engine)
     manifest = json.loads((release.path / "manifest.json").read_text())
-    assert manifest == release.manifest
+    assert manifest == release.manifest.as_json()
+    assert read_manifest(release.path) == release.manifest
     assert release.manifest_sha256 == sha256_file(release.path / "manifest.json")
     for name, checksum in manifest["files"].items():
         assert sha256_file(release.path / name) == checksum
@@ -150,23 +166,44 @@ def test_unsafe_project_names_are_refused(region, keystore, duckdb_engine, proje
         _build(region, keystore, duckdb_engine, project=project)
 
 
-def test_the_estimate_stewards_see_is_what_the_build_records(settings) -> None:
-    from nightingale.cohorts.build import estimate_from_data_root
-    from nightingale.platform.bootstrap import keystore_for
-    from tests.cohorts.conftest import write_region
-
-    keys = keystore_for(settings)
-    for purpose in ("pseudonym", "encryption"):
-        keys.ensure(purpose)
-    root = DataRoot(settings.data_root)
-    write_region(root, keys)
-    estimate = estimate_from_data_root(settings, SPEC_TEXT)
-    engine = DuckDBEngine.from_settings(settings)
-    try:
-        release = build_release(
-            root, keys, engine, spec_text=SPEC_TEXT, project="dfh-pilot", request_id="7"
-        )
-    finally:
-        engine.close()
-    assert release.manifest["k_anonymity"] == estimate.as_dict()
+def test_the_estimate_stewards_see_is_what_the_build_records(
+    region, keystore, duckdb_engine
+) -> None:
+    estimate = estimate_release(
+        region, duckdb_engine, spec_text=SPEC_TEXT, demographics=pilot_demographics()
+    )
+    release = _build(region, keystore, duckdb_engine)
+    assert release.manifest.k_anonymity.model_dump() == estimate.as_dict()
     assert estimate.quasi_identifiers == ["index_month", "age_band", "sex", "imd_quintile"]
+
+
+def test_a_spec_reading_demographics_is_not_built_without_them(
+    region, keystore, duckdb_engine
+) -> None:
+    assert demographics_needed_by(region, SPEC_TEXT) == {
+        "employment": "v1",
+        "health": "v1",
+        "housing": "v1",
+    }
+    with pytest.raises(MissingInputError, match="linkage.demographics: the spec reads"):
+        build_release(
+            region, keystore, duckdb_engine, spec_text=SPEC_TEXT, project="p", request_id="7"
+        )
+    assert _entries(region.releases("p")) == []
+
+
+def test_demographics_of_other_versions_are_refused(region, keystore, duckdb_engine) -> None:
+    write_parquet(
+        region.content_version("health", "v2") / "gp_registrations.parquet",
+        pilot_fixture.TABLES["health.gp_registrations"],
+    )
+    with pytest.raises(MissingInputError, match="ingested meanwhile"):
+        _build(region, keystore, duckdb_engine)
+
+
+def test_the_builder_needs_no_key_that_opens_the_identifier_zone(region, duckdb_engine) -> None:
+    # Only the pseudonym key: cohorts never opens a sealed file, it is given the table.
+    pseudonym_only = MemoryKeyStore()
+    pseudonym_only.ensure("pseudonym")
+    release = _build(region, pseudonym_only, duckdb_engine)
+    assert release.manifest.rows.persons == pilot_fixture.PERSONS.num_rows

@@ -6,6 +6,7 @@ The expected tables in ``pilot_fixture`` were worked out by hand from the spec's
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
 from nightingale.cohorts.catalogue import default_catalogue
@@ -13,7 +14,6 @@ from nightingale.cohorts.compile import compile_spec
 from nightingale.cohorts.engines import CohortEngine, DuckDBEngine
 from nightingale.cohorts.loading import load_spec, parse_spec
 from nightingale.cohorts.run import CohortTables, run_cohort
-from nightingale.platform.settings import Settings
 from tests.cohorts import pilot_fixture
 from tests.cohorts.conftest import PILOT_SPEC
 from tests.cohorts.tables import rows
@@ -38,7 +38,7 @@ def test_values_are_rendered_literals_not_pasted_text() -> None:
     hostile = "emergency' OR '1'='1"
     text = PILOT_SPEC.read_text().replace("equals: emergency", f'equals: "{hostile}"', 1)
     compiled = compile_spec(parse_spec(text), default_catalogue())
-    engine = DuckDBEngine.from_settings(Settings())
+    engine = DuckDBEngine(duckdb.connect(), owns=True)
     try:
         result = run_cohort(engine, compiled, pilot_fixture.SPINE, pilot_fixture.TABLES)
     finally:

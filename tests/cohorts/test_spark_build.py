@@ -17,7 +17,7 @@ from nightingale.cohorts.build import build_release
 from nightingale.cohorts.engines import DuckDBEngine, SparkEngine
 from nightingale.platform.keystore import KeyStore
 from nightingale.platform.storage import DataRoot
-from tests.cohorts.conftest import PILOT_SPEC
+from tests.cohorts.conftest import PILOT_SPEC, pilot_demographics
 
 pytestmark = pytest.mark.spark
 
@@ -40,6 +40,7 @@ def test_spark_builds_the_same_release_as_duckdb(
                 project="dfh-pilot",
                 request_id="7",
                 release_id=f"on-{name}",
+                demographics=pilot_demographics(),
                 now=NOW,
             )
         assert spark.scratch.parent == region.linkage
@@ -48,11 +49,11 @@ def test_spark_builds_the_same_release_as_duckdb(
     finally:
         spark.close()
     assert not spark.scratch.exists()
-    assert built["spark"].manifest["engine"] == "spark"
+    assert built["spark"].manifest.engine == "spark"
     for file_name in ("persons.parquet", "panel.parquet"):
         on_duckdb = pq.read_table(built["duckdb"].path / file_name)
         on_spark = pq.read_table(built["spark"].path / file_name)
         assert on_duckdb.num_rows > 0
         assert on_spark.schema == on_duckdb.schema, file_name
         assert on_spark.to_pylist() == on_duckdb.to_pylist(), file_name
-    assert built["spark"].manifest["files"] == built["duckdb"].manifest["files"]
+    assert built["spark"].manifest.files == built["duckdb"].manifest.files

@@ -70,7 +70,9 @@ def request_page(
     facts = request_facts(session, item)
     decision = policy.decide(viewer.actor, policy.Action.REQUEST_DECIDE, facts, today=today())
     releases = [r for r in list_releases(session) if r.request_id == item.id]
-    estimate, estimate_problem = k_anonymity_estimate(settings, item.spec_text)
+    estimate, estimate_problem = k_anonymity_estimate(
+        unit_of(request, session, viewer), item.spec_text
+    )
     return render(
         request,
         "steward/request.html",

@@ -1,0 +1,126 @@
+"""Cohort operations: estimate a spec's k-anonymity; build an approved request's release.
+
+Here three domains meet, each doing only its own part:
+
+- governance decides whether the request may be built (refusals audited there) and
+  records what was built (``release.built``);
+- linkage opens the sealed identifier zone and publishes the demographics the spec
+  reads (:func:`nightingale.linkage.demographics.publish_demographics`);
+- cohorts runs the spec over the zones and writes the release.
+
+A release exists only when governance knows it: if recording fails, or the unit's
+transaction rolls back later for any reason, the release folder is removed again.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from nightingale.cohorts.build import (
+    Release,
+    build_release,
+    demographics_needed_by,
+    estimate_release,
+)
+from nightingale.cohorts.engines import CohortEngine, engine_for
+from nightingale.cohorts.kanonymity import KAnonymity
+from nightingale.governance import releases, requests
+from nightingale.linkage.demographics import publish_demographics
+from nightingale.operations.unit import Unit
+from nightingale.platform.contracts import Demographics
+
+
+def estimate(unit: Unit, spec_text: str, engine: CohortEngine | None = None) -> KAnonymity:
+    """The k-anonymity a release of ``spec_text`` would have on today's zones.
+
+    What stewards see before they approve (the request page, ``nightingale cohort
+    estimate``). Needs ingested and linked data; raises a NightingaleError saying what
+    is missing otherwise. ``engine`` defaults to the configured one, closed afterwards.
+    """
+    demographics = _demographics(unit, spec_text, "cohort spec")
+    adapter = engine or engine_for(unit.settings)
+    try:
+        return estimate_release(unit.root, adapter, spec_text=spec_text, demographics=demographics)
+    finally:
+        if engine is None:
+            adapter.close()
+
+
+def build_request(unit: Unit, request_id: int, engine: CohortEngine | None = None) -> Release:
+    """Build request ``request_id``'s release if governance lets ``unit.actor``, and record it.
+
+    The spec built is the request's approved text. ``engine`` defaults to the configured
+    one (DuckDB or Spark), closed afterwards; a caller's engine is left open.
+    """
+    request = requests.get_request(unit.session, request_id)
+    releases.require_build(unit.session, unit.keystore, request, unit.actor)
+    source = f"request {request_id}"
+    demographics = _demographics(unit, request.spec_text, source)
+    adapter = engine or engine_for(unit.settings)
+    try:
+        built = build_release(
+            unit.root,
+            unit.keystore,
+            adapter,
+            spec_text=request.spec_text,
+            project=request.project.slug,
+            request_id=str(request_id),
+            demographics=demographics,
+            source=source,
+        )
+    finally:
+        if engine is None:
+            adapter.close()
+    _remove_unless_committed(unit.session, built.path)
+    try:
+        releases.record_release(
+            unit.session,
+            unit.keystore,
+            request_id,
+            str(built.path.relative_to(unit.root.path)),
+            built.manifest_sha256,
+            actor=unit.actor,
+            release_id=built.release_id,
+            details={
+                "rows": built.manifest.rows.model_dump(),
+                "k_anonymity": built.manifest.k_anonymity.k,
+            },
+        )
+    except BaseException:
+        shutil.rmtree(built.path, ignore_errors=True)
+        raise
+    return built
+
+
+def _demographics(unit: Unit, spec_text: str, source: str) -> Demographics | None:
+    """What linkage publishes for the versions a build of ``spec_text`` reads, if any."""
+    versions = demographics_needed_by(unit.root, spec_text, source)
+    if versions is None:
+        return None
+    return publish_demographics(unit.root, unit.keystore, versions)
+
+
+def _remove_unless_committed(session: Session, folder: Path) -> None:
+    """Remove ``folder`` when ``session``'s transaction rolls back instead of committing.
+
+    The unit commits after the operation returns; a commit that fails (or any error
+    later in the unit) must not leave a release governance never recorded.
+    """
+    settled = False
+
+    def committed(_session: Session) -> None:
+        nonlocal settled
+        settled = True
+
+    def rolled_back(_session: Session) -> None:
+        nonlocal settled
+        if not settled:
+            settled = True
+            shutil.rmtree(folder, ignore_errors=True)
+
+    event.listen(session, "after_commit", committed)
+    event.listen(session, "after_rollback", rolled_back)

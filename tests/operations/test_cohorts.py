@@ -1,0 +1,122 @@
+"""Cohort operations: governance decides, linkage publishes demographics, cohorts builds,
+governance records; and a release exists only when governance knows it.
+
+Real components throughout: an initialised data root with the hand-made pilot region
+(content, sealed identifiers, spine), the governance database with the demo cast and
+project, the real policy.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from nightingale.cli import governance_demo
+from nightingale.governance import approvals, enforcement, releases, requests
+from nightingale.operations.cohorts import build_request, estimate
+from nightingale.operations.unit import open_unit
+from nightingale.platform.bootstrap import initialise, keystore_for
+from nightingale.platform.contracts import read_manifest
+from nightingale.platform.errors import NightingaleError
+from nightingale.platform.settings import Settings
+from nightingale.platform.storage import DataRoot, visible_entries
+from tests.cohorts import pilot_fixture
+from tests.cohorts.conftest import write_region
+
+
+@pytest.fixture
+def submitted(settings: Settings) -> int:
+    """A data root with the pilot region and the pilot's request submitted, not approved."""
+    initialise(settings)
+    write_region(DataRoot(settings.data_root), keystore_for(settings))
+    with open_unit(settings, "rita") as unit:
+        governance_demo.people_and_project(unit.session, unit.keystore, settings)
+        request_id, status = governance_demo.linkage_request(unit)
+    assert status == "submitted"
+    return request_id
+
+
+def _approve(settings: Settings, request_id: int) -> None:
+    for steward in ("sam", "sasha"):
+        with open_unit(settings, steward) as unit:
+            approvals.approve(unit.session, unit.keystore, request_id, steward, "reviewed")
+
+
+def _releases(settings: Settings) -> list:
+    return visible_entries(DataRoot(settings.data_root).releases("dfh-pilot"))
+
+
+def test_an_approved_request_is_built_and_recorded(settings: Settings, submitted: int) -> None:
+    _approve(settings, submitted)
+    with open_unit(settings, "sam") as unit:
+        release = build_request(unit, submitted)
+    assert _releases(settings) == [release.path]
+    manifest = read_manifest(release.path)
+    assert manifest.request_id == str(submitted)
+    assert manifest.rows.persons == pilot_fixture.PERSONS.num_rows
+    with open_unit(settings, "sam") as unit:
+        assert requests.get_request(unit.session, submitted).status == "released"
+        recorded = releases.list_releases(unit.session, project="dfh-pilot")
+        assert [r.release_id for r in recorded] == [release.release_id]
+
+
+def test_the_estimate_is_what_the_build_measures(settings: Settings, submitted: int) -> None:
+    _approve(settings, submitted)
+    with open_unit(settings, "sam") as unit:
+        spec_text = requests.get_request(unit.session, submitted).spec_text
+        k = estimate(unit, spec_text)
+        release = build_request(unit, submitted)
+    assert release.manifest.k_anonymity.model_dump() == k.as_dict()
+
+
+def test_a_unit_that_fails_after_the_build_leaves_no_release(
+    settings: Settings, submitted: int
+) -> None:
+    _approve(settings, submitted)
+    with pytest.raises(RuntimeError, match="after the build"), open_unit(settings, "sam") as unit:
+        built = build_request(unit, submitted)
+        assert built.path.is_dir()
+        raise RuntimeError("the unit failed after the build")
+    assert _releases(settings) == []
+    with open_unit(settings, "sam") as unit:
+        assert requests.get_request(unit.session, submitted).status == "approved"
+        assert releases.list_releases(unit.session, project="dfh-pilot") == []
+
+
+def test_an_unapproved_request_is_refused(settings: Settings, submitted: int) -> None:
+    with pytest.raises(NightingaleError, match="refused"), open_unit(settings, "sam") as unit:
+        build_request(unit, submitted)
+    assert _releases(settings) == []
+
+
+def test_a_withdrawn_request_is_refused(settings: Settings, submitted: int) -> None:
+    _approve(settings, submitted)
+    with open_unit(settings, "rita") as unit:
+        requests.withdraw_request(
+            unit.session, unit.keystore, by="rita", request_id=submitted, reason="changed plan"
+        )
+    with pytest.raises(NightingaleError, match="refused"), open_unit(settings, "sam") as unit:
+        build_request(unit, submitted)
+    assert _releases(settings) == []
+
+
+def test_an_expired_request_is_refused(settings: Settings, submitted: int) -> None:
+    _approve(settings, submitted)
+    with open_unit(settings, "ada") as unit:
+        after_the_end = date.today() + timedelta(days=4 * 365)
+        enforcement.enforce(
+            unit.session, unit.keystore, by="ada", data_root=settings.data_root, on=after_the_end
+        )
+    with pytest.raises(NightingaleError, match="refused"), open_unit(settings, "sam") as unit:
+        build_request(unit, submitted)
+    assert _releases(settings) == []
+
+
+def test_a_project_member_may_not_build_their_own_release(
+    settings: Settings, submitted: int
+) -> None:
+    _approve(settings, submitted)
+    with pytest.raises(NightingaleError, match="refused"), open_unit(settings, "rita") as unit:
+        build_request(unit, submitted)
+    assert _releases(settings) == []
