@@ -172,7 +172,8 @@ def _references(spec: s.CohortSpec) -> list[Reference]:
         for column in _value_columns(variable):
             found.append(Reference(where, table, column, use))
         for number, condition in enumerate(getattr(variable, "where", [])):
-            found.append(Reference(f"{where}.where[{number}]", table, condition.column, "condition"))
+            label = f"{where}.where[{number}]"
+            found.append(Reference(label, table, condition.column, "condition"))
     return found
 
 

@@ -52,7 +52,9 @@ def test_an_identifier_may_only_leave_generalised() -> None:
 
 BIRTH_DATE_IN_AN_AGE_BAND = PILOT.replace(
     "    column: date_of_birth\n    bands:",
-    "    column: date_of_birth\n    where: [{column: date_of_birth, equals: 1980-03-14}]\n    bands:",
+    "    column: date_of_birth\n"
+    "    where: [{column: date_of_birth, equals: 1980-03-14}]\n"
+    "    bands:",
 )
 
 
@@ -68,9 +70,7 @@ def test_the_catalogue_refuses_an_identifier_condition_even_inside_an_age_band()
     """The catalogue (which the compiler and builder ask) holds the rule on its own, even for
     a spec object that never went through YAML validation."""
     spec = parse_spec(PILOT)
-    number, band = next(
-        (i, v) for i, v in enumerate(spec.baseline) if isinstance(v, AgeBand)
-    )
+    number, band = next((i, v) for i, v in enumerate(spec.baseline) if isinstance(v, AgeBand))
     leaky = band.model_copy(
         update={"where": [Condition(column="date_of_birth", between=("1980-03-14", "1980-03-14"))]}
     )
