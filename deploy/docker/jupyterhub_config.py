@@ -19,9 +19,9 @@ RELEASES = "/home/jovyan/releases"
 c.JupyterHub.bind_url = "http://0.0.0.0:8000"
 c.JupyterHub.hub_bind_url = "http://0.0.0.0:8081"
 c.JupyterHub.hub_connect_url = "http://hub:8081"
-c.JupyterHub.db_url = os.environ["NIGHTINGALE_DATABASE_URL"].replace(
-    "postgresql://", "postgresql+psycopg://"
-)
+# JupyterHub's own state lives in its own database and role: the governance database's
+# application role may not create tables (docker-compose.yml, postgres-roles.sh).
+c.JupyterHub.db_url = os.environ["JUPYTERHUB_DB_URL"]
 c.JupyterHub.cookie_secret = bytes.fromhex(os.environ["NIGHTINGALE_HUB_COOKIE_SECRET"])
 c.JupyterHub.default_url = "/services/governance/"
 c.JupyterHub.authenticator_class = GovernanceAuthenticator

@@ -5,7 +5,10 @@ c = get_config()  # noqa: F821 - injected by JupyterHub when it loads this file
 - Login: :class:`GovernanceAuthenticator` (argon2 hashes in the governance database);
   roles and open projects become hub groups.
 - Servers: :class:`WorkspaceSpawner`, one per researcher, seeing only the releases the
-  governance policy allows, read-only (see nightingale/hub/isolation.py).
+  governance policy allows, read-only (see nightingale/hub/isolation.py). Servers are
+  isolated only when the hub runs as root; otherwise every spawn is refused unless
+  ``NIGHTINGALE_HUB_UNISOLATED_DEV=1`` is set (development only, no real data: see
+  docs/security.md for what it gives up).
 - The governance web service runs as a hub-managed service at /services/governance/,
   behind the hub's OAuth; it is where everyone lands after logging in.
 

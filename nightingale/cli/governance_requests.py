@@ -1,8 +1,7 @@
-"""``nightingale requests`` (linkage requests, steward decisions) and ``nightingale audit``."""
+"""``nightingale requests``: linkage requests and steward decisions."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -167,75 +166,6 @@ def requests_withdraw(ctx: typer.Context, request_id: int, actor: As, reason: Re
     console.print(f"[yellow]request {request_id} withdrawn")
 
 
-# -- audit --------------------------------------------------------------------------------
-
-audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
-
-
-@audit_app.command("verify")
-def audit_verify(ctx: typer.Context) -> None:
-    """Walk the hash chain; exit 1 and name the first broken entry if any."""
-    from nightingale.governance import audit
-
-    with unit(ctx) as work:
-        result = audit.verify(work.session, work.keystore)
-    if result.ok:
-        console.print(f"[green]ok[/] {result.describe()}")
-        return
-    console.print(f"[red]FAIL[/] {result.describe()}")
-    raise typer.Exit(1)
-
-
-@audit_app.command("log")
-def audit_log(
-    ctx: typer.Context,
-    object_type: Annotated[str | None, typer.Option(help="e.g. request, release.")] = None,
-    object_id: Annotated[str | None, typer.Option()] = None,
-    action: Annotated[str | None, typer.Option(help="Action prefix, e.g. request.")] = None,
-    limit: Annotated[int, typer.Option()] = 200,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
-) -> None:
-    """Audit entries in chain order."""
-    from nightingale.governance import audit
-
-    with unit(ctx) as work:
-        found = list(
-            audit.entries(
-                work.session,
-                object_type=object_type,
-                object_id=object_id,
-                action_prefix=action,
-                limit=limit,
-            )
-        )
-        if as_json:
-            for e in found:
-                record = {
-                    "seq": e.seq,
-                    "at": e.recorded_at,
-                    "actor": e.actor,
-                    "action": e.action,
-                    "object_type": e.object_type,
-                    "object_id": e.object_id,
-                    "details": audit.details_of(e),
-                }
-                typer.echo(json.dumps(record))
-            return
-        rows = [
-            [
-                e.seq,
-                e.recorded_at[:19],
-                e.actor,
-                e.action,
-                f"{e.object_type} {e.object_id}",
-                e.details,
-            ]
-            for e in found
-        ]
-    show_table("audit log", ["seq", "at (UTC)", "actor", "action", "object", "details"], rows)
-
-
 def register(app: typer.Typer) -> None:
-    """Add the requests and audit command groups."""
+    """Add the requests command group (``nightingale audit`` is in governance_audit)."""
     app.add_typer(requests_app, name="requests")
-    app.add_typer(audit_app, name="audit")

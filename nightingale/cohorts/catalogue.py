@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -61,18 +61,33 @@ class Catalogue(BaseModel):
         return found
 
     def check(self, spec: s.CohortSpec, source: str = "<spec>") -> None:
-        """Refuse a spec that names unknown columns or releases an identifier as it is."""
+        """Refuse a spec that names unknown columns or releases an identifier as it is.
+
+        An identifier may only be read as the value a generalising kind turns into a
+        band (``kind: age_band``). A *condition* on an identifier is never generalised,
+        wherever it sits (population, any variable's ``where``, an age band's own
+        ``where``): it selects people by the exact value, and the released variable then
+        says which people have it.
+        """
         problems: list[str] = []
-        for where, table, column, generalised in _references(spec):
+        for ref in _references(spec):
             try:
-                entry = self.column(table, column)
+                entry = self.column(ref.table, ref.column)
             except SpecError as exc:
-                problems.append(f"{source}: {where}: {exc}")
+                problems.append(f"{source}: {ref.where}: {exc}")
                 continue
-            if entry.sensitivity == "identifier" and not generalised:
+            if entry.sensitivity != "identifier" or ref.use == "generalised":
+                continue
+            if ref.use == "condition":
                 problems.append(
-                    f"{source}: {where}: {table}.{column} is an identifier and may only be "
-                    "released generalised (e.g. kind: age_band)"
+                    f"{source}: {ref.where}: a condition on {ref.table}.{ref.column}, which "
+                    "is an identifier, is not generalised (it selects people by their exact "
+                    "value); remove the condition"
+                )
+            else:
+                problems.append(
+                    f"{source}: {ref.where}: {ref.table}.{ref.column} is an identifier and "
+                    "may only be released generalised (e.g. kind: age_band)"
                 )
         if problems:
             raise SpecError("; ".join(problems))
@@ -114,19 +129,38 @@ class Catalogue(BaseModel):
         return "\n".join(lines) + "\n"
 
 
-def _references(spec: s.CohortSpec) -> list[tuple[str, str, str, bool]]:
-    """Every (where, table, column, generalised) the spec reads."""
-    found: list[tuple[str, str, str, bool]] = []
+Use = Literal["value", "generalised", "condition"]
+
+
+class Reference(NamedTuple):
+    """One column a spec reads: where in the spec, and how.
+
+    ``use`` is ``generalised`` when the value leaves only through a generalising kind
+    (an age band's date of birth), ``condition`` when a condition tests it (population
+    ``conditions`` or a variable's ``where``: never generalised, whatever the variable),
+    else ``value``.
+    """
+
+    where: str
+    table: str
+    column: str
+    use: Use = "value"
+
+
+def _references(spec: s.CohortSpec) -> list[Reference]:
+    """Every column the spec reads, with where it reads it."""
+    found: list[Reference] = []
     population = spec.population
     for column in [population.index_date, population.exposure.column]:
-        found.append(("population", population.source, column, False))
+        found.append(Reference("population", population.source, column))
     if population.end_date:
-        found.append(("population.end_date", population.source, population.end_date, False))
-    for condition in population.conditions:
-        found.append(("population.conditions", population.source, condition.column, False))
+        found.append(Reference("population.end_date", population.source, population.end_date))
+    for number, condition in enumerate(population.conditions):
+        where = f"population.conditions[{number}]"
+        found.append(Reference(where, population.source, condition.column, "condition"))
     death = spec.follow_up.censoring.death
     if death is not None:
-        found.append(("follow_up.censoring.death", death.table, death.date, False))
+        found.append(Reference("follow_up.censoring.death", death.table, death.date))
     named: list[tuple[str, s.Baseline | s.Outcome]] = [("baseline", v) for v in spec.baseline]
     named += [("follow_up.outcomes", o) for o in spec.follow_up.outcomes]
     for part, variable in named:
@@ -134,13 +168,17 @@ def _references(spec: s.CohortSpec) -> list[tuple[str, str, str, bool]]:
         table = getattr(variable, "table", None)
         if table is None:
             continue
-        generalised = isinstance(variable, s.AgeBand)
-        for column in _columns_of(variable):
-            found.append((where, table, column, generalised))
+        use: Use = "generalised" if isinstance(variable, s.AgeBand) else "value"
+        for column in _value_columns(variable):
+            found.append(Reference(where, table, column, use))
+        for number, condition in enumerate(getattr(variable, "where", [])):
+            label = f"{where}.where[{number}]"
+            found.append(Reference(label, table, condition.column, "condition"))
     return found
 
 
-def _columns_of(variable: object) -> list[str]:
+def _value_columns(variable: object) -> list[str]:
+    """The columns whose values a variable measures (its ``where`` conditions aside)."""
     columns: list[str] = []
     for attribute in ("date", "column", "start", "end"):
         value = getattr(variable, attribute, None)
@@ -148,17 +186,16 @@ def _columns_of(variable: object) -> list[str]:
             columns.append(value)
     for attribute in ("columns", "days_between"):
         columns.extend(getattr(variable, attribute, None) or [])
-    columns.extend(condition.column for condition in getattr(variable, "where", []))
     return columns
 
 
 def table_columns(spec: s.CohortSpec) -> dict[str, list[str]]:
     """Each table the spec reads and the columns it needs from it, in first-use order."""
     needed: dict[str, list[str]] = {}
-    for _where, table, column, _generalised in _references(spec):
-        columns = needed.setdefault(table, [])
-        if column not in columns:
-            columns.append(column)
+    for ref in _references(spec):
+        columns = needed.setdefault(ref.table, [])
+        if ref.column not in columns:
+            columns.append(ref.column)
     return needed
 
 

@@ -282,6 +282,19 @@ class AgeBand(_Events):
             raise ValueError("bands must be non-negative and strictly increasing")
         return bands
 
+    @model_validator(mode="after")
+    def _birth_date_not_in_where(self) -> AgeBand:
+        """Only the band is generalised: a condition on the birth date itself selects people
+        by it, and a non-null band would then tell who was born on that day."""
+        for number, condition in enumerate(self.where):
+            if condition.column == self.column:
+                raise ValueError(
+                    f"where[{number}]: a condition on {self.column}, the date of birth this "
+                    "age band generalises, is not generalised (it selects people by their "
+                    "birth date); remove it"
+                )
+        return self
+
 
 class IndexMonth(_Frozen):
     """The month of the index date, ``YYYY-MM`` (dates are released only as months)."""

@@ -15,6 +15,13 @@ the head move vanish together. (On SQLite a transaction that *read* before anoth
 committed cannot take the write lock and fails with "database is locked": an error to
 retry, never a fork. Governance actions lock their row first, so they queue instead.)
 
+The head row is keyed too (``head_mac``, see :mod:`.audit_anchor`): without the key a
+person with database access cannot wind it back to an earlier entry after deleting the
+entries that followed. Because they could still put back a head row they saved earlier,
+the head is also kept outside the database, in a signed head file under the data root
+that every commit advances, and optionally in anchors exported elsewhere;
+``nightingale audit verify`` compares all of them (:mod:`nightingale.operations.audit`).
+
 ``details`` must never hold personal data: counts, ids, checksums and reasons only.
 """
 
@@ -31,6 +38,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from nightingale.governance import audit_anchor
 from nightingale.governance.models import AuditChainHead, AuditEntry
 from nightingale.platform.keystore import KeyStore
 
@@ -115,7 +123,10 @@ def record(
     session.add(entry)
     head.last_seq = entry.seq
     head.last_hash = entry.entry_hash
+    head.key_id = key_id
+    head.head_mac = audit_anchor.head_mac(keystore, key_id, "head-row", entry.seq, entry.entry_hash)
     session.flush()
+    audit_anchor.note_append(session, keystore, entry.seq, entry.entry_hash)
     return entry
 
 
@@ -128,10 +139,15 @@ class VerifyResult:
     head_hash: str
     first_broken: int | None = None
     problem: str | None = None
+    head_unkeyed: bool = False
+    """The only problem is a head row without a key (a database from before g0002, or a
+    head rewritten by someone without the key: the head file tells which)."""
 
     def describe(self) -> str:
         if self.ok:
             return f"audit chain intact: {self.entries} entries, head {self.head_hash}"
+        if self.first_broken is None:
+            return f"audit chain BROKEN: {self.problem}"
         return f"audit chain BROKEN at entry {self.first_broken}: {self.problem}"
 
 
@@ -190,7 +206,35 @@ def verify(session: Session, keystore: KeyStore) -> VerifyResult:
             f"the chain head names entry {head.last_seq} but the log ends at {count} "
             "(entries deleted from the end)",
         )
+    problem = _head_key_problem(keystore, head)
+    if problem is not None:
+        unkeyed = head.head_mac is None or head.key_id is None
+        return VerifyResult(False, count, expected_prev, None, problem, head_unkeyed=unkeyed)
     return VerifyResult(True, count, expected_prev)
+
+
+def _head_key_problem(keystore: KeyStore, head: AuditChainHead) -> str | None:
+    """Why the head row's key does not hold, or ``None`` (an empty chain needs none)."""
+    if head.head_mac is None or head.key_id is None:
+        if head.last_seq == 0:
+            return None
+        return (
+            f"the chain head (entry {head.last_seq}) is not keyed: it was wound back or "
+            "rewritten without the audit key, or the database was migrated from before "
+            "g0002 and nothing has been audited since ('nightingale audit anchor' keys it)"
+        )
+    try:
+        expected = audit_anchor.head_mac(
+            keystore, head.key_id, "head-row", head.last_seq, head.last_hash
+        )
+    except Exception as exc:  # an unknown key id is itself evidence of tampering
+        return f"the chain head cannot be verified: {exc}"
+    if not hmac.compare_digest(expected, head.head_mac):
+        return (
+            f"the chain head (entry {head.last_seq}) does not match its key: it was wound "
+            "back or rewritten without the audit key (entries after it may have been deleted)"
+        )
+    return None
 
 
 def entries(

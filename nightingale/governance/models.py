@@ -290,10 +290,16 @@ class AuditEntry(Base):
 
 
 class AuditChainHead(Base):
-    """The single row every writer locks: the chain's last sequence number and hash."""
+    """The single row every writer locks: the chain's last sequence number and hash.
+
+    ``head_mac`` keys the row (HMAC under the audit key ``key_id``), so it cannot be wound
+    back to an earlier entry by someone who only has the database (migration g0002).
+    """
 
     __tablename__ = "audit_chain_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_seq: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(32))
+    head_mac: Mapped[str | None] = mapped_column(String(64))

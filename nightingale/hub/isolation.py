@@ -15,6 +15,9 @@ When the hub runs as root, each single-user server starts in its own mount names
    and ``no_new_privs`` (``setpriv``), so the server cannot undo the mounts or read
    the data root (0700, owned by root).
 
+Without root there is no isolation, and the spawner refuses to start servers
+(:func:`isolation_refusal`) unless the development flag :data:`UNISOLATED_DEV_FLAG` is set.
+
 Limits (documented in docs/security.md): processes still share the kernel, the network
 and ``/tmp`` with the hub; there are no CPU or memory limits. Real isolation is the job
 of the docker and Kubernetes deployments.
@@ -30,7 +33,7 @@ import re
 import shlex
 import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,6 +162,41 @@ def wrap_command(script: str, command: Sequence[str]) -> list[str]:
 def can_isolate() -> bool:
     """Whether this process may build private mount namespaces (it must be root)."""
     return os.geteuid() == 0
+
+
+UNISOLATED_DEV_FLAG = "NIGHTINGALE_HUB_UNISOLATED_DEV"
+"""Set to ``1`` to let a hub that cannot isolate start servers anyway: development only.
+
+Such a server runs as the hub's own user, so it can read everything the platform can:
+the keys, the identifier zone, the hub's cookie secret and the governance database.
+docs/security.md says what the flag gives up."""
+
+
+def unisolated_dev_allowed(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the development flag is set (exactly ``1``; anything else is off)."""
+    values = os.environ if environ is None else environ
+    return values.get(UNISOLATED_DEV_FLAG, "") == "1"
+
+
+def isolation_refusal(*, isolate: bool, allow_unisolated: bool) -> str | None:
+    """Why a server must not start on this hub, or ``None`` when it may.
+
+    The one-machine spawner fails closed: a server starts isolated (root, private mount
+    namespace, own uid) or, only with the development flag, unisolated.
+    """
+    if isolate and not can_isolate():
+        return (
+            "the hub is configured to isolate servers but is not running as root, "
+            "so it cannot build their private mount namespaces"
+        )
+    if not isolate and not allow_unisolated:
+        return (
+            "the hub cannot isolate servers (it is not running as root, or isolation is "
+            "switched off) and would start them as the platform's own user, able to read "
+            f"its keys and database; run the hub as root, or set {UNISOLATED_DEV_FLAG}=1 "
+            "on a development machine with no real data"
+        )
+    return None
 
 
 def share_release_with_group(release: Path, gid: int) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from nightingale.hub.isolation import UNISOLATED_DEV_FLAG
 from nightingale.hub.runtime import SERVICE_NAME, HubPaths
 from nightingale.platform.database import PACKAGE_ROOT
 from nightingale.platform.errors import ConfigurationError, NightingaleError
@@ -51,6 +52,8 @@ class HubProcess:
     config: Path = DEFAULT_CONFIG
     database_url: str | None = None
     log_path: Path | None = None
+    unisolated_dev: bool = False
+    """Development only: let servers start without isolation (sets the spawner's flag)."""
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
     _log: IO[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -73,6 +76,8 @@ class HubProcess:
         )
         if self.database_url:
             env["NIGHTINGALE_DATABASE_URL"] = self.database_url
+        if self.unisolated_dev:
+            env[UNISOLATED_DEV_FLAG] = "1"
         return env
 
     def start(self, timeout: float = 90.0) -> HubProcess:

@@ -8,8 +8,12 @@ otherwise starts ``jupyterhub-singleuser``:
 - as root (the supported one-machine set-up) inside a private mount namespace built by
   :mod:`.isolation`: the person's own uid, their projects' groups, their persistent home
   at ``/home/<name>`` and each release bind-mounted read-only under ``~/releases``;
-- otherwise (a developer's laptop) as the hub's own user with the releases linked into
-  the home and made read-only with ``chmod a-w``, which protects against mistakes only.
+- otherwise it refuses to start anything (fail closed): an unisolated server would run as
+  the hub's own user, able to read the keys, the identifier zone, the cookie secret and
+  the database. Only with the development flag ``NIGHTINGALE_HUB_UNISOLATED_DEV=1``
+  (:attr:`WorkspaceSpawner.allow_unisolated`) does it start one anyway, as the hub's own
+  user with the releases linked into the home and made read-only with ``chmod a-w``,
+  which protects against mistakes only; every such start logs a loud warning.
 
 Every ``poll_interval`` seconds the policy is asked again; when a release the server was
 started with is revoked or expired, or the person loses their last open project, the
@@ -45,6 +49,15 @@ JUPYTER_CONFIG = Path(__file__).resolve().parent / "jupyter"
 """Jupyter config for every server: JupyterLab offline (no news, update checks or installs)."""
 
 
+def _refusal(status: int, message: str) -> web.HTTPError:
+    """An HTTP error whose ``message`` the person reads on JupyterHub's error page."""
+    refusal = web.HTTPError(status, message)
+    # JupyterHub's error page shows ``jupyterhub_message`` instead of its generic
+    # "failed to start" text.
+    refusal.jupyterhub_message = message  # type: ignore[attr-defined]
+    return refusal
+
+
 class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
     """A one-machine spawner whose servers see only the releases the policy allows."""
 
@@ -66,6 +79,16 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
     @default("isolate")
     def _default_isolate(self) -> bool:
         return isolation.can_isolate()
+
+    allow_unisolated = Bool(
+        help="Development only: start servers even when they cannot be isolated, as the "
+        "hub's own user (they can then read the whole data root). Default: on only when "
+        f"${isolation.UNISOLATED_DEV_FLAG}=1.",
+    ).tag(config=True)
+
+    @default("allow_unisolated")
+    def _default_allow_unisolated(self) -> bool:
+        return isolation.unisolated_dev_allowed()
 
     @default("poll_interval")
     def _default_poll_interval(self) -> int:
@@ -166,8 +189,30 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
             link.symlink_to(release.path, target_is_directory=True)
         return [*self.cmd, *self.get_args()]
 
+    def _check_isolation(self) -> None:
+        """Fail closed: no server without isolation unless the development flag is set."""
+        problem = isolation.isolation_refusal(
+            isolate=self.isolate, allow_unisolated=self.allow_unisolated
+        )
+        if problem is not None:
+            self.log.error("Refusing to start a server for %s: %s", self.user.name, problem)
+            raise _refusal(
+                503,
+                "Workspaces are unavailable on this platform right now: it cannot isolate "
+                "them. Please tell the platform's operators.",
+            )
+        if not self.isolate:
+            self.log.warning(
+                "UNISOLATED DEVELOPMENT MODE (%s=1): starting %s's server as the hub's own "
+                "user; it can read the keys, the identifier zone and the database. Never "
+                "use this with real data.",
+                isolation.UNISOLATED_DEV_FLAG,
+                self.user.name,
+            )
+
     async def start(self) -> tuple[str, int]:
-        """Refuse with the policy's reason, or start the server with its private view."""
+        """Refuse without isolation or with the policy's reason; else start the server."""
+        self._check_isolation()
         access = await self._current()
         if access is None or not access.may_start_server:
             message = (
@@ -175,11 +220,7 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
                 if access
                 else "Your account is not active on this platform."
             )
-            refusal = web.HTTPError(403, message)
-            # JupyterHub's error page shows ``jupyterhub_message`` instead of its generic
-            # "failed to start" text, so the person reads the policy's reason.
-            refusal.jupyterhub_message = message  # type: ignore[attr-defined]
-            raise refusal
+            raise _refusal(403, message)
         self._access = access
         port = int(getattr(self, "port", 0) or random_port())
         self.port = port

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from nightingale.governance import audit
+from nightingale.governance import audit, audit_anchor
+from nightingale.governance.audit_anchor import HeadFile
 from nightingale.governance.settings import (
     GovernanceSettings,
     SdcSettings,
@@ -53,6 +54,8 @@ class Unit:
         self.root = DataRoot(self.settings.data_root)
         self.governance = governance_settings(self.settings)
         self.sdc = sdc_settings(self.settings)
+        # Every commit that audits advances the signed head file under the data root.
+        audit_anchor.keep_head_file(self.session.get_bind(), HeadFile.under(self.root.path))
 
     def audit(self, action: str, object_type: str, object_id: str, details: dict[str, Any]) -> None:
         """Append an entry to the audit chain in this unit's transaction.

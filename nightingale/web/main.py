@@ -15,6 +15,7 @@ from fastapi.exceptions import HTTPException
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from nightingale.governance.audit_anchor import HeadFile, keep_head_file
 from nightingale.governance.errors import (
     GovernanceError,
     InvalidInput,
@@ -123,6 +124,8 @@ def create_app(
     app.state.gate = gate if gate is not None else HubGate()
     app.state.engine = make_engine(settings.resolved_database_url)
     app.state.keystore = keystore_for(settings)
+    # Every request that audits advances the signed head file under the data root.
+    keep_head_file(app.state.engine, HeadFile.under(settings.data_root))
     static = Path(__file__).resolve().parent / "static"
     app.mount(f"{prefix}/static", StaticFiles(directory=static), name="static")
     app.include_router(_auth_router(prefix), prefix=prefix)

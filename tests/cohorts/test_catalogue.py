@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from nightingale.cohorts.catalogue import default_catalogue, table_columns
+from nightingale.cohorts.compile import compile_spec
 from nightingale.cohorts.loading import SpecError, parse_spec
+from nightingale.cohorts.spec import AgeBand, Condition
 from tests.cohorts.conftest import PILOT_SPEC
 
 PILOT = PILOT_SPEC.read_text()
@@ -46,6 +48,52 @@ def test_an_identifier_may_only_leave_generalised() -> None:
     )
     with pytest.raises(SpecError, match="date_of_birth is an identifier"):
         default_catalogue().check(parse_spec(raw_birth))
+
+
+BIRTH_DATE_IN_AN_AGE_BAND = PILOT.replace(
+    "    column: date_of_birth\n    bands:",
+    "    column: date_of_birth\n"
+    "    where: [{column: date_of_birth, equals: 1980-03-14}]\n"
+    "    bands:",
+)
+
+
+def test_a_birth_date_condition_inside_an_age_band_is_refused_naming_the_field() -> None:
+    """The band is generalised; a ``where`` on the birth date is not: a non-null band would
+    say who was born on 14 March 1980."""
+    assert "where: [{column: date_of_birth" in BIRTH_DATE_IN_AN_AGE_BAND
+    with pytest.raises(SpecError, match=r"baseline\.\d+\.age_band: where\[0\]: a condition on "):
+        default_catalogue().check(parse_spec(BIRTH_DATE_IN_AN_AGE_BAND, "pilot.yaml"))
+
+
+def test_the_catalogue_refuses_an_identifier_condition_even_inside_an_age_band() -> None:
+    """The catalogue (which the compiler and builder ask) holds the rule on its own, even for
+    a spec object that never went through YAML validation."""
+    spec = parse_spec(PILOT)
+    number, band = next((i, v) for i, v in enumerate(spec.baseline) if isinstance(v, AgeBand))
+    leaky = band.model_copy(
+        update={"where": [Condition(column="date_of_birth", between=("1980-03-14", "1980-03-14"))]}
+    )
+    baseline = [*spec.baseline[:number], leaky, *spec.baseline[number + 1 :]]
+    spec = spec.model_copy(update={"baseline": baseline})
+    message = (
+        r"pilot\.yaml: baseline\.age_band\.where\[0\]: a condition on "
+        r"linkage\.demographics\.date_of_birth, which is an identifier, is not generalised"
+    )
+    with pytest.raises(SpecError, match=message):
+        default_catalogue().check(spec, "pilot.yaml")
+    with pytest.raises(SpecError, match=message):
+        compile_spec(spec, default_catalogue(), "pilot.yaml")
+
+
+def test_a_population_condition_on_an_identifier_is_refused() -> None:
+    spec = parse_spec(PILOT)
+    condition = Condition(column="date_of_birth", equals="1980-03-14")
+    population = spec.population.model_copy(
+        update={"source": "linkage.demographics", "conditions": [condition]}
+    )
+    with pytest.raises(SpecError, match=r"population\.conditions\[0\]: a condition on"):
+        default_catalogue().check(spec.model_copy(update={"population": population}))
 
 
 def test_quasi_identifiers_of_the_pilot() -> None:

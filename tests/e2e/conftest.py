@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from nightingale.hub.isolation import can_isolate
 from nightingale.hub.launcher import PROXY, HubProcess, free_port
 from nightingale.platform.settings import Settings
 from tests.workspace_world import PASSWORD, World, build_world, populate
@@ -79,7 +80,12 @@ def world(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 def hub(world: World) -> Iterator[HubProcess]:
     """The hub, proxy and governance service on free ports; stopped afterwards."""
     process = HubProcess(
-        world.settings.data_root, port=free_port(), database_url=world.settings.database_url
+        world.settings.data_root,
+        port=free_port(),
+        database_url=world.settings.database_url,
+        # As root (CI) servers are isolated; elsewhere the test region is synthetic and
+        # the development flag must be set explicitly or every spawn is refused.
+        unisolated_dev=not can_isolate(),
     )
     process.start()
     try:

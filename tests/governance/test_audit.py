@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from nightingale.governance import audit
+from nightingale.governance.models import AuditChainHead
 from nightingale.platform import database
 from nightingale.platform.keystore import KeyStore, MemoryKeyStore
 from tests.governance.conftest import Platform
@@ -91,6 +92,43 @@ def test_a_deleted_tail_is_caught_by_the_head(sqlite_platform: Platform) -> None
     tamper(sqlite_platform.engine, "DELETE FROM audit_log WHERE seq = 5")
     result = verify(sqlite_platform)
     assert (result.ok, result.first_broken) == (False, 5)
+
+
+def test_a_cut_tail_with_the_head_wound_back_is_caught(platform: Platform) -> None:
+    """Issue #20: delete the last entries and wind the head row back to the entry before
+    them. An unkeyed head row then agreed with the log; the keyed one does not."""
+    write(platform, 5)
+    tamper(
+        platform.engine,
+        "DELETE FROM audit_log WHERE seq > 3",
+        "UPDATE audit_chain_head SET last_seq = 3, "
+        "last_hash = (SELECT entry_hash FROM audit_log WHERE seq = 3)",
+    )
+    result = verify(platform)
+    assert (result.ok, result.entries) == (False, 3)
+    assert "wound back" in result.describe()
+
+
+def test_a_head_row_whose_key_was_cleared_is_not_trusted(sqlite_platform: Platform) -> None:
+    write(sqlite_platform, 3)
+    tamper(
+        sqlite_platform.engine,
+        "DELETE FROM audit_log WHERE seq = 3",
+        "UPDATE audit_chain_head SET last_seq = 2, head_mac = NULL, "
+        "last_hash = (SELECT entry_hash FROM audit_log WHERE seq = 2)",
+    )
+    result = verify(sqlite_platform)
+    assert (result.ok, result.head_unkeyed) == (False, True)
+    assert "not keyed" in result.describe()
+
+
+def test_the_head_row_is_keyed_with_the_audit_key(sqlite_platform: Platform) -> None:
+    write(sqlite_platform, 2)
+    with database.session_scope(sqlite_platform.engine) as session:
+        head = session.get(AuditChainHead, audit.HEAD_ID)
+        assert head is not None and head.key_id == "audit-v1" and head.head_mac
+    other = _other_keys()
+    assert not verify(sqlite_platform, other).ok
 
 
 def test_reordering_is_caught(platform: Platform) -> None:

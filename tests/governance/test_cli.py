@@ -83,6 +83,45 @@ def test_audit_verify_names_the_first_broken_entry(
     assert code == 1 and "BROKEN at entry 4" in output
 
 
+def test_audit_verify_names_a_role_granted_outside_the_application(
+    invoke: Callable[..., tuple[int, str]], demo_root: Settings
+) -> None:
+    with sqlite3.connect(demo_root.data_root / "nightingale.db") as db:
+        db.execute(
+            "INSERT INTO gov_person_roles (person_id, role) "
+            "SELECT id, 'data_steward' FROM gov_people WHERE username = 'rita'"
+        )
+    code, output = invoke(demo_root, "audit", "verify")
+    assert code == 1
+    assert "FAIL tables: person rita: roles is [data_steward, researcher] in the table" in output
+    assert "ok   chain" in output and "ok   head file" in output
+
+
+def test_an_anchor_kept_elsewhere_names_a_cut_log(
+    invoke: Callable[..., tuple[int, str]], demo_root: Settings, tmp_path: Path
+) -> None:
+    database = demo_root.data_root / "nightingale.db"
+    with sqlite3.connect(database) as db:
+        saved = db.execute("SELECT * FROM audit_chain_head").fetchone()
+    anchor = tmp_path / "offsite" / "anchor.json"
+    code, output = invoke(demo_root, "audit", "anchor", "--out", str(anchor))
+    assert code == 0 and "anchored entry" in output and anchor.is_file()
+    code, output = invoke(demo_root, "audit", "verify", "--anchor", str(anchor))
+    assert code == 0 and "ok   anchor" in output
+    with sqlite3.connect(database) as db:
+        db.execute("DELETE FROM audit_log WHERE seq > ?", (saved[1],))
+        db.execute(
+            "UPDATE audit_chain_head SET last_seq = ?, last_hash = ?, key_id = ?, head_mac = ?",
+            saved[1:],
+        )
+    code, output = invoke(demo_root, "audit", "verify", "--anchor", str(anchor))
+    assert code == 1
+    assert "ok   chain" in output  # the database alone cannot tell
+    assert "FAIL head file" in output and "FAIL anchor" in output
+    code, output = invoke(demo_root, "audit", "anchor", "--out", str(tmp_path / "again.json"))
+    assert code != 0 and "refusing to anchor" in output
+
+
 def test_check_table_prints_every_cell_as_json(
     invoke: Callable[..., tuple[int, str]], demo_root: Settings, tmp_path: Path
 ) -> None:

@@ -19,6 +19,21 @@ def test_the_governance_branch_goes_up_down_and_up(database_url: str) -> None:
         database.downgrade(engine, "p0001")
         assert "audit_log" not in inspect(engine).get_table_names()
         database.upgrade(engine)
-        assert "g0001" in database.database_heads(engine)
+        assert "g0002" in database.database_heads(engine)
+    finally:
+        engine.dispose()
+
+
+def test_g0002_keys_the_chain_head_and_goes_back_down(database_url: str) -> None:
+    engine = database.make_engine(database_url)
+    try:
+        database.upgrade(engine)
+        columns = {c["name"] for c in inspect(engine).get_columns("audit_chain_head")}
+        assert {"key_id", "head_mac"} <= columns
+        database.downgrade(engine, "g0001")
+        columns = {c["name"] for c in inspect(engine).get_columns("audit_chain_head")}
+        assert columns == {"id", "last_seq", "last_hash"}
+        database.upgrade(engine)
+        assert "g0002" in database.database_heads(engine)
     finally:
         engine.dispose()

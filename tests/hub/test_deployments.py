@@ -33,7 +33,7 @@ def _load_config(path: Path) -> Config:
 def test_compose_keeps_workspaces_off_the_internet_and_secrets_out_of_the_file() -> None:
     compose = yaml.safe_load((DEPLOY / "docker/docker-compose.yml").read_text())
     assert compose["networks"]["workspaces"]["internal"] is True
-    assert set(compose["services"]) == {"postgres", "hub", "governance"}
+    assert set(compose["services"]) == {"postgres", "migrate", "hub", "governance"}
     assert compose["services"]["hub"]["ports"] == ["127.0.0.1:8000:8000"]
     for service in compose["services"].values():
         for name, value in service.get("environment", {}).items():
@@ -41,9 +41,53 @@ def test_compose_keeps_workspaces_off_the_internet_and_secrets_out_of_the_file()
                 assert str(value).startswith("${"), f"{name} must come from the environment"
 
 
+def test_compose_runs_the_platform_as_the_insert_only_application_role() -> None:
+    """Only the one-shot migrate service holds the owner's URL; it migrates, then grants
+    the application role, which the hub and the service use (issue #20 item 3)."""
+    services = yaml.safe_load((DEPLOY / "docker/docker-compose.yml").read_text())["services"]
+    migrate = services["migrate"]
+    assert "nightingale_owner:" in migrate["environment"]["NIGHTINGALE_DATABASE_URL"]
+    assert "nightingale init && nightingale audit grant-app-role nightingale_app" in " ".join(
+        migrate["command"]
+    )
+    for name in ("hub", "governance"):
+        service = services[name]
+        assert "nightingale_app:" in service["environment"]["NIGHTINGALE_DATABASE_URL"]
+        assert service["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+        assert "owner" not in " ".join(str(v) for v in service["environment"].values())
+    assert "jupyterhub:" in services["hub"]["environment"]["JUPYTERHUB_DB_URL"]
+    roles = (DEPLOY / "docker/postgres-roles.sh").read_text()
+    for statement in (
+        "CREATE DATABASE nightingale OWNER nightingale_owner",
+        "CREATE ROLE nightingale_app LOGIN",
+        "GRANT CONNECT ON DATABASE nightingale TO nightingale_app",
+    ):
+        assert statement in roles
+
+
+def test_kubernetes_runs_the_platform_as_the_application_role_and_migrates_as_the_owner() -> None:
+    values = yaml.safe_load((DEPLOY / "k8s/values.yaml").read_text())
+    hub_url = values["hub"]["extraEnv"]["NIGHTINGALE_DATABASE_URL"]["valueFrom"]
+    assert hub_url["secretKeyRef"]["key"] == "app-database-url"
+    assert values["hub"]["db"]["url"].endswith("/jupyterhub")
+    deployment, _service = yaml.safe_load_all((DEPLOY / "k8s/governance-service.yaml").read_text())
+    env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["NIGHTINGALE_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == (
+        "app-database-url"
+    )
+    job = yaml.safe_load((DEPLOY / "k8s/migrate-job.yaml").read_text())
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert "nightingale audit grant-app-role nightingale_app" in " ".join(container["command"])
+    job_env = {e["name"]: e for e in container["env"]}
+    assert job_env["NIGHTINGALE_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == (
+        "owner-database-url"
+    )
+
+
 def test_docker_hub_spawns_locked_down_containers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NIGHTINGALE_HOST_DATA_ROOT", "/srv/host/nightingale")
     monkeypatch.setenv("NIGHTINGALE_DATABASE_URL", "postgresql://u@db/n")
+    monkeypatch.setenv("JUPYTERHUB_DB_URL", "postgresql+psycopg://jupyterhub@db/jupyterhub")
     monkeypatch.setenv("NIGHTINGALE_HUB_COOKIE_SECRET", "00" * 32)
     monkeypatch.setenv("NIGHTINGALE_SERVICE_API_TOKEN", "t")
     config = _load_config(DEPLOY / "docker/jupyterhub_config.py")
@@ -65,6 +109,7 @@ def test_docker_mounts_exactly_the_allowed_releases_read_only(
     monkeypatch.setenv("NIGHTINGALE_DATA_ROOT", str(settings.data_root))
     monkeypatch.setenv("NIGHTINGALE_HOST_DATA_ROOT", "/srv/host/nightingale")
     monkeypatch.setenv("NIGHTINGALE_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("JUPYTERHUB_DB_URL", "sqlite://")
     monkeypatch.setenv("NIGHTINGALE_HUB_COOKIE_SECRET", "00" * 32)
     monkeypatch.setenv("NIGHTINGALE_SERVICE_API_TOKEN", "t")
     hook = _load_config(DEPLOY / "docker/jupyterhub_config.py").Spawner.pre_spawn_hook
