@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from nightingale.operations.release_copies import QuarantineReport, quarantine_withdrawn_copies
 from nightingale.operations.unit import open_unit
 from nightingale.operations.workspace import (
     VisibleRelease,
@@ -28,8 +29,12 @@ __all__ = [
     "WorkspaceAccess",
     "check_login",
     "current_access",
+    "quarantine_copies",
     "settings_for",
 ]
+
+HUB_ACTOR = "hub"
+"""The audit log's actor for what the hub does on its own (quarantining copies)."""
 
 
 @lru_cache(maxsize=4)
@@ -55,3 +60,11 @@ def current_access(settings: Settings, username: str) -> WorkspaceAccess | None:
     """The person's access right now (None when they no longer exist or are deactivated)."""
     with open_unit(settings, username, engine=_engine(settings.resolved_database_url)) as unit:
         return workspace_access(unit)
+
+
+def quarantine_copies(
+    settings: Settings, username: str, home: Path, still_readable: frozenset[str]
+) -> QuarantineReport:
+    """Move copies of releases withdrawn from ``username`` out of their home (audited)."""
+    with open_unit(settings, HUB_ACTOR, engine=_engine(settings.resolved_database_url)) as unit:
+        return quarantine_withdrawn_copies(unit, username, home, still_readable)

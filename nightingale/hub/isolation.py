@@ -1,8 +1,11 @@
 """The private view of the disk a researcher's server gets on one machine.
 
-When the hub runs as root, each single-user server starts in its own mount namespace
-(``unshare --mount``) through a short shell script built here, which:
+When the hub runs as root, each single-user server starts in its own mount and PID
+namespaces (``unshare --mount --pid --fork --mount-proc``) through a short shell script
+built here, which:
 
+0. joins the server's cgroup (:mod:`.processes`), if the machine has one for it, and
+   hides the cgroup file system from the server;
 1. hides ``/home`` behind an empty tmpfs and binds the researcher's persistent home
    (``<data_root>/workspaces/homes/<name>``) at ``/home/<name>``;
 2. mounts a tmpfs at ``~/releases`` and bind-mounts each release the policy allows
@@ -14,6 +17,10 @@ When the hub runs as root, each single-user server starts in its own mount names
 4. drops to the researcher's own uid, the groups of their projects, no capabilities
    and ``no_new_privs`` (``setpriv``), so the server cannot undo the mounts or read
    the data root (0700, owned by root).
+
+The server is the PID namespace's init: when it ends, however it ends, the kernel kills
+every process left in the namespace, including those started with ``setsid`` or a double
+fork, so none outlives the server with its mounts.
 
 Without root there is no isolation, and the spawner refuses to start servers
 (:func:`isolation_refusal`) unless the development flag :data:`UNISOLATED_DEV_FLAG` is set.
@@ -89,11 +96,14 @@ def launch_script(
     identity: Identity,
     staging: Path,
     prefix: Path | None = None,
+    join: Sequence[str] = (),
 ) -> str:
     """The ``sh -c`` script that builds the view, drops privileges and execs ``"$@"``.
 
     ``staging`` is an empty root-only folder used to carry the interpreter's prefix
-    across the tmpfs that hides its parent.
+    across the tmpfs that hides its parent. ``join`` are the lines that put the script
+    into the server's cgroup (:meth:`.processes.ServerCgroup.join_lines`); they run
+    first, as root, so every process the server starts is a member and cannot leave.
     """
     if not SAFE_USERNAME.match(username):
         raise ValueError(f"refusing to build a workspace for the username {username!r}")
@@ -108,7 +118,10 @@ def launch_script(
     pinned += [(m.source, staging / f"release-{i}") for i, m in enumerate(mounts)]
     if hidden is not None:
         pinned.append((prefix, staging / "prefix"))
-    lines = ["set -eu"]
+    lines = ["set -eu", *join]
+    if join:
+        # The server need not see which other people have servers running.
+        lines.append("mount -t tmpfs -o mode=0755,size=1m nightingale-cgroup /sys/fs/cgroup")
     for source, pin in pinned:
         lines += [f"mkdir -p {q(str(pin))}", f"mount --bind {q(str(source))} {q(str(pin))}"]
     lines += [
@@ -144,12 +157,21 @@ def launch_script(
 
 
 def wrap_command(script: str, command: Sequence[str]) -> list[str]:
-    """``command`` run by ``script`` inside a new private mount namespace."""
+    """``command`` run by ``script`` inside new private mount and PID namespaces.
+
+    ``unshare`` forks: its child is the namespace's init (the script, which execs the
+    server), with a ``/proc`` of its own. ``unshare`` itself waits outside and ignores
+    SIGTERM and SIGINT, so the spawner signals the init
+    (:func:`.processes.namespace_init`).
+    """
     return [
         "unshare",
         "--mount",
         "--propagation",
         "private",
+        "--pid",
+        "--fork",
+        "--mount-proc",
         "--",
         "/bin/sh",
         "-c",

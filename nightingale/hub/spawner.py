@@ -19,6 +19,15 @@ Every ``poll_interval`` seconds the policy is asked again; when a release the se
 started with is revoked or expired, or the person loses their last open project, the
 server is stopped, which removes its mounts.
 
+Stopping a server, for revocation or otherwise, ends *every* process it started
+(:mod:`.processes`): the isolated server is the init of its own PID namespace, so the
+kernel kills whatever is left in the namespace when it dies, and it runs in its own
+cgroup (freezer and pids controllers, where the machine has them), which the spawner
+freezes, kills and removes, then checks that nothing runs under the person's uid. After
+a revocation, and before every start, copies of releases withdrawn from the person are
+moved out of their persistent home for a steward to review
+(:mod:`nightingale.operations.release_copies`).
+
 Real isolation (separate kernels per user, no network egress, CPU and memory limits) is
 the job of the docker (DockerSpawner) and Kubernetes (KubeSpawner) deployments.
 """
@@ -26,6 +35,7 @@ the job of the docker (DockerSpawner) and Kubernetes (KubeSpawner) deployments.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -40,8 +50,15 @@ from tornado import web
 from traitlets import Bool, Unicode, default
 
 from nightingale.hub import isolation
-from nightingale.hub.access import current_access, settings_for
+from nightingale.hub.access import current_access, quarantine_copies, settings_for
+from nightingale.hub.processes import (
+    DEFAULT_PARENT,
+    ServerCgroup,
+    namespace_init,
+    processes_of,
+)
 from nightingale.hub.runtime import HubPaths
+from nightingale.operations.release_copies import remember_releases
 from nightingale.operations.workspace import WorkspaceAccess
 
 RELEASES_FOLDER = "releases"
@@ -90,6 +107,12 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
     def _default_allow_unisolated(self) -> bool:
         return isolation.unisolated_dev_allowed()
 
+    cgroup_parent = Unicode(
+        DEFAULT_PARENT,
+        help="Folder under each cgroup v1 controller (freezer, pids) holding one cgroup per "
+        "isolated server: /sys/fs/cgroup/<controller>/<cgroup_parent>/<user>.",
+    ).tag(config=True)
+
     @default("poll_interval")
     def _default_poll_interval(self) -> int:
         return 10
@@ -106,6 +129,8 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
     _staging: str | None = None
     _access: WorkspaceAccess | None = None
     _revoking: bool = False
+    _cgroup: ServerCgroup | None = None
+    _uid: int | None = None
 
     # -- what the person may see -------------------------------------------------------
 
@@ -166,6 +191,16 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
             )
             mounts.append(isolation.Mount(release.path, release.project, release.release_id))
         groups = tuple(isolation.PROJECT_GID_BASE + pid for pid in sorted(access.projects.values()))
+        self._uid = uid
+        self._cgroup = ServerCgroup.for_user(self.user.name, parent=self.cgroup_parent)
+        if self._cgroup.enabled:
+            self._cgroup.create()
+        else:
+            self.log.warning(
+                "No writable freezer or pids cgroup here: %s's server is ended through its "
+                "PID namespace alone",
+                self.user.name,
+            )
         self._staging = tempfile.mkdtemp(prefix="nightingale-spawn-")
         script = isolation.launch_script(
             username=self.user.name,
@@ -173,6 +208,7 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
             mounts=mounts,
             identity=isolation.Identity(uid=uid, gid=uid, groups=groups),
             staging=Path(self._staging),
+            join=self._cgroup.join_lines(),
         )
         return isolation.wrap_command(script, [*self.cmd, *self.get_args()])
 
@@ -225,6 +261,12 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
         port = int(getattr(self, "port", 0) or random_port())
         self.port = port
         home = await asyncio.to_thread(self._prepare_home, access)
+        # Copies of releases withdrawn while no server ran leave the home before it starts;
+        # then the marks of what is about to be mounted are kept for the next revocation.
+        await asyncio.to_thread(self._quarantine, access)
+        await asyncio.to_thread(
+            remember_releases, self._paths().data_root, self.user.name, access.releases
+        )
         build = self._command_isolated if self.isolate else self._command_shared
         cmd = await asyncio.to_thread(build, access, home)
         self.log.info(
@@ -241,6 +283,64 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
         self.pid = self.proc.pid
         self._mounted = access.fingerprint()
         return (self.ip or "127.0.0.1", port)
+
+    # -- ending every process ---------------------------------------------------------
+
+    async def _signal(self, sig: int) -> bool:
+        """Signal the server; isolated, that is the PID namespace's init, not ``unshare``."""
+        if sig and self.isolate and self.pid:
+            init = namespace_init(self.pid)
+            if init is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(init, sig)
+                alive: bool = await super()._signal(0)
+                return alive
+        signalled: bool = await super()._signal(sig)
+        return signalled
+
+    def _end_everything(self) -> None:
+        """Kill what is left in the server's cgroup, remove it, and check the uid is idle."""
+        cgroup, self._cgroup = self._cgroup, None
+        if cgroup is None and self.isolate and isolation.can_isolate():
+            # After a hub restart: whatever runs in this person's cgroup is theirs.
+            cgroup = ServerCgroup.for_user(self.user.name, parent=self.cgroup_parent)
+        if cgroup is not None and cgroup.enabled:
+            left = cgroup.end()
+            if left:
+                self.log.error(
+                    "%d process(es) of %s's server survived being killed: %s",
+                    len(left),
+                    self.user.name,
+                    sorted(left),
+                )
+        if self._uid is not None:
+            running = processes_of(self._uid)
+            if running:
+                self.log.error(
+                    "Processes still run under %s's uid %d after their server stopped: %s",
+                    self.user.name,
+                    self._uid,
+                    running,
+                )
+        if self._staging:
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging = None
+
+    def _quarantine(self, access: WorkspaceAccess | None) -> None:
+        """Move copies of releases the person may no longer read out of their home."""
+        readable = {r.release_id for r in access.releases} if access is not None else set()
+        home = self._paths().home(self.user.name)
+        report = quarantine_copies(
+            settings_for(self.data_root), self.user.name, home, frozenset(readable)
+        )
+        if report.copies:
+            self.log.warning(
+                "Moved %d copy(ies) of withdrawn release(s) %s out of %s's home into %s",
+                len(report.copies),
+                ", ".join(report.releases),
+                self.user.name,
+                report.folder,
+            )
 
     # -- revocation ---------------------------------------------------------------------
 
@@ -263,6 +363,8 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
             if await super().poll() is None:
                 await self._signal(signal.SIGKILL)
                 await self.wait_for_death(self.kill_timeout)
+            await asyncio.to_thread(self._end_everything)
+            await asyncio.to_thread(self._quarantine, access)
         finally:
             self._revoking = False
         self._mounted = None
@@ -271,6 +373,4 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
     async def stop(self, now: bool = False) -> None:
         await super().stop(now=now)
         self._mounted = None
-        if self._staging:
-            shutil.rmtree(self._staging, ignore_errors=True)
-            self._staging = None
+        await asyncio.to_thread(self._end_everything)
