@@ -109,3 +109,27 @@ def test_the_server_reads_its_release_cannot_write_it_and_cannot_see_the_data_ro
     assert (home / "notes.txt").read_text() == "mine"
     assert not (release / "x").exists()
     assert not (tmp_path / "staging").exists()
+
+
+@needs_root
+def test_a_process_set_free_with_setsid_dies_with_the_server(tmp_path: Path) -> None:
+    """The server is its PID namespace's init: when it ends, nothing it started survives."""
+    home = tmp_path / "home"
+    home.mkdir()
+    os.chown(home, 20001, 20001)
+    (tmp_path / "staging").mkdir(mode=0o700)
+    mark = f"1003.{os.getpid()}"
+    server = (
+        "import subprocess\n"
+        f"subprocess.Popen(['setsid', 'sleep', '{mark}'], stdout=subprocess.DEVNULL, "
+        "stderr=subprocess.DEVNULL)\nprint('ok')"
+    )
+    command = wrap_command(_script(tmp_path, []), [sys.executable, "-c", server])
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0 and "ok" in result.stdout, result.stderr
+    survivors = subprocess.run(
+        ["pgrep", "-f", f"sleep {mark}"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    for pid in survivors:  # an unfixed launcher leaves it running: end it
+        os.kill(int(pid), 9)
+    assert survivors == [], "a setsid child outlived its server"

@@ -100,26 +100,34 @@ def world(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> World:
     return world
 
 
-@pytest.fixture
-def running(world: World) -> object:
-    """Rita's isolated server, started by the real spawner, with its children running."""
+CGROUP_PARENT = f"nightingale-test-{os.getpid()}"
+"""Never the real hub's cgroups."""
+
+
+def _spawner(world: World, code: str) -> WorkspaceSpawner:
     user = SimpleNamespace(name="rita", url="/user/rita/", escaped_name="rita")
     hub = SimpleNamespace(public_host="", api_url="http://127.0.0.1:8081/hub/api", base_url="/hub/")
-    parent = f"nightingale-test-{os.getpid()}"  # never the real hub's cgroups
-    traits: dict[str, object] = {"cgroup_parent": parent}
+    traits: dict[str, object] = {"cgroup_parent": CGROUP_PARENT}
     if "cgroup_parent" not in WorkspaceSpawner.class_trait_names():
         traits = {}  # the spawner before this change had no cgroups at all
-    spawner = WorkspaceSpawner(
+    return WorkspaceSpawner(
         user=user,
         hub=hub,
         data_root=str(world.settings.data_root),
-        cmd=[sys.executable, "-c", RESEARCHER],
+        cmd=[sys.executable, "-c", code],
         isolate=True,
         term_timeout=5,
         interrupt_timeout=5,
         log=logging.getLogger("tests.hub.revocation"),
         **traits,
     )
+
+
+@pytest.fixture
+def running(world: World) -> object:
+    """Rita's isolated server, started by the real spawner, with its children running."""
+    spawner = _spawner(world, RESEARCHER)
+    parent = CGROUP_PARENT
     home = HubPaths(world.settings.data_root.resolve()).home("rita")
     asyncio.run(spawner.start())
     try:
@@ -184,3 +192,30 @@ def test_revocation_ends_every_process_and_quarantines_the_copies(
         "release_pids": 1,
         "folder": f"workspaces/quarantine/rita/{reasons.parent.name}",
     }
+
+
+def test_copies_left_while_no_server_ran_leave_the_home_before_the_next_start(
+    world: World, running: WorkspaceSpawner
+) -> None:
+    asyncio.run(running.stop())
+    home = HubPaths(world.settings.data_root.resolve()).home("rita")
+    access = current_access(world.settings, "rita")
+    assert access is not None
+    with session_scope(world.engine) as session:
+        revoke_release(
+            session, world.keystore, by="sam", release_id=access.releases[0].release_id,
+            reason="test",
+        )  # fmt: skip
+    assert (home / "copy.parquet").exists()
+
+    # The next server checks, before it starts, that the home holds no copy.
+    probe = "import os, pathlib; print(sorted(os.listdir(os.environ['HOME'])))"
+    later = _spawner(world, probe)
+    asyncio.run(later.start())
+    try:
+        assert later.proc.wait(timeout=30) == 0
+    finally:
+        asyncio.run(later.stop(now=True))
+    assert not (home / "copy.parquet").exists()
+    assert not (home / "work" / "subset.parquet").exists()
+    assert (home / "notes.txt").exists()
