@@ -16,7 +16,9 @@ What counts as a copy, kept cheap and explainable:
 - **release pids**: a Parquet file (by its ``PAR1`` magic, whatever its name) with a
   ``pid`` column holding at least one of the release's pseudonyms.
 
-A copy renamed, re-encoded as CSV, or with its ``pid`` column renamed or dropped is not
+A file that also matches a release the person may still read (pseudonyms are per
+project, so two releases of a project share them) is left alone: it may come from that
+one. A copy renamed, re-encoded as CSV, or with its ``pid`` column renamed or dropped is not
 caught (docs/security.md lists the limits).
 
 The release folder may be deleted by the time it is withdrawn (``governance enforce``
@@ -214,18 +216,22 @@ class QuarantineReport:
     """Where the copies now are (``None`` when none were found)."""
 
 
-def _withdrawn_marks(
-    data_root: Path, username: str, still_readable: Collection[str]
-) -> list[tuple[Path, ReleaseMarks]]:
+def _all_marks(data_root: Path, username: str) -> list[tuple[Path, ReleaseMarks]]:
     folder = marks_folder(data_root, username)
     if not folder.is_dir():
         return []
-    found = []
-    for path in sorted(folder.glob("*.json")):
-        marks = ReleaseMarks.from_json(json.loads(path.read_text()))
-        if marks.release_id not in still_readable:
-            found.append((path, marks))
-    return found
+    return [
+        (path, ReleaseMarks.from_json(json.loads(path.read_text())))
+        for path in sorted(folder.glob("*.json"))
+    ]
+
+
+def _without(marks: ReleaseMarks, kept: Sequence[ReleaseMarks]) -> ReleaseMarks:
+    """``marks`` less what it shares with releases still readable (pids, file contents)."""
+    kept_files = {value for k in kept for value in k.files.values()}
+    kept_pids = frozenset().union(*(k.pids for k in kept))
+    files = {n: v for n, v in marks.files.items() if v not in kept_files}
+    return ReleaseMarks(marks.release_id, marks.project, files, marks.pids - kept_pids)
 
 
 def quarantine_withdrawn_copies(
@@ -237,11 +243,13 @@ def quarantine_withdrawn_copies(
     process of the person runs (the hub calls it after ending their server, and before
     starting one). The marks of the swept releases are dropped afterwards.
     """
-    withdrawn = _withdrawn_marks(unit.root.path, username, still_readable)
+    every = _all_marks(unit.root.path, username)
+    withdrawn = [(p, m) for p, m in every if m.release_id not in still_readable]
     if not withdrawn:
         return QuarantineReport()
+    kept = [m for _p, m in every if m.release_id in still_readable]
     release_ids = tuple(marks.release_id for _path, marks in withdrawn)
-    copies = find_copies(home, [marks for _path, marks in withdrawn])
+    copies = find_copies(home, [_without(marks, kept) for _path, marks in withdrawn])
     folder: Path | None = None
     if copies:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")

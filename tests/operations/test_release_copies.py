@@ -111,3 +111,22 @@ def test_a_release_still_readable_is_not_swept(settings: Settings) -> None:
         assert not unit.session.scalars(
             select(AuditEntry).where(AuditEntry.action == "workspace.copies_quarantined")
         ).all()
+
+
+def test_a_file_that_may_come_from_a_release_still_readable_is_left_alone(
+    settings: Settings,
+) -> None:
+    world = build_world(settings)
+    first = _mounted(world)
+    world.released("dfh-pilot", by="rita")  # the same people, so the same pseudonyms
+    with world.unit("rita") as unit:
+        both = readable_releases(unit)
+    remember_releases(settings.data_root, "rita", both)
+    home = _home(world)
+    pq.write_table(pq.read_table(first.path / "persons.parquet").slice(0, 5), home / "a.parquet")
+    second = next(r for r in both if r.release_id != first.release_id)
+
+    report = _sweep(world, home, frozenset({second.release_id}))
+
+    assert report.releases == (first.release_id,) and report.copies == ()
+    assert (home / "a.parquet").exists()
