@@ -32,6 +32,7 @@ from sqlalchemy import select
 from nightingale.governance.models import AuditEntry
 from nightingale.governance.releases import revoke_release
 from nightingale.hub.access import current_access
+from nightingale.hub.processes import namespace_init
 from nightingale.hub.runtime import HubPaths
 from nightingale.hub.spawner import WorkspaceSpawner
 from nightingale.platform.database import session_scope
@@ -219,3 +220,17 @@ def test_copies_left_while_no_server_ran_leave_the_home_before_the_next_start(
     assert not (home / "copy.parquet").exists()
     assert not (home / "work" / "subset.parquet").exists()
     assert (home / "notes.txt").exists()
+
+
+def test_a_server_that_died_on_its_own_takes_its_children_and_its_cgroup_with_it(
+    running: WorkspaceSpawner,
+) -> None:
+    # As when the hub's process group is signalled: the server itself gets SIGTERM.
+    init = namespace_init(running.pid)
+    assert init is not None
+    os.kill(init, signal.SIGTERM)
+    assert _wait_until(lambda: not _marked(), 10), f"outlived their server: {_marked()}"
+    assert asyncio.run(running.poll()) is not None
+    asyncio.run(running.stop())
+    for controller in ("freezer", "pids"):
+        assert not (Path("/sys/fs/cgroup") / controller / CGROUP_PARENT / "rita").exists()
