@@ -26,13 +26,19 @@ from sqlalchemy.orm import Session
 from nightingale.governance.models import (
     AuditEntry,
     Dataset,
+    Job,
     LinkageRequest,
     OutputRequest,
     Person,
     Project,
     Release,
 )
-from nightingale.governance.states import OUTPUT_STATES, PROJECT_STATES, REQUEST_STATES
+from nightingale.governance.states import (
+    JOB_STATES,
+    OUTPUT_STATES,
+    PROJECT_STATES,
+    REQUEST_STATES,
+)
 
 __all__ = ["Difference", "differences", "replay"]
 
@@ -77,6 +83,10 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+STATUS_ONLY = {("output", v) for v in OUTPUT_STATES} | {("job", v) for v in JOB_STATES}
+"""Objects whose every state change is an entry named ``<object>.<state>``."""
+
+
 def _apply(replayed: Replayed, entry: AuditEntry, details: dict[str, Any]) -> None:
     kind, _, verb = entry.action.partition(".")
     if "." in verb or kind != entry.object_type:
@@ -104,7 +114,7 @@ def _apply(replayed: Replayed, entry: AuditEntry, details: dict[str, Any]) -> No
             obj["status"] = "draft"
         elif verb in REQUEST_STATES:
             obj["status"] = verb
-    elif kind == "output" and verb in OUTPUT_STATES:
+    elif (kind, verb) in STATUS_ONLY:
         obj["status"] = verb
     elif kind == "dataset" and verb == "registered":
         obj["classification"] = details.get("classification")
@@ -152,6 +162,7 @@ def _tables(session: Session) -> dict[str, dict[str, Fields]]:
     found["output"] = {
         str(o.id): {"status": o.status} for o in session.scalars(select(OutputRequest))
     }
+    found["job"] = {str(j.id): {"status": j.status} for j in session.scalars(select(Job))}
     found["dataset"] = {
         d.name: {"classification": d.classification} for d in session.scalars(select(Dataset))
     }

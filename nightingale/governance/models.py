@@ -1,5 +1,5 @@
 """The governance tables: people, projects, datasets, requests, approvals, releases,
-the airlock, published results and the audit chain.
+the airlock, published results, analysis jobs and the audit chain.
 
 States are plain strings checked by :mod:`nightingale.governance.states` (one place owns
 the transitions); the tables only store them. Table names start with ``gov_`` so they
@@ -303,3 +303,70 @@ class AuditChainHead(Base):
     last_hash: Mapped[str] = mapped_column(String(64))
     key_id: Mapped[str | None] = mapped_column(String(32))
     head_mac: Mapped[str | None] = mapped_column(String(64))
+
+
+class Job(Base):
+    """One run of one action of a project's pipeline, and where its outputs came from.
+
+    The provenance every output of the job carries: the repository's commit (and whether
+    the tree was dirty, allowed on development machines only), the release it read, the
+    hash of the pipeline file and of the analysis plan the action names, and the jobs
+    whose outputs it took as inputs (``inputs_json``: a JSON list of job ids).
+    """
+
+    __tablename__ = "gov_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("gov_projects.id"))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("gov_people.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    commit: Mapped[str] = mapped_column(String(64))
+    dirty: Mapped[bool] = mapped_column(Boolean, default=False)
+    repository: Mapped[str] = mapped_column(Text)
+    pipeline_sha256: Mapped[str] = mapped_column(String(64))
+    plan_sha256: Mapped[str | None] = mapped_column(String(64))
+    release_id: Mapped[str | None] = mapped_column(ForeignKey("gov_releases.release_id"))
+    inputs_json: Mapped[str] = mapped_column(Text, default="[]")
+    command: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(Text)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    project: Mapped[Project] = relationship(lazy="joined")
+    requester: Mapped[Person] = relationship(lazy="joined")
+    release: Mapped[Release | None] = relationship(lazy="joined")
+    outputs: Mapped[list[JobOutput]] = relationship(
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="JobOutput.path",
+        back_populates="job",
+    )
+
+
+class JobOutput(Base):
+    """A file a job declared and produced, with its sensitivity and checksum."""
+
+    __tablename__ = "gov_job_outputs"
+    __table_args__ = (UniqueConstraint("job_id", "path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("gov_jobs.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(255))
+    level: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    job: Mapped[Job] = relationship(lazy="joined", back_populates="outputs")
+
+
+class OutputSource(Base):
+    """Which job produced a file of an airlock request (its provenance, to publication)."""
+
+    __tablename__ = "gov_output_sources"
+
+    output_id: Mapped[int] = mapped_column(ForeignKey("gov_output_requests.id"), primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    job_output_id: Mapped[int] = mapped_column(ForeignKey("gov_job_outputs.id"))
+    job_output: Mapped[JobOutput] = relationship(lazy="joined")

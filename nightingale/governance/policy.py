@@ -21,7 +21,10 @@ The rules, in the words of the Five Safes:
 Reading is a permission too: the ``*.view`` / ``*.read`` actions say who may see a
 project, a request, an output or the linkage quality report (members see their own
 project's; the people who decide on a kind of object see every one of that kind), and
-``workspace.open`` says whose workspace may start for a project. A few actions need no
+``workspace.open`` says whose workspace may start for a project. ``job.run`` is working
+with the project's data as a workspace is (a member, accredited, the project active);
+``job.view`` lets members see their project's jobs, and output checkers and stewards see
+every job (they check what jobs produce). A few actions need no
 role at all: setting one's own password, and creating the very first person of a
 platform (no one can act before there is anyone).
 """
@@ -64,6 +67,8 @@ class Action(StrEnum):
     OUTPUT_CHECK = "output.check"
     OUTPUT_RELEASE = "output.release"
     OUTPUT_VIEW = "output.view"
+    JOB_RUN = "job.run"
+    JOB_VIEW = "job.view"
     WORKSPACE_OPEN = "workspace.open"
     LINKAGE_REPORT_READ = "linkage_report.read"
     RESULT_PUBLISH = "result.publish"
@@ -409,6 +414,21 @@ def _workspace_open(actor: Actor, target: Target, today: date) -> str | None:
     return _works_on(actor, project, today)
 
 
+def _job_run(actor: Actor, target: Target, today: date) -> str | None:
+    project = _target(target, ProjectFacts, Action.JOB_RUN)
+    assert isinstance(project, ProjectFacts)
+    return _works_on(actor, project, today)
+
+
+def _job_view(actor: Actor, target: Target, today: date) -> str | None:
+    """A project's jobs (logs, outputs, provenance): its members; checkers and stewards all."""
+    project = _target(target, ProjectFacts, Action.JOB_VIEW)
+    assert isinstance(project, ProjectFacts)
+    if not actor.roles.isdisjoint(_CHECKER | _STEWARD):
+        return None
+    return _member(actor, project)
+
+
 def _output_withdraw(actor: Actor, target: Target, today: date) -> str | None:
     output = _target(target, OutputFacts, Action.OUTPUT_WITHDRAW)
     assert isinstance(output, OutputFacts)
@@ -491,6 +511,8 @@ RULES: dict[Action, _Rule] = {
     Action.OUTPUT_RELEASE: _Rule(_CHECKER, _output_release),
     Action.OUTPUT_VIEW: _Rule(_RESEARCHER | _CHECKER, _output_view),
     Action.WORKSPACE_OPEN: _Rule(_RESEARCHER, _workspace_open),
+    Action.JOB_RUN: _Rule(_RESEARCHER, _job_run),
+    Action.JOB_VIEW: _Rule(_RESEARCHER | _CHECKER | _STEWARD, _job_view),
     Action.LINKAGE_REPORT_READ: _Rule(_STEWARD),
     Action.RESULT_PUBLISH: _Rule(_EVALUATOR, _result_publish),
     Action.AUDIT_READ: _Rule(_ADMIN | _STEWARD | _CHECKER),

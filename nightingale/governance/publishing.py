@@ -2,8 +2,9 @@
 
 A published result is a folder ``published/<result_id>/`` holding copies of released
 output files and a ``manifest.json`` naming the output requests they came from and each
-file's checksum, written atomically; the database records who published what, from
-which outputs, and the audit chain records ``result.published``.
+file's checksum (and, for a file an analysis job produced, its provenance: commit,
+release, pipeline and plan hashes, job id), written atomically; the database records who
+published what, from which outputs, and the audit chain records ``result.published``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from nightingale.governance.acting import acting
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.facts import output_facts
+from nightingale.governance.jobs import provenance_of
 from nightingale.governance.models import PublishedResult, PublishedSource
 from nightingale.governance.outputs import RESULTS_FILE, get_output
 from nightingale.governance.policy import Action, PublishFacts
@@ -63,12 +65,16 @@ def publish_result(
     ) as who:
         location = f"published/{chosen}"
         files: dict[str, str] = {}
+        provenance: dict[str, dict[str, object]] = {}
         with atomic_directory(data_root / location) as folder:
             for output in outputs:
+                sources = provenance_of(session, output.id)
                 for item in output.files:
                     name = f"{output.id}-{item.name}"
                     shutil.copyfile(data_root / output.location / item.name, folder / name)
                     files[name] = item.sha256
+                    if item.name in sources:
+                        provenance[name] = sources[item.name]
             atomic_write_json(
                 folder / "manifest.json",
                 {
@@ -78,6 +84,7 @@ def publish_result(
                     "published_at": utcnow().isoformat(),
                     "output_requests": [o.id for o in outputs],
                     "files": files,
+                    "provenance": provenance,
                     "checks": RESULTS_FILE + " stays in the airlock",
                 },
             )

@@ -57,6 +57,11 @@ class GovernanceSettings(BaseModel):
         ge=1,
         description="Default lifetime of a release when the project has no end date.",
     )
+    require_job_outputs: bool = Field(
+        default=False,
+        description="Take to the airlock only files analysis jobs produced (nightingale jobs), "
+        "never a notebook's files. Off by default so notebook submissions keep working.",
+    )
     password_hashing: PasswordHashing = Field(default_factory=PasswordHashing)
 
 

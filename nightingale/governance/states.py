@@ -40,10 +40,17 @@ OUTPUT_STATES: Mapping[str, frozenset[str]] = {
     "withdrawn": frozenset(),
 }
 
+JOB_STATES: Mapping[str, frozenset[str]] = {
+    "running": frozenset({"succeeded", "failed"}),
+    "succeeded": frozenset(),
+    "failed": frozenset(),
+}
+
 MACHINES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "project": PROJECT_STATES,
     "request": REQUEST_STATES,
     "output": OUTPUT_STATES,
+    "job": JOB_STATES,
 }
 
 

@@ -11,14 +11,20 @@ released outputs only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from nightingale.governance import outputs, publishing
+from nightingale.governance import jobs, outputs, publishing
 from nightingale.governance.approvals import Tally
-from nightingale.governance.models import OutputRequest, PublishedResult
+from nightingale.governance.models import JobOutput, OutputRequest, PublishedResult
 from nightingale.governance.outputs import OutputFileSpec
 from nightingale.operations.unit import Unit
+
+SIDECAR = ".sdc.json"
+"""A job's ``PATH.sdc.json`` output beside ``PATH`` is that file's SDC metadata."""
 
 DECISIONS = tuple(outputs.DECISIONS)
 """What a checker may decide: approve (and so release, once enough have), reject, return."""
@@ -41,7 +47,19 @@ class OutputOutcome:
 def submit(
     unit: Unit, *, project: str, title: str, files: Sequence[OutputFileSpec]
 ) -> OutputRequest:
-    """Copy ``files`` into the project's airlock, check every cell, queue for a checker."""
+    """Copy ``files`` into the project's airlock, check every cell, queue for a checker.
+
+    Refused (audited) where the deployment takes only job outputs
+    (``[governance] require_job_outputs``): use :func:`submit_job_outputs` there.
+    """
+    if unit.governance.require_job_outputs:
+        jobs.refuse_unproduced(
+            unit.session,
+            unit.keystore,
+            by=unit.actor,
+            project=project,
+            names=[f.path.name for f in files],
+        )
     return outputs.submit_outputs(
         unit.session,
         unit.keystore,
@@ -52,6 +70,67 @@ def submit(
         data_root=unit.settings.data_root,
         settings=unit.sdc,
     )
+
+
+def submit_job_outputs(
+    unit: Unit,
+    *,
+    job_id: int,
+    paths: Sequence[str],
+    title: str,
+    sdc: Mapping[str, dict[str, Any]] | None = None,
+) -> OutputRequest:
+    """Submit ``moderately_sensitive`` outputs of a succeeded job, with their provenance.
+
+    ``sdc`` gives a file's SDC metadata by its path in the job; else a ``PATH.sdc.json``
+    the job declared beside it is used. Each airlock file is tied to the job output it
+    came from, so its provenance (commit, release, plan, job) reaches publication.
+    """
+    chosen = jobs.releasable_outputs(
+        unit.session,
+        unit.keystore,
+        by=unit.actor,
+        job_id=job_id,
+        paths=paths,
+        data_root=unit.settings.data_root,
+    )
+    job = jobs.get_job(unit.session, job_id)
+    specs = [
+        _job_file_spec(file, (sdc or {}).get(output.path), output.path, job.outputs)
+        for output, file in chosen
+    ]
+    output = outputs.submit_outputs(
+        unit.session,
+        unit.keystore,
+        by=unit.actor,
+        project=job.project.slug,
+        title=title,
+        files=specs,
+        data_root=unit.settings.data_root,
+        settings=unit.sdc,
+    )
+    jobs.record_sources(unit.session, output, chosen)
+    unit.audit(
+        "output.sources",
+        "output",
+        str(output.id),
+        {"job": job_id, "files": {file.name: o.path for o, file in chosen}},
+    )
+    return output
+
+
+def _job_file_spec(
+    file: Path, metadata: dict[str, Any] | None, path: str, produced: Sequence[JobOutput]
+) -> OutputFileSpec:
+    """A job output as an airlock file: its kind and SDC metadata (given, or declared)."""
+    if metadata is None:
+        sidecar = {o.path for o in produced}
+        if f"{path}{SIDECAR}" in sidecar:
+            metadata = json.loads((file.parent / f"{file.name}{SIDECAR}").read_text("utf-8"))
+    if metadata is not None and metadata.get("kind") in {"table", "model"}:
+        return OutputFileSpec(file, str(metadata["kind"]), metadata)
+    kind = "figure" if file.suffix.lower() in {".png", ".jpg", ".jpeg", ".pdf"} else "other"
+    return OutputFileSpec(file, kind)
 
 
 def decide(
