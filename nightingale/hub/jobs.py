@@ -11,8 +11,8 @@ A job runs as root builds it, in new namespaces (``unshare``):
   above the interpreter (a pyenv under ``/root``) is hidden, its prefix bound back;
 - **pid**: the job is pid 1's child in its own pid namespace (``--kill-child``), so
   when the runner ends it on a timeout, every process it started ends with it;
-- **privileges**: the command runs as the person's uid (the hub's ``UID_BASE + id``),
-  no capabilities, ``no_new_privs``, with an environment of a few known variables;
+- **privileges**: the command runs as the person's uid (the hub's ``UID_BASE + id``)
+  with the project's group (which reads the release, as in a workspace), no capabilities, ``no_new_privs``, with an environment of a few known variables;
 - **limits** (rlimits, inherited by everything the job starts): CPU seconds, address
   space, processes of that uid, the largest file it may write, open files; and a wall
   clock limit after which the runner kills the job.
@@ -33,7 +33,13 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from nightingale.hub.isolation import UID_BASE, hidden_ancestor, interpreter_prefix
+from nightingale.hub.isolation import (
+    PROJECT_GID_BASE,
+    UID_BASE,
+    hidden_ancestor,
+    interpreter_prefix,
+    share_release_with_group,
+)
 from nightingale.operations.jobs import JobRunner, Limits, RunOutcome, Sandbox
 from nightingale.platform.errors import NightingaleError
 
@@ -94,7 +100,8 @@ def job_script(sandbox: Sandbox, *, staging: Path, prefix: Path | None = None) -
     environment = " ".join(q(f"{k}={v}") for k, v in sorted(job_environment(JOB_HOME).items()))
     lines += [
         f"cd {q(str(JOB_HOME))}",
-        f"exec setpriv --reuid={uid} --regid={uid} --clear-groups "
+        f"exec setpriv --reuid={uid} --regid={uid} "
+        f"--groups={uid},{PROJECT_GID_BASE + sandbox.project_id} "
         "--inh-caps=-all --bounding-set=-all --no-new-privs -- "
         f'/usr/bin/env -i {environment} "$@"',
     ]
@@ -173,6 +180,8 @@ class IsolatedRunner:
         if sandbox.release is not None:
             release_mountpoint.mkdir(exist_ok=True)
             os.chown(release_mountpoint, 0, 0)
+            # Readable through the project's group, never writable, as in a workspace.
+            share_release_with_group(sandbox.release, PROJECT_GID_BASE + sandbox.project_id)
         staging = sandbox.log.parent / "staging"
         staging.mkdir(mode=0o700, exist_ok=True)
         script = job_script(sandbox, staging=staging)

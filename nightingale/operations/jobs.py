@@ -62,6 +62,7 @@ class Sandbox:
 
     job_id: int
     person_id: int
+    project_id: int
     work: Path
     release: Path | None
     command: list[str]
@@ -318,7 +319,7 @@ def run_job(
     source = checkout(repository, allow_dirty=allow_dirty)
     with open_unit(settings, actor, engine=engine, keystore=keystore) as unit:
         job = start(unit, project=project, action=action, source=source)
-        job_id, person_id = job.id, job.requester.id
+        job_id, person_id, project_id = job.id, job.requester.id, job.project.id
         command = read_pipeline(source)[0].action(action).command
         release = unit.root.path / job.release.location if job.release is not None else None
     with open_unit(settings, actor, engine=engine, keystore=keystore) as unit:
@@ -331,6 +332,7 @@ def run_job(
     sandbox = Sandbox(
         job_id=job_id,
         person_id=person_id,
+        project_id=project_id,
         work=folder / "work",
         release=release,
         command=command,
