@@ -12,7 +12,8 @@ A job runs as root builds it, in new namespaces (``unshare``):
 - **pid**: the job is pid 1's child in its own pid namespace (``--kill-child``), so
   when the runner ends it on a timeout, every process it started ends with it;
 - **privileges**: the command runs as the person's uid (the hub's ``UID_BASE + id``)
-  with the project's group (which reads the release, as in a workspace), no capabilities, ``no_new_privs``, with an environment of a few known variables;
+  with the project's group (which reads the release, as in a workspace), no
+  capabilities, ``no_new_privs``, with an environment of a few known variables;
 - **limits** (rlimits, inherited by everything the job starts): CPU seconds, address
   space, processes of that uid, the largest file it may write, open files; and a wall
   clock limit after which the runner kills the job.

@@ -33,6 +33,7 @@ from nightingale.web.routers.airlock import router as airlock_router
 from nightingale.web.routers.api import router as api_router
 from nightingale.web.routers.audit import router as audit_router
 from nightingale.web.routers.home import router as home_router
+from nightingale.web.routers.jobs import router as jobs_router
 from nightingale.web.routers.publishing import router as publishing_router
 from nightingale.web.routers.research import router as research_router
 from nightingale.web.routers.steward import router as steward_router
@@ -42,6 +43,7 @@ ROUTERS = (
     research_router,
     steward_router,
     airlock_router,
+    jobs_router,
     publishing_router,
     audit_router,
     api_router,

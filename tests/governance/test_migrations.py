@@ -19,7 +19,7 @@ def test_the_governance_branch_goes_up_down_and_up(database_url: str) -> None:
         database.downgrade(engine, "p0001")
         assert "audit_log" not in inspect(engine).get_table_names()
         database.upgrade(engine)
-        assert "g0002" in database.database_heads(engine)
+        assert database.is_up_to_date(engine)
     finally:
         engine.dispose()
 
@@ -34,6 +34,20 @@ def test_g0002_keys_the_chain_head_and_goes_back_down(database_url: str) -> None
         columns = {c["name"] for c in inspect(engine).get_columns("audit_chain_head")}
         assert columns == {"id", "last_seq", "last_hash"}
         database.upgrade(engine)
-        assert "g0002" in database.database_heads(engine)
+        assert database.is_up_to_date(engine)
+    finally:
+        engine.dispose()
+
+
+def test_g0003_adds_the_job_tables_and_goes_back_down(database_url: str) -> None:
+    engine = database.make_engine(database_url)
+    try:
+        database.upgrade(engine)
+        jobs = {"gov_jobs", "gov_job_outputs", "gov_output_sources"}
+        assert jobs <= set(inspect(engine).get_table_names())
+        database.downgrade(engine, "g0002")
+        assert not jobs & set(inspect(engine).get_table_names())
+        database.upgrade(engine)
+        assert database.is_up_to_date(engine)
     finally:
         engine.dispose()
