@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from nightingale.analyses.canonical import canonical_release, derive_seed
 from nightingale.analyses.economics.cheers import checklist
 from nightingale.analyses.economics.imputed import ImputedResult, imputed_sur
 from nightingale.analyses.economics.incremental import PairwiseResult, compare
@@ -48,7 +49,12 @@ PERSPECTIVES = {
 
 @dataclass(frozen=True)
 class EconomicsRun:
-    """How the uncertainty is computed (kept small for the demo, larger for publication)."""
+    """How the uncertainty is computed (kept small for the demo, larger for publication).
+
+    ``seed`` is the root of every random stream: each step (bootstrap, imputation, the
+    scenario's bootstrap) draws from :func:`~nightingale.analyses.canonical.derive_seed`
+    of it and the step's purpose, never from anything in the data.
+    """
 
     replicates: int = 5_000
     seed: int = 20_240_101
@@ -58,13 +64,18 @@ class EconomicsRun:
     impute: bool = True
 
 
+def seed_for(run: EconomicsRun, purpose: str) -> int:
+    """The seed of one random step of the economic evaluation."""
+    return derive_seed(f"economics:{run.seed}", purpose)
+
+
 def _spec(run: EconomicsRun) -> TrialSpec:
     return TrialSpec(
         treatment="treated",
         cost_covariates=("baseline_cost", *COVARIATES),
         effect_covariates=("baseline_utility", *COVARIATES),
         replicates=run.replicates,
-        seed=run.seed,
+        seed=seed_for(run, "bootstrap"),
     )
 
 
@@ -165,13 +176,19 @@ def evaluate_pilot(
     config = config or PilotEconomics()
     run = run or EconomicsRun()
     spec = _spec(run)
+    persons, panel = canonical_release(persons, panel)
     people = person_level(persons, panel, config)
     needed = ["treated", "cost", "qaly", "baseline_cost", "baseline_utility", *COVARIATES]
     complete = people.dropna(subset=needed)
     complete_case = analyse_trial(complete, spec)
     productivity = replace(config, perspective=Perspective.PUBLIC_SECTOR_PRODUCTIVITY)
     scenario = analyse_trial(
-        add_totals(complete, productivity), replace(spec, replicates=min(run.replicates, 1_000))
+        add_totals(complete, productivity),
+        replace(
+            spec,
+            replicates=min(run.replicates, 1_000),
+            seed=seed_for(run, "bootstrap:public_sector_productivity"),
+        ),
     )
     primary, primary_label = complete_case, "primary: NHS and PSS, complete cases"
     scenarios = []
@@ -204,7 +221,7 @@ def evaluate_pilot(
                 n_imputations=run.imputations,
                 n_burnin=run.burn_in,
                 n_skip=run.skip,
-                seed=run.seed,
+                seed=seed_for(run, "imputation"),
                 **extra,
             )
 
