@@ -105,7 +105,10 @@ def evppi(net_benefit: Array, inputs: Array) -> float:
     """
     fitted = conditional_net_benefit(net_benefit, inputs)
     value = float(fitted.max(axis=1).mean() - fitted.mean(axis=0).max())
-    return max(value, 0.0)
+    # Rounding noise of a flat fit is not value: below a billionth of the net benefit's
+    # spread, report zero.
+    noise = 1e-9 * max(float(np.std(net_benefit)), 1.0)
+    return value if value > noise else 0.0
 
 
 def evppi_table(
