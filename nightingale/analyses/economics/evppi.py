@@ -133,7 +133,9 @@ def evppi_table(
                     "threshold": float(k),
                     "group": name,
                     "parameters": ", ".join(group),
-                    "evppi": evppi(nb[i], inputs),
+                    # Regression noise can lift a group's estimate a little above
+                    # the EVPI, which bounds it: report at most the EVPI.
+                    "evppi": min(evppi(nb[i], inputs), evpi),
                     "evpi": evpi,
                 }
             )

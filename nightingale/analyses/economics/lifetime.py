@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from nightingale.analyses._design import varying
 from nightingale.analyses.counts import rate_ratio
 from nightingale.analyses.economics.ceac import decision_uncertainty
 from nightingale.analyses.economics.evppi import evppi_table
@@ -141,8 +142,12 @@ def _weights(people: pd.DataFrame) -> tuple[pd.Series, list[str]]:
         missing = frame[name].isna()
         if missing.any():
             frame[name] = frame[name].fillna(float(frame[name].mean()))
-            if missing.sum() < len(frame):
-                frame[f"{name}_missing"] = missing.astype(int)
+            indicator = missing.astype(int)
+            # One indicator per pattern: people without a GP registration lack both IMD
+            # and long-term conditions, and two equal columns make the design singular.
+            same = any(frame[c].equals(indicator) for c in covariates if c.endswith("_missing"))
+            if missing.sum() < len(frame) and not same:
+                frame[f"{name}_missing"] = indicator
                 covariates.append(f"{name}_missing")
     covariates = [c for c in covariates if frame[c].nunique() > 1]
     scores = estimate_propensity(frame, "treated", covariates)
@@ -192,12 +197,12 @@ def pilot_inputs(
     )
 
     admitted = rate_ratio(
-        rows, "emergency_admissions", "treated", "time_at_risk_days", covariates,
+        rows, "emergency_admissions", "treated", "time_at_risk_days", varying(rows, covariates),
         cluster="pid", weights="ipw",
     ).tables["estimates"].iloc[0]  # fmt: skip
     questionnaires = rows.dropna(subset=["utility"])
     gain = mean_difference(
-        questionnaires, "utility", "treated", covariates,
+        questionnaires, "utility", "treated", varying(questionnaires, covariates),
         weights="ipw", cluster="pid",
     ).tables["estimates"].iloc[0]  # fmt: skip
     estimated = {
@@ -236,8 +241,12 @@ def _death_ratio(people: pd.DataFrame, persons: pd.DataFrame) -> Estimated:
             f"fewer than {MIN_DEATHS_PER_ARM} deaths in an arm: no effect, wide uncertainty",
         )  # fmt: skip
     row = cox_hazard_ratio(frame, "days", "died", "treated", weights="ipw").tables["estimates"]
-    estimate = row.iloc[0]
-    return Estimated(float(estimate["estimate"]), float(estimate["std_error"]), "ratio")
+    value, std_error = float(row.iloc[0]["estimate"]), float(row.iloc[0]["std_error"])
+    if not (np.isfinite(value) and value > 0 and np.isfinite(std_error) and std_error > 0):
+        return Estimated(
+            1.0, UNCERTAIN_HR_SDLOG, "ratio", "the Cox model gave no usable interval: no effect"
+        )
+    return Estimated(value, std_error, "ratio")
 
 
 def lifetime_spec(inputs: PilotInputs, path: Path = MODEL_PATH) -> tuple[ModelSpec, Path]:
