@@ -21,11 +21,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from nightingale.analyses.canonical import canonical_release, derive_seed
 from nightingale.analyses.economics.cheers import checklist
 from nightingale.analyses.economics.imputed import ImputedResult, imputed_sur
 from nightingale.analyses.economics.incremental import PairwiseResult, compare
+from nightingale.analyses.economics.lifetime import (
+    LifetimeResult,
+    lifetime_ceac_plot,
+    pilot_inputs,
+    run_lifetime,
+    side_by_side,
+)
 from nightingale.analyses.economics.pilot import (
     COVARIATES,
     PERIOD_MONTHS,
@@ -48,7 +57,12 @@ PERSPECTIVES = {
 
 @dataclass(frozen=True)
 class EconomicsRun:
-    """How the uncertainty is computed (kept small for the demo, larger for publication)."""
+    """How the uncertainty is computed (kept small for the demo, larger for publication).
+
+    ``seed`` is the root of every random stream: each step (bootstrap, imputation, the
+    scenario's bootstrap) draws from :func:`~nightingale.analyses.canonical.derive_seed`
+    of it and the step's purpose, never from anything in the data.
+    """
 
     replicates: int = 5_000
     seed: int = 20_240_101
@@ -56,6 +70,13 @@ class EconomicsRun:
     burn_in: int = 10
     skip: int = 3
     impute: bool = True
+    lifetime: bool = True
+    lifetime_samples: int = 2_000
+
+
+def seed_for(run: EconomicsRun, purpose: str) -> int:
+    """The seed of one random step of the economic evaluation."""
+    return derive_seed(f"economics:{run.seed}", purpose)
 
 
 def _spec(run: EconomicsRun) -> TrialSpec:
@@ -64,7 +85,7 @@ def _spec(run: EconomicsRun) -> TrialSpec:
         cost_covariates=("baseline_cost", *COVARIATES),
         effect_covariates=("baseline_utility", *COVARIATES),
         replicates=run.replicates,
-        seed=run.seed,
+        seed=seed_for(run, "bootstrap"),
     )
 
 
@@ -165,13 +186,19 @@ def evaluate_pilot(
     config = config or PilotEconomics()
     run = run or EconomicsRun()
     spec = _spec(run)
+    persons, panel = canonical_release(persons, panel)
     people = person_level(persons, panel, config)
     needed = ["treated", "cost", "qaly", "baseline_cost", "baseline_utility", *COVARIATES]
     complete = people.dropna(subset=needed)
     complete_case = analyse_trial(complete, spec)
     productivity = replace(config, perspective=Perspective.PUBLIC_SECTOR_PRODUCTIVITY)
     scenario = analyse_trial(
-        add_totals(complete, productivity), replace(spec, replicates=min(run.replicates, 1_000))
+        add_totals(complete, productivity),
+        replace(
+            spec,
+            replicates=min(run.replicates, 1_000),
+            seed=seed_for(run, "bootstrap:public_sector_productivity"),
+        ),
     )
     primary, primary_label = complete_case, "primary: NHS and PSS, complete cases"
     scenarios = []
@@ -204,7 +231,7 @@ def evaluate_pilot(
                 n_imputations=run.imputations,
                 n_burnin=run.burn_in,
                 n_skip=run.skip,
-                seed=run.seed,
+                seed=seed_for(run, "imputation"),
                 **extra,
             )
 
@@ -254,7 +281,7 @@ def evaluate_pilot(
         },
         "model": primary.model_table.to_dict(orient="records"),
     }  # fmt: skip
-    return AnalysisResult(
+    result = AnalysisResult(
         name="economics",
         summary=primary.summary(),
         tables={
@@ -274,6 +301,64 @@ def evaluate_pilot(
         },
         models={"economics_settings": settings, SDC_FILE: sdc},
     )
+    if run.lifetime:
+        lifetime = run_lifetime(
+            pilot_inputs(people, persons, panel, config),
+            samples=run.lifetime_samples,
+            seed=seed_for(run, "psa:lifetime"),
+            thresholds=tuple(float(k) for k in spec.thresholds),
+        )
+        _add_lifetime(result, primary, lifetime, config, tuple(spec.thresholds))
+    return result
+
+
+def _within_study_summary(
+    primary: WithinStudyResult, config: PilotEconomics, thresholds: tuple[float, ...]
+) -> dict[str, float]:
+    within = {
+        "delta_cost": primary.delta_cost,
+        "delta_qalys": primary.delta_effect,
+        "icer": float("nan") if primary.comparison.icer is None else primary.comparison.icer,
+        "horizon_months": float(config.horizon_months),
+    }
+    for k in thresholds:
+        inmb = primary.bootstrap.inmb(k)
+        within[f"probability_{k:.0f}"] = float((inmb > 0).mean())
+        within[f"evpi_{k:.0f}"] = float(np.maximum(inmb, 0).mean() - max(inmb.mean(), 0.0))
+    return within
+
+
+def _add_lifetime(
+    result: AnalysisResult,
+    primary: WithinStudyResult,
+    lifetime: LifetimeResult,
+    config: PilotEconomics,
+    thresholds: tuple[float, ...],
+) -> None:
+    """The lifetime model's tables and figure, and the side-by-side table, into the bundle."""
+    within = _within_study_summary(primary, config, thresholds)
+    comparison = side_by_side(within, lifetime, thresholds)
+    result.tables["economics_lifetime_results"] = lifetime.base_case
+    result.tables["economics_lifetime_parameters"] = lifetime.inputs.table(lifetime.spec)
+    result.tables["economics_lifetime_ceac"] = lifetime.ceac
+    result.tables["economics_lifetime_evppi"] = lifetime.evppi
+    result.tables["economics_within_study_and_lifetime"] = comparison
+    result.figures["economics_lifetime_ceac"] = lifetime_ceac_plot(lifetime, thresholds)
+    settings = result.models["economics_settings"]
+    settings["lifetime"] = lifetime.settings()
+    k = thresholds[0]
+    result.summary += (
+        f"\nOver a lifetime (cohort model from age {lifetime.spec.start_age:g}, the pilot's "
+        f"effects carried in): incremental cost {lifetime.delta_cost:,.2f} and QALYs "
+        f"{lifetime.delta_effect:.4f}, an ICER of {_money(lifetime.icer)} per QALY; "
+        f"probability cost-effective at {k:,.0f} per QALY "
+        f"{float(lifetime.at(k)['probability_cost_effective']):.2f}, EVPI "
+        f"{float(lifetime.at(k)['evpi']):,.2f} per person."
+    )
+
+
+def _money(value: float) -> str:
+    return "not defined" if not np.isfinite(value) else f"{value:,.0f}"
 
 
 def write_bundle(result: AnalysisResult, out: Path, release_id: str, manifest_sha256: str) -> Path:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.imputation.mice import MICEData
 
+from nightingale.analyses.canonical import derive_seed
 from nightingale.analyses.economics.bootstrap import BootstrapResult, bootstrap_increments
 from nightingale.analyses.economics.incremental import compare
 from nightingale.analyses.economics.sur import Equation, fit_sur
@@ -146,7 +147,7 @@ def imputed_sur(
                     cost_covariates=spec.cost_covariates,
                     effect_covariates=spec.effect_covariates,
                     replicates=per_imputation,
-                    seed=seed + 1 + i,
+                    seed=derive_seed(str(seed), f"bootstrap:imputation:{i}"),
                 )
             )
         dc, de = fit.coefficient(0, spec.treatment), fit.coefficient(1, spec.treatment)

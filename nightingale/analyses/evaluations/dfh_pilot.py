@@ -13,7 +13,10 @@ hash and the release's manifest checksum as a results bundle for the airlock. Th
    analyses (negative binomial, GEE, difference-in-differences and event study, MICE);
 5. time to the first emergency admission: Cox model and Kaplan–Meier curves.
 
-The bundle is byte-identical across runs with the same release, plan and seed.
+The bundle is byte-identical across runs with the same release, plan and seed, and
+across pseudonym keys and row orders: the frames are first put in content order
+(:func:`~nightingale.analyses.canonical.canonical_release`) and every random step draws
+from a seed derived from the plan's hash and the step's purpose.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from nightingale.analyses.balance import balance_table, love_plot
+from nightingale.analyses.canonical import canonical_release, derive_seed
 from nightingale.analyses.evaluations.outcomes import Samples, main_rows, secondary
 from nightingale.analyses.evaluations.prepare import (
     complete_covariates,
@@ -111,6 +115,8 @@ def evaluate(
     """
     spec = plan.plan
     comparison = spec.comparison
+    persons, panel = canonical_release(persons, panel)
+    matching_seed = derive_seed(plan.sha256, "matching")
     people = prepare_persons(persons, spec)
     covariates = complete_covariates(people, list(comparison.covariates))
     scores = estimate_propensity(people, comparison.treatment, covariates)
@@ -120,7 +126,7 @@ def evaluate(
         caliper=comparison.matching.caliper_sd,
         replace=comparison.matching.replace,
         ratio=comparison.matching.ratio,
-        seed=spec.seed,
+        seed=matching_seed,
     )
     weighting = comparison.weighting
     ipw = ipw_weights(
@@ -144,7 +150,8 @@ def evaluate(
         main.extend({**row, "main": outcome.main} for row in outcome_rows)
         if detail:
             result.merge(primary, prefix=outcome.name)
-            for extra in secondary(samples, outcome, spec.seed):
+            seed = derive_seed(plan.sha256, f"imputation:{outcome.name}")
+            for extra in secondary(samples, outcome, seed):
                 result.merge(extra, prefix=extra.name)
     result.tables["main_estimates"] = pd.DataFrame(main)
 
@@ -157,7 +164,8 @@ def evaluate(
     result.models["matching"] = {
         **matched.summary(),
         "ipw_effective_sample_size": effective_sample_size(ipw),
-        "seed": spec.seed,
+        "seed": matching_seed,
+        "seed_from": "SHA-256 of the plan and the purpose 'matching'",
     }
     if detail:
         result.figures["love_plot"] = love_plot(balance, "Balance before and after matching")

@@ -6,9 +6,11 @@ airlock approved, each with its SDC outcome and the checker's decision. The repo
 1. the plain-language summary the analysis gave (if it was approved);
 2. the CHEERS 2022 checklist — every item reported, marked not applicable, or shown as
    still to be completed (a report never hides an item);
-3. the cost-effectiveness plane and the CEAC, then the other approved figures (balance,
+3. within-study and lifetime results side by side, when the lifetime model's table
+   was approved;
+4. the cost-effectiveness plane and the CEAC, then the other approved figures (balance,
    outcome plots);
-4. every approved table, each headed by its SDC outcome and the checker's decision.
+5. every approved table, each headed by its SDC outcome and the checker's decision.
 
 The page has no external references (no scripts, fonts or images fetched), so it can
 be archived or e-mailed as one file.
@@ -36,6 +38,8 @@ TITLES = {
     "economics_ceac": "Cost-effectiveness acceptability curve",
 }
 CHEERS_TABLE = "economics_cheers"
+HORIZONS_TABLE = "economics_within_study_and_lifetime"
+"""Shown in its own section near the top: the decision maker's first question."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,9 @@ def build_context(source: ReportInput) -> dict[str, Any]:
         if f.path.suffix.lower() == ".txt"
     ]
     cheers = _cheers(source.files)
+    horizons = [_table(f) for f in tables if f.stem == HORIZONS_TABLE]
     return {
+        "horizons": horizons[0] if horizons else None,
         "result_id": source.result_id,
         "title": source.title,
         "published_by": source.published_by,

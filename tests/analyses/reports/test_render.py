@@ -82,3 +82,19 @@ def test_a_figure_and_a_table_of_the_same_name_get_distinct_ids(tmp_path: Path) 
     ]
     ids = re.findall(r'id="([^"]+)"', render(files))
     assert len(ids) == len(set(ids)) == 2
+
+
+def test_within_study_and_lifetime_results_have_their_own_section(tmp_path: Path) -> None:
+    table = (
+        "quantity,horizon_within_study,horizon_lifetime,within_study,lifetime\n"
+        "ICER (cost per QALY),24 months,to age 100,28650.1,26201.9\n"
+    )
+    html = render([approved(tmp_path, "12-economics_within_study_and_lifetime.csv", table)])
+    section = html.split('id="within-study-and-lifetime"')[1].split("</section>")[0]
+    assert "Within the study and over a lifetime" in section
+    assert "28,650.1" in section and "26,201.9" in section
+
+
+def test_without_the_lifetime_table_there_is_no_lifetime_section(tmp_path: Path) -> None:
+    html = render([approved(tmp_path, "3-economics_ceac.csv", "threshold\n0\n")])
+    assert "within-study-and-lifetime" not in html

@@ -235,6 +235,21 @@ def with_fixed(spec: ModelSpec, values: Mapping[str, float]) -> ModelSpec:
     return spec.model_copy(update={"parameters": parameters})
 
 
+def with_estimated(spec: ModelSpec, parameters: Mapping[str, Parameter]) -> ModelSpec:
+    """The model with some parameters replaced whole: value *and* PSA distribution.
+
+    :func:`with_fixed` carries a point estimate; this carries an estimate with its
+    uncertainty (say, a hazard ratio and the lognormal its confidence interval implies),
+    so the PSA reflects what the study left unknown.
+    """
+    unknown = sorted(set(parameters) - set(spec.parameters))
+    if unknown:
+        raise NightingaleError(
+            f"{spec.name}: no parameters {unknown}; parameters are {sorted(spec.parameters)}"
+        )
+    return spec.model_copy(update={"parameters": {**spec.parameters, **parameters}})
+
+
 def load_model(path: Path) -> tuple[ModelSpec, Path]:
     """Read and validate a model file; return the spec and the folder its tables are in."""
     try:
