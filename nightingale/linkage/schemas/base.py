@@ -91,9 +91,8 @@ def column(declared: ColumnSchema, date_format: str) -> pa.Column:
         checks.append(is_date(fmt))
         kind = {"type": "date", "format": fmt}
     elif declared.type == "integer":
-        low, high = declared.min, declared.max
-        assert isinstance(low, int | None) and isinstance(high, int | None)  # the rules say so
-        checks.append(is_whole_number(low, high))
+        low, high = (None if b is None else int(b) for b in (declared.min, declared.max))
+        checks.append(is_whole_number(low, high))  # whole bounds: the rules say so
         kind = {"type": "integer"}
     elif declared.type == "decimal":
         checks.append(is_number(declared.min, declared.max))
@@ -112,7 +111,9 @@ def _frame_schema(declared: FileSchema, date_format: str) -> pa.DataFrameSchema:
 def provider_spec(declared: ProviderSchema) -> ProviderSpec:
     """What ingest works from, for the provider ``declared`` describes."""
     people = declared.people
-    identifiers = {field: tuple(columns) for field, columns in people.identifiers.items()}
+    identifiers: dict[str, tuple[str, ...]] = {
+        str(field): tuple(columns) for field, columns in people.identifiers.items()
+    }
     used = {c for columns in identifiers.values() for c in columns}
     return ProviderSpec(
         name=declared.provider,

@@ -74,7 +74,8 @@ def _within(numbers: pyarrow.Array, low: float | None, high: float | None) -> py
 
 
 def _number(value: float) -> str:
-    return str(value) if isinstance(value, int) else f"{value:g}"
+    """``5``, ``0``, ``2.5``, ``1000000``: a bound as the rule's name shows it."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _bounds(low: float | None, high: float | None) -> str:

@@ -107,11 +107,11 @@ def parse_provider(text: str, source: str = "<provider>") -> ProviderSchema:
     try:
         schema = ProviderSchema.model_validate(data)
     except ValidationError as exc:
-        problems = []
+        first: dict[Location, str] = {}  # a union's members each fail: say it once
         for error in exc.errors():
             location = tuple(p for p in error["loc"] if p != "[key]")
-            problems.append(lines.problem(location, error["msg"]))
-        raise ProviderFileError(problems) from exc
+            first.setdefault(location, error["msg"])
+        raise ProviderFileError([lines.problem(loc, msg) for loc, msg in first.items()]) from exc
     broken = rule_problems(schema)
     if broken:
         raise ProviderFileError([lines.problem(location, message) for location, message in broken])
@@ -155,11 +155,12 @@ def _shipped() -> tuple[tuple[Path, ProviderSchema], ...]:
     return tuple((path, load_provider(path)) for path in _yaml_files(shipped_folder()))
 
 
-def discover_providers(root: DataRoot | None = None) -> dict[str, ProviderSchema]:
-    """Every provider by name, sorted: the shipped ones plus ``root``'s operator folder.
+def provider_sources(root: DataRoot | None = None) -> dict[str, tuple[Path, ProviderSchema]]:
+    """Every provider by name, sorted, with the file that declares it.
 
-    Without ``root`` only the shipped providers. Two files declaring one provider (an
-    operator file reusing a shipped name, say) are refused, naming both files.
+    The shipped providers plus ``root``'s operator folder (only the shipped ones without
+    ``root``). Two files declaring one provider (an operator file reusing a shipped
+    name, say) are refused, naming both files.
     """
     found: list[tuple[Path, ProviderSchema]] = list(_shipped())
     if root is not None:
@@ -172,7 +173,12 @@ def discover_providers(root: DataRoot | None = None) -> dict[str, ProviderSchema
                 [f"{path}: provider {schema.provider!r} is already declared in {first}"]
             )
         by_name[schema.provider] = (path, schema)
-    return {name: by_name[name][1] for name in sorted(by_name)}
+    return {name: by_name[name] for name in sorted(by_name)}
+
+
+def discover_providers(root: DataRoot | None = None) -> dict[str, ProviderSchema]:
+    """Every provider by name, sorted (see :func:`provider_sources`)."""
+    return {name: schema for name, (_path, schema) in provider_sources(root).items()}
 
 
 def find_provider(name: str, root: DataRoot | None = None) -> ProviderSchema:

@@ -19,6 +19,7 @@ per file, identifiers only in the people file, a rule that fits the column's typ
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -83,8 +84,8 @@ class ColumnSchema(_Strict):
     values: list[StrictStr] | None = Field(
         default=None, min_length=1, description="The values allowed (anything else quarantines)."
     )
-    min: int | float | None = Field(default=None, description="Smallest number allowed.")
-    max: int | float | None = Field(default=None, description="Largest number allowed.")
+    min: float | None = Field(default=None, description="Smallest number allowed.")
+    max: float | None = Field(default=None, description="Largest number allowed.")
     required: bool = Field(default=False, description="A row without a value is quarantined.")
     unique: bool = Field(default=False, description="A value seen twice quarantines both rows.")
     sensitivity: Sensitivity | None = Field(
@@ -189,10 +190,11 @@ def _column_problems(
     for bound in ("min", "max"):
         if getattr(column, bound) is not None and not numeric:
             yield (*where, bound), f"{bound} applies to integer or decimal columns"
-        if column.type == "integer" and not isinstance(getattr(column, bound), int | None):
+        value = getattr(column, bound)
+        if column.type == "integer" and value is not None and not value.is_integer():
             yield (*where, bound), f"{bound} of an integer column must be a whole number"
     if column.min is not None and column.max is not None and column.min > column.max:
-        yield (*where, "max"), f"max {column.max} is below min {column.min}"
+        yield (*where, "max"), f"max {column.max:g} is below min {column.min:g}"
     if column.format is not None and column.type != "date":
         yield (*where, "format"), f"a format applies to date columns, not {column.type}"
     if column.type == "date":
@@ -291,3 +293,22 @@ def rule_problems(schema: ProviderSchema) -> list[tuple[Location, str]]:
             elif column.zone != "linkage":
                 problems.append((at, f"{name!r} is an identifier: give it zone: linkage"))
     return problems
+
+
+SCHEMA_ID = "https://nightingale.example/schemas/provider.schema.json"
+
+
+def json_schema_text() -> str:
+    """The JSON Schema of a provider file, as published in docs/provider.schema.json.
+
+    Editors validate and complete a provider file as it is typed when it starts with
+    ``# yaml-language-server: $schema=<path to docs/provider.schema.json>``; the rules
+    that span fields are checked by ``nightingale provider validate`` only.
+    """
+    schema = ProviderSchema.model_json_schema(mode="validation")
+    document = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        **schema,
+    }
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
