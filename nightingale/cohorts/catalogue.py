@@ -230,14 +230,15 @@ def provider_tables(provider: ProviderSchema) -> dict[str, Table]:
     content zone, so they are not in the catalogue.
     """
     return {
-        f"{provider.provider}.{declared.table}": _table(declared)
-        for declared in provider.files()
+        f"{provider.provider}.{declared.table}": _table(declared) for declared in provider.files()
     }
 
 
 def _table(declared: FileSchema) -> Table:
     columns = {
-        "record_id": Column(type="string", sensitivity="administrative", description=declared.record)
+        "record_id": Column(
+            type="string", sensitivity="administrative", description=declared.record
+        )
     }
     for name in declared.in_zone("content"):
         column = declared.columns[name]

@@ -98,7 +98,9 @@ def test_a_wrong_type_names_the_line_and_field() -> None:
 
 
 def test_an_unknown_field_names_its_line() -> None:
-    text = _changed("  record: The tenancy.\n  identifiers", "  recrod: The tenancy.\n  identifiers")
+    text = _changed(
+        "  record: The tenancy.\n  identifiers", "  recrod: The tenancy.\n  identifiers"
+    )
     assert _problems(text) == [
         "north.yaml:3: people.record: Field required",
         "north.yaml:6: people.recrod: Extra inputs are not permitted",
