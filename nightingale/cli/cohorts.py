@@ -31,14 +31,16 @@ DEMO_BUILDER = "sam"
 
 
 def catalogue(
+    ctx: typer.Context,
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Print the Markdown page (docs/catalogue.md).")
     ] = False,
 ) -> None:
-    """List every table and column a cohort spec may use."""
-    from nightingale.cohorts.catalogue import default_catalogue
+    """List every table and column a cohort spec may use (the data root's providers too)."""
+    from nightingale.cohorts.catalogue import catalogue_for
+    from nightingale.platform.storage import DataRoot
 
-    entries = default_catalogue()
+    entries = catalogue_for(DataRoot(state(ctx).settings.data_root))
     if markdown:
         typer.echo(entries.to_markdown(), nl=False)
         return

@@ -54,7 +54,12 @@ def _print_ingest(report: IngestReport) -> None:
 
 def ingest(
     ctx: typer.Context,
-    provider: Annotated[str, typer.Argument(help="health, housing or employment.")],
+    provider: Annotated[
+        str,
+        typer.Argument(
+            help="The provider: health, housing, employment or an operator's (provider list)."
+        ),
+    ],
     files: Annotated[list[Path], typer.Argument(help="The people file and any event files.")],
 ) -> None:
     """Validate, quarantine and ingest a provider's extract files as one dataset version."""
@@ -140,11 +145,12 @@ def link_files(
 
 def _demo_ingest(run: DemoRun) -> None:
     from nightingale.linkage.schemas import providers
+    from nightingale.platform.storage import DataRoot
 
     extracts = run.cli.settings.data_root / DEMO_FOLDER / "extracts"
     if not extracts.is_dir():
         raise NightingaleError(f"{extracts}: no demo extracts (stage 30 writes them)")
-    for name, spec in sorted(providers().items()):
+    for name, spec in sorted(providers(DataRoot(run.cli.settings.data_root)).items()):
         names = [spec.people.name, *(event.name for event in spec.events)]
         files = [extracts / name / file_name for file_name in names]
         present = [f for f in files if f.is_file()]

@@ -77,7 +77,7 @@ def _read_identifiers(
 ) -> tuple[list[tuple[str, pa.Table]], dict[str, str]]:
     """Each provider's newest sealed identifier table, by provider name."""
     tables, versions = [], {}
-    for name in sorted(providers()):
+    for name in sorted(providers(root)):
         rows = latest_version(session, name)
         if not rows:
             continue

@@ -34,7 +34,7 @@ def ingest(unit: Unit, provider: str, files: Sequence[Path]) -> IngestReport:
     as the newest version are a no-op (``report.version_id`` is None; nothing audited).
     """
     unit.root.read_marker()  # refuse to write into a folder that is not a data root
-    spec = provider_spec(provider)
+    spec = provider_spec(provider, unit.root)
     report = ingest_version(unit.session, unit.root, unit.keystore, spec, list(files))
     version = report.version_id
     if version is None:

@@ -1,28 +1,26 @@
 """Provider schemas: which files a provider sends, their keys, identifiers and rules.
 
-One module per provider declares a :class:`~.base.ProviderSpec`; :func:`provider` looks
-one up by name. The columns follow docs/synthetic-region.md (the extract contract).
+Each provider is declared in a provider file (YAML; the shipped ones in
+``nightingale/platform/contracts/providers/``, an operator's in
+``<data_root>/providers/``); :func:`providers` and :func:`provider` give ingest's view
+of them (:class:`~.base.ProviderSpec`, with pandera schemas built from the declaration).
 """
 
 from __future__ import annotations
 
-from nightingale.linkage.schemas.base import EventFile, PeopleFile, ProviderSpec
-from nightingale.platform.errors import NightingaleError
+from nightingale.linkage.schemas.base import EventFile, PeopleFile, ProviderSpec, provider_spec
+from nightingale.platform.contracts.provider_files import discover_providers, find_provider
+from nightingale.platform.storage import DataRoot
 
 
-def providers() -> dict[str, ProviderSpec]:
-    """Every known provider by name."""
-    from nightingale.linkage.schemas import employment, health, housing
-
-    return {spec.name: spec for spec in (health.SPEC, housing.SPEC, employment.SPEC)}
+def providers(root: DataRoot | None = None) -> dict[str, ProviderSpec]:
+    """Every known provider by name: the shipped ones plus ``root``'s operator folder."""
+    return {name: provider_spec(d) for name, d in discover_providers(root).items()}
 
 
-def provider(name: str) -> ProviderSpec:
-    """The provider called ``name``; a clear error for an unknown one."""
-    known = providers()
-    if name not in known:
-        raise NightingaleError(f"unknown provider {name!r}; known: {', '.join(sorted(known))}")
-    return known[name]
+def provider(name: str, root: DataRoot | None = None) -> ProviderSpec:
+    """The provider called ``name`` (shipped, or in ``root``'s operator folder)."""
+    return provider_spec(find_provider(name, root))
 
 
-__all__ = ["EventFile", "PeopleFile", "ProviderSpec", "provider", "providers"]
+__all__ = ["EventFile", "PeopleFile", "ProviderSpec", "provider", "provider_spec", "providers"]

@@ -1,112 +1,31 @@
-"""Building blocks of provider schemas (pandera) and the spec of a provider's files.
+"""The spec of a provider's files that ingest works from, built from its provider file.
 
-Every column is read as text; checks say what the text must look like. Identifier
-columns carry no format checks here: a malformed date of birth or NHS number is kept
-and marked invalid by the normalisers, not quarantined. What quarantines a row is a
-broken key, a missing required value or content outside its domain: data the content
-zone cannot hold truthfully.
-
-Check functions have distinctive names: pandera dispatches checks by function name, and
-a function called like a built-in check (``in_range``) is taken for it.
+A provider file (:mod:`nightingale.platform.contracts.provider_schema`) declares the
+files, columns, rules and zones; :func:`provider_spec` turns it into what ingest needs:
+a pandera schema per file (columns in file order, each with the checks its type and
+rules ask for) and the people file's key, identifier fields and extra identifiers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import pandas as pd
 import pandera.pandas as pa
-import pyarrow
-import pyarrow.compute as pc
 
-from nightingale.linkage.extracts import TEXT
-
-
-def text(
-    *checks: pa.Check,
-    required: bool = False,
-    unique: bool = False,
-    kind: dict[str, str] | None = None,
-) -> pa.Column:
-    """A text column (missing allowed unless ``required``).
-
-    ``kind`` (``{"type": "date", "format": ...}``, ``{"type": "integer"}``,
-    ``{"type": "decimal"}``) says how ingest types the column in the content zone.
-    """
-    return pa.Column(
-        TEXT,
-        checks=list(checks),
-        nullable=not required,
-        unique=unique,
-        metadata=kind or {"type": "string"},
-    )
-
-
-def key(pattern: str, unique: bool = False) -> pa.Column:
-    """A required key column matching ``pattern`` (e.g. ``^P\\d{9}$``)."""
-    return text(pa.Check.str_matches(pattern), required=True, unique=unique)
-
-
-def one_of(values: Sequence[str], required: bool = False) -> pa.Column:
-    """A column whose values come from a fixed list."""
-    return text(pa.Check.isin(list(values), name=f"one of {'/'.join(values)}"), required=required)
-
-
-def _arrow(series: pd.Series) -> pyarrow.Array:
-    return pyarrow.array(series, type=pyarrow.string())
-
-
-def _mask(series: pd.Series, valid: pyarrow.Array) -> pd.Series:
-    """``valid`` where a value is present, True where it is missing (nullability is separate)."""
-    filled = pc.fill_null(valid, False).to_numpy(zero_copy_only=False)
-    return pd.Series(filled, index=series.index) | series.isna()
-
-
-def date(fmt: str, required: bool = False) -> pa.Column:
-    """A date column in the provider's ``fmt``."""
-
-    def parses_as_date(series: pd.Series) -> pd.Series:
-        parsed = pc.strptime(_arrow(series), format=fmt, unit="s", error_is_null=True)
-        return _mask(series, pc.is_valid(parsed))
-
-    return text(
-        pa.Check(parses_as_date, name=f"date {fmt}"),
-        required=required,
-        kind={"type": "date", "format": fmt},
-    )
-
-
-def integer(low: int, high: int, required: bool = False) -> pa.Column:
-    """A whole number in ``low..high``."""
-
-    def whole_number_between(series: pd.Series) -> pd.Series:
-        values = _arrow(series)
-        digits = pc.match_substring_regex(values, r"^[0-9]{1,9}$")
-        numbers = pc.cast(pc.if_else(digits, values, None), pyarrow.int64())
-        return _mask(series, pc.and_(pc.greater_equal(numbers, low), pc.less_equal(numbers, high)))
-
-    return text(
-        pa.Check(whole_number_between, name=f"whole number {low}..{high}"),
-        required=required,
-        kind={"type": "integer"},
-    )
-
-
-def decimal(low: float, required: bool = False) -> pa.Column:
-    """A number at least ``low``."""
-
-    def number_at_least(series: pd.Series) -> pd.Series:
-        values = _arrow(series)
-        numeric = pc.match_substring_regex(values, r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$")
-        numbers = pc.cast(pc.if_else(numeric, values, None), pyarrow.float64())
-        return _mask(series, pc.greater_equal(numbers, low))
-
-    return text(
-        pa.Check(number_at_least, name=f"number >= {low:g}"),
-        required=required,
-        kind={"type": "decimal"},
-    )
+from nightingale.linkage.schemas.checks import (
+    is_date,
+    is_number,
+    is_whole_number,
+    matches,
+    one_of,
+    text,
+)
+from nightingale.platform.contracts.provider_schema import (
+    ColumnSchema,
+    FileSchema,
+    ProviderSchema,
+)
+from nightingale.platform.errors import NightingaleError
 
 
 @dataclass(frozen=True)
@@ -147,8 +66,6 @@ class ProviderSpec:
 
     def file(self, file_name: str) -> PeopleFile | EventFile:
         """The spec of ``file_name`` (a people or event file of this provider)."""
-        from nightingale.platform.errors import NightingaleError
-
         files: list[PeopleFile | EventFile] = [self.people, *self.events]
         for spec in files:
             if spec.name == file_name:
@@ -157,3 +74,59 @@ class ProviderSpec:
         raise NightingaleError(
             f"{file_name}: not a {self.name} extract file (expected one of: {known})"
         )
+
+
+def column(declared: ColumnSchema, date_format: str) -> pa.Column:
+    """The pandera column of a declared column: its rules, then its type's check."""
+    if declared.zone == "linkage":
+        return text()  # identifiers are checked by the normalisers, never quarantined
+    checks: list[pa.Check] = []
+    if declared.pattern is not None:
+        checks.append(matches(declared.pattern))
+    if declared.values is not None:
+        checks.append(one_of(declared.values))
+    kind: dict[str, str] = {"type": "string"}
+    if declared.type == "date":
+        fmt = declared.date_format(date_format)
+        checks.append(is_date(fmt))
+        kind = {"type": "date", "format": fmt}
+    elif declared.type == "integer":
+        low, high = (None if b is None else int(b) for b in (declared.min, declared.max))
+        checks.append(is_whole_number(low, high))  # whole bounds: the rules say so
+        kind = {"type": "integer"}
+    elif declared.type == "decimal":
+        checks.append(is_number(declared.min, declared.max))
+        kind = {"type": "decimal"}
+    elif declared.type == "code":
+        kind = {"type": "code", "system": str(declared.system)}
+    return text(*checks, required=declared.required, unique=declared.unique, kind=kind)
+
+
+def _frame_schema(declared: FileSchema, date_format: str) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {name: column(c, date_format) for name, c in declared.columns.items()}
+    )
+
+
+def provider_spec(declared: ProviderSchema) -> ProviderSpec:
+    """What ingest works from, for the provider ``declared`` describes."""
+    people = declared.people
+    identifiers: dict[str, tuple[str, ...]] = {
+        str(field): tuple(columns) for field, columns in people.identifiers.items()
+    }
+    used = {c for columns in identifiers.values() for c in columns}
+    return ProviderSpec(
+        name=declared.provider,
+        date_format=declared.date_format,
+        people=PeopleFile(
+            name=people.file,
+            key=people.key,
+            schema=_frame_schema(people, declared.date_format),
+            identifiers=identifiers,
+            extra_identifiers=tuple(c for c in people.in_zone("linkage") if c not in used),
+        ),
+        events=tuple(
+            EventFile(event.file, event.key, _frame_schema(event, declared.date_format))
+            for event in declared.events
+        ),
+    )
