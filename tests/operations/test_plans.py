@@ -58,17 +58,21 @@ def test_a_plan_is_lodged_only_for_the_project_it_names(settings: Settings, appr
     text = PILOT_PLAN.read_text(encoding="utf-8").replace(
         "release_project: dfh-pilot", "release_project: other"
     )
-    with pytest.raises(NightingaleError, match="release_project is 'other'"):
-        with open_unit(settings, "rita") as unit:
-            plans.lodge(unit, "dfh-pilot", text, "changed.yaml")
+    with (
+        pytest.raises(NightingaleError, match="release_project is 'other'"),
+        open_unit(settings, "rita") as unit,
+    ):
+        plans.lodge(unit, "dfh-pilot", text, "changed.yaml")
 
 
 def test_an_invalid_plan_is_refused_before_governance_sees_it(
     settings: Settings, approved: int
 ) -> None:
-    with pytest.raises(NightingaleError, match="invalid analysis plan"):
-        with open_unit(settings, "rita") as unit:
-            plans.lodge(unit, "dfh-pilot", "plan: dfh-pilot\n", "bad.yaml")
+    with (
+        pytest.raises(NightingaleError, match="invalid analysis plan"),
+        open_unit(settings, "rita") as unit,
+    ):
+        plans.lodge(unit, "dfh-pilot", "plan: dfh-pilot\n", "bad.yaml")
 
 
 def test_a_changed_plan_file_shows_as_an_amendment_with_its_date(
@@ -77,9 +81,11 @@ def test_a_changed_plan_file_shows_as_an_amendment_with_its_date(
     with open_unit(settings, "rita") as unit:
         lodged = lodge_pilot_plan(unit)
     changed = PILOT_PLAN.read_text(encoding="utf-8").replace("seed: 2026", "seed: 2027")
-    with pytest.raises(NightingaleError, match="it is an amendment"):
-        with open_unit(settings, "rita") as unit:
-            plans.lodge(unit, "dfh-pilot", changed, "changed.yaml")
+    with (
+        pytest.raises(NightingaleError, match="it is an amendment"),
+        open_unit(settings, "rita") as unit,
+    ):
+        plans.lodge(unit, "dfh-pilot", changed, "changed.yaml")
     with open_unit(settings, "rita") as unit:
         plans.amend(unit, "dfh-pilot", changed, "seed chosen again", "changed.yaml")
     with open_unit(settings, "rita") as unit:
