@@ -4,11 +4,14 @@ Input is a :class:`ReportInput`: the published result's title and id, and the fi
 airlock approved, each with its SDC outcome and the checker's decision. The report has:
 
 1. the plain-language summary the analysis gave (if it was approved);
-2. the CHEERS 2022 checklist — every item reported, marked not applicable, or shown as
-   still to be completed (a report never hides an item);
-3. the cost-effectiveness plane and the CEAC, then the other approved figures (balance,
+2. the analysis plan: when it was lodged with governance and every later amendment with
+   its date (flagged when it came after outcome data were released to the project);
+3. the CHEERS 2022 checklist — every item reported, marked not applicable, or shown as
+   still to be completed (a report never hides an item); a published economic
+   evaluation's checklist is the completed one the evaluator published with it;
+4. the cost-effectiveness plane and the CEAC, then the other approved figures (balance,
    outcome plots);
-4. every approved table, each headed by its SDC outcome and the checker's decision.
+5. every approved table, each headed by its SDC outcome and the checker's decision.
 
 The page has no external references (no scripts, fonts or images fetched), so it can
 be archived or e-mailed as one file.
@@ -53,12 +56,29 @@ class ApprovedFile:
 
 
 @dataclass(frozen=True)
+class PlanNote:
+    """One lodged version of the project's analysis plan, as the report states it."""
+
+    plan_name: str
+    plan_version: str
+    sha256: str
+    lodged_on: str
+    amendment: bool = False
+    reason: str = ""
+    after_outcomes: bool = False
+    """Lodged after the first release carrying outcome data was built for the project."""
+
+
+@dataclass(frozen=True)
 class ReportInput:
     result_id: str
     title: str
     published_by: str
     published_at: str
     files: list[ApprovedFile] = field(default_factory=list)
+    cheers: list[dict[str, Any]] | None = None
+    """The completed checklist published with the result (else read from the files)."""
+    plans: list[PlanNote] = field(default_factory=list)
 
 
 def _figure(file: ApprovedFile) -> dict[str, Any]:
@@ -109,13 +129,14 @@ def build_context(source: ReportInput) -> dict[str, Any]:
         for f in source.files
         if f.path.suffix.lower() == ".txt"
     ]
-    cheers = _cheers(source.files)
+    cheers = source.cheers if source.cheers is not None else _cheers(source.files)
     return {
         "result_id": source.result_id,
         "title": source.title,
         "published_by": source.published_by,
         "published_at": source.published_at,
         "summaries": summaries,
+        "plans": source.plans,
         "cheers": cheers,
         "cheers_counts": {
             status: sum(1 for row in cheers if row["status"] == status)
