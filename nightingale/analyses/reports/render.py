@@ -148,11 +148,12 @@ def build_context(source: ReportInput) -> dict[str, Any]:
     }
 
 
-def render_report(source: ReportInput) -> str:
-    """The report as one HTML document."""
+def render_report(source: ReportInput, home: str = "") -> str:
+    """The report as one HTML document; ``home``, when given, is a link back (the public
+    registry's index)."""
     environment = Environment(
         loader=PackageLoader("nightingale.analyses.reports", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         keep_trailing_newline=True,
     )
-    return environment.get_template("report.html.j2").render(**build_context(source))
+    return environment.get_template("report.html.j2").render(**build_context(source), home=home)
