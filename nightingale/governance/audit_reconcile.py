@@ -3,12 +3,12 @@
 Every change the application makes to who may do what is audited in the same
 transaction as the change: people's roles, accreditation and whether they are active;
 projects' states, end dates and members; requests' and outputs' states; datasets'
-classifications; releases' expiry, revocation and deletion; the latest lodged version of
-each analysis plan. Replaying those entries in
-chain order gives the state the tables must be in. A row changed behind the
-application's back (raw SQL granting a role, adding a member, marking a request
-approved, downgrading a classification) disagrees with the replay and is reported,
-naming the row, the field and both values.
+classifications; releases' expiry, revocation and deletion; the latest lodged version
+of each analysis plan. Replaying those entries in chain order gives the state the
+tables must be in. A row changed behind the application's back (raw SQL granting a
+role, adding a member, marking a request approved, downgrading a classification,
+rewriting a lodged plan's hash) disagrees with the replay and is reported, naming the
+row, the field and both values.
 
 The replay reads only the entries that set state (``<object>.<state>`` and a few named
 actions); refusals (``*.refused``) and other entries change nothing.

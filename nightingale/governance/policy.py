@@ -17,6 +17,10 @@ The rules, in the words of the Five Safes:
   project they are a member of, and nobody decides on their own request or output;
 - *two pairs of eyes*: a steward may decide a submission round once; the number of
   approvals needed (two for special-category data) is counted in :mod:`.approvals`.
+- *a plan before outcomes*: only the PI lodges or amends a project's analysis plan, and
+  a release carrying outcome variables is built only once one is lodged
+  (``request.build_outcomes``); an economic evaluation is published only with every
+  CHEERS 2022 item filled.
 
 Reading is a permission too: the ``*.view`` / ``*.read`` actions say who may see a
 project, a request, an output or the linkage quality report (members see their own
