@@ -132,8 +132,27 @@ class World:
         from nightingale.operations.cohorts import build_request
         from nightingale.operations.unit import open_unit
 
+        self.lodge_plan(request_id)
         with open_unit(self.settings, builder, engine=self.engine, keystore=self.keystore) as unit:
             return build_request(unit, request_id).release_id
+
+    def lodge_plan(self, request_id: int) -> None:
+        """The project's PI lodges a plan (a release carrying outcomes needs one)."""
+        from nightingale.governance import plans, requests
+
+        with session_scope(self.engine) as session:
+            project = requests.get_request(session, request_id).project
+            slug, pi = project.slug, project.pi.username
+        with session_scope(self.engine) as session:
+            plans.lodge_plan(
+                session,
+                self.keystore,
+                by=pi,
+                project=slug,
+                plan_name=slug,
+                plan_version="1.0.0",
+                text=f"plan: {slug}\n",
+            )
 
     def built(self, project: str, by: str) -> str:
         """Request, approve and build a release for ``project`` with the real builder."""

@@ -235,12 +235,19 @@ def outputs_publish(
     actor: As,
     title: Annotated[str, typer.Option()],
     result_id: Annotated[str | None, typer.Option(help="Id of the published result.")] = None,
+    cheers_file: Annotated[
+        Path | None,
+        typer.Option("--cheers", help="The evaluator's CHEERS 2022 items (nightingale cheers)."),
+    ] = None,
 ) -> None:
     """An evaluator publishes released outputs as a result under published/."""
-    from nightingale.operations import airlock
+    from nightingale.operations import airlock, cheers
 
+    answers = cheers.read_answers(cheers_file) if cheers_file else None
     with unit(ctx, actor) as work:
-        result = airlock.publish(work, title=title, output_ids=output_ids, result_id=result_id)
+        result = airlock.publish(
+            work, title=title, output_ids=output_ids, result_id=result_id, cheers_answers=answers
+        )
         location = result.location
     console.print(f"[green]published[/] {location}")
 

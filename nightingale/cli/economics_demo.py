@@ -27,6 +27,10 @@ PROJECT = "dfh-pilot"
 RESEARCHER, CHECKER, EVALUATOR = "rita", "otto", "eve"
 TITLE = "Designed-for-health homes pilot: evaluation and cost-effectiveness"
 ECONOMICS_SDC = "models/economics_sdc.json"
+CHEERS_ANSWERS = (
+    Path(__file__).resolve().parent.parent / "analyses" / "evaluations" / "dfh_pilot_cheers.yaml"
+)
+"""The evaluator's CHEERS 2022 items for the pilot (funding, interests, engagement, ...)."""
 
 
 def result_id_for(release_id: str) -> str:
@@ -88,7 +92,7 @@ def publish_and_report(settings: Settings, release_id: str, bundles: dict[str, P
     """
     from nightingale.cli.governance import governance_unit
     from nightingale.governance.models import PublishedResult
-    from nightingale.operations import airlock, reports
+    from nightingale.operations import airlock, cheers, reports
 
     result_id = result_id_for(release_id)
     with governance_unit(settings) as work:
@@ -100,7 +104,10 @@ def publish_and_report(settings: Settings, release_id: str, bundles: dict[str, P
             if (output_id := _through_airlock(settings, label, bundle)) is not None
         ]
         with governance_unit(settings, EVALUATOR) as work:
-            airlock.publish(work, title=TITLE, output_ids=ids, result_id=result_id)
+            answers = cheers.read_answers(CHEERS_ANSWERS)
+            airlock.publish(
+                work, title=TITLE, output_ids=ids, result_id=result_id, cheers_answers=answers
+            )
         console.print(f"  published as {result_id} by {EVALUATOR}")
     else:
         console.print(f"  {result_id} is already published; re-rendering its report")

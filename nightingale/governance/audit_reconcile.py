@@ -3,11 +3,12 @@
 Every change the application makes to who may do what is audited in the same
 transaction as the change: people's roles, accreditation and whether they are active;
 projects' states, end dates and members; requests' and outputs' states; datasets'
-classifications; releases' expiry, revocation and deletion. Replaying those entries in
-chain order gives the state the tables must be in. A row changed behind the
-application's back (raw SQL granting a role, adding a member, marking a request
-approved, downgrading a classification) disagrees with the replay and is reported,
-naming the row, the field and both values.
+classifications; releases' expiry, revocation and deletion; the latest lodged version
+of each analysis plan. Replaying those entries in chain order gives the state the
+tables must be in. A row changed behind the application's back (raw SQL granting a
+role, adding a member, marking a request approved, downgrading a classification,
+rewriting a lodged plan's hash) disagrees with the replay and is reported, naming the
+row, the field and both values.
 
 The replay reads only the entries that set state (``<object>.<state>`` and a few named
 actions); refusals (``*.refused``) and other entries change nothing.
@@ -28,6 +29,7 @@ from nightingale.governance.models import (
     Dataset,
     Job,
     LinkageRequest,
+    LodgedPlan,
     OutputRequest,
     Person,
     Project,
@@ -127,6 +129,8 @@ def _apply(replayed: Replayed, entry: AuditEntry, details: dict[str, Any]) -> No
             obj["revoked"] = True
         elif verb == "deleted":
             obj["deleted"] = True
+    elif kind == "plan" and verb in {"lodged", "amended"}:
+        obj.update(sha256=details.get("sha256"), revision=details.get("revision"))
 
 
 def replay(entries: Iterable[AuditEntry]) -> Replayed:
@@ -173,6 +177,12 @@ def _tables(session: Session) -> dict[str, dict[str, Fields]]:
             "expires_on": r.expires_on,
         }
         for r in session.scalars(select(Release))
+    }
+    latest: dict[str, LodgedPlan] = {}
+    for plan in session.scalars(select(LodgedPlan).order_by(LodgedPlan.revision)):
+        latest[f"{plan.project.slug}/{plan.plan_name}"] = plan
+    found["plan"] = {
+        key: {"sha256": plan.sha256, "revision": plan.revision} for key, plan in latest.items()
     }
     return found
 

@@ -31,6 +31,7 @@ ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 RESTRICTED = {
     "audit_log": ("SELECT", "INSERT"),
     "audit_chain_head": ("SELECT", "UPDATE"),
+    "gov_analysis_plans": ("SELECT", "INSERT"),
     "alembic_version": ("SELECT",),
 }
 DEFAULT = ("SELECT", "INSERT", "UPDATE", "DELETE")

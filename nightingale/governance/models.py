@@ -370,3 +370,32 @@ class OutputSource(Base):
     file_name: Mapped[str] = mapped_column(String(255), primary_key=True)
     job_output_id: Mapped[int] = mapped_column(ForeignKey("gov_job_outputs.id"))
     job_output: Mapped[JobOutput] = relationship(lazy="joined")
+
+
+class LodgedPlan(Base):
+    """One version of a project's analysis plan as lodged with governance (migration g0004).
+
+    Never changed once written: a later version is another row (``revision`` 1, 2, ...,
+    an amendment with its reason), so the history of a plan is its rows in order. The
+    plan's text is kept, so anyone can check the SHA-256 the results record against it.
+    """
+
+    __tablename__ = "gov_analysis_plans"
+    __table_args__ = (UniqueConstraint("project_id", "plan_name", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("gov_projects.id"))
+    plan_name: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer)
+    plan_version: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    lodged_by_id: Mapped[int] = mapped_column(ForeignKey("gov_people.id"))
+    lodged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    project: Mapped[Project] = relationship(lazy="joined")
+    lodged_by: Mapped[Person] = relationship(lazy="joined")
+
+    @property
+    def amendment(self) -> bool:
+        return self.revision > 0

@@ -17,6 +17,10 @@ The rules, in the words of the Five Safes:
   project they are a member of, and nobody decides on their own request or output;
 - *two pairs of eyes*: a steward may decide a submission round once; the number of
   approvals needed (two for special-category data) is counted in :mod:`.approvals`.
+- *a plan before outcomes*: only the PI lodges or amends a project's analysis plan, and
+  a release carrying outcome variables is built only once one is lodged
+  (``request.build_outcomes``); an economic evaluation is published only with every
+  CHEERS 2022 item filled.
 
 Reading is a permission too: the ``*.view`` / ``*.read`` actions say who may see a
 project, a request, an output or the linkage quality report (members see their own
@@ -72,6 +76,9 @@ class Action(StrEnum):
     WORKSPACE_OPEN = "workspace.open"
     LINKAGE_REPORT_READ = "linkage_report.read"
     RESULT_PUBLISH = "result.publish"
+    PLAN_LODGE = "plan.lodge"
+    PLAN_AMEND = "plan.amend"
+    REQUEST_BUILD_OUTCOMES = "request.build_outcomes"
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
     GOVERNANCE_ENFORCE = "governance.enforce"
@@ -145,6 +152,19 @@ class OutputFacts:
 @dataclass(frozen=True)
 class PublishFacts:
     outputs: tuple[OutputFacts, ...]
+    cheers_missing: tuple[str, ...] = ()
+    """CHEERS 2022 items still empty (``"2 Abstract"``) when the result is an economic
+    evaluation; publishing waits until the evaluator has filled every one."""
+
+
+@dataclass(frozen=True)
+class OutcomeBuildFacts:
+    """A build of ``request`` whose release would carry ``outcomes`` (follow-up outcome
+    variables), and the analysis plans its project has lodged (by name)."""
+
+    request: RequestFacts
+    outcomes: tuple[str, ...]
+    lodged_plans: tuple[str, ...]
 
 
 Target = (
@@ -155,6 +175,7 @@ Target = (
     | ReleaseFacts
     | OutputFacts
     | PublishFacts
+    | OutcomeBuildFacts
     | None
 )
 
@@ -481,7 +502,39 @@ def _result_publish(actor: Actor, target: Target, today: date) -> str | None:
         problem = _state("output request", str(output.id), output.status, frozenset({"released"}))
         if problem:
             return problem
+    if publish.cheers_missing:
+        return (
+            "the CHEERS 2022 checklist is not complete: item"
+            f"{'s' if len(publish.cheers_missing) > 1 else ''} "
+            f"{'; '.join(publish.cheers_missing)} "
+            f"{'are' if len(publish.cheers_missing) > 1 else 'is'} empty; the evaluator "
+            "fills them (nightingale cheers template) before publishing"
+        )
     return None
+
+
+def _plan_lodge(actor: Actor, target: Target, today: date) -> str | None:
+    """Only the PI lodges or amends a project's analysis plan, while the project is open."""
+    project = _target(target, ProjectFacts, Action.PLAN_LODGE)
+    assert isinstance(project, ProjectFacts)
+    if actor.username != project.pi:
+        return f"only the PI ({project.pi}) may lodge or amend project {project.slug}'s plan"
+    return _state("project", project.slug, project.status, OPEN_PROJECT)
+
+
+def _request_build_outcomes(actor: Actor, target: Target, today: date) -> str | None:
+    """A release carrying outcomes is built only after the project lodged its plan."""
+    build = _target(target, OutcomeBuildFacts, Action.REQUEST_BUILD_OUTCOMES)
+    assert isinstance(build, OutcomeBuildFacts)
+    problem = _request_build(actor, build.request, today)
+    if problem is not None or not build.outcomes or build.lodged_plans:
+        return problem
+    slug = build.request.project.slug
+    return (
+        f"project {slug} has lodged no analysis plan; a release carrying outcome variables "
+        f"({', '.join(build.outcomes)}) is built only after its PI lodges one "
+        f"(nightingale plans lodge {slug} PLAN.yaml)"
+    )
 
 
 RULES: dict[Action, _Rule] = {
@@ -515,6 +568,9 @@ RULES: dict[Action, _Rule] = {
     Action.JOB_VIEW: _Rule(_RESEARCHER | _CHECKER | _STEWARD, _job_view),
     Action.LINKAGE_REPORT_READ: _Rule(_STEWARD),
     Action.RESULT_PUBLISH: _Rule(_EVALUATOR, _result_publish),
+    Action.PLAN_LODGE: _Rule(_RESEARCHER, _plan_lodge),
+    Action.PLAN_AMEND: _Rule(_RESEARCHER, _plan_lodge),
+    Action.REQUEST_BUILD_OUTCOMES: _Rule(_STEWARD | _ADMIN, _request_build_outcomes),
     Action.AUDIT_READ: _Rule(_ADMIN | _STEWARD | _CHECKER),
     Action.AUDIT_VERIFY: _Rule(_ADMIN | _STEWARD),
     Action.GOVERNANCE_ENFORCE: _Rule(_ADMIN),

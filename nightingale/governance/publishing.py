@@ -5,6 +5,11 @@ output files and a ``manifest.json`` naming the output requests they came from a
 file's checksum (and, for a file an analysis job produced, its provenance: commit,
 release, pipeline and plan hashes, job id), written atomically; the database records who
 published what, from which outputs, and the audit chain records ``result.published``.
+
+An economic evaluation carries its completed CHEERS 2022 checklist (``cheers.json``,
+written beside the files; its SHA-256 in the manifest and in the audit entry, so a
+report can tell it was not changed). The policy refuses to publish while the checklist
+has empty items (``cheers_missing``), naming them.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import shutil
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,8 +33,9 @@ from nightingale.governance.outputs import RESULTS_FILE, get_output
 from nightingale.governance.policy import Action, PublishFacts
 from nightingale.governance.service import utcnow
 from nightingale.platform.keystore import KeyStore
-from nightingale.platform.storage import atomic_directory, atomic_write_json
+from nightingale.platform.storage import atomic_directory, atomic_write_json, sha256_file
 
+CHEERS_FILE = "cheers.json"
 RESULT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 
 
@@ -41,8 +48,15 @@ def publish_result(
     output_ids: Sequence[int],
     data_root: Path,
     result_id: str | None = None,
+    cheers: Sequence[dict[str, Any]] | None = None,
+    cheers_missing: Sequence[str] = (),
 ) -> PublishedResult:
-    """Publish the files of released output requests as one result."""
+    """Publish the files of released output requests as one result.
+
+    ``cheers`` is the completed CHEERS 2022 checklist of an economic evaluation (None
+    for other results); ``cheers_missing`` names its empty items, and while there are
+    any the policy refuses (audited).
+    """
     chosen = result_id or uuid.uuid4().hex[:12]
     if not RESULT_ID.match(chosen):
         raise InvalidInput(f"result id {chosen!r} must be 3-64 lower-case letters, digits, -")
@@ -59,7 +73,7 @@ def publish_result(
         keystore,
         by,
         Action.RESULT_PUBLISH,
-        PublishFacts(tuple(output_facts(o) for o in outputs)),
+        PublishFacts(tuple(output_facts(o) for o in outputs), tuple(cheers_missing)),
         object_type="result",
         object_id=chosen,
     ) as who:
@@ -75,6 +89,10 @@ def publish_result(
                     files[name] = item.sha256
                     if item.name in sources:
                         provenance[name] = sources[item.name]
+            extra: dict[str, Any] = {}
+            if cheers is not None:
+                atomic_write_json(folder / CHEERS_FILE, {"items": list(cheers)})
+                extra["cheers"] = {"file": CHEERS_FILE, "sha256": sha256_file(folder / CHEERS_FILE)}
             atomic_write_json(
                 folder / "manifest.json",
                 {
@@ -86,6 +104,7 @@ def publish_result(
                     "files": files,
                     "provenance": provenance,
                     "checks": RESULTS_FILE + " stays in the airlock",
+                    **extra,
                 },
             )
         result = PublishedResult(
@@ -98,7 +117,10 @@ def publish_result(
         )
         session.add(result)
         session.flush()
-        who.audit("result.published", {"outputs": [o.id for o in outputs], "files": sorted(files)})
+        details: dict[str, Any] = {"outputs": [o.id for o in outputs], "files": sorted(files)}
+        if "cheers" in extra:
+            details["cheers_sha256"] = extra["cheers"]["sha256"]
+        who.audit("result.published", details)
         return result
 
 

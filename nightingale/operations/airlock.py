@@ -21,6 +21,7 @@ from nightingale.governance import jobs, outputs, publishing
 from nightingale.governance.approvals import Tally
 from nightingale.governance.models import JobOutput, OutputRequest, PublishedResult
 from nightingale.governance.outputs import OutputFileSpec
+from nightingale.operations.cheers import checklist_for
 from nightingale.operations.unit import Unit
 
 SIDECAR = ".sdc.json"
@@ -162,12 +163,20 @@ def withdraw(unit: Unit, output_id: int, reason: str) -> OutputRequest:
 
 
 def publish(
-    unit: Unit, *, title: str, output_ids: Sequence[int], result_id: str | None = None
+    unit: Unit,
+    *,
+    title: str,
+    output_ids: Sequence[int],
+    result_id: str | None = None,
+    cheers_answers: Mapping[int, str] | None = None,
 ) -> PublishedResult:
     """An evaluator publishes released outputs as one public result under ``published/``.
 
-    Refused (and audited) unless every named output request has been released.
+    Refused (and audited) unless every named output request has been released and, for
+    an economic evaluation, every CHEERS 2022 item is filled: by the analysis, the lodged
+    plan or the evaluator's ``cheers_answers`` (:mod:`nightingale.operations.cheers`).
     """
+    checklist = checklist_for(unit, output_ids, cheers_answers)
     return publishing.publish_result(
         unit.session,
         unit.keystore,
@@ -176,4 +185,6 @@ def publish(
         output_ids=output_ids,
         data_root=unit.settings.data_root,
         result_id=result_id,
+        cheers=checklist.rows,
+        cheers_missing=checklist.missing,
     )

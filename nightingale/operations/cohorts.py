@@ -30,6 +30,7 @@ from nightingale.cohorts.engines import CohortEngine, engine_for
 from nightingale.cohorts.kanonymity import KAnonymity
 from nightingale.governance import releases, requests
 from nightingale.linkage.demographics import publish_demographics
+from nightingale.operations import plans
 from nightingale.operations.unit import Unit
 from nightingale.platform.contracts import Demographics
 
@@ -58,6 +59,7 @@ def build_request(unit: Unit, request_id: int, engine: CohortEngine | None = Non
     """
     request = requests.get_request(unit.session, request_id)
     releases.require_build(unit.session, unit.keystore, request, unit.actor)
+    plans.require_plan_for_build(unit, request)
     source = f"request {request_id}"
     demographics = _demographics(unit, request.spec_text, source)
     adapter = engine or engine_for(unit.settings)

@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from nightingale.governance import audit
 from nightingale.governance.models import OutputRequest, PublishedResult
 from nightingale.governance.outputs import approvals_of
+from nightingale.governance.plans import plan_history
+from nightingale.governance.releases import list_releases
+from nightingale.governance.service import as_utc
 from nightingale.operations.unit import Unit
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.storage import atomic_write_text, sha256_file
 
 if TYPE_CHECKING:
-    from nightingale.analyses.reports.render import ReportInput
+    from nightingale.analyses.reports.render import PlanNote, ReportInput
 
 REPORT_FILE = "report.html"
 RELEASED = "released"
@@ -70,13 +74,56 @@ def approved_input(unit: Unit, folder: Path) -> ReportInput:
             else ""
         )
         approved.append(ApprovedFile(path, output.id, record.outcome, decision))
+    sourced = (session.get(OutputRequest, s) for s in sources)
+    projects = sorted({o.project.slug for o in sourced if o is not None})
     return ReportInput(
         result_id=result_id,
         title=result.title,
         published_by=result.evaluator.username,
         published_at=result.created_at.date().isoformat(),
         files=approved,
+        cheers=_published_cheers(unit, result_id, folder, manifest),
+        plans=[note for slug in projects for note in plan_notes(unit, slug)],
     )
+
+
+def plan_notes(unit: Unit, project: str) -> list[PlanNote]:
+    """The project's lodged plan and amendments, each flagged if it came after the first
+    release was built (outcome data were then in the project's hands)."""
+    from nightingale.analyses.reports.render import PlanNote
+
+    built = [as_utc(r.created_at) for r in list_releases(unit.session, project)]
+    first = min(built) if built else None
+    return [
+        PlanNote(
+            plan_name=v.plan_name,
+            plan_version=v.plan_version,
+            sha256=v.sha256,
+            lodged_on=f"{v.lodged_at:%Y-%m-%d %H:%M} UTC",
+            amendment=v.amendment,
+            reason=v.reason,
+            after_outcomes=first is not None and v.lodged_at > first,
+        )
+        for v in plan_history(unit.session, project)
+    ]
+
+
+def _published_cheers(
+    unit: Unit, result_id: str, folder: Path, manifest: dict[str, Any]
+) -> list[dict[str, Any]] | None:
+    """The completed checklist published with the result, checked against its audit entry."""
+    recorded = manifest.get("cheers")
+    if not recorded:
+        return None
+    path = folder / str(recorded.get("file", ""))
+    entries = audit.entries(
+        unit.session, object_type="result", object_id=result_id, action_prefix="result.published"
+    )
+    logged = [audit.details_of(e).get("cheers_sha256") for e in entries]
+    if not path.is_file() or not (recorded.get("sha256") == sha256_file(path) in logged):
+        raise _refuse(f"{path.name} is not the CHEERS checklist published with {result_id}")
+    items: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["items"]
+    return items
 
 
 def published_folder(unit: Unit, result: str) -> Path:

@@ -15,6 +15,7 @@ import pytest
 from nightingale.cli import governance_demo, main
 from nightingale.cli.governance import governance_unit
 from nightingale.cli.governance_demo import SPEC_FILE
+from nightingale.cli.plans import lodge_pilot_plan
 from nightingale.governance import approvals
 from nightingale.platform.bootstrap import initialise, keystore_for
 from nightingale.platform.contracts import read_manifest
@@ -32,6 +33,7 @@ def submitted(settings: Settings) -> int:
     with governance_unit(settings, governance_demo.REQUESTER) as work:
         governance_demo.people_and_project(work.session, work.keystore, settings)
         request_id, status = governance_demo.linkage_request(work)
+        lodge_pilot_plan(work)  # a release carrying outcomes needs a lodged plan
     assert status == "submitted"
     return request_id
 

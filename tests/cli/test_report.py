@@ -15,6 +15,7 @@ from nightingale.analyses.economics.evaluation import EconomicsRun, evaluate_pil
 from nightingale.cli import governance_demo
 from nightingale.cli.economics_demo import publish_and_report, result_id_for
 from nightingale.cli.governance import governance_unit
+from nightingale.cli.plans import lodge_pilot_plan
 from nightingale.governance.models import OutputRequest
 from nightingale.operations.reports import write_report
 from nightingale.platform.bootstrap import initialise
@@ -41,6 +42,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     initialise(settings)
     with governance_unit(settings) as work:
         governance_demo.people_and_project(work.session, work.keystore, settings)
+    with governance_unit(settings, "rita") as work:
+        lodge_pilot_plan(work)  # CHEERS item 4 comes from the lodged plan
     return root
 
 

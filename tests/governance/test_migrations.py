@@ -51,3 +51,17 @@ def test_g0003_adds_the_job_tables_and_goes_back_down(database_url: str) -> None
         assert database.is_up_to_date(engine)
     finally:
         engine.dispose()
+
+
+def test_g0004_adds_the_lodged_plans_table_and_goes_back_down(database_url: str) -> None:
+    engine = database.make_engine(database_url)
+    try:
+        database.upgrade(engine)
+        columns = {c["name"] for c in inspect(engine).get_columns("gov_analysis_plans")}
+        assert {"project_id", "plan_name", "revision", "sha256", "text", "lodged_at"} <= columns
+        database.downgrade(engine, "g0003")
+        assert "gov_analysis_plans" not in inspect(engine).get_table_names()
+        database.upgrade(engine)
+        assert database.is_up_to_date(engine)
+    finally:
+        engine.dispose()

@@ -23,6 +23,7 @@ from nightingale.governance.policy import (
     ANONYMOUS,
     Action,
     Actor,
+    OutcomeBuildFacts,
     OutputFacts,
     PersonFacts,
     PlatformFacts,
@@ -140,6 +141,11 @@ EXPECTED: dict[Action, Expect] = {
     Action.AUDIT_READ: Expect(_r("administrator", "data_steward", "output_checker")),
     Action.AUDIT_VERIFY: Expect(_r("administrator", "data_steward")),
     Action.GOVERNANCE_ENFORCE: Expect(_r("administrator")),
+    Action.PLAN_LODGE: Expect(_r("researcher"), "project", OPEN, "pi"),
+    Action.PLAN_AMEND: Expect(_r("researcher"), "project", OPEN, "pi"),
+    Action.REQUEST_BUILD_OUTCOMES: Expect(
+        _r("data_steward", "administrator"), "outcomes", _r("approved", "released"), "outsider"
+    ),
 }
 
 MACHINE_STATES: dict[str, list[str | None]] = {
@@ -151,6 +157,7 @@ MACHINE_STATES: dict[str, list[str | None]] = {
     "release": sorted(REQUEST_STATES),
     "output": sorted(OUTPUT_STATES),
     "publish": sorted(OUTPUT_STATES),
+    "outcomes": sorted(REQUEST_STATES),
 }
 
 
@@ -183,6 +190,8 @@ def target_for(
     request = RequestFacts(1, state or "released", owner, requester=OTHER, special_category=True)
     if expect.target == "request":
         return request
+    if expect.target == "outcomes":
+        return OutcomeBuildFacts(request, ("emergency_admissions",), ("dfh-pilot",))
     if expect.target == "release":
         return ReleaseFacts("r", request, revoked=False, expires_on=TODAY + timedelta(days=9))
     assert state is not None
@@ -333,6 +342,29 @@ def test_publishing_needs_at_least_one_released_output() -> None:
         Actor(ME, frozenset({"evaluator"})), Action.RESULT_PUBLISH, PublishFacts(()), today=TODAY
     )
     assert not decision.allowed and "at least one" in decision.reason
+
+
+def test_a_release_with_outcomes_waits_for_a_lodged_plan() -> None:
+    request = RequestFacts(1, "approved", project("active", "outsider"), requester=OTHER)
+    steward = actor("data_steward")
+    unplanned = OutcomeBuildFacts(request, ("emergency_admissions",), ())
+    decision = decide(steward, Action.REQUEST_BUILD_OUTCOMES, unplanned, today=TODAY)
+    assert not decision.allowed
+    assert (
+        "lodged no analysis plan" in decision.reason and "emergency_admissions" in decision.reason
+    )
+    baseline_only = OutcomeBuildFacts(request, (), ())
+    assert decide(steward, Action.REQUEST_BUILD_OUTCOMES, baseline_only, today=TODAY)
+
+
+def test_publishing_an_incomplete_cheers_checklist_is_refused_naming_the_items() -> None:
+    output = OutputFacts(1, "released", project("active", "outsider"), submitter=OTHER)
+    facts = PublishFacts((output,), cheers_missing=("2 Abstract", "27 Source of funding"))
+    decision = decide(
+        Actor(ME, frozenset({"evaluator"})), Action.RESULT_PUBLISH, facts, today=TODAY
+    )
+    assert not decision.allowed
+    assert "2 Abstract; 27 Source of funding are empty" in decision.reason
 
 
 def test_several_roles_combine() -> None:

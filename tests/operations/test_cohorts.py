@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import pytest
 
 from nightingale.cli import governance_demo
+from nightingale.cli.plans import lodge_pilot_plan
 from nightingale.governance import approvals, enforcement, releases, requests
 from nightingale.operations.cohorts import build_request, estimate
 from nightingale.operations.unit import open_unit
@@ -33,6 +34,7 @@ def submitted(settings: Settings) -> int:
     with open_unit(settings, "rita") as unit:
         governance_demo.people_and_project(unit.session, unit.keystore, settings)
         request_id, status = governance_demo.linkage_request(unit)
+        lodge_pilot_plan(unit)  # a release carrying outcomes needs a lodged plan
     assert status == "submitted"
     return request_id
 

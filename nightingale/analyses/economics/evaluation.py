@@ -170,8 +170,6 @@ def _cheers(
     }
     not_applicable = {
         19: "Distributional cost-effectiveness analysis was not part of the pilot's plan.",
-        21: "Not applicable to this platform-generated analysis; the evaluator adds it.",
-        25: "As item 21.",
     }
     return pd.DataFrame(checklist(reported, not_applicable))
 

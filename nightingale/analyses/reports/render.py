@@ -4,13 +4,16 @@ Input is a :class:`ReportInput`: the published result's title and id, and the fi
 airlock approved, each with its SDC outcome and the checker's decision. The report has:
 
 1. the plain-language summary the analysis gave (if it was approved);
-2. the CHEERS 2022 checklist — every item reported, marked not applicable, or shown as
-   still to be completed (a report never hides an item);
-3. within-study and lifetime results side by side, when the lifetime model's table
+2. the analysis plan: when it was lodged with governance and every later amendment with
+   its date (flagged when it came after outcome data were released to the project);
+3. the CHEERS 2022 checklist — every item reported, marked not applicable, or shown as
+   still to be completed (a report never hides an item); a published economic
+   evaluation's checklist is the completed one the evaluator published with it;
+4. within-study and lifetime results side by side, when the lifetime model's table
    was approved;
-4. the cost-effectiveness plane and the CEAC, then the other approved figures (balance,
+5. the cost-effectiveness plane and the CEAC, then the other approved figures (balance,
    outcome plots);
-5. every approved table, each headed by its SDC outcome and the checker's decision.
+6. every approved table, each headed by its SDC outcome and the checker's decision.
 
 The page has no external references (no scripts, fonts or images fetched), so it can
 be archived or e-mailed as one file.
@@ -57,12 +60,29 @@ class ApprovedFile:
 
 
 @dataclass(frozen=True)
+class PlanNote:
+    """One lodged version of the project's analysis plan, as the report states it."""
+
+    plan_name: str
+    plan_version: str
+    sha256: str
+    lodged_on: str
+    amendment: bool = False
+    reason: str = ""
+    after_outcomes: bool = False
+    """Lodged after the first release carrying outcome data was built for the project."""
+
+
+@dataclass(frozen=True)
 class ReportInput:
     result_id: str
     title: str
     published_by: str
     published_at: str
     files: list[ApprovedFile] = field(default_factory=list)
+    cheers: list[dict[str, Any]] | None = None
+    """The completed checklist published with the result (else read from the files)."""
+    plans: list[PlanNote] = field(default_factory=list)
 
 
 def _figure(file: ApprovedFile) -> dict[str, Any]:
@@ -113,7 +133,7 @@ def build_context(source: ReportInput) -> dict[str, Any]:
         for f in source.files
         if f.path.suffix.lower() == ".txt"
     ]
-    cheers = _cheers(source.files)
+    cheers = source.cheers if source.cheers is not None else _cheers(source.files)
     horizons = [_table(f) for f in tables if f.stem == HORIZONS_TABLE]
     return {
         "horizons": horizons[0] if horizons else None,
@@ -122,6 +142,7 @@ def build_context(source: ReportInput) -> dict[str, Any]:
         "published_by": source.published_by,
         "published_at": source.published_at,
         "summaries": summaries,
+        "plans": source.plans,
         "cheers": cheers,
         "cheers_counts": {
             status: sum(1 for row in cheers if row["status"] == status)
@@ -133,11 +154,12 @@ def build_context(source: ReportInput) -> dict[str, Any]:
     }
 
 
-def render_report(source: ReportInput) -> str:
-    """The report as one HTML document."""
+def render_report(source: ReportInput, home: str = "") -> str:
+    """The report as one HTML document; ``home``, when given, is a link back (the public
+    registry's index)."""
     environment = Environment(
         loader=PackageLoader("nightingale.analyses.reports", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         keep_trailing_newline=True,
     )
-    return environment.get_template("report.html.j2").render(**build_context(source))
+    return environment.get_template("report.html.j2").render(**build_context(source), home=home)

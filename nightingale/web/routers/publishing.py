@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from nightingale.governance import outputs, policy, publishing
 from nightingale.governance.models import PublishedResult
-from nightingale.operations import airlock
+from nightingale.operations import airlock, cheers
 from nightingale.platform.settings import Settings
 from nightingale.web.dependencies import (
     Viewer,
@@ -42,10 +42,30 @@ REPORT = "report.html"
 REPORT_POLICY = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
+CHEERS_FIELD = "cheers-"
+"""Form fields ``cheers-<item>``: the evaluator's CHEERS 2022 items (as ``cheers template``)."""
+
+
+def _cheers_items() -> list[dict[str, Any]]:
+    from nightingale.analyses.economics.cheers import EVALUATOR_ITEMS, ITEMS
+
+    return [
+        {"item": n, "topic": ITEMS[n][1], "asks": asks, "field": f"{CHEERS_FIELD}{n}"}
+        for n, asks in EVALUATOR_ITEMS.items()
+    ]
+
+
 @router.get("/publish/", summary="Choose released outputs to publish as one result")
 def publish_form(request: Request, viewer: Evaluator, session: SessionDep) -> Any:
     released = outputs.queue(session, status="released")
-    return render(request, "publish.html", "Publish a result", viewer, released=released)
+    return render(
+        request,
+        "publish.html",
+        "Publish a result",
+        viewer,
+        released=released,
+        cheers_items=_cheers_items(),
+    )
 
 
 @router.post("/publish/", summary="Publish released outputs", dependencies=[Depends(check_csrf)])
@@ -58,11 +78,17 @@ async def publish(
 ) -> Response:
     form = await request.form()
     chosen = [int(str(v)) for v in form.getlist("output") if str(v).isdigit()]
+    answers = {
+        key.removeprefix(CHEERS_FIELD): str(value)
+        for key, value in form.items()
+        if key.startswith(CHEERS_FIELD)
+    }
     result = airlock.publish(
         unit_of(request, session, viewer),
         title=title,
         output_ids=chosen,
         result_id=result_id.strip() or None,
+        cheers_answers=cheers.parse_answers(answers, "the publish form"),
     )
     session.commit()
     prefix = request.app.state.prefix
