@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nightingale.governance import audit, states
+from nightingale.governance import states
+from nightingale.governance.acting import acting
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.facts import request_facts
 from nightingale.governance.models import Approval, LinkageRequest
 from nightingale.governance.policy import Action, RequestFacts
-from nightingale.governance.service import acting, actor_of, guard, lock_row, utcnow
+from nightingale.governance.service import lock_row, utcnow
 from nightingale.governance.settings import GovernanceSettings
 from nightingale.platform.keystore import KeyStore
 
@@ -117,71 +118,57 @@ def decide_request(
     """Record one steward's ``decision`` (approve, reject, changes) with a reason."""
     if decision not in DECISIONS:
         raise InvalidInput(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
-    object_id = str(request_id)
     request = lock_row(
         session, LinkageRequest, LinkageRequest.id, request_id, touch=LinkageRequest.updated_at
     )
     if request is None:
         raise NotFound(f"no linkage request {request_id}")
-    steward = acting(
-        session, keystore, steward_username, Action.REQUEST_DECIDE, "request", object_id
-    )
     facts = request_facts(session, request)
-    guard(
+    with acting(
         session,
         keystore,
-        actor_of(steward),
+        steward_username,
         Action.REQUEST_DECIDE,
         facts,
         object_type="request",
-        object_id=object_id,
-    )
-    if not reason.strip():
-        raise InvalidInput(f"a decision on request {request_id} needs a reason")
-    session.add(
-        Approval(
-            request_id=request.id,
-            round=request.round,
-            steward=steward,
-            decision=decision,
-            reason=reason,
-            decided_at=utcnow(),
+        object_id=str(request_id),
+    ) as who:
+        if not reason.strip():
+            raise InvalidInput(f"a decision on request {request_id} needs a reason")
+        session.add(
+            Approval(
+                request_id=request.id,
+                round=request.round,
+                steward=who.person,
+                decision=decision,
+                reason=reason,
+                decided_at=utcnow(),
+            )
         )
-    )
-    session.flush()
-    tally = approval_tally(session, request, settings, facts=facts)
-    approved, needed = tally.approvals, tally.needed
-    audit.record(
-        session,
-        keystore,
-        actor=steward.username,
-        action=f"approval.{decision}",
-        object_type="request",
-        object_id=object_id,
-        details={"round": request.round, "approvals": approved, "needed": needed, "reason": reason},
-    )
-    target = DECISIONS[decision]
-    if decision == "approve" and not tally.complete:
-        target = request.status
-    if target != request.status:
-        before = request.status
-        request.status = states.transition("request", f"request {request_id}", before, target)
-        request.updated_at = utcnow()
-        audit.record(
-            session,
-            keystore,
-            actor=steward.username,
-            action=f"request.{target}",
-            object_type="request",
-            object_id=object_id,
-            details={
-                "round": request.round,
-                "approvals": approved,
-                "needed": needed,
-                "special_category": facts.special_category,
-            },
+        session.flush()
+        tally = approval_tally(session, request, settings, facts=facts)
+        approved, needed = tally.approvals, tally.needed
+        who.audit(
+            f"approval.{decision}",
+            {"round": request.round, "approvals": approved, "needed": needed, "reason": reason},
         )
-    return DecisionOutcome(request.id, decision, request.status, approved, needed)
+        target = DECISIONS[decision]
+        if decision == "approve" and not tally.complete:
+            target = request.status
+        if target != request.status:
+            before = request.status
+            request.status = states.transition("request", f"request {request_id}", before, target)
+            request.updated_at = utcnow()
+            who.audit(
+                f"request.{target}",
+                {
+                    "round": request.round,
+                    "approvals": approved,
+                    "needed": needed,
+                    "special_category": facts.special_category,
+                },
+            )
+        return DecisionOutcome(request.id, decision, request.status, approved, needed)
 
 
 def approve(
