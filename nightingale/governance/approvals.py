@@ -2,7 +2,12 @@
 
 A request is approved when enough *different* stewards, none on the project and none the
 requester, have approved the current submission round: ``ordinary_approvals`` (1) by
-default, ``special_category_approvals`` (2) when any dataset is special category (health).
+default, ``special_category_approvals`` (2) when any dataset of the round is special
+category (health). The round's datasets are those the request names *and those its spec
+reads*, classified as at submission or now, whichever is stricter (:mod:`.rounds`): a
+spec reading health data under a housing-only justification, or a health dataset
+reclassified after submission, still needs two. An approval counts only for the spec
+that was submitted: one whose text has changed since is refused.
 One rejection rejects; one request for changes returns it to the project, and its next
 submission starts a fresh round in which earlier approvals no longer count.
 
@@ -21,7 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nightingale.governance import states
+from nightingale.governance import rounds, states
 from nightingale.governance.acting import acting
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.facts import request_facts
@@ -135,6 +140,9 @@ def decide_request(
     ) as who:
         if not reason.strip():
             raise InvalidInput(f"a decision on request {request_id} needs a reason")
+        changed = rounds.spec_problems(session, request, request.spec_text)
+        if decision == "approve" and changed:
+            who.refuse("; ".join(changed))  # what would be approved is not what was submitted
         session.add(
             Approval(
                 request_id=request.id,
