@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
-from nightingale.governance import approvals, people, projects, releases
+from nightingale.governance import approvals, people, projects, releases, requests
 from nightingale.governance.datasets import ensure_default_datasets
 from nightingale.governance.settings import PasswordHashing
 from nightingale.operations import requests as request_operations
@@ -118,6 +118,7 @@ class World:
                 f"projects/{project}/releases/{release_id}",
                 sha256_file(target / "manifest.json"),
                 actor="sam",
+                spec_sha256=requests.get_request(session, request_id).spec_sha256,
                 release_id=release_id,
             )
         return release_id

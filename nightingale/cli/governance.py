@@ -242,7 +242,8 @@ def governance_dataset_add(
     classification: Annotated[str, typer.Option(help="special_category, personal or public.")],
     description: Annotated[str, typer.Option()] = "",
 ) -> None:
-    """Register a dataset (or change its classification)."""
+    """Register a dataset or raise its classification (lowering one takes two people:
+    dataset-downgrade, then dataset-confirm by someone else)."""
     from nightingale.governance import datasets
 
     with unit(ctx) as work:
@@ -254,6 +255,47 @@ def governance_dataset_add(
             classification=classification,
             description=description,
         )
+    console.print(f"[green]dataset {name} is {classification}")
+
+
+@governance_app.command("dataset-downgrade")
+def governance_dataset_downgrade(
+    ctx: typer.Context,
+    name: str,
+    actor: As,
+    classification: Annotated[str, typer.Option(help="The lower classification.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+) -> None:
+    """Propose lowering a dataset's classification; another steward or administrator
+    confirms it with dataset-confirm."""
+    from nightingale.governance import datasets
+
+    with unit(ctx) as work:
+        proposal = datasets.propose_downgrade(
+            work.session,
+            work.keystore,
+            by=actor,
+            name=name,
+            classification=classification,
+            reason=reason,
+        )
+        downgrade_id = proposal.id
+    console.print(
+        f"downgrade {downgrade_id} proposed: {name} to {classification} once another steward "
+        f"or administrator runs 'nightingale governance dataset-confirm {downgrade_id}'"
+    )
+
+
+@governance_app.command("dataset-confirm")
+def governance_dataset_confirm(ctx: typer.Context, downgrade_id: int, actor: As) -> None:
+    """Confirm another person's proposed downgrade of a dataset's classification."""
+    from nightingale.governance import datasets
+
+    with unit(ctx) as work:
+        dataset = datasets.confirm_downgrade(
+            work.session, work.keystore, by=actor, downgrade_id=downgrade_id
+        )
+        name, classification = dataset.name, dataset.classification
     console.print(f"[green]dataset {name} is {classification}")
 
 

@@ -8,7 +8,9 @@ Modules, one job each:
 - :mod:`.people`, :mod:`.projects`, :mod:`.requests`, :mod:`.approvals`,
   :mod:`.releases`, :mod:`.outputs` (the airlock), :mod:`.publishing`,
   :mod:`.enforcement` the typed API the CLI and the web service share;
-- :mod:`.datasets` providers and their classification (health is special category);
+- :mod:`.datasets` providers and their classification (health is special category;
+  lowering one takes two people); :mod:`.rounds` what a request's submission binds (its
+  spec's hash, the datasets it reads and names as classified then);
 - :mod:`.sdc` disclosure-control rules, :mod:`.tables` the workspace helpers that build
   tables together with what the rules need, :mod:`.mitigation` suppression and rounding;
 - :mod:`.passwords` argon2id hashing; :mod:`.settings` per-deployment thresholds;

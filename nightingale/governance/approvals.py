@@ -2,7 +2,12 @@
 
 A request is approved when enough *different* stewards, none on the project and none the
 requester, have approved the current submission round: ``ordinary_approvals`` (1) by
-default, ``special_category_approvals`` (2) when any dataset is special category (health).
+default, ``special_category_approvals`` (2) when any dataset of the round is special
+category (health). The round's datasets are those the request names *and those its spec
+reads*, classified as at submission or now, whichever is stricter (:mod:`.rounds`): a
+spec reading health data under a housing-only justification, or a health dataset
+reclassified after submission, still needs two. An approval counts only for the spec
+that was submitted: one whose text has changed since is refused.
 One rejection rejects; one request for changes returns it to the project, and its next
 submission starts a fresh round in which earlier approvals no longer count.
 
@@ -21,12 +26,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nightingale.governance import audit, states
+from nightingale.governance import rounds, states
+from nightingale.governance.acting import acting
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.facts import request_facts
 from nightingale.governance.models import Approval, LinkageRequest
 from nightingale.governance.policy import Action, RequestFacts
-from nightingale.governance.service import acting, actor_of, guard, lock_row, utcnow
+from nightingale.governance.service import lock_row, utcnow
 from nightingale.governance.settings import GovernanceSettings
 from nightingale.platform.keystore import KeyStore
 
@@ -117,71 +123,60 @@ def decide_request(
     """Record one steward's ``decision`` (approve, reject, changes) with a reason."""
     if decision not in DECISIONS:
         raise InvalidInput(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
-    object_id = str(request_id)
     request = lock_row(
         session, LinkageRequest, LinkageRequest.id, request_id, touch=LinkageRequest.updated_at
     )
     if request is None:
         raise NotFound(f"no linkage request {request_id}")
-    steward = acting(
-        session, keystore, steward_username, Action.REQUEST_DECIDE, "request", object_id
-    )
     facts = request_facts(session, request)
-    guard(
+    with acting(
         session,
         keystore,
-        actor_of(steward),
+        steward_username,
         Action.REQUEST_DECIDE,
         facts,
         object_type="request",
-        object_id=object_id,
-    )
-    if not reason.strip():
-        raise InvalidInput(f"a decision on request {request_id} needs a reason")
-    session.add(
-        Approval(
-            request_id=request.id,
-            round=request.round,
-            steward=steward,
-            decision=decision,
-            reason=reason,
-            decided_at=utcnow(),
+        object_id=str(request_id),
+    ) as who:
+        if not reason.strip():
+            raise InvalidInput(f"a decision on request {request_id} needs a reason")
+        changed = rounds.spec_problems(session, request, request.spec_text)
+        if decision == "approve" and changed:
+            who.refuse("; ".join(changed))  # what would be approved is not what was submitted
+        session.add(
+            Approval(
+                request_id=request.id,
+                round=request.round,
+                steward=who.person,
+                decision=decision,
+                reason=reason,
+                decided_at=utcnow(),
+            )
         )
-    )
-    session.flush()
-    tally = approval_tally(session, request, settings, facts=facts)
-    approved, needed = tally.approvals, tally.needed
-    audit.record(
-        session,
-        keystore,
-        actor=steward.username,
-        action=f"approval.{decision}",
-        object_type="request",
-        object_id=object_id,
-        details={"round": request.round, "approvals": approved, "needed": needed, "reason": reason},
-    )
-    target = DECISIONS[decision]
-    if decision == "approve" and not tally.complete:
-        target = request.status
-    if target != request.status:
-        before = request.status
-        request.status = states.transition("request", f"request {request_id}", before, target)
-        request.updated_at = utcnow()
-        audit.record(
-            session,
-            keystore,
-            actor=steward.username,
-            action=f"request.{target}",
-            object_type="request",
-            object_id=object_id,
-            details={
-                "round": request.round,
-                "approvals": approved,
-                "needed": needed,
-                "special_category": facts.special_category,
-            },
+        session.flush()
+        tally = approval_tally(session, request, settings, facts=facts)
+        approved, needed = tally.approvals, tally.needed
+        who.audit(
+            f"approval.{decision}",
+            {"round": request.round, "approvals": approved, "needed": needed, "reason": reason},
         )
-    return DecisionOutcome(request.id, decision, request.status, approved, needed)
+        target = DECISIONS[decision]
+        if decision == "approve" and not tally.complete:
+            target = request.status
+        if target != request.status:
+            before = request.status
+            request.status = states.transition("request", f"request {request_id}", before, target)
+            request.updated_at = utcnow()
+            who.audit(
+                f"request.{target}",
+                {
+                    "round": request.round,
+                    "approvals": approved,
+                    "needed": needed,
+                    "special_category": facts.special_category,
+                },
+            )
+        return DecisionOutcome(request.id, decision, request.status, approved, needed)
 
 
 def approve(

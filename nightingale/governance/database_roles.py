@@ -9,7 +9,8 @@ Two roles, two jobs:
   commands connect as (``NIGHTINGALE_DATABASE_URL``). :func:`grant_application_role`,
   run by the owner after every upgrade, gives it reading and writing on the platform's
   tables but on ``audit_log`` only SELECT and INSERT, on ``audit_chain_head`` only
-  SELECT and UPDATE (moving the head), and on ``alembic_version`` only SELECT. Not being
+  SELECT and UPDATE (moving the head), on a request's submission rounds only SELECT and
+  INSERT, and on ``alembic_version`` only SELECT. Not being
   the owner, it cannot ALTER, DROP or disable a trigger, or TRUNCATE.
 
 So someone who takes over the application's credentials can add audit entries (keyed:
@@ -33,6 +34,10 @@ RESTRICTED = {
     "audit_chain_head": ("SELECT", "UPDATE"),
     "gov_analysis_plans": ("SELECT", "INSERT"),
     "alembic_version": ("SELECT",),
+    # A submission round, once recorded, is what stewards approved and builders are held
+    # to (governance.rounds): the application only ever adds rounds.
+    "gov_request_rounds": ("SELECT", "INSERT"),
+    "gov_round_datasets": ("SELECT", "INSERT"),
 }
 DEFAULT = ("SELECT", "INSERT", "UPDATE", "DELETE")
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from nightingale.governance import rounds
 from nightingale.governance.models import (
     Approval,
+    DatasetDowngrade,
     LinkageRequest,
     OutputRequest,
     Person,
@@ -14,6 +16,7 @@ from nightingale.governance.models import (
     Release,
 )
 from nightingale.governance.policy import (
+    DowngradeFacts,
     OutputFacts,
     PlatformFacts,
     ProjectFacts,
@@ -46,7 +49,7 @@ def request_facts(session: Session, request: LinkageRequest) -> RequestFacts:
         status=request.status,
         project=project_facts(request.project),
         requester=request.requester.username,
-        special_category=any(row.dataset.special_category for row in request.dataset_rows),
+        special_category=rounds.special_category(session, request),
         decided_this_round=frozenset(decided),
     )
 
@@ -66,4 +69,16 @@ def output_facts(output: OutputRequest) -> OutputFacts:
         status=output.status,
         project=project_facts(output.project),
         submitter=output.submitter.username,
+    )
+
+
+def downgrade_facts(downgrade: DatasetDowngrade, current: str) -> DowngradeFacts:
+    """A downgrade proposal, with its dataset's classification ``current``ly in force."""
+    return DowngradeFacts(
+        id=downgrade.id,
+        dataset=downgrade.dataset_name,
+        status=downgrade.status,
+        proposed_by=downgrade.proposer.username,
+        before=downgrade.from_classification,
+        current=current,
     )

@@ -1,5 +1,6 @@
-"""The governance tables: people, projects, datasets, requests, approvals, releases,
-the airlock, published results, analysis jobs and the audit chain.
+"""The governance tables: people, projects, datasets (and proposals to lower their
+classification), requests and their submission rounds, approvals, releases, the airlock,
+published results, analysis jobs and the audit chain.
 
 States are plain strings checked by :mod:`nightingale.governance.states` (one place owns
 the transitions); the tables only store them. Table names start with ``gov_`` so they
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Integer,
     String,
     Text,
@@ -134,6 +136,67 @@ class LinkageRequest(Base):
     variable_rows: Mapped[list[RequestVariable]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="RequestVariable.id"
     )
+
+
+class RequestRound(Base):
+    """One submission of a request as it was then: what stewards approve and builders build.
+
+    The spec's hash, and every dataset the request names or its spec reads with the
+    classification in force at submission, are copied here when the round opens, so a
+    later edit of the spec or reclassification of a dataset cannot change what was
+    decided (:mod:`nightingale.governance.rounds`).
+    """
+
+    __tablename__ = "gov_request_rounds"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("gov_requests.id"), primary_key=True)
+    round: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spec_sha256: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    dataset_rows: Mapped[list[RoundDataset]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="RoundDataset.dataset_name"
+    )
+
+
+class RoundDataset(Base):
+    """A dataset in one submission round: its classification then, and why it is there."""
+
+    __tablename__ = "gov_round_datasets"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["request_id", "round"], ["gov_request_rounds.request_id", "gov_request_rounds.round"]
+        ),
+    )
+
+    request_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_name: Mapped[str] = mapped_column(ForeignKey("gov_datasets.name"), primary_key=True)
+    classification: Mapped[str] = mapped_column(String(32))
+    """The dataset's classification when the round was submitted."""
+    justification: Mapped[str | None] = mapped_column(Text)
+    """The request's reason for the dataset; None when the request gave none."""
+    read_by_spec: Mapped[bool] = mapped_column(Boolean)
+    """Whether the spec reads it (as the cohort compiler said at submission)."""
+    dataset: Mapped[Dataset] = relationship(lazy="joined")
+
+
+class DatasetDowngrade(Base):
+    """A proposal to lower a dataset's classification; it takes effect once another confirms."""
+
+    __tablename__ = "gov_dataset_downgrades"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_name: Mapped[str] = mapped_column(ForeignKey("gov_datasets.name"))
+    from_classification: Mapped[str] = mapped_column(String(32))
+    to_classification: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("gov_people.id"))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("gov_people.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    proposer: Mapped[Person] = relationship(foreign_keys=[proposed_by_id], lazy="joined")
+    confirmer: Mapped[Person | None] = relationship(foreign_keys=[confirmed_by_id], lazy="joined")
 
 
 class RequestDataset(Base):

@@ -16,7 +16,9 @@ The rules, in the words of the Five Safes:
 - *separation of duties*: nobody decides on, builds, checks or releases anything for a
   project they are a member of, and nobody decides on their own request or output;
 - *two pairs of eyes*: a steward may decide a submission round once; the number of
-  approvals needed (two for special-category data) is counted in :mod:`.approvals`.
+  approvals needed (two for special-category data) is counted in :mod:`.approvals`;
+  lowering a dataset's classification (which would lower that number) is proposed by one
+  steward or administrator and takes effect only when *another* confirms it.
 - *a plan before outcomes*: only the PI lodges or amends a project's analysis plan, and
   a release carrying outcome variables is built only once one is lodged
   (``request.build_outcomes``); an economic evaluation is published only with every
@@ -50,6 +52,8 @@ class Action(StrEnum):
     PERSON_MANAGE = "person.manage"
     PERSON_CREDENTIALS = "person.credentials"
     DATASET_MANAGE = "dataset.manage"
+    DATASET_DOWNGRADE_PROPOSE = "dataset.downgrade_propose"
+    DATASET_DOWNGRADE_CONFIRM = "dataset.downgrade_confirm"
     PROJECT_CREATE = "project.create"
     PROJECT_EDIT = "project.edit"
     PROJECT_SUBMIT = "project.submit"
@@ -150,6 +154,20 @@ class OutputFacts:
 
 
 @dataclass(frozen=True)
+class DowngradeFacts:
+    """A proposal to lower a dataset's classification, and the dataset as it is now."""
+
+    id: int
+    dataset: str
+    status: str
+    proposed_by: str
+    before: str
+    """The classification the proposal lowers (the dataset's when it was proposed)."""
+    current: str
+    """The dataset's classification now."""
+
+
+@dataclass(frozen=True)
 class PublishFacts:
     outputs: tuple[OutputFacts, ...]
     cheers_missing: tuple[str, ...] = ()
@@ -176,6 +194,7 @@ Target = (
     | OutputFacts
     | PublishFacts
     | OutcomeBuildFacts
+    | DowngradeFacts
     | None
 )
 
@@ -493,6 +512,24 @@ def _output_view(actor: Actor, target: Target, today: date) -> str | None:
     )
 
 
+def _downgrade_confirm(actor: Actor, target: Target, today: date) -> str | None:
+    downgrade = _target(target, DowngradeFacts, Action.DATASET_DOWNGRADE_CONFIRM)
+    assert isinstance(downgrade, DowngradeFacts)
+    if actor.username == downgrade.proposed_by:
+        return (
+            f"{actor.username} proposed downgrade {downgrade.id} of dataset {downgrade.dataset} "
+            "and may not confirm it; lowering a classification needs a second person"
+        )
+    stale = (
+        f"dataset {downgrade.dataset} is {downgrade.current} now, not the {downgrade.before} "
+        f"downgrade {downgrade.id} would lower; propose it again"
+    )
+    return _first(
+        _state("downgrade", str(downgrade.id), downgrade.status, frozenset({"proposed"})),
+        stale if downgrade.current != downgrade.before else None,
+    )
+
+
 def _result_publish(actor: Actor, target: Target, today: date) -> str | None:
     publish = _target(target, PublishFacts, Action.RESULT_PUBLISH)
     assert isinstance(publish, PublishFacts)
@@ -542,6 +579,8 @@ RULES: dict[Action, _Rule] = {
     Action.PERSON_MANAGE: _Rule(_ADMIN),
     Action.PERSON_CREDENTIALS: _Rule(NO_ROLE, _person_credentials),
     Action.DATASET_MANAGE: _Rule(_ADMIN | _STEWARD),
+    Action.DATASET_DOWNGRADE_PROPOSE: _Rule(_ADMIN | _STEWARD),
+    Action.DATASET_DOWNGRADE_CONFIRM: _Rule(_ADMIN | _STEWARD, _downgrade_confirm),
     Action.PROJECT_CREATE: _Rule(_RESEARCHER | _ADMIN, _project_create),
     Action.PROJECT_EDIT: _Rule(_RESEARCHER | _ADMIN, _project_edit),
     Action.PROJECT_SUBMIT: _Rule(_RESEARCHER, _project_submit),

@@ -1,9 +1,10 @@
 """Releases: the cohort builder asks here first, and records here what it built.
 
 The cohorts package builds releases; governance decides whether it may (:func:`may_build`
-to ask, :func:`require_build` to refuse with an audit entry), records the result
-(:func:`record_release`, which moves the request to ``released`` and audits
-``release.built``), answers who may read which release (:func:`may_access`,
+to ask the policy, :func:`require_build` to refuse with an audit entry; the latter also
+holds the build to the approved round: the spec submitted, the datasets asked for),
+records the result (:func:`record_release`, which moves the request to ``released`` and
+audits ``release.built``), answers who may read which release (:func:`may_access`,
 :func:`visible_releases`: the JupyterHub spawner mounts only these), and revokes releases
 (:func:`revoke_release`, used by :mod:`.enforcement`).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 import shutil
 import uuid
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
@@ -20,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nightingale.governance import states
+from nightingale.governance import rounds, states
 from nightingale.governance.acting import Acting, acting
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.facts import release_facts, request_facts
@@ -35,8 +37,9 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 def may_build(session: Session, request_id: int, actor: str, *, on: date | None = None) -> Decision:
     """May ``actor`` build request ``request_id`` now? (approved or released, project active,
-    actor a steward or administrator who is not on the project). Audits nothing: the
-    builder calls :func:`record_release` afterwards, which checks again."""
+    actor a steward or administrator who is not on the project). The policy's answer only:
+    whether the spec and its datasets are the approved round's is :func:`require_build`'s
+    check, which needs the spec the builder will build. Audits nothing."""
     request = get_request(session, request_id)
     return decide(
         actor_of(person(session, actor)),
@@ -61,15 +64,27 @@ def _building(
 
 
 def require_build(
-    session: Session, keystore: KeyStore, request: LinkageRequest, actor: str
+    session: Session,
+    keystore: KeyStore,
+    request: LinkageRequest,
+    actor: str,
+    *,
+    spec_text: str,
+    reads: Collection[str],
 ) -> None:
     """Refuse (audited, :class:`PermissionDenied`) unless ``actor`` may build ``request`` now.
 
-    The builder calls this before it starts and :func:`record_release` calls it again
-    before recording, so a decision that changed during the build still counts.
+    Besides the policy (approved, project active, a steward or administrator not on the
+    project), the spec to build, ``spec_text``, must be the one submitted in the approved
+    round, and every dataset it reads (``reads``, as the cohort compiler says) must be in
+    that round (:func:`.rounds.build_problems`). The builder calls this before it starts
+    and :func:`record_release` checks again before recording, so a decision that changed
+    during the build still counts.
     """
-    with _building(session, keystore, request, actor):
-        pass
+    with _building(session, keystore, request, actor) as who:
+        problems = rounds.build_problems(session, request, spec_text=spec_text, reads=reads)
+        if problems:
+            who.refuse("; ".join(problems))
 
 
 def record_release(
@@ -80,6 +95,7 @@ def record_release(
     manifest_sha256: str,
     *,
     actor: str,
+    spec_sha256: str,
     release_id: str | None = None,
     expires_on: date | None = None,
     details: dict[str, object] | None = None,
@@ -87,9 +103,10 @@ def record_release(
     """Record a built release, move the request to ``released``, audit ``release.built``.
 
     ``location`` is the release folder (relative to the data root, e.g.
-    ``projects/dfh-pilot/releases/<id>``); ``expires_on`` defaults to the project's end
-    date. ``details`` (row counts, k-anonymity; no personal data) go into the audit entry.
-    A rebuild of a released request records another release.
+    ``projects/dfh-pilot/releases/<id>``); ``spec_sha256`` the hash of the spec it was
+    built from (the manifest's), which must be the approved round's; ``expires_on``
+    defaults to the project's end date. ``details`` (row counts, k-anonymity; no personal
+    data) go into the audit entry. A rebuild of a released request records another release.
     """
     if not SHA256.match(manifest_sha256):
         raise InvalidInput(f"manifest checksum {manifest_sha256!r} is not a SHA-256 hex digest")
@@ -99,6 +116,12 @@ def record_release(
     if request is None:
         raise NotFound(f"no linkage request {request_id}")
     with _building(session, keystore, request, actor) as who:
+        submitted = rounds.current_round(session, request)
+        if submitted is None or submitted.spec_sha256 != spec_sha256:
+            who.refuse(
+                f"release of request {request_id} was built from spec sha256 "
+                f"{spec_sha256[:12]}, not the spec approved in round {request.round}"
+            )
         release = Release(
             release_id=release_id or uuid.uuid4().hex[:16],
             request=request,
@@ -122,6 +145,8 @@ def record_release(
                 "project": request.project.slug,
                 "location": location,
                 "manifest_sha256": manifest_sha256,
+                "spec_sha256": spec_sha256,
+                "round": request.round,
                 "expires_on": release.expires_on,
                 **(details or {}),
             },

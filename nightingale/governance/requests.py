@@ -5,12 +5,16 @@ cohorts (dependencies point one way). It checks the text is a YAML mapping and, 
 caller passes ``validate_spec`` (the CLI and web service pass the cohorts validator), the
 problems it reports. A malformed spec, an unknown dataset, a missing justification or a
 request by a non-member is refused with the reason and the refusal is audited.
+
+Submitting opens a round (:mod:`.rounds`) from the datasets the caller says the spec reads
+(the request operation asks the cohort compiler): what stewards decide and the builder
+may build is the round, not the request's current text or what it names.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
@@ -18,7 +22,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nightingale.governance import states
+from nightingale.governance import rounds, states
 from nightingale.governance.acting import Acting, acting
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.facts import project_facts, request_facts
@@ -226,21 +230,44 @@ def submit_request(
     *,
     by: str,
     request_id: int,
+    reads: Collection[str],
     validate_spec: SpecValidator | None = None,
 ) -> LinkageRequest:
-    """Send a draft (or revised) request to the stewards; starts a new approval round."""
+    """Send a draft (or revised) request to the stewards; starts a new approval round.
+
+    ``reads`` are the datasets the spec reads, as the cohort compiler says (the request
+    operation passes them; governance cannot read a spec). The round records them with
+    the datasets the request names, each as classified now (:mod:`.rounds`), and the
+    approvals it needs follow from all of them. A spec reading a dataset governance has
+    not registered is refused: it could not be classified.
+    """
     request = get_request(session, request_id)
     with _on_request(session, keystore, by, Action.REQUEST_SUBMIT, request) as who:
         problems = spec_problems(request.spec_text, validate_spec)
+        problems.extend(
+            f"the spec reads the dataset {name!r}, which is not registered (register and "
+            "classify it first)"
+            for name in rounds.unknown_datasets(session, reads)
+        )
         if problems:
             who.refuse("; ".join(problems), error=InvalidInput)
         before = request.status
         request.status = states.transition("request", f"request {request_id}", before, "submitted")
         request.round += 1
+        request.spec_sha256 = rounds.spec_digest(request.spec_text)
         request.updated_at = utcnow()
+        submitted = rounds.open_round(session, request, reads)
+        rows = submitted.dataset_rows
         who.audit(
             "request.submitted",
-            {"from": before, "round": request.round, "spec_sha256": request.spec_sha256},
+            {
+                "from": before,
+                "round": request.round,
+                "spec_sha256": submitted.spec_sha256,
+                "datasets": {row.dataset_name: row.classification for row in rows},
+                "reads": sorted(row.dataset_name for row in rows if row.read_by_spec),
+                "unjustified": sorted(row.dataset_name for row in rows if not row.justification),
+            },
         )
         return request
 

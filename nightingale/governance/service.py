@@ -7,7 +7,7 @@ governance action should run in its own unit of work (one CLI command, one web r
 
 Actions open with :func:`nightingale.governance.acting.acting`, which does the look-up, the
 policy question and the refusal in one place. :func:`acting_person` and :func:`guard` are
-that opening's older, separate steps, still used by :mod:`.approvals` and :mod:`.outputs`.
+that opening's older, separate steps, still used by :mod:`.outputs`.
 """
 
 from __future__ import annotations
@@ -176,5 +176,5 @@ def acting_person(
 
 
 acting = acting_person
-"""The old name of :func:`acting_person`, for :mod:`.approvals` and :mod:`.outputs` until they
-open with :func:`nightingale.governance.acting.acting`."""
+"""The old name of :func:`acting_person`, for :mod:`.outputs` until it opens with
+:func:`nightingale.governance.acting.acting`."""

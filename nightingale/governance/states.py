@@ -46,11 +46,17 @@ JOB_STATES: Mapping[str, frozenset[str]] = {
     "failed": frozenset(),
 }
 
+DOWNGRADE_STATES: Mapping[str, frozenset[str]] = {
+    "proposed": frozenset({"confirmed"}),  # by a second person; see datasets.confirm_downgrade
+    "confirmed": frozenset(),
+}
+
 MACHINES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "project": PROJECT_STATES,
     "request": REQUEST_STATES,
     "output": OUTPUT_STATES,
     "job": JOB_STATES,
+    "downgrade": DOWNGRADE_STATES,
 }
 
 

@@ -28,9 +28,11 @@ from nightingale.cohorts.build import (
 )
 from nightingale.cohorts.engines import CohortEngine, engine_for
 from nightingale.cohorts.kanonymity import KAnonymity
+from nightingale.cohorts.validation import validate_spec
 from nightingale.governance import releases, requests
 from nightingale.linkage.demographics import publish_demographics
 from nightingale.operations import plans
+from nightingale.operations.requests import datasets_read_by
 from nightingale.operations.unit import Unit
 from nightingale.platform.contracts import Demographics
 
@@ -54,13 +56,22 @@ def estimate(unit: Unit, spec_text: str, engine: CohortEngine | None = None) -> 
 def build_request(unit: Unit, request_id: int, engine: CohortEngine | None = None) -> Release:
     """Build request ``request_id``'s release if governance lets ``unit.actor``, and record it.
 
-    The spec built is the request's approved text. ``engine`` defaults to the configured
-    one (DuckDB or Spark), closed afterwards; a caller's engine is left open.
+    The spec built is the request's text, and governance refuses it (audited) unless it
+    is the spec submitted in the approved round and every dataset it reads, as the
+    compiler says, was in that round. ``engine`` defaults to the configured one (DuckDB
+    or Spark), closed afterwards; a caller's engine is left open.
     """
     request = requests.get_request(unit.session, request_id)
-    releases.require_build(unit.session, unit.keystore, request, unit.actor)
-    plans.require_plan_for_build(unit, request)
     source = f"request {request_id}"
+    releases.require_build(
+        unit.session,
+        unit.keystore,
+        request,
+        unit.actor,
+        spec_text=request.spec_text,
+        reads=datasets_read_by(validate_spec(request.spec_text, source)),
+    )
+    plans.require_plan_for_build(unit, request)
     demographics = _demographics(unit, request.spec_text, source)
     adapter = engine or engine_for(unit.settings)
     try:
@@ -86,6 +97,7 @@ def build_request(unit: Unit, request_id: int, engine: CohortEngine | None = Non
             str(built.path.relative_to(unit.root.path)),
             built.manifest_sha256,
             actor=unit.actor,
+            spec_sha256=built.manifest.spec_sha256,
             release_id=built.release_id,
             details={
                 "rows": built.manifest.rows.model_dump(),

@@ -6,13 +6,19 @@ web form, the demo) go through here, and each passes governance the same check:
 - the spec validates (:func:`nightingale.cohorts.validation.validate_spec`: its fields,
   then every table and column against the catalogue), so a spec that could not be
   built is refused before a steward spends time on it;
-- the request names every registered dataset the spec reads. The approvals a request
-  needs follow from the datasets it names (two stewards for special-category data), so
-  a spec that reads health data under a request naming only housing must not pass.
+- the request names every dataset the spec reads, each registered with governance, so
+  the steward reads a reason for each.
 
 Governance refuses a request that fails the check, audits the refusal and raises
 :class:`~nightingale.governance.errors.InvalidInput` with the problems, whichever edge
 called: the message is the same from the CLI, the web form and Python.
+
+The check is a courtesy to the researcher; the rule does not rest on it. At submission
+the operation passes governance the datasets the cohort compiler says the spec reads
+(:func:`datasets_read_by`), governance records them with the round with their
+classification then, and the approvals needed follow from them, whatever the request
+names (:mod:`nightingale.governance.rounds`). The builder passes them again and is refused
+anything the approved round did not hold.
 """
 
 from __future__ import annotations
@@ -21,19 +27,45 @@ from collections.abc import Collection, Mapping, Sequence
 
 from nightingale.cohorts.catalogue import columns_read, datasets_read
 from nightingale.cohorts.loading import SpecError
+from nightingale.cohorts.spec import CohortSpec
 from nightingale.cohorts.validation import SPEC_SOURCE, validate_spec
+from nightingale.cohorts.zones import DEMOGRAPHICS
 from nightingale.governance import requests
 from nightingale.governance.datasets import list_datasets
 from nightingale.governance.models import LinkageRequest
 from nightingale.governance.requests import DatasetNeed, SpecValidator
 from nightingale.operations.unit import Unit
 
+IDENTIFIER_ZONE = DEMOGRAPHICS.partition(".")[0]
+"""The catalogue's dataset for the identifier zone's demographics (``linkage``): not a
+provider's dataset but dates of birth and sex of every provider's records, which a release
+holds only generalised (age bands, sex); governance does not classify it."""
+
+
+def datasets_read_by(spec: CohortSpec) -> list[str]:
+    """The providers' datasets ``spec`` reads, as the cohort compiler says (sorted).
+
+    What governance records with a submission round and the builder is held to; the
+    identifier zone's demographics (:data:`IDENTIFIER_ZONE`) are not a provider's dataset.
+    """
+    return [name for name in datasets_read(spec) if name != IDENTIFIER_ZONE]
+
+
+def spec_reads(spec_text: str) -> list[str]:
+    """:func:`datasets_read_by` for a spec's text; [] when it does not validate (the
+    validator then refuses it with its own message)."""
+    try:
+        return datasets_read_by(validate_spec(spec_text, SPEC_SOURCE))
+    except SpecError:
+        return []
+
 
 def spec_check(unit: Unit, named: Collection[str]) -> SpecValidator:
     """Governance's spec validator for a request naming the datasets ``named``.
 
     It returns the problems with a spec text (empty when there are none): the validator's
-    message, or each registered dataset the spec reads that the request does not name.
+    message, or each dataset the spec reads that the request does not name or governance
+    has not registered.
     """
     registered = {dataset.name for dataset in list_datasets(unit.session)}
 
@@ -42,10 +74,15 @@ def spec_check(unit: Unit, named: Collection[str]) -> SpecValidator:
             spec = validate_spec(spec_text, SPEC_SOURCE)
         except SpecError as exc:
             return [str(exc)]
+        reads = datasets_read_by(spec)
         return [
+            f"{SPEC_SOURCE}: reads the dataset {name!r}, which governance has not registered"
+            for name in reads
+            if name not in registered
+        ] + [
             f"{SPEC_SOURCE}: reads the dataset {name!r}, which the request does not name "
             "(say why the project needs it)"
-            for name in datasets_read(spec)
+            for name in reads
             if name in registered and name not in named
         ]
 
@@ -98,9 +135,7 @@ def create_request(
         validate_spec=check,
     )
     if submit:
-        return requests.submit_request(
-            unit.session, unit.keystore, by=unit.actor, request_id=created.id, validate_spec=check
-        )
+        return _submit(unit, created.id, check)
     return created
 
 
@@ -124,9 +159,7 @@ def revise_request(
         validate_spec=check,
     )
     if submit:
-        return requests.submit_request(
-            unit.session, unit.keystore, by=unit.actor, request_id=request_id, validate_spec=check
-        )
+        return _submit(unit, request_id, check)
     return revised
 
 
@@ -139,10 +172,17 @@ def submit_request(unit: Unit, request_id: int) -> LinkageRequest:
     named = {
         row.dataset_name for row in requests.get_request(unit.session, request_id).dataset_rows
     }
+    return _submit(unit, request_id, spec_check(unit, named))
+
+
+def _submit(unit: Unit, request_id: int, check: SpecValidator) -> LinkageRequest:
+    """Submit with the datasets the request's spec reads, for governance's round."""
+    spec_text = requests.get_request(unit.session, request_id).spec_text
     return requests.submit_request(
         unit.session,
         unit.keystore,
         by=unit.actor,
         request_id=request_id,
-        validate_spec=spec_check(unit, named),
+        reads=spec_reads(spec_text),
+        validate_spec=check,
     )

@@ -6,6 +6,7 @@ untouched) so the suite stays fast.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,6 +28,10 @@ T = TypeVar("T")
 CHEAP = PasswordHashing(time_cost=1, memory_cost_kib=8, parallelism=1)
 TODAY = date.today()
 SPEC = "name: dfh-pilot\npopulation:\n  source: housing.tenancies\n"
+READS = ("housing",)
+"""The datasets SPEC reads (what the request operation passes governance at submission)."""
+SPEC_SHA256 = hashlib.sha256(SPEC.encode()).hexdigest()
+"""What a release built from SPEC records as its spec's hash."""
 
 
 @dataclass

@@ -11,7 +11,7 @@ from nightingale.governance.errors import InvalidInput, PermissionDenied
 from nightingale.governance.requests import DatasetNeed
 from nightingale.governance.settings import GovernanceSettings
 from nightingale.platform import database
-from tests.governance.conftest import SPEC, TODAY, Platform
+from tests.governance.conftest import READS, SPEC, SPEC_SHA256, TODAY, Platform
 
 HEALTH = DatasetNeed("health", "outcomes", {"emergency_admissions": "primary outcome"})
 HOUSING = DatasetNeed("housing", "exposure", {"tenancy_start": "index date"})
@@ -26,7 +26,7 @@ def submitted_request(platform: Platform, needs: list[DatasetNeed]) -> int:
         spec_text=SPEC,
         datasets=needs,
     )
-    platform.act(requests.submit_request, by="rita", request_id=request.id)
+    platform.act(requests.submit_request, by="rita", request_id=request.id, reads=READS)
     return request.id
 
 
@@ -73,7 +73,7 @@ def test_a_rejection_is_final_and_changes_start_a_new_round(sqlite_cast: Platfor
     sqlite_cast.act(approvals.approve, request_id, "sam", "ok")
     sqlite_cast.act(approvals.request_changes, request_id, "sasha", "fewer variables")
     assert status_of(sqlite_cast, request_id) == "changes_requested"
-    sqlite_cast.act(requests.submit_request, by="rita", request_id=request_id)
+    sqlite_cast.act(requests.submit_request, by="rita", request_id=request_id, reads=READS)
     outcome = sqlite_cast.act(approvals.approve, request_id, "sasha", "better now")
     assert (outcome.status, outcome.approvals) == ("submitted", 1)
     sqlite_cast.act(approvals.reject, request_id, "sam", "changed my mind")
@@ -161,6 +161,7 @@ def test_build_is_allowed_only_once_approved_and_moves_to_released(cast: Platfor
         "projects/dfh-pilot/releases/r1",
         "a" * 64,
         actor="ada",
+        spec_sha256=SPEC_SHA256,
         release_id="r1",
     )
     assert release.release_id == "r1"
@@ -192,7 +193,7 @@ def test_a_steward_who_made_the_request_cannot_approve_it(cast: Platform) -> Non
         spec_text=SPEC,
         datasets=[HOUSING],
     )
-    cast.act(requests.submit_request, by="stella", request_id=request.id)
+    cast.act(requests.submit_request, by="stella", request_id=request.id, reads=READS)
     with pytest.raises(PermissionDenied, match="stella made request .* may not decide on it"):
         cast.act(approvals.approve, request.id, "stella", "looks good to me")
     assert refusals(cast, "request.decide.refused") == ["stella"]

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from nightingale.governance import audit_reconcile, requests
 from nightingale.governance.requests import DatasetNeed
 from nightingale.platform import database
-from tests.governance.conftest import SPEC, Platform
+from tests.governance.conftest import READS, SPEC, Platform
 from tests.governance.test_outputs import submit
 
 
@@ -38,7 +38,7 @@ def _submitted_request(platform: Platform) -> int:
         spec_text=SPEC,
         datasets=[DatasetNeed("housing", "exposure", {"tenancy_start": "index date"})],
     )
-    platform.act(requests.submit_request, by="rita", request_id=request.id)
+    platform.act(requests.submit_request, by="rita", request_id=request.id, reads=READS)
     return int(request.id)
 
 

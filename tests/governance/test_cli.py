@@ -170,3 +170,20 @@ def test_check_table_names_a_missing_column(
         demo_root, "outputs", "check-table", str(data), "--index", "region", "--columns", "sex"
     )
     assert code == 6 and "no column 'region'; columns are area, sex" in output
+
+
+def test_lowering_a_classification_takes_two_people_on_the_command_line(
+    invoke: Callable[..., tuple[int, str]], demo_root: Settings
+) -> None:
+    alone = ("governance", "dataset-add", "health", "--as", "sam")
+    code, output = invoke(demo_root, *alone, "--classification", "personal")
+    assert code == 3 and "needs two people" in output
+    code, output = invoke(
+        demo_root, "governance", "dataset-downgrade", "health", "--as", "sam",
+        "--classification", "personal", "--reason", "aggregated extract",
+    )  # fmt: skip
+    assert code == 0 and "downgrade 1 proposed" in output
+    code, output = invoke(demo_root, "governance", "dataset-confirm", "1", "--as", "sam")
+    assert code == 3 and "needs a second person" in output
+    code, output = invoke(demo_root, "governance", "dataset-confirm", "1", "--as", "ada")
+    assert code == 0 and "dataset health is personal" in output

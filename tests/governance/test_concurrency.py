@@ -16,7 +16,7 @@ from nightingale.governance.requests import DatasetNeed
 from nightingale.governance.settings import GovernanceSettings
 from nightingale.platform import database
 from nightingale.platform.keystore import KeyStore
-from tests.governance.conftest import SPEC, Platform, add_cast
+from tests.governance.conftest import READS, SPEC, Platform, add_cast
 
 pytestmark = pytest.mark.postgres
 
@@ -60,7 +60,7 @@ def prepared(url: str, keystore: KeyStore) -> tuple[Platform, int]:
         spec_text=SPEC,
         datasets=[DatasetNeed("health", "outcomes")],
     )
-    platform.act(requests.submit_request, by="rita", request_id=request.id)
+    platform.act(requests.submit_request, by="rita", request_id=request.id, reads=READS)
     return platform, request.id
 
 

@@ -16,12 +16,13 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from nightingale.governance import audit
+from nightingale.governance import approvals, audit, requests
 from nightingale.governance.database_roles import grant_application_role
+from nightingale.governance.requests import DatasetNeed
 from nightingale.platform import database
 from nightingale.platform.errors import ConfigurationError
 from nightingale.platform.keystore import KeyStore
-from tests.governance.conftest import Platform, add_cast
+from tests.governance.conftest import READS, SPEC, Platform, add_cast
 
 pytestmark = pytest.mark.postgres
 
@@ -70,6 +71,23 @@ def test_the_application_role_runs_governance_and_appends_to_the_log(
     assert database.is_up_to_date(roles.app)
 
 
+def test_the_application_role_submits_and_approves_requests(
+    roles: Roles, keystore: KeyStore
+) -> None:
+    app = Platform(roles.app, keystore)
+    app.act(add_cast)
+    request = app.act(
+        requests.create_request,
+        by="rita",
+        project="dfh-pilot",
+        title="t",
+        spec_text=SPEC,
+        datasets=[DatasetNeed("housing", "exposure")],
+    )
+    app.act(requests.submit_request, by="rita", request_id=request.id, reads=READS)
+    assert app.act(approvals.approve, request.id, "sam", "fine").status == "approved"
+
+
 @pytest.mark.parametrize(
     "statement",
     [
@@ -82,6 +100,8 @@ def test_the_application_role_runs_governance_and_appends_to_the_log(
         "DELETE FROM audit_chain_head",
         "INSERT INTO audit_chain_head (id, last_seq, last_hash) VALUES (2, 0, 'x')",
         "UPDATE alembic_version SET version_num = 'g0001' WHERE version_num = 'g0002'",
+        "UPDATE gov_request_rounds SET spec_sha256 = 'x'",
+        "DELETE FROM gov_round_datasets",
     ],
 )
 def test_the_application_role_cannot_rewrite_the_log_or_unprotect_it(

@@ -11,7 +11,7 @@ from nightingale.governance import approvals, audit, enforcement, releases, requ
 from nightingale.governance.errors import PermissionDenied
 from nightingale.governance.requests import DatasetNeed
 from nightingale.platform import database
-from tests.governance.conftest import SPEC, TODAY, Platform
+from tests.governance.conftest import READS, SPEC, SPEC_SHA256, TODAY, Platform
 
 
 def released(sqlite_cast: Platform, root: Path) -> str:
@@ -23,13 +23,19 @@ def released(sqlite_cast: Platform, root: Path) -> str:
         spec_text=SPEC,
         datasets=[DatasetNeed("housing", "exposure")],
     )
-    sqlite_cast.act(requests.submit_request, by="rita", request_id=request.id)
+    sqlite_cast.act(requests.submit_request, by="rita", request_id=request.id, reads=READS)
     sqlite_cast.act(approvals.approve, request.id, "sam", "ok")
     location = "projects/dfh-pilot/releases/r1"
     (root / location).mkdir(parents=True)
     (root / location / "persons.parquet").write_bytes(b"data")
     sqlite_cast.act(
-        releases.record_release, request.id, location, "b" * 64, actor="ada", release_id="r1"
+        releases.record_release,
+        request.id,
+        location,
+        "b" * 64,
+        actor="ada",
+        spec_sha256=SPEC_SHA256,
+        release_id="r1",
     )
     return location
 

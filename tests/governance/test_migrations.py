@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import inspect, text
 
 from nightingale.platform import database
@@ -63,5 +65,55 @@ def test_g0004_adds_the_lodged_plans_table_and_goes_back_down(database_url: str)
         assert "gov_analysis_plans" not in inspect(engine).get_table_names()
         database.upgrade(engine)
         assert database.is_up_to_date(engine)
+    finally:
+        engine.dispose()
+
+
+ROWS = [
+    "INSERT INTO gov_people (id, username, display_name, active, created_at) "
+    "VALUES (1, 'rita', 'Rita', :yes, :now)",
+    "INSERT INTO gov_projects (id, slug, title, purpose, public_benefit, lawful_basis, "
+    "ethics_reference, pi_id, status, start_date, end_date, created_at) VALUES "
+    "(1, 'p', 't', 'p', 'b', 'l', 'e', 1, 'active', '2026-01-01', '2028-01-01', :now)",
+    "INSERT INTO gov_datasets (name, description, classification) VALUES "
+    "('health', 'h', 'special_category'), ('housing', 'h', 'personal')",
+    "INSERT INTO gov_requests (id, project_id, requester_id, title, spec_text, spec_sha256, "
+    "status, round, created_at, updated_at) VALUES "
+    "(1, 1, 1, 't', 'a: 1', :hash, 'submitted', 2, :now, :now), "
+    "(2, 1, 1, 't', 'a: 1', :hash, 'draft', 0, :now, :now)",
+    "INSERT INTO gov_request_datasets (request_id, dataset_name, justification) VALUES "
+    "(1, 'health', 'outcomes'), (1, 'housing', 'exposure'), (2, 'housing', 'exposure')",
+]
+
+
+def test_g0005_gives_submitted_requests_their_round_and_goes_back_down(
+    database_url: str,
+) -> None:
+    engine = database.make_engine(database_url)
+    values = {"yes": True, "now": datetime.now(UTC), "hash": "f" * 64}
+    try:
+        database.upgrade(engine, "g0004")
+        with engine.begin() as connection:
+            for statement in ROWS:
+                connection.execute(text(statement), values)
+        database.upgrade(engine)
+        with engine.connect() as connection:
+            rounds = connection.execute(
+                text("SELECT request_id, round, spec_sha256 FROM gov_request_rounds")
+            ).all()
+            datasets = connection.execute(
+                text(
+                    "SELECT dataset_name, classification, justification, read_by_spec "
+                    "FROM gov_round_datasets ORDER BY dataset_name"
+                )
+            ).all()
+        assert [tuple(r) for r in rounds] == [(1, 2, "f" * 64)]  # drafts have no round
+        assert [tuple(d) for d in datasets] == [
+            ("health", "special_category", "outcomes", False),
+            ("housing", "personal", "exposure", False),
+        ]
+        database.downgrade(engine, "g0004")
+        tables = set(inspect(engine).get_table_names())
+        assert not {"gov_request_rounds", "gov_round_datasets", "gov_dataset_downgrades"} & tables
     finally:
         engine.dispose()

@@ -23,6 +23,7 @@ from nightingale.governance.policy import (
     ANONYMOUS,
     Action,
     Actor,
+    DowngradeFacts,
     OutcomeBuildFacts,
     OutputFacts,
     PersonFacts,
@@ -37,7 +38,12 @@ from nightingale.governance.policy import (
     require,
     roles_for,
 )
-from nightingale.governance.states import OUTPUT_STATES, PROJECT_STATES, REQUEST_STATES
+from nightingale.governance.states import (
+    DOWNGRADE_STATES,
+    OUTPUT_STATES,
+    PROJECT_STATES,
+    REQUEST_STATES,
+)
 
 TODAY = date(2027, 6, 1)
 ME = "me"
@@ -47,7 +53,7 @@ OTHER = "someone-else"
 @dataclass(frozen=True)
 class Expect:
     roles: frozenset[str]
-    # none | platform | person | project | request | release | output | publish
+    # none | platform | person | project | request | release | output | publish | downgrade
     target: str = "none"
     states: frozenset[str] | None = None  # allowed states of the varied object
     relation: str = "any"  # any | self | pi | member | submitter | outsider
@@ -71,6 +77,10 @@ EXPECTED: dict[Action, Expect] = {
     Action.PERSON_MANAGE: Expect(_r("administrator")),
     Action.PERSON_CREDENTIALS: Expect(EVERYONE, "person", relation="self", bound=RESEARCHER),
     Action.DATASET_MANAGE: Expect(_r("administrator", "data_steward")),
+    Action.DATASET_DOWNGRADE_PROPOSE: Expect(_r("administrator", "data_steward")),
+    Action.DATASET_DOWNGRADE_CONFIRM: Expect(
+        _r("administrator", "data_steward"), "downgrade", _r("proposed")
+    ),
     Action.PROJECT_CREATE: Expect(_r("researcher", "administrator")),
     Action.PROJECT_EDIT: Expect(_r("researcher", "administrator"), "project", OPEN, "pi"),
     Action.PROJECT_SUBMIT: Expect(_r("researcher"), "project", _r("draft"), "pi", True),
@@ -158,6 +168,7 @@ MACHINE_STATES: dict[str, list[str | None]] = {
     "output": sorted(OUTPUT_STATES),
     "publish": sorted(OUTPUT_STATES),
     "outcomes": sorted(REQUEST_STATES),
+    "downgrade": sorted(DOWNGRADE_STATES),
 }
 
 
@@ -186,6 +197,11 @@ def target_for(
     if expect.target == "project":
         assert state is not None
         return project(state, relation)
+    if expect.target == "downgrade":
+        assert state is not None
+        return DowngradeFacts(
+            1, "health", state, proposed_by=OTHER, before="special_category", current=CURRENT[state]
+        )
     owner = project(project_status, "member" if relation == "submitter" else relation)
     request = RequestFacts(1, state or "released", owner, requester=OTHER, special_category=True)
     if expect.target == "request":
@@ -197,6 +213,10 @@ def target_for(
     assert state is not None
     output = OutputFacts(1, state, owner, submitter=ME if relation == "submitter" else OTHER)
     return output if expect.target == "output" else PublishFacts((output,))
+
+
+CURRENT = {"proposed": "special_category", "confirmed": "personal"}
+"""The dataset's classification while a downgrade of it is in each state."""
 
 
 def test_the_specification_covers_every_action() -> None:
@@ -314,6 +334,33 @@ def test_a_steward_decides_a_round_once() -> None:
     )
     decision = decide(actor("data_steward"), Action.REQUEST_DECIDE, again, today=TODAY)
     assert not decision.allowed and "already decided" in decision.reason
+
+
+@pytest.mark.parametrize("role", ["data_steward", "administrator"])
+def test_nobody_confirms_their_own_downgrade(role: str) -> None:
+    own = DowngradeFacts(
+        1,
+        "health",
+        "proposed",
+        proposed_by=ME,
+        before="special_category",
+        current="special_category",
+    )
+    decision = decide(actor(role), Action.DATASET_DOWNGRADE_CONFIRM, own, today=TODAY)
+    assert not decision.allowed
+    assert "proposed downgrade 1 of dataset health and may not confirm it" in decision.reason
+    assert "needs a second person" in decision.reason
+
+
+def test_a_downgrade_of_a_classification_that_has_since_changed_is_not_confirmed() -> None:
+    stale = DowngradeFacts(
+        1, "health", "proposed", proposed_by=OTHER, before="special_category", current="public"
+    )
+    decision = decide(actor("data_steward"), Action.DATASET_DOWNGRADE_CONFIRM, stale, today=TODAY)
+    assert not decision.allowed
+    assert "health is public now, not the special_category downgrade 1 would lower" in (
+        decision.reason
+    )
 
 
 def test_the_submitter_never_checks_or_releases_their_own_output() -> None:

@@ -10,7 +10,7 @@ import pytest
 from nightingale.governance import approvals, audit, projects, requests
 from nightingale.governance.errors import InvalidInput, NotFound, PermissionDenied
 from nightingale.governance.requests import DatasetNeed
-from tests.governance.conftest import SPEC, Platform
+from tests.governance.conftest import READS, SPEC, Platform
 
 HOUSING = DatasetNeed("housing", "exposure", {"tenancy_start": "index date"})
 
@@ -38,7 +38,7 @@ def test_a_draft_records_the_spec_hash_datasets_and_variables(sqlite_cast: Platf
 
 def test_changes_are_revised_and_resubmitted(sqlite_cast: Platform) -> None:
     request_id = draft(sqlite_cast)
-    sqlite_cast.act(requests.submit_request, by="rita", request_id=request_id)
+    sqlite_cast.act(requests.submit_request, by="rita", request_id=request_id, reads=READS)
     sqlite_cast.act(approvals.request_changes, request_id, "sam", "say why you need tenancy_end")
     revised = [
         DatasetNeed(
@@ -52,14 +52,16 @@ def test_changes_are_revised_and_resubmitted(sqlite_cast: Platform) -> None:
         spec_text=SPEC + "# v2\n",
         datasets=revised,
     )
-    request = sqlite_cast.act(requests.submit_request, by="rita", request_id=request_id)
+    request = sqlite_cast.act(
+        requests.submit_request, by="rita", request_id=request_id, reads=READS
+    )
     assert (request.status, request.round) == ("submitted", 2)
     assert len(request.variable_rows) == 2
 
 
 def test_a_submitted_request_cannot_be_revised(sqlite_cast: Platform) -> None:
     request_id = draft(sqlite_cast)
-    sqlite_cast.act(requests.submit_request, by="rita", request_id=request_id)
+    sqlite_cast.act(requests.submit_request, by="rita", request_id=request_id, reads=READS)
     with pytest.raises(
         PermissionDenied, match="is submitted; this needs it to be changes_requested or draft"
     ):
@@ -78,7 +80,7 @@ def test_a_member_withdraws_and_nothing_more_can_happen(sqlite_cast: Platform) -
         requests.withdraw_request, by="rita", request_id=request_id, reason="no longer needed"
     )
     with pytest.raises(PermissionDenied, match="is withdrawn"):
-        sqlite_cast.act(requests.submit_request, by="rita", request_id=request_id)
+        sqlite_cast.act(requests.submit_request, by="rita", request_id=request_id, reads=READS)
 
 
 def test_requests_need_an_approved_or_active_project(sqlite_cast: Platform) -> None:

@@ -44,6 +44,7 @@ def test_final_states_are_final() -> None:
         ("request", {"rejected", "withdrawn", "expired"}),
         ("project", {"closed", "expired"}),
         ("output", {"released", "rejected", "withdrawn"}),
+        ("downgrade", {"confirmed"}),
     ):
         for state in final:
             assert allowed_next(machine, state) == frozenset()

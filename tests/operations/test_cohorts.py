@@ -11,14 +11,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from nightingale.cli import governance_demo
 from nightingale.cli.plans import lodge_pilot_plan
 from nightingale.governance import approvals, enforcement, releases, requests
+from nightingale.governance.requests import DatasetNeed
 from nightingale.operations.cohorts import build_request, estimate
 from nightingale.operations.unit import open_unit
 from nightingale.platform.bootstrap import initialise, keystore_for
 from nightingale.platform.contracts import read_manifest
+from nightingale.platform.database import make_engine
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.settings import Settings
 from nightingale.platform.storage import DataRoot, visible_entries
@@ -121,4 +124,66 @@ def test_a_project_member_may_not_build_their_own_release(
     _approve(settings, submitted)
     with pytest.raises(NightingaleError, match="refused"), open_unit(settings, "rita") as unit:
         build_request(unit, submitted)
+    assert _releases(settings) == []
+
+
+def _as_operator(settings: Settings, statement: str, **values: object) -> None:
+    """Change governance rows behind the application's back, as an operator with
+    database access would."""
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement), values)
+    finally:
+        engine.dispose()
+
+
+def test_a_spec_edited_after_approval_is_not_built(settings: Settings, submitted: int) -> None:
+    _approve(settings, submitted)
+    with open_unit(settings, "sam") as unit:
+        approved = requests.get_request(unit.session, submitted).spec_text
+    widened = approved.replace(
+        "between: [2020-01-01, 2022-12-31]", "between: [1900-01-01, 2100-12-31]"
+    )
+    assert widened != approved
+    _as_operator(
+        settings, "UPDATE gov_requests SET spec_text = :t WHERE id = :i", t=widened, i=submitted
+    )
+    with (
+        pytest.raises(NightingaleError, match="changed after submission"),
+        open_unit(settings, "sam") as unit,
+    ):
+        build_request(unit, submitted)
+    assert _releases(settings) == []
+
+
+def test_the_builder_refuses_datasets_the_round_did_not_hold(settings: Settings) -> None:
+    """A request submitted straight to governance, under-reporting what its spec reads
+    (housing only, though the pilot's spec reads health and employment too), is approved
+    by one steward; the builder, asking the compiler, refuses to build it."""
+    initialise(settings)
+    write_region(DataRoot(settings.data_root), keystore_for(settings))
+    with open_unit(settings, "rita") as unit:
+        governance_demo.people_and_project(unit.session, unit.keystore, settings)
+        request = requests.create_request(
+            unit.session,
+            unit.keystore,
+            by="rita",
+            project="dfh-pilot",
+            title="housing only, supposedly",
+            spec_text=governance_demo.spec_text(),
+            datasets=[DatasetNeed("housing", "tenancies define the cohort")],
+        )
+        requests.submit_request(
+            unit.session, unit.keystore, by="rita", request_id=request.id, reads=["housing"]
+        )
+        request_id = request.id
+    with open_unit(settings, "sam") as unit:
+        outcome = approvals.approve(unit.session, unit.keystore, request_id, "sam", "housing ok")
+    assert outcome.status == "approved"
+    with (
+        pytest.raises(NightingaleError, match="reads employment, health, which round 1 did not"),
+        open_unit(settings, "sam") as unit,
+    ):
+        build_request(unit, request_id)
     assert _releases(settings) == []

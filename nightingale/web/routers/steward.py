@@ -3,6 +3,9 @@
 Both pages show how far a request is with :func:`nightingale.operations.decisions.tally`
 (approvals this round, not every decision), and a decision is
 :func:`nightingale.operations.decisions.decide`, as for ``nightingale requests approve``.
+The request page lists the datasets of the round being decided (:mod:`.governance.rounds`):
+every dataset the request names *and* every one its spec reads, with the classification
+at submission, so a dataset read without a justification is shown as such, not dropped.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from nightingale.governance import policy
+from nightingale.governance import policy, rounds
 from nightingale.governance.approvals import decisions_for
 from nightingale.governance.facts import request_facts
 from nightingale.governance.releases import list_releases
@@ -80,6 +83,8 @@ def request_page(
         viewer,
         item=item,
         facts=facts,
+        submitted=rounds.current_round(session, item),
+        spec_changed=rounds.spec_problems(session, item, item.spec_text) if item.round else [],
         tally=decisions.tally(unit_of(request, session, viewer), item, facts=facts),
         decision=decision,
         decisions=decisions_for(session, item.id),

@@ -1,0 +1,84 @@
+"""The steward's request page shows what is being decided: the round as submitted."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from nightingale.governance import requests
+from nightingale.governance.requests import DatasetNeed
+from nightingale.operations.requests import spec_reads
+from tests.web.conftest import PREFIX, SignIn, csrf_of
+from tests.workspace_world import World
+
+HTML = {"accept": "text/html"}
+
+
+def _housing_only(world: World) -> int:
+    """The pilot's spec (reading health and employment too) under a housing-only
+    justification, sent straight to governance as a script could."""
+    spec = world.spec_text()
+    with world.unit("rita") as unit:
+        request = requests.create_request(
+            unit.session,
+            unit.keystore,
+            by="rita",
+            project="dfh-pilot",
+            title="housing only, supposedly",
+            spec_text=spec,
+            datasets=[DatasetNeed("housing", "tenancies define the cohort")],
+        )
+        requests.submit_request(
+            unit.session, unit.keystore, by="rita", request_id=request.id, reads=spec_reads(spec)
+        )
+        return request.id
+
+
+def _round_rows(page: str) -> dict[str, str]:
+    table = page[page.index('id="round-datasets"') :]
+    table = table[: table.index("</table>")]
+    rows = re.findall(r"<tr><td>(\w+)</td>(.*?)</tr>", table, flags=re.S)
+    return {name: re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", rest)).strip() for name, rest in rows}
+
+
+def test_a_dataset_the_spec_reads_without_a_justification_is_shown_not_dropped(
+    client: TestClient, signed_in: SignIn, world: World
+) -> None:
+    request_id = _housing_only(world)
+    signed_in("sam")
+    page = client.get(f"{PREFIX}/steward/requests/{request_id}", headers=HTML).text
+    rows = _round_rows(page)
+    assert set(rows) == {"employment", "health", "housing"}
+    assert rows["health"] == "special category yes No justification given"
+    assert rows["housing"] == "personal yes tenancies define the cohort"
+    assert "0 of 2 approvals this round" in page
+
+
+def test_a_reclassification_after_submission_is_shown_beside_the_classification_then(
+    client: TestClient, signed_in: SignIn, world: World
+) -> None:
+    request_id = world.submitted_request()
+    with world.engine.begin() as connection:
+        connection.execute(text("UPDATE gov_datasets SET classification = 'public'"))
+    signed_in("sam")
+    page = client.get(f"{PREFIX}/steward/requests/{request_id}", headers=HTML).text
+    assert _round_rows(page)["health"].startswith("special category (now public) yes")
+    assert "0 of 2 approvals this round" in page
+
+
+def test_a_spec_changed_since_submission_is_flagged_and_cannot_be_approved(
+    client: TestClient, signed_in: SignIn, world: World
+) -> None:
+    request_id = world.submitted_request()
+    with world.engine.begin() as connection:
+        connection.execute(text("UPDATE gov_requests SET spec_text = spec_text || '# edited'"))
+    signed_in("sam")
+    page = client.get(f"{PREFIX}/steward/requests/{request_id}", headers=HTML).text
+    assert 'id="spec-changed"' in page and "changed after submission" in page
+    decide = {"csrf": csrf_of(client, "sam"), "decision": "approve", "reason": "fine"}
+    refused = client.post(
+        f"{PREFIX}/steward/requests/{request_id}/decision", data=decide, headers=HTML
+    )
+    assert refused.status_code == 403 and "changed after submission" in refused.text
