@@ -15,7 +15,8 @@ governance. Everything the release needs is decided here, in one order:
    only as months, ages only as bands);
 5. measure k-anonymity over the quasi-identifiers;
 6. write ``persons.parquet``, ``panel.parquet`` and ``manifest.json`` (the typed
-   :class:`~nightingale.platform.contracts.ReleaseManifest`) into a hidden folder and
+   :class:`~nightingale.platform.contracts.ReleaseManifest`, with the spec's hash over its
+   text with the codelists embedded, and every codelist's hash) into a hidden folder and
    rename it into place: a release appears whole or not at all.
 """
 
@@ -33,7 +34,7 @@ from nightingale.cohorts.catalogue import Catalogue, default_catalogue, table_co
 from nightingale.cohorts.compile import compile_spec
 from nightingale.cohorts.engines import CohortEngine
 from nightingale.cohorts.kanonymity import KAnonymity, measure
-from nightingale.cohorts.loading import parse_spec, spec_hash
+from nightingale.cohorts.loading import embed_codelists, parse_spec, spec_hash
 from nightingale.cohorts.pseudonyms import Pseudonymiser
 from nightingale.cohorts.run import CohortTables, run_cohort
 from nightingale.cohorts.spec import CohortSpec
@@ -41,6 +42,7 @@ from nightingale.cohorts.zones import BuildInputs, demographics_needed, locate_i
 from nightingale.platform.contracts import (
     PANEL_FILE,
     PERSONS_FILE,
+    CodelistRecord,
     Demographics,
     KAnonymityRecord,
     ReleaseManifest,
@@ -189,6 +191,8 @@ def build_release(
     now = now or datetime.now(UTC)
     target = release_folder(root, project, release_id or new_release_id(now))
     release_id = target.name
+    # The hash covers the codelists: a stored request embeds them (then this is its text).
+    spec_text = embed_codelists(spec_text, source)
     spec = parse_spec(spec_text, source)
     compiled = compile_spec(spec, catalogue, source)
     inputs = locate_inputs(root, table_columns(spec), demographics)
@@ -217,6 +221,16 @@ def build_release(
             files=files,
             k_anonymity=KAnonymityRecord(**k.as_dict()),
             created_at=now,
+            codelists=[
+                CodelistRecord(
+                    name=used.name,
+                    file=used.file,
+                    sha256=used.sha256,
+                    codes=used.codes,
+                    used_by=list(used.used_by),
+                )
+                for used in compiled.codelists
+            ],
         )
         written = write_manifest(folder, manifest)
     manifest_sha = sha256_file(target / written.name)

@@ -21,6 +21,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nightingale.cohorts import spec as s
+from nightingale.cohorts.codelists import CodelistError, parse_codelist
+from nightingale.cohorts.codesystems import CodingSystem
 from nightingale.cohorts.loading import SpecError
 from nightingale.platform.contracts.provider_files import discover_providers
 from nightingale.platform.contracts.provider_schema import FileSchema, ProviderSchema
@@ -38,7 +40,7 @@ class Column(BaseModel):
 
     type: ColumnType
     #: The coding system of a coded column (its type is string), e.g. icd10.
-    system: str | None = None
+    system: CodingSystem | None = None
     sensitivity: Sensitivity
     quasi_identifier: bool = False
     description: str
@@ -99,8 +101,44 @@ class Catalogue(BaseModel):
                     f"{source}: {ref.where}: {ref.table}.{ref.column} is an identifier and "
                     "may only be released generalised (e.g. kind: age_band)"
                 )
+        problems += self._codelist_problems(spec, source)
         if problems:
             raise SpecError("; ".join(problems))
+
+    def _codelist_problems(self, spec: s.CohortSpec, source: str) -> list[str]:
+        """A codelist must match coded columns and hold no malformed code for their system."""
+        problems: list[str] = []
+        for _location, where, match in spec.codelist_uses():
+            variable_table = _table_of(spec, where)
+            embedded = spec.codelists.get(match.file)
+            if embedded is None:
+                problems.append(f"{source}: {where}.codelist: {match.file} is not embedded")
+                continue
+            try:
+                codelist = parse_codelist(embedded.text, match.file, match.code_column)
+            except CodelistError as exc:
+                problems.append(f"{source}: {where}.codelist: {exc}")
+                continue
+            for column in match.columns:
+                try:
+                    entry = self.column(variable_table, column)
+                except SpecError:
+                    continue  # reported as an unknown column already
+                if entry.system is None:
+                    problems.append(
+                        f"{source}: {where}.codelist: {variable_table}.{column} is not a coded "
+                        "column (a codelist matches columns with a coding system)"
+                    )
+                    continue
+                system = entry.system
+                malformed = codelist.malformed(system)
+                shown = "; ".join(malformed[:5])
+                more = f" (and {len(malformed) - 5} more)" if len(malformed) > 5 else ""
+                if malformed:
+                    problems.append(
+                        f"{source}: {where}.codelist: malformed {system} codes: {shown}{more}"
+                    )
+        return problems
 
     def quasi_identifiers(self, spec: s.CohortSpec) -> list[str]:
         """The release's person-level variables that are quasi-identifiers."""
@@ -187,7 +225,18 @@ def _references(spec: s.CohortSpec) -> list[Reference]:
         for number, condition in enumerate(getattr(variable, "where", [])):
             label = f"{where}.where[{number}]"
             found.append(Reference(label, table, condition.column, "condition"))
+        match = getattr(variable, "codelist", None)
+        if isinstance(match, s.CodelistMatch):
+            for column in match.columns:
+                found.append(Reference(f"{where}.codelist", table, column, "condition"))
     return found
+
+
+def _table_of(spec: s.CohortSpec, where: str) -> str:
+    """The table of the variable at ``where`` (``baseline.x`` or ``follow_up.outcomes.y``)."""
+    name = where.rpartition(".")[2]
+    variables = spec.baseline if where.startswith("baseline.") else spec.follow_up.outcomes
+    return next(str(getattr(v, "table", "")) for v in variables if v.name == name)
 
 
 def _value_columns(variable: object) -> list[str]:

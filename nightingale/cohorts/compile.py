@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from nightingale.cohorts import spec as s
 from nightingale.cohorts.catalogue import Catalogue
+from nightingale.cohorts.codelists import Codelist
 from nightingale.cohorts.ctes import Compiler, Frame
 from nightingale.cohorts.sqlparts import (
     ONE_DAY,
@@ -35,11 +36,23 @@ Ctes = list[tuple[str, exp.Query]]
 
 
 @dataclass(frozen=True)
+class CodelistUse:
+    """A codelist a compiled cohort matches codes against (the manifest records each)."""
+
+    name: str
+    file: str
+    sha256: str
+    codes: int
+    used_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CompiledCohort:
     """The two queries of a cohort; render with :meth:`sql`."""
 
     persons: exp.Query
     panel: exp.Query
+    codelists: tuple[CodelistUse, ...] = ()
 
     def sql(self, dialect: str = "duckdb", pretty: bool = True) -> dict[str, str]:
         """Both queries as SQL text in ``dialect`` (``duckdb`` or ``spark``)."""
@@ -303,7 +316,28 @@ def compile_spec(
     """Check ``spec`` against ``catalogue`` and compile it to the persons and panel queries."""
     catalogue.check(spec, source)
     compiler = Compiler(spec, catalogue)
-    shared = compiler.table_ctes() + compiler.population_ctes()
+    shared = compiler.codelist_ctes() + compiler.table_ctes() + compiler.population_ctes()
+    used = [codelist for _name, codelist in compiler.codelists.values()]
     return CompiledCohort(
-        persons=persons_query(compiler, shared), panel=panel_query(compiler, shared)
+        persons=persons_query(compiler, shared),
+        panel=panel_query(compiler, shared),
+        codelists=_uses(spec, used),
     )
+
+
+def _uses(spec: s.CohortSpec, codelists: list[Codelist]) -> tuple[CodelistUse, ...]:
+    """What the manifest says of each codelist: its name, file, hash, codes and users."""
+    users: dict[str, list[str]] = {}
+    for _location, where, match in spec.codelist_uses():
+        users.setdefault(match.file, []).append(where)
+    seen: dict[str, CodelistUse] = {}
+    for codelist in codelists:
+        if codelist.file not in seen:
+            seen[codelist.file] = CodelistUse(
+                name=codelist.name,
+                file=codelist.file,
+                sha256=codelist.sha256,
+                codes=len(codelist.codes),
+                used_by=tuple(users[codelist.file]),
+            )
+    return tuple(seen.values())

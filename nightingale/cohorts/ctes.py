@@ -5,6 +5,8 @@ The compiler builds sqlglot expression trees (never SQL text from strings), rend
 in DuckDB's dialect for reading and running, and in Spark's for the distributed engine.
 The shape of both queries, in the order a steward reads them::
 
+    codelist_<name>      each codelist a variable uses: its normalised codes and their
+                         lengths, headed by a comment naming its file and version hash
     <provider>_<table>   each table the spec uses, joined to the spine: person_id + columns
     candidates           population records passing the conditions, numbered per person
     deaths               earliest death per person (when censoring at death)
@@ -26,6 +28,8 @@ from sqlglot import exp
 
 from nightingale.cohorts import spec as s
 from nightingale.cohorts.catalogue import Catalogue, table_columns
+from nightingale.cohorts.codelists import Codelist, parse_codelist
+from nightingale.cohorts.codesystems import match_rule
 from nightingale.cohorts.sqlparts import (
     FAR_FUTURE,
     ONE_DAY,
@@ -104,12 +108,76 @@ def _conditions(alias: str, conditions: list[s.Condition]) -> list[exp.Expr]:
     return [_condition(col(c.column, alias), c) for c in conditions]
 
 
+def normalised_code(column: exp.Expr) -> exp.Expr:
+    """A coded column as codelists are compared: trimmed, upper case, no dots."""
+    return exp.Upper(this=exp.func("REPLACE", exp.Trim(this=column), lit("."), lit("")))
+
+
 class Compiler:
     def __init__(self, spec: s.CohortSpec, catalogue: Catalogue) -> None:
         self.spec = spec
         self.catalogue = catalogue
+        #: Each codelist (file, code column) the spec uses: its CTE's name and its codes.
+        self.codelists: dict[tuple[str, str], tuple[str, Codelist]] = {}
+        for _location, _where, match in spec.codelist_uses():
+            key = (match.file, match.code_column)
+            if key in self.codelists:
+                continue
+            codelist = parse_codelist(spec.codelists[match.file].text, *key)
+            taken = {name for name, _ in self.codelists.values()}
+            name, number = f"codelist_{codelist.name}", 1
+            while name in taken:
+                number += 1
+                name = f"codelist_{codelist.name}_{number}"
+            self.codelists[key] = (name, codelist)
 
     # -- shared CTEs -------------------------------------------------------------------
+
+    def codelist_ctes(self) -> list[tuple[str, exp.Query]]:
+        """One CTE per codelist: ``code`` and ``code_length``, its name and hash in a comment."""
+        ctes: list[tuple[str, exp.Query]] = []
+        for name, codelist in self.codelists.values():
+            rows = [exp.tuple_(lit(code), lit(len(code))) for code in codelist.codes]
+            query = exp.select(exp.Star()).from_(
+                exp.values(rows, alias="codes", columns=["code", "code_length"])
+            )
+            query.add_comments(
+                [
+                    f" codelist {codelist.name}: {codelist.file}, sha256 {codelist.sha256}, "
+                    f"{len(codelist.codes)} codes "
+                ]
+            )
+            ctes.append((name, query))
+        return ctes
+
+    def codelist_match(self, variable: s._Events) -> list[exp.Expr]:
+        """The test a variable's codelist puts on its rows (none without a codelist).
+
+        Prefix matching (ICD-10, OPCS-4) compares the first ``n`` characters of the code
+        with the codelist's codes of length ``n``, one test per length: plain ``IN``
+        lists every engine runs alike. Exact matching (SNOMED CT) is one ``IN``.
+        """
+        match = getattr(variable, "codelist", None)
+        if not isinstance(match, s.CodelistMatch):
+            return []
+        name, codelist = self.codelists[(match.file, match.code_column)]
+        tests: list[exp.Expr] = []
+        for column in match.columns:
+            value = normalised_code(col(column, "e"))
+            system = self.catalogue.column(variable.table, column).system
+            if system is None or match_rule(system) == "exact":
+                codes = exp.select(col("code")).from_(table(name))
+                tests.append(exp.In(this=value, query=codes.subquery()))
+                continue
+            for length in sorted({len(code) for code in codelist.codes}):
+                codes = (
+                    exp.select(col("code"))
+                    .from_(table(name))
+                    .where(exp.EQ(this=col("code_length"), expression=lit(length)))
+                )
+                start = exp.Substring(this=value, start=lit(1), length=lit(length))
+                tests.append(exp.In(this=start, query=codes.subquery()))
+        return [exp.or_(*tests)] if len(tests) > 1 else tests
 
     def table_ctes(self) -> list[tuple[str, exp.Query]]:
         ctes: list[tuple[str, exp.Query]] = []
@@ -238,7 +306,7 @@ class Compiler:
         assert isinstance(variable, s._Events)
         keys = [expr for _name, expr in frame.key_exprs(variable)]
         query = self.events(frame, variable)
-        where = _conditions("e", variable.where)
+        where = self.conditions(variable)
         if isinstance(variable, s._Dated):
             where += self._in_window(frame, col(variable.date, "e"))
         if isinstance(variable, s.Count | s.Exists):
@@ -308,4 +376,5 @@ class Compiler:
         )
 
     def conditions(self, variable: s._Events) -> list[exp.Expr]:
-        return _conditions("e", variable.where)
+        """The variable's ``where`` conditions and its codelist match, on its rows ``e``."""
+        return _conditions("e", variable.where) + self.codelist_match(variable)

@@ -35,10 +35,15 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from nightingale.cohorts.codelists import text_sha256
+
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 TABLE_PATTERN = r"^[a-z][a-z0-9_]{0,62}\.[a-z][a-z0-9_]{0,62}$"
 _OFFSET = re.compile(r"^\s*([+-]?\d{1,4})\s+(day|days|month|months|year|years)\s*$")
 _PERIOD = re.compile(r"^\s*(\d{1,3})\s*-\s*(\d{1,3})\s*$")
+
+#: A relative path to a CSV file (no leading ``/``; characters safe in a SQL comment).
+CODELIST_FILE_PATTERN = r"^[A-Za-z0-9_.][A-Za-z0-9_./-]*\.csv$"
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 TableRef = Annotated[str, Field(pattern=TABLE_PATTERN, description="'provider.table'")]
@@ -142,8 +147,51 @@ class _Events(_Frozen):
     where: list[Condition] = Field(default_factory=list)
 
 
+class CodelistMatch(_Frozen):
+    """Keep only the rows whose coded column matches a codelist (module ``codelists``).
+
+    ICD-10 and OPCS-4 codes match by prefix (``J45`` matches ``J459``), SNOMED CT codes
+    exactly; dots and case do not matter. With several columns (primary and secondary
+    diagnoses) a row matches when any of them does.
+    """
+
+    file: str = Field(
+        pattern=CODELIST_FILE_PATTERN,
+        description="OpenCodelists CSV, relative to the spec (else the shipped examples)",
+    )
+    column: Name | list[Name] = Field(description="the coded column(s) of the table")
+    code_column: str = Field(
+        default="code", min_length=1, description="the CSV's column of codes"
+    )
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.column] if isinstance(self.column, str) else list(self.column)
+
+
+class EmbeddedCodelist(_Frozen):
+    """A codelist's text carried in the spec, so an approved spec covers its codes.
+
+    Written by ``embed_codelists`` (module ``loading``) when a spec is read from its file
+    or submitted; ``sha256`` is the codelist's version hash and must match ``text``.
+    """
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    text: str
+
+    @model_validator(mode="after")
+    def _hash_matches(self) -> EmbeddedCodelist:
+        if text_sha256(self.text) != self.sha256:
+            raise ValueError(
+                "sha256 does not match the codelist's text (edited after it was embedded?); "
+                "remove this entry to embed the codelist file again"
+            )
+        return self
+
+
 class _Dated(_Events):
     date: Name = Field(description="date column placing each row in time")
+    codelist: CodelistMatch | None = None
 
 
 class _Spells(_Events):
@@ -415,6 +463,23 @@ class CohortSpec(_Frozen):
     baseline: list[Baseline] = Field(default_factory=list)
     follow_up: FollowUp
     disclosure: Disclosure = Disclosure()
+    codelists: dict[str, EmbeddedCodelist] = Field(
+        default_factory=dict, description="codelists by file, embedded from their files"
+    )
+
+    def codelist_uses(self) -> list[tuple[tuple[str | int, ...], str, CodelistMatch]]:
+        """Each variable's codelist: (its location in the document, its name, the match)."""
+        found: list[tuple[tuple[str | int, ...], str, CodelistMatch]] = []
+        parts: list[tuple[tuple[str | int, ...], str, list[Baseline] | list[Outcome]]] = [
+            (("baseline",), "baseline", self.baseline),
+            (("follow_up", "outcomes"), "follow_up.outcomes", self.follow_up.outcomes),
+        ]
+        for location, label, variables in parts:
+            for number, variable in enumerate(variables):
+                match = getattr(variable, "codelist", None)
+                if isinstance(match, CodelistMatch):
+                    found.append(((*location, number), f"{label}.{variable.name}", match))
+        return found
 
     @model_validator(mode="after")
     def _unique_names(self) -> CohortSpec:

@@ -10,7 +10,9 @@ only fail at build time, after the stewards had approved it.
 
 from __future__ import annotations
 
-from nightingale.cohorts.catalogue import default_catalogue
+from pathlib import Path
+
+from nightingale.cohorts.catalogue import Catalogue, default_catalogue
 from nightingale.cohorts.loading import parse_spec
 from nightingale.cohorts.spec import CohortSpec
 
@@ -18,13 +20,22 @@ SPEC_SOURCE = "cohort spec"
 """How messages name a spec that is text, not a file (a request's spec, a web form's)."""
 
 
-def validate_spec(text: str, source: str = SPEC_SOURCE) -> CohortSpec:
+def validate_spec(
+    text: str,
+    source: str = SPEC_SOURCE,
+    catalogue: Catalogue | None = None,
+    folder: Path | None = None,
+) -> CohortSpec:
     """Parse ``text`` and check it against the catalogue; the spec, or :class:`SpecError`.
 
     ``source`` names the spec in every message (a file path, or :data:`SPEC_SOURCE`),
     followed by the line where there is one and the field, e.g.
     ``cohort spec: baseline.imd_quintile: table 'housing.tenancies' has no column ...``.
+    ``catalogue`` is the data root's (``catalogue_for(root)``: an operator's providers
+    too); the shipped one when not given. Codelists the text does not embed are read
+    from ``folder`` (the spec file's), else the shipped examples; a malformed code in
+    one is refused here, naming the codelist's file and line.
     """
-    spec = parse_spec(text, source)
-    default_catalogue().check(spec, source)
+    spec = parse_spec(text, source, folder)
+    (catalogue or default_catalogue()).check(spec, source)
     return spec

@@ -18,6 +18,7 @@ silently showing nothing.
 from nightingale.platform.contracts.demographics import DEMOGRAPHIC_COLUMNS, Demographics
 from nightingale.platform.contracts.errors import ContractError
 from nightingale.platform.contracts.manifest import (
+    CodelistRecord,
     KAnonymityRecord,
     ReleaseManifest,
     RowCounts,
@@ -56,6 +57,7 @@ __all__ = [
     "SPINE_FILE",
     "SPINE_REPORT_HTML",
     "SPINE_REPORT_JSON",
+    "CodelistRecord",
     "ContractError",
     "Demographics",
     "KAnonymityRecord",

@@ -45,6 +45,20 @@ class KAnonymityRecord(_Record):
     meets_target: bool
 
 
+class CodelistRecord(_Record):
+    """A codelist the release's spec matched codes against, by its version hash."""
+
+    name: str
+    file: str
+    """The file as the spec names it."""
+    sha256: str
+    """SHA-256 of the codelist's text (UTF-8, ``\\n`` line endings)."""
+    codes: int
+    """Distinct codes after normalisation."""
+    used_by: list[str]
+    """The variables that use it (``follow_up.outcomes.<name>``, ``baseline.<name>``)."""
+
+
 class ReleaseManifest(_Record):
     """Everything ``manifest.json`` says (docs/developers.md, "Releases")."""
 
@@ -66,6 +80,8 @@ class ReleaseManifest(_Record):
     """SHA-256 of each data file, by file name."""
     k_anonymity: KAnonymityRecord
     created_at: datetime
+    codelists: list[CodelistRecord] = []
+    """Every codelist the spec used; a release without codelists has none."""
 
     @field_serializer("created_at")
     def _iso(self, value: datetime) -> str:
