@@ -14,7 +14,9 @@ import typer
 from rich.console import Console
 
 console = Console(highlight=False, soft_wrap=True)
-codelist_app = typer.Typer(help="Codelists: the code files cohort specs name.", no_args_is_help=True)
+codelist_app = typer.Typer(
+    help="Codelists: the code files cohort specs name.", no_args_is_help=True
+)
 
 
 @codelist_app.command("check")
@@ -28,18 +30,19 @@ def check(
     from nightingale.cohorts.codesystems import SYSTEMS, match_rule
 
     if system not in SYSTEMS:
-        raise typer.BadParameter(f"{system!r} is not one of {', '.join(SYSTEMS)}", param_hint="--system")
+        known = ", ".join(SYSTEMS)
+        raise typer.BadParameter(f"{system!r} is not one of {known}", param_hint="--system")
     try:
         codelist = parse_codelist(decode(file.read_bytes(), str(file)), str(file), column)
     except OSError as exc:
         raise CodelistError(f"{file}: cannot read the codelist ({exc.strerror})") from exc
-    problems = codelist.problems(system)  # type: ignore[arg-type]  # checked just above
+    problems = codelist.problems(system)
     for entry, problem in problems:
         colour = "red" if problem.kind == "malformed" else "yellow"
         console.print(f"[{colour}]{problem.kind}[/] {file}:{entry.line}: {problem.message}")
     malformed = sum(problem.kind == "malformed" for _entry, problem in problems)
     summary = (
-        f"{file}: {len(codelist.codes)} {system} codes ({match_rule(system)} match), "  # type: ignore[arg-type]
+        f"{file}: {len(codelist.codes)} {system} codes ({match_rule(system)} match), "
         f"sha256 {codelist.sha256}; {malformed} malformed, {len(problems) - malformed} unknown"
     )
     if problems:

@@ -55,12 +55,15 @@ def catalogue(
 
 
 @cohort_app.command("validate")
-def validate(spec: SpecPath) -> None:
+def validate(ctx: typer.Context, spec: SpecPath) -> None:
     """Check a spec: YAML, fields, and every table and column against the catalogue."""
+    from nightingale.cohorts.catalogue import catalogue_for
     from nightingale.cohorts.loading import read_spec_text
     from nightingale.cohorts.validation import validate_spec
+    from nightingale.platform.storage import DataRoot
 
-    parsed = validate_spec(read_spec_text(spec), str(spec))
+    catalogue = catalogue_for(DataRoot(state(ctx).settings.data_root))
+    parsed = validate_spec(read_spec_text(spec), str(spec), catalogue, spec.parent)
     console.print(
         f"[green]ok[/] {spec}: cohort {parsed.name!r}, {len(parsed.person_columns)} person "
         f"variables, {len(parsed.follow_up.periods)} periods, "
@@ -70,18 +73,21 @@ def validate(spec: SpecPath) -> None:
 
 @cohort_app.command("sql")
 def sql(
+    ctx: typer.Context,
     spec: SpecPath,
     dialect: Annotated[str, typer.Option(help="duckdb or spark.")] = "duckdb",
 ) -> None:
     """Print the SQL a spec compiles to (persons, then panel)."""
-    from nightingale.cohorts.catalogue import default_catalogue
+    from nightingale.cohorts.catalogue import catalogue_for
     from nightingale.cohorts.compile import compile_spec
     from nightingale.cohorts.loading import load_spec
     from nightingale.platform.errors import NightingaleError
+    from nightingale.platform.storage import DataRoot
 
     if dialect not in ("duckdb", "spark"):
         raise NightingaleError(f"--dialect: {dialect!r} is not one of duckdb, spark")
-    compiled = compile_spec(load_spec(spec), default_catalogue(), str(spec))
+    catalogue = catalogue_for(DataRoot(state(ctx).settings.data_root))
+    compiled = compile_spec(load_spec(spec), catalogue, str(spec))
     for name, text in compiled.sql(dialect).items():
         typer.echo(f"-- {name}\n{text};\n")
 
@@ -98,13 +104,10 @@ def schema() -> None:
 def estimate(ctx: typer.Context, spec: SpecPath) -> None:
     """Estimate the k-anonymity a release of SPEC would have on today's data."""
     from nightingale.cli.governance import governance_unit
-    from nightingale.cohorts.loading import SpecError
+    from nightingale.cohorts.loading import read_spec_text
     from nightingale.operations import cohorts
 
-    try:
-        text = spec.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"{spec}: cannot read the cohort spec ({exc.strerror})") from exc
+    text = read_spec_text(spec)  # with the codelists it names, found beside it
     with governance_unit(state(ctx).settings) as unit:
         k = cohorts.estimate(unit, text)
     verdict = "[green]meets[/]" if k.meets_target else "[red]below[/]"

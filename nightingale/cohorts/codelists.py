@@ -9,8 +9,9 @@ cannot read files elsewhere on the server.
 
 A codelist's *version hash* is the SHA-256 of its text (UTF-8, byte-order mark removed,
 line endings ``\\n``): what the compiled SQL shows, the release manifest records and the
-spec carries when the codelist is embedded in it (:func:`nightingale.cohorts.loading.embed_codelists`),
-so that an approved spec covers the codes it was approved with.
+spec carries when the codelist is embedded in it
+(:func:`nightingale.cohorts.loading.embed_codelists`), so that an approved spec covers the
+codes it was approved with.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from nightingale.platform.contracts.provider_schema import CodingSystem
+from nightingale.platform.contracts.provider_schema import CodingSystem as CodingSystem
 
 SYSTEMS: tuple[CodingSystem, ...] = ("icd10", "opcs4", "snomedct")
 MatchRule = Literal["prefix", "exact"]
@@ -36,9 +36,7 @@ _OPCS4 = re.compile(r"^[A-Z][0-9]{2}[0-9]?$")
 _SNOMED = re.compile(r"^[1-9][0-9]{5,17}$")
 
 #: ICD-10 (WHO 2019) blocks of 3-character categories, first and last category of each.
-ICD10_BLOCKS: tuple[tuple[str, str], ...] = tuple(
-    tuple(block.split("-"))  # type: ignore[misc]
-    for block in """
+_ICD10_BLOCK_TEXT = """
     A00-A09 A15-A19 A20-A28 A30-A49 A50-A64 A65-A69 A70-A74 A75-A79 A80-A89 A90-A99
     B00-B09 B15-B19 B20-B24 B25-B34 B35-B49 B50-B64 B65-B83 B85-B89 B90-B94 B95-B99
     C00-C97 D00-D09 D10-D36 D37-D48
@@ -61,7 +59,9 @@ ICD10_BLOCKS: tuple[tuple[str, str], ...] = tuple(
     R00-R09 R10-R19 R20-R23 R25-R29 R30-R39 R40-R46 R47-R49 R50-R69 R70-R79 R80-R82
     R83-R89 R90-R94 R95-R99
     S00-T98 U00-U49 U82-U85 V01-Y98 Z00-Z99
-    """.split()
+    """
+ICD10_BLOCKS: tuple[tuple[str, str], ...] = tuple(
+    (block[:3], block[4:]) for block in _ICD10_BLOCK_TEXT.split()
 )
 
 #: OPCS-4 chapters (no chapter I; O holds the overflow codes of OPCS-4.6 onwards).

@@ -160,9 +160,7 @@ class CodelistMatch(_Frozen):
         description="OpenCodelists CSV, relative to the spec (else the shipped examples)",
     )
     column: Name | list[Name] = Field(description="the coded column(s) of the table")
-    code_column: str = Field(
-        default="code", min_length=1, description="the CSV's column of codes"
-    )
+    code_column: str = Field(default="code", min_length=1, description="the CSV's column of codes")
 
     @property
     def columns(self) -> list[str]:

@@ -26,6 +26,7 @@ from nightingale.cohorts.build import (
     demographics_needed_by,
     estimate_release,
 )
+from nightingale.cohorts.catalogue import catalogue_for
 from nightingale.cohorts.engines import CohortEngine, engine_for
 from nightingale.cohorts.kanonymity import KAnonymity
 from nightingale.cohorts.validation import validate_spec
@@ -47,7 +48,13 @@ def estimate(unit: Unit, spec_text: str, engine: CohortEngine | None = None) -> 
     demographics = _demographics(unit, spec_text, "cohort spec")
     adapter = engine or engine_for(unit.settings)
     try:
-        return estimate_release(unit.root, adapter, spec_text=spec_text, demographics=demographics)
+        return estimate_release(
+            unit.root,
+            adapter,
+            spec_text=spec_text,
+            demographics=demographics,
+            catalogue=catalogue_for(unit.root),
+        )
     finally:
         if engine is None:
             adapter.close()
@@ -63,13 +70,14 @@ def build_request(unit: Unit, request_id: int, engine: CohortEngine | None = Non
     """
     request = requests.get_request(unit.session, request_id)
     source = f"request {request_id}"
+    catalogue = catalogue_for(unit.root)
     releases.require_build(
         unit.session,
         unit.keystore,
         request,
         unit.actor,
         spec_text=request.spec_text,
-        reads=datasets_read_by(validate_spec(request.spec_text, source)),
+        reads=datasets_read_by(validate_spec(request.spec_text, source, catalogue)),
     )
     plans.require_plan_for_build(unit, request)
     demographics = _demographics(unit, request.spec_text, source)
@@ -83,6 +91,7 @@ def build_request(unit: Unit, request_id: int, engine: CohortEngine | None = Non
             project=request.project.slug,
             request_id=str(request_id),
             demographics=demographics,
+            catalogue=catalogue,
             source=source,
         )
     finally:

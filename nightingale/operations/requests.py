@@ -4,8 +4,12 @@ Drafting, revising and submitting a request (``nightingale requests``, the resea
 web form, the demo) go through here, and each passes governance the same check:
 
 - the spec validates (:func:`nightingale.cohorts.validation.validate_spec`: its fields,
-  then every table and column against the catalogue), so a spec that could not be
-  built is refused before a steward spends time on it;
+  then every table and column against the data root's catalogue, an operator's
+  providers included), so a spec that could not be built is refused before a steward
+  spends time on it;
+- the codelists the spec names are embedded in the text governance stores
+  (:func:`nightingale.cohorts.loading.embed_codelists`), so the approved text, and its
+  hash, cover the codes;
 - the request names every dataset the spec reads, each registered with governance, so
   the steward reads a reason for each.
 
@@ -25,8 +29,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from nightingale.cohorts.catalogue import columns_read, datasets_read
-from nightingale.cohorts.loading import SpecError
+from nightingale.cohorts.catalogue import Catalogue, catalogue_for, columns_read, datasets_read
+from nightingale.cohorts.loading import SpecError, embed_codelists
 from nightingale.cohorts.spec import CohortSpec
 from nightingale.cohorts.validation import SPEC_SOURCE, validate_spec
 from nightingale.cohorts.zones import DEMOGRAPHICS
@@ -51,11 +55,11 @@ def datasets_read_by(spec: CohortSpec) -> list[str]:
     return [name for name in datasets_read(spec) if name != IDENTIFIER_ZONE]
 
 
-def spec_reads(spec_text: str) -> list[str]:
+def spec_reads(spec_text: str, catalogue: Catalogue | None = None) -> list[str]:
     """:func:`datasets_read_by` for a spec's text; [] when it does not validate (the
-    validator then refuses it with its own message)."""
+    validator then refuses it with its own message). ``catalogue``: the data root's."""
     try:
-        return datasets_read_by(validate_spec(spec_text, SPEC_SOURCE))
+        return datasets_read_by(validate_spec(spec_text, SPEC_SOURCE, catalogue))
     except SpecError:
         return []
 
@@ -68,10 +72,11 @@ def spec_check(unit: Unit, named: Collection[str]) -> SpecValidator:
     has not registered.
     """
     registered = {dataset.name for dataset in list_datasets(unit.session)}
+    catalogue = catalogue_for(unit.root)
 
     def problems(spec_text: str) -> list[str]:
         try:
-            spec = validate_spec(spec_text, SPEC_SOURCE)
+            spec = validate_spec(spec_text, SPEC_SOURCE, catalogue)
         except SpecError as exc:
             return [str(exc)]
         reads = datasets_read_by(spec)
@@ -87,6 +92,15 @@ def spec_check(unit: Unit, named: Collection[str]) -> SpecValidator:
         ]
 
     return problems
+
+
+def whole_spec(spec_text: str) -> str:
+    """The spec text with its codelists embedded; as it is when it does not validate (the
+    check then refuses it with the validator's message)."""
+    try:
+        return embed_codelists(spec_text, SPEC_SOURCE)
+    except SpecError:
+        return spec_text
 
 
 def dataset_needs(spec_text: str, justifications: Mapping[str, str]) -> list[DatasetNeed]:
@@ -130,7 +144,7 @@ def create_request(
         by=unit.actor,
         project=project,
         title=title,
-        spec_text=spec_text,
+        spec_text=whole_spec(spec_text),
         datasets=datasets,
         validate_spec=check,
     )
@@ -154,7 +168,7 @@ def revise_request(
         unit.keystore,
         by=unit.actor,
         request_id=request_id,
-        spec_text=spec_text,
+        spec_text=whole_spec(spec_text),
         datasets=datasets,
         validate_spec=check,
     )
@@ -183,6 +197,6 @@ def _submit(unit: Unit, request_id: int, check: SpecValidator) -> LinkageRequest
         unit.keystore,
         by=unit.actor,
         request_id=request_id,
-        reads=spec_reads(spec_text),
+        reads=spec_reads(spec_text, catalogue_for(unit.root)),
         validate_spec=check,
     )

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from threading import Lock
 from typing import Any
 
 import yaml
 
 from nightingale.cohorts import catalogue as cohort_catalogue
-from nightingale.cohorts.catalogue import default_catalogue
+from nightingale.cohorts.catalogue import catalogue_for, default_catalogue
 from nightingale.cohorts.compile import compile_spec
 from nightingale.cohorts.kanonymity import KAnonymity
 from nightingale.cohorts.loading import SpecError, parse_spec
@@ -27,6 +28,7 @@ from nightingale.operations import cohorts
 from nightingale.operations.unit import Unit
 from nightingale.platform.contracts import ContractError, current_spine_run
 from nightingale.platform.errors import NightingaleError
+from nightingale.platform.storage import DataRoot
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,12 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-def spec_view(spec_text: str) -> SpecView:
-    """Everything the request page shows about ``spec_text``; problems instead on failure."""
+def spec_view(spec_text: str, data_root: Path | None = None) -> SpecView:
+    """Everything the request page shows about ``spec_text``; problems instead on failure.
+
+    The spec is checked against ``data_root``'s catalogue (its operator's providers
+    too), else the shipped one.
+    """
     try:
         document = yaml.safe_load(spec_text)
     except yaml.YAMLError as exc:
@@ -103,8 +109,8 @@ def spec_view(spec_text: str) -> SpecView:
         if not any(key.startswith(f"{path}[") for path in listed)
     ]
     try:
-        spec = validate_spec(spec_text, SPEC_SOURCE)
-        catalogue = default_catalogue()
+        catalogue = default_catalogue() if data_root is None else catalogue_for(DataRoot(data_root))
+        spec = validate_spec(spec_text, SPEC_SOURCE, catalogue)
         compiled = compile_spec(spec, catalogue, SPEC_SOURCE)
         variables = [
             (where, table, column, str(catalogue.column(table, column).sensitivity))

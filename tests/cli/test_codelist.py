@@ -21,7 +21,9 @@ def _check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     return code, " ".join((captured.out + captured.err).split())
 
 
-@pytest.mark.parametrize("name", ["respiratory-admissions.csv", "asthma-admissions.csv", "falls.csv"])
+@pytest.mark.parametrize(
+    "name", ["respiratory-admissions.csv", "asthma-admissions.csv", "falls.csv"]
+)
 def test_the_shipped_codelists_are_well_formed_and_known(
     capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
@@ -34,7 +36,11 @@ def test_the_shipped_codelists_are_well_formed_and_known(
     ("system", "text", "expected"),
     [
         ("icd10", "code\nJ45\nK99\nJ4\n", ["unknown {f}:3: 'K99'", "malformed {f}:4: 'J4'"]),
-        ("opcs4", "code\nW37.1\nI01\nW3712\n", ["unknown {f}:3: 'I01'", "malformed {f}:4: 'W3712'"]),
+        (
+            "opcs4",
+            "code\nW37.1\nI01\nW3712\n",
+            ["unknown {f}:3: 'I01'", "malformed {f}:4: 'W3712'"],
+        ),
         (
             "snomedct",
             "code\n195967001\n195967002\n0195967001\n73211009\n123456120\n",

@@ -89,16 +89,21 @@ events:
 
 def _spec(*outcomes: str, name: str = "coded") -> str:
     listed = "".join(f"\n    - {outcome}" for outcome in outcomes)
-    return dedent(f"""\
+    return (
+        dedent(f"""\
         name: {name}
         population:
           source: north.tenants
           index_date: started
-          exposure: {{name: treated, column: scheme, groups: {{designed_for_health: 1, standard: 0}}}}
+          exposure:
+            {{name: treated, column: scheme, groups: {{designed_for_health: 1, standard: 0}}}}
         follow_up:
           periods: [0-12]
           censoring: {{end_of_data: 2026-06-30, move_out: false}}
-          outcomes:""") + listed.replace("\n", "\n  ") + "\n"
+          outcomes:""")
+        + listed.replace("\n", "\n  ")
+        + "\n"
+    )
 
 
 def _count(name: str, file: str, column: str = "diag_primary", extra: str = "") -> str:
@@ -254,9 +259,7 @@ def test_a_text_only_spec_reads_codelists_from_the_shipped_examples_alone(
         validate_spec(escaping, "form", north)
 
 
-def test_the_sql_shows_each_codelists_name_and_version_hash(
-    north: Catalogue, folder: Path
-) -> None:
+def test_the_sql_shows_each_codelists_name_and_version_hash(north: Catalogue, folder: Path) -> None:
     asthma = _codelist(folder, "asthma.csv", "code\nJ45\n")
     spec = parse_spec(_spec(_count("asthma", asthma)), "spec.yaml", folder)
     sql = compile_spec(spec, north).sql()["panel"]
@@ -303,8 +306,11 @@ def test_the_release_manifest_records_every_codelist_with_its_hash(
     asthma = _codelist(folder, "asthma.csv", "code\nJ45\nJ46\n")
     ops = _codelist(folder, "hip.csv", "code\nW37\n")
     (folder / "spec.yaml").write_text(
-        _spec(_count("asthma", asthma), _count("asthma_2", asthma, "diag_secondary"),
-              _count("hip", ops, "procedure"))
+        _spec(
+            _count("asthma", asthma),
+            _count("asthma_2", asthma, "diag_secondary"),
+            _count("hip", ops, "procedure"),
+        )
     )
     text = read_spec_text(folder / "spec.yaml")
     write_parquet(north_root.content_version("north", "v1") / "tenants.parquet", TENANTS)

@@ -18,11 +18,13 @@ from nightingale.governance.projects import get_project, list_projects
 from nightingale.governance.releases import list_releases
 from nightingale.governance.requests import get_request, list_requests
 from nightingale.operations import requests as request_operations
+from nightingale.platform.settings import Settings
 from nightingale.web.cohort_view import datasets_read, spec_view
 from nightingale.web.dependencies import (
     Viewer,
     check_csrf,
     get_session,
+    get_settings,
     render,
     requires,
     unit_of,
@@ -31,6 +33,7 @@ from nightingale.web.dependencies import (
 router = APIRouter(prefix="/research", tags=["researchers"])
 Researcher = Annotated[Viewer, Depends(requires(policy.Action.REQUEST_CREATE))]
 SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def _my_projects(session: Session, viewer: Viewer) -> list[Project]:
@@ -159,7 +162,13 @@ def submit_draft(
 
 
 @router.get("/requests/{request_id}", summary="A request's status, decisions and releases")
-def request_page(request: Request, request_id: int, viewer: Researcher, session: SessionDep) -> Any:
+def request_page(
+    request: Request,
+    request_id: int,
+    viewer: Researcher,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Any:
     found = _viewable_request(session, viewer, request_id)
     releases = [
         r for r in list_releases(session, project=found.project.slug) if r.request_id == found.id
@@ -172,7 +181,7 @@ def request_page(request: Request, request_id: int, viewer: Researcher, session:
         item=found,
         decisions=decisions_for(session, found.id),
         releases=releases,
-        view=spec_view(found.spec_text),
+        view=spec_view(found.spec_text, settings.data_root),
     )
 
 

@@ -88,7 +88,7 @@ def request_page(
         tally=decisions.tally(unit_of(request, session, viewer), item, facts=facts),
         decision=decision,
         decisions=decisions_for(session, item.id),
-        view=spec_view(item.spec_text),
+        view=spec_view(item.spec_text, settings.data_root),
         releases=release_summaries(settings.data_root, releases),
         report=latest_report(settings.data_root),
         estimate=estimate,
