@@ -15,15 +15,19 @@ Three systems, as the provider files declare them (``type: code`` with ``system:
 *Malformed* means the shape is wrong (a codelist with one is refused). *Unknown* means
 well-formed but outside the compact reference shipped here: for ICD-10 the WHO blocks of
 3-character categories, for OPCS-4 the chapter letters and categories 01-99, for SNOMED
-CT the concepts the synthetic region and the pilot's codelists use. ``nightingale
-codelist check`` reports both; a spec is refused only for malformed codes, because the
-reference lists are deliberately small.
+CT the concepts the synthetic region's primary care events use (``reference/snomedct.csv``).
+``nightingale codelist check`` reports both; a spec is refused only for malformed codes,
+because the reference lists are deliberately small.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Literal
 
 from nightingale.platform.contracts.provider_schema import CodingSystem as CodingSystem
@@ -67,25 +71,13 @@ ICD10_BLOCKS: tuple[tuple[str, str], ...] = tuple(
 #: OPCS-4 chapters (no chapter I; O holds the overflow codes of OPCS-4.6 onwards).
 OPCS4_CHAPTERS = frozenset("ABCDEFGHJKLMNOPQRSTUVWXYZ")
 
-#: SNOMED CT concepts the reference knows: those the synthetic region's primary care
-#: events use and those the shipped example codelists name.
-SNOMED_REFERENCE: dict[str, str] = {
-    "195967001": "Asthma",
-    "13645005": "Chronic obstructive lung disease",
-    "10509002": "Acute bronchitis",
-    "233604007": "Pneumonia",
-    "54150009": "Upper respiratory infection",
-    "217082002": "Accidental fall",
-    "35489007": "Depressive disorder",
-    "197480006": "Anxiety disorder",
-    "38341003": "Hypertensive disorder",
-    "44054006": "Diabetes mellitus type 2",
-    "22298006": "Myocardial infarction",
-    "230690007": "Cerebrovascular accident",
-    "84114007": "Heart failure",
-    "49436004": "Atrial fibrillation",
-    "271737000": "Anaemia",
-}
+
+@cache
+def snomed_reference() -> dict[str, str]:
+    """SNOMED CT concepts the reference knows (``reference/snomedct.csv``), id to term:
+    those the synthetic region's primary care events use."""
+    text = resources.files("nightingale.cohorts").joinpath("reference", "snomedct.csv")
+    return {row["code"]: row["term"] for row in csv.DictReader(io.StringIO(text.read_text()))}
 
 
 def match_rule(system: CodingSystem) -> MatchRule:
@@ -143,7 +135,7 @@ def _check_snomed(code: str) -> CodeProblem | None:
         return CodeProblem("malformed", f"{code!r} is not a concept id (partition {code[-3:-1]})")
     if not verhoeff_valid(code):
         return CodeProblem("malformed", f"{code!r} fails the SNOMED CT check digit")
-    if code not in SNOMED_REFERENCE:
+    if code not in snomed_reference():
         return CodeProblem("unknown", f"{code!r} is not in the shipped SNOMED CT reference")
     return None
 
