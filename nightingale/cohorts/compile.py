@@ -316,11 +316,11 @@ def compile_spec(
     """Check ``spec`` against ``catalogue`` and compile it to the persons and panel queries."""
     catalogue.check(spec, source)
     compiler = Compiler(spec, catalogue)
-    shared = compiler.codelist_ctes() + compiler.table_ctes() + compiler.population_ctes()
+    shared = compiler.table_ctes() + compiler.population_ctes()
     used = [codelist for _name, codelist in compiler.codelists.values()]
     return CompiledCohort(
-        persons=persons_query(compiler, shared),
-        panel=panel_query(compiler, shared),
+        persons=persons_query(compiler, compiler.codelist_ctes(spec.baseline) + shared),
+        panel=panel_query(compiler, compiler.codelist_ctes(spec.follow_up.outcomes) + shared),
         codelists=_uses(spec, used),
     )
 

@@ -21,7 +21,7 @@ as ``spine`` (:mod:`nightingale.cohorts.engines`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -133,10 +133,20 @@ class Compiler:
 
     # -- shared CTEs -------------------------------------------------------------------
 
-    def codelist_ctes(self) -> list[tuple[str, exp.Query]]:
-        """One CTE per codelist: ``code`` and ``code_length``, its name and hash in a comment."""
+    def codelist_ctes(
+        self, variables: Sequence[s.Baseline | s.Outcome]
+    ) -> list[tuple[str, exp.Query]]:
+        """One CTE per codelist ``variables`` use: ``code`` and ``code_length``, with its
+        name, file and version hash in a comment."""
+        used = [
+            (match.file, match.code_column)
+            for variable in variables
+            if isinstance(match := getattr(variable, "codelist", None), s.CodelistMatch)
+        ]
         ctes: list[tuple[str, exp.Query]] = []
-        for name, codelist in self.codelists.values():
+        for key, (name, codelist) in self.codelists.items():
+            if key not in used:
+                continue
             rows = [exp.tuple_(lit(code), lit(len(code))) for code in codelist.codes]
             query = exp.select(exp.Star()).from_(
                 exp.values(rows, alias="codes", columns=["code", "code_length"])
