@@ -109,10 +109,78 @@ class PilotParams(_Frozen):
     allocation_log1p_ae_attendances: float = 0.30
 
 
+#: Causes of emergency admissions and GP consultations (docs/synthetic-region.md,
+#: "Clinical codes"); every event has exactly one, so all-cause = sum of causes.
+CONDITIONS = ("respiratory", "falls", "cardiovascular", "mental_health", "other")
+#: Age bands of the condition mix: 0-15, 16-64, 65+ (age at the window's middle).
+AGE_BAND_STARTS = (0, 16, 65)
+
+BandShares = tuple[float, float, float]
+
+
+class ConditionParams(_Frozen):
+    """Shares of each cause among a person's events by age band; ``other`` is the rest.
+
+    Illustrative, shaped to English hospital and primary care activity (respiratory
+    causes commonest in children and old age, falls in old age, mental health in
+    working age), not measured. A person whose home at the window start is cold (EPC
+    E-G) has a higher rate of respiratory events (``damp_respiratory_rate_ratio``).
+    """
+
+    emergency: dict[str, BandShares] = {
+        "respiratory": (0.28, 0.10, 0.15),
+        "falls": (0.03, 0.04, 0.12),
+        "cardiovascular": (0.0, 0.05, 0.09),
+        "mental_health": (0.02, 0.05, 0.02),
+    }
+    gp: dict[str, BandShares] = {
+        "respiratory": (0.30, 0.12, 0.12),
+        "falls": (0.01, 0.01, 0.03),
+        "cardiovascular": (0.0, 0.03, 0.12),
+        "mental_health": (0.03, 0.14, 0.05),
+    }
+    damp_respiratory_rate_ratio: float = Field(
+        1.5, ge=1, description="respiratory event rate of people whose first home is cold"
+    )
+    injury_share_of_other: Probability = Field(
+        0.06, ge=0, le=1, description="emergency admissions of other causes that are injuries"
+    )
+
+    @model_validator(mode="after")
+    def _shares_are_a_mix(self) -> Self:
+        for service in ("emergency", "gp"):
+            shares: dict[str, BandShares] = getattr(self, service)
+            unknown = set(shares) - set(CONDITIONS[:-1])
+            if unknown:
+                raise ValueError(f"{service}: unknown condition(s) {sorted(unknown)}")
+            for band in range(len(AGE_BAND_STARTS)):
+                values = [s[band] for s in shares.values()]
+                if min(values, default=0) < 0 or sum(values) >= 1:
+                    raise ValueError(
+                        f"{service}: shares of age band {band} must be >= 0 and leave some "
+                        "for other causes"
+                    )
+        return self
+
+
 class EffectParams(_Frozen):
-    """The true effects of living in a designed-for-health home."""
+    """The true effects of living in a designed-for-health home.
+
+    Condition-specific rate ratios act on those causes; the other causes of the same
+    service get the ratio that keeps each person's all-cause ratio at the all-cause
+    parameter (see ``nightingale.synth.conditions``).
+    """
 
     emergency_admissions_rate_ratio: float = Field(0.80, gt=0)
+    respiratory_admissions_rate_ratio: float = Field(
+        0.65, gt=0, description="emergency admissions with a respiratory primary diagnosis"
+    )
+    falls_admissions_rate_ratio: float = Field(
+        0.70, gt=0, description="emergency admissions with a fall (W00-W19) as external cause"
+    )
+    mental_health_contacts_rate_ratio: float = Field(
+        0.80, gt=0, description="GP consultations for a mental health condition"
+    )
     ae_attendances_rate_ratio: float = Field(0.85, gt=0)
     gp_consultations_rate_ratio: float = Field(0.92, gt=0)
     eq5d_severity_shift: float = Field(
@@ -138,6 +206,7 @@ class SynthConfig(_Frozen):
     population: PopulationParams = PopulationParams()
     pilot: PilotParams = PilotParams()
     effects: EffectParams = EffectParams()
+    conditions: ConditionParams = ConditionParams()
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Self:
@@ -147,7 +216,40 @@ class SynthConfig(_Frozen):
             )
         if self.people > 100 * self.chunk_size:
             raise ValueError("at most 100 chunks: raise chunk_size for this many people")
+        for service, all_cause, targeted in self.targeted_effects():
+            shares: dict[str, BandShares] = getattr(self.conditions, service)
+            for band in range(len(AGE_BAND_STARTS)):
+                for damp in (1.0, self.conditions.damp_respiratory_rate_ratio):
+                    weight = {c: s[band] for c, s in shares.items()}
+                    weight["respiratory"] = weight.get("respiratory", 0.0) * damp
+                    total = 1 - sum(s[band] for s in shares.values()) + sum(weight.values())
+                    named = sum(weight.get(c, 0.0) * r for c, r in targeted.items()) / total
+                    rest = 1 - sum(weight.get(c, 0.0) for c in targeted) / total
+                    if all_cause - named <= 0 or rest <= 0:
+                        raise ValueError(
+                            f"effects: the condition-specific rate ratios of {service} leave "
+                            f"no room for the all-cause ratio {all_cause} in age band {band}"
+                        )
         return self
+
+    def targeted_effects(self) -> list[tuple[str, float, dict[str, float]]]:
+        """(service, all-cause rate ratio, condition -> rate ratio) of the coded services."""
+        eff = self.effects
+        return [
+            (
+                "emergency",
+                eff.emergency_admissions_rate_ratio,
+                {
+                    "respiratory": eff.respiratory_admissions_rate_ratio,
+                    "falls": eff.falls_admissions_rate_ratio,
+                },
+            ),
+            (
+                "gp",
+                eff.gp_consultations_rate_ratio,
+                {"mental_health": eff.mental_health_contacts_rate_ratio},
+            ),
+        ]
 
     def without_noise(self) -> SynthConfig:
         """The same region with identifier errors and duplicates switched off."""

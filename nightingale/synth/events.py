@@ -93,3 +93,44 @@ def apply_rate_ratio(
     extra = poisson_events(rate_per_year * (rate_ratio - 1.0), start, end, rng)
     extra.columns = make_content(extra.person, rng)
     return events.concat(extra)
+
+
+CauseContentMaker = Callable[[IntArray, IntArray, np.random.Generator], Content]
+
+
+def apply_cause_rate_ratios(
+    events: Events,
+    rate_per_year: FloatArray,
+    shares: FloatArray,
+    ratios: FloatArray,
+    treated: BoolArray,
+    effect_start: IntArray,
+    effect_end: IntArray,
+    make_content: CauseContentMaker,
+    rng: np.random.Generator,
+) -> Events:
+    """Like :func:`apply_rate_ratio`, with a ratio per person and cause.
+
+    ``events.columns["condition"]`` holds each event's cause (a column of ``shares`` and
+    ``ratios``, which have a row per person). Events of a cause whose ratio is below one
+    are thinned; for a ratio above one, events of that cause are added on the effect
+    period at the extra rate ``rate * share * (ratio - 1)``.
+    """
+    cause = np.asarray(events.columns["condition"], dtype=np.int64)
+    affected = (
+        treated[events.person]
+        & (events.day >= effect_start[events.person])
+        & (events.day < effect_end[events.person])
+    )
+    survive = np.minimum(ratios[events.person, cause], 1.0)
+    keep = ~affected | (rng.random(len(events)) < survive)
+    result = events.select(keep)
+    extra_rate = rate_per_year[:, None] * shares * np.maximum(ratios - 1.0, 0.0)
+    extra_rate[~treated] = 0.0
+    start = np.where(treated, effect_start, 0)
+    end = np.where(treated, effect_end, 0)
+    for column in np.flatnonzero(extra_rate.any(axis=0)):
+        extra = poisson_events(extra_rate[:, column], start, end, rng)
+        extra.columns = make_content(extra.person, np.full(len(extra), column, np.int64), rng)
+        result = result.concat(extra)
+    return result

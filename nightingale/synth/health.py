@@ -2,20 +2,23 @@
 
 Rates per person and year depend on age, sex, deprivation, long-term conditions and the
 person's frailty (shared by all kinds of events, so heavy users of one service are heavy
-users of the others). A person is registered at one practice per address; moving within
+users of the others). Emergency admissions and GP consultations each have a cause and
+clinical codes (``conditions``). A person is registered at one practice per address; moving within
 the region means a new registration with a new ``patient_id``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from nightingale.synth.config import SynthConfig
+from nightingale.synth.conditions import admission_codes, gp_codes
+from nightingale.synth.config import CONDITIONS, SynthConfig
 from nightingale.synth.dates import day
-from nightingale.synth.events import Content, ContentMaker, Events
+from nightingale.synth.events import Content, Events
 from nightingale.synth.homes import OUT, SEGMENTS, Homes
 from nightingale.synth.population import NEVER, People
 
@@ -23,72 +26,6 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 ObjectArray = npt.NDArray[np.object_]
-
-CHAPTERS = np.array(
-    [
-        "I",
-        "II",
-        "III",
-        "IV",
-        "V",
-        "VI",
-        "VII",
-        "VIII",
-        "IX",
-        "X",
-        "XI",
-        "XII",
-        "XIII",
-        "XIV",
-        "XV",
-        "XVI",
-        "XVII",
-        "XVIII",
-        "XIX",
-        "XX",
-        "XXI",
-    ],
-    dtype=object,
-)
-
-
-def _chapter_weights(weights: dict[str, float]) -> FloatArray:
-    vector = np.array([weights.get(c, 0.002) for c in CHAPTERS], dtype=np.float64)
-    return np.asarray(vector / vector.sum(), dtype=np.float64)
-
-
-EMERGENCY_CHAPTERS = _chapter_weights(
-    {
-        "I": 0.02,
-        "II": 0.05,
-        "IV": 0.03,
-        "V": 0.03,
-        "VI": 0.03,
-        "IX": 0.14,
-        "X": 0.15,
-        "XI": 0.12,
-        "XII": 0.03,
-        "XIII": 0.04,
-        "XIV": 0.06,
-        "XVIII": 0.18,
-        "XIX": 0.13,
-    }
-)
-ELECTIVE_CHAPTERS = _chapter_weights(
-    {
-        "II": 0.18,
-        "VII": 0.12,
-        "IX": 0.08,
-        "XI": 0.20,
-        "XIII": 0.15,
-        "XIV": 0.10,
-        "XVIII": 0.07,
-        "XXI": 0.05,
-    }
-)
-DEATH_CHAPTERS = _chapter_weights(
-    {"II": 0.27, "IX": 0.24, "X": 0.13, "VI": 0.10, "V": 0.06, "XI": 0.05, "XX": 0.04}
-)
 
 
 @dataclass(frozen=True)
@@ -112,10 +49,15 @@ def observation(config: SynthConfig, people: People, homes: Homes) -> Observatio
     return Observation(start.astype(np.int64), np.maximum(end, start).astype(np.int64))
 
 
+def age_at_middle(config: SynthConfig, people: People) -> IntArray:
+    """Age at the window's middle: what the constant-over-the-window rates depend on."""
+    middle = (day(config.window_start) + day(config.extract_date)) // 2
+    return np.asarray(np.maximum(people.age_at(middle), 0), dtype=np.int64)
+
+
 def health_rates(config: SynthConfig, people: People, imd: IntArray) -> dict[str, FloatArray]:
     """Yearly event rates of each person (constant over the window; age at its middle)."""
-    middle = (day(config.window_start) + day(config.extract_date)) // 2
-    age = np.maximum(people.age_at(middle), 0)
+    age = age_at_middle(config, people)
     ltc, frailty = people.ltc, people.frailty
     deprivation = 5.5 - imd
     young = (age < 5) | ((age >= 16) & (age < 25))
@@ -135,24 +77,60 @@ def health_rates(config: SynthConfig, people: People, imd: IntArray) -> dict[str
     }
 
 
-def admission_content(emergency: bool) -> ContentMaker:
-    """A content maker for admissions of one method (used for added events too)."""
+def draw_causes(shares: FloatArray, person: IntArray, rng: np.random.Generator) -> IntArray:
+    """A cause per event from its person's row of ``shares``."""
+    cumulative = np.cumsum(shares[person], axis=1)
+    cause = (cumulative < rng.random(len(person))[:, None]).sum(axis=1)
+    return np.asarray(np.minimum(cause, len(CONDITIONS) - 1), dtype=np.int64)
 
-    def make(person: IntArray, rng: np.random.Generator) -> Content:
+
+@dataclass(frozen=True)
+class AdmissionMaker:
+    """Content of admissions of one method: length of stay, cause and codes.
+
+    Called with people only, it draws each admission's cause from the person's mix;
+    :meth:`with_causes` takes the causes (events added by the pilot's effect). An
+    elective admission's cause is the condition its primary diagnosis belongs to.
+    """
+
+    emergency: bool
+    shares: FloatArray  # per person and cause
+    ltc: IntArray
+    injury_share: float
+
+    def __call__(self, person: IntArray, rng: np.random.Generator) -> Content:
+        return self.with_causes(person, draw_causes(self.shares, person, rng), rng)
+
+    def with_causes(self, person: IntArray, cause: IntArray, rng: np.random.Generator) -> Content:
         n = len(person)
-        if emergency:
+        if self.emergency:
             stay = np.where(rng.random(n) < 0.25, 0, rng.geometric(1 / 5.0, n))
-            chapters = rng.choice(len(CHAPTERS), size=n, p=EMERGENCY_CHAPTERS)
         else:
             stay = np.where(rng.random(n) < 0.6, 0, rng.integers(1, 5, n))
-            chapters = rng.choice(len(CHAPTERS), size=n, p=ELECTIVE_CHAPTERS)
+        codes = admission_codes(cause, self.emergency, self.ltc[person], self.injury_share, rng)
+        if not self.emergency:
+            cause = condition_of(codes["diag_primary"], codes["diag_secondary"])
         return {
             "length_of_stay": stay.astype(np.int64),
-            "icd10_chapter": CHAPTERS[chapters],
-            "emergency": np.full(n, emergency),
+            "emergency": np.full(n, self.emergency),
+            "condition": cause,
+            **codes,
         }
 
-    return make
+
+def condition_of(primary: ObjectArray, secondary: ObjectArray) -> IntArray:
+    """The cause of admissions as their codes define it (docs/synthetic-region.md)."""
+    first = np.asarray(primary, dtype="U3")
+    letter = np.asarray(first, dtype="U1")
+    cause_code = np.asarray(np.where(secondary == None, "", secondary), dtype="U3")  # noqa: E711
+    fall = (cause_code >= "W00") & (cause_code <= "W19")
+    cause = np.full(len(primary), CONDITIONS.index("other"), dtype=np.int64)
+    cause[letter == "J"] = CONDITIONS.index("respiratory")
+    cause[letter == "F"] = CONDITIONS.index("mental_health")
+    heart = ((first >= "I20") & (first <= "I25")) | ((first >= "I60") & (first <= "I69"))
+    cause[heart] = CONDITIONS.index("cardiovascular")
+    cause[fall & np.isin(letter, ["S", "T"])] = CONDITIONS.index("falls")
+    return cause
 
 
 def ae_content(person: IntArray, rng: np.random.Generator) -> Content:
@@ -160,17 +138,31 @@ def ae_content(person: IntArray, rng: np.random.Generator) -> Content:
     return {"arrival_mode": np.where(rng.random(n) < 0.3, "ambulance", "walk_in").astype(object)}
 
 
-def gp_content(person: IntArray, rng: np.random.Generator) -> Content:
-    n = len(person)
-    kind = rng.choice(3, size=n, p=[0.62, 0.35, 0.03])
-    return {
-        "consultation_type": np.array(["face_to_face", "telephone", "home_visit"], dtype=object)[
-            kind
-        ]
-    }
+@dataclass(frozen=True)
+class ConsultationMaker:
+    """Content of GP consultations: type, cause and the SNOMED CT concept recorded."""
+
+    shares: FloatArray
+
+    def __call__(self, person: IntArray, rng: np.random.Generator) -> Content:
+        return self.with_causes(person, draw_causes(self.shares, person, rng), rng)
+
+    def with_causes(self, person: IntArray, cause: IntArray, rng: np.random.Generator) -> Content:
+        kind = rng.choice(3, size=len(person), p=[0.62, 0.35, 0.03])
+        return {
+            "consultation_type": np.array(
+                ["face_to_face", "telephone", "home_visit"], dtype=object
+            )[kind],
+            "condition": cause,
+            "snomed_code": gp_codes(cause, rng),
+        }
 
 
-def with_content(events: Events, maker: ContentMaker, rng: np.random.Generator) -> Events:
+def with_content(
+    events: Events,
+    maker: Callable[[IntArray, np.random.Generator], Content],
+    rng: np.random.Generator,
+) -> Events:
     """Give drawn events their content columns."""
     events.columns = maker(events.person, rng)
     return events

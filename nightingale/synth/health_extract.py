@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from nightingale.synth.coding import icd10_chapter
+from nightingale.synth.conditions import death_causes
 from nightingale.synth.config import SynthConfig
 from nightingale.synth.corruption import Identity
 from nightingale.synth.dates import ISO, day, format_days
@@ -19,13 +21,7 @@ from nightingale.synth.formatting import (
     quirky_postcodes,
     record,
 )
-from nightingale.synth.health import (
-    CHAPTERS,
-    DEATH_CHAPTERS,
-    Registrations,
-    registration_of,
-    registrations,
-)
+from nightingale.synth.health import Registrations, registration_of, registrations
 from nightingale.synth.identifiers import issue_nhs_numbers
 from nightingale.synth.keys import opaque_keys, salt
 from nightingale.synth.population import NEVER
@@ -137,6 +133,7 @@ def _write_admissions(config: SynthConfig, world: World, filing: Filing, files: 
     stay = np.asarray(events.columns["length_of_stay"][keep], dtype=np.int64)
     discharged = np.minimum(admitted + stay, day(config.extract_date))
     emergency = events.columns["emergency"][keep]
+    primary = np.asarray(events.columns["diag_primary"][keep], dtype=object)
     files.append(
         f"{FOLDER}/admissions.csv",
         {
@@ -147,9 +144,18 @@ def _write_admissions(config: SynthConfig, world: World, filing: Filing, files: 
             "admission_date": format_days(admitted, ISO),
             "discharge_date": format_days(discharged, ISO),
             "admission_method": np.where(emergency, "emergency", "elective"),
-            "icd10_chapter": events.columns["icd10_chapter"][keep],
+            "diag_primary": primary,
+            "diag_secondary": events.columns["diag_secondary"][keep],
+            "proc_primary": events.columns["proc_primary"][keep],
+            "icd10_chapter": chapters(primary),
         },
     )
+
+
+def chapters(codes: ObjectArray) -> ObjectArray:
+    """The ICD-10 chapter of each code (Roman numeral)."""
+    unique, inverse = np.unique(codes.astype(str), return_inverse=True)
+    return np.array([icd10_chapter(c) for c in unique], dtype=object)[inverse]
 
 
 def _write_attendances_and_consultations(
@@ -176,6 +182,7 @@ def _write_attendances_and_consultations(
             "patient_id": filing.patient_ids(row),
             "consultation_date": format_days(events.day[keep], ISO),
             "consultation_type": events.columns["consultation_type"][keep],
+            "snomed_code": events.columns["snomed_code"][keep],
         },
     )
 
@@ -203,12 +210,13 @@ def _write_deaths(world: World, filing: Filing, files: CsvFiles) -> None:
     last[regs.person[order]] = order  # later registrations overwrite earlier ones
     died = died[last[died] >= 0]
     died = died[filing.rng.permutation(len(died))]
-    cause = filing.rng.choice(len(CHAPTERS), size=len(died), p=DEATH_CHAPTERS)
+    cause = death_causes(len(died), filing.rng)
     files.append(
         f"{FOLDER}/deaths.csv",
         {
             "patient_id": filing.patient_ids(last[died]),
             "date_of_death": format_days(people.death[died], ISO),
-            "icd10_chapter": CHAPTERS[cause],
+            "underlying_cause": cause,
+            "icd10_chapter": chapters(cause),
         },
     )

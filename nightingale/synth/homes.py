@@ -26,6 +26,16 @@ BoolArray = npt.NDArray[np.bool_]
 ABSENT, PRIVATE, SOCIAL, NEW_SOCIAL, OUT = 0, 1, 2, 3, 4
 SEGMENTS = 3
 
+#: Energy Performance Certificate bands, as indices 0 (A) .. 6 (G). Illustrative shares,
+#: shaped to English Housing Survey stock (social homes more efficient than private).
+EPC_BANDS = "ABCDEFG"
+SOCIAL_EPC = np.array([0.0, 0.05, 0.32, 0.38, 0.15, 0.07, 0.03])
+PRIVATE_EPC = np.array([0.0, 0.03, 0.27, 0.46, 0.17, 0.05, 0.02])
+#: Designed-for-health homes: new, efficient and dry.
+PILOT_EPC = np.array([0.55, 0.45, 0.0, 0.0, 0.0, 0.0, 0.0])
+#: Bands E, F and G: cold homes, damp-prone and with more respiratory illness.
+COLD_FROM = EPC_BANDS.index("E")
+
 
 @dataclass
 class Homes:
@@ -36,6 +46,7 @@ class Homes:
     postcode: IntArray  # postcode unit, -1 when out of the region or absent
     house: IntArray
     tenancy0_start: IntArray  # start of the segment-0 social tenancy (before the window)
+    epc: IntArray  # EPC band index of each home, -1 out of the region or absent
 
     def __len__(self) -> int:
         return len(self.start)
@@ -89,7 +100,9 @@ def first_homes(
     house = np.zeros((count, SEGMENTS), dtype=np.int64)
     house[:, 0] = rng.integers(1, HOUSE_NUMBERS, count)
     tenancy0 = window - rng.integers(30, int(20 * DAYS_PER_YEAR), count)
-    homes = Homes(start, kind, postcode, house, tenancy0.astype(np.int64))
+    epc = np.full((count, SEGMENTS), -1, dtype=np.int64)
+    epc[:, 0] = epc_bands(social, rng)
+    homes = Homes(start, kind, postcode, house, tenancy0.astype(np.int64), epc)
     return homes, imd.astype(np.int64)
 
 
@@ -160,3 +173,16 @@ def _new_address(
     lsoa[~is_social] = _pick_lsoa(geo, district[~is_social], deprived=False, rng=rng)
     homes.postcode[rows, segment] = geo.postcodes_in(lsoa, rng)
     homes.house[rows, segment] = rng.integers(1, HOUSE_NUMBERS, len(rows))
+    homes.epc[rows, segment] = epc_bands(is_social, rng)
+
+
+def epc_bands(social: BoolArray, rng: np.random.Generator) -> IntArray:
+    """EPC band indices of homes, social or private."""
+    social_band = rng.choice(len(EPC_BANDS), len(social), p=SOCIAL_EPC)
+    private_band = rng.choice(len(EPC_BANDS), len(social), p=PRIVATE_EPC)
+    return np.asarray(np.where(social, social_band, private_band), dtype=np.int64)
+
+
+def cold_first_home(homes: Homes) -> BoolArray:
+    """Households whose home at the window start is cold (EPC E-G)."""
+    return np.asarray(homes.epc[:, 0] >= COLD_FROM, dtype=np.bool_)

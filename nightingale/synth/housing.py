@@ -1,9 +1,13 @@
-"""What social landlords send: tenancies (lead tenant's identifiers) and property reports.
+"""What social landlords send: tenancies (lead tenant's identifiers), property reports
+and repairs.
 
 A tenancy exists for every social home a household lives in during the window: homes
 held since before the window, and new tenancies. New tenancies in the pilot's window go
 to designed-for-health homes (efficient, dry, right-sized) when the pilot allocated
-them; otherwise they are standard homes, some cold, damp or overcrowded.
+them; otherwise they are standard homes, some cold, damp or overcrowded. A home's EPC
+band is drawn with the home (``homes``), because a cold first home also raises its
+residents' respiratory illness (``conditions``); damp reports and damp-and-mould
+repairs are likelier in cold homes and rare in designed-for-health ones.
 """
 
 from __future__ import annotations
@@ -28,9 +32,9 @@ from nightingale.synth.formatting import (
     upper,
 )
 from nightingale.synth.geography import DISTRICTS
-from nightingale.synth.homes import NEW_SOCIAL, SOCIAL
+from nightingale.synth.homes import COLD_FROM, EPC_BANDS, NEW_SOCIAL, SOCIAL
 from nightingale.synth.keys import opaque_keys, salt
-from nightingale.synth.population import HEAD
+from nightingale.synth.population import CHILD, HEAD, People
 from nightingale.synth.world import World
 from nightingale.synth.writer import CsvFiles
 
@@ -39,9 +43,23 @@ ObjectArray = npt.NDArray[np.object_]
 BoolArray = npt.NDArray[np.bool_]
 
 FOLDER = "extracts/housing"
-EPC = np.array(list("ABCDEFG"), dtype=object)
-STANDARD_EPC = np.array([0.0, 0.05, 0.32, 0.38, 0.15, 0.07, 0.03])
-PILOT_EPC = np.array([0.55, 0.45, 0.0, 0.0, 0.0, 0.0, 0.0])
+EPC = np.array(list(EPC_BANDS), dtype=object)
+REPAIR_TYPES = np.array(
+    ["damp_mould", "heating", "plumbing", "electrical", "roof", "windows_doors", "carpentry",
+     "plastering"],
+    dtype=object,
+)  # fmt: skip
+#: Repair types by kind of home: ordinary, cold (EPC E-G), designed for health.
+REPAIR_MIX = np.array(
+    [
+        [0.04, 0.14, 0.22, 0.12, 0.06, 0.12, 0.18, 0.12],
+        [0.15, 0.20, 0.18, 0.09, 0.07, 0.11, 0.10, 0.10],
+        [0.01, 0.10, 0.25, 0.15, 0.04, 0.10, 0.20, 0.15],
+    ]
+)
+#: Repairs of a possible source of damp (a leak, a failed window) flagged damp-and-mould.
+LEAK_TYPES = ("plumbing", "roof", "windows_doors", "plastering")
+PRIORITIES = np.array(["emergency", "urgent", "routine"], dtype=object)
 PROPERTY_TYPES = np.array(["flat", "house", "bungalow", "maisonette"], dtype=object)
 
 
@@ -60,6 +78,7 @@ class Tenancies:
     district: IntArray
     pilot_home: BoolArray
     household_size: IntArray
+    bedroom_standard: IntArray  # bedrooms the household needs
     bedrooms: IntArray
     epc: IntArray  # index into EPC
     property_type: IntArray
@@ -93,24 +112,11 @@ def tenancies(config: SynthConfig, world: World, rng: np.random.Generator) -> Te
     allocated[world.cohort.household[world.cohort.treated]] = True
     pilot_home = (segment == 1) & allocated[household]
 
-    # Household size at the start: members born by then and still alive.
-    size = np.zeros(len(household), dtype=np.int64)
-    position = np.full((len(homes), 2), -1, dtype=np.int64)
-    position[household, segment] = np.arange(len(household))
-    for s in (0, 1):
-        tenancy = position[people.household, s]
-        when = start[np.maximum(tenancy, 0)]
-        counted = (tenancy >= 0) & (people.dob <= when) & (people.death > when)
-        size += np.bincount(tenancy[counted], minlength=len(household))
-    size = np.maximum(size, 1)
-    needed = np.ceil(size / 2).astype(np.int64)
+    size, needed = _households_at_start(people, len(homes), household, segment, start)
     n = len(household)
-    bedrooms = np.where(
-        pilot_home, needed, np.clip(needed + rng.choice([-1, 0, 0, 1], n), 1, 5)
-    ).astype(np.int64)
-    epc = np.where(
-        pilot_home, rng.choice(7, n, p=PILOT_EPC), rng.choice(7, n, p=STANDARD_EPC)
-    ).astype(np.int64)
+    offered = np.where(pilot_home, needed, needed + rng.choice([-1, 0, 0, 1], n))
+    bedrooms = np.clip(offered, 1, 5).astype(np.int64)
+    epc = homes.epc[household, segment]
     return Tenancies(
         household=household.astype(np.int64),
         segment=segment.astype(np.int64),
@@ -123,11 +129,54 @@ def tenancies(config: SynthConfig, world: World, rng: np.random.Generator) -> Te
         district=geo.lsoa_district[geo.postcode_lsoa[unit]],
         pilot_home=pilot_home,
         household_size=size,
+        bedroom_standard=needed,
         bedrooms=bedrooms,
         epc=epc,
         property_type=rng.choice(4, n, p=[0.45, 0.4, 0.1, 0.05]).astype(np.int64),
         overcrowded=bedrooms < needed,
     )
+
+
+def _households_at_start(
+    people: People, households: int, household: IntArray, segment: IntArray, start: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Per tenancy: people living in the home at its start, and the bedroom standard.
+
+    The bedroom standard (English Housing Survey): a bedroom for the couple or lone
+    head, one for each other person aged 21 or over, one for each pair of children of
+    the same sex aged 10-20, and one for each pair of children under 10; a 10-20 year
+    old left over shares with a same-sex child under 10 where there is one.
+    """
+    n = len(household)
+    position = np.full((households, 2), -1, dtype=np.int64)
+    position[household, segment] = np.arange(n)
+    names = ("size", "adults", "own", "boys", "girls", "little_boys", "little_girls")
+    counts = {name: np.zeros(n, dtype=np.int64) for name in names}
+    for s in (0, 1):
+        tenancy = position[people.household, s]
+        when = start[np.maximum(tenancy, 0)]
+        present = (tenancy >= 0) & (people.dob <= when) & (people.death > when)
+        age = (when - people.dob) / DAYS_PER_YEAR
+        child = people.role == CHILD
+        groups = {
+            "size": present,
+            "adults": present & ~child,
+            "own": present & child & (age >= 21),
+            "boys": present & child & (age >= 10) & (age < 21) & ~people.female,
+            "girls": present & child & (age >= 10) & (age < 21) & people.female,
+            "little_boys": present & child & (age < 10) & ~people.female,
+            "little_girls": present & child & (age < 10) & people.female,
+        }
+        for name, mask in groups.items():
+            counts[name] += np.bincount(tenancy[mask], minlength=n)
+    rooms = (counts["adults"] > 0) + counts["own"] + counts["boys"] // 2 + counts["girls"] // 2
+    little = counts["little_boys"] + counts["little_girls"]
+    for teens, kids in (("boys", "little_boys"), ("girls", "little_girls")):
+        odd = counts[teens] % 2
+        rooms = rooms + odd
+        little = little - (odd & (counts[kids] > 0))
+    rooms = rooms + (little + 1) // 2
+    return np.maximum(counts["size"], 1), np.maximum(rooms, 1).astype(np.int64)
 
 
 def write_housing(
@@ -187,6 +236,7 @@ def write_housing(
             "bedrooms": t.bedrooms[src],
             "epc_band": EPC[t.epc[src]],
             "household_size": t.household_size[src],
+            "bedroom_standard": t.bedroom_standard[src],
             "overcrowded": np.where(t.overcrowded[src], "Y", "N"),
             "tenancy_start": format_days(t.start[src], SLASHED),
             "tenancy_end": format_days(
@@ -199,7 +249,9 @@ def write_housing(
     append_truth(
         truth, "housing", "tenancies.csv", keys, people.global_index[person], rows, recorded
     )
-    _write_reports(config, world, t, rows, keys, files, rng)
+    damp_propensity = rng.gamma(2.0, 0.5, len(t.household))
+    _write_reports(config, world, t, rows, keys, files, damp_propensity, rng)
+    _write_repairs(config, world, t, rows, keys, files, damp_propensity, rng)
     new = np.flatnonzero(t.segment == 1)
     return {int(t.household[i]): str(keys[i]) for i in new}
 
@@ -211,12 +263,12 @@ def _write_reports(
     rows: PeopleRows,
     keys: npt.NDArray[np.str_],
     files: CsvFiles,
+    damp_propensity: npt.NDArray[np.float64],
     rng: np.random.Generator,
 ) -> None:
     """Damp and mould (likelier in cold homes), disrepair and overcrowding reports."""
-    damp = np.where(t.epc >= 4, 0.25, np.where(t.epc >= 2, 0.06, 0.01))
-    report_start = np.maximum(t.start, day(config.window_start))
-    report_end = np.maximum(np.minimum(t.end, day(config.extract_date) + 1), report_start)
+    damp = np.where(t.epc >= COLD_FROM, 0.25, np.where(t.epc >= 2, 0.06, 0.01)) * damp_propensity
+    report_start, report_end = _in_window(config, t)
     reports = [
         (category, poisson_events(rate, report_start, report_end, rng))
         for category, rate in (
@@ -243,4 +295,66 @@ def _write_reports(
             ],
         },
         order=rng.permutation(len(row)),
+    )
+
+
+def _in_window(config: SynthConfig, t: Tenancies) -> tuple[IntArray, IntArray]:
+    """The part of each tenancy inside the window: [start, end)."""
+    start = np.maximum(t.start, day(config.window_start))
+    end = np.maximum(np.minimum(t.end, day(config.extract_date) + 1), start)
+    return start.astype(np.int64), end.astype(np.int64)
+
+
+def _write_repairs(
+    config: SynthConfig,
+    world: World,
+    t: Tenancies,
+    rows: PeopleRows,
+    keys: npt.NDArray[np.str_],
+    files: CsvFiles,
+    damp_propensity: npt.NDArray[np.float64],
+    rng: np.random.Generator,
+) -> None:
+    """Responsive repairs: more in older, colder homes, fewer in designed-for-health ones.
+
+    A repair is flagged damp-and-mould when it treats damp and mould or fixes a likely
+    source of damp (a leak, a failed window), likelier in cold homes and for tenancies
+    that report damp (the same ``damp_propensity``).
+    """
+    cold = t.epc >= COLD_FROM
+    kind = np.where(t.pilot_home, 2, np.where(cold, 1, 0))
+    rate = np.where(t.pilot_home, 0.4, 1.0 + 0.15 * t.epc)
+    start, end = _in_window(config, t)
+    repairs = poisson_events(rate, start, end, rng)
+    tenancy, reported = repairs.person, repairs.day
+    n = len(tenancy)
+    cumulative = np.cumsum(REPAIR_MIX[kind[tenancy]], axis=1)
+    repair_type = REPAIR_TYPES[
+        np.minimum((cumulative < rng.random(n)[:, None]).sum(axis=1), len(REPAIR_TYPES) - 1)
+    ]
+    leak_chance = np.where(t.pilot_home, 0.02, np.where(cold, 0.3, 0.1))[tenancy]
+    leak = np.isin(repair_type, LEAK_TYPES) & (
+        rng.random(n) < np.minimum(leak_chance * damp_propensity[tenancy], 1.0)
+    )
+    damp = (repair_type == "damp_mould") | leak
+    priority = rng.choice(3, n, p=[0.1, 0.3, 0.6])
+    low, high = np.array([0, 1, 3])[priority], np.array([2, 8, 61])[priority]
+    completed = reported + rng.integers(low, high)
+    row = rows.file_events(tenancy, config.errors.duplicate_event_share, rng)
+    files.append(
+        f"{FOLDER}/repairs.csv",
+        {
+            "tenancy_ref": pick(keys, row),
+            "repair_ref": opaque_keys("REP-", 9, world.chunk, n, salt(config.seed, "repair_ref")),
+            "reported_date": format_days(reported, SLASHED),
+            "completed_date": format_days(
+                np.minimum(completed, day(config.extract_date)),
+                SLASHED,
+                completed > day(config.extract_date),
+            ),
+            "repair_type": repair_type,
+            "priority": PRIORITIES[priority],
+            "damp_mould": np.where(damp, "Y", "N"),
+        },
+        order=rng.permutation(n),
     )

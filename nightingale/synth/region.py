@@ -37,6 +37,10 @@ from nightingale.synth.writer import CsvFiles, write_manifest
 
 Progress = Callable[[int, int], None]
 MANIFEST = "manifest.json"
+#: The extracts' layout: raised when files or columns change, so that a region written
+#: by an older generator (which today's provider files would refuse) is not taken as
+#: complete and the demo writes it again. 2: clinical codes, repairs, bedroom standard.
+LAYOUT = 2
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,15 @@ class RegionSummary:
 
 
 def is_complete(path: Path) -> bool:
-    """Whether ``path`` holds a finished region (its manifest is written last)."""
-    return (path / MANIFEST).is_file()
+    """Whether ``path`` holds a finished region of today's layout (its manifest is
+    written last)."""
+    manifest = path / MANIFEST
+    if not manifest.is_file():
+        return False
+    try:
+        return bool(json.loads(manifest.read_text()).get("layout") == LAYOUT)
+    except (OSError, ValueError):
+        return False
 
 
 def read_config(path: Path) -> SynthConfig:
@@ -87,7 +98,9 @@ def generate_region(
         files.close()
         document = effects_document(config, sums)
         atomic_write_json(folder / "truth" / "effects.json", document)
-        write_manifest(folder, files.rows, {"config": config.model_dump(mode="json")})
+        write_manifest(
+            folder, files.rows, {"layout": LAYOUT, "config": config.model_dump(mode="json")}
+        )
         rows = dict(files.rows)
     return RegionSummary(out, rows, document["treated"], document["comparison"])
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from nightingale.synth.config import SynthConfig
+from nightingale.synth.config import CONDITIONS, SynthConfig
 from nightingale.synth.dates import ISO, format_days
 from nightingale.synth.eq5d import utilities, value_set
 from nightingale.synth.events import Events
@@ -41,6 +41,44 @@ class EffectTally:
         return self.sums.get(name, 0.0)
 
 
+#: Event kinds with a cause per event, and the all-cause outcome they make up.
+CAUSE_OUTCOMES = {"emergency": "emergency_admissions", "gp": "gp_consultations"}
+#: Condition-specific outcomes: name -> (all-cause outcome, condition, effect parameter,
+#: how the extracts define it).
+CONDITION_OUTCOMES: dict[str, tuple[str, str, str | None, str]] = {
+    "respiratory_admissions": (
+        "emergency_admissions",
+        "respiratory",
+        "respiratory_admissions_rate_ratio",
+        "emergency admissions with diag_primary J00-J99",
+    ),
+    "falls_admissions": (
+        "emergency_admissions",
+        "falls",
+        "falls_admissions_rate_ratio",
+        "emergency admissions with diag_secondary W00-W19 (a fall; the primary is the injury)",
+    ),
+    "cardiovascular_admissions": (
+        "emergency_admissions",
+        "cardiovascular",
+        None,
+        "emergency admissions with diag_primary I20-I25 or I60-I69",
+    ),
+    "mental_health_admissions": (
+        "emergency_admissions",
+        "mental_health",
+        None,
+        "emergency admissions with diag_primary F00-F99",
+    ),
+    "mental_health_contacts": (
+        "gp_consultations",
+        "mental_health",
+        "mental_health_contacts_rate_ratio",
+        "GP consultations whose snomed_code is a mental health concept (snomedct.csv)",
+    ),
+}
+
+
 def _in_followup(events: Events, world: World) -> npt.NDArray[np.bool_]:
     cohort, n = world.cohort, len(world.people)
     treated = cohort.person_mask(n)
@@ -62,6 +100,13 @@ def tally(world: World, sums: EffectTally) -> None:
     ):
         sums.add(f"{outcome}.observed", _in_followup(world.events[kind], world).sum())
         sums.add(f"{outcome}.counterfactual", _in_followup(world.untreated[kind], world).sum())
+    for kind, outcome in CAUSE_OUTCOMES.items():
+        for label, source in (("observed", world.events), ("counterfactual", world.untreated)):
+            events = source[kind]
+            cause = np.asarray(events.columns["condition"], dtype=np.int64)
+            counts = np.bincount(cause[_in_followup(events, world)], minlength=len(CONDITIONS))
+            for condition, count in zip(CONDITIONS, counts, strict=True):
+                sums.add(f"{outcome}.{condition}.{label}", count)
     for label, source in (("observed", world.events), ("counterfactual", world.untreated)):
         for kind in ("emergency", "elective"):
             events = source[kind]
@@ -247,8 +292,31 @@ def effects_document(config: SynthConfig, sums: EffectTally) -> dict[str, Any]:
             "unit": "share of follow-up days on a sickness-related benefit",
         },
     }
+    for name, (outcome, condition, parameter, definition) in CONDITION_OUTCOMES.items():
+        effects[name] = {
+            "scale": "rate_ratio",
+            "parameter": None if parameter is None else getattr(eff, parameter),
+            "realised_att": ratio(f"{outcome}.{condition}"),
+            "definition": definition,
+            **(
+                {}
+                if parameter
+                else {"note": "not targeted: the rate ratio of the causes not named, which "
+                      "keeps the all-cause ratio at its parameter"}
+            ),
+        }  # fmt: skip
     return {
         "effects": effects,
+        "causes": {
+            outcome: {
+                condition: {
+                    label: int(sums.get(f"{outcome}.{condition}.{label}"))
+                    for label in ("observed", "counterfactual")
+                }
+                for condition in CONDITIONS
+            }
+            for outcome in CAUSE_OUTCOMES.values()
+        },
         "treated": int(sums.get("treated")),
         "comparison": int(sums.get("comparison")),
         "allocation": {

@@ -12,33 +12,44 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from nightingale.synth.conditions import age_band, cause_mix, cause_ratios
 from nightingale.synth.config import SynthConfig
 from nightingale.synth.dates import DAYS_PER_YEAR, day, month_index
 from nightingale.synth.employment import Chain, Work, replay_employment, simulate_work
 from nightingale.synth.eq5d import Questionnaires, latent_severity, questionnaires
-from nightingale.synth.events import Events, apply_rate_ratio, poisson_events
+from nightingale.synth.events import (
+    Events,
+    apply_cause_rate_ratios,
+    apply_rate_ratio,
+    poisson_events,
+)
 from nightingale.synth.geography import Geography
 from nightingale.synth.health import (
+    AdmissionMaker,
+    ConsultationMaker,
     Observation,
-    admission_content,
     ae_content,
-    gp_content,
+    age_at_middle,
     health_rates,
     observation,
     with_content,
 )
-from nightingale.synth.homes import Homes, first_homes, plan_moves
+from nightingale.synth.homes import (
+    EPC_BANDS,
+    PILOT_EPC,
+    Homes,
+    cold_first_home,
+    first_homes,
+    plan_moves,
+)
 from nightingale.synth.pilot import PRIOR_DAYS, Cohort, allocate, candidates
 from nightingale.synth.population import HEAD, People, draw_people, household_sizes
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-EFFECT_OUTCOMES = {
-    "emergency": "emergency_admissions_rate_ratio",
-    "ae": "ae_attendances_rate_ratio",
-    "gp": "gp_consultations_rate_ratio",
-}
+#: Event kinds with a cause per event: the pilot's rate ratio is per person and cause.
+CODED = ("emergency", "gp")
 
 
 @dataclass
@@ -83,11 +94,22 @@ def simulate(
     registered = rng.random(len(people)) >= config.population.gp_unregistered_share
 
     rates = health_rates(config, people, imd)
+    band = age_band(age_at_middle(config, people))
+    cold = cold_first_home(homes)[people.household]
+    shares, ratios = {}, {}
+    for kind in CODED:
+        shares[kind], extra = cause_mix(config, kind, band, cold)
+        rates[kind] = rates[kind] * extra
+        ratios[kind] = cause_ratios(config, kind, shares[kind])
+    injury_share = config.conditions.injury_share_of_other
+    coded: dict[str, AdmissionMaker | ConsultationMaker] = {
+        "emergency": AdmissionMaker(True, shares["emergency"], people.ltc, injury_share),
+        "gp": ConsultationMaker(shares["gp"]),
+    }
     makers = {
-        "emergency": admission_content(emergency=True),
-        "elective": admission_content(emergency=False),
+        **coded,
+        "elective": AdmissionMaker(False, shares["emergency"], people.ltc, injury_share),
         "ae": ae_content,
-        "gp": gp_content,
     }
     untreated = {
         kind: with_content(poisson_events(rates[kind], obs.start, obs.end, rng), maker, rng)
@@ -110,17 +132,30 @@ def simulate(
     treated = cohort.person_mask(len(people))
     effect_start = cohort.per_person(cohort.index_day, len(people))
     effect_end = cohort.per_person(cohort.effect_end, len(people))
+    homes.epc[cohort.household[cohort.treated], 1] = rng.choice(
+        len(EPC_BANDS), int(cohort.treated.sum()), p=PILOT_EPC
+    )
     events: dict[str, Events] = dict(untreated)
-    for kind, parameter in EFFECT_OUTCOMES.items():
-        ratio = float(getattr(config.effects, parameter))
-        events[kind] = apply_rate_ratio(
+    events["ae"] = apply_rate_ratio(
+        untreated["ae"],
+        rates["ae"],
+        treated,
+        effect_start,
+        effect_end,
+        config.effects.ae_attendances_rate_ratio,
+        ae_content,
+        rng,
+    )
+    for kind, maker in coded.items():
+        events[kind] = apply_cause_rate_ratios(
             untreated[kind],
             rates[kind],
+            shares[kind],
+            ratios[kind],
             treated,
             effect_start,
             effect_end,
-            ratio,
-            makers[kind],
+            maker.with_causes,
             rng,
         )
 
