@@ -17,6 +17,7 @@ SNOMED CT codes are concept identifiers (``195967001``).
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -85,6 +86,8 @@ _P = [
 def icd10_chapter(code: str) -> str:
     """The ICD-10 chapter (Roman numeral) of a code, e.g. ``J459`` -> ``X``."""
     category = code[:3]
+    if category.startswith("U"):  # chapter XXII, codes for special purposes: not used here
+        raise ValueError(f"{code!r} is in no ICD-10 chapter I-XXI")
     for end, chapter in _CHAPTER_ENDS:
         if category <= end:
             return chapter
@@ -131,9 +134,8 @@ class CodeTable:
 
 
 def _read(name: str) -> CodeTable:
-    source = resources.files("nightingale.synth") / "data" / name
-    with source.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    text = (resources.files("nightingale.synth") / "data" / name).read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
     fields = list(rows[0])
     table = {f: np.array([r[f] for r in rows], dtype=object) for f in fields}
     return CodeTable(table.pop("code"), table.pop("term"), {k: v for k, v in table.items()})

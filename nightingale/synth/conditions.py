@@ -96,7 +96,9 @@ def _procedures(rows: IntArray, rng: np.random.Generator) -> ObjectArray:
     pick = np.floor(rng.random(len(rows)) * np.maximum(count[rows], 1)).astype(np.int64)
     chosen = options[rows, pick]
     done = rng.random(len(rows)) < share[rows]
-    return np.where(done, chosen, None).astype(object)
+    out = np.full(len(rows), None, dtype=object)
+    out[done] = chosen[done]
+    return out
 
 
 @cache
@@ -154,11 +156,11 @@ def admission_codes(
     secondary[rows] = _draw(table, table.weights("secondary"), len(rows), rng)
     secondary[secondary == primary] = -1
     codes = table.code
+    with_secondary = np.full(n, None, dtype=object)
+    with_secondary[secondary >= 0] = codes[secondary[secondary >= 0]]
     return {
         "diag_primary": codes[primary],
-        "diag_secondary": np.where(secondary >= 0, codes[np.maximum(secondary, 0)], None).astype(
-            object
-        ),
+        "diag_secondary": with_secondary,
         "proc_primary": _procedures(primary, rng),
     }
 

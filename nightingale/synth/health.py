@@ -109,7 +109,8 @@ class AdmissionMaker:
             stay = np.where(rng.random(n) < 0.6, 0, rng.integers(1, 5, n))
         codes = admission_codes(cause, self.emergency, self.ltc[person], self.injury_share, rng)
         if not self.emergency:
-            cause = condition_of(codes["diag_primary"], codes["diag_secondary"])
+            primary, secondary = codes["diag_primary"], codes["diag_secondary"]
+            cause = condition_of(primary.astype(object), secondary.astype(object))
         return {
             "length_of_stay": stay.astype(np.int64),
             "emergency": np.full(n, self.emergency),

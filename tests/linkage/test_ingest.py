@@ -135,7 +135,8 @@ def test_event_rows_without_a_people_row_are_quarantined(platform: Platform) -> 
     events = platform.region / "orphans" / "admissions.csv"
     events.parent.mkdir()
     original = platform.extract("health", "admissions.csv").read_text()
-    events.write_text(original + "P777777777,A0000000009,2020-01-01,2020-01-02,elective,I\n")
+    orphan = "P777777777,A0000000009,2020-01-01,2020-01-02,elective,A099,,,I\n"
+    events.write_text(original + orphan)
     report = _ingest(
         platform, "health", [platform.extract("health", "gp_registrations.csv"), events]
     )

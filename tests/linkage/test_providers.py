@@ -161,4 +161,4 @@ def test_the_people_file_splits_into_key_identifiers_and_content() -> None:
     assert housing.people.key == "tenancy_ref"
     assert housing.people.identifiers["sex"] == ("tenant_title",)
     assert housing.people.extra_identifiers == ("address_line_2", "uprn")
-    assert [e.name for e in housing.events] == ["property_reports.csv"]
+    assert [e.name for e in housing.events] == ["property_reports.csv", "repairs.csv"]

@@ -6,6 +6,11 @@ deterministic record ids. Each digest covers a file's typed content table (schem
 values), its quarantine reasons and sealed rows, and the provider's identifier table and
 key map. A deliberate change to a provider file changes these digests: record the new
 ones in the same commit, and say why.
+
+Re-recorded (issue #18, coded events): admissions gained diag_primary, diag_secondary
+and proc_primary, tenancies gained bedroom_standard; the spoiler picks columns at random,
+so those two files' content, reasons and quarantined rows changed. Identifiers and key
+maps did not.
 """
 
 from __future__ import annotations
@@ -64,24 +69,24 @@ EXPECTED: dict[str, str] = {
         "b69098debdac5527b16ea6a962836290bb6275d4aa76b7f26ce7208e942cf5b3"
     ),
     "health/admissions.csv content": (
-        "44580a21842151cde60f68cdb0de41c68d056ff30ee12a7a88aacf512ebd27b4"
+        "b70045ed2c358bf3841355d989b5bbe565bc887dc33329660f04ffeca899798d"
     ),
     "health/admissions.csv reasons": (
-        "dfdaec86a31307dba26de3a295971bb9178ac14dd6d09981294ab6780c388e1e"
+        "4011db0e3a55d2c0e67f697b900ca92b038403e083e1f89f10e10e269a70788b"
     ),
     "health/admissions.csv quarantined rows": (
-        "552e94256049799e3af769a61b6da06482e832bc37860372d3425c52edad7fa8"
+        "1b207e6dd474cd21fefd461e155d73caac8815844c31d57eed17d32f2e62622f"
     ),
     "health identifiers": ("e4467eb8fdafac6a12328b6688cf9801f3b874286253253a95c4608d9aa82d6b"),
     "health key map": ("b0130f40f35e7296283988b371f60b335ac9fc7b8200fc99a69338fe6d37a9e4"),
     "housing/tenancies.csv content": (
-        "70c6498092d4c5c19cc3743f0edf59cc2ca198ca0f7441e649223528cd835c6d"
+        "0bcf41f569362994c0b9e9bdd771b7f7dd670920750ff25ba7fa9a6074ab60af"
     ),
     "housing/tenancies.csv reasons": (
-        "1c7ddf72b5291ec703b993a048458d82f81c2de483c5bcfeb8e06336f13c09b2"
+        "f97c5928236c9e453d1644b54e3be4c9fb688bb83207af3d29af616383cf7556"
     ),
     "housing/tenancies.csv quarantined rows": (
-        "9400774d02040025c1f51384f9d10aafa3e1bc7eaabc03c12b77f7eab3fb3a8b"
+        "10cd2e2210992dff27576d472760a13947a2395836864827855aff327478123a"
     ),
     "housing/property_reports.csv content": (
         "f3220c3b79248aad6d2047690507974c02a99aecae6891eb29d5181e6e46236c"

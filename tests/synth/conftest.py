@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nightingale.synth import SynthConfig, generate_region
-from nightingale.synth.config import PilotParams
+from nightingale.synth.config import EffectParams, PilotParams
 
 SMALL = SynthConfig(people=4_000, seed=11, chunk_size=1_500)
 
@@ -24,11 +24,16 @@ def small_region(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def clean_region(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """30,000 people, no identifier errors, and a test-only larger pilot (more tenancies)."""
+    """30,000 people, no identifier errors, a test-only larger pilot (more tenancies) and
+    stronger effects on the rarer conditions (falls and respiratory admissions number a
+    few hundred in its follow-up: enough to see a rate ratio of 0.4, not one of 0.7)."""
     config = SynthConfig(
         people=30_000,
         seed=7,
         pilot=PilotParams(new_tenancy_share=0.5, pilot_window_weight=1.0),
+        effects=EffectParams(
+            respiratory_admissions_rate_ratio=0.5, falls_admissions_rate_ratio=0.4
+        ),
     ).without_noise()
     out = tmp_path_factory.mktemp("synth") / "clean"
     generate_region(config, out)

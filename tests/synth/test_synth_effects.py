@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import brentq
 
+import nightingale.synth
 from nightingale.synth import utility
 
 WINDOW_START = pd.Timestamp("2018-01-01")
@@ -57,13 +58,26 @@ def data(clean_region: Path) -> dict[str, object]:
     }
 
 
+MENTAL_HEALTH_CONCEPTS = set(
+    pd.read_csv(Path(nightingale.synth.__file__).parent / "data" / "snomedct.csv", dtype=str)
+    .query("condition == 'mental_health'")
+    .code
+)
+
+
 def _health_events(data: dict, outcome: str) -> pd.DataFrame:
+    """The outcome's events as the extracts define it (docs/synthetic-region.md)."""
     folder = data["root"] / "extracts" / "health"  # type: ignore[operator]
-    if outcome == "emergency_admissions":
-        frame = pd.read_csv(folder / "admissions.csv", dtype=str)
+    if outcome.endswith("admissions"):
+        frame = pd.read_csv(folder / "admissions.csv", dtype=str, keep_default_na=False)
         frame = frame[frame.admission_method == "emergency"].rename(
             columns={"admission_date": "date"}
         )
+        primary, cause = frame.diag_primary.str[:3], frame.diag_secondary.str[:3]
+        if outcome == "respiratory_admissions":
+            frame = frame[primary.str.startswith("J")]
+        elif outcome == "falls_admissions":
+            frame = frame[(cause >= "W00") & (cause <= "W19")]
     elif outcome == "ae_attendances":
         frame = pd.read_csv(folder / "ae_attendances.csv", dtype=str).rename(
             columns={"arrival_date": "date"}
@@ -72,6 +86,8 @@ def _health_events(data: dict, outcome: str) -> pd.DataFrame:
         frame = pd.read_csv(folder / "gp_consultations.csv", dtype=str).rename(
             columns={"consultation_date": "date"}
         )
+        if outcome == "mental_health_contacts":
+            frame = frame[frame.snomed_code.isin(MENTAL_HEALTH_CONCEPTS)]
     frame["person_id"] = frame.patient_id.map(data["health"])
     frame["date"] = pd.to_datetime(frame["date"])
     return frame[["person_id", "date"]]
@@ -121,6 +137,38 @@ def test_count_outcomes_change_by_the_declared_rate_ratio(data: dict, outcome: s
     if outcome != "gp_consultations":
         # Allocation favours people with more need, so the naive comparison misleads.
         assert naive > declared["parameter"] + 0.1
+
+
+@pytest.mark.parametrize(
+    "outcome", ["respiratory_admissions", "falls_admissions", "mental_health_contacts"]
+)
+def test_condition_specific_outcomes_change_by_their_own_rate_ratio(
+    data: dict, outcome: str
+) -> None:
+    """Counted from the codes in the raw extract, each targeted condition falls by its
+    declared ratio, further than the all-cause outcome it belongs to."""
+    declared = data["effects"][outcome]
+    all_cause = "gp_consultations" if outcome.endswith("contacts") else "emergency_admissions"
+    assert declared["parameter"] < data["effects"][all_cause]["parameter"]
+    ratios, errors, _ = _ratio_by_group(data, outcome)
+    measured = ratios["designed_for_health"] / ratios["standard"]
+    combined = np.hypot(errors["designed_for_health"], errors["standard"])
+    assert measured < 1  # the crude within-person rate ratio points the right way
+    assert abs(np.log(measured) - np.log(declared["parameter"])) < 4 * combined
+    assert declared["realised_att"] == pytest.approx(declared["parameter"], abs=0.15)
+
+
+def test_all_cause_counts_are_the_sum_of_the_causes(data: dict, clean_region: Path) -> None:
+    document = json.loads((clean_region / "truth" / "effects.json").read_text())
+    for outcome, causes in document["causes"].items():
+        observed = sum(c["observed"] for c in causes.values())
+        counterfactual = sum(c["counterfactual"] for c in causes.values())
+        assert document["effects"][outcome]["realised_att"] == pytest.approx(
+            observed / counterfactual, abs=1e-6
+        )
+    for name in ("respiratory", "falls", "mental_health", "cardiovascular"):
+        counts = document["causes"]["emergency_admissions"][name]
+        assert counts["counterfactual"] > 0
 
 
 def test_eq5d_utility_changes_by_the_declared_difference(data: dict) -> None:
