@@ -162,3 +162,17 @@ def test_the_documented_ranges_are_the_tested_ones() -> None:
     ):
         row = next(line for line in doc.splitlines() if line.startswith(f"| {label} |"))
         assert f"{round(low * 100)}-{round(high * 100)}%" in row, label
+
+
+def test_the_codelist_checker_knows_every_code_the_region_writes() -> None:
+    """``nightingale codelist check`` finds none of the region's codes malformed or
+    unknown (its SNOMED CT reference lists the region's concepts)."""
+    from nightingale.cohorts.codesystems import check_code
+
+    for system, table in (
+        ("icd10", icd10_codes()),
+        ("opcs4", opcs4_codes()),
+        ("snomedct", snomedct_codes()),
+    ):
+        problems = {c: check_code(c, system) for c in table.code}  # type: ignore[arg-type]
+        assert not {c: p for c, p in problems.items() if p is not None}, system
