@@ -27,7 +27,7 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-from nightingale.synth.coding import CodeTable, icd10_codes, snomedct_codes
+from nightingale.synth.coding import icd10_codes, snomedct_codes
 from nightingale.synth.config import AGE_BAND_STARTS, CONDITIONS, SynthConfig
 from nightingale.synth.events import Content
 
@@ -39,7 +39,6 @@ ObjectArray = npt.NDArray[np.object_]
 OTHER = CONDITIONS.index("other")
 FALLS = CONDITIONS.index("falls")
 RESPIRATORY = CONDITIONS.index("respiratory")
-SERVICES = ("emergency", "gp")
 
 
 def age_band(age: FloatArray | IntArray) -> IntArray:
@@ -83,7 +82,8 @@ def cause_ratios(config: SynthConfig, service: str, shares: FloatArray) -> Float
     return ratios
 
 
-def _draw(table: CodeTable, weights: FloatArray, n: int, rng: np.random.Generator) -> IntArray:
+def _draw(weights: FloatArray, n: int, rng: np.random.Generator) -> IntArray:
+    """``n`` row indices drawn with probabilities proportional to ``weights``."""
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     return np.asarray(rng.choice(len(weights), size=n, p=weights / weights.sum()), np.int64)
@@ -132,28 +132,24 @@ def admission_codes(
     primary = np.zeros(n, dtype=np.int64)
     secondary = np.full(n, -1, dtype=np.int64)
     if not emergency:
-        primary = _draw(table, table.weights("elective"), n, rng)
+        primary = _draw(table.weights("elective"), n, rng)
     else:
         other_injury = (condition == OTHER) & (rng.random(n) < injury_share)
         for index, name in enumerate(CONDITIONS):
             rows = np.flatnonzero((condition == index) & ~other_injury)
             pool = "injury" if name == "falls" else name
-            primary[rows] = _draw(table, table.weights("emergency", "group", pool), len(rows), rng)
+            primary[rows] = _draw(table.weights("emergency", "group", pool), len(rows), rng)
         for rows, causes in (
             (np.flatnonzero(condition == FALLS), "fall_cause"),
             (np.flatnonzero(other_injury), "injury_cause"),
         ):
             if causes == "injury_cause":
-                primary[rows] = _draw(
-                    table, table.weights("emergency", "group", "injury"), len(rows), rng
-                )
-            secondary[rows] = _draw(
-                table, table.weights("emergency", "group", causes), len(rows), rng
-            )
+                primary[rows] = _draw(table.weights("emergency", "group", "injury"), len(rows), rng)
+            secondary[rows] = _draw(table.weights("emergency", "group", causes), len(rows), rng)
     is_injury = table.columns["group"][primary] == "injury"
     comorbid = ~is_injury & (rng.random(n) < 1 - np.exp(-0.5 * (ltc + 0.3)))
     rows = np.flatnonzero(comorbid)
-    secondary[rows] = _draw(table, table.weights("secondary"), len(rows), rng)
+    secondary[rows] = _draw(table.weights("secondary"), len(rows), rng)
     secondary[secondary == primary] = -1
     codes = table.code
     with_secondary = np.full(n, None, dtype=object)
@@ -171,13 +167,11 @@ def gp_codes(condition: IntArray, rng: np.random.Generator) -> ObjectArray:
     out = np.empty(len(condition), dtype=object)
     for index, name in enumerate(CONDITIONS):
         rows = np.flatnonzero(condition == index)
-        out[rows] = table.code[
-            _draw(table, table.weights("frequency", "condition", name), len(rows), rng)
-        ]
+        out[rows] = table.code[_draw(table.weights("frequency", "condition", name), len(rows), rng)]
     return out
 
 
 def death_causes(n: int, rng: np.random.Generator) -> ObjectArray:
     """Underlying causes of death (ICD-10), independent of the person's events."""
     table = icd10_codes()
-    return np.asarray(table.code[_draw(table, table.weights("death"), n, rng)], dtype=object)
+    return np.asarray(table.code[_draw(table.weights("death"), n, rng)], dtype=object)
