@@ -72,14 +72,14 @@ TABLES: dict[str, pa.Table] = {
         g5        | 2000-01-01        | 5          | 0
     """),
     "health.admissions": table("""
-        record_id | admission_date | discharge_date | admission_method
-        g1        | 2019-03-14     | 2019-03-15     | emergency
-        g1        | 2019-03-15     | 2019-03-16     | emergency
-        g1        | 2020-01-01     | 2020-01-02     | elective
-        g1        | 2020-03-14     | 2020-03-14     | emergency
-        g1        | 2020-03-15     | 2020-03-18     | emergency
-        g1        | 2020-09-14     | 2020-09-16     | elective
-        g1        | 2020-09-15     | 2020-09-15     | elective
+        record_id | admission_date | discharge_date | admission_method | diag_primary | diag_secondary:str
+        g1        | 2019-03-14     | 2019-03-15     | emergency        | J459         |
+        g1        | 2019-03-15     | 2019-03-16     | emergency        | S720         | W190
+        g1        | 2020-01-01     | 2020-01-02     | elective         | H251         |
+        g1        | 2020-03-14     | 2020-03-14     | emergency        | S720         | W010
+        g1        | 2020-03-15     | 2020-03-18     | emergency        | J46X         | I10X
+        g1        | 2020-09-14     | 2020-09-16     | elective         | M161         | W190
+        g1        | 2020-09-15     | 2020-09-15     | elective         | J441         |
     """),
     "health.ae_attendances": table("""
         record_id | arrival_date
@@ -88,10 +88,10 @@ TABLES: dict[str, pa.Table] = {
         g2        | 2021-07-01
     """),
     "health.gp_consultations": table("""
-        record_id | consultation_date
-        g2        | 2020-02-27
-        g2        | 2020-02-28
-        g3        | 2020-02-29
+        record_id | consultation_date | snomed_code:str
+        g2        | 2020-02-27        | 35489007
+        g2        | 2020-02-28        | 195967001
+        g3        | 2020-02-29        | 73595000
     """),
     "health.eq5d": table("""
         record_id | response_date | mobility | self_care | usual_activities | pain_discomfort | anxiety_depression
@@ -133,17 +133,17 @@ PERSONS = table("""
 """)
 
 PANEL = table("""
-    person_id | period | period_start_month | period_end_month | time_at_risk_days | emergency_admissions | ae_attendances | gp_consultations | bed_days | eq5d:str | employed_days | earnings | sickness_benefit_days
-    alice     | 0      | 0                  | 6                | 184               | 1                    | 1              | 0                | 5        | 11111    | 167           | 2000.0   | 0
-    alice     | 1      | 6                  | 12               | 181               | 0                    | 0              | 0                | 0        | 12111    | 181           | 0.0      | 0
-    alice     | 2      | 12                 | 24               | 365               | 0                    | 0              | 0                | 0        |          | 365           | 0.0      | 0
-    alice     | 3      | 24                 | 36               | 365               | 0                    | 0              | 0                | 0        |          | 365           | 0.0      | 0
-    alice     | 4      | 36                 | 48               | 366               | 0                    | 0              | 0                | 0        |          | 366           | 0.0      | 0
-    bob       | 0      | 0                  | 6                | 123               | 0                    | 1              | 0                | 0        |          | 123           | 0.0      | 32
-    carol     | 0      | 0                  | 6                | 1                 | 0                    | 0              | 1                | 0        |          | 0             | 0.0      | 0
-    fay       | 0      | 0                  | 6                | 181               | 0                    | 0              | 0                | 0        |          | 0             | 0.0      | 0
-    fay       | 1      | 6                  | 12               | 184               | 0                    | 0              | 0                | 0        |          | 0             | 0.0      | 0
-    fay       | 2      | 12                 | 24               | 366               | 0                    | 0              | 0                | 0        |          | 0             | 0.0      | 0
-    fay       | 3      | 24                 | 36               | 365               | 0                    | 0              | 0                | 0        |          | 0             | 0.0      | 0
-    fay       | 4      | 36                 | 48               | 182               | 0                    | 0              | 0                | 0        |          | 0             | 0.0      | 0
+    person_id | period | period_start_month | period_end_month | time_at_risk_days | emergency_admissions | ae_attendances | gp_consultations | bed_days | eq5d:str | employed_days | earnings | sickness_benefit_days | respiratory_admissions | falls_admissions | mental_health_contacts
+    alice     | 0      | 0                  | 6                | 184               | 1                    | 1              | 0                | 5        | 11111    | 167           | 2000.0   | 0 | 1 | 0 | 0
+    alice     | 1      | 6                  | 12               | 181               | 0                    | 0              | 0                | 0        | 12111    | 181           | 0.0      | 0 | 0 | 0 | 0
+    alice     | 2      | 12                 | 24               | 365               | 0                    | 0              | 0                | 0        |          | 365           | 0.0      | 0 | 0 | 0 | 0
+    alice     | 3      | 24                 | 36               | 365               | 0                    | 0              | 0                | 0        |          | 365           | 0.0      | 0 | 0 | 0 | 0
+    alice     | 4      | 36                 | 48               | 366               | 0                    | 0              | 0                | 0        |          | 366           | 0.0      | 0 | 0 | 0 | 0
+    bob       | 0      | 0                  | 6                | 123               | 0                    | 1              | 0                | 0        |          | 123           | 0.0      | 32 | 0 | 0 | 0
+    carol     | 0      | 0                  | 6                | 1                 | 0                    | 0              | 1                | 0        |          | 0             | 0.0      | 0 | 0 | 0 | 1
+    fay       | 0      | 0                  | 6                | 181               | 0                    | 0              | 0                | 0        |          | 0             | 0.0      | 0 | 0 | 0 | 0
+    fay       | 1      | 6                  | 12               | 184               | 0                    | 0              | 0                | 0        |          | 0             | 0.0      | 0 | 0 | 0 | 0
+    fay       | 2      | 12                 | 24               | 366               | 0                    | 0              | 0                | 0        |          | 0             | 0.0      | 0 | 0 | 0 | 0
+    fay       | 3      | 24                 | 36               | 365               | 0                    | 0              | 0                | 0        |          | 0             | 0.0      | 0 | 0 | 0 | 0
+    fay       | 4      | 36                 | 48               | 182               | 0                    | 0              | 0                | 0        |          | 0             | 0.0      | 0 | 0 | 0 | 0
 """)
