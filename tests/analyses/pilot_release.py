@@ -15,6 +15,14 @@ PERIOD_DAYS = np.array([182.625, 182.625, 365.25, 365.25, 365.25])
 AGE_BANDS = np.array(["16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"])
 RATE_RATIOS = {"emergency_admissions": 0.8, "ae_attendances": 0.85, "gp_consultations": 0.92}
 BASE_RATES = {"emergency_admissions": 0.25, "ae_attendances": 0.5, "gp_consultations": 5.0}
+#: The plan's condition-specific counts, drawn from their own generator (the draws above
+#: are unchanged by them): rarer events with their own effects.
+CONDITION_RATE_RATIOS = {
+    "respiratory_admissions": 0.7, "falls_admissions": 0.75, "mental_health_contacts": 0.8,
+}  # fmt: skip
+CONDITION_BASE_RATES = {
+    "respiratory_admissions": 0.05, "falls_admissions": 0.03, "mental_health_contacts": 0.6,
+}  # fmt: skip
 
 
 def _profiles(severity: np.ndarray, noise: np.ndarray) -> np.ndarray:
@@ -33,6 +41,7 @@ def pilot_release(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     """(persons, panel, truth) for ``n`` lead tenants."""
     rng = np.random.default_rng(seed)
+    conditions_rng = np.random.default_rng([seed, 18])
     band = rng.integers(0, len(AGE_BANDS), n)
     female = rng.random(n) < 0.55
     imd = rng.integers(1, 6, n)
@@ -60,6 +69,14 @@ def pilot_release(
             k: rng.poisson(r / 365.25 * np.exp(log_mult) * RATE_RATIOS[k] ** treated * tar)
             for k, r in BASE_RATES.items()
         }
+        counts.update(
+            {
+                k: conditions_rng.poisson(
+                    r / 365.25 * np.exp(log_mult) * CONDITION_RATE_RATIOS[k] ** treated * tar
+                )
+                for k, r in CONDITION_BASE_RATES.items()
+            }
+        )
         noise = rng.normal(0, 0.7, (n, 5))
         observed = _profiles(severity - severity_shift * treated, noise)
         untreated = _profiles(severity, noise)
@@ -107,6 +124,7 @@ def pilot_release(
     )
     truth = {
         **RATE_RATIOS,
+        **CONDITION_RATE_RATIOS,
         "eq5d": float(np.concatenate(observed_u).mean() - np.concatenate(counterfactual_u).mean()),
     }
     panel = pd.concat(rows, ignore_index=True)

@@ -12,17 +12,25 @@ person), and the cohort builder's own derivations — periods here are day-based
 (0-182-365-730-1096-1461 days after the index date) where the builder counts months.
 Like the extracts, it holds health data (IMD, long-term conditions, events, EQ-5D) only
 for GP-registered people.
+
+The condition-specific outcomes (respiratory and falls admissions, mental-health
+contacts) are counted from the world's coded events with the codelists the pilot's spec
+names (``cohorts/examples/codelists``), matched as the cohort builder matches them: by
+prefix for ICD-10, exactly for SNOMED CT.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from nightingale.cohorts.codelists import parse_codelist, read_codelist_text
 from nightingale.synth.config import SynthConfig
 from nightingale.synth.dates import DAYS_PER_YEAR, month_index, month_start
+from nightingale.synth.events import Events
 from nightingale.synth.geography import build_geography
 from nightingale.synth.truth import EffectTally, effects_document, tally
 from nightingale.synth.world import World, simulate
@@ -32,10 +40,48 @@ AGE_CUTS = [16, 25, 35, 45, 55, 65, 75]
 AGE_LABELS = ["0-15", "16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
 
 
-def _per_member(world: World, events_kind: str, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Events of GP-registered people on [start, end) per cohort member."""
+@dataclass(frozen=True)
+class CodedOutcome:
+    """A count outcome of the pilot's spec defined by a codelist (dfh_pilot.yaml)."""
+
+    kind: str  # the world's event kind: "emergency" admissions or "gp" consultations
+    codelist: str  # file under cohorts/examples/codelists
+    columns: tuple[str, ...]  # an event counts when any of these columns matches
+    prefix: bool  # ICD-10 matches by prefix, SNOMED CT exactly
+
+
+CODED_OUTCOMES = {
+    "respiratory_admissions": CodedOutcome(
+        "emergency", "codelists/respiratory-admissions.csv", ("diag_primary",), True
+    ),
+    "falls_admissions": CodedOutcome(
+        "emergency", "codelists/falls.csv", ("diag_primary", "diag_secondary"), True
+    ),
+    "mental_health_contacts": CodedOutcome(
+        "gp", "codelists/gp-mental-health.csv", ("snomed_code",), False
+    ),
+}
+
+
+def coded_events(world: World, outcome: CodedOutcome) -> Events:
+    """The world's events of ``outcome.kind`` whose codes match the outcome's codelist."""
+    file = outcome.codelist
+    codes = tuple(parse_codelist(read_codelist_text(file, None), file).codes)
+    events = world.events[outcome.kind]
+    keep = np.zeros(len(events.person), dtype=bool)
+    for column in outcome.columns:
+        values = pd.Series(events.columns[column], dtype=object).fillna("").astype(str)
+        matched = values.str.startswith(codes) if outcome.prefix else values.isin(codes)
+        keep |= matched.to_numpy(dtype=bool)
+    return events.select(keep)
+
+
+def _per_member(
+    world: World, events_kind: str | Events, start: np.ndarray, end: np.ndarray
+) -> np.ndarray:
+    """Events (of a kind, or given) of GP-registered people on [start, end) per member."""
     n = len(world.people)
-    events = world.events[events_kind]
+    events = world.events[events_kind] if isinstance(events_kind, str) else events_kind
     events = events.select(world.registered[events.person])
     s, e = np.zeros(n, np.int64), np.zeros(n, np.int64)
     s[world.cohort.person], e[world.cohort.person] = start, end
@@ -139,6 +185,7 @@ def release_frames(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
             "followup_days": end - index,
         }
     )
+    coded = {name: coded_events(world, outcome) for name, outcome in CODED_OUTCOMES.items()}
     periods = []
     for k in range(len(PERIOD_BOUNDS) - 1):
         start = index + PERIOD_BOUNDS[k]
@@ -159,6 +206,7 @@ def release_frames(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
                         registered, _latest_profile(world, np.arange(1, 6), start, stop)
                     ),
                     **_work(world, start, stop),
+                    **{name: _per_member(world, ev, start, stop) for name, ev in coded.items()},
                 }
             )
         )
