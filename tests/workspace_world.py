@@ -45,9 +45,15 @@ PEOPLE = {
     "sam": ("Sam Steward", ["data_steward"], False),
     "sasha": ("Sasha Steward", ["data_steward"], False),
     "otto": ("Otto Checker", ["output_checker"], False),
+    "owen": ("Owen Checker", ["output_checker"], False),
     "eve": ("Eve Evaluator", ["evaluator"], False),
     "nora": ("Nora Unaccredited", ["researcher"], False),
 }
+
+
+def pseudonym(project: str, i: int) -> str:
+    """A pseudonym shaped like the builder's (32 hex characters), different per project."""
+    return hashlib.sha256(f"{project}:{i}".encode()).hexdigest()[:32]
 
 
 @dataclass
@@ -102,7 +108,7 @@ class World:
                 folder / "persons.parquet",
                 pd.DataFrame(
                     {
-                        "pid": [f"{i:08x}" for i in range(rows)],
+                        "pid": [pseudonym(project, i) for i in range(rows)],
                         "treated": [i % 2 for i in range(rows)],
                         "sex": ["F" if i % 4 < 2 else "M" for i in range(rows)],
                         "age_band": ["85+" if i < 3 else "35-44" for i in range(rows)],

@@ -144,7 +144,7 @@ def _demo_economics(run: DemoRun) -> None:
 
 
 def _demo_publish(run: DemoRun) -> None:
-    """Stage 110: airlock (otto), publish (eve) and the HTML report."""
+    """Stage 110: airlock (otto and owen), publish (eve) and the HTML report."""
     from nightingale.cli.economics_demo import publish_and_report
 
     folder = _latest_release(run)

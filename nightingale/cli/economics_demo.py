@@ -2,11 +2,14 @@
 evaluation and economics bundles through the airlock, publishes them and writes the report.
 
 Stage 110 plays each role with the real governance calls, so the audit log tells the
-story a real platform would: the researcher (rita) submits each bundle's tables,
-figures and summary; files whose automatic SDC checks fail are left out and listed;
-the output checker (otto) approves, which releases them; the evaluator (eve) publishes both as
-one result; ``nightingale report`` renders ``published/<result_id>/report.html``.
-Running it again re-renders the report of the result already published.
+story a real platform would: the researcher (rita) submits each bundle's tables, figures
+and summary against the release they came from; files the file check blocks are left out
+and listed with the rules that block them (a blocked file can never be approved); two
+output checkers (otto, then owen) each approve, with the override and a reason when files
+need review (figures, magnitudes the file alone cannot prove safe), and the second
+approval releases them; the evaluator (eve) publishes both as one result;
+``nightingale report`` renders ``published/<result_id>/report.html``. Running it again
+re-renders the report of the result already published.
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from nightingale.governance.filecheck import ReleaseEvidence
     from nightingale.governance.outputs import OutputFileSpec
     from nightingale.platform.settings import Settings
 
 console = Console(highlight=False)
 PROJECT = "dfh-pilot"
-RESEARCHER, CHECKER, EVALUATOR = "rita", "otto", "eve"
+RESEARCHER, EVALUATOR = "rita", "eve"
+CHECKERS = ("otto", "owen")
+"""Two different output checkers: release needs both (governance ``output_approvals``)."""
 TITLE = "Designed-for-health homes pilot: evaluation and cost-effectiveness"
 ECONOMICS_SDC = "models/economics_sdc.json"
 CHEERS_ANSWERS = (
@@ -55,33 +61,80 @@ def bundle_files(bundle: Path) -> list[OutputFileSpec]:
     return specs
 
 
-def _through_airlock(settings: Settings, label: str, bundle: Path) -> int | None:
-    """Rita submits the bundle's safe files; otto approves, which releases them."""
-    from nightingale.cli.governance import governance_unit
-    from nightingale.governance import outputs
-    from nightingale.governance.sdc import Outcome
+def _release_evidence(settings: Settings, release_id: str) -> ReleaseEvidence | None:
+    """The release the bundles came from, if it is on disk (else the files speak alone)."""
+    from nightingale.governance.errors import NotFound
+    from nightingale.governance.filecheck import load_release
+
+    try:
+        return load_release(settings.data_root, PROJECT, release_id)
+    except NotFound:
+        return None
+
+
+def _unblocked(
+    settings: Settings, evidence: ReleaseEvidence | None, specs: list[OutputFileSpec]
+) -> tuple[list[OutputFileSpec], list[str]]:
+    """The files the file check does not block, and a line for each one left out.
+
+    Checked as the airlock will (the same release, the same metadata), again after each
+    round of leaving files out: a figure whose data file was left out is blocked next.
+    """
+    from nightingale.governance.filecheck import check_files
     from nightingale.governance.settings import sdc_settings
+
+    left_out: list[str] = []
+    while specs:
+        verdicts = check_files(
+            [s.path for s in specs],
+            release=evidence,
+            declared={s.path.name: s.sdc for s in specs if s.sdc is not None},
+            settings=sdc_settings(settings),
+        )
+        blocked = {v.file: v for v in verdicts if v.outcome == "block"}
+        if not blocked:
+            break
+        for name, verdict in blocked.items():
+            rules = sorted({f.rule for f in verdict.findings if f.severity == "block"})
+            left_out.append(f"{name} ({', '.join(rules) or 'failing cells'})")
+        specs = [s for s in specs if s.path.name not in blocked]
+    return specs, left_out
+
+
+def _through_airlock(settings: Settings, label: str, bundle: Path, release_id: str) -> int | None:
+    """Rita submits the bundle's unblocked files; otto and owen approve, releasing them."""
+    from nightingale.cli.governance import governance_unit
+    from nightingale.governance import output_gate
     from nightingale.operations import airlock
 
-    rules = sdc_settings(settings)
-    safe: list[OutputFileSpec] = []
-    unsafe: list[OutputFileSpec] = []
-    for spec in bundle_files(bundle):
-        failing = outputs.check_file(spec, rules).outcome == Outcome.FAIL
-        (unsafe if failing else safe).append(spec)
-    for spec in unsafe:
-        console.print(f"  left out {spec.path.name}: it fails the automatic SDC checks")
+    evidence = _release_evidence(settings, release_id)
+    safe, left_out = _unblocked(settings, evidence, bundle_files(bundle))
+    named = release_id if evidence is not None else None
+    for line in left_out:
+        console.print(f"  left out {line}: blocked by the file check")
     if not safe:
-        console.print(f"  nothing from the {label} bundle passes the checks")
+        console.print(f"  nothing from the {label} bundle passes the file check")
         return None
     with governance_unit(settings, RESEARCHER) as work:
-        output_id = airlock.submit(
-            work, project=PROJECT, title=f"Pilot {label} results", files=safe
-        ).id
-    reason = "demo output checker: every cell passes or was reviewed; no disclosure risk"
-    with governance_unit(settings, CHECKER) as work:
-        outcome = airlock.decide(work, output_id, "approve", reason)
-    console.print(f"  {label}: output request {output_id} ({len(safe)} files) {outcome.status}")
+        output = airlock.submit(
+            work, project=PROJECT, title=f"Pilot {label} results", files=safe, release=named
+        )
+        output_id, review = output.id, sorted(output_gate.gate_of(output).review)
+    reason = (
+        "demo output checker: every file read; estimates and figures are aggregates over "
+        "hundreds of tenants, each figure matches its data file, no disclosure risk"
+    )
+    if review:
+        console.print(f"  {len(review)} of {len(safe)} files need review; each checker overrides")
+    for checker in CHECKERS:  # each decision its own unit of work, as on the web
+        with governance_unit(settings, checker) as work:
+            outcome = airlock.decide(
+                work, output_id, "approve", f"{checker}: {reason}", override=bool(review)
+            )
+        console.print(
+            f"  {label}: output request {output_id} ({len(safe)} files) approved by "
+            f"{checker}: {outcome.status} ({outcome.tally} approvals)"
+        )
     return output_id
 
 
@@ -101,7 +154,7 @@ def publish_and_report(settings: Settings, release_id: str, bundles: dict[str, P
         ids = [
             output_id
             for label, bundle in bundles.items()
-            if (output_id := _through_airlock(settings, label, bundle)) is not None
+            if (output_id := _through_airlock(settings, label, bundle, release_id)) is not None
         ]
         with governance_unit(settings, EVALUATOR) as work:
             answers = cheers.read_answers(CHEERS_ANSWERS)

@@ -329,7 +329,7 @@ def _demo_stage_people(run: DemoRun) -> None:
         governance_demo.people_and_project(work.session, work.keystore, work.settings)
     console.print(
         f"demo people: ada (administrator), rita (researcher), sam and sasha (data "
-        f"stewards), otto (output checker), eve (evaluator); password "
+        f"stewards), otto and owen (output checkers), eve (evaluator); password "
         f"[bold]{DEMO_PASSWORD}[/]"
     )
     console.print("project dfh-pilot is active, PI rita")

@@ -35,6 +35,7 @@ CAST: list[tuple[str, str, tuple[str, ...]]] = [
     ("sam", "Sam Steward", ("data_steward",)),
     ("sasha", "Sasha Steward", ("data_steward",)),
     ("otto", "Otto Output-Checker", ("output_checker",)),
+    ("owen", "Owen Output-Checker", ("output_checker",)),
     ("eve", "Eve Evaluator", ("evaluator",)),
 ]
 

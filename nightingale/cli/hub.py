@@ -24,6 +24,7 @@ DEMO_ACCOUNTS = [
     ("sam", "data steward"),
     ("sasha", "data steward"),
     ("otto", "output checker"),
+    ("owen", "output checker"),
     ("eve", "evaluator"),
     ("ada", "administrator"),
 ]

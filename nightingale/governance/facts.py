@@ -23,6 +23,7 @@ from nightingale.governance.policy import (
     ReleaseFacts,
     RequestFacts,
 )
+from nightingale.governance.settings import GovernanceSettings
 
 
 def platform_facts(session: Session) -> PlatformFacts:
@@ -63,12 +64,20 @@ def release_facts(session: Session, release: Release) -> ReleaseFacts:
     )
 
 
-def output_facts(output: OutputRequest) -> OutputFacts:
+def output_facts(output: OutputRequest, approvals_needed: int | None = None) -> OutputFacts:
+    """The policy's view of an output request; ``approvals_needed`` defaults to the
+    governance default (``GovernanceSettings.output_approvals``)."""
+    decisions = output.decisions
     return OutputFacts(
         id=output.id,
         status=output.status,
         project=project_facts(output.project),
         submitter=output.submitter.username,
+        decided_this_round=frozenset(d.checker.username for d in decisions),
+        approvers=frozenset(d.checker.username for d in decisions if d.decision == "approve"),
+        approvals_needed=(
+            GovernanceSettings().output_approvals if approvals_needed is None else approvals_needed
+        ),
     )
 
 

@@ -254,6 +254,9 @@ class Release(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_reason: Mapped[str | None] = mapped_column(Text)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    k_override_by: Mapped[str | None] = mapped_column(String(64))
+    """The steward who let this release be built below the project's k target (else None)."""
+    k_override_reason: Mapped[str | None] = mapped_column(Text)
     request: Mapped[LinkageRequest] = relationship(lazy="joined")
 
 
@@ -269,6 +272,8 @@ class OutputRequest(Base):
     status: Mapped[str] = mapped_column(String(16))
     location: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    release_id: Mapped[str | None] = mapped_column(String(64))
+    """The release the files were checked against (None: the project had none)."""
     project: Mapped[Project] = relationship(lazy="joined")
     submitter: Mapped[Person] = relationship(lazy="joined")
     files: Mapped[list[OutputFile]] = relationship(
@@ -280,7 +285,7 @@ class OutputRequest(Base):
 
 
 class OutputFile(Base):
-    """One file in an airlock request with its automatic SDC outcome."""
+    """One file in an airlock request with its file check's outcome (pass, review, block)."""
 
     __tablename__ = "gov_output_files"
     __table_args__ = (UniqueConstraint("output_id", "name"),)

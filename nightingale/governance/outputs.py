@@ -1,104 +1,65 @@
-"""The airlock: outputs leave a workspace only after SDC checks and an output checker.
+"""The airlock: outputs leave a workspace only after the file check and two output checkers.
 
-A researcher submits files with the SDC metadata the workspace helpers produce
-(:mod:`.tables`: per-cell counts and largest contributions, or a model's residual degrees
-of freedom). Every file gets automatic per-cell checks, written as ``sdc_results.json``
-beside the copies in ``projects/<project>/outputs/<id>/``. An output checker who is not
-on the project then approves, rejects or returns the request; approving a request with
-failing cells needs an explicit override with a reason (ACRO's "exception request").
+A researcher submits files (with, optionally, the SDC metadata the workspace helpers write)
+and names the release they worked from (by default the project's newest). Every file is
+read by the file check (:mod:`.filecheck`, through :mod:`.output_gate`): types outside the
+list are refused at once; the rest are stored in ``projects/<project>/outputs/<id>/`` with
+their verdicts (``sdc_results.json`` and each file's outcome: pass, review or block).
+Metadata is context only; where it disagrees with a file, the checker is shown it.
 
-Approving has one meaning: the checker's approval is recorded, and once the approvals the
-rules require are in (:func:`output_tally`; today one checker) the request is released in
-the same step, after re-verifying every file's checksum, so nothing altered after checking
-leaves. There is no separate release: an approved request whose files changed is refused
-and stays where it was. Evaluators publish released requests only (:mod:`.publishing`).
+Output checkers who are neither the submitter nor on the project then approve, reject or
+return the request. A request with a blocked file cannot be approved at all; one with a
+file that needs review can be approved only with an explicit override and a reason.
+
+Approving has one meaning: the checker's approval is recorded, and once ``output_approvals``
+(two by default) different checkers have approved (:func:`output_tally`, the policy's
+``output.release``) the request is released in the same step, after re-verifying every
+file's checksum, so nothing altered after checking leaves. A checker decides a request
+once; one rejection stops it. Evaluators publish released requests only
+(:mod:`.publishing`).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nightingale.governance import audit, states
+from nightingale.governance import audit, output_gate, states
 from nightingale.governance.approvals import Tally
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.facts import output_facts, project_facts
 from nightingale.governance.models import OutputDecision, OutputFile, OutputRequest, Person
 from nightingale.governance.policy import Action
 from nightingale.governance.projects import get_project
-from nightingale.governance.sdc import Outcome
 from nightingale.governance.service import acting, actor_of, guard, lock_row, refuse, utcnow
-from nightingale.governance.settings import SdcSettings
-from nightingale.governance.tables import ModelSummary, SdcTable, check_model, check_table
+from nightingale.governance.settings import GovernanceSettings, SdcSettings
 from nightingale.platform.keystore import KeyStore
 from nightingale.platform.storage import atomic_directory, atomic_write_json, sha256_file
 
 KINDS = ("table", "model", "figure", "other")
 RESULTS_FILE = "sdc_results.json"
 DECISIONS = {"approve": "approved", "reject": "rejected", "return": "returned"}
-OUTPUT_APPROVALS = 1
-"""Different output checkers who must approve before a request leaves the airlock.
-
-Count approvals only with :func:`output_tally` (never ``== 1``): requiring two independent
-checkers is then a change of this number and of the policy, not of every caller.
-"""
 
 
 @dataclass(frozen=True)
 class OutputFileSpec:
-    """A file to submit, its kind and (for tables and models) its SDC metadata."""
+    """A file to submit, its kind and (optionally) the researcher's metadata for it.
+
+    ``sdc`` is context for the file check (a table's definition, a model's figures); it
+    never makes a file pass that the file itself would not.
+    """
 
     path: Path
     kind: str = "table"
     sdc: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class FileCheck:
-    name: str
-    kind: str
-    outcome: Outcome
-    cells: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "outcome": str(self.outcome),
-            "cells": self.cells,
-            "notes": self.notes,
-        }
-
-
-def check_file(spec: OutputFileSpec, settings: SdcSettings | None = None) -> FileCheck:
-    """The automatic checks for one file (every cell, or the model, or a manual review)."""
-    name = spec.path.name
-    if spec.sdc is None:
-        return FileCheck(
-            name,
-            spec.kind,
-            Outcome.REVIEW,
-            notes=["no SDC metadata: the output checker reviews it by hand"],
-        )
-    if spec.sdc.get("kind") == "model":
-        known = {"model", "nobs", "residual_dof", "coefficients"}
-        summary = ModelSummary(**{k: v for k, v in spec.sdc.items() if k in known})
-        result = check_model(summary, settings)
-        return FileCheck(name, spec.kind, result.outcome, [result.as_dict()])
-    if spec.sdc.get("kind") == "table":
-        cells = check_table(SdcTable.from_json(spec.sdc), settings)
-        return FileCheck(
-            name, spec.kind, Outcome.worst(c.outcome for c in cells), [c.as_dict() for c in cells]
-        )
-    raise InvalidInput(f"{name}: SDC metadata kind must be 'table' or 'model'")
 
 
 def get_output(session: Session, output_id: int) -> OutputRequest:
@@ -142,8 +103,13 @@ def submit_outputs(
     files: Sequence[OutputFileSpec],
     data_root: Path,
     settings: SdcSettings | None = None,
+    release_id: str | None = None,
 ) -> OutputRequest:
-    """Copy files into the airlock, check every cell, and queue them for a checker."""
+    """Check every file against the release and queue the request for the checkers.
+
+    ``release_id`` names the release the outputs come from (default: the project's newest
+    live release). Refused, and audited, when a file's type may not leave.
+    """
     found = get_project(session, project)
     who = acting(session, keystore, by, Action.OUTPUT_SUBMIT, "project", project)
     guard(
@@ -155,48 +121,58 @@ def submit_outputs(
         object_type="project",
         object_id=project,
     )
-    try:
-        _validate(files)
-        checks = [check_file(spec, settings) for spec in files]
-    except InvalidInput as exc:
-        refuse(
-            session,
-            keystore,
-            actor=by,
-            action=str(Action.OUTPUT_SUBMIT),
-            object_type="project",
-            object_id=project,
-            reason=str(exc).removeprefix("refused: "),
-            error=InvalidInput,
-        )
-    output = OutputRequest(
-        project=found,
-        submitter=who,
-        title=title,
-        status="submitted",
-        location="",
-        created_at=utcnow(),
-    )
-    session.add(output)
-    session.flush()
-    output.location = f"projects/{project}/outputs/{output.id}"
-    with atomic_directory(data_root / output.location, replace=True) as folder:
-        for spec in files:
-            shutil.copyfile(spec.path, folder / spec.path.name)
-        atomic_write_json(
-            folder / RESULTS_FILE,
-            {"output_request": output.id, "files": [c.as_dict() for c in checks]},
-        )
-        for spec, check in zip(files, checks, strict=True):
-            output.files.append(
-                OutputFile(
-                    name=spec.path.name,
-                    sha256=sha256_file(folder / spec.path.name),
-                    kind=spec.kind,
-                    outcome=str(check.outcome),
-                    checks_json=json.dumps(check.as_dict()),
-                )
+    with tempfile.TemporaryDirectory(prefix="nightingale-airlock-") as staging:
+        try:
+            _validate(files)
+            staged = output_gate.stage(files, Path(staging))
+            checked_against, evidence = output_gate.named_release(
+                session, data_root, found, release_id
             )
+            verdicts = output_gate.check_request(staged, evidence, settings)
+        except InvalidInput as exc:
+            refuse(
+                session,
+                keystore,
+                actor=by,
+                action=str(Action.OUTPUT_SUBMIT),
+                object_type="project",
+                object_id=project,
+                reason=str(exc).removeprefix("refused: "),
+                error=InvalidInput,
+            )
+        output = OutputRequest(
+            project=found,
+            submitter=who,
+            title=title,
+            status="submitted",
+            location="",
+            created_at=utcnow(),
+            release_id=checked_against,
+        )
+        session.add(output)
+        session.flush()
+        output.location = f"projects/{project}/outputs/{output.id}"
+        checks = [
+            output_gate.stored(verdict, item.kind)
+            for item, verdict in zip(staged, verdicts, strict=True)
+        ]
+        with atomic_directory(data_root / output.location, replace=True) as folder:
+            for item in staged:
+                shutil.copyfile(item.path, folder / item.path.name)
+            atomic_write_json(
+                folder / RESULTS_FILE,
+                {"output_request": output.id, "release": checked_against, "files": checks},
+            )
+            for item, check in zip(staged, checks, strict=True):
+                output.files.append(
+                    OutputFile(
+                        name=item.path.name,
+                        sha256=sha256_file(folder / item.path.name),
+                        kind=item.kind,
+                        outcome=check["outcome"],
+                        checks_json=json.dumps(check),
+                    )
+                )
     session.flush()
     audit.record(
         session,
@@ -205,7 +181,11 @@ def submit_outputs(
         action="output.submitted",
         object_type="output",
         object_id=str(output.id),
-        details={"project": project, "files": {c.name: str(c.outcome) for c in checks}},
+        details={
+            "project": project,
+            "release": checked_against,
+            "files": {c["name"]: c["outcome"] for c in checks},
+        },
     )
     return output
 
@@ -215,9 +195,14 @@ def approvals_of(output: OutputRequest) -> list[OutputDecision]:
     return [d for d in output.decisions if d.decision == "approve"]
 
 
-def output_tally(output: OutputRequest) -> Tally:
-    """Different checkers who approved ``output``, against how many must before it leaves."""
-    return Tally(len({d.checker.username for d in approvals_of(output)}), OUTPUT_APPROVALS)
+def output_tally(output: OutputRequest, settings: GovernanceSettings | None = None) -> Tally:
+    """Different checkers who approved ``output``, against how many must before it leaves.
+
+    Count approvals only here (never ``== 2``): the number is the governance setting
+    ``output_approvals``, and the policy's ``output.release`` checks the same count.
+    """
+    needed = (settings or GovernanceSettings()).output_approvals
+    return Tally(len({d.checker.username for d in approvals_of(output)}), needed)
 
 
 def decide_output(
@@ -230,16 +215,20 @@ def decide_output(
     reason: str,
     data_root: Path,
     override: bool = False,
+    settings: GovernanceSettings | None = None,
 ) -> OutputRequest:
     """An output checker approves, rejects or returns an output request, with a reason.
 
-    An approval that completes the tally releases the request in the same transaction
-    (checksums re-verified); a release that is refused discards the approval with it.
+    Approving is refused while any file is blocked, and without ``override`` while any
+    file needs review (the reason then says why it is safe). An approval that completes
+    the tally releases the request in the same transaction (checksums re-verified); a
+    release that is refused discards the approval with it.
     """
     if decision not in DECISIONS:
         raise InvalidInput(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
     if not reason.strip():
         raise InvalidInput("an output decision needs a reason")
+    chosen = settings or GovernanceSettings()
     output = lock_row(
         session, OutputRequest, OutputRequest.id, output_id, touch=OutputRequest.status
     )
@@ -251,12 +240,12 @@ def decide_output(
         keystore,
         actor_of(checker),
         Action.OUTPUT_CHECK,
-        output_facts(output),
+        output_facts(output, chosen.output_approvals),
         object_type="output",
         object_id=str(output_id),
     )
-    failing = sorted(f.name for f in output.files if f.outcome == Outcome.FAIL)
-    if decision == "approve" and failing and not override:
+    gate = output_gate.gate_of(output)
+    if decision == "approve" and (gate.blocked or (gate.needs_override and not override)):
         refuse(
             session,
             keystore,
@@ -264,21 +253,21 @@ def decide_output(
             action=str(Action.OUTPUT_CHECK),
             object_type="output",
             object_id=str(output_id),
-            reason=f"{', '.join(failing)} has failing cells; suppress or round them, or "
-            "approve with an override and a reason for the exception",
+            reason=gate.blocked_reason() if gate.blocked else gate.review_reason(),
         )
     output.decisions.append(
         OutputDecision(checker=checker, decision=decision, reason=reason, decided_at=utcnow())
     )
     session.flush()
-    tally = output_tally(output)
+    tally = output_tally(output, chosen)
     target = DECISIONS[decision]
     if decision == "approve" and not tally.complete:
         target = output.status  # waits, submitted, for the other checkers' approvals
     details = {
         "reason": reason,
         "override": override,
-        "failing_files": failing,
+        "review_files": sorted(gate.review),
+        "metadata_disagrees": sorted(gate.disagreements),
         "approvals": tally.approvals,
         "needed": tally.needed,
     }
@@ -306,7 +295,7 @@ def decide_output(
         details=details,
     )
     if output.status == "approved":
-        _release(session, keystore, checker, output, data_root)
+        _release(session, keystore, checker, output, data_root, chosen)
     return output
 
 
@@ -340,7 +329,12 @@ def withdraw_output(
 
 
 def _release(
-    session: Session, keystore: KeyStore, checker: Person, output: OutputRequest, data_root: Path
+    session: Session,
+    keystore: KeyStore,
+    checker: Person,
+    output: OutputRequest,
+    data_root: Path,
+    settings: GovernanceSettings,
 ) -> None:
     """Release a fully approved request after re-verifying every file's checksum."""
     object_id = str(output.id)
@@ -349,7 +343,7 @@ def _release(
         keystore,
         actor_of(checker),
         Action.OUTPUT_RELEASE,
-        output_facts(output),
+        output_facts(output, settings.output_approvals),
         object_type="output",
         object_id=object_id,
     )
@@ -384,5 +378,5 @@ def _release(
 
 
 def file_checks(output: OutputRequest) -> list[dict[str, Any]]:
-    """The stored automatic checks of each file of an output request."""
+    """The stored file check of each file of an output request (:func:`output_gate.stored`)."""
     return [json.loads(f.checks_json) for f in output.files]

@@ -18,7 +18,10 @@ The rules, in the words of the Five Safes:
 - *two pairs of eyes*: a steward may decide a submission round once; the number of
   approvals needed (two for special-category data) is counted in :mod:`.approvals`;
   lowering a dataset's classification (which would lower that number) is proposed by one
-  steward or administrator and takes effect only when *another* confirms it.
+  steward or administrator and takes effect only when *another* confirms it. An output
+  leaves the airlock only with the approvals of ``output_approvals`` (two) different
+  output checkers, none the submitter or on the project; a checker decides an output
+  request once, and one rejection stops it.
 - *a plan before outcomes*: only the PI lodges or amends a project's analysis plan, and
   a release carrying outcome variables is built only once one is lodged
   (``request.build_outcomes``); an economic evaluation is published only with every
@@ -147,10 +150,21 @@ class ReleaseFacts:
 
 @dataclass(frozen=True)
 class OutputFacts:
+    """An output request: who submitted it, and which checkers have decided on it so far.
+
+    An output request has one round (a return or a rejection ends it; the researcher
+    submits anew), so ``decided_this_round`` is every checker who has decided on it and
+    ``approvers`` those of them who approved. ``approvals_needed`` is the governance
+    setting ``output_approvals`` (two by default, never fewer).
+    """
+
     id: int
     status: str
     project: ProjectFacts
     submitter: str
+    decided_this_round: frozenset[str] = frozenset()
+    approvers: frozenset[str] = frozenset()
+    approvals_needed: int = 2
 
 
 @dataclass(frozen=True)
@@ -484,6 +498,11 @@ def _output_check(actor: Actor, target: Target, today: date) -> str | None:
     assert isinstance(output, OutputFacts)
     if actor.username == output.submitter:
         return f"{actor.username} submitted output request {output.id} and may not check it"
+    if actor.username in output.decided_this_round:
+        return (
+            f"{actor.username} has already decided output request {output.id}; "
+            "the other approval must come from another output checker"
+        )
     return _first(
         _not_member(actor, output.project, "check its outputs"),
         _state("output request", str(output.id), output.status, frozenset({"submitted"})),
@@ -498,7 +517,21 @@ def _output_release(actor: Actor, target: Target, today: date) -> str | None:
     return _first(
         _not_member(actor, output.project, "release its outputs"),
         _state("output request", str(output.id), output.status, frozenset({"approved"})),
+        _independent_approvals(output),
     )
+
+
+def _independent_approvals(output: OutputFacts) -> str | None:
+    """Two pairs of eyes: enough different checkers, none the submitter or on the project."""
+    project = output.project
+    independent = output.approvers - project.members - {project.pi, output.submitter}
+    if len(independent) < output.approvals_needed:
+        return (
+            f"output request {output.id} has {len(independent)} independent approval(s); "
+            f"release needs {output.approvals_needed} from different output checkers, none "
+            "the submitter or on the project"
+        )
+    return None
 
 
 def _output_view(actor: Actor, target: Target, today: date) -> str | None:

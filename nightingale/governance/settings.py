@@ -5,6 +5,7 @@ in ``nightingale.toml``::
 
     [governance]
     special_category_approvals = 2
+    output_approvals = 2
 
     [sdc]
     threshold = 10
@@ -51,6 +52,13 @@ class GovernanceSettings(BaseModel):
         ge=1,
         le=5,
         description="Steward approvals for requests without special-category data.",
+    )
+    output_approvals: int = Field(
+        default=2,
+        ge=2,
+        le=5,
+        description="Different output checkers, none on the project, who must approve before "
+        "an output request leaves the airlock (two pairs of eyes: never fewer than two).",
     )
     release_days: int = Field(
         default=365,

@@ -2,11 +2,13 @@
 
 Each is one call for every edge (the CLI's ``outputs`` commands, the airlock and publish
 pages, the workspace client's ``POST /api/outputs``), acting as the unit's actor in the
-unit's transaction. "Approve" means one thing wherever it is said: the checker's
-approval is recorded, and once the approvals the rules require are in
-(:func:`nightingale.governance.outputs.output_tally`) the output is released in the same
-operation, its checksums re-verified. There is no separate release step; publishing takes
-released outputs only.
+unit's transaction. Submitting runs the file check on every file against the release the
+request names (:mod:`nightingale.governance.output_gate`). "Approve" means one thing
+wherever it is said: the checker's approval is recorded, and once the approvals the rules
+require are in (the governance setting ``output_approvals``, two different checkers by
+default; :func:`nightingale.governance.outputs.output_tally`) the output is released in
+the same operation, its checksums re-verified. There is no separate release step;
+publishing takes released outputs only.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nightingale.governance import jobs, outputs, publishing
+from nightingale.governance import jobs, output_gate, outputs, publishing
 from nightingale.governance.approvals import Tally
+from nightingale.governance.filecheck import FileVerdict
+from nightingale.governance.filecheck import check_file as check_one_file
 from nightingale.governance.models import JobOutput, OutputRequest, PublishedResult
 from nightingale.governance.outputs import OutputFileSpec
 from nightingale.operations.cheers import checklist_for
@@ -46,12 +50,18 @@ class OutputOutcome:
 
 
 def submit(
-    unit: Unit, *, project: str, title: str, files: Sequence[OutputFileSpec]
+    unit: Unit,
+    *,
+    project: str,
+    title: str,
+    files: Sequence[OutputFileSpec],
+    release: str | None = None,
 ) -> OutputRequest:
-    """Copy ``files`` into the project's airlock, check every cell, queue for a checker.
+    """Check ``files`` against ``release`` (default: the project's newest) and queue them.
 
-    Refused (audited) where the deployment takes only job outputs
-    (``[governance] require_job_outputs``): use :func:`submit_job_outputs` there.
+    Refused (audited) when a file's type may not leave; every other file is stored with
+    its verdict for the output checkers. Refused too where the deployment takes only job
+    outputs (``[governance] require_job_outputs``): use :func:`submit_job_outputs` there.
     """
     if unit.governance.require_job_outputs:
         jobs.refuse_unproduced(
@@ -70,6 +80,23 @@ def submit(
         files=files,
         data_root=unit.settings.data_root,
         settings=unit.sdc,
+        release_id=release,
+    )
+
+
+def check_file(unit: Unit, path: Path, *, release: str | None = None) -> FileVerdict:
+    """The file check's verdict on one file, against a recorded release if one is named.
+
+    Metadata ``FILE.sdc.json`` beside the file is read as the researcher's context, as
+    ``outputs submit`` does; the file's neighbours are its companions (a figure's data).
+    """
+    evidence = (
+        None
+        if release is None
+        else output_gate.release_evidence(unit.session, unit.settings.data_root, release)
+    )
+    return check_one_file(
+        path, release=evidence, declared=output_gate.read_sidecar(path), settings=unit.sdc
     )
 
 
@@ -83,7 +110,7 @@ def submit_job_outputs(
 ) -> OutputRequest:
     """Submit ``moderately_sensitive`` outputs of a succeeded job, with their provenance.
 
-    ``sdc`` gives a file's SDC metadata by its path in the job; else a ``PATH.sdc.json``
+    The files are checked against the release the job read. ``sdc`` gives a file's SDC metadata by its path in the job; else a ``PATH.sdc.json``
     the job declared beside it is used. Each airlock file is tied to the job output it
     came from, so its provenance (commit, release, plan, job) reaches publication.
     """
@@ -109,6 +136,7 @@ def submit_job_outputs(
         files=specs,
         data_root=unit.settings.data_root,
         settings=unit.sdc,
+        release_id=job.release_id,  # the files are checked against the release the job read
     )
     jobs.record_sources(unit.session, output, chosen)
     unit.audit(
@@ -139,8 +167,10 @@ def decide(
 ) -> OutputOutcome:
     """A checker's decision (approve, reject, return) with a reason.
 
-    An approval that completes the tally releases the output here; a refused release
-    (a file changed after checking) leaves the output as it was, approval included.
+    Approving is refused while a file is blocked, and needs ``override`` while a file
+    needs review. An approval that completes the tally releases the output here; a
+    refused release (a file changed after checking) leaves the output as it was,
+    approval included.
     """
     output = outputs.decide_output(
         unit.session,
@@ -151,8 +181,10 @@ def decide(
         reason=reason,
         data_root=unit.settings.data_root,
         override=override,
+        settings=unit.governance,
     )
-    return OutputOutcome(output.id, decision, output.status, outputs.output_tally(output))
+    tally = outputs.output_tally(output, unit.governance)
+    return OutputOutcome(output.id, decision, output.status, tally)
 
 
 def withdraw(unit: Unit, output_id: int, reason: str) -> OutputRequest:

@@ -69,7 +69,7 @@ def approved_input(unit: Unit, folder: Path) -> ReportInput:
             raise _refuse(f"{name} changed after the output checker approved it")
         approvals = approvals_of(output)
         decision = (
-            f"approved by {approvals[-1].checker.username}: {approvals[-1].reason}"
+            "approved by " + "; ".join(f"{a.checker.username}: {a.reason}" for a in approvals)
             if approvals
             else ""
         )

@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nightingale.governance.sdc import Outcome
 from nightingale.governance.tables import (
     ModelSummary,
     SdcTable,
@@ -149,24 +148,34 @@ def _file_content(name: str, item: Output) -> tuple[bytes, dict[str, Any]]:
     return path.read_bytes(), {"kind": kind}
 
 
+def _newest_release(project: str) -> str | None:
+    mounted = releases(project)
+    return mounted[-1].release_id if mounted else None
+
+
 def submit(
     title: str,
     outputs: Mapping[str, Output],
     project: str | None = None,
     *,
+    release: str | None = None,
     service_url: str | None = None,
     token: str | None = None,
 ) -> dict[str, Any]:
-    """Send outputs to the airlock; returns the request with each file's automatic checks.
+    """Send outputs to the airlock; returns the request with each file's verdict.
 
-    Tables and model summaries carry their SDC evidence, so every cell is checked; other
-    files are reviewed by hand. Nothing leaves until an output checker approves.
+    The airlock reads every file itself, against ``release`` (default: the newest release
+    of the project mounted here): pseudonyms, dates, postcodes and row-level data are
+    hunted, and a table built with :func:`table` is recomputed from the release. A table's
+    or model's evidence is context, never an override. Nothing leaves until two output
+    checkers approve.
     """
     import httpx
 
     chosen = project or _default_project()
     if chosen is None:
         raise NightingaleError("say which project these outputs belong to: project='...'")
+    named = release or _newest_release(chosen)
     url = service_url or os.environ.get("NIGHTINGALE_SERVICE_URL")
     secret = token or os.environ.get("JUPYTERHUB_API_TOKEN")
     if not url or not secret:
@@ -181,7 +190,12 @@ def submit(
         metadata[name] = about
     reply = httpx.post(
         url.rstrip("/") + "/api/outputs",
-        data={"project": chosen, "title": title, "metadata": json.dumps(metadata)},
+        data={
+            "project": chosen,
+            "title": title,
+            "metadata": json.dumps(metadata),
+            **({"release": named} if named else {}),
+        },
         files=files,
         headers={"Authorization": f"token {secret}"},
         timeout=60,
@@ -190,9 +204,16 @@ def submit(
         raise NightingaleError(f"the airlock refused: {reply.json().get('detail', reply.text)}")
     result: dict[str, Any] = reply.json()
     flagged = sum(len(f["flagged"]) for f in result["files"])
-    worst = Outcome.worst(Outcome(f["outcome"]) for f in result["files"])
+    worst = _worst(f["outcome"] for f in result["files"])
     print(  # notebooks show this line to the researcher
-        f"output request {result['id']} submitted: {worst} ({flagged} cell(s) flagged); "
-        "an output checker will review it"
+        f"output request {result['id']} submitted: {worst} ({flagged} finding(s) or cell(s) "
+        "flagged); two output checkers will review it"
     )
     return result
+
+
+def _worst(outcomes: Iterable[str]) -> str:
+    """The worst file verdict: block, then review, then pass."""
+    order = ("block", "review", "pass")
+    seen = set(outcomes)
+    return next((o for o in order if o in seen), "pass")

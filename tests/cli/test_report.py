@@ -58,19 +58,22 @@ def published_folder(settings: Settings) -> Path:
     return settings.data_root / "published" / result_id_for("r1")
 
 
-def test_published_result_renders_with_cheers_plane_ceac_and_sdc_status(
-    governed: Settings, bundle: Path
+def test_published_result_renders_what_two_checkers_released(
+    governed: Settings, bundle: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = publish_and_report(governed, "r1", {"economics": bundle})
     assert report == published_folder(governed) / "report.html"
+    printed = " ".join(capsys.readouterr().out.split())
     html = report.read_text()
-    assert (
-        "CHEERS 2022" in html
-        and 'id="figure-economics_ce_plane"' in html
-        and 'id="figure-economics_ceac"' in html
-    )
-    assert "SDC pass" in html  # model-based tables with enough residual degrees of freedom
-    assert "approved by otto" in html
+    assert "CHEERS 2022" in html  # the checklist is always shown, complete or not
+    # The file check blocks a figure without its data file: it never reaches the report.
+    assert "left out economics_ce_plane.png (figure-without-data)" in printed
+    assert 'id="figure-economics_ce_plane"' not in html
+    assert "approved by otto: otto:" in html and "owen: owen:" in html
+    with governance_unit(governed) as work:
+        (output,) = work.session.query(OutputRequest).all()
+        assert output.status == "released"
+        assert [d.checker.username for d in output.decisions] == ["otto", "owen"]
     again = publish_and_report(governed, "r1", {"economics": bundle})  # idempotent
     assert again == report
 

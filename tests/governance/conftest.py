@@ -125,6 +125,7 @@ CAST = {
     "sam": ("data_steward",),
     "sasha": ("data_steward",),
     "otto": ("output_checker",),
+    "owen": ("output_checker",),
     "eve": ("evaluator",),
 }
 

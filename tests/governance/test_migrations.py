@@ -117,3 +117,65 @@ def test_g0005_gives_submitted_requests_their_round_and_goes_back_down(
         assert not {"gov_request_rounds", "gov_round_datasets", "gov_dataset_downgrades"} & tables
     finally:
         engine.dispose()
+
+
+def test_g0006_records_the_release_checked_and_renames_failed_files_blocked(
+    database_url: str,
+) -> None:
+    """Outputs checked before the file check said ``fail``; the gate calls that ``block``."""
+    engine = database.make_engine(database_url)
+    try:
+        database.upgrade(engine, "g0001")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO gov_people (id, username, display_name, active, created_at) "
+                    "VALUES (1, 'rita', 'Rita', true, '2026-01-01')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO gov_projects (id, slug, title, purpose, public_benefit, "
+                    "lawful_basis, ethics_reference, pi_id, status, start_date, end_date, "
+                    "created_at) VALUES (1, 'p', 't', 'p', 'b', 'l', 'e', 1, 'active', "
+                    "'2026-01-01', '2027-01-01', '2026-01-01')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO gov_output_requests (id, project_id, submitter_id, title, "
+                    "status, location, created_at) VALUES (1, 1, 1, 't', 'submitted', 'x', "
+                    "'2026-01-01')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO gov_output_files (output_id, name, sha256, kind, outcome, "
+                    "checks_json) VALUES (1, 'a.csv', 'x', 'table', 'fail', '{}'), "
+                    "(1, 'b.csv', 'x', 'table', 'pass', '{}')"
+                )
+            )
+        database.upgrade(engine)
+        assert "release_id" in {
+            c["name"] for c in inspect(engine).get_columns("gov_output_requests")
+        }
+        assert {"k_override_by", "k_override_reason"} <= {
+            c["name"] for c in inspect(engine).get_columns("gov_releases")
+        }
+        outcomes = "SELECT name, outcome FROM gov_output_files ORDER BY name"
+        with engine.connect() as connection:
+            assert connection.execute(text(outcomes)).all() == [
+                ("a.csv", "block"),
+                ("b.csv", "pass"),
+            ]
+        database.downgrade(engine, "g0005")
+        with engine.connect() as connection:
+            assert connection.execute(text(outcomes)).all() == [
+                ("a.csv", "fail"),
+                ("b.csv", "pass"),
+            ]
+        assert "release_id" not in {
+            c["name"] for c in inspect(engine).get_columns("gov_output_requests")
+        }
+    finally:
+        engine.dispose()

@@ -48,6 +48,8 @@ from nightingale.governance.states import (
 TODAY = date(2027, 6, 1)
 ME = "me"
 OTHER = "someone-else"
+TWO_CHECKERS = frozenset({"checker-a", "checker-b"})
+"""Two independent output checkers' approvals: what release needs (by default)."""
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,13 @@ def target_for(
     if expect.target == "release":
         return ReleaseFacts("r", request, revoked=False, expires_on=TODAY + timedelta(days=9))
     assert state is not None
-    output = OutputFacts(1, state, owner, submitter=ME if relation == "submitter" else OTHER)
+    output = OutputFacts(
+        1,
+        state,
+        owner,
+        submitter=ME if relation == "submitter" else OTHER,
+        approvers=TWO_CHECKERS,
+    )
     return output if expect.target == "output" else PublishFacts((output,))
 
 
@@ -474,3 +482,83 @@ def test_the_rules_name_only_the_platforms_roles() -> None:
         Action.PERSON_BOOTSTRAP,
         Action.PERSON_CREDENTIALS,
     }
+
+
+# -- two independent output checkers ----------------------------------------------------------
+
+DECIDED_SO_FAR: dict[str, frozenset[str]] = {
+    "nobody": frozenset(),
+    "one other checker": frozenset({"checker-a"}),
+    "two other checkers": TWO_CHECKERS,
+    "me": frozenset({ME}),
+    "me and another checker": frozenset({ME, "checker-a"}),
+    "the PI and another checker": frozenset({OTHER, "checker-a"}),
+    "the submitter and another checker": frozenset({"submitter", "checker-a"}),
+}
+
+
+def _independent(approvers: frozenset[str]) -> int:
+    """Approvals that count: not the project's PI (OTHER here) nor the submitter."""
+    return len(approvers - {OTHER, "submitter"})
+
+
+TWO_CHECKER_MATRIX = [
+    (role, action, state, decided)
+    for action in (Action.OUTPUT_CHECK, Action.OUTPUT_RELEASE)
+    for role, state, decided in itertools.product(
+        ROLES, sorted(OUTPUT_STATES), sorted(DECIDED_SO_FAR)
+    )
+]
+
+
+@pytest.mark.parametrize(("role", "action", "state", "decided"), TWO_CHECKER_MATRIX)
+def test_two_independent_checkers_matrix(
+    role: str, action: Action, state: str, decided: str
+) -> None:
+    """Role x action x state x who has approved so far: a checker decides an output once,
+    and release needs two approvals from checkers who are neither the submitter nor on
+    the project."""
+    approvers = DECIDED_SO_FAR[decided]
+    facts = OutputFacts(
+        1,
+        state,
+        project("active", "outsider"),
+        submitter="submitter",
+        decided_this_round=approvers,
+        approvers=approvers,
+    )
+    decision = decide(actor(role), action, facts, today=TODAY)
+    expect = EXPECTED[action]
+    allowed = role in expect.roles and state in (expect.states or ())
+    if action is Action.OUTPUT_CHECK:
+        allowed = allowed and ME not in approvers
+    else:
+        allowed = allowed and _independent(approvers) >= 2
+    assert decision.allowed is allowed, decision.reason
+    if role in expect.roles and state in (expect.states or ()) and not allowed:
+        expected_reason = "already decided" if action is Action.OUTPUT_CHECK else "needs 2"
+        assert expected_reason in decision.reason
+
+
+def test_the_number_of_checkers_is_the_facts_own() -> None:
+    """The count comes from the governance setting (output_approvals), carried in the facts."""
+    three = OutputFacts(
+        1,
+        "approved",
+        project("active", "outsider"),
+        submitter="submitter",
+        approvers=TWO_CHECKERS,
+        approvals_needed=3,
+    )
+    refused = decide(actor("output_checker"), Action.OUTPUT_RELEASE, three, today=TODAY)
+    assert not refused.allowed and "has 2 independent approval(s); release needs 3" in (
+        refused.reason
+    )
+
+
+def test_a_checker_who_joined_the_project_no_longer_counts() -> None:
+    member = project("active", "outsider")
+    joined = ProjectFacts(member.slug, member.status, member.pi, member.members | {"checker-a"})
+    facts = OutputFacts(1, "approved", joined, submitter="submitter", approvers=TWO_CHECKERS)
+    decision = decide(actor("output_checker"), Action.OUTPUT_RELEASE, facts, today=TODAY)
+    assert not decision.allowed and "1 independent approval(s)" in decision.reason

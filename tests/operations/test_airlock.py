@@ -1,5 +1,8 @@
 """The airlock as operations: approve, release and publish mean one thing on every edge.
 
+Release needs two different output checkers (otto and owen here): the first approval is
+recorded and waits, the second releases.
+
 Real components throughout: an initialised data root with the workspace world's people
 and projects, the real CLI entry point, the real web service (only the hub's identity
 answer is given, as in tests/web), and the operations they both call.
@@ -112,20 +115,27 @@ def test_approving_from_the_cli_and_from_the_web_leaves_the_same_state(
 ) -> None:
     from_cli, from_web = submitted(world, tmp_path, "one"), submitted(world, tmp_path, "two")
 
-    assert cli(world.settings, "outputs", "approve", str(from_cli), "--as", "otto",
-               "--reason", "all cells pass") == 0  # fmt: skip
-    assert (
-        web_decision(client, "otto", from_web, decision="approve", reason="all cells pass") == 303
-    )
+    for checker in ("otto", "owen"):
+        assert cli(world.settings, "outputs", "approve", str(from_cli), "--as", checker,
+                   "--reason", "all cells pass") == 0  # fmt: skip
+        assert (
+            web_decision(client, checker, from_web, decision="approve", reason="all cells pass")
+            == 303
+        )
+        if checker == "otto":  # one approval is recorded; the output waits for another
+            for output_id in (from_cli, from_web):
+                waiting = state_of(world, output_id)
+                assert (waiting["status"], waiting["tally"]) == ("submitted", "1 of 2")
 
     expected = {
         "status": "released",
-        "decisions": [("otto", "approve")],
-        "tally": "1 of 1",
+        "decisions": [("otto", "approve"), ("owen", "approve")],
+        "tally": "2 of 2",
         "audit": [
             ("rita", "output.submitted"),
-            ("otto", "output.approved"),
-            ("otto", "output.released"),
+            ("otto", "output.approval"),
+            ("owen", "output.approved"),
+            ("owen", "output.released"),
         ],
     }
     assert state_of(world, from_cli) == expected
@@ -133,7 +143,7 @@ def test_approving_from_the_cli_and_from_the_web_leaves_the_same_state(
     for output_id in (from_cli, from_web):  # the checker's page says the same of both
         page = client.get(f"{PREFIX}/airlock/{output_id}").text
         assert 'id="output-status">released<' in page
-        assert 'id="output-approvals">1 of 1 approvals<' in page
+        assert 'id="output-approvals">2 of 2 approvals<' in page
 
 
 def test_there_is_no_separate_release_command(world: World, tmp_path: Path) -> None:
@@ -148,7 +158,7 @@ def test_a_rejected_output_is_not_released_and_cannot_be_published(
     output_id = submitted(world, tmp_path)
     with open_unit(world.settings, "otto") as work:
         outcome = airlock.decide(work, output_id, "reject", "not needed for the report")
-    assert (outcome.status, outcome.released, str(outcome.tally)) == ("rejected", False, "0 of 1")
+    assert (outcome.status, outcome.released, str(outcome.tally)) == ("rejected", False, "0 of 2")
     with (
         pytest.raises(PermissionDenied, match="is rejected; this needs it to be released"),
         open_unit(world.settings, "eve") as work,
@@ -167,8 +177,9 @@ def test_publishing_refuses_an_output_not_yet_released_then_publishes_it(
     ):
         airlock.publish(work, title="Pilot", output_ids=[output_id], result_id="pilot")
 
-    with open_unit(world.settings, "otto") as work:
-        assert airlock.decide(work, output_id, "approve", "safe").released
+    for checker, released in (("otto", False), ("owen", True)):
+        with open_unit(world.settings, checker) as work:
+            assert airlock.decide(work, output_id, "approve", "safe").released is released
     with open_unit(world.settings, "eve") as work:
         result = airlock.publish(work, title="Pilot", output_ids=[output_id], result_id="pilot")
         location = result.location
@@ -179,21 +190,27 @@ def test_publishing_refuses_an_output_not_yet_released_then_publishes_it(
 
 def test_an_approval_whose_release_is_refused_is_not_kept(world: World, tmp_path: Path) -> None:
     output_id = submitted(world, tmp_path)
+    with open_unit(world.settings, "otto") as work:
+        airlock.decide(work, output_id, "approve", "safe")
     with open_unit(world.settings, "reader") as work:
         location = outputs.get_output(work.session, output_id).location
     (world.settings.data_root / location / "by_sex.csv").write_text("treated,F,M\n1,1,1\n")
     with (
         pytest.raises(PermissionDenied, match="by_sex.csv changed or vanished"),
-        open_unit(world.settings, "otto") as work,
+        open_unit(world.settings, "owen") as work,
     ):
         airlock.decide(work, output_id, "approve", "safe")
     state = state_of(world, output_id)
-    assert (state["status"], state["decisions"], state["tally"]) == ("submitted", [], "0 of 1")
-    assert state["audit"][-1] == ("otto", "output.release.refused")
+    assert (state["status"], state["decisions"], state["tally"]) == (
+        "submitted",
+        [("otto", "approve")],
+        "1 of 2",
+    )
+    assert state["audit"][-1] == ("owen", "output.release.refused")
 
 
 def test_a_return_is_not_counted_as_an_approval(world: World, tmp_path: Path) -> None:
     output_id = submitted(world, tmp_path)
     with open_unit(world.settings, "otto") as work:
         outcome = airlock.decide(work, output_id, "return", "add a total row")
-    assert (outcome.status, str(outcome.tally)) == ("returned", "0 of 1")
+    assert (outcome.status, str(outcome.tally)) == ("returned", "0 of 2")

@@ -135,22 +135,19 @@ def test_the_api_lists_only_the_releases_the_policy_lets_the_caller_read(
 
 
 def _submit_table(client: TestClient, world: World, by_column: str) -> dict[str, object]:
+    """Rita's table of the release by arm and ``by_column``, as the workspace client sends it."""
     import pandas as pd
 
-    frame = pd.DataFrame(
-        {
-            "treated": [i % 2 for i in range(60)],
-            "sex": ["F" if i % 4 < 2 else "M" for i in range(60)],
-            "band": ["85+" if i < 3 else "35-44" for i in range(60)],
-        }
-    )
-    table = build_table(frame, "treated", by_column)
+    release_id = world.released("dfh-pilot", by="rita")
+    folder = world.settings.data_root / "projects/dfh-pilot/releases" / release_id
+    table = build_table(pd.read_parquet(folder / "persons.parquet"), "treated", by_column)
     reply = client.post(
         f"{PREFIX}/api/outputs",
         data={
             "project": "dfh-pilot",
             "title": f"by {by_column}",
             "metadata": json.dumps({"t.csv": {"kind": "table", "sdc": table.to_json()}}),
+            "release": release_id,
         },
         files=[("files", ("t.csv", io.BytesIO(table.to_frame().to_csv().encode())))],
     )
@@ -158,20 +155,28 @@ def _submit_table(client: TestClient, world: World, by_column: str) -> dict[str,
     return dict(reply.json())
 
 
-def test_outputs_from_the_api_are_checked_cell_by_cell_and_decided_by_a_checker(
+def test_outputs_from_the_api_are_checked_against_the_release_and_decided_by_checkers(
     client: TestClient, signed_in: SignIn, world: World
 ) -> None:
     signed_in("rita")
-    flagged = _submit_table(client, world, "band")
-    assert flagged["files"][0]["outcome"] == "fail"  # type: ignore[index]
-    assert any("85+" in cell for cell in flagged["files"][0]["flagged"])  # type: ignore[index]
+    flagged = _submit_table(client, world, "age_band")
+    (checked,) = flagged["files"]  # type: ignore[misc]
+    assert flagged["release"] and checked["outcome"] == "block"
+    assert {f["rule"] for f in checked["findings"]} >= {"recomputed", "threshold"}
+    assert any("85+" in line and "threshold" in line for line in checked["flagged"])
 
     signed_in("otto")
     page = client.get(f"{PREFIX}/airlock/{flagged['id']}", headers=HTML).text
-    assert page.count('class="num fail"') == 2
+    assert page.count('class="num fail"') == 2  # 85+ in both arms, each under 10 people
+    assert 'id="gate-blocked"' in page and 'value="approve"' not in page
     approve = {"csrf": csrf_of(client, "otto"), "decision": "approve", "reason": "fine"}
-    refused = client.post(f"{PREFIX}/airlock/{flagged['id']}/decision", data=approve, headers=HTML)
-    assert refused.status_code == 403 and "failing cells" in refused.text
+    for override in ("", "true"):
+        refused = client.post(
+            f"{PREFIX}/airlock/{flagged['id']}/decision",
+            data=approve | ({"override": override} if override else {}),
+            headers=HTML,
+        )
+        assert refused.status_code == 403 and "blocked by the file check" in refused.text
     reject = approve | {"decision": "reject", "reason": "cells under 10"}
     assert (
         client.post(
@@ -184,14 +189,48 @@ def test_outputs_from_the_api_are_checked_cell_by_cell_and_decided_by_a_checker(
     assert status["status"] == "rejected" and status["decisions"] == ["reject: cells under 10"]
 
 
+def test_metadata_disagreeing_with_the_file_is_shown_to_the_checker(
+    client: TestClient, signed_in: SignIn, world: World
+) -> None:
+    import pandas as pd
+
+    signed_in("rita")
+    release_id = world.released("dfh-pilot", by="rita")
+    folder = world.settings.data_root / "projects/dfh-pilot/releases" / release_id
+    table = build_table(pd.read_parquet(folder / "persons.parquet"), "treated", "sex")
+    claim = table.to_json()
+    claim["cells"][0]["evidence"]["count"] += 7  # says more people than the release has
+    reply = client.post(
+        f"{PREFIX}/api/outputs",
+        data={"project": "dfh-pilot", "title": "by sex", "release": release_id,
+              "metadata": json.dumps({"t.csv": {"kind": "table", "sdc": claim}})},
+        files=[("files", ("t.csv", io.BytesIO(table.to_frame().to_csv().encode())))],
+    )  # fmt: skip
+    output = reply.json()
+    assert output["files"][0]["outcome"] == "review"
+    signed_in("otto")
+    page = client.get(f"{PREFIX}/airlock/{output['id']}", headers=HTML).text
+    assert 'id="metadata-disagrees"' in page and "is not the release" in page
+    approve = {"csrf": csrf_of(client, "otto"), "decision": "approve", "reason": "fine"}
+    refused = client.post(f"{PREFIX}/airlock/{output['id']}/decision", data=approve, headers=HTML)
+    assert refused.status_code == 403 and "metadata disagrees" in refused.text
+
+
 def test_a_published_result_is_public_on_the_registry(
     client: TestClient, signed_in: SignIn, world: World
 ) -> None:
     signed_in("rita")
     safe = _submit_table(client, world, "sex")
+    assert safe["files"][0]["outcome"] == "pass"  # type: ignore[index]
+    for checker in ("otto", "owen"):  # two different output checkers release it
+        signed_in(checker)
+        approve = {"csrf": csrf_of(client, checker), "decision": "approve", "reason": "safe"}
+        client.post(f"{PREFIX}/airlock/{safe['id']}/decision", data=approve, headers=HTML)
     signed_in("otto")
-    approve = {"csrf": csrf_of(client, "otto"), "decision": "approve", "reason": "safe"}
-    client.post(f"{PREFIX}/airlock/{safe['id']}/decision", data=approve, headers=HTML)
+    assert (
+        'id="output-status">released<'
+        in client.get(f"{PREFIX}/airlock/{safe['id']}", headers=HTML).text
+    )
     signed_in("eve")
     published = client.post(
         f"{PREFIX}/publish/",

@@ -1,8 +1,10 @@
-"""Output checkers: the airlock queue, each output with its automatic checks cell by cell,
-and the decision (approve, return for changes, or reject) with a comment.
+"""Output checkers: the airlock queue, each output with its file check (findings, and cells
+in place), and the decision (approve, return for changes, or reject) with a comment.
 
 The decision is :func:`nightingale.operations.airlock.decide`, as for ``nightingale outputs
-approve``: an approval that completes the tally (today one checker) releases the files.
+approve``: a blocked file cannot be approved; a file that needs review (including one whose
+metadata disagrees with it) needs the override and a reason; an approval that completes
+the tally (two different checkers by default) releases the files.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from nightingale.governance import outputs, policy
+from nightingale.governance import output_gate, outputs, policy
 from nightingale.governance.facts import output_facts
 from nightingale.governance.service import today
 from nightingale.operations import airlock
@@ -30,7 +32,8 @@ from nightingale.web.dependencies import (
 router = APIRouter(prefix="/airlock", tags=["output checkers"])
 Checker = Annotated[Viewer, Depends(requires(policy.Action.OUTPUT_CHECK))]
 SessionDep = Annotated[Session, Depends(get_session)]
-DECISIONS = {"approve": "Approve and release", "return": "Return for changes", "reject": "Reject"}
+DECISIONS = {"approve": "Approve", "return": "Return for changes", "reject": "Reject"}
+"""Approving releases the files once enough different checkers have approved."""
 
 
 @router.get("/", summary="Output requests in the airlock")
@@ -38,15 +41,25 @@ def queue(request: Request, viewer: Checker, session: SessionDep) -> Any:
     everything = outputs.queue(session, status=None)
     waiting = [o for o in everything if o.status == "submitted"]
     done = [o for o in reversed(everything) if o.status != "submitted"][:50]
-    return render(request, "airlock/queue.html", "Airlock", viewer, waiting=waiting, done=done)
+    governance = unit_of(request, session, viewer).governance
+    tallies = {o.id: outputs.output_tally(o, governance) for o in waiting}
+    return render(
+        request,
+        "airlock/queue.html",
+        "Airlock",
+        viewer,
+        waiting=waiting,
+        done=done,
+        tallies=tallies,
+    )
 
 
 @router.get("/{output_id}", summary="One output request with every cell's automatic check")
 def output_page(request: Request, output_id: int, viewer: Checker, session: SessionDep) -> Any:
     item = outputs.get_output(session, output_id)
-    decision = policy.decide(
-        viewer.actor, policy.Action.OUTPUT_CHECK, output_facts(item), today=today()
-    )
+    governance = unit_of(request, session, viewer).governance
+    facts = output_facts(item, governance.output_approvals)
+    decision = policy.decide(viewer.actor, policy.Action.OUTPUT_CHECK, facts, today=today())
     return render(
         request,
         "airlock/output.html",
@@ -54,7 +67,9 @@ def output_page(request: Request, output_id: int, viewer: Checker, session: Sess
         viewer,
         item=item,
         files=file_views(outputs.file_checks(item)),
-        tally=outputs.output_tally(item),
+        tally=outputs.output_tally(item, governance),
+        approvers=[d.checker.display_name for d in outputs.approvals_of(item)],
+        gate=output_gate.gate_of(item),
         decision=decision,
         labels=DECISIONS,
     )

@@ -61,11 +61,21 @@ def releases(request: Request, viewer: ApiViewer, session: SessionDep) -> list[R
     ]
 
 
+class FindingOut(BaseModel):
+    """One finding of the file check (the shape ``outputs check-file --json`` prints)."""
+
+    rule: str
+    where: str
+    detail: str
+
+
 class FileOutcome(BaseModel):
     name: str
     outcome: str
+    """The file check's verdict: pass, review or block."""
+    findings: list[FindingOut]
     flagged: list[str]
-    """Cells that did not pass, as ``row × column: reasons``."""
+    """Findings and cells that did not pass, in words (what a notebook prints)."""
 
 
 class OutputOut(BaseModel):
@@ -73,6 +83,8 @@ class OutputOut(BaseModel):
     project: str
     title: str
     status: str
+    release: str | None
+    """The release the files were checked against (None: the project had none)."""
     files: list[FileOutcome]
     decisions: list[str]
 
@@ -80,23 +92,39 @@ class OutputOut(BaseModel):
 def _output_out(output: OutputRequest) -> OutputOut:
     files = []
     for check in file_checks(output):
+        findings = list(check.get("findings", []))
         flagged = [
+            f"{f.get('rule')} at {f.get('where')}: {f.get('detail')}"
+            for f in findings
+            if f.get("severity") != "pass"
+        ] + [
             f"{c.get('row')} × {c.get('column')}: {'; '.join(c.get('reasons', []))}"
             for c in check.get("cells", [])
             if c.get("outcome") != "pass"
         ]
-        files.append(FileOutcome(name=check["name"], outcome=check["outcome"], flagged=flagged))
+        files.append(
+            FileOutcome(
+                name=check["name"],
+                outcome=check["outcome"],
+                findings=[
+                    FindingOut(rule=f["rule"], where=f["where"], detail=f["detail"])
+                    for f in findings
+                ],
+                flagged=flagged,
+            )
+        )
     return OutputOut(
         id=output.id,
         project=output.project.slug,
         title=output.title,
         status=output.status,
+        release=output.release_id,
         files=files,
         decisions=[f"{d.decision}: {d.reason}" for d in output.decisions],
     )
 
 
-@router.post("/outputs", summary="Submit files to the airlock (multipart; checked cell by cell)")
+@router.post("/outputs", summary="Submit files to the airlock (multipart; each file checked)")
 async def submit(
     request: Request,
     viewer: ApiViewer,
@@ -105,11 +133,17 @@ async def submit(
     title: Annotated[str, Form()],
     files: Annotated[list[UploadFile], File()],
     metadata: Annotated[str, Form(description="JSON: {file name: {kind, sdc}}")] = "{}",
+    release: Annotated[
+        str | None,
+        Form(description="The release the outputs come from (default: the project's newest)"),
+    ] = None,
 ) -> OutputOut:
     try:
         described = json.loads(metadata)
     except ValueError as exc:
         raise HTTPException(422, f"metadata is not JSON: {exc}") from exc
+    if not isinstance(described, dict):
+        raise HTTPException(422, "metadata must map file names to {kind, sdc}")
     with tempfile.TemporaryDirectory(prefix="nightingale-upload-") as folder:
         specs = []
         for upload in files:
@@ -118,12 +152,18 @@ async def submit(
                 raise HTTPException(422, "every file needs a name")
             path = Path(folder) / name
             path.write_bytes(await upload.read())
-            about = described.get(name, {})
+            about = described.get(name) or {}
+            if not isinstance(about, dict):
+                raise HTTPException(422, f"metadata for {name} must be {{kind, sdc}}")
             specs.append(
                 OutputFileSpec(path=path, kind=about.get("kind", "other"), sdc=about.get("sdc"))
             )
         output = airlock.submit(
-            unit_of(request, session, viewer), project=project, title=title, files=specs
+            unit_of(request, session, viewer),
+            project=project,
+            title=title,
+            files=specs,
+            release=release or None,
         )
         session.commit()
     return _output_out(output)
