@@ -117,14 +117,32 @@ def estimate(ctx: typer.Context, spec: SpecPath) -> None:
     )
 
 
-def build(ctx: typer.Context, request_id: int, actor: As) -> None:
-    """Build the release of an approved linkage request (stewards and administrators)."""
+def build(
+    ctx: typer.Context,
+    request_id: int,
+    actor: As,
+    k_override: Annotated[
+        str | None,
+        typer.Option(
+            "--k-override",
+            help="A steward's reason to build the release although its k-anonymity is below "
+            "the spec's target (recorded with the release and audited).",
+        ),
+    ] = None,
+) -> None:
+    """Build the release of an approved linkage request (stewards and administrators).
+
+    A release below its spec's k-anonymity target is refused unless a steward gives
+    --k-override with a reason.
+    """
     from nightingale.cli.governance import governance_unit
     from nightingale.operations import cohorts
 
     with governance_unit(state(ctx).settings, actor) as unit:
-        release = cohorts.build_request(unit, request_id)
+        release = cohorts.build_request(unit, request_id, k_override=k_override)
     _report(release)
+    if not release.manifest.k_anonymity.meets_target:
+        console.print(f"   [yellow]built below the target by {actor}'s override:[/] {k_override}")
 
 
 def _report(release: Release) -> None:

@@ -13,7 +13,8 @@ governance. Everything the release needs is decided here, in one order:
    nothing about linkage order);
 4. refuse to continue if a table holds an identifier column or any date (dates leave
    only as months, ages only as bands);
-5. measure k-anonymity over the quasi-identifiers;
+5. measure k-anonymity over the quasi-identifiers (and, when the caller enforces the
+   target, stop if it is below the spec's ``min_k``);
 6. write ``persons.parquet``, ``panel.parquet`` and ``manifest.json`` (the typed
    :class:`~nightingale.platform.contracts.ReleaseManifest`, with the spec's hash over its
    text with the codelists embedded, and every codelist's hash) into a hidden folder and
@@ -82,6 +83,22 @@ IDENTIFIER_COLUMNS = frozenset(
 
 class ReleaseSafetyError(NightingaleError):
     """A release would have held identifiers or exact dates; nothing was written."""
+
+
+class BelowKTarget(ReleaseSafetyError):
+    """A release's k-anonymity is below its spec's target and no one overrode it.
+
+    Nothing was written; ``k`` is the measure, for the refusal's message and audit entry.
+    """
+
+    def __init__(self, k: KAnonymity) -> None:
+        super().__init__(
+            f"k-anonymity {k.k} over {', '.join(k.quasi_identifiers) or 'no quasi-identifiers'} "
+            f"is below the target {k.min_k} ({k.people_below_min_k} people in groups smaller "
+            f"than {k.min_k}); coarsen the quasi-identifiers in the spec, or a steward may "
+            "build it with an override and a reason"
+        )
+        self.k = k
 
 
 @dataclass(frozen=True)
@@ -180,12 +197,16 @@ def build_release(
     catalogue: Catalogue | None = None,
     source: str = "<spec>",
     now: datetime | None = None,
+    enforce_k_target: bool = False,
 ) -> Release:
     """Build and write one release of ``spec_text`` for ``project`` (all or nothing).
 
     ``demographics`` is what linkage published for the spec
     (:func:`~nightingale.cohorts.zones.demographics_needed`); a spec that reads none
-    needs none. ``keystore`` gives the project's pseudonym key only.
+    needs none. ``keystore`` gives the project's pseudonym key only. With
+    ``enforce_k_target`` a release whose k-anonymity is below the spec's ``min_k`` is
+    refused (:class:`BelowKTarget`) before anything is written; the build operation
+    enforces it unless a steward overrode the target.
     """
     catalogue = catalogue or default_catalogue()
     now = now or datetime.now(UTC)
@@ -201,6 +222,8 @@ def build_release(
     check_release_safe("persons", tables.persons)
     check_release_safe("panel", tables.panel)
     k = measure(tables.persons, catalogue.quasi_identifiers(spec), spec.disclosure.min_k)
+    if enforce_k_target and not k.meets_target:
+        raise BelowKTarget(k)
 
     with atomic_directory(target) as folder:
         files = {

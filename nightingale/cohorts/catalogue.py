@@ -209,6 +209,9 @@ def _references(spec: s.CohortSpec) -> list[Reference]:
     for number, condition in enumerate(population.conditions):
         where = f"population.conditions[{number}]"
         found.append(Reference(where, population.source, condition.column, "condition"))
+    for number, required in enumerate(population.requires):
+        where = f"population.requires[{number}]"
+        found.append(Reference(where, required.table, required.date, "condition"))
     death = spec.follow_up.censoring.death
     if death is not None:
         found.append(Reference("follow_up.censoring.death", death.table, death.date))

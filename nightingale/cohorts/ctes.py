@@ -113,6 +113,19 @@ def normalised_code(column: exp.Expr) -> exp.Expr:
     return exp.Upper(this=exp.func("REPLACE", exp.Trim(this=column), lit("."), lit("")))
 
 
+def _required(alias: str, index: exp.Expr, required: s.Requirement, number: int) -> exp.Expr:
+    """EXISTS a record of the person in the required table dated on or before the index."""
+    r = f"req{number}"
+    match = all_of(
+        [
+            exp.EQ(this=col("person_id", r), expression=col("person_id", alias)),
+            exp.LTE(this=col(required.date, r), expression=index),
+        ]
+    )
+    found = exp.select(lit(1)).from_(exp.alias_(table(cte_name(required.table)), r)).where(match)
+    return exp.Exists(this=found)
+
+
 class Compiler:
     def __init__(self, spec: s.CohortSpec, catalogue: Catalogue) -> None:
         self.spec = spec
@@ -232,6 +245,7 @@ class Compiler:
             exp.Not(this=exp.Is(this=index, expression=exp.Null())),
             exp.In(this=cast(exposure, "VARCHAR"), expressions=[lit(k) for k in groups]),
             *_conditions(t, population.conditions),
+            *[_required(t, index, r, n) for n, r in enumerate(population.requires)],
         ]
         candidates = (
             exp.select(

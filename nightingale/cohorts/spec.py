@@ -130,6 +130,19 @@ class Exposure(_Frozen):
     groups: dict[str, int] = Field(min_length=1)
 
 
+class Requirement(_Frozen):
+    """Only people with a record in ``table`` dated on or before their index date are in.
+
+    ``{table: health.gp_registrations, date: registration_date}`` keeps tenants registered
+    with a GP at index: only their health is observed from the start, and people without
+    a record would otherwise form small groups of their own (missing values) in the
+    release's k-anonymity.
+    """
+
+    table: TableRef
+    date: Name = Field(description="date column; a record dated on or before the index counts")
+
+
 class Population(_Frozen):
     """Who is in: the earliest qualifying record per person of ``source``."""
 
@@ -139,6 +152,10 @@ class Population(_Frozen):
         default=None, description="date column ending the record (e.g. moving out); censors"
     )
     conditions: list[Condition] = Field(default_factory=list)
+    requires: list[Requirement] = Field(
+        default_factory=list,
+        description="records a person must have in other tables, dated on or before the index",
+    )
     exposure: Exposure
 
 

@@ -26,6 +26,8 @@ The rules, in the words of the Five Safes:
   a release carrying outcome variables is built only once one is lodged
   (``request.build_outcomes``); an economic evaluation is published only with every
   CHEERS 2022 item filled.
+- *minimum data*: a release below its spec's k-anonymity target is built only when a
+  steward (not on the project) overrides the target with a reason (``release.k_override``).
 
 Reading is a permission too: the ``*.view`` / ``*.read`` actions say who may see a
 project, a request, an output or the linkage quality report (members see their own
@@ -73,6 +75,7 @@ class Action(StrEnum):
     REQUEST_VIEW = "request.view"
     RELEASE_ACCESS = "release.access"
     RELEASE_REVOKE = "release.revoke"
+    RELEASE_K_OVERRIDE = "release.k_override"
     OUTPUT_SUBMIT = "output.submit"
     OUTPUT_WITHDRAW = "output.withdraw"
     OUTPUT_CHECK = "output.check"
@@ -421,6 +424,17 @@ def _request_view(actor: Actor, target: Target, today: date) -> str | None:
     return _member(actor, request.project)
 
 
+def _release_k_override(actor: Actor, target: Target, today: date) -> str | None:
+    """A steward lets a release be built below its k-anonymity target (with a reason)."""
+    request = _target(target, RequestFacts, Action.RELEASE_K_OVERRIDE)
+    assert isinstance(request, RequestFacts)
+    return _first(
+        _not_member(actor, request.project, "override its releases' k-anonymity target"),
+        _state("project", request.project.slug, request.project.status, ACTIVE),
+        _state("request", str(request.id), request.status, frozenset({"approved", "released"})),
+    )
+
+
 def _request_build(actor: Actor, target: Target, today: date) -> str | None:
     request = _target(target, RequestFacts, Action.REQUEST_BUILD)
     assert isinstance(request, RequestFacts)
@@ -630,6 +644,7 @@ RULES: dict[Action, _Rule] = {
     Action.REQUEST_VIEW: _Rule(_RESEARCHER | _STEWARD, _request_view),
     Action.RELEASE_ACCESS: _Rule(_RESEARCHER, _release_access),
     Action.RELEASE_REVOKE: _Rule(_STEWARD | _ADMIN),
+    Action.RELEASE_K_OVERRIDE: _Rule(_STEWARD, _release_k_override),
     Action.OUTPUT_SUBMIT: _Rule(_RESEARCHER, _output_submit),
     Action.OUTPUT_WITHDRAW: _Rule(_RESEARCHER, _output_withdraw),
     Action.OUTPUT_CHECK: _Rule(_CHECKER, _output_check),

@@ -3,10 +3,13 @@
 The cohorts package builds releases; governance decides whether it may (:func:`may_build`
 to ask the policy, :func:`require_build` to refuse with an audit entry; the latter also
 holds the build to the approved round: the spec submitted, the datasets asked for),
-records the result (:func:`record_release`, which moves the request to ``released`` and
-audits ``release.built``), answers who may read which release (:func:`may_access`,
-:func:`visible_releases`: the JupyterHub spawner mounts only these), and revokes releases
-(:func:`revoke_release`, used by :mod:`.enforcement`).
+whether a steward may let one be built below its k-anonymity target
+(:func:`require_k_override`; a build below target without one is refused and audited by
+:func:`refuse_below_k_target`), records the result (:func:`record_release`, which moves
+the request to ``released`` and audits ``release.built``, and ``release.k_override`` with
+the steward's reason when there was one), answers who may read which release
+(:func:`may_access`, :func:`visible_releases`: the JupyterHub spawner mounts only these),
+and revokes releases (:func:`revoke_release`, used by :mod:`.enforcement`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Collection
 from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,7 +33,7 @@ from nightingale.governance.facts import release_facts, request_facts
 from nightingale.governance.models import LinkageRequest, Project, Release
 from nightingale.governance.policy import Action, Decision, decide
 from nightingale.governance.requests import get_request
-from nightingale.governance.service import actor_of, lock_row, person, today, utcnow
+from nightingale.governance.service import actor_of, lock_row, person, refuse, today, utcnow
 from nightingale.platform.keystore import KeyStore
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -87,6 +91,42 @@ def require_build(
             who.refuse("; ".join(problems))
 
 
+def require_k_override(
+    session: Session, keystore: KeyStore, request: LinkageRequest, actor: str, reason: str
+) -> None:
+    """Refuse (audited) unless ``actor`` is a steward who may override ``request``'s k target.
+
+    The override needs a reason; it is recorded with the release by :func:`record_release`
+    only if the release is in fact below its target.
+    """
+    with acting(
+        session,
+        keystore,
+        actor,
+        Action.RELEASE_K_OVERRIDE,
+        request_facts(session, request),
+        object_type="request",
+        object_id=str(request.id),
+    ) as who:
+        if not reason.strip():
+            who.refuse("an override of the k-anonymity target needs a reason", error=InvalidInput)
+
+
+def refuse_below_k_target(
+    session: Session, keystore: KeyStore, request: LinkageRequest, actor: str, why: str
+) -> NoReturn:
+    """Refuse a build whose release would be below its k target (nothing was written)."""
+    refuse(
+        session,
+        keystore,
+        actor=actor,
+        action=str(Action.REQUEST_BUILD),
+        object_type="request",
+        object_id=str(request.id),
+        reason=why,
+    )
+
+
 def record_release(
     session: Session,
     keystore: KeyStore,
@@ -99,6 +139,7 @@ def record_release(
     release_id: str | None = None,
     expires_on: date | None = None,
     details: dict[str, object] | None = None,
+    k_override: str | None = None,
 ) -> Release:
     """Record a built release, move the request to ``released``, audit ``release.built``.
 
@@ -107,6 +148,8 @@ def record_release(
     built from (the manifest's), which must be the approved round's; ``expires_on``
     defaults to the project's end date. ``details`` (row counts, k-anonymity; no personal
     data) go into the audit entry. A rebuild of a released request records another release.
+    ``k_override`` is the steward's reason for a release below its k-anonymity target
+    (checked again here, recorded on the release, audited ``release.k_override``).
     """
     if not SHA256.match(manifest_sha256):
         raise InvalidInput(f"manifest checksum {manifest_sha256!r} is not a SHA-256 hex digest")
@@ -115,6 +158,8 @@ def record_release(
     )
     if request is None:
         raise NotFound(f"no linkage request {request_id}")
+    if k_override is not None:
+        require_k_override(session, keystore, request, actor, k_override)
     with _building(session, keystore, request, actor) as who:
         submitted = rounds.current_round(session, request)
         if submitted is None or submitted.spec_sha256 != spec_sha256:
@@ -130,6 +175,8 @@ def record_release(
             built_by=who.username,
             created_at=utcnow(),
             expires_on=expires_on or request.project.end_date,
+            k_override_by=None if k_override is None else who.username,
+            k_override_reason=k_override,
         )
         session.add(release)
         if request.status != "released":
@@ -153,6 +200,13 @@ def record_release(
             object_type="release",
             object_id=release.release_id,
         )
+        if k_override is not None:
+            who.audit(
+                "release.k_override",
+                {"request": request_id, "reason": k_override, **(details or {})},
+                object_type="release",
+                object_id=release.release_id,
+            )
         return release
 
 

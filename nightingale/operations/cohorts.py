@@ -9,7 +9,10 @@ Here three domains meet, each doing only its own part:
 - cohorts runs the spec over the zones and writes the release.
 
 A release exists only when governance knows it: if recording fails, or the unit's
-transaction rolls back later for any reason, the release folder is removed again.
+transaction rolls back later for any reason, the release folder is removed again. A
+release below its spec's k-anonymity target is not built (refused and audited, nothing
+written) unless a steward overrides the target with a reason, which is recorded with the
+release and shown on its page.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from nightingale.cohorts.build import (
+    BelowKTarget,
     Release,
     build_release,
     demographics_needed_by,
@@ -60,13 +64,21 @@ def estimate(unit: Unit, spec_text: str, engine: CohortEngine | None = None) -> 
             adapter.close()
 
 
-def build_request(unit: Unit, request_id: int, engine: CohortEngine | None = None) -> Release:
+def build_request(
+    unit: Unit,
+    request_id: int,
+    engine: CohortEngine | None = None,
+    *,
+    k_override: str | None = None,
+) -> Release:
     """Build request ``request_id``'s release if governance lets ``unit.actor``, and record it.
 
     The spec built is the request's text, and governance refuses it (audited) unless it
     is the spec submitted in the approved round and every dataset it reads, as the
     compiler says, was in that round. ``engine`` defaults to the configured one (DuckDB
-    or Spark), closed afterwards; a caller's engine is left open.
+    or Spark), closed afterwards; a caller's engine is left open. Below the spec's
+    k-anonymity target the build is refused unless ``k_override`` gives a steward's
+    reason (the policy's ``release.k_override``).
     """
     request = requests.get_request(unit.session, request_id)
     source = f"request {request_id}"
@@ -79,6 +91,8 @@ def build_request(unit: Unit, request_id: int, engine: CohortEngine | None = Non
         spec_text=request.spec_text,
         reads=datasets_read_by(validate_spec(request.spec_text, source, catalogue)),
     )
+    if k_override is not None:
+        releases.require_k_override(unit.session, unit.keystore, request, unit.actor, k_override)
     plans.require_plan_for_build(unit, request)
     demographics = _demographics(unit, request.spec_text, source)
     adapter = engine or engine_for(unit.settings)
@@ -93,11 +107,15 @@ def build_request(unit: Unit, request_id: int, engine: CohortEngine | None = Non
             demographics=demographics,
             catalogue=catalogue,
             source=source,
+            enforce_k_target=k_override is None,
         )
+    except BelowKTarget as exc:
+        releases.refuse_below_k_target(unit.session, unit.keystore, request, unit.actor, str(exc))
     finally:
         if engine is None:
             adapter.close()
     _remove_unless_committed(unit.session, built.path)
+    below_target = not built.manifest.k_anonymity.meets_target
     try:
         releases.record_release(
             unit.session,
@@ -111,7 +129,9 @@ def build_request(unit: Unit, request_id: int, engine: CohortEngine | None = Non
             details={
                 "rows": built.manifest.rows.model_dump(),
                 "k_anonymity": built.manifest.k_anonymity.k,
+                "k_target": built.manifest.k_anonymity.min_k,
             },
+            k_override=k_override if below_target else None,
         )
     except BaseException:
         shutil.rmtree(built.path, ignore_errors=True)

@@ -107,7 +107,6 @@ def pilot_release(
         {
             "pid": [f"{i:016x}" for i in range(n)],
             "treated": treated,
-            "index_month": "2021-01",
             "age_band": AGE_BANDS[band],
             "sex": np.where(female, "F", "M"),
             "imd_quintile": imd,

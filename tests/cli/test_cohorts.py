@@ -55,17 +55,22 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
     return code, captured.out, " ".join(captured.err.split())
 
 
-def test_build_prints_the_releases_rows_and_k(
+def test_build_below_the_k_target_is_refused_then_built_with_a_stewards_override(
     settings: Settings, submitted: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _approve(settings, submitted)
     root = str(settings.data_root)
-    code, out, _ = _cli(capsys, "--data-root", root, "build", str(submitted), "--as", "sam")
+    code, _, err = _cli(capsys, "--data-root", root, "build", str(submitted), "--as", "sam")
+    assert code == 3 and "k-anonymity 1 over age_band, sex, imd_quintile is below" in err
+    assert visible_entries(DataRoot(settings.data_root).releases("dfh-pilot")) == []
+    code, out, _ = _cli(capsys, "--data-root", root, "build", str(submitted), "--as", "sam",
+                        "--k-override", "four people of test data")  # fmt: skip
     assert code == 0
     printed = " ".join(out.split())
     persons, panel = pilot_fixture.PERSONS.num_rows, pilot_fixture.PANEL.num_rows
     assert f"{persons} persons, {panel} person-periods" in printed
-    assert "k-anonymity 1 over index_month, age_band, sex, imd_quintile" in printed
+    assert "k-anonymity 1 over age_band, sex, imd_quintile (target 5, NOT met)" in printed
+    assert "built below the target by sam's override: four people of test data" in printed
     (release,) = visible_entries(DataRoot(settings.data_root).releases("dfh-pilot"))
     assert read_manifest(release).request_id == str(submitted)
 
@@ -86,7 +91,7 @@ def test_cohort_estimate_prints_k_over_the_quasi_identifiers(
     root = str(settings.data_root)
     code, out, _ = _cli(capsys, "--data-root", root, "cohort", "estimate", str(SPEC_FILE))
     assert code == 0
-    assert "k = 1 over index_month, age_band, sex, imd_quintile" in " ".join(out.split())
+    assert "k = 1 over age_band, sex, imd_quintile" in " ".join(out.split())
 
 
 def test_cohort_validate_points_at_the_line(tmp_path: Path, capsys) -> None:

@@ -1,7 +1,7 @@
 # ruff: noqa: E501 - the tables are wide on purpose: one line per row reads like the data
 """A hand-made region for the homes pilot's spec: every variable of every person known.
 
-Four people are in the cohort and two are not:
+Four people are in the cohort and three are not:
 
 - alice: designed-for-health home from 2020-03-15; events on both sides of every window
   edge (exactly 12 months before, the day before, the index day, exactly 6 months after);
@@ -11,9 +11,12 @@ Four people are in the cohort and two are not:
   the next day does not; an earlier tenancy wins over his later designed-for-health one.
 - carol: designed-for-health home from 29 February 2020 and dies that day; two health
   records (the registration starting on the index day is the one in force).
-- fay: no health record at all; index 2022-12-31, censored at the end of data
-  (2026-06-30); six months after 31 December is 30 June.
-- dan (tenancies outside 2020-2022) and erin (died before her tenancy) are excluded.
+- fay: a GP registration with no IMD or conditions recorded, and no other health record;
+  index 2022-12-31, censored at the end of data (2026-06-30); six months after 31
+  December is 30 June.
+- dan (tenancies outside 2020-2022), erin (died before her tenancy) and gus (registered
+  with a GP only after his index date: the spec requires a registration by then) are
+  excluded.
 """
 
 from __future__ import annotations
@@ -32,14 +35,18 @@ SPINE = table("""
     housing    | h6        | dan
     housing    | h7        | erin
     housing    | h8        | fay
+    housing    | h9        | gus
     health     | g1        | alice
     health     | g2        | bob
     health     | g3        | carol
     health     | g4        | carol
     health     | g5        | erin
+    health     | g6        | fay
+    health     | g7        | gus
     employment | e1        | alice
     employment | e2        | bob
     employment | e3        | fay
+    employment | e4        | gus
 """)
 
 TABLES: dict[str, pa.Table] = {
@@ -53,6 +60,7 @@ TABLES: dict[str, pa.Table] = {
         h6        | 2023-01-01    |             | standard
         h7        | 2022-12-31    |             | standard
         h8        | 2022-12-31    |             | designed_for_health
+        h9        | 2021-01-01    |             | designed_for_health
     """),
     "linkage.demographics": table("""
         source     | record_id | date_of_birth | sex
@@ -62,6 +70,9 @@ TABLES: dict[str, pa.Table] = {
         health     | g4        |               | F
         employment | e2        | 1960-02-29    | M
         employment | e3        | 2000-06-15    | F
+        health     | g6        | 2000-06-15    | F
+        employment | e4        | 1990-01-01    | M
+        health     | g7        | 1990-01-01    | M
     """),
     "health.gp_registrations": table("""
         record_id | registration_date | imd_decile | ltc_count
@@ -70,6 +81,8 @@ TABLES: dict[str, pa.Table] = {
         g3        | 2010-01-01        | 1          | 2
         g4        | 2020-02-29        | 6          | 1
         g5        | 2000-01-01        | 5          | 0
+        g6        | 2022-12-31        |            |
+        g7        | 2021-01-02        | 4          | 0
     """),
     "health.admissions": table("""
         record_id | admission_date | discharge_date | admission_method | diag_primary | diag_secondary:str
@@ -125,11 +138,11 @@ TABLES: dict[str, pa.Table] = {
 }
 
 PERSONS = table("""
-    person_id | treated | index_month | age_band | sex | imd_quintile | ltc_count | employed_pre | earnings_pre | emergency_admissions_pre | ae_attendances_pre | gp_consultations_pre | eq5d_pre:str | died | followup_days
-    alice     | 1       | 2020-03     | 25-34    | F   | 2            | 3         | 0            | 1500.5       | 2                        | 0                  | 0                    | 21132        | 0    | 1461
-    bob       | 0       | 2021-02     | 55-64    | M   | 5            | 0         | 1            | 0.0          | 0                        | 0                  | 1                    |              | 0    | 123
-    carol     | 1       | 2020-02     |          | F   | 3            | 1         | 0            | 0.0          | 0                        | 0                  | 0                    |              | 1    | 1
-    fay       | 1       | 2022-12     | 16-24    | F   |              |           | 0            | 0.0          | 0                        | 0                  | 0                    |              | 0    | 1278
+    person_id | treated | age_band | sex | imd_quintile | ltc_count | employed_pre | earnings_pre | emergency_admissions_pre | ae_attendances_pre | gp_consultations_pre | eq5d_pre:str | died | followup_days
+    alice     | 1       | 16-54    | F   | 2            | 3         | 0            | 1500.5       | 2                        | 0                  | 0                    | 21132        | 0    | 1461
+    bob       | 0       | 55+      | M   | 5            | 0         | 1            | 0.0          | 0                        | 0                  | 1                    |              | 0    | 123
+    carol     | 1       |          | F   | 3            | 1         | 0            | 0.0          | 0                        | 0                  | 0                    |              | 1    | 1
+    fay       | 1       | 16-54    | F   |              |           | 0            | 0.0          | 0                        | 0                  | 0                    |              | 0    | 1278
 """)
 
 PANEL = table("""

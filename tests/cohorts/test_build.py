@@ -91,7 +91,7 @@ def test_the_manifest_describes_the_release(region, keystore, duckdb_engine) -> 
     quasi = default_catalogue().quasi_identifiers(spec)
     persons = pq.read_table(release.path / "persons.parquet")
     assert manifest["k_anonymity"] == measure(persons, quasi, spec.disclosure.min_k).as_dict()
-    assert set(quasi) == {"index_month", "age_band", "sex", "imd_quintile"}
+    assert set(quasi) == {"age_band", "sex", "imd_quintile"}
 
 
 def test_a_release_holds_no_identifiers_or_dates(region, keystore, duckdb_engine) -> None:
@@ -174,7 +174,7 @@ def test_the_estimate_stewards_see_is_what_the_build_records(
     )
     release = _build(region, keystore, duckdb_engine)
     assert release.manifest.k_anonymity.model_dump() == estimate.as_dict()
-    assert estimate.quasi_identifiers == ["index_month", "age_band", "sex", "imd_quintile"]
+    assert estimate.quasi_identifiers == ["age_band", "sex", "imd_quintile"]
 
 
 def test_a_spec_reading_demographics_is_not_built_without_them(

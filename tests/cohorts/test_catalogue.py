@@ -41,6 +41,21 @@ def test_unknown_tables_and_columns_are_refused_with_the_variable() -> None:
         default_catalogue().check(spec)
 
 
+def test_a_required_record_is_checked_against_the_catalogue_and_read() -> None:
+    """``population.requires`` names a table and date the catalogue must know."""
+    spec = parse_spec(PILOT)
+    assert "registration_date" in table_columns(spec)["health.gp_registrations"]
+    wrong = "{table: health.gp_registrations, date: registered_on}"
+    broken = PILOT.replace("{table: health.gp_registrations, date: registration_date}", wrong)
+    assert broken != PILOT
+    with pytest.raises(
+        SpecError,
+        match=r"population.requires\[0\]: table 'health.gp_registrations' has no column "
+        "'registered_on'",
+    ):
+        default_catalogue().check(parse_spec(broken), "pilot.yaml")
+
+
 def test_an_identifier_may_only_leave_generalised() -> None:
     raw_birth = PILOT.replace(
         "{name: sex, kind: value, table: linkage.demographics, column: sex}",
@@ -99,7 +114,7 @@ def test_a_population_condition_on_an_identifier_is_refused() -> None:
 def test_quasi_identifiers_of_the_pilot() -> None:
     spec = parse_spec(PILOT)
     quasi = default_catalogue().quasi_identifiers(spec)
-    assert quasi == ["index_month", "age_band", "sex", "imd_quintile"]
+    assert quasi == ["age_band", "sex", "imd_quintile"]
 
 
 def test_a_spec_reads_only_the_columns_it_names() -> None:

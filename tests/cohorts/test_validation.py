@@ -28,7 +28,7 @@ def test_an_unknown_column_that_parsing_accepts_is_refused_naming_source_and_fie
 
 
 def test_a_field_error_is_refused_before_the_catalogue_is_asked() -> None:
-    with pytest.raises(SpecError, match=r"^cohort spec:\d+: baseline\.5"):
+    with pytest.raises(SpecError, match=r"^cohort spec:\d+: baseline\.4"):
         validate_spec(PILOT.replace("at: -1 days", "at: yesterday"))
 
 

@@ -117,6 +117,9 @@ EXPECTED: dict[Action, Expect] = {
     Action.REQUEST_BUILD: Expect(
         _r("data_steward", "administrator"), "request", _r("approved", "released"), "outsider"
     ),
+    Action.RELEASE_K_OVERRIDE: Expect(
+        _r("data_steward"), "request", _r("approved", "released"), "outsider"
+    ),
     Action.REQUEST_VIEW: Expect(
         _r("researcher", "data_steward"),
         "request",
@@ -311,6 +314,7 @@ PROJECT_GATES = {
     Action.REQUEST_SUBMIT: {"approved", "active"},
     Action.REQUEST_DECIDE: {"approved", "active"},
     Action.REQUEST_BUILD: {"active"},
+    Action.RELEASE_K_OVERRIDE: {"active"},
     Action.RELEASE_ACCESS: {"active"},
 }
 

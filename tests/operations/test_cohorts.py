@@ -15,7 +15,8 @@ from sqlalchemy import text
 
 from nightingale.cli import governance_demo
 from nightingale.cli.plans import lodge_pilot_plan
-from nightingale.governance import approvals, enforcement, releases, requests
+from nightingale.governance import approvals, audit, enforcement, releases, requests
+from nightingale.governance.errors import InvalidInput, PermissionDenied
 from nightingale.governance.requests import DatasetNeed
 from nightingale.operations.cohorts import build_request, estimate
 from nightingale.operations.unit import open_unit
@@ -52,10 +53,14 @@ def _releases(settings: Settings) -> list:
     return visible_entries(DataRoot(settings.data_root).releases("dfh-pilot"))
 
 
+TINY = "the hand-made region has four people: k is 1 by construction (test data)"
+"""A steward's override: the fixture's release is far below the spec's k target of 5."""
+
+
 def test_an_approved_request_is_built_and_recorded(settings: Settings, submitted: int) -> None:
     _approve(settings, submitted)
     with open_unit(settings, "sam") as unit:
-        release = build_request(unit, submitted)
+        release = build_request(unit, submitted, k_override=TINY)
     assert _releases(settings) == [release.path]
     manifest = read_manifest(release.path)
     assert manifest.request_id == str(submitted)
@@ -71,7 +76,7 @@ def test_the_estimate_is_what_the_build_measures(settings: Settings, submitted: 
     with open_unit(settings, "sam") as unit:
         spec_text = requests.get_request(unit.session, submitted).spec_text
         k = estimate(unit, spec_text)
-        release = build_request(unit, submitted)
+        release = build_request(unit, submitted, k_override=TINY)
     assert release.manifest.k_anonymity.model_dump() == k.as_dict()
 
 
@@ -80,7 +85,7 @@ def test_a_unit_that_fails_after_the_build_leaves_no_release(
 ) -> None:
     _approve(settings, submitted)
     with pytest.raises(RuntimeError, match="after the build"), open_unit(settings, "sam") as unit:
-        built = build_request(unit, submitted)
+        built = build_request(unit, submitted, k_override=TINY)
         assert built.path.is_dir()
         raise RuntimeError("the unit failed after the build")
     assert _releases(settings) == []
@@ -186,4 +191,48 @@ def test_the_builder_refuses_datasets_the_round_did_not_hold(settings: Settings)
         open_unit(settings, "sam") as unit,
     ):
         build_request(unit, request_id)
+
+
+def test_a_release_below_its_k_target_is_not_built_and_the_refusal_is_audited(
+    settings: Settings, submitted: int
+) -> None:
+    _approve(settings, submitted)
+    with (
+        pytest.raises(PermissionDenied, match=r"k-anonymity 1 over age_band, sex, imd_quintile "
+                      r"is below the target 5 .*a steward may build it with an override"),
+        open_unit(settings, "sam") as unit,
+    ):  # fmt: skip
+        build_request(unit, submitted)
+    assert _releases(settings) == []
+    with open_unit(settings, "sam") as unit:
+        assert requests.get_request(unit.session, submitted).status == "approved"
+        (refusal,) = audit.entries(unit.session, action_prefix="request.build.refused")
+        assert refusal.actor == "sam" and "below the target 5" in refusal.details
+
+
+def test_a_stewards_override_builds_it_and_is_recorded_with_the_release(
+    settings: Settings, submitted: int
+) -> None:
+    _approve(settings, submitted)
+    with open_unit(settings, "sam") as unit:
+        built = build_request(unit, submitted, k_override=TINY)
+    assert not built.manifest.k_anonymity.meets_target
+    with open_unit(settings, "sam") as unit:
+        (release,) = releases.list_releases(unit.session, project="dfh-pilot")
+        assert (release.k_override_by, release.k_override_reason) == ("sam", TINY)
+        (entry,) = audit.entries(unit.session, action_prefix="release.k_override")
+        assert entry.object_id == built.release_id and TINY in entry.details
+
+
+def test_only_a_steward_off_the_project_may_override_and_only_with_a_reason(
+    settings: Settings, submitted: int
+) -> None:
+    _approve(settings, submitted)
+    with (
+        pytest.raises(PermissionDenied, match="release.k_override needs the role data_steward"),
+        open_unit(settings, "ada") as unit,
+    ):
+        build_request(unit, submitted, k_override=TINY)
+    with pytest.raises(InvalidInput, match="needs a reason"), open_unit(settings, "sam") as unit:
+        build_request(unit, submitted, k_override="  ")
     assert _releases(settings) == []

@@ -51,7 +51,9 @@ BASELINE_ITEMS = {
     "gp_consultations_pre": "gp_consultation",
 }
 AGE_BAND_MIDPOINTS = {"16-24": 20, "18-24": 21, "25-34": 30, "35-44": 40, "45-54": 50,
-                      "55-64": 60, "65-74": 70, "75-84": 80, "85+": 88}  # fmt: skip
+                      "55-64": 60, "65-74": 70, "75-84": 80, "85+": 88,
+                      "16-54": 35, "55+": 67}  # fmt: skip
+"""Ages for the bands releases use: ten-year bands, and the pilot's two (16-54, 55+)."""
 COVARIATES = ("age", "female", "imd_quintile", "ltc_count", "employed_pre")
 
 

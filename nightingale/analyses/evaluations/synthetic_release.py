@@ -168,7 +168,6 @@ def release_frames(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
         {
             "pid": pid,
             "treated": cohort.treated.astype(int),
-            "index_month": "",
             "age_band": np.array(AGE_LABELS, dtype=object)[np.digitize(age, AGE_CUTS)],
             "sex": np.where(people.female[p], "F", "M"),
             "imd_quintile": np.where(registered, (world.imd[p] + 1) // 2, np.nan),

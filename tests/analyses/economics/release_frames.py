@@ -21,7 +21,6 @@ def pilot_release(n: int = 400, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFra
         {
             "pid": pids,
             "treated": treated,
-            "index_month": "2021-04",
             "age_band": rng.choice(["25-34", "35-44", "45-54", "55-64"], n),
             "sex": rng.choice(["F", "M"], n),
             "imd_quintile": rng.integers(1, 6, n),
