@@ -134,14 +134,18 @@ class World:
         self.approve(request_id)
         return self.release(request_id, project)
 
-    def build(self, request_id: int, builder: str = "sam") -> str:
-        """Build an approved request with the real cohort builder (needs :func:`populate`)."""
+    def build(self, request_id: int, builder: str = "sam", k_override: str | None = None) -> str:
+        """Build an approved request with the real cohort builder (needs :func:`populate`).
+
+        A small region's release is below the pilot's k-anonymity target; the builder (a
+        steward) then gives ``k_override``, as a steward would, or the build is refused.
+        """
         from nightingale.operations.cohorts import build_request
         from nightingale.operations.unit import open_unit
 
         self.lodge_plan(request_id)
         with open_unit(self.settings, builder, engine=self.engine, keystore=self.keystore) as unit:
-            return build_request(unit, request_id).release_id
+            return build_request(unit, request_id, k_override=k_override).release_id
 
     def lodge_plan(self, request_id: int) -> None:
         """The project's PI lodges a plan (a release carrying outcomes needs one)."""
@@ -161,11 +165,11 @@ class World:
                 text=f"plan: {slug}\n",
             )
 
-    def built(self, project: str, by: str) -> str:
+    def built(self, project: str, by: str, k_override: str | None = None) -> str:
         """Request, approve and build a release for ``project`` with the real builder."""
         request_id = self.submitted_request(by, project)
         self.approve(request_id)
-        return self.build(request_id)
+        return self.build(request_id, k_override=k_override)
 
 
 def _manifest(

@@ -50,11 +50,12 @@ class FileView:
 
     @property
     def flagged(self) -> int:
-        """Findings and cells that are not a plain pass."""
+        """Findings that are not notes (failing cells are findings too); for requests
+        checked before the file check, the cells that did not pass."""
+        if self.findings:
+            return sum(1 for f in self.findings if f.severity != "pass")
         cells = list(self.grid.values()) or self.flat
-        return sum(1 for c in cells if c.get("outcome") != "pass") + sum(
-            1 for f in self.findings if f.severity != "pass"
-        )
+        return sum(1 for c in cells if c.get("outcome") != "pass")
 
 
 def _finding(raw: dict[str, Any]) -> FindingView:

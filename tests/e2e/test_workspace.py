@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from nightingale.governance.errors import PermissionDenied
 from nightingale.governance.releases import revoke_release
 from nightingale.hub.launcher import HubProcess
 from nightingale.platform.database import session_scope
@@ -22,6 +23,7 @@ from tests.workspace_world import World
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow]
 
 LAB_TIMEOUT_MS = 90_000
+SMALL_REGION = "the e2e region has about 120 pilot tenants: k below 5 is expected (test data)"
 
 
 def _contents(page: Any, hub: HubProcess, user: str, path: str, method: str = "GET") -> Any:
@@ -68,9 +70,12 @@ def test_from_cohort_request_to_published_report_and_revocation(
         assert page.inner_text("#request-status") == expected
         screens.take(page, f"{steward}-approved")
 
-    # The cohort builder builds the release; another project gets one too.
-    release_id = world.build(request_id)
-    other_release = world.built("other-study", by="ray")
+    # The cohort builder refuses the release: the small e2e region is below the pilot's
+    # k-anonymity target. Sam overrides it with a reason; another project gets one too.
+    with pytest.raises(PermissionDenied, match="is below the target 5"):
+        world.build(request_id)
+    release_id = world.build(request_id, k_override=SMALL_REGION)
+    other_release = world.built("other-study", by="ray", k_override=SMALL_REGION)
 
     # Rita's JupyterLab shows her project's release, read-only, and nothing else.
     rita.goto(f"{hub.url}/hub/spawn")
@@ -93,30 +98,49 @@ def test_from_cohort_request_to_published_report_and_revocation(
     home = _contents(rita, hub, "rita", "notes.txt", "PUT")
     assert home["status"] == 201, home
 
-    # In a notebook, Rita submits a table with small cells (flagged), then a safe one.
+    # In a notebook, Rita submits a table with small cells (blocked), then a safe one; the
+    # airlock reads each file and recomputes it from the release she loaded.
     rita.click(".jp-BreadCrumbs-home")  # new notebooks go to the browsed folder: home
     rita.click(".jp-LauncherCard[title*='Python 3']")
     rita.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=LAB_TIMEOUT_MS)
-    _run_cell(rita, FLAGGED_CELL, "submitted: fail")
+    _run_cell(rita, FLAGGED_CELL, "submitted: block")
     _run_cell(rita, SAFE_CELL, "submitted: pass")
     screens.take(rita, "rita-notebook-outputs-submitted")
 
-    # Otto rejects the flagged output and approves (releases) the safe one.
+    # Otto rejects the blocked output (it cannot be approved at all) and approves the safe
+    # one, which waits for a second output checker.
     otto = log_in(browser, hub, "otto")
     otto.click("text=Airlock")
-    otto.click("tr:has-text('Counts by arm and age band') a")
+    otto.click("tr:has-text('Counts by arm and IMD quintile') a")
     assert otto.locator("td.fail").count() >= 2
-    screens.take(otto, "otto-flagged-cells")
-    otto.fill("#reason", "Cells under 10 people: suppress or combine the 85+ band.")
+    assert "Cannot be approved" in otto.inner_text("#gate-blocked")
+    assert otto.locator("button[value=approve]").count() == 0
+    screens.take(otto, "otto-blocked-cells")
+    otto.fill("#reason", "Cells under 10 people: combine the least deprived quintiles.")
     otto.click("button[value=reject]")
     assert otto.inner_text("#output-status") == "rejected"
     otto.click("text=Airlock")
     otto.click("tr:has-text('Counts by arm and sex') a")
     assert otto.locator("td.fail").count() == 0
-    otto.fill("#reason", "Every cell has at least 10 people.")
+    assert release_id in otto.inner_text("#output-release")
+    otto.fill("#reason", "Every cell has at least 10 people; recomputed from the release.")
     otto.click("button[value=approve]")
-    assert otto.inner_text("#output-status") == "released"
-    screens.take(otto, "otto-released")
+    assert otto.inner_text("#output-status") == "submitted"
+    assert otto.inner_text("#output-approvals") == "1 of 2 approvals"
+    assert "already decided" in otto.inner_text("#decision-refused")
+    screens.take(otto, "otto-approved-waiting-for-a-second-checker")
+
+    # Owen, a second output checker, approves in his own browser: that releases it.
+    owen = log_in(browser, hub, "owen")
+    owen.click("text=Airlock")
+    owen.click("tr:has-text('Counts by arm and sex') a")
+    assert "Otto Checker" in owen.inner_text("#decisions")
+    owen.fill("#reason", "Second check: totals match the release, no small cells.")
+    screens.take(owen, "owen-second-check")
+    owen.click("button[value=approve]")
+    assert owen.inner_text("#output-status") == "released"
+    assert owen.inner_text("#output-approvals") == "2 of 2 approvals"
+    screens.take(owen, "owen-released")
 
     # Eve publishes it; the public registry shows the report to anyone.
     eve = log_in(browser, hub, "eve")
@@ -133,8 +157,14 @@ def test_from_cohort_request_to_published_report_and_revocation(
     assert "sex.csv" in public.inner_text("main")
     screens.take(public, "public-registry-report")
 
-    # The stewards' audit log has every step, and its chain verifies.
+    # The stewards' request page shows the release was built below target by override.
     sam = log_in(browser, hub, "sam")
+    sam.goto(f"{hub.service_url}steward/requests/{request_id}")
+    assert SMALL_REGION in sam.inner_text(f"#k-override-{release_id}")
+    screens.take(sam, "sam-release-built-by-override")
+
+    # The stewards' audit log has every step, and its chain verifies.
+    sam.goto(hub.service_url)
     sam.click("text=Audit log")
     assert "Chain verified" in sam.inner_text("#chain-status")
     assert "result.published" in sam.inner_text("main")
@@ -163,8 +193,8 @@ def _server_running(page: Any, hub: HubProcess) -> bool:
 FLAGGED_CELL = (
     "from nightingale import workspace as ws\n"
     "persons = ws.load('persons')\n"
-    "first = ws.submit('Counts by arm and age band', "
-    "{'age.csv': ws.table(persons, 'treated', 'age_band')})"
+    "first = ws.submit('Counts by arm and IMD quintile', "
+    "{'imd.csv': ws.table(persons, 'treated', 'imd_quintile')})"
 )
 SAFE_CELL = (
     "second = ws.submit('Counts by arm and sex', {'sex.csv': ws.table(persons, 'treated', 'sex')})"
