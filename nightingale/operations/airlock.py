@@ -110,9 +110,10 @@ def submit_job_outputs(
 ) -> OutputRequest:
     """Submit ``moderately_sensitive`` outputs of a succeeded job, with their provenance.
 
-    The files are checked against the release the job read. ``sdc`` gives a file's SDC metadata by its path in the job; else a ``PATH.sdc.json``
-    the job declared beside it is used. Each airlock file is tied to the job output it
-    came from, so its provenance (commit, release, plan, job) reaches publication.
+    The files are checked against the release the job read. ``sdc`` gives a file's SDC
+    metadata by its path in the job; else a ``PATH.sdc.json`` the job declared beside it
+    is used. Each airlock file is tied to the job output it came from, so its provenance
+    (commit, release, plan, job) reaches publication.
     """
     chosen = jobs.releasable_outputs(
         unit.session,

@@ -15,7 +15,7 @@ from nightingale.governance import audit_reconcile, requests
 from nightingale.governance.requests import DatasetNeed
 from nightingale.platform import database
 from tests.governance.conftest import READS, SPEC, Platform
-from tests.governance.test_outputs import submit
+from tests.governance.test_outputs import submit, table_file
 
 
 def _differences(platform: Platform) -> list[str]:
@@ -46,7 +46,7 @@ def test_tables_changed_only_by_the_application_agree_with_the_log(
     cast: Platform, tmp_path: Path
 ) -> None:
     _submitted_request(cast)
-    submit(cast, tmp_path, safe=True)
+    submit(cast, tmp_path, [table_file(tmp_path, safe=True)])
     assert _differences(cast) == []
 
 
@@ -112,7 +112,7 @@ def test_other_changes_made_outside_the_application_are_named(
 def test_an_output_status_changed_with_raw_sql_is_named(
     sqlite_cast: Platform, tmp_path: Path
 ) -> None:
-    output_id = submit(sqlite_cast, tmp_path, safe=True)
+    output_id = submit(sqlite_cast, tmp_path, [table_file(tmp_path, safe=True)])
     _raw(sqlite_cast, f"UPDATE gov_output_requests SET status = 'approved' WHERE id = {output_id}")
     assert _differences(sqlite_cast) == [
         f"output {output_id}: status is approved in the table but submitted by the audit log"
