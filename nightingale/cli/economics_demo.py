@@ -61,11 +61,13 @@ def bundle_files(bundle: Path) -> list[OutputFileSpec]:
     return specs
 
 
-def _release_evidence(settings: Settings, release_id: str) -> ReleaseEvidence | None:
+def _release_evidence(settings: Settings, release_id: str | None) -> ReleaseEvidence | None:
     """The release the bundles came from, if it is on disk (else the files speak alone)."""
     from nightingale.governance.errors import NotFound
     from nightingale.governance.filecheck import load_release
 
+    if release_id is None:
+        return None
     try:
         return load_release(settings.data_root, PROJECT, release_id)
     except NotFound:
@@ -101,8 +103,13 @@ def _unblocked(
     return specs, left_out
 
 
-def _through_airlock(settings: Settings, label: str, bundle: Path, release_id: str) -> int | None:
-    """Rita submits the bundle's unblocked files; otto and owen approve, releasing them."""
+def _through_airlock(
+    settings: Settings, label: str, bundle: Path, release_id: str | None = None
+) -> int | None:
+    """Rita submits the bundle's unblocked files; otto and owen approve, releasing them.
+
+    The files are checked against ``release_id`` when it is on disk, else on their own.
+    """
     from nightingale.cli.governance import governance_unit
     from nightingale.governance import output_gate
     from nightingale.operations import airlock

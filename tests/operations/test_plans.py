@@ -50,8 +50,8 @@ def test_a_build_with_outcomes_before_the_plan_is_lodged_is_refused_and_audited(
         assert [e.object_id for e in refused] == [str(approved)]
     with open_unit(settings, "rita") as unit:
         lodge_pilot_plan(unit)
-    with open_unit(settings, "sam") as unit:
-        assert build_request(unit, approved).path.is_dir()
+    with open_unit(settings, "sam") as unit:  # four people of test data: k is 1
+        assert build_request(unit, approved, k_override="test data").path.is_dir()
 
 
 def test_a_plan_is_lodged_only_for_the_project_it_names(settings: Settings, approved: int) -> None:
