@@ -140,7 +140,7 @@ TABLES: dict[str, pa.Table] = {
 PERSONS = table("""
     person_id | treated | age_band | sex | imd_quintile | ltc_count | employed_pre | earnings_pre | emergency_admissions_pre | ae_attendances_pre | gp_consultations_pre | eq5d_pre:str | died | followup_days
     alice     | 1       | 16-54    | F   | 2            | 3         | 0            | 1500.5       | 2                        | 0                  | 0                    | 21132        | 0    | 1461
-    bob       | 0       | 55+      | M   | 5            | 0         | 1            | 0.0          | 0                        | 0                  | 1                    |              | 0    | 123
+    bob       | 0       | 55+      | M   | 4            | 0         | 1            | 0.0          | 0                        | 0                  | 1                    |              | 0    | 123
     carol     | 1       |          | F   | 3            | 1         | 0            | 0.0          | 0                        | 0                  | 0                    |              | 1    | 1
     fay       | 1       | 16-54    | F   |              |           | 0            | 0.0          | 0                        | 0                  | 0                    |              | 0    | 1278
 """)
