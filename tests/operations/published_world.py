@@ -32,9 +32,7 @@ NAMES = ("ada", "rita", "sam", "sasha", "otto", "eve", "Researcher", "Steward", 
 
 def build(root: Path, work_folder: Path) -> Settings:
     """Fill ``root`` (a new data root) as the module says; its settings."""
-    # The file check blocks table cells over 200 characters as free text by default, and
-    # the CHEERS table's methods text is longer: this deployment allows 400.
-    settings = Settings(data_root=root, governance=CHEAP, sdc={"max_text_length": 400})
+    settings = Settings(data_root=root, governance=CHEAP)
     initialise(settings)
     with governance_unit(settings) as work:
         governance_demo.people_and_project(work.session, work.keystore, settings)
