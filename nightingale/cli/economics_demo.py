@@ -173,7 +173,8 @@ def publish_and_report(settings: Settings, release_id: str, bundles: dict[str, P
     if not existing:
         console.print(
             f"  the demo's airlock allows table cells of up to {DEMO_TEXT_LENGTH} characters "
-            "([sdc] max_text_length, default 200): the CHEERS checklist's methods text is longer"
+            "(\\[sdc] max_text_length, default 200): the CHEERS checklist's methods text is "
+            "longer"
         )
         ids = [
             output_id
