@@ -14,6 +14,8 @@ import pytest
 
 from nightingale.analyses.economics.cheers import EVALUATOR_ITEMS
 from nightingale.analyses.economics.evaluation import EconomicsRun, evaluate_pilot, write_bundle
+from nightingale.analyses.evaluations.dfh_pilot import PLAN_PATH
+from nightingale.analyses.plan import load_plan
 from nightingale.cli import governance_demo
 from nightingale.cli.economics_demo import CHEERS_ANSWERS, _through_airlock
 from nightingale.cli.governance import governance_unit
@@ -94,7 +96,8 @@ def test_the_lodged_plan_fills_item_4_and_the_completed_checklist_reaches_the_re
     folder = released.data_root / location
     items = {row["item"]: row for row in json.loads((folder / "cheers.json").read_text())["items"]}
     assert all(row["status"] != "to be completed by the evaluator" for row in items.values())
-    assert items[4]["text"].startswith("Analysis plan dfh-pilot version 1.1.0 lodged")
+    plan = load_plan(PLAN_PATH)
+    assert items[4]["text"].startswith(f"Analysis plan dfh-pilot version {plan.plan.version} lodged")
     assert items[28]["text"] == "None declared."
     with governance_unit(released) as work:
         html = reports.write_report(work, folder).read_text()
