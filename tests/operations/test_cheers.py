@@ -102,7 +102,7 @@ def test_the_lodged_plan_fills_item_4_and_the_completed_checklist_reaches_the_re
     with governance_unit(released) as work:
         html = reports.write_report(work, folder).read_text()
     assert "0 to be completed by the evaluator" in html and "None declared." in html
-    assert "Plan dfh-pilot version 1.1.0 was lodged with governance on" in html
+    assert f"Plan dfh-pilot version {plan.plan.version} was lodged with governance on" in html
 
 
 def test_a_checklist_changed_after_publishing_is_refused_by_the_report(released: Settings) -> None:
