@@ -96,13 +96,13 @@ def test_the_lodged_plan_fills_item_4_and_the_completed_checklist_reaches_the_re
     folder = released.data_root / location
     items = {row["item"]: row for row in json.loads((folder / "cheers.json").read_text())["items"]}
     assert all(row["status"] != "to be completed by the evaluator" for row in items.values())
-    plan = load_plan(PLAN_PATH)
-    assert items[4]["text"].startswith(f"Analysis plan dfh-pilot version {plan.plan.version} lodged")
+    version = load_plan(PLAN_PATH).plan.version
+    assert items[4]["text"].startswith(f"Analysis plan dfh-pilot version {version} lodged")
     assert items[28]["text"] == "None declared."
     with governance_unit(released) as work:
         html = reports.write_report(work, folder).read_text()
     assert "0 to be completed by the evaluator" in html and "None declared." in html
-    assert f"Plan dfh-pilot version {plan.plan.version} was lodged with governance on" in html
+    assert f"Plan dfh-pilot version {version} was lodged with governance on" in html
 
 
 def test_a_checklist_changed_after_publishing_is_refused_by_the_report(released: Settings) -> None:
