@@ -348,11 +348,20 @@ def _add_lifetime(
     result.summary += (
         f"\nOver a lifetime (cohort model from age {lifetime.spec.start_age:g}, the pilot's "
         f"effects carried in): incremental cost {lifetime.delta_cost:,.2f} and QALYs "
-        f"{lifetime.delta_effect:.4f}, an ICER of {_money(lifetime.icer)} per QALY; "
+        f"{lifetime.delta_effect:.4f}, {_ratio(lifetime.delta_cost, lifetime.delta_effect)}; "
         f"probability cost-effective at {k:,.0f} per QALY "
         f"{float(lifetime.at(k)['probability_cost_effective']):.2f}, EVPI "
         f"{float(lifetime.at(k)['evpi']):,.2f} per person."
     )
+
+
+def _ratio(delta_cost: float, delta_effect: float) -> str:
+    """The ICER where it means something (NE, SW), else the quadrant: a negative ratio
+    would read as a price per QALY when one strategy simply dominates the other."""
+    compared = compare(delta_cost, delta_effect)
+    if compared.icer is None:
+        return f"the reference arm {compared.quadrant.value}"
+    return f"an ICER of {_money(compared.icer)} per QALY"
 
 
 def _money(value: float) -> str:

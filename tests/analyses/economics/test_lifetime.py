@@ -77,3 +77,19 @@ def test_with_estimated_names_only_declared_parameters(inputs) -> None:  # type:
     spec, _folder = lifetime_spec(inputs)
     with pytest.raises(NightingaleError, match="no parameters"):
         with_estimated(spec, {"nonsense": Parameter(value=1.0)})
+
+
+@pytest.mark.parametrize(
+    ("delta_cost", "delta_effect", "words"),
+    [
+        (11_921.47, -0.1688, "the reference arm dominated"),
+        (-500.0, 0.2, "the reference arm dominant"),
+        (1_000.0, 0.05, "an ICER of 20,000 per QALY"),
+    ],
+)
+def test_the_lifetime_sentence_gives_an_icer_only_where_it_means_something(
+    delta_cost: float, delta_effect: float, words: str
+) -> None:
+    from nightingale.analyses.economics.evaluation import _ratio
+
+    assert _ratio(delta_cost, delta_effect) == words
