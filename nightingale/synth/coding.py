@@ -26,6 +26,8 @@ from importlib import resources
 import numpy as np
 import numpy.typing as npt
 
+from nightingale.platform.checkdigits import verhoeff_valid
+
 FloatArray = npt.NDArray[np.float64]
 ObjectArray = npt.NDArray[np.object_]
 
@@ -58,30 +60,6 @@ _CHAPTER_ENDS = (
     ("Z99", "XXI"),
 )
 
-# Verhoeff's dihedral-group tables: SNOMED CT identifiers end in a Verhoeff check digit.
-_D = [
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-    [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
-    [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
-    [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
-    [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
-    [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
-    [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
-    [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
-    [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
-    [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
-]
-_P = [
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-    [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
-    [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
-    [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
-    [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
-    [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
-    [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
-    [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
-]
-
 
 def icd10_chapter(code: str) -> str:
     """The ICD-10 chapter (Roman numeral) of a code, e.g. ``J459`` -> ``X``."""
@@ -92,14 +70,6 @@ def icd10_chapter(code: str) -> str:
         if category <= end:
             return chapter
     raise ValueError(f"{code!r} is in no ICD-10 chapter I-XXI")
-
-
-def verhoeff_valid(digits: str) -> bool:
-    """Whether the last digit of ``digits`` is its Verhoeff check digit."""
-    check = 0
-    for position, digit in enumerate(reversed(digits)):
-        check = _D[check][_P[position % 8][int(digit)]]
-    return check == 0
 
 
 def well_formed(system: str, code: str) -> bool:
