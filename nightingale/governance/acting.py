@@ -31,10 +31,16 @@ from typing import Any, NoReturn
 from sqlalchemy.orm import Session
 
 from nightingale.governance import audit
-from nightingale.governance.errors import GovernanceError, NotFound, PermissionDenied
+from nightingale.governance.errors import GovernanceError, PermissionDenied
 from nightingale.governance.models import Person
 from nightingale.governance.policy import Action, Actor, Target, decide
-from nightingale.governance.service import actor_of, person, record_refusal, refuse, today
+from nightingale.governance.service import (
+    acting_person,
+    actor_of,
+    record_refusal,
+    refuse,
+    today,
+)
 from nightingale.platform.keystore import KeyStore
 
 
@@ -98,24 +104,6 @@ class Acting:
         )
 
 
-def _acting_person(
-    session: Session, keystore: KeyStore, username: str, action: Action, kind: str, key: str
-) -> Person:
-    try:
-        return person(session, username)
-    except NotFound:
-        refuse(
-            session,
-            keystore,
-            actor=username,
-            action=str(action),
-            object_type=kind,
-            object_id=key,
-            reason=f"no person called {username!r}",
-            error=NotFound,
-        )
-
-
 @contextmanager
 def acting(
     session: Session,
@@ -137,7 +125,7 @@ def acting(
     who = Acting(
         session,
         keystore,
-        _acting_person(session, keystore, username, action, object_type, object_id),
+        acting_person(session, keystore, username, action, object_type, object_id),
         action,
         object_type,
         object_id,
