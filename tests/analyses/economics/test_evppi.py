@@ -1,6 +1,15 @@
 """EVPPI by a regression metamodel (Strong, Oakley and Brennan, Med Decis Making 2014).
 
-Checked two ways against published figures:
+Checked three ways against published figures:
+
+- the ``voi`` R package's worked example (Jackson, "voi for Value of Information
+  calculation: package overview", the package vignette, version 1.0 of 2023-08-26,
+  GPL-3): ``set.seed(1)``, 10,000 draws ``p1 ~ N(1, 1)`` then ``p2 ~ N(0, 2)``, net
+  benefit ``k p1 - p2`` against zero. The sample is drawn again here exactly (R's
+  generator, ``r_random``), which its published mean net benefit and EVPIs confirm to
+  seven figures; its published GAM EVPPI of ``p1`` is 0.08210074 (standard error
+  0.007093807), 0.17052564 and 0.25895085 at k = 1, 2, 3, of ``p2`` 0.39029827 at
+  k = 1, and of both the EVPI;
 
 - BCEA's Vaccine example (Baio and Dawid 2011; BCEA ``summary.bcea``, see
   ``shared/data/cea/README.md``): the EVPPI of every quantity the net benefit depends on
@@ -20,6 +29,13 @@ from scipy import stats
 
 from nightingale.analyses.economics.evppi import evppi, evppi_table, regression_basis
 from nightingale.platform.errors import NightingaleError
+from tests.analyses.economics.r_random import RRandom
+
+# The voi vignette's published figures (see the module docstring).
+VOI_EVPI = {1.0: 0.4759885, 2.0: 0.4028003, 3.0: 0.4174207}
+VOI_EVPPI_P1 = {1.0: 0.08210074, 2.0: 0.17052564, 3.0: 0.25895085}
+VOI_EVPPI_P2_AT_1 = 0.39029827
+VOI_GAM_STANDARD_ERROR = 0.007093807
 
 
 def _normal_loss(mean: float, sd: float) -> float:
@@ -36,6 +52,51 @@ def test_evppi_of_all_inputs_is_bceas_published_evpi_for_the_vaccine(
     table = evppi_table(costs, effects, parameters, {"all": list(vaccine.columns)}, [25_000.0])
     assert round(float(table["evpi"].iloc[0]), 4) == 2.4145
     assert float(table["evppi"].iloc[0]) == pytest.approx(2.4145, abs=5e-4)
+
+
+def _voi_example() -> pd.DataFrame:
+    r = RRandom(1)
+    p1 = r.rnorm(10_000, 1.0, 1.0)
+    p2 = r.rnorm(10_000, 0.0, 2.0)
+    return pd.DataFrame({"p1": p1, "p2": p2})
+
+
+def test_r_random_draws_what_r_draws() -> None:
+    # set.seed(1); runif(3) and set.seed(1); rnorm(5), as R prints them.
+    assert RRandom(1).runif(3) == pytest.approx([0.2655087, 0.3721239, 0.5728534], abs=5e-8)
+    assert RRandom(1).rnorm(5) == pytest.approx(
+        [-0.6264538, 0.1836433, -0.8356286, 1.5952808, 0.3295078], abs=5e-8
+    )
+
+
+def test_evppi_matches_the_published_voi_example() -> None:
+    inputs = _voi_example()
+    net_benefit = inputs["p1"] - inputs["p2"]
+    # The same sample as the vignette's: its printed mean net benefit and EVPI.
+    assert round(float(net_benefit.mean()), 7) == 1.0018431
+    effects = np.column_stack([np.zeros(len(inputs)), inputs["p1"]])
+    costs = np.column_stack([np.zeros(len(inputs)), inputs["p2"]])
+    groups = {"p1": ["p1"], "p2": ["p2"], "both": ["p1", "p2"]}
+    table = evppi_table(costs, effects, inputs, groups, [1.0, 2.0, 3.0])
+    by = {(row.group, row.threshold): row for row in table.itertuples()}
+    for k, published in VOI_EVPI.items():
+        assert round(float(by[("both", k)].evpi), 7) == published
+        # Net benefit is linear in the two parameters: learning both is the EVPI.
+        assert float(by[("both", k)].evppi) == pytest.approx(published, abs=1e-7)
+    # A different smoother on the same draws: within the GAM's own published standard
+    # error (ours is 0.0018 below it at every threshold).
+    for k, published in VOI_EVPPI_P1.items():
+        assert float(by[("p1", k)].evppi) == pytest.approx(
+            published, abs=VOI_GAM_STANDARD_ERROR / 2
+        )
+    assert float(by[("p2", 1.0)].evppi) == pytest.approx(VOI_EVPPI_P2_AT_1, rel=0.005)
+    # And the exact values (the normal loss integral) lie within the same error.
+    assert float(by[("p1", 1.0)].evppi) == pytest.approx(
+        _normal_loss(1.0, 1.0), abs=VOI_GAM_STANDARD_ERROR
+    )
+    assert float(by[("p2", 1.0)].evppi) == pytest.approx(
+        _normal_loss(1.0, 2.0), abs=VOI_GAM_STANDARD_ERROR
+    )
 
 
 def test_evppi_matches_the_normal_loss_integral() -> None:
