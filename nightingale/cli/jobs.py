@@ -3,7 +3,8 @@
 ``run`` calls :func:`nightingale.operations.jobs.run_job` with the isolated runner of
 :mod:`nightingale.hub.jobs` (root: no network, the release read-only, the person's uid,
 limits); ``submit`` sends a job's ``moderately_sensitive`` outputs to the airlock with
-their provenance. ``list``, ``show`` and ``logs`` read the records, as ``outputs show`` does.
+their provenance. ``list``, ``show`` and ``logs`` read the records, as ``outputs show`` does;
+``list`` and ``show`` first mark failed any job whose runner died (``reap`` does only that).
 """
 
 from __future__ import annotations
@@ -67,6 +68,23 @@ def jobs_run(
         console.print(f"  {path} ({level})")
 
 
+def _reap(ctx: typer.Context) -> list[int]:
+    from nightingale.operations.job_liveness import reap_dead_jobs
+
+    with unit(ctx) as work:
+        return reap_dead_jobs(work)
+
+
+@jobs_app.command("reap")
+def jobs_reap(ctx: typer.Context) -> None:
+    """Mark failed every running job whose runner died (its process gone, or silent)."""
+    reaped = _reap(ctx)
+    if not reaped:
+        console.print("no running job has lost its runner")
+    for job_id in reaped:
+        console.print(f"[red]job {job_id} failed[/]: its runner died ('nightingale jobs show')")
+
+
 @jobs_app.command("list")
 def jobs_list(
     ctx: typer.Context,
@@ -75,6 +93,7 @@ def jobs_list(
     """Jobs, newest first."""
     from nightingale.governance.jobs import list_jobs
 
+    _reap(ctx)
     with unit(ctx) as work:
         rows = [
             [
@@ -103,6 +122,7 @@ def jobs_show(
     """A job's provenance, outcome and outputs."""
     from nightingale.governance.jobs import get_job, job_provenance
 
+    _reap(ctx)
     with unit(ctx) as work:
         job = get_job(work.session, job_id)
         shown = {
@@ -124,6 +144,9 @@ def jobs_show(
     )
     for key in ("command", "commit", "dirty", "release_id", "pipeline_sha256", "plan_sha256"):
         console.print(f"  {key}: {shown[key]}")
+    plan = shown["plan"]
+    if plan is not None:
+        console.print(f"  plan: {plan_line(plan)}")
     console.print(f"  inputs (jobs): {shown['inputs'] or 'none'}")
     if shown["reason"]:
         console.print(f"  [red]{shown['reason']}[/]")
@@ -163,6 +186,17 @@ def jobs_submit(
         f"[green]output request {output_id} submitted from job {job_id}[/]: "
         + ", ".join(f"{n} {o}" for n, o in outcomes.items())
     )
+
+
+def plan_line(plan: dict[str, object]) -> str:
+    """The lodged plan version a job ran against, in words."""
+    if plan["status"] == "not lodged":
+        return "not a lodged plan"
+    line = f"{plan['plan_name']} revision {plan['revision']}, lodged {plan['lodged_at']}"
+    superseded = plan.get("superseded_by")
+    if isinstance(superseded, dict):
+        line += f"; superseded by revision {superseded['revision']} ({superseded['lodged_at']})"
+    return line
 
 
 def register(app: typer.Typer) -> None:

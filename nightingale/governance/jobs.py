@@ -3,7 +3,9 @@
 A job is one run of one action of a project's pipeline. :func:`start_job` asks the
 policy (``job.run``: a member, accredited, the project active), picks the release the
 action reads (the newest one the person may access) and the jobs whose outputs it needs,
-and records the job ``running`` with its provenance; :func:`finish_job` records the
+checks the plan the action names against the project's lodged plans (a plan whose text
+is not a lodged version is refused: the outputs would claim a plan nobody fixed), and
+records the job ``running`` with its provenance; :func:`finish_job` records the
 outcome and every declared file the job produced, with its checksum. Both are audited
 (``job.running``, ``job.succeeded``, ``job.failed``), which the audit replay checks.
 
@@ -11,8 +13,9 @@ The airlock side: :func:`releasable_outputs` says which of a job's files may be
 submitted (``moderately_sensitive`` ones of a succeeded job, unchanged since the job
 wrote them); :func:`record_sources` ties the airlock's copies to them, and
 :func:`provenance_of` gives each file's provenance (commit, release, pipeline and plan
-hashes, job id) to whoever publishes it. :func:`refuse_unproduced` is the refusal when a
-deployment takes only job outputs (``[governance] require_job_outputs``).
+hashes, job id, and which lodged plan version the plan is) to whoever publishes it.
+:func:`refuse_unproduced` is the refusal when a deployment takes only job outputs
+(``[governance] require_job_outputs``).
 """
 
 from __future__ import annotations
@@ -24,13 +27,20 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from nightingale.governance import audit, states
 from nightingale.governance.acting import acting
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.facts import project_facts
-from nightingale.governance.models import Job, JobOutput, OutputRequest, OutputSource, Release
+from nightingale.governance.models import (
+    Job,
+    JobOutput,
+    LodgedPlan,
+    OutputRequest,
+    OutputSource,
+    Release,
+)
 from nightingale.governance.policy import Action
 from nightingale.governance.projects import get_project
 from nightingale.governance.releases import visible_releases
@@ -55,6 +65,8 @@ class JobRequest:
     command: str
     needs_release: bool
     needed_actions: tuple[str, ...]
+    plan_path: str | None = None
+    """Where the plan is in the repository (for messages; its hash is ``plan_sha256``)."""
 
 
 @dataclass(frozen=True)
@@ -97,11 +109,75 @@ def _newest_release(session: Session, username: str, project: str) -> Release | 
     return max(mine, key=lambda r: as_utc(r.created_at), default=None)
 
 
+def _lodged_versions(session: Session, project_id: int) -> list[LodgedPlan]:
+    return list(
+        session.scalars(
+            select(LodgedPlan)
+            .where(LodgedPlan.project_id == project_id)
+            .order_by(LodgedPlan.plan_name, LodgedPlan.revision)
+        )
+    )
+
+
+def _require_lodged(session: Session, project_id: int, request: JobRequest) -> None:
+    """Refuse a job whose plan is not, word for word, a version the project lodged."""
+    if request.plan_sha256 is None:
+        return
+    versions = _lodged_versions(session, project_id)
+    if any(v.sha256 == request.plan_sha256 for v in versions):
+        return
+    lodged = "; ".join(
+        f"{v.plan_name} revision {v.revision} ({v.sha256[:12]}...)" for v in versions
+    )
+    raise InvalidInput(
+        f"action {request.action} names the plan {request.plan_path or '(unnamed)'} "
+        f"(SHA-256 {request.plan_sha256[:12]}...) at commit {request.commit[:12]}, which is "
+        f"not a plan lodged for project {request.project} "
+        f"({'lodged: ' + lodged if lodged else 'none is lodged'}); the job's outputs would "
+        "claim a plan nobody fixed. Commit the lodged text, or lodge the change first "
+        f"('nightingale plans amend {request.project} PLAN.yaml --reason WHY')"
+    )
+
+
+def plan_check(job: Job) -> dict[str, Any] | None:
+    """Which lodged version the job's plan is, and whether it is still the current one.
+
+    None when the action names no plan. A job can only start against a lodged version;
+    one amended since is ``superseded`` (the report says so), never silently current.
+    """
+    if job.plan_sha256 is None:
+        return None
+    session = object_session(job)
+    versions = [] if session is None else _lodged_versions(session, job.project_id)
+    matching = [v for v in versions if v.sha256 == job.plan_sha256]
+    if not matching:
+        return {"status": "not lodged"}
+    version = matching[-1]
+    latest = max(
+        (v for v in versions if v.plan_name == version.plan_name), key=lambda v: v.revision
+    )
+    check: dict[str, Any] = {
+        "status": "lodged" if latest.revision == version.revision else "superseded",
+        "plan_name": version.plan_name,
+        "plan_version": version.plan_version,
+        "revision": version.revision,
+        "lodged_at": as_utc(version.lodged_at).isoformat(),
+    }
+    if latest.revision != version.revision:
+        check["superseded_by"] = {
+            "revision": latest.revision,
+            "plan_version": latest.plan_version,
+            "lodged_at": as_utc(latest.lodged_at).isoformat(),
+        }
+    return check
+
+
 def start_job(session: Session, keystore: KeyStore, *, by: str, request: JobRequest) -> Job:
     """Record a job ``running`` for ``by``, if the policy lets them run jobs for the project.
 
-    Refused (audited) when the action needs the release and none is readable, or needs an
-    action that has not yet succeeded.
+    Refused (audited) when the action needs the release and none is readable, needs an
+    action that has not yet succeeded, or names a plan whose text the project has not
+    lodged.
     """
     project = get_project(session, request.project)
     with acting(
@@ -113,6 +189,7 @@ def start_job(session: Session, keystore: KeyStore, *, by: str, request: JobRequ
         object_type="project",
         object_id=request.project,
     ) as who:
+        _require_lodged(session, project.id, request)
         release = None
         if request.needs_release:
             release = _newest_release(session, by, request.project)
@@ -229,6 +306,7 @@ def job_provenance(job: Job) -> dict[str, Any]:
         "release_id": job.release_id,
         "pipeline_sha256": job.pipeline_sha256,
         "plan_sha256": job.plan_sha256,
+        "plan": plan_check(job),
         "inputs": job_inputs(job),
         "started_at": as_utc(job.started_at).isoformat(),
     }

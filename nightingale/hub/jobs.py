@@ -41,6 +41,7 @@ from nightingale.hub.isolation import (
     interpreter_prefix,
     share_release_with_group,
 )
+from nightingale.operations.job_liveness import PROCESS_FILE, mark_process
 from nightingale.operations.jobs import JobRunner, Limits, RunOutcome, Sandbox
 from nightingale.platform.errors import NightingaleError
 
@@ -161,6 +162,10 @@ def _wait(
             preexec_fn=lambda: _limit(sandbox.limits),  # rlimits only, before exec
             start_new_session=True,
         )
+        # The command's process group outlives a runner that dies: mark it, so the job
+        # reaper can end it (operations.job_liveness).
+        mark = sandbox.log.parent / PROCESS_FILE
+        mark_process(mark, process.pid)
         try:
             code = process.wait(timeout=sandbox.limits.seconds)
             timed_out = False
@@ -168,6 +173,8 @@ def _wait(
             os.killpg(process.pid, signal.SIGKILL)
             code = process.wait()
             timed_out = True
+        finally:
+            mark.unlink(missing_ok=True)
     return RunOutcome(exit_code=code, timed_out=timed_out, seconds=time.monotonic() - started)
 
 

@@ -5,12 +5,16 @@ the development flag ``allow_dirty`` says otherwise, and then recorded as dirty)
 outputs can be reproduced by anyone with the repository. :func:`run_job` does it in
 three steps, never holding a database transaction open while the job runs:
 
-1. :func:`start` (one unit): the policy's ``job.run``, the release and input jobs chosen,
-   the job recorded ``running`` with its provenance and audited;
+1. :func:`start` (one unit): the policy's ``job.run``, the plan the action names checked
+   against the project's lodged plans, the release and input jobs chosen, the job
+   recorded ``running`` with its provenance and audited;
 2. the code exported at the commit into a fresh working folder
    (``projects/<project>/jobs/<id>/work``), the needed actions' outputs copied in, and the
    command run by a :class:`JobRunner` (the edges give one: ``nightingale.hub.jobs``
-   isolates it: no network, the release read-only, its own uid, limits);
+   isolates it: no network, the release read-only, its own uid, limits) while this
+   process beats a heartbeat in the job's folder (``job_liveness``: a runner that dies
+   leaves a job that :func:`~nightingale.operations.job_liveness.reap_dead_jobs` marks
+   failed);
 3. :func:`finish` (another unit): every declared output checked (a regular file inside
    the folder, never a link) and moved to ``outputs/``, the scratch removed, the outcome
    and checksums recorded and audited, ``provenance.json`` written beside them.
@@ -32,6 +36,7 @@ from sqlalchemy import Engine
 
 from nightingale.governance import jobs as governance_jobs
 from nightingale.governance.models import Job
+from nightingale.operations.job_liveness import heartbeat, reap_dead_jobs
 from nightingale.operations.pipeline import (
     PIPELINE_FILE,
     Pipeline,
@@ -179,6 +184,7 @@ def start(unit: Unit, *, project: str, action: str, source: Checkout) -> Job:
             command=step.run,
             needs_release=step.needs_release,
             needed_actions=tuple(step.needed_actions),
+            plan_path=step.plan,
         ),
     )
 
@@ -318,6 +324,8 @@ def run_job(
     """
     source = checkout(repository, allow_dirty=allow_dirty)
     with open_unit(settings, actor, engine=engine, keystore=keystore) as unit:
+        reap_dead_jobs(unit)  # a dead run of a needed action must not look running
+    with open_unit(settings, actor, engine=engine, keystore=keystore) as unit:
         job = start(unit, project=project, action=action, source=source)
         job_id, person_id, project_id = job.id, job.requester.id, job.project.id
         command = read_pipeline(source)[0].action(action).command
@@ -340,7 +348,8 @@ def run_job(
         limits=limits or Limits(),
     )
     try:
-        outcome: RunOutcome | None = runner.run(sandbox)
+        with heartbeat(folder):  # so a runner that dies is found (job_liveness)
+            outcome: RunOutcome | None = runner.run(sandbox)
         reason = None
     except OSError as exc:
         outcome, reason = None, f"the runner failed: {exc}"

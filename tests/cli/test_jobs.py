@@ -10,7 +10,7 @@ import pytest
 
 from nightingale.cli import main
 from nightingale.platform.settings import Settings
-from tests.operations.jobs_world import make_repository
+from tests.operations.jobs_world import lodge_plan, make_repository
 from tests.workspace_world import build_world
 
 pytestmark = pytest.mark.skipif(
@@ -32,6 +32,7 @@ def test_run_show_logs_and_submit_a_job(
 ) -> None:
     world = build_world(settings)
     world.released("dfh-pilot", "rita")
+    lodge_plan(world)
     repo = make_repository(tmp_path)
     assert (
         cli(settings, "jobs", "run", "dfh-pilot", "counts", "--repo", str(repo), "--as", "rita")

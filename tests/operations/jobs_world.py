@@ -1,9 +1,17 @@
-"""A project repository for the job tests: a git repository with a ``project.yaml``."""
+"""A project repository for the job tests: a git repository with a ``project.yaml``.
+
+Its ``counts`` action names ``plans/plan.yaml``, whose text is :data:`PLAN`: a job of it
+starts only once the project has lodged that text (:func:`lodge_plan`).
+"""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.workspace_world import World
 
 PIPELINE = """\
 version: 1
@@ -43,6 +51,8 @@ persons[["sex", "treated"]].to_csv(out / "frame.csv", index=False)
 pathlib.Path("scratch.txt").write_text("not an output")
 """
 
+PLAN = "plan: dfh-pilot\nprimary: counts by sex\n"
+
 SUMMARY = """\
 import pathlib
 
@@ -70,7 +80,7 @@ def make_repository(root: Path, probe: str = "print('nothing to probe')\n") -> P
     (repo / "analysis" / "counts.py").write_text(COUNTS)
     (repo / "analysis" / "summary.py").write_text(SUMMARY)
     (repo / "analysis" / "probe.py").write_text(probe)
-    (repo / "plans" / "plan.yaml").write_text("primary: counts by sex\n")
+    (repo / "plans" / "plan.yaml").write_text(PLAN)
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(
@@ -92,3 +102,16 @@ def commit_probe(repo: Path, probe: str) -> str:
     git(repo, "add", "-A")
     git(repo, "-c", "user.name=Rita", "-c", "user.email=r@example.org", "commit", "-qm", "probe")
     return git(repo, "rev-parse", "HEAD")
+
+
+def lodge_plan(world: World, text: str = PLAN, *, amend: str | None = None) -> None:
+    """Rita, the PI of dfh-pilot, lodges ``text`` as its plan (or amends it, saying why)."""
+    from nightingale.governance import plans
+    from nightingale.platform.database import session_scope
+
+    with session_scope(world.engine) as session:
+        common = {"by": "rita", "project": "dfh-pilot", "plan_name": "dfh-pilot", "text": text}
+        if amend is None:
+            plans.lodge_plan(session, world.keystore, plan_version="1.0.0", **common)
+        else:
+            plans.amend_plan(session, world.keystore, plan_version="1.0.1", reason=amend, **common)

@@ -27,7 +27,7 @@ from nightingale.operations import airlock
 from nightingale.operations.jobs import JobError, Limits, run_job
 from nightingale.platform.settings import Settings
 from nightingale.platform.storage import DataRoot, sha256_file
-from tests.operations.jobs_world import commit_probe, git, make_repository
+from tests.operations.jobs_world import PLAN, commit_probe, git, lodge_plan, make_repository
 from tests.workspace_world import World, build_world
 
 needs_root = pytest.mark.skipif(
@@ -48,7 +48,8 @@ def release(world: World) -> str:
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
+def repo(world: World, tmp_path: Path) -> Path:
+    lodge_plan(world)
     return make_repository(tmp_path)
 
 
@@ -314,3 +315,52 @@ def test_a_job_output_changed_after_the_job_is_refused(
     file.write_text("sex,n\nF,1\n")
     with world.unit("rita") as unit, pytest.raises(InvalidInput, match="changed or vanished"):
         airlock.submit_job_outputs(unit, job_id=job_id, paths=["output/counts.csv"], title="x")
+
+
+def _commit_plan(repo: Path, text: str) -> None:
+    (repo / "plans" / "plan.yaml").write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=Rita", "-c", "user.email=r@example.org", "commit", "-qm", "plan")
+
+
+CHANGED_PLAN = PLAN + "secondary: counts by age band\n"
+
+
+def test_a_job_whose_plan_is_not_a_lodged_text_is_refused(
+    world: World, release: str, repo: Path
+) -> None:
+    _commit_plan(repo, CHANGED_PLAN)
+    with pytest.raises(InvalidInput, match="not a plan lodged for project dfh-pilot"):
+        run(world, repo, "counts")
+    with world.unit("ada") as unit:
+        refused = unit.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "job.run.refused")
+        ).all()
+        assert [e.actor for e in refused] == ["rita"]
+        assert "not a plan lodged" in audit.details_of(refused[0])["reason"]
+        assert jobs.list_jobs(unit.session) == []
+    # Lodged as an amendment (dated, with its reason), the same commit runs against it.
+    lodge_plan(world, CHANGED_PLAN, amend="a secondary outcome")
+    job = job_of(world, run(world, repo, "counts"))
+    assert job["status"] == "succeeded", job["log"]
+    provenance = job["provenance"]
+    assert isinstance(provenance, dict)
+    assert provenance["plan"]["status"] == "lodged"
+    assert provenance["plan"]["revision"] == 1
+
+
+def test_a_job_against_a_plan_amended_since_says_it_is_superseded(
+    world: World, release: str, repo: Path
+) -> None:
+    lodge_plan(world, CHANGED_PLAN, amend="a secondary outcome")
+    job = job_of(world, run(world, repo, "counts"))  # the commit still has revision 0
+    assert job["status"] == "succeeded", job["log"]
+    provenance = job["provenance"]
+    assert isinstance(provenance, dict)
+    plan = provenance["plan"]
+    assert plan["status"] == "superseded" and plan["revision"] == 0
+    assert plan["superseded_by"]["revision"] == 1
+    on_disk = json.loads(
+        (world.settings.data_root / str(job["location"]) / "provenance.json").read_text()
+    )
+    assert on_disk["plan"]["status"] == "superseded"

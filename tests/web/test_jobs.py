@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from nightingale.hub.jobs import IsolatedRunner
 from nightingale.operations.jobs import run_job
-from tests.operations.jobs_world import git, make_repository
+from tests.operations.jobs_world import git, lodge_plan, make_repository
 from tests.web.conftest import PREFIX, SignIn
 from tests.workspace_world import World
 
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def job_id(world: World, tmp_path: Path) -> int:
     world.released("dfh-pilot", "rita")
+    lodge_plan(world)
     repo = make_repository(tmp_path)
     return run_job(
         world.settings, "rita", project="dfh-pilot", action="counts", repository=repo,
