@@ -6,6 +6,11 @@ must belong to an output request of that result which the airlock released, and 
 SHA-256 must match both the manifest and the checksum recorded when it was checked. A
 folder that is not a published result (a results bundle still in a workspace, say) is
 refused, and so is any file that fails these checks.
+
+A file an analysis job produced carries its provenance into the report (job, commit,
+release, pipeline and plan hashes, the lodged plan version), taken from governance's
+record, never from the manifest alone: a manifest whose provenance differs from the
+record, or claims a job for a file no job produced, is refused.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nightingale.governance import audit
+from nightingale.governance.jobs import provenance_of
 from nightingale.governance.models import OutputRequest, PublishedResult
 from nightingale.governance.outputs import approvals_of
 from nightingale.governance.plans import plan_history
@@ -25,10 +31,12 @@ from nightingale.platform.errors import NightingaleError
 from nightingale.platform.storage import atomic_write_text, sha256_file
 
 if TYPE_CHECKING:
-    from nightingale.analyses.reports.render import PlanNote, ReportInput
+    from nightingale.analyses.reports.render import PlanNote, Provenance, ReportInput
 
 REPORT_FILE = "report.html"
 RELEASED = "released"
+STATED = ("job_id", "commit", "dirty", "release_id", "pipeline_sha256", "plan_sha256", "sha256")
+"""The provenance a manifest states that must match governance's record word for word."""
 
 
 def _refuse(message: str) -> NightingaleError:
@@ -52,6 +60,9 @@ def approved_input(unit: Unit, folder: Path) -> ReportInput:
     if result is None or (data_root / result.location).resolve() != folder.resolve():
         raise _refuse(f"{folder}: no published result {result_id!r} at this location")
     sources = {row.output_id for row in result.source_rows}
+    stated = manifest.get("provenance") or {}
+    if not isinstance(stated, dict):
+        raise _refuse(f"{manifest_path}: its provenance is not a table of files")
     approved: list[ApprovedFile] = []
     for name, checksum in sorted(files.items()):
         prefix = PUBLISHED_PREFIX.match(name)
@@ -73,7 +84,16 @@ def approved_input(unit: Unit, folder: Path) -> ReportInput:
             if approvals
             else ""
         )
-        approved.append(ApprovedFile(path, output.id, record.outcome, decision))
+        recorded = provenance_of(session, output.id).get(original)
+        claimed = stated.get(name)
+        if claimed is not None and (
+            recorded is None
+            or not isinstance(claimed, dict)
+            or any(claimed.get(key) != recorded.get(key) for key in STATED)
+        ):
+            raise _refuse(f"{name}: the manifest's provenance is not what governance recorded")
+        origin = _provenance(recorded) if recorded is not None else None
+        approved.append(ApprovedFile(path, output.id, record.outcome, decision, origin))
     sourced = (session.get(OutputRequest, s) for s in sources)
     projects = sorted({o.project.slug for o in sourced if o is not None})
     return ReportInput(
@@ -84,6 +104,45 @@ def approved_input(unit: Unit, folder: Path) -> ReportInput:
         files=approved,
         cheers=_published_cheers(unit, result_id, folder, manifest),
         plans=[note for slug in projects for note in plan_notes(unit, slug)],
+    )
+
+
+def _plan_words(check: dict[str, Any] | None) -> tuple[str, bool]:
+    """The lodged plan version a job followed, in words, and whether it is still current."""
+    if check is None:
+        return "none named by the action", True
+    if check["status"] == "not lodged":
+        return "not a version lodged with governance", False
+    words = (
+        f"{check['plan_name']} version {check['plan_version']} (revision {check['revision']}), "
+        f"lodged with governance {check['lodged_at'][:16].replace('T', ' ')} UTC"
+    )
+    later = check.get("superseded_by")
+    if later:
+        words += (
+            f"; amended since: revision {later['revision']} of "
+            f"{later['lodged_at'][:16].replace('T', ' ')} UTC"
+        )
+        return words, False
+    return words, True
+
+
+def _provenance(recorded: dict[str, Any]) -> Provenance:
+    from nightingale.analyses.reports.render import Provenance
+
+    plan, current = _plan_words(recorded.get("plan"))
+    return Provenance(
+        job_id=int(recorded["job_id"]),
+        action=str(recorded["action"]),
+        commit=str(recorded["commit"]),
+        dirty=bool(recorded["dirty"]),
+        release_id=recorded["release_id"],
+        pipeline_sha256=str(recorded["pipeline_sha256"]),
+        plan_sha256=recorded["plan_sha256"],
+        plan=plan,
+        plan_current=current,
+        output=str(recorded["output"]),
+        started_at=str(recorded["started_at"])[:16].replace("T", " ") + " UTC",
     )
 
 

@@ -23,8 +23,9 @@ from nightingale.governance.audit_reconcile import differences
 from nightingale.governance.errors import InvalidInput, PermissionDenied
 from nightingale.governance.models import AuditEntry
 from nightingale.hub.jobs import IsolatedRunner
-from nightingale.operations import airlock
+from nightingale.operations import airlock, reports
 from nightingale.operations.jobs import JobError, Limits, run_job
+from nightingale.platform.errors import NightingaleError
 from nightingale.platform.settings import Settings
 from nightingale.platform.storage import DataRoot, sha256_file
 from tests.operations.jobs_world import PLAN, commit_probe, git, lodge_plan, make_repository
@@ -35,6 +36,7 @@ needs_root = pytest.mark.skipif(
     reason="isolated jobs need root (CI runs as root)",
 )
 pytestmark = needs_root
+CHANGED_PLAN = PLAN + "secondary: counts by age band\n"
 
 
 @pytest.fixture
@@ -273,12 +275,38 @@ def test_job_outputs_go_to_the_airlock_with_their_provenance_to_publication(
     with world.unit("eve") as unit:
         result = airlock.publish(unit, title="Counts", output_ids=[output_id], result_id="counts")
         location = result.location
-    manifest = json.loads((world.settings.data_root / location / "manifest.json").read_text())
+    folder = world.settings.data_root / location
+    manifest = json.loads((folder / "manifest.json").read_text())
     stated = manifest["provenance"][f"{output_id}-counts.csv"]
     assert stated["job_id"] == job_id
     assert stated["commit"] == git(repo, "rev-parse", "HEAD")
     assert stated["release_id"] == release
     assert len(stated["plan_sha256"]) == 64
+    assert stated["plan"]["status"] == "lodged"
+    # The published HTML report carries the same provenance, in its own block per output.
+    with world.unit("eve") as unit:
+        html = reports.write_report(unit, folder).read_text()
+    block = html[html.index(f'id="provenance-{output_id}-counts.csv"') :]
+    block = block[: block.index("</section>")]
+    for fact in (git(repo, "rev-parse", "HEAD"), release, stated["plan_sha256"]):
+        assert fact in block
+    assert f"<td>{job_id} (action counts" in block
+    assert "dfh-pilot version 1.0.0 (revision 0), lodged with governance" in block
+    assert "amended since" not in block
+    # Once the plan is amended, the report says the job followed a superseded version.
+    lodge_plan(world, CHANGED_PLAN, amend="a secondary outcome")
+    with world.unit("eve") as unit:
+        html = reports.write_report(unit, folder).read_text()
+    assert '<span class="flag">dfh-pilot version 1.0.0 (revision 0)' in html
+    assert "amended since: revision 1" in html
+    # A manifest whose provenance was edited (another commit claimed) is refused.
+    manifest["provenance"][f"{output_id}-counts.csv"]["commit"] = "0" * 40
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with (
+        world.unit("eve") as unit,
+        pytest.raises(NightingaleError, match="provenance is not what governance recorded"),
+    ):
+        reports.write_report(unit, folder)
 
 
 def test_a_file_no_job_produced_is_refused_where_the_deployment_requires_jobs(
@@ -321,9 +349,6 @@ def _commit_plan(repo: Path, text: str) -> None:
     (repo / "plans" / "plan.yaml").write_text(text)
     git(repo, "add", "-A")
     git(repo, "-c", "user.name=Rita", "-c", "user.email=r@example.org", "commit", "-qm", "plan")
-
-
-CHANGED_PLAN = PLAN + "secondary: counts by age band\n"
 
 
 def test_a_job_whose_plan_is_not_a_lodged_text_is_refused(

@@ -13,7 +13,11 @@ airlock approved, each with its SDC outcome and the checker's decision. The repo
    was approved;
 5. the cost-effectiveness plane and the CEAC, then the other approved figures (balance,
    outcome plots);
-6. every approved table, each headed by its SDC outcome and the checker's decision.
+6. every approved table, each headed by its SDC outcome and the checker's decision;
+7. where each output came from: for a file an analysis job produced, the job, the
+   commit of the code, the release it read, the hashes of the pipeline and of the plan
+   and which lodged plan version that is (flagged when amended since); a file submitted
+   from a notebook is said to have no such record.
 
 The page has no external references (no scripts, fonts or images fetched), so it can
 be archived or e-mailed as one file.
@@ -46,6 +50,26 @@ HORIZONS_TABLE = "economics_within_study_and_lifetime"
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a job's output came from, as governance recorded it when the job ran."""
+
+    job_id: int
+    action: str
+    commit: str
+    dirty: bool
+    release_id: str | None
+    pipeline_sha256: str
+    plan_sha256: str | None
+    plan: str
+    """The lodged plan version in words ("none named" when the action names none)."""
+    plan_current: bool
+    """False when the plan was amended after this version (or is not lodged)."""
+    output: str
+    """The file's path among the job's outputs."""
+    started_at: str
+
+
+@dataclass(frozen=True)
 class ApprovedFile:
     """One file the airlock approved, with what the checker saw and decided."""
 
@@ -53,6 +77,8 @@ class ApprovedFile:
     output_request: int
     sdc_outcome: str
     decision: str = ""
+    provenance: Provenance | None = None
+    """Set when an analysis job produced the file (None: submitted from a notebook)."""
 
     @property
     def stem(self) -> str:
@@ -85,9 +111,16 @@ class ReportInput:
     plans: list[PlanNote] = field(default_factory=list)
 
 
+def _origin(file: ApprovedFile) -> dict[str, Any]:
+    """The file's provenance block: its name, and the job's record or None."""
+    anchor = f"provenance-{file.path.name}"
+    return {"file": file.path.name, "anchor": anchor, "job": file.provenance}
+
+
 def _figure(file: ApprovedFile) -> dict[str, Any]:
     data = base64.b64encode(file.path.read_bytes()).decode("ascii")
     return {
+        "origin": _origin(file),
         "name": file.stem,
         "title": TITLES.get(file.stem, file.stem.replace("_", " ").capitalize()),
         "src": f"data:image/png;base64,{data}",
@@ -100,6 +133,7 @@ def _table(file: ApprovedFile) -> dict[str, Any]:
     frame = pd.read_csv(file.path)
     html = frame.to_html(index=False, na_rep="", float_format=lambda v: f"{v:,.6g}", border=0)
     return {
+        "origin": _origin(file),
         "name": file.stem,
         "title": file.stem.replace("_", " "),
         "html": html,
@@ -151,6 +185,7 @@ def build_context(source: ReportInput) -> dict[str, Any]:
         "figures": [_figure(f) for f in figures],
         "tables": [_table(f) for f in tables],
         "requests": sorted({f.output_request for f in source.files}),
+        "origins": [_origin(f) for f in sorted(source.files, key=lambda f: f.path.name)],
     }
 
 

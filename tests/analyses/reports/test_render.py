@@ -63,7 +63,8 @@ def test_figures_are_embedded_and_the_ce_plane_comes_first(tmp_path: Path) -> No
         for name in ("economics_ce_plane", "economics_ceac", "balance_love_plot")
     ]
     assert order == sorted(order)
-    assert not re.search(r'(src|href)="(?!data:)', html)  # nothing fetched from elsewhere
+    # Nothing fetched from elsewhere (links within the page only).
+    assert not re.search(r'(src|href)="(?!data:|#)', html)
 
 
 def test_tables_carry_their_sdc_outcome_and_cells_are_escaped(tmp_path: Path) -> None:
@@ -81,7 +82,9 @@ def test_a_figure_and_a_table_of_the_same_name_get_distinct_ids(tmp_path: Path) 
         approved(tmp_path, "7-economics_ceac.csv", "threshold,p\n0,0.1\n"),
     ]
     ids = re.findall(r'id="([^"]+)"', render(files))
-    assert len(ids) == len(set(ids)) == 2
+    assert len(ids) == len(set(ids))
+    shown = [i for i in ids if i.startswith(("figure-", "table-"))]
+    assert shown == ["figure-economics_ceac", "table-economics_ceac"]
 
 
 def test_within_study_and_lifetime_results_have_their_own_section(tmp_path: Path) -> None:
@@ -98,3 +101,40 @@ def test_within_study_and_lifetime_results_have_their_own_section(tmp_path: Path
 def test_without_the_lifetime_table_there_is_no_lifetime_section(tmp_path: Path) -> None:
     html = render([approved(tmp_path, "3-economics_ceac.csv", "threshold\n0\n")])
     assert "within-study-and-lifetime" not in html
+
+
+def test_each_output_says_where_it_came_from(tmp_path: Path) -> None:
+    from nightingale.analyses.reports.render import Provenance
+
+    job = Provenance(
+        job_id=12,
+        action="counts",
+        commit="a" * 40,
+        dirty=False,
+        release_id="r1-dfh-pilot",
+        pipeline_sha256="b" * 64,
+        plan_sha256="c" * 64,
+        plan="dfh-pilot version 1.0.0 (revision 0), lodged with governance 2026-11-01 09:00 "
+        "UTC; amended since: revision 1 of 2026-11-20 10:00 UTC",
+        plan_current=False,
+        output="output/counts.csv",
+        started_at="2026-11-28 10:00 UTC",
+    )
+    from_job = approved(tmp_path, "7-counts.csv", "sex,n\nF,10\nM,12\n")
+    from_job = ApprovedFile(from_job.path, 7, "pass", "approved by otto: fine", job)
+    from_notebook = approved(tmp_path, "8-balance.csv", "variable,smd\nage,0.01\n")
+    html = render([from_job, from_notebook])
+    section = html[html.index('id="provenance"') :]
+    job_block = section[section.index('id="provenance-7-counts.csv"') :]
+    job_block = job_block[: job_block.index("</section>")]
+    for stated in ("a" * 40, "r1-dfh-pilot", "b" * 64, "c" * 64, "output/counts.csv"):
+        assert stated in job_block
+    assert "analysis job</th><td>12" in job_block.replace("Analysis job", "analysis job")
+    assert '<span class="flag">dfh-pilot version 1.0.0 (revision 0)' in job_block
+    notebook = section[section.index('id="provenance-8-balance.csv"') :]
+    assert "not produced by an analysis job" in notebook[: notebook.index("</section>")]
+    # Each table links to its block.
+    assert (
+        'href="#provenance-7-counts.csv">produced by analysis job 12 at commit aaaaaaaaaaaa' in html
+    )
+    assert 'href="#provenance-8-balance.csv">no analysis job recorded' in html
