@@ -88,6 +88,32 @@ def plans_list(ctx: typer.Context, project: str) -> None:
     show_table(f"Analysis plans of {project}", columns, rows)
 
 
+@plans_app.command("show")
+def plans_show(
+    ctx: typer.Context,
+    project: str,
+    name: Annotated[
+        str | None, typer.Option(help="The plan's name (when the project lodged several).")
+    ] = None,
+) -> None:
+    """Print the current text of the project's lodged plan (its latest revision): what an
+    analysis job's plan file must hold, word for word."""
+    from nightingale.operations import plans
+
+    with unit(ctx) as work:
+        history = plans.history(work, project)
+    names = sorted({v.plan_name for v in history})
+    if not names:
+        raise NightingaleError(f"project {project} has lodged no plan")
+    chosen = name or names[0]
+    if chosen not in names or (name is None and len(names) > 1):
+        raise NightingaleError(
+            f"project {project}'s plans are {', '.join(names)}: name one with --name"
+        )
+    latest = max((v for v in history if v.plan_name == chosen), key=lambda v: v.revision)
+    typer.echo(latest.text, nl=False)
+
+
 def lodge_pilot_plan(work: Unit, project: str = "dfh-pilot") -> str:
     """The pilot's PI lodges its plan unless that text is lodged already; the SHA-256."""
     from nightingale.operations import plans

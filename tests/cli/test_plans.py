@@ -53,6 +53,24 @@ def test_the_pi_lodges_a_changed_plan_is_refused_then_amended_and_listed(
     assert code == 0 and "amendment" in out and "new seed" in out
 
 
+def test_show_prints_the_current_lodged_text_word_for_word(
+    root: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = cli(capsys, "--data-root", root, "plans", "show", "dfh-pilot")
+    assert code != 0 and "has lodged no plan" in out
+    cli(capsys, "--data-root", root, "plans", "lodge", "dfh-pilot", str(PILOT_PLAN), "--as", "rita")
+    with pytest.raises(SystemExit) as done:
+        main(["--data-root", root, "plans", "show", "dfh-pilot"])
+    assert done.value.code == 0 and capsys.readouterr().out == PILOT_PLAN.read_text()
+    changed = tmp_path / "plan.yaml"
+    changed.write_text(PILOT_PLAN.read_text().replace("seed: 2026", "seed: 7"))
+    cli(capsys, "--data-root", root, "plans", "amend", "dfh-pilot", str(changed), "--as", "rita",
+        "--reason", "new seed")  # fmt: skip
+    with pytest.raises(SystemExit) as done:
+        main(["--data-root", root, "plans", "show", "dfh-pilot", "--name", "dfh-pilot"])
+    assert done.value.code == 0 and capsys.readouterr().out == changed.read_text()
+
+
 def test_only_the_pi_may_lodge(root: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = cli(capsys, "--data-root", root, "plans", "lodge", "dfh-pilot", str(PILOT_PLAN),
                     "--as", "sam")  # fmt: skip
