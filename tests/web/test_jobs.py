@@ -44,6 +44,7 @@ def test_a_member_reads_the_jobs_log_outputs_and_provenance(
     assert git(tmp_path / "analysis-repo", "rev-parse", "HEAD") in page.text
     assert "output/counts.csv" in page.text and "may be requested for release" in page.text
     assert "r1-dfh-pilot" in page.text
+    assert "dfh-pilot version 1.0.0, revision 0, lodged" in page.text  # the lodged plan
 
 
 def test_checkers_see_every_job_and_other_researchers_none(

@@ -20,7 +20,9 @@ hazard ratio times a cost, say). Constant columns (fixed parameters) drop out.
 A regression that overfits inflates EVPPI, so the basis stays small against the sample
 (tens of columns for thousands of draws), and the group of all parameters that enter
 the net benefit linearly gives back the EVPI exactly (the test checks it against BCEA's
-published EVPI of its vaccine example).
+published EVPI of its vaccine example). On the ``voi`` R package's published example,
+drawn again exactly, single-parameter EVPPIs come within a quarter of the published GAM
+estimates' standard error (tests/analyses/economics/test_evppi.py).
 """
 
 from __future__ import annotations
