@@ -44,6 +44,8 @@ def test_run_show_logs_and_submit_a_job(
     assert shown["status"] == "succeeded" and shown["release_id"] == "r1-dfh-pilot"
     assert cli(settings, "jobs", "list", "--project", "dfh-pilot") == 0
     assert "counts" in capsys.readouterr().out
+    assert cli(settings, "jobs", "reap") == 0
+    assert "no running job has lost its runner" in capsys.readouterr().out
     assert (
         cli(settings, "jobs", "run", "dfh-pilot", "probe", "--repo", str(repo), "--as", "ray") == 3
     )
