@@ -9,7 +9,8 @@ decide nothing themselves. Everything is asked of :func:`nightingale.governance.
   revoked, not expired, request released, the person a member and accredited, the project
   active) and its files are still there, inside its project's releases folder (a
   location in the database pointing anywhere else is refused, never mounted);
-- a login is checked by :func:`nightingale.governance.people.authenticate` (argon2).
+- a login is checked by :func:`nightingale.governance.people.authenticate` (argon2),
+  throttled per name and per source address (:mod:`nightingale.governance.throttle`).
 
 The person is the unit's actor; a person who does not exist or is deactivated has no
 access at all (``None``), so the hub logs them out.
@@ -24,12 +25,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from nightingale.governance import facts
+from nightingale.governance import facts, throttle
 from nightingale.governance.models import Person, Project, ProjectMember, Release
 from nightingale.governance.people import authenticate
 from nightingale.governance.policy import Action, decide
 from nightingale.governance.releases import visible_releases
-from nightingale.governance.service import actor_of, today
+from nightingale.governance.service import actor_of, today, utcnow
 from nightingale.operations.unit import Unit
 from nightingale.platform.contracts import ContractError, confined_release_folder
 from nightingale.platform.storage import DataRoot
@@ -114,7 +115,7 @@ def workspace_access(unit: Unit, *, on: date | None = None) -> WorkspaceAccess |
     member_of = unit.session.scalars(
         select(Project)
         .join(ProjectMember, ProjectMember.project_id == Project.id)
-        .where(ProjectMember.person_id == person.id)
+        .where(ProjectMember.person_id == person.id, ProjectMember.status == "active")
         .order_by(Project.slug)
     ).all()
     projects: dict[str, int] = {}
@@ -155,11 +156,22 @@ def readable_releases(unit: Unit, *, on: date | None = None) -> tuple[VisibleRel
     return access.releases if access is not None else ()
 
 
-def log_in(unit: Unit, password: str) -> WorkspaceAccess | None:
+def log_in(
+    unit: Unit, password: str, *, source: str | None = None, now: datetime | None = None
+) -> WorkspaceAccess | None:
     """Check the actor's password; their access, or ``None`` when the login fails.
 
-    Blocking (argon2 and the database): the hub runs it in a thread.
+    Throttled per name and per ``source`` address (:mod:`nightingale.governance.throttle`,
+    counted in the governance database): while either is paused the password is not
+    even checked. Blocking (argon2 and the database): the hub runs it in a thread.
     """
-    if authenticate(unit.session, unit.actor, password) is None:
+    moment = now or utcnow()
+    attempt = throttle.Attempt.of(unit.keystore, unit.actor, source)
+    if throttle.paused_for(unit.session, attempt, moment) > 0:
+        LOG.warning("A login was refused while its name or source is paused")
         return None
+    if authenticate(unit.session, unit.actor, password) is None:
+        throttle.record_failure(unit.session, attempt, unit.governance.login_throttling, moment)
+        return None
+    throttle.record_success(unit.session, attempt)
     return workspace_access(unit)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import update
 
 from nightingale.governance.models import Release
-from nightingale.governance.people import deactivate
+from nightingale.governance.people import deactivate, set_accreditation
+from nightingale.governance.projects import get_project
 from nightingale.governance.releases import revoke_release
 from nightingale.operations.unit import open_unit
 from nightingale.operations.workspace import (
@@ -114,3 +115,21 @@ def test_a_release_row_pointing_outside_its_projects_releases_is_never_offered(
     assert _access(world, "rita").releases == ()  # type: ignore[union-attr]
     _tamper_location(world, mine, str(root / "projects/dfh-pilot/releases" / mine))
     assert [r.release_id for r in _access(world, "rita").releases] == [mine]  # type: ignore[union-attr]
+
+
+def test_a_project_past_its_end_date_closes_its_workspace_before_any_enforcement_runs(
+    settings: Settings,
+) -> None:
+    world = build_world(settings)
+    world.released("dfh-pilot", by="rita")
+    with session_scope(world.engine) as session:
+        end = get_project(session, "dfh-pilot").end_date
+        assert get_project(session, "dfh-pilot").status == "active"  # nobody closed it
+        set_accreditation(
+            session, world.keystore, by="ada", username="rita", expires=end + timedelta(days=90)
+        )
+    on_the_day = _access(world, "rita", on=end)
+    assert on_the_day is not None and on_the_day.may_start_server
+    after = _access(world, "rita", on=end + timedelta(days=1))
+    assert after is not None and not after.may_start_server and after.releases == ()
+    assert f"project dfh-pilot ended on {end}" in after.refusal_message()
