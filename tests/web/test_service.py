@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 from fastapi.testclient import TestClient
 
 from nightingale.governance.tables import build_table
-from tests.web.conftest import PREFIX, SignIn, csrf_of
+from tests.web.conftest import NOTEBOOK, PREFIX, SignIn, csrf_of
 from tests.workspace_world import World
 
 HTML = {"accept": "text/html"}
@@ -150,6 +150,7 @@ def _submit_table(client: TestClient, world: World, by_column: str) -> dict[str,
             "release": release_id,
         },
         files=[("files", ("t.csv", io.BytesIO(table.to_frame().to_csv().encode())))],
+        headers=NOTEBOOK,
     )
     assert reply.status_code == 200, reply.text
     return dict(reply.json())
@@ -205,6 +206,7 @@ def test_metadata_disagreeing_with_the_file_is_shown_to_the_checker(
         data={"project": "dfh-pilot", "title": "by sex", "release": release_id,
               "metadata": json.dumps({"t.csv": {"kind": "table", "sdc": claim}})},
         files=[("files", ("t.csv", io.BytesIO(table.to_frame().to_csv().encode())))],
+        headers=NOTEBOOK,
     )  # fmt: skip
     output = reply.json()
     assert output["files"][0]["outcome"] == "review"
