@@ -171,11 +171,19 @@ def requires(*actions: policy.Action) -> Callable[..., Viewer]:
 
 
 def check_csrf(
-    viewer: Annotated[Viewer, Depends(page_viewer)], csrf: Annotated[str, Form()] = ""
+    request: Request,
+    viewer: Annotated[Viewer, Depends(page_viewer)],
+    csrf: Annotated[str, Form()] = "",
 ) -> None:
-    """Refuse a form post whose CSRF token is not this session's."""
+    """Refuse (400, audited) a form post whose CSRF token is not this session's."""
     if not csrf or not hmac.compare_digest(csrf, viewer.csrf):
-        raise HTTPException(400, "this form has expired; reload the page and try again")
+        reject(
+            request.scope,
+            actor=viewer.username,
+            status=400,
+            reason="form post without the session's CSRF token",
+            detail="this form has expired; reload the page and try again",
+        )
 
 
 CSRF_HEADER = "X-CSRF-Token"

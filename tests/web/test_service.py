@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 from fastapi.testclient import TestClient
 
+from nightingale.governance import audit
 from nightingale.governance.tables import build_table
 from tests.web.conftest import NOTEBOOK, PREFIX, SignIn, csrf_of
 from tests.workspace_world import World
@@ -98,6 +99,10 @@ def test_a_form_post_without_the_sessions_csrf_token_is_refused(
     )
     assert reply.status_code == 400
     assert "expired" in reply.text
+    with world.unit("sam") as unit:
+        (rejected,) = audit.entries(unit.session, action_prefix="request.rejected")
+        assert rejected.actor == "sam"
+        assert audit.details_of(rejected)["reason"] == "form post without the session's CSRF token"
 
 
 def test_two_stewards_approve_health_data_and_nobody_decides_twice(
