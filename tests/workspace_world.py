@@ -250,6 +250,8 @@ def build_world(settings: Settings) -> World:
                 lawful_basis="UK GDPR 6(1)(e), 9(2)(j)", ethics_reference="REC-0001", pi=pi,
                 start_date=today - timedelta(days=30), end_date=today + timedelta(days=365),
             )  # fmt: skip
+            if slug == "dfh-pilot":  # eve evaluates (and publishes) the pilot
+                projects.add_member(session, keystore, by=pi, slug=slug, username="eve")
             projects.submit_project(session, keystore, by=pi, slug=slug)
             projects.approve_project(session, keystore, by="sam", slug=slug, reason="sound")
             projects.activate_project(session, keystore, by="sam", slug=slug)

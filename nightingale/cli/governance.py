@@ -112,11 +112,31 @@ def projects_create(
 
 @projects_app.command("add-member")
 def projects_add_member(ctx: typer.Context, slug: str, username: str, actor: As) -> None:
-    """Add a researcher to a project (its PI or an administrator)."""
+    """Add a researcher or evaluator to a project (its PI or an administrator); once the
+    project is approved the member waits for a steward (approve-member)."""
     from nightingale.governance import projects
 
     with unit(ctx) as work:
-        projects.add_member(work.session, work.keystore, by=actor, slug=slug, username=username)
+        project = projects.add_member(
+            work.session, work.keystore, by=actor, slug=slug, username=username
+        )
+        pending = username in project.pending_usernames
+    if pending:
+        console.print(
+            f"[yellow]{username} waits for a steward's approval before joining {slug} "
+            f"(nightingale projects approve-member {slug} {username} --as <steward>)"
+        )
+    else:
+        console.print(f"[green]{username} is a member of {slug}")
+
+
+@projects_app.command("approve-member")
+def projects_approve_member(ctx: typer.Context, slug: str, username: str, actor: As) -> None:
+    """A steward off the project lets in a member added after its approval."""
+    from nightingale.governance import projects
+
+    with unit(ctx) as work:
+        projects.approve_member(work.session, work.keystore, by=actor, slug=slug, username=username)
     console.print(f"[green]{username} is a member of {slug}")
 
 
@@ -158,7 +178,10 @@ def projects_list(ctx: typer.Context) -> None:
                 p.pi.username,
                 p.start_date,
                 p.end_date,
-                ", ".join(sorted(p.member_usernames)),
+                ", ".join(
+                    sorted(p.member_usernames)
+                    + [f"{name} (pending)" for name in sorted(p.pending_usernames)]
+                ),
             ]
             for p in projects.list_projects(work.session)
         ]

@@ -127,6 +127,10 @@ def people_and_project(session: Session, keystore: KeyStore, settings: Settings)
             start_date=today - timedelta(days=30),
             end_date=today + timedelta(days=3 * 365),
         )
+        # The evaluator publishes the pilot's results, so she is on the project (an
+        # evaluator publishes only outputs of projects she is a member of); added while
+        # it is a draft, the approving steward sees her among the members.
+        projects.add_member(session, keystore, by="rita", slug=PROJECT, username="eve")
     project = projects.get_project(session, PROJECT)
     steps: list[tuple[str, Callable[[], object]]] = [
         ("draft", lambda: projects.submit_project(session, keystore, by="rita", slug=PROJECT)),

@@ -107,7 +107,12 @@ def _apply(replayed: Replayed, entry: AuditEntry, details: dict[str, Any]) -> No
     elif kind == "project":
         if verb == "created":
             obj.update(status="draft", members={details.get("pi")}, end_date=details.get("end"))
+            obj["pending"] = set()
         elif verb == "member_added":
+            waiting = details.get("status") == "pending"
+            obj.setdefault("pending" if waiting else "members", set()).add(details.get("member"))
+        elif verb == "member_approved":
+            obj.setdefault("pending", set()).discard(details.get("member"))
             obj.setdefault("members", set()).add(details.get("member"))
         elif verb in PROJECT_STATES:
             obj["status"] = verb
@@ -157,7 +162,12 @@ def _tables(session: Session) -> dict[str, dict[str, Fields]]:
         for p in session.scalars(select(Person))
     }
     found["project"] = {
-        p.slug: {"status": p.status, "members": set(p.member_usernames), "end_date": p.end_date}
+        p.slug: {
+            "status": p.status,
+            "members": set(p.member_usernames),
+            "pending": set(p.pending_usernames),
+            "end_date": p.end_date,
+        }
         for p in session.scalars(select(Project))
     }
     found["request"] = {

@@ -17,6 +17,7 @@ from nightingale.governance.models import (
 )
 from nightingale.governance.policy import (
     DowngradeFacts,
+    MembershipFacts,
     OutputFacts,
     PlatformFacts,
     ProjectFacts,
@@ -36,7 +37,15 @@ def project_facts(project: Project) -> ProjectFacts:
         status=project.status,
         pi=project.pi.username,
         members=project.member_usernames | {project.pi.username},
+        end_date=project.end_date,
+        pending=project.pending_usernames,
     )
+
+
+def membership_facts(project: Project, username: str) -> MembershipFacts:
+    """``username``'s membership of ``project`` (``none`` when they are not on it)."""
+    status = next((m.status for m in project.member_rows if m.person.username == username), "none")
+    return MembershipFacts(project=project_facts(project), member=username, status=status)
 
 
 def request_facts(session: Session, request: LinkageRequest) -> RequestFacts:

@@ -86,16 +86,24 @@ class Project(Base):
 
     @property
     def member_usernames(self) -> frozenset[str]:
-        return frozenset(m.person.username for m in self.member_rows)
+        """Members in force; someone waiting for a steward's approval is not one."""
+        return frozenset(m.person.username for m in self.member_rows if m.status == "active")
+
+    @property
+    def pending_usernames(self) -> frozenset[str]:
+        """People added after the project's approval, waiting for a steward."""
+        return frozenset(m.person.username for m in self.member_rows if m.status == "pending")
 
 
 class ProjectMember(Base):
-    """Membership; the PI is always a member."""
+    """Membership; the PI is always a member. ``pending`` until a steward approves a
+    member added after the project's approval (a pending member has no access)."""
 
     __tablename__ = "gov_project_members"
 
     project_id: Mapped[int] = mapped_column(ForeignKey("gov_projects.id"), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("gov_people.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
     person: Mapped[Person] = relationship(lazy="joined")
 
 
@@ -467,3 +475,20 @@ class LodgedPlan(Base):
     @property
     def amendment(self) -> bool:
         return self.revision > 0
+
+
+class LoginThrottle(Base):
+    """Failed logins counted for one name or one source address (``kind``).
+
+    ``key`` is a keyed hash of the name or address (never the value itself), so the table
+    says nothing about who tried; the rows live in the governance database so every hub
+    process, and a restarted hub, sees the same counts (:mod:`.throttle`).
+    """
+
+    __tablename__ = "gov_login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

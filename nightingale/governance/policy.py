@@ -10,9 +10,12 @@ a database; :mod:`.facts` builds the facts from the tables.
 The rules, in the words of the Five Safes:
 
 - *safe people*: data access (requests, releases, outputs) needs a researcher with an
-  unexpired accreditation who is a member of the project;
+  unexpired accreditation who is a member of the project; someone the PI adds after the
+  project's approval is a member only once a steward off the project approves
+  (``project.member_add``, ``project.member_approve``);
 - *safe projects*: data moves only for an approved or active project, releases are read
-  only while it is active and the release is neither revoked nor expired;
+  only while it is active, not past its end date, and the release is neither revoked nor
+  expired; an evaluator publishes only outputs of projects they are a member of;
 - *separation of duties*: nobody decides on, builds, checks or releases anything for a
   project they are a member of, and nobody decides on their own request or output;
 - *two pairs of eyes*: a steward may decide a submission round once; the number of
@@ -66,6 +69,8 @@ class Action(StrEnum):
     PROJECT_ACTIVATE = "project.activate"
     PROJECT_CLOSE = "project.close"
     PROJECT_JOIN = "project.join"
+    PROJECT_MEMBER_ADD = "project.member_add"
+    PROJECT_MEMBER_APPROVE = "project.member_approve"
     PROJECT_VIEW = "project.view"
     REQUEST_CREATE = "request.create"
     REQUEST_SUBMIT = "request.submit"
@@ -131,6 +136,22 @@ class ProjectFacts:
     status: str
     pi: str
     members: frozenset[str]
+    """Members in force (the PI among them); a pending member is not one."""
+    end_date: date | None = None
+    """The project's end date: after it, nobody works with its data, whatever its status
+    (the policy checks the date at decision time; ``enforce`` only tidies up later)."""
+    pending: frozenset[str] = frozenset()
+    """People added to the project after its approval, waiting for a steward."""
+
+
+@dataclass(frozen=True)
+class MembershipFacts:
+    """One person's membership of a project, and whether a steward has approved it."""
+
+    project: ProjectFacts
+    member: str
+    status: str
+    """``active`` or ``pending``."""
 
 
 @dataclass(frozen=True)
@@ -206,6 +227,7 @@ Target = (
     PlatformFacts
     | PersonFacts
     | ProjectFacts
+    | MembershipFacts
     | RequestFacts
     | ReleaseFacts
     | OutputFacts
@@ -268,6 +290,12 @@ def _not_member(actor: Actor, project: ProjectFacts, what: str) -> str | None:
             f"{actor.username} is a member of project {project.slug} and may not {what} "
             "(separation of duties)"
         )
+    return None
+
+
+def _not_ended(project: ProjectFacts, today: date) -> str | None:
+    if project.end_date is not None and project.end_date < today:
+        return f"project {project.slug} ended on {project.end_date}"
     return None
 
 
@@ -335,6 +363,43 @@ def _project_close(actor: Actor, target: Target, today: date) -> str | None:
     if actor.roles.isdisjoint(_ADMIN | _STEWARD) and actor.username != project.pi:
         return f"only the PI ({project.pi}), a steward or an administrator may close {project.slug}"
     return _state("project", project.slug, project.status, OPEN_PROJECT)
+
+
+def membership_needs_approval(project: ProjectFacts) -> bool:
+    """Whether someone added to ``project`` waits for a steward before they are a member.
+
+    Before approval the steward approving the project sees its members; once it is
+    approved (or active), a member added by the PI would otherwise reach the data
+    without any steward having looked, so they wait (``project.member_approve``).
+    """
+    return project.status in LIVE_PROJECT
+
+
+def _project_member_add(actor: Actor, target: Target, today: date) -> str | None:
+    project = _target(target, ProjectFacts, Action.PROJECT_MEMBER_ADD)
+    assert isinstance(project, ProjectFacts)
+    if actor.roles.isdisjoint(_ADMIN) and actor.username != project.pi:
+        return f"only the PI ({project.pi}) or an administrator may add members to {project.slug}"
+    return _state("project", project.slug, project.status, OPEN_PROJECT)
+
+
+def _project_member_approve(actor: Actor, target: Target, today: date) -> str | None:
+    """A steward off the project lets a member added after approval in."""
+    membership = _target(target, MembershipFacts, Action.PROJECT_MEMBER_APPROVE)
+    assert isinstance(membership, MembershipFacts)
+    project = membership.project
+    if actor.username == membership.member:
+        return f"{actor.username} may not approve their own membership of {project.slug}"
+    return _first(
+        _not_member(actor, project, "approve its members"),
+        _state("project", project.slug, project.status, OPEN_PROJECT),
+        _state(
+            f"{membership.member}'s membership of",
+            project.slug,
+            membership.status,
+            frozenset({"pending"}),
+        ),
+    )
 
 
 def _project_create(actor: Actor, target: Target, today: date) -> str | None:
@@ -457,16 +522,19 @@ def _release_access(actor: Actor, target: Target, today: date) -> str | None:
         _member(actor, project),
         _accredited(actor, today),
         _state("project", project.slug, project.status, ACTIVE),
+        _not_ended(project, today),
         _state("request", str(release.request.id), release.request.status, frozenset({"released"})),
     )
 
 
 def _works_on(actor: Actor, project: ProjectFacts, today: date) -> str | None:
-    """Working with a project's data: a member, accredited, the project active."""
+    """Working with a project's data: a member, accredited, the project active and not
+    past its end date."""
     return _first(
         _member(actor, project),
         _accredited(actor, today),
         _state("project", project.slug, project.status, ACTIVE),
+        _not_ended(project, today),
     )
 
 
@@ -583,7 +651,19 @@ def _result_publish(actor: Actor, target: Target, today: date) -> str | None:
     if not publish.outputs:
         return "a published result must come from at least one released output request"
     for output in publish.outputs:
-        problem = _state("output request", str(output.id), output.status, frozenset({"released"}))
+        project = output.project
+        scoped = (
+            None
+            if actor.username in project.members
+            else (
+                f"{actor.username} is not a member of project {project.slug}; an evaluator "
+                "publishes only the outputs of projects they are on"
+            )
+        )
+        problem = _first(
+            scoped,
+            _state("output request", str(output.id), output.status, frozenset({"released"})),
+        )
         if problem:
             return problem
     if publish.cheers_missing:
@@ -634,7 +714,9 @@ RULES: dict[Action, _Rule] = {
     Action.PROJECT_APPROVE: _Rule(_STEWARD, _project_approve),
     Action.PROJECT_ACTIVATE: _Rule(_STEWARD | _ADMIN, _project_activate),
     Action.PROJECT_CLOSE: _Rule(_RESEARCHER | _STEWARD | _ADMIN, _project_close),
-    Action.PROJECT_JOIN: _Rule(_RESEARCHER),
+    Action.PROJECT_JOIN: _Rule(_RESEARCHER | _EVALUATOR),
+    Action.PROJECT_MEMBER_ADD: _Rule(_RESEARCHER | _ADMIN, _project_member_add),
+    Action.PROJECT_MEMBER_APPROVE: _Rule(_STEWARD, _project_member_approve),
     Action.PROJECT_VIEW: _Rule(_RESEARCHER | _STEWARD | _ADMIN, _project_view),
     Action.REQUEST_CREATE: _Rule(_RESEARCHER, _request_create),
     Action.REQUEST_SUBMIT: _Rule(_RESEARCHER, _request_submit),

@@ -3,7 +3,9 @@
 A project states its purpose, public benefit, lawful basis and ethics reference; its PI
 is a member from the start. It moves draft -> submitted -> approved (by a steward who is
 not on it) -> active, and ends closed or expired (:mod:`.enforcement`). Data moves only
-for approved or active projects (see :mod:`.policy`).
+for approved or active projects, and never after the project's end date (see
+:mod:`.policy`, which checks the date itself). Members added after approval wait for a
+steward (``pending``).
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from sqlalchemy.orm import Session
 from nightingale.governance import states
 from nightingale.governance.acting import Acting, acting
 from nightingale.governance.errors import InvalidInput, NotFound
-from nightingale.governance.facts import project_facts
+from nightingale.governance.facts import membership_facts, project_facts
 from nightingale.governance.models import Person, Project, ProjectMember
-from nightingale.governance.policy import Action, decide
+from nightingale.governance.policy import Action, decide, membership_needs_approval
 from nightingale.governance.service import actor_of, person, today, utcnow
 from nightingale.platform.keystore import KeyStore
 
@@ -111,22 +113,51 @@ def create_project(
 def add_member(
     session: Session, keystore: KeyStore, *, by: str, slug: str, username: str
 ) -> Project:
-    """Add a researcher to a project (by its PI or an administrator)."""
+    """Add a researcher (or an evaluator) to a project (by its PI or an administrator).
+
+    Before the project is approved the new member is in at once: the steward approving
+    the project sees them. Afterwards (approved or active) the membership is *pending*
+    until a steward off the project approves it (:func:`approve_member`); a pending member
+    has no access to anything of the project's.
+    """
+    project = get_project(session, slug)
+    facts = project_facts(project)
+    with acting(
+        session,
+        keystore,
+        by,
+        Action.PROJECT_MEMBER_ADD,
+        facts,
+        object_type="project",
+        object_id=slug,
+    ) as who:
+        member = _researcher(who, username, "a project member")
+        if username not in project.member_usernames | project.pending_usernames:
+            status = "pending" if membership_needs_approval(facts) else "active"
+            project.member_rows.append(ProjectMember(person=member, status=status))
+            session.flush()
+            who.audit("project.member_added", {"member": username, "status": status})
+        return project
+
+
+def approve_member(
+    session: Session, keystore: KeyStore, *, by: str, slug: str, username: str
+) -> Project:
+    """A steward off the project lets in a member the PI added after its approval."""
     project = get_project(session, slug)
     with acting(
         session,
         keystore,
         by,
-        Action.PROJECT_EDIT,
-        project_facts(project),
+        Action.PROJECT_MEMBER_APPROVE,
+        membership_facts(project, username),
         object_type="project",
         object_id=slug,
     ) as who:
-        member = _researcher(who, username, "a project member")
-        if username not in project.member_usernames:
-            project.member_rows.append(ProjectMember(person=member))
-            session.flush()
-            who.audit("project.member_added", {"member": username})
+        row = next(m for m in project.member_rows if m.person.username == username)
+        row.status = "active"
+        session.flush()
+        who.audit("project.member_approved", {"member": username})
         return project
 
 

@@ -1,15 +1,18 @@
 """Publishing: an evaluator turns released outputs into a public result.
 
 A published result is a folder ``published/<result_id>/`` holding copies of released
-output files and a ``manifest.json`` naming the output requests they came from and each
-file's checksum (and, for a file an analysis job produced, its provenance: commit,
-release, pipeline and plan hashes, job id), written atomically; the database records who
-published what, from which outputs, and the audit chain records ``result.published``.
+output files (each copy's SHA-256 re-checked against the one the output checkers
+approved: a file changed in the airlock afterwards is refused) and a ``manifest.json``
+naming the output requests they came from and each file's checksum (and, for a file an
+analysis job produced, its provenance: commit, release, pipeline and plan hashes, job
+id), written atomically; the database records who published what, from which outputs,
+and the audit chain records ``result.published``.
 
 An economic evaluation carries its completed CHEERS 2022 checklist (``cheers.json``,
 written beside the files; its SHA-256 in the manifest and in the audit entry, so a
 report can tell it was not changed). The policy refuses to publish while the checklist
-has empty items (``cheers_missing``), naming them.
+has empty items (``cheers_missing``), naming them, and refuses an evaluator any output of
+a project they are not a member of.
 """
 
 from __future__ import annotations
@@ -37,6 +40,20 @@ from nightingale.platform.storage import atomic_directory, atomic_write_json, sh
 
 CHEERS_FILE = "cheers.json"
 RESULT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
+
+
+def _same_as_approved(copy: Path, output_id: int, name: str, approved_sha256: str) -> None:
+    """Refuse a file whose bytes are not the ones the checkers approved.
+
+    The copy about to be published is hashed (not the airlock's file, which could change
+    again between a check and the copy), and compared with the SHA-256 recorded when the
+    output was submitted and checked. A refusal rolls back; nothing is published.
+    """
+    if sha256_file(copy) != approved_sha256:
+        raise InvalidInput(
+            f"output request {output_id}: {name} has changed since it was checked and "
+            "approved (its SHA-256 differs); it is not published"
+        )
 
 
 def publish_result(
@@ -86,6 +103,7 @@ def publish_result(
                 for item in output.files:
                     name = f"{output.id}-{item.name}"
                     shutil.copyfile(data_root / output.location / item.name, folder / name)
+                    _same_as_approved(folder / name, output.id, item.name, item.sha256)
                     files[name] = item.sha256
                     if item.name in sources:
                         provenance[name] = sources[item.name]

@@ -36,6 +36,28 @@ class PasswordHashing(BaseModel):
     parallelism: int = Field(default=4, ge=1)
 
 
+class LoginThrottling(BaseModel):
+    """How failed logins slow the next attempt, per name and per source address."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name_failures: int = Field(
+        default=5, ge=1, description="Failed logins for one name before it is paused."
+    )
+    source_failures: int = Field(
+        default=20,
+        ge=1,
+        description="Failed logins from one source address (any names) before it is paused.",
+    )
+    first_pause_seconds: int = Field(
+        default=1, ge=1, description="Pause after the threshold's failure; each next doubles."
+    )
+    max_pause_seconds: int = Field(default=300, ge=1, description="Longest pause.")
+    forget_after_seconds: int = Field(
+        default=3600, ge=1, description="Failures older than this (and no pause) are forgotten."
+    )
+
+
 class GovernanceSettings(BaseModel):
     """Who must agree before data moves."""
 
@@ -70,7 +92,18 @@ class GovernanceSettings(BaseModel):
         description="Take to the airlock only files analysis jobs produced (nightingale jobs), "
         "never a notebook's files. Off by default so notebook submissions keep working.",
     )
+    output_max_file_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1,
+        description="Largest file the airlock takes through the web API (answered 413).",
+    )
+    output_max_request_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        ge=1,
+        description="Largest request body the governance service reads (answered 413).",
+    )
     password_hashing: PasswordHashing = Field(default_factory=PasswordHashing)
+    login_throttling: LoginThrottling = Field(default_factory=LoginThrottling)
 
 
 class SdcSettings(BaseModel):

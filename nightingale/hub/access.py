@@ -47,13 +47,16 @@ def settings_for(data_root: str) -> Settings:
     return load_settings(data_root=Path(data_root) if data_root else None)
 
 
-def check_login(settings: Settings, username: str, password: str) -> WorkspaceAccess | None:
-    """Verify a login and return the person's access; None when the login fails.
+def check_login(
+    settings: Settings, username: str, password: str, source: str | None = None
+) -> WorkspaceAccess | None:
+    """Verify a login and return the person's access; None when the login fails or the
+    name or ``source`` address is paused (the throttle lives in the governance database).
 
     Blocking (argon2 and the database): the authenticator runs it in a thread.
     """
     with open_unit(settings, username, engine=_engine(settings.resolved_database_url)) as unit:
-        return log_in(unit, password)
+        return log_in(unit, password, source=source)
 
 
 def current_access(settings: Settings, username: str) -> WorkspaceAccess | None:

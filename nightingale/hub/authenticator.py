@@ -21,9 +21,16 @@ import asyncio
 from typing import Any
 
 from jupyterhub.auth import Authenticator
-from traitlets import Bool, Integer, Unicode, default
+from traitlets import Bool, Unicode, default
 
 from nightingale.hub.access import check_login, current_access, settings_for
+
+
+def _source_of(handler: Any) -> str | None:
+    """The client's address as the hub saw it (behind the proxy: its X-Forwarded-For)."""
+    request = getattr(handler, "request", None)
+    address = getattr(request, "remote_ip", None)
+    return str(address) if address else None
 
 
 class GovernanceAuthenticator(Authenticator):  # type: ignore[misc]
@@ -55,37 +62,27 @@ class GovernanceAuthenticator(Authenticator):  # type: ignore[misc]
     def _enable_auth_state(self) -> bool:
         return False
 
-    login_attempts_before_pause = Integer(
-        5, help="Failed logins for one username before its next attempt is slowed down."
-    ).tag(config=True)
-
     reveal_reason = Bool(
         False, help="Never say whether the name or the password was wrong (kept False)."
     ).tag(config=True)
 
-    _failures: dict[str, int]
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._failures = {}
-
     async def authenticate(self, handler: Any, data: dict[str, str]) -> dict[str, Any] | None:
-        """Check the password (argon2, in a thread); return the name and groups or None."""
+        """Check the password (argon2, in a thread); return the name and groups or None.
+
+        Failed logins are counted per name and per source address in the governance
+        database (``[governance.login_throttling]``), so a restart or a second hub
+        process does not reset them; while either is paused the login fails.
+        """
         username = self.normalize_username(data.get("username", ""))
         password = data.get("password", "")
         if not username or not password:
             return None
-        failures = self._failures.get(username, 0)
-        if failures >= self.login_attempts_before_pause:
-            # Slow down guessing without locking the real person out.
-            await asyncio.sleep(min(2 ** (failures - self.login_attempts_before_pause), 30))
         settings = settings_for(self.data_root)
-        access = await asyncio.to_thread(check_login, settings, username, password)
+        source = _source_of(handler)
+        access = await asyncio.to_thread(check_login, settings, username, password, source)
         if access is None:
-            self._failures[username] = failures + 1
             self.log.warning("Failed login for a Nightingale account")
             return None
-        self._failures.pop(username, None)
         return {"name": access.username, "groups": access.hub_groups(), "admin": False}
 
     def check_allowed(self, username: str, authentication: dict[str, Any] | None = None) -> bool:

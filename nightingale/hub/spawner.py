@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -60,6 +61,8 @@ from nightingale.hub.processes import (
 from nightingale.hub.runtime import HubPaths
 from nightingale.operations.release_copies import remember_releases
 from nightingale.operations.workspace import WorkspaceAccess
+from nightingale.platform.contracts import ContractError, confined_release_folder
+from nightingale.platform.storage import DataRoot
 
 RELEASES_FOLDER = "releases"
 JUPYTER_CONFIG = Path(__file__).resolve().parent / "jupyter"
@@ -172,6 +175,24 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
 
     # -- starting -----------------------------------------------------------------------
 
+    def _confined(self, access: WorkspaceAccess) -> WorkspaceAccess:
+        """Only releases inside their project's releases folder of the data root.
+
+        A release path is shared with a group, chmod-ed or bind-mounted; a path the
+        database could point anywhere (the keys, the identifier zone) is refused here
+        too, whatever produced it, and the refusal is logged.
+        """
+        root = DataRoot(self._paths().data_root)
+        kept = []
+        for release in access.releases:
+            try:
+                path = confined_release_folder(root, release.project, release.path)
+            except ContractError as exc:
+                self.log.error("Not mounting release %s: %s", release.release_id, exc)
+                continue
+            kept.append(dataclasses.replace(release, path=path))
+        return dataclasses.replace(access, releases=tuple(kept))
+
     def _prepare_home(self, access: WorkspaceAccess) -> Path:
         paths = self._paths()
         paths.ensure()
@@ -257,6 +278,7 @@ class WorkspaceSpawner(LocalProcessSpawner):  # type: ignore[misc]
                 else "Your account is not active on this platform."
             )
             raise _refusal(403, message)
+        access = self._confined(access)
         self._access = access
         port = int(getattr(self, "port", 0) or random_port())
         self.port = port

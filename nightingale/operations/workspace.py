@@ -7,8 +7,10 @@ decide nothing themselves. Everything is asked of :func:`nightingale.governance.
   ``workspace.open`` on it (a member, accredited, the project active);
 - a release is mounted exactly when the policy allows them ``release.access`` (not
   revoked, not expired, request released, the person a member and accredited, the project
-  active) and its files are still there;
-- a login is checked by :func:`nightingale.governance.people.authenticate` (argon2).
+  active) and its files are still there, inside its project's releases folder (a
+  location in the database pointing anywhere else is refused, never mounted);
+- a login is checked by :func:`nightingale.governance.people.authenticate` (argon2),
+  throttled per name and per source address (:mod:`nightingale.governance.throttle`).
 
 The person is the unit's actor; a person who does not exist or is deactivated has no
 access at all (``None``), so the hub logs them out.
@@ -16,19 +18,24 @@ access at all (``None``), so the hub logs them out.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
-from nightingale.governance import facts
-from nightingale.governance.models import Person, Project, ProjectMember
+from nightingale.governance import facts, throttle
+from nightingale.governance.models import Person, Project, ProjectMember, Release
 from nightingale.governance.people import authenticate
 from nightingale.governance.policy import Action, decide
 from nightingale.governance.releases import visible_releases
-from nightingale.governance.service import actor_of, today
+from nightingale.governance.service import actor_of, today, utcnow
 from nightingale.operations.unit import Unit
+from nightingale.platform.contracts import ContractError, confined_release_folder
+from nightingale.platform.storage import DataRoot
+
+LOG = logging.getLogger(__name__)
 
 WORKSPACE_ACTION = Action.WORKSPACE_OPEN
 """The policy's action for working in a project's workspace."""
@@ -84,9 +91,15 @@ class WorkspaceAccess:
         return tuple(sorted((r.project, r.release_id) for r in self.releases))
 
 
-def _release_path(location: str, data_root: Path) -> Path:
-    path = Path(location)
-    return path if path.is_absolute() else data_root / path
+def _release_path(release: Release, data_root: Path) -> Path | None:
+    """Where ``release`` lives, or None when its recorded location leaves its project's
+    releases folder (a tampered row is never mounted; the hub logs the refusal)."""
+    project = release.request.project.slug
+    try:
+        return confined_release_folder(DataRoot(data_root), project, release.location)
+    except ContractError as exc:
+        LOG.error("Release %s not offered to a workspace: %s", release.release_id, exc)
+        return None
 
 
 def workspace_access(unit: Unit, *, on: date | None = None) -> WorkspaceAccess | None:
@@ -102,7 +115,7 @@ def workspace_access(unit: Unit, *, on: date | None = None) -> WorkspaceAccess |
     member_of = unit.session.scalars(
         select(Project)
         .join(ProjectMember, ProjectMember.project_id == Project.id)
-        .where(ProjectMember.person_id == person.id)
+        .where(ProjectMember.person_id == person.id, ProjectMember.status == "active")
         .order_by(Project.slug)
     ).all()
     projects: dict[str, int] = {}
@@ -118,13 +131,14 @@ def workspace_access(unit: Unit, *, on: date | None = None) -> WorkspaceAccess |
             project=release.request.project.slug,
             project_id=release.request.project_id,
             release_id=release.release_id,
-            path=_release_path(release.location, unit.settings.data_root),
+            path=path,
             request_id=release.request_id,
             created_at=release.created_at,
             expires_on=release.expires_on,
         )
         for release in visible_releases(unit.session, person.username, on=day)
         if release.deleted_at is None and release.request.project.slug in projects
+        if (path := _release_path(release, unit.settings.data_root)) is not None
     )
     return WorkspaceAccess(
         username=person.username,
@@ -142,11 +156,22 @@ def readable_releases(unit: Unit, *, on: date | None = None) -> tuple[VisibleRel
     return access.releases if access is not None else ()
 
 
-def log_in(unit: Unit, password: str) -> WorkspaceAccess | None:
+def log_in(
+    unit: Unit, password: str, *, source: str | None = None, now: datetime | None = None
+) -> WorkspaceAccess | None:
     """Check the actor's password; their access, or ``None`` when the login fails.
 
-    Blocking (argon2 and the database): the hub runs it in a thread.
+    Throttled per name and per ``source`` address (:mod:`nightingale.governance.throttle`,
+    counted in the governance database): while either is paused the password is not
+    even checked. Blocking (argon2 and the database): the hub runs it in a thread.
     """
-    if authenticate(unit.session, unit.actor, password) is None:
+    moment = now or utcnow()
+    attempt = throttle.Attempt.of(unit.keystore, unit.actor, source)
+    if throttle.paused_for(unit.session, attempt, moment) > 0:
+        LOG.warning("A login was refused while its name or source is paused")
         return None
+    if authenticate(unit.session, unit.actor, password) is None:
+        throttle.record_failure(unit.session, attempt, unit.governance.login_throttling, moment)
+        return None
+    throttle.record_success(unit.session, attempt)
     return workspace_access(unit)

@@ -36,6 +36,7 @@ from nightingale.platform.database import session_scope
 from nightingale.platform.keystore import KeyStore
 from nightingale.platform.settings import Settings
 from nightingale.web.auth import SESSION_COOKIE, HubGate, HubIdentity
+from nightingale.web.rejections import reject
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 
@@ -80,13 +81,16 @@ async def browser_identity(
     return identity
 
 
+def bearer_token(request: Request) -> str:
+    """The hub token in ``Authorization: token|bearer …`` (a notebook's), or ``""``."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() in ("token", "bearer") else ""
+
+
 async def api_identity(
     request: Request, gate: Annotated[HubGate, Depends(get_gate)]
 ) -> HubIdentity:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() not in ("token", "bearer") or not token:
-        token = request.cookies.get(SESSION_COOKIE, "")
+    token = bearer_token(request) or request.cookies.get(SESSION_COOKIE, "")
     identity = await gate.identify(token.strip())
     if identity is None:
         raise HTTPException(
@@ -167,11 +171,41 @@ def requires(*actions: policy.Action) -> Callable[..., Viewer]:
 
 
 def check_csrf(
-    viewer: Annotated[Viewer, Depends(page_viewer)], csrf: Annotated[str, Form()] = ""
+    request: Request,
+    viewer: Annotated[Viewer, Depends(page_viewer)],
+    csrf: Annotated[str, Form()] = "",
 ) -> None:
-    """Refuse a form post whose CSRF token is not this session's."""
+    """Refuse (400, audited) a form post whose CSRF token is not this session's."""
     if not csrf or not hmac.compare_digest(csrf, viewer.csrf):
-        raise HTTPException(400, "this form has expired; reload the page and try again")
+        reject(
+            request.scope,
+            actor=viewer.username,
+            status=400,
+            reason="form post without the session's CSRF token",
+            detail="this form has expired; reload the page and try again",
+        )
+
+
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def api_csrf(request: Request, viewer: Annotated[Viewer, Depends(api_viewer)]) -> None:
+    """A state-changing API call made with the browser's cookie must carry the session's
+    CSRF token in ``X-CSRF-Token`` (another site can make a browser send the cookie, but
+    not that header); refused 403 and audited. A call with a hub token in the
+    ``Authorization`` header (a notebook's) is exempt: no browser adds that by itself."""
+    if bearer_token(request):
+        return
+    submitted = request.headers.get(CSRF_HEADER, "")
+    if not submitted or not hmac.compare_digest(submitted, viewer.csrf):
+        reject(
+            request.scope,
+            actor=viewer.username,
+            status=403,
+            reason="cookie call without the session's CSRF token",
+            detail=f"a call with the browser session needs its CSRF token in {CSRF_HEADER}; "
+            "notebooks send 'Authorization: token $JUPYTERHUB_API_TOKEN' instead",
+        )
 
 
 def render(

@@ -7,11 +7,12 @@ service (see :mod:`nightingale.web.__main__`).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import HTTPException
+from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -23,12 +24,16 @@ from nightingale.governance.errors import (
     NotFound,
     PermissionDenied,
 )
+from nightingale.governance.settings import governance_settings
 from nightingale.platform.bootstrap import keystore_for
 from nightingale.platform.database import make_engine
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.settings import Settings
 from nightingale.web.auth import SESSION_COOKIE, STATE_COOKIE, HubGate
 from nightingale.web.dependencies import TEMPLATES, LoginRequired
+from nightingale.web.headers import SecurityHeaders, docs_router
+from nightingale.web.limits import BodyLimit
+from nightingale.web.rejections import UNKNOWN_ACTOR, audit_rejection
 from nightingale.web.routers.airlock import router as airlock_router
 from nightingale.web.routers.api import router as api_router
 from nightingale.web.routers.audit import router as audit_router
@@ -108,6 +113,13 @@ def _auth_router(prefix: str) -> APIRouter:
     return router
 
 
+def _guard(app: FastAPI, settings: Settings) -> None:
+    """Security headers on every answer; every request body capped (413, audited)."""
+    cap = governance_settings(settings).output_max_request_bytes
+    app.add_middleware(BodyLimit, max_bytes=cap)
+    app.add_middleware(SecurityHeaders)
+
+
 def create_app(
     settings: Settings, gate: HubGate | None = None, prefix: str = DEFAULT_PREFIX
 ) -> FastAPI:
@@ -118,7 +130,7 @@ def create_app(
         description="Requests, approvals, the airlock, publishing and the audit log.",
         version="1",
         openapi_url=f"{prefix}/openapi.json",
-        docs_url=f"{prefix}/docs",
+        docs_url=None,  # served from local, pinned files by .headers.docs_router
         redoc_url=None,
     )
     app.state.settings = settings
@@ -131,6 +143,8 @@ def create_app(
     static = Path(__file__).resolve().parent / "static"
     app.mount(f"{prefix}/static", StaticFiles(directory=static), name="static")
     app.include_router(_auth_router(prefix), prefix=prefix)
+    app.include_router(docs_router(prefix, f"{prefix}/openapi.json"), prefix=prefix)
+    _guard(app, settings)
     for router in ROUTERS:
         app.include_router(router, prefix=prefix)
 
@@ -163,5 +177,14 @@ def create_app(
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         return _error(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        fields = sorted({".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()})
+        reason = f"invalid fields: {', '.join(fields)}"[:300]
+        await asyncio.to_thread(
+            audit_rejection, request.scope, actor=UNKNOWN_ACTOR, status=422, reason=reason
+        )
+        return _error(request, 422, f"the request is not valid ({reason})")
 
     return app

@@ -171,6 +171,7 @@ def add_cast(session: Session, keystore: KeyStore) -> None:
         start_date=TODAY - timedelta(days=30),
         end_date=TODAY + timedelta(days=700),
     )
+    projects.add_member(session, keystore, by="rita", slug="dfh-pilot", username="eve")
     projects.submit_project(session, keystore, by="rita", slug="dfh-pilot")
     projects.approve_project(session, keystore, by="sam", slug="dfh-pilot", reason="ethics ok")
     projects.activate_project(session, keystore, by="ada", slug="dfh-pilot")

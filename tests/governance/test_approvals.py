@@ -185,6 +185,7 @@ def test_a_steward_who_made_the_request_cannot_approve_it(cast: Platform) -> Non
         accreditation_expires=TODAY + timedelta(days=9),
     )
     cast.act(projects.add_member, by="rita", slug="dfh-pilot", username="stella")
+    cast.act(projects.approve_member, by="sam", slug="dfh-pilot", username="stella")
     request = cast.act(
         requests.create_request,
         by="stella",

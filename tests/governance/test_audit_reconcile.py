@@ -76,7 +76,8 @@ def test_a_request_approved_with_raw_sql_is_named(cast: Platform) -> None:
         (
             "INSERT INTO gov_project_members (project_id, person_id) SELECT p.id, m.id "
             "FROM gov_projects p, gov_people m WHERE p.slug = 'dfh-pilot' AND m.username = 'ron'",
-            "project dfh-pilot: members is [rita, ron] in the table but [rita] by the audit log",
+            "project dfh-pilot: members is [eve, rita, ron] in the table but [eve, rita] by the "
+            "audit log",
         ),
         (
             "UPDATE gov_projects SET end_date = '2099-12-31' WHERE slug = 'dfh-pilot'",

@@ -12,7 +12,7 @@ kind of object see every one of that kind, and everyone else sees nothing.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import pytest
@@ -24,6 +24,7 @@ from nightingale.governance.policy import (
     Action,
     Actor,
     DowngradeFacts,
+    MembershipFacts,
     OutcomeBuildFacts,
     OutputFacts,
     PersonFacts,
@@ -34,6 +35,7 @@ from nightingale.governance.policy import (
     RequestFacts,
     Target,
     decide,
+    membership_needs_approval,
     needs_no_role,
     require,
     roles_for,
@@ -55,7 +57,8 @@ TWO_CHECKERS = frozenset({"checker-a", "checker-b"})
 @dataclass(frozen=True)
 class Expect:
     roles: frozenset[str]
-    # none | platform | person | project | request | release | output | publish | downgrade
+    # none | platform | person | project | membership | request | release | output | publish
+    # | downgrade
     target: str = "none"
     states: frozenset[str] | None = None  # allowed states of the varied object
     relation: str = "any"  # any | self | pi | member | submitter | outsider
@@ -93,7 +96,11 @@ EXPECTED: dict[Action, Expect] = {
     Action.PROJECT_CLOSE: Expect(
         _r("researcher", "data_steward", "administrator"), "project", OPEN, "pi"
     ),
-    Action.PROJECT_JOIN: Expect(_r("researcher")),
+    Action.PROJECT_JOIN: Expect(_r("researcher", "evaluator")),
+    Action.PROJECT_MEMBER_ADD: Expect(_r("researcher", "administrator"), "project", OPEN, "pi"),
+    Action.PROJECT_MEMBER_APPROVE: Expect(
+        _r("data_steward"), "membership", _r("pending"), "outsider"
+    ),
     Action.PROJECT_VIEW: Expect(
         _r("researcher", "data_steward", "administrator"),
         "project",
@@ -152,7 +159,7 @@ EXPECTED: dict[Action, Expect] = {
         bound=RESEARCHER,
     ),
     Action.LINKAGE_REPORT_READ: Expect(_r("data_steward")),
-    Action.RESULT_PUBLISH: Expect(_r("evaluator"), "publish", _r("released")),
+    Action.RESULT_PUBLISH: Expect(_r("evaluator"), "publish", _r("released"), "member"),
     Action.AUDIT_READ: Expect(_r("administrator", "data_steward", "output_checker")),
     Action.AUDIT_VERIFY: Expect(_r("administrator", "data_steward")),
     Action.GOVERNANCE_ENFORCE: Expect(_r("administrator")),
@@ -174,6 +181,7 @@ MACHINE_STATES: dict[str, list[str | None]] = {
     "publish": sorted(OUTPUT_STATES),
     "outcomes": sorted(REQUEST_STATES),
     "downgrade": sorted(DOWNGRADE_STATES),
+    "membership": ["active", "none", "pending"],
 }
 
 
@@ -202,6 +210,9 @@ def target_for(
     if expect.target == "project":
         assert state is not None
         return project(state, relation)
+    if expect.target == "membership":
+        assert state is not None
+        return MembershipFacts(project("active", relation), "newcomer", state)
     if expect.target == "downgrade":
         assert state is not None
         return DowngradeFacts(
@@ -417,7 +428,7 @@ def test_a_release_with_outcomes_waits_for_a_lodged_plan() -> None:
 
 
 def test_publishing_an_incomplete_cheers_checklist_is_refused_naming_the_items() -> None:
-    output = OutputFacts(1, "released", project("active", "outsider"), submitter=OTHER)
+    output = OutputFacts(1, "released", project("active", "member"), submitter=OTHER)
     facts = PublishFacts((output,), cheers_missing=("2 Abstract", "27 Source of funding"))
     decision = decide(
         Actor(ME, frozenset({"evaluator"})), Action.RESULT_PUBLISH, facts, today=TODAY
@@ -566,3 +577,65 @@ def test_a_checker_who_joined_the_project_no_longer_counts() -> None:
     facts = OutputFacts(1, "approved", joined, submitter="submitter", approvers=TWO_CHECKERS)
     decision = decide(actor("output_checker"), Action.OUTPUT_RELEASE, facts, today=TODAY)
     assert not decision.allowed and "1 independent approval(s)" in decision.reason
+
+
+# -- issue 20 item 8: end dates, pending members, evaluators' scope ----------------------------
+
+WORKING_WITH_DATA = [
+    Action.WORKSPACE_OPEN,
+    Action.OUTPUT_SUBMIT,
+    Action.JOB_RUN,
+    Action.RELEASE_ACCESS,
+]
+
+
+@pytest.mark.parametrize("action", WORKING_WITH_DATA)
+@pytest.mark.parametrize(("ends_in_days", "allowed"), [(-1, False), (0, True), (30, True)])
+def test_a_project_past_its_end_date_is_closed_at_decision_time(
+    action: Action, ends_in_days: int, allowed: bool
+) -> None:
+    """No cron job needed: the policy reads the end date, even of a project still active."""
+    role, state = allowed_case(action)
+    target = target_for(EXPECTED[action], state)
+    end = TODAY + timedelta(days=ends_in_days)
+    if isinstance(target, ReleaseFacts):
+        owner = replace(target.request.project, end_date=end)
+        target = replace(target, request=replace(target.request, project=owner))
+    else:
+        assert isinstance(target, ProjectFacts) and target.status == "active"
+        target = replace(target, end_date=end)
+    decision = decide(actor(role), action, target, today=TODAY)
+    assert decision.allowed is allowed, decision.reason
+    if not allowed:
+        assert f"project p ended on {end}" in decision.reason
+
+
+def test_a_pending_member_has_no_access_until_a_steward_approves() -> None:
+    waiting = ProjectFacts("p", "active", OTHER, frozenset({OTHER}), pending=frozenset({ME}))
+    for action in (Action.WORKSPACE_OPEN, Action.OUTPUT_SUBMIT, Action.JOB_RUN):
+        refused = decide(actor("researcher"), action, waiting, today=TODAY)
+        assert not refused.allowed and "me is not a member of project p" in refused.reason
+    let_in = replace(waiting, members=frozenset({OTHER, ME}), pending=frozenset())
+    assert decide(actor("researcher"), Action.WORKSPACE_OPEN, let_in, today=TODAY)
+
+
+@pytest.mark.parametrize("status", sorted(PROJECT_STATES))
+def test_members_added_after_approval_wait_for_a_steward(status: str) -> None:
+    facts = project(status, "pi")
+    assert membership_needs_approval(facts) is (status in {"approved", "active"})
+
+
+def test_nobody_approves_their_own_membership() -> None:
+    own = MembershipFacts(project("active", "outsider"), ME, "pending")
+    refused = decide(actor("data_steward"), Action.PROJECT_MEMBER_APPROVE, own, today=TODAY)
+    assert not refused.allowed and "may not approve their own membership" in refused.reason
+
+
+def test_an_evaluator_publishes_only_outputs_of_projects_they_are_on() -> None:
+    evaluator = Actor(ME, frozenset({"evaluator"}))
+    mine = OutputFacts(1, "released", project("active", "member"), submitter=OTHER)
+    theirs = OutputFacts(2, "released", replace(project("active", "outsider"), slug="q"), OTHER)
+    assert decide(evaluator, Action.RESULT_PUBLISH, PublishFacts((mine,)), today=TODAY)
+    refused = decide(evaluator, Action.RESULT_PUBLISH, PublishFacts((mine, theirs)), today=TODAY)
+    assert not refused.allowed
+    assert "me is not a member of project q; an evaluator publishes only" in refused.reason

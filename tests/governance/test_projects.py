@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
-from nightingale.governance import audit, people, projects
-from nightingale.governance.errors import InvalidInput
+from nightingale.governance import audit, audit_reconcile, people, projects
+from nightingale.governance.errors import InvalidInput, PermissionDenied
+from nightingale.governance.facts import project_facts
+from nightingale.governance.models import ProjectMember
 from tests.governance.conftest import TODAY, Platform
 
 
@@ -20,20 +24,99 @@ def _refusals(platform: Platform, action: str) -> list[str]:
     )
 
 
-def test_only_researchers_join_a_project(sqlite_cast: Platform) -> None:
+def _members(platform: Platform) -> tuple[frozenset[str], frozenset[str]]:
+    """dfh-pilot's members in force and those waiting for a steward."""
+    return platform.read(
+        lambda s: (
+            projects.get_project(s, "dfh-pilot").member_usernames,
+            projects.get_project(s, "dfh-pilot").pending_usernames,
+        )
+    )
+
+
+def test_only_researchers_and_evaluators_join_a_project(sqlite_cast: Platform) -> None:
     with pytest.raises(InvalidInput, match="sam cannot be a project member: project.join needs"):
         sqlite_cast.act(projects.add_member, by="rita", slug="dfh-pilot", username="sam")
     assert "sam" not in sqlite_cast.read(
         lambda s: projects.get_project(s, "dfh-pilot").member_usernames
     )
-    assert _refusals(sqlite_cast, "project.edit") == [
-        "sam cannot be a project member: project.join needs the role researcher; "
+    assert _refusals(sqlite_cast, "project.member_add") == [
+        "sam cannot be a project member: project.join needs the role evaluator or researcher; "
         "sam has data_steward"
     ]
     sqlite_cast.act(projects.add_member, by="rita", slug="dfh-pilot", username="ron")
-    assert "ron" in sqlite_cast.read(
-        lambda s: projects.get_project(s, "dfh-pilot").member_usernames
+    sqlite_cast.act(projects.approve_member, by="sam", slug="dfh-pilot", username="ron")
+    assert "ron" in _members(sqlite_cast)[0]
+
+
+def test_a_member_the_pi_adds_to_an_active_project_waits_for_a_steward(
+    sqlite_cast: Platform,
+) -> None:
+    sqlite_cast.act(projects.add_member, by="rita", slug="dfh-pilot", username="ron")
+    members, pending = _members(sqlite_cast)
+    assert "ron" not in members and pending == {"ron"}
+    # The pending member has no access: the policy's facts do not count them.
+    facts = sqlite_cast.read(lambda s: project_facts(projects.get_project(s, "dfh-pilot")))
+    assert "ron" not in facts.members and facts.pending == {"ron"}
+    # Not the PI, not ron himself, not a checker: a steward off the project approves.
+    for who, why in (
+        ("rita", "project.member_approve needs the role data_steward"),
+        ("otto", "project.member_approve needs the role data_steward"),
+    ):
+        with pytest.raises(PermissionDenied, match=why):
+            sqlite_cast.act(projects.approve_member, by=who, slug="dfh-pilot", username="ron")
+    sqlite_cast.act(projects.approve_member, by="sam", slug="dfh-pilot", username="ron")
+    members, pending = _members(sqlite_cast)
+    assert "ron" in members and pending == frozenset()
+    with pytest.raises(PermissionDenied, match="membership of dfh-pilot is active"):
+        sqlite_cast.act(projects.approve_member, by="sasha", slug="dfh-pilot", username="ron")
+    logged = sqlite_cast.read(
+        lambda s: [
+            (e.action, audit.details_of(e).get("member"), audit.details_of(e).get("status"))
+            for e in audit.entries(s, action_prefix="project.member")
+            if not e.action.endswith(".refused")
+        ]
     )
+    assert logged == [
+        ("project.member_added", "ron", "pending"),
+        ("project.member_approved", "ron", None),
+    ]
+    assert sqlite_cast.read(audit_reconcile.differences) == []
+
+
+def test_a_draft_projects_members_join_at_once_and_the_steward_sees_them_at_approval(
+    sqlite_cast: Platform,
+) -> None:
+    sqlite_cast.act(
+        projects.create_project,
+        by="rita",
+        slug="second-study",
+        title="t",
+        purpose="p",
+        public_benefit="b",
+        lawful_basis="l",
+        ethics_reference="e",
+        pi="rita",
+        start_date=TODAY,
+        end_date=TODAY + timedelta(days=30),
+    )
+    sqlite_cast.act(projects.add_member, by="rita", slug="second-study", username="ron")
+    assert "ron" in sqlite_cast.read(
+        lambda s: projects.get_project(s, "second-study").member_usernames
+    )
+
+
+def test_a_pending_membership_changed_behind_the_applications_back_is_reported(
+    sqlite_cast: Platform,
+) -> None:
+    sqlite_cast.act(projects.add_member, by="rita", slug="dfh-pilot", username="ron")
+
+    def promote(session: Session) -> None:
+        session.execute(update(ProjectMember).values(status="active"))
+
+    sqlite_cast.read(promote)
+    found = [d.describe() for d in sqlite_cast.read(audit_reconcile.differences)]
+    assert any("project dfh-pilot: members" in line and "ron" in line for line in found), found
 
 
 def test_a_deactivated_researcher_cannot_join(sqlite_cast: Platform) -> None:

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
+
+import pytest
 
 from nightingale.governance.people import deactivate
 from nightingale.governance.releases import revoke_release
@@ -97,3 +103,52 @@ def test_the_hub_imports_operations_and_platform_but_never_governance() -> None:
         (module, package) for module, package in imported if package not in HUB_MAY_IMPORT
     } == set()
     assert ("access.py", "operations") in imported
+
+
+def _login(auth: GovernanceAuthenticator, name: str, password: str, source: str) -> object:
+    handler = SimpleNamespace(request=SimpleNamespace(remote_ip=source))
+    return asyncio.run(auth.authenticate(handler, {"username": name, "password": password}))
+
+
+THROTTLE = json.dumps(
+    {"login_throttling": {"name_failures": 3, "source_failures": 4, "first_pause_seconds": 600}}
+)
+
+
+def test_the_login_throttle_is_per_name_and_per_source_and_outlives_the_hub(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Failures counted by one hub are seen by a fresh authenticator in another process."""
+    monkeypatch.setenv("NIGHTINGALE_GOVERNANCE", THROTTLE)
+    build_world(settings)
+    first = GovernanceAuthenticator(data_root=str(settings.data_root))
+    for i in range(3):  # guessing rita's password from three addresses
+        assert _login(first, "rita", "wrong password!", f"198.51.100.{i}") is None
+    for name in ("ray", "sam", "otto", "owen"):  # spraying four names from one address
+        assert _login(first, name, "wrong password!", "192.0.2.66") is None
+    # A restarted hub: a fresh interpreter, its own engine and authenticator objects.
+    script = (
+        "import asyncio, json, sys\n"
+        "from types import SimpleNamespace as NS\n"
+        "from nightingale.hub.authenticator import GovernanceAuthenticator\n"
+        "auth = GovernanceAuthenticator(data_root=sys.argv[1])\n"
+        "def go(name, source):\n"
+        "    h = NS(request=NS(remote_ip=source))\n"
+        "    r = asyncio.run(auth.authenticate(h, {'username': name, 'password': sys.argv[2]}))\n"
+        "    return r is not None\n"
+        "print(json.dumps([go('rita', '203.0.113.5'), go('ada', '192.0.2.66'),\n"
+        "                  go('ada', '203.0.113.5')]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(settings.data_root), PASSWORD],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    rita_elsewhere, ada_from_spraying_address, ada_elsewhere = json.loads(done.stdout)
+    assert not rita_elsewhere, "rita's name is paused whatever the address"
+    assert not ada_from_spraying_address, "the spraying address is paused for every name"
+    assert ada_elsewhere, "ada from another address logs in"

@@ -10,6 +10,7 @@ release, so the policy would let her in); the server command is a harmless
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sys
 from types import SimpleNamespace
@@ -18,6 +19,7 @@ import pytest
 from tornado import web
 
 from nightingale.hub import isolation
+from nightingale.hub.access import current_access
 from nightingale.hub.runtime import HubPaths
 from nightingale.hub.spawner import WorkspaceSpawner
 from nightingale.platform.settings import Settings
@@ -95,3 +97,29 @@ def test_with_the_development_flag_an_unisolated_server_starts_with_a_loud_warni
         asyncio.run(spawner.stop(now=True))
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("UNISOLATED DEVELOPMENT MODE" in w for w in warnings), warnings
+
+
+def test_the_spawner_never_shares_or_chmods_a_release_path_outside_the_releases_folder(
+    world_with_release: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever hands it the access, the spawner confines release paths itself."""
+    root = world_with_release.data_root.resolve()
+    access = current_access(world_with_release, "rita")
+    assert access is not None and len(access.releases) == 1
+    (good,) = access.releases
+    keys = root / "keys"
+    tampered = dataclasses.replace(
+        access,
+        releases=(good, dataclasses.replace(good, release_id="evil", path=keys)),
+    )
+    spawner = _spawner(world_with_release, isolate=False)
+    with caplog.at_level(logging.ERROR, logger="tests.hub.spawner"):
+        confined = spawner._confined(tampered)
+    assert [r.release_id for r in confined.releases] == [good.release_id]
+    assert any("Not mounting release evil" in r.getMessage() for r in caplog.records)
+    modes = {p: p.stat().st_mode for p in keys.iterdir()}
+    home = HubPaths(root).home("rita")
+    home.mkdir(parents=True)
+    spawner._command_shared(confined, home)
+    assert {p: p.stat().st_mode for p in keys.iterdir()} == modes
+    assert not (home / "releases" / "dfh-pilot" / "evil").exists()

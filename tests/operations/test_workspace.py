@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from nightingale.governance.people import deactivate
+from sqlalchemy import update
+
+from nightingale.governance.models import Release
+from nightingale.governance.people import deactivate, set_accreditation
+from nightingale.governance.projects import get_project
 from nightingale.governance.releases import revoke_release
 from nightingale.operations.unit import open_unit
 from nightingale.operations.workspace import (
@@ -77,3 +81,55 @@ def test_a_login_checks_the_password_before_saying_anything(settings: Settings) 
         assert log_in(unit, "not the password") is None
         access = log_in(unit, PASSWORD)
     assert access is not None and access.hub_groups() == ["project:dfh-pilot", "role:researcher"]
+
+
+def _tamper_location(world: World, release_id: str, location: str) -> None:
+    """What an operator with database access could do: point a release row elsewhere."""
+    with session_scope(world.engine) as session:
+        session.execute(
+            update(Release).where(Release.release_id == release_id).values(location=location)
+        )
+
+
+def test_a_release_row_pointing_outside_its_projects_releases_is_never_offered(
+    settings: Settings,
+) -> None:
+    world = build_world(settings)
+    mine = world.released("dfh-pilot", by="rita")
+    theirs = world.released("other-study", by="ray")
+    root = settings.data_root.resolve()
+    for tampered in (
+        str(root / "keys"),  # absolute, into the key store
+        "/etc",  # absolute, outside the data root
+        "projects/dfh-pilot/releases/../../../linkage",  # relative, climbing out
+        f"projects/other-study/releases/{theirs}",  # another project's release
+        "projects/dfh-pilot/releases",  # the releases folder itself
+    ):
+        _tamper_location(world, mine, tampered)
+        access = _access(world, "rita")
+        assert access is not None and access.releases == (), tampered
+        assert access.may_start_server  # the project stays open; the row is refused
+    # A link planted inside the releases folder that leads out is refused too.
+    (root / "projects/dfh-pilot/releases/escape").symlink_to(root / "keys")
+    _tamper_location(world, mine, "projects/dfh-pilot/releases/escape")
+    assert _access(world, "rita").releases == ()  # type: ignore[union-attr]
+    _tamper_location(world, mine, str(root / "projects/dfh-pilot/releases" / mine))
+    assert [r.release_id for r in _access(world, "rita").releases] == [mine]  # type: ignore[union-attr]
+
+
+def test_a_project_past_its_end_date_closes_its_workspace_before_any_enforcement_runs(
+    settings: Settings,
+) -> None:
+    world = build_world(settings)
+    world.released("dfh-pilot", by="rita")
+    with session_scope(world.engine) as session:
+        end = get_project(session, "dfh-pilot").end_date
+        assert get_project(session, "dfh-pilot").status == "active"  # nobody closed it
+        set_accreditation(
+            session, world.keystore, by="ada", username="rita", expires=end + timedelta(days=90)
+        )
+    on_the_day = _access(world, "rita", on=end)
+    assert on_the_day is not None and on_the_day.may_start_server
+    after = _access(world, "rita", on=end + timedelta(days=1))
+    assert after is not None and not after.may_start_server and after.releases == ()
+    assert f"project dfh-pilot ended on {end}" in after.refusal_message()

@@ -21,6 +21,8 @@ from nightingale.web.main import create_app
 from tests.workspace_world import World, build_world
 
 PREFIX = "/services/governance"
+NOTEBOOK = {"authorization": "token the-servers-hub-token"}
+"""How the workspace client authenticates: its hub token (exempt from the CSRF check)."""
 
 
 @pytest.fixture

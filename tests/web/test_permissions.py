@@ -14,7 +14,7 @@ import json
 
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import PREFIX, SignIn, csrf_of
+from tests.web.conftest import NOTEBOOK, PREFIX, SignIn, csrf_of
 from tests.workspace_world import World
 
 HTML = {"accept": "text/html"}
@@ -81,6 +81,7 @@ def _submit_output(client: TestClient) -> int:
             "metadata": json.dumps({"t.csv": {"kind": "other"}}),
         },
         files=[("files", ("t.csv", io.BytesIO(b"a,b\n1,2\n")))],
+        headers=NOTEBOOK,
     )
     assert reply.status_code == 200, reply.text
     return int(reply.json()["id"])

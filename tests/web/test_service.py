@@ -8,8 +8,9 @@ from urllib.parse import parse_qs, urlparse
 
 from fastapi.testclient import TestClient
 
+from nightingale.governance import audit
 from nightingale.governance.tables import build_table
-from tests.web.conftest import PREFIX, SignIn, csrf_of
+from tests.web.conftest import NOTEBOOK, PREFIX, SignIn, csrf_of
 from tests.workspace_world import World
 
 HTML = {"accept": "text/html"}
@@ -98,6 +99,10 @@ def test_a_form_post_without_the_sessions_csrf_token_is_refused(
     )
     assert reply.status_code == 400
     assert "expired" in reply.text
+    with world.unit("sam") as unit:
+        (rejected,) = audit.entries(unit.session, action_prefix="request.rejected")
+        assert rejected.actor == "sam"
+        assert audit.details_of(rejected)["reason"] == "form post without the session's CSRF token"
 
 
 def test_two_stewards_approve_health_data_and_nobody_decides_twice(
@@ -150,6 +155,7 @@ def _submit_table(client: TestClient, world: World, by_column: str) -> dict[str,
             "release": release_id,
         },
         files=[("files", ("t.csv", io.BytesIO(table.to_frame().to_csv().encode())))],
+        headers=NOTEBOOK,
     )
     assert reply.status_code == 200, reply.text
     return dict(reply.json())
@@ -205,6 +211,7 @@ def test_metadata_disagreeing_with_the_file_is_shown_to_the_checker(
         data={"project": "dfh-pilot", "title": "by sex", "release": release_id,
               "metadata": json.dumps({"t.csv": {"kind": "table", "sdc": claim}})},
         files=[("files", ("t.csv", io.BytesIO(table.to_frame().to_csv().encode())))],
+        headers=NOTEBOOK,
     )  # fmt: skip
     output = reply.json()
     assert output["files"][0]["outcome"] == "review"

@@ -84,3 +84,23 @@ def spine_report(root: DataRoot, run_id: str) -> Path:
 def release_folder(root: DataRoot, project: str, release_id: str) -> Path:
     """Where one release of ``project`` lives."""
     return root.releases(safe_name("project", project)) / safe_name("release id", release_id)
+
+
+def confined_release_folder(root: DataRoot, project: str, location: str | Path) -> Path:
+    """The release folder ``location`` names, only if it is one of ``project``'s releases.
+
+    ``location`` comes from the governance database (relative to the data root, or
+    absolute from older rows); someone who can write that row must not be able to make
+    the hub mount, share or chmod another folder (the keys, the identifier zone, ``/etc``).
+    So the path is resolved (links and ``..`` followed) and must be a direct child of
+    ``projects/<project>/releases/`` under the resolved data root; else ContractError.
+    """
+    releases = root.releases(safe_name("project", project)).resolve()
+    given = Path(location)
+    resolved = (given if given.is_absolute() else root.path / given).resolve()
+    if resolved.parent != releases or not is_safe_name(resolved.name):
+        raise ContractError(
+            f"release location {str(location)!r} is not a folder under "
+            f"projects/{project}/releases/ of the data root; refused"
+        )
+    return resolved

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -17,7 +16,8 @@ from nightingale.governance.outputs import OutputFileSpec, file_checks, get_outp
 from nightingale.governance.policy import Action
 from nightingale.operations import airlock
 from nightingale.operations.workspace import readable_releases
-from nightingale.web.dependencies import Viewer, api_viewer, get_session, unit_of
+from nightingale.web.dependencies import Viewer, api_csrf, api_viewer, get_session, unit_of
+from nightingale.web.uploads import FileMetadata, check_uploads, parse_metadata
 
 router = APIRouter(prefix="/api", tags=["api"])
 ApiViewer = Annotated[Viewer, Depends(api_viewer)]
@@ -124,7 +124,11 @@ def _output_out(output: OutputRequest) -> OutputOut:
     )
 
 
-@router.post("/outputs", summary="Submit files to the airlock (multipart; each file checked)")
+@router.post(
+    "/outputs",
+    summary="Submit files to the airlock (multipart; each file checked)",
+    dependencies=[Depends(api_csrf)],
+)
 async def submit(
     request: Request,
     viewer: ApiViewer,
@@ -138,26 +142,16 @@ async def submit(
         Form(description="The release the outputs come from (default: the project's newest)"),
     ] = None,
 ) -> OutputOut:
-    try:
-        described = json.loads(metadata)
-    except ValueError as exc:
-        raise HTTPException(422, f"metadata is not JSON: {exc}") from exc
-    if not isinstance(described, dict):
-        raise HTTPException(422, "metadata must map file names to {kind, sdc}")
+    described = parse_metadata(request.scope, viewer.username, metadata)
+    limit = unit_of(request, session, viewer).governance.output_max_file_bytes
+    names = check_uploads(request.scope, viewer.username, files, described, limit)
     with tempfile.TemporaryDirectory(prefix="nightingale-upload-") as folder:
         specs = []
-        for upload in files:
-            name = Path(upload.filename or "").name
-            if not name:
-                raise HTTPException(422, "every file needs a name")
+        for name, upload in zip(names, files, strict=True):
             path = Path(folder) / name
             path.write_bytes(await upload.read())
-            about = described.get(name) or {}
-            if not isinstance(about, dict):
-                raise HTTPException(422, f"metadata for {name} must be {{kind, sdc}}")
-            specs.append(
-                OutputFileSpec(path=path, kind=about.get("kind", "other"), sdc=about.get("sdc"))
-            )
+            about = described.get(name) or FileMetadata()
+            specs.append(OutputFileSpec(path=path, kind=about.kind, sdc=about.sdc))
         output = airlock.submit(
             unit_of(request, session, viewer),
             project=project,
