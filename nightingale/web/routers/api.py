@@ -17,11 +17,20 @@ from nightingale.governance.outputs import OutputFileSpec, file_checks, get_outp
 from nightingale.governance.policy import Action
 from nightingale.operations import airlock
 from nightingale.operations.workspace import readable_releases
-from nightingale.web.dependencies import Viewer, api_viewer, get_session, unit_of
+from nightingale.web.access_cache import AccessCache
+from nightingale.web.dependencies import (
+    RowId,
+    Viewer,
+    api_viewer,
+    get_access_cache,
+    get_session,
+    unit_of,
+)
 
 router = APIRouter(prefix="/api", tags=["api"])
 ApiViewer = Annotated[Viewer, Depends(api_viewer)]
 SessionDep = Annotated[Session, Depends(get_session)]
+CacheDep = Annotated[AccessCache, Depends(get_access_cache)]
 
 
 class Me(BaseModel):
@@ -48,7 +57,14 @@ def me(viewer: ApiViewer) -> Me:
 
 
 @router.get("/releases", summary="Releases you may read now (the policy's release.access)")
-def releases(request: Request, viewer: ApiViewer, session: SessionDep) -> list[ReleaseOut]:
+def releases(
+    request: Request, viewer: ApiViewer, session: SessionDep, cache: CacheDep
+) -> list[ReleaseOut]:
+    readable = cache.get(
+        session,
+        ("releases", viewer.username),
+        lambda: readable_releases(unit_of(request, session, viewer)),
+    )
     return [
         ReleaseOut(
             release_id=r.release_id,
@@ -57,7 +73,7 @@ def releases(request: Request, viewer: ApiViewer, session: SessionDep) -> list[R
             created_at=r.created_at.isoformat(),
             expires_on=r.expires_on.isoformat(),
         )
-        for r in readable_releases(unit_of(request, session, viewer))
+        for r in readable
     ]
 
 
@@ -125,7 +141,7 @@ def _output_out(output: OutputRequest) -> OutputOut:
 
 
 @router.post("/outputs", summary="Submit files to the airlock (multipart; each file checked)")
-async def submit(
+def submit(
     request: Request,
     viewer: ApiViewer,
     session: SessionDep,
@@ -148,10 +164,10 @@ async def submit(
         specs = []
         for upload in files:
             name = Path(upload.filename or "").name
-            if not name:
-                raise HTTPException(422, "every file needs a name")
+            if name in ("", ".", ".."):
+                raise HTTPException(422, f"every file needs a name (not {upload.filename!r})")
             path = Path(folder) / name
-            path.write_bytes(await upload.read())
+            path.write_bytes(upload.file.read())
             about = described.get(name) or {}
             if not isinstance(about, dict):
                 raise HTTPException(422, f"metadata for {name} must be {{kind, sdc}}")
@@ -170,7 +186,7 @@ async def submit(
 
 
 @router.get("/outputs/{output_id}", summary="An output request's checks and decisions")
-def output_status(output_id: int, viewer: ApiViewer, session: SessionDep) -> OutputOut:
+def output_status(output_id: RowId, viewer: ApiViewer, session: SessionDep) -> OutputOut:
     output = get_output(session, output_id)
     viewer.require(Action.OUTPUT_VIEW, output_facts(output))
     return _output_out(output)
