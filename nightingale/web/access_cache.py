@@ -15,9 +15,12 @@ removed) is committed together with its audit entry (docs/developers.md, "Audit"
 whichever process made it: a steward's decision here, ``nightingale enforce`` from cron,
 the hub. The next request sees a longer log and computes the answer again, so a revoked
 release is never served from the cache. The first condition bounds what the log cannot
-see, such as rows changed behind the application's back. Checking costs one indexed
-query per request, in the request's own transaction, so the answer and the log length
-it is compared with come from the same snapshot.
+see, such as rows changed behind the application's back.
+
+Checking costs one indexed query per request (:meth:`AccessCache.stamp`, on a pooled
+connection of its own, no ORM session). It is read *before* an answer is computed, so an
+answer is never older than the stamp it is stored with: a change committed in between
+makes the next request's stamp differ, and it computes again.
 """
 
 from __future__ import annotations
@@ -29,8 +32,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from nightingale.governance.models import AuditEntry
 from nightingale.governance.service import today
@@ -38,7 +40,7 @@ from nightingale.governance.service import today
 T = TypeVar("T")
 Stamp = tuple[int, date]
 """The audit log's newest sequence number and the day: what a cached answer was true for."""
-_STAMP = "nightingale.web.access_cache.stamp"
+_NEWEST = f"SELECT max(seq) FROM {AuditEntry.__tablename__}"
 
 
 @dataclass(frozen=True)
@@ -53,11 +55,13 @@ class AccessCache:
 
     def __init__(
         self,
+        engine: Engine,
         ttl: float = 2.0,
         *,
         max_entries: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.engine = engine
         self.ttl = ttl
         self.max_entries = max_entries
         self._clock = clock
@@ -65,20 +69,18 @@ class AccessCache:
         self._locks: dict[Hashable, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def stamp(self, session: Session) -> Stamp:
-        """The audit log's length and the day, read once per session (one request)."""
-        found = session.info.get(_STAMP)
-        if found is None:
-            newest = session.scalar(select(func.max(AuditEntry.seq)))
-            found = session.info[_STAMP] = (int(newest or 0), today())
-        return cast(Stamp, found)
+    def stamp(self) -> Stamp:
+        """The audit log's newest sequence number now, and today."""
+        with self.engine.connect() as connection:
+            newest = connection.exec_driver_sql(_NEWEST).scalar()
+        return (int(newest or 0), today())
 
-    def get(self, session: Session, key: Hashable, compute: Callable[[], T]) -> T:
-        """The cached answer for ``key``, or ``compute()`` (once, however many ask at once).
+    def get(self, stamp: Stamp, key: Hashable, compute: Callable[[], T]) -> T:
+        """The answer for ``key`` if it is fresh at ``stamp``, else ``compute()``'s.
 
-        ``compute`` runs in ``session``'s transaction; what it raises is not cached.
+        ``stamp`` must have been read (:meth:`stamp`) before ``compute`` reads anything.
+        However many threads ask at once, one computes; what it raises is not cached.
         """
-        stamp = self.stamp(session)
         entry = self._entries.get(key)
         if entry is not None and self._fresh(entry, stamp):
             return cast(T, entry.value)

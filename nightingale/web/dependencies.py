@@ -39,7 +39,7 @@ from nightingale.operations.unit import Unit
 from nightingale.platform.database import session_scope
 from nightingale.platform.keystore import KeyStore
 from nightingale.platform.settings import Settings
-from nightingale.web.access_cache import AccessCache
+from nightingale.web.access_cache import AccessCache, Stamp
 from nightingale.web.auth import SESSION_COOKIE, HubGate, HubIdentity
 
 TEMPLATES = Jinja2Templates(directory=str(FilePath(__file__).resolve().parent / "templates"))
@@ -56,24 +56,31 @@ class LoginRequired(Exception):
         self.next_url = next_url
 
 
-def get_settings(request: Request) -> Settings:
+# The getters are ``async`` only so that FastAPI calls them on the event loop rather than
+# sending each through the thread pool: they do no work.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_gate(request: Request) -> HubGate:
+async def get_gate(request: Request) -> HubGate:
     gate: HubGate = request.app.state.gate
     return gate
 
 
-def get_keystore(request: Request) -> KeyStore:
+async def get_keystore(request: Request) -> KeyStore:
     keystore: KeyStore = request.app.state.keystore
     return keystore
 
 
-def get_access_cache(request: Request) -> AccessCache:
+async def get_access_cache(request: Request) -> AccessCache:
     cache: AccessCache = request.app.state.access_cache
     return cache
+
+
+def access_stamp(cache: Annotated[AccessCache, Depends(get_access_cache)]) -> Stamp:
+    """The state of governance this request's cached answers must match (read once)."""
+    return cache.stamp()
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -159,6 +166,7 @@ def api_viewer(
     gate: Annotated[HubGate, Depends(get_gate)],
     identity: Annotated[HubIdentity, Depends(api_identity)],
     cache: Annotated[AccessCache, Depends(get_access_cache)],
+    stamp: Annotated[Stamp, Depends(access_stamp)],
 ) -> Viewer:
     def look_up() -> Viewer:
         found = _viewer(session, gate, identity)
@@ -166,13 +174,14 @@ def api_viewer(
         session.expunge(found.person)
         return found
 
-    cached = cache.get(session, ("viewer", identity.username), look_up)
+    cached = cache.get(stamp, ("viewer", identity.username), look_up)
     return replace(cached, csrf=gate.csrf_token(identity.token))
 
 
 def unit_of(request: Request, session: Session, viewer: Viewer) -> Unit:
     """The request's unit of work, acting as the viewer (the route's session commits it)."""
-    return Unit(get_settings(request), viewer.username, session, get_keystore(request))
+    state = request.app.state
+    return Unit(state.settings, viewer.username, session, state.keystore)
 
 
 def requires(*actions: policy.Action) -> Callable[..., Viewer]:

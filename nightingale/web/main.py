@@ -146,7 +146,7 @@ def create_app(
     app.state.tuning = tuning
     url = settings.resolved_database_url
     app.state.engine = make_engine(url, **tuning.pool_options(url))
-    app.state.access_cache = AccessCache(tuning.access_cache_seconds)
+    app.state.access_cache = AccessCache(app.state.engine, tuning.access_cache_seconds)
     app.state.keystore = keystore_for(settings)
     # Every request that audits advances the signed head file under the data root.
     keep_head_file(app.state.engine, HeadFile.under(settings.data_root))

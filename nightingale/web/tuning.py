@@ -67,11 +67,18 @@ class ServiceTuning:
         return cls(**values)
 
     def pool_options(self, database_url: str) -> dict[str, Any]:
-        """``create_engine`` options sizing the connection pool (none for in-memory SQLite)."""
+        """``create_engine`` options sizing the connection pool (none for in-memory SQLite).
+
+        A SQLite file's connections never go stale, so they are not pinged before use (a
+        second statement per request); PostgreSQL's still are (a server may drop them).
+        """
         if database_url in ("sqlite://", "sqlite:///:memory:"):
             return {}
-        return {
+        options: dict[str, Any] = {
             "pool_size": self.pool_size,
             "max_overflow": self.pool_overflow,
             "pool_timeout": self.pool_timeout,
         }
+        if database_url.startswith("sqlite"):
+            options["pool_pre_ping"] = False
+        return options

@@ -17,10 +17,11 @@ from nightingale.governance.outputs import OutputFileSpec, file_checks, get_outp
 from nightingale.governance.policy import Action
 from nightingale.operations import airlock
 from nightingale.operations.workspace import readable_releases
-from nightingale.web.access_cache import AccessCache
+from nightingale.web.access_cache import AccessCache, Stamp
 from nightingale.web.dependencies import (
     RowId,
     Viewer,
+    access_stamp,
     api_viewer,
     get_access_cache,
     get_session,
@@ -31,6 +32,7 @@ router = APIRouter(prefix="/api", tags=["api"])
 ApiViewer = Annotated[Viewer, Depends(api_viewer)]
 SessionDep = Annotated[Session, Depends(get_session)]
 CacheDep = Annotated[AccessCache, Depends(get_access_cache)]
+StampDep = Annotated[Stamp, Depends(access_stamp)]
 
 
 class Me(BaseModel):
@@ -58,10 +60,10 @@ def me(viewer: ApiViewer) -> Me:
 
 @router.get("/releases", summary="Releases you may read now (the policy's release.access)")
 def releases(
-    request: Request, viewer: ApiViewer, session: SessionDep, cache: CacheDep
+    request: Request, viewer: ApiViewer, session: SessionDep, cache: CacheDep, stamp: StampDep
 ) -> list[ReleaseOut]:
     readable = cache.get(
-        session,
+        stamp,
         ("releases", viewer.username),
         lambda: readable_releases(unit_of(request, session, viewer)),
     )
