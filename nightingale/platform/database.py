@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session
 
 from nightingale.platform.errors import ConfigurationError
 
@@ -48,12 +49,15 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
+def make_engine(url: str, **options: Any) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout.
+
+    ``options`` go to ``create_engine`` (the web service sizes its connection pool).
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     try:
-        engine = create_engine(url, future=True, pool_pre_ping=True)
+        engine = create_engine(url, **({"future": True, "pool_pre_ping": True} | options))
     except Exception as exc:
         raise ConfigurationError(f"cannot use database URL {redact_url(url)}: {exc}") from exc
     if engine.dialect.name == "sqlite":
@@ -73,9 +77,12 @@ def redact_url(url: str) -> str:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any exception."""
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
-    session = factory()
+    """A session that commits on success and rolls back on any exception.
+
+    A plain :class:`Session`, not a ``sessionmaker``: each of those makes a new Session
+    subclass, whose event set-up cost the web service more than its queries.
+    """
+    session = Session(bind=engine, expire_on_commit=False)
     try:
         yield session
         session.commit()

@@ -11,20 +11,24 @@ Two ways in, both through the hub (:mod:`.auth`):
 person may use an area is :func:`requires`, which asks :func:`policy.roles_for`; whether
 they may see one object there is :meth:`Viewer.require`, which asks :func:`policy.require`
 (a refusal is a 403 with the policy's reason).
+
+The API's viewer is kept for a moment in the service's :class:`.AccessCache` (notebooks
+call the API often); the pages' viewer is looked up afresh for every page.
 """
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import Depends, Form, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Path, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from nightingale.governance import policy
 from nightingale.governance.errors import NotFound
@@ -35,10 +39,14 @@ from nightingale.operations.unit import Unit
 from nightingale.platform.database import session_scope
 from nightingale.platform.keystore import KeyStore
 from nightingale.platform.settings import Settings
+from nightingale.web.access_cache import AccessCache, Stamp
 from nightingale.web.auth import SESSION_COOKIE, HubGate, HubIdentity
 from nightingale.web.rejections import reject
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+TEMPLATES = Jinja2Templates(directory=str(FilePath(__file__).resolve().parent / "templates"))
+MAX_ID = 2**31 - 1
+"""The largest row id a path may name (a bigger number is no row, and no database integer)."""
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="A row id (1 to 2^31-1).")]
 
 
 class LoginRequired(Exception):
@@ -49,19 +57,31 @@ class LoginRequired(Exception):
         self.next_url = next_url
 
 
-def get_settings(request: Request) -> Settings:
+# The getters are ``async`` only so that FastAPI calls them on the event loop rather than
+# sending each through the thread pool: they do no work.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_gate(request: Request) -> HubGate:
+async def get_gate(request: Request) -> HubGate:
     gate: HubGate = request.app.state.gate
     return gate
 
 
-def get_keystore(request: Request) -> KeyStore:
+async def get_keystore(request: Request) -> KeyStore:
     keystore: KeyStore = request.app.state.keystore
     return keystore
+
+
+async def get_access_cache(request: Request) -> AccessCache:
+    cache: AccessCache = request.app.state.access_cache
+    return cache
+
+
+def access_stamp(cache: Annotated[AccessCache, Depends(get_access_cache)]) -> Stamp:
+    """The state of governance this request's cached answers must match (read once)."""
+    return cache.stamp()
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -149,13 +169,23 @@ def api_viewer(
     session: Annotated[Session, Depends(get_session)],
     gate: Annotated[HubGate, Depends(get_gate)],
     identity: Annotated[HubIdentity, Depends(api_identity)],
+    cache: Annotated[AccessCache, Depends(get_access_cache)],
+    stamp: Annotated[Stamp, Depends(access_stamp)],
 ) -> Viewer:
-    return _viewer(session, gate, identity)
+    def look_up() -> Viewer:
+        found = _viewer(session, gate, identity)
+        # Shared with later requests: no longer tied to this request's session.
+        session.expunge(found.person)
+        return found
+
+    cached = cache.get(stamp, ("viewer", identity.username), look_up)
+    return replace(cached, csrf=gate.csrf_token(identity.token))
 
 
 def unit_of(request: Request, session: Session, viewer: Viewer) -> Unit:
     """The request's unit of work, acting as the viewer (the route's session commits it)."""
-    return Unit(get_settings(request), viewer.username, session, get_keystore(request))
+    state = request.app.state
+    return Unit(state.settings, viewer.username, session, state.keystore)
 
 
 def requires(*actions: policy.Action) -> Callable[..., Viewer]:
@@ -168,6 +198,15 @@ def requires(*actions: policy.Action) -> Callable[..., Viewer]:
         return viewer
 
     return dependency
+
+
+async def form_fields(request: Request) -> FormData:
+    """The posted form, for a route that reads fields by prefix (``why_…``, ``cheers-…``).
+
+    Parsed here, on the event loop, so that the route itself can be a plain ``def`` whose
+    database work runs in the thread pool instead of blocking every other request.
+    """
+    return await request.form()
 
 
 def check_csrf(

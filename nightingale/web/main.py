@@ -2,19 +2,24 @@
 
 ``create_app`` builds the app from settings so tests can run it on a temporary data root
 with FastAPI's TestClient; ``python -m nightingale.web`` runs it as the hub-managed
-service (see :mod:`nightingale.web.__main__`).
+service (see :mod:`nightingale.web.__main__`). Its sizes (threads, connections, the
+access cache) are a :class:`.ServiceTuning`.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from nightingale.governance.audit_anchor import HeadFile, keep_head_file
 from nightingale.governance.errors import (
@@ -29,6 +34,7 @@ from nightingale.platform.bootstrap import keystore_for
 from nightingale.platform.database import make_engine
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.settings import Settings
+from nightingale.web.access_cache import AccessCache
 from nightingale.web.auth import SESSION_COOKIE, STATE_COOKIE, HubGate
 from nightingale.web.dependencies import TEMPLATES, LoginRequired
 from nightingale.web.headers import SecurityHeaders, docs_router
@@ -42,6 +48,7 @@ from nightingale.web.routers.jobs import router as jobs_router
 from nightingale.web.routers.publishing import router as publishing_router
 from nightingale.web.routers.research import router as research_router
 from nightingale.web.routers.steward import router as steward_router
+from nightingale.web.tuning import ServiceTuning
 
 ROUTERS = (
     home_router,
@@ -121,11 +128,23 @@ def _guard(app: FastAPI, settings: Settings) -> None:
 
 
 def create_app(
-    settings: Settings, gate: HubGate | None = None, prefix: str = DEFAULT_PREFIX
+    settings: Settings,
+    gate: HubGate | None = None,
+    prefix: str = DEFAULT_PREFIX,
+    tuning: ServiceTuning | None = None,
 ) -> FastAPI:
     """The service for ``settings``' data root and database."""
     prefix = "/" + prefix.strip("/")
+    tuning = tuning or ServiceTuning()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The routes' database work runs in this pool; the connection pool matches it.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = tuning.threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Nightingale governance service",
         description="Requests, approvals, the airlock, publishing and the audit log.",
         version="1",
@@ -136,7 +155,10 @@ def create_app(
     app.state.settings = settings
     app.state.prefix = prefix
     app.state.gate = gate if gate is not None else HubGate()
-    app.state.engine = make_engine(settings.resolved_database_url)
+    app.state.tuning = tuning
+    url = settings.resolved_database_url
+    app.state.engine = make_engine(url, **tuning.pool_options(url))
+    app.state.access_cache = AccessCache(app.state.engine, tuning.access_cache_seconds)
     app.state.keystore = keystore_for(settings)
     # Every request that audits advances the signed head file under the data root.
     keep_head_file(app.state.engine, HeadFile.under(settings.data_root))
@@ -173,6 +195,12 @@ def create_app(
     @app.exception_handler(NightingaleError)
     async def nightingale_error(request: Request, exc: NightingaleError) -> Response:
         return _error(request, 400, str(exc))
+
+    @app.exception_handler(PoolTimeout)
+    async def busy(request: Request, exc: PoolTimeout) -> Response:
+        response = _error(request, 503, "the service is busy; please try again in a moment")
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

@@ -21,6 +21,7 @@ from nightingale.governance.service import today
 from nightingale.operations import airlock
 from nightingale.web.check_view import file_views
 from nightingale.web.dependencies import (
+    RowId,
     Viewer,
     check_csrf,
     get_session,
@@ -55,7 +56,7 @@ def queue(request: Request, viewer: Checker, session: SessionDep) -> Any:
 
 
 @router.get("/{output_id}", summary="One output request with every cell's automatic check")
-def output_page(request: Request, output_id: int, viewer: Checker, session: SessionDep) -> Any:
+def output_page(request: Request, output_id: RowId, viewer: Checker, session: SessionDep) -> Any:
     item = outputs.get_output(session, output_id)
     governance = unit_of(request, session, viewer).governance
     facts = output_facts(item, governance.output_approvals)
@@ -82,7 +83,7 @@ def output_page(request: Request, output_id: int, viewer: Checker, session: Sess
 )
 def decide(
     request: Request,
-    output_id: int,
+    output_id: RowId,
     viewer: Checker,
     session: SessionDep,
     decision: Annotated[str, Form()],

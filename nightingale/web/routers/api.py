@@ -16,12 +16,24 @@ from nightingale.governance.outputs import OutputFileSpec, file_checks, get_outp
 from nightingale.governance.policy import Action
 from nightingale.operations import airlock
 from nightingale.operations.workspace import readable_releases
-from nightingale.web.dependencies import Viewer, api_csrf, api_viewer, get_session, unit_of
+from nightingale.web.access_cache import AccessCache, Stamp
+from nightingale.web.dependencies import (
+    RowId,
+    Viewer,
+    access_stamp,
+    api_csrf,
+    api_viewer,
+    get_access_cache,
+    get_session,
+    unit_of,
+)
 from nightingale.web.uploads import FileMetadata, check_uploads, parse_metadata
 
 router = APIRouter(prefix="/api", tags=["api"])
 ApiViewer = Annotated[Viewer, Depends(api_viewer)]
 SessionDep = Annotated[Session, Depends(get_session)]
+CacheDep = Annotated[AccessCache, Depends(get_access_cache)]
+StampDep = Annotated[Stamp, Depends(access_stamp)]
 
 
 class Me(BaseModel):
@@ -48,7 +60,14 @@ def me(viewer: ApiViewer) -> Me:
 
 
 @router.get("/releases", summary="Releases you may read now (the policy's release.access)")
-def releases(request: Request, viewer: ApiViewer, session: SessionDep) -> list[ReleaseOut]:
+def releases(
+    request: Request, viewer: ApiViewer, session: SessionDep, cache: CacheDep, stamp: StampDep
+) -> list[ReleaseOut]:
+    readable = cache.get(
+        stamp,
+        ("releases", viewer.username),
+        lambda: readable_releases(unit_of(request, session, viewer)),
+    )
     return [
         ReleaseOut(
             release_id=r.release_id,
@@ -57,7 +76,7 @@ def releases(request: Request, viewer: ApiViewer, session: SessionDep) -> list[R
             created_at=r.created_at.isoformat(),
             expires_on=r.expires_on.isoformat(),
         )
-        for r in readable_releases(unit_of(request, session, viewer))
+        for r in readable
     ]
 
 
@@ -129,7 +148,7 @@ def _output_out(output: OutputRequest) -> OutputOut:
     summary="Submit files to the airlock (multipart; each file checked)",
     dependencies=[Depends(api_csrf)],
 )
-async def submit(
+def submit(
     request: Request,
     viewer: ApiViewer,
     session: SessionDep,
@@ -149,7 +168,7 @@ async def submit(
         specs = []
         for name, upload in zip(names, files, strict=True):
             path = Path(folder) / name
-            path.write_bytes(await upload.read())
+            path.write_bytes(upload.file.read())
             about = described.get(name) or FileMetadata()
             specs.append(OutputFileSpec(path=path, kind=about.kind, sdc=about.sdc))
         output = airlock.submit(
@@ -164,7 +183,7 @@ async def submit(
 
 
 @router.get("/outputs/{output_id}", summary="An output request's checks and decisions")
-def output_status(output_id: int, viewer: ApiViewer, session: SessionDep) -> OutputOut:
+def output_status(output_id: RowId, viewer: ApiViewer, session: SessionDep) -> OutputOut:
     output = get_output(session, output_id)
     viewer.require(Action.OUTPUT_VIEW, output_facts(output))
     return _output_out(output)

@@ -15,7 +15,14 @@ from nightingale.governance import policy
 from nightingale.governance.facts import project_facts
 from nightingale.governance.jobs import get_job, job_provenance, list_jobs
 from nightingale.operations.jobs import read_log
-from nightingale.web.dependencies import Viewer, get_session, render, requires, unit_of
+from nightingale.web.dependencies import (
+    RowId,
+    Viewer,
+    get_session,
+    render,
+    requires,
+    unit_of,
+)
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 JobViewer = Annotated[Viewer, Depends(requires(policy.Action.JOB_VIEW))]
@@ -33,7 +40,7 @@ def jobs_page(request: Request, viewer: JobViewer, session: SessionDep) -> Any:
 
 
 @router.get("/{job_id}", summary="A job's provenance, outputs and log")
-def job_page(request: Request, job_id: int, viewer: JobViewer, session: SessionDep) -> Any:
+def job_page(request: Request, job_id: RowId, viewer: JobViewer, session: SessionDep) -> Any:
     job = get_job(session, job_id)
     viewer.require(policy.Action.JOB_VIEW, project_facts(job.project))
     return render(

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from nightingale.governance import outputs, policy, publishing
 from nightingale.governance.models import PublishedResult
@@ -24,6 +25,7 @@ from nightingale.platform.settings import Settings
 from nightingale.web.dependencies import (
     Viewer,
     check_csrf,
+    form_fields,
     get_session,
     get_settings,
     render,
@@ -69,14 +71,14 @@ def publish_form(request: Request, viewer: Evaluator, session: SessionDep) -> An
 
 
 @router.post("/publish/", summary="Publish released outputs", dependencies=[Depends(check_csrf)])
-async def publish(
+def publish(
     request: Request,
     viewer: Evaluator,
     session: SessionDep,
+    form: Annotated[FormData, Depends(form_fields)],
     title: Annotated[str, Form()],
     result_id: Annotated[str, Form()] = "",
 ) -> Response:
-    form = await request.form()
     chosen = [int(str(v)) for v in form.getlist("output") if str(v).isdigit()]
     answers = {
         key.removeprefix(CHEERS_FIELD): str(value)

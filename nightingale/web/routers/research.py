@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from nightingale.governance import policy
 from nightingale.governance.approvals import decisions_for
@@ -21,8 +22,10 @@ from nightingale.operations import requests as request_operations
 from nightingale.platform.settings import Settings
 from nightingale.web.cohort_view import datasets_read, spec_view
 from nightingale.web.dependencies import (
+    RowId,
     Viewer,
     check_csrf,
+    form_fields,
     get_session,
     get_settings,
     render,
@@ -34,6 +37,7 @@ router = APIRouter(prefix="/research", tags=["researchers"])
 Researcher = Annotated[Viewer, Depends(requires(policy.Action.REQUEST_CREATE))]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+FormDep = Annotated[FormData, Depends(form_fields)]
 
 
 def _my_projects(session: Session, viewer: Viewer) -> list[Project]:
@@ -116,16 +120,17 @@ def new_request(request: Request, viewer: Researcher, session: SessionDep, proje
     summary="Save a cohort request as a draft, or submit it (the spec is validated)",
     dependencies=[Depends(check_csrf)],
 )
-async def post_request(
+def post_request(
     request: Request,
     viewer: Researcher,
     session: SessionDep,
+    form: FormDep,
     project: Annotated[str, Form()],
     title: Annotated[str, Form()],
     spec_text: Annotated[str, Form()],
     action: Annotated[str, Form()] = "submit",
 ) -> Any:
-    justifications = _justifications(await request.form())
+    justifications = _justifications(form)
     found = get_project(session, project)
     viewer.require(policy.Action.PROJECT_VIEW, project_facts(found))
     try:
@@ -153,7 +158,7 @@ async def post_request(
     dependencies=[Depends(check_csrf)],
 )
 def submit_draft(
-    request: Request, request_id: int, viewer: Researcher, session: SessionDep
+    request: Request, request_id: RowId, viewer: Researcher, session: SessionDep
 ) -> Response:
     request_operations.submit_request(unit_of(request, session, viewer), request_id)
     session.commit()
@@ -164,7 +169,7 @@ def submit_draft(
 @router.get("/requests/{request_id}", summary="A request's status, decisions and releases")
 def request_page(
     request: Request,
-    request_id: int,
+    request_id: RowId,
     viewer: Researcher,
     session: SessionDep,
     settings: SettingsDep,
@@ -186,7 +191,9 @@ def request_page(
 
 
 @router.get("/requests/{request_id}/revise", summary="Change a draft or returned request")
-def revise_form(request: Request, request_id: int, viewer: Researcher, session: SessionDep) -> Any:
+def revise_form(
+    request: Request, request_id: RowId, viewer: Researcher, session: SessionDep
+) -> Any:
     item = _viewable_request(session, viewer, request_id)
     why = {row.dataset_name: row.justification for row in item.dataset_rows}
     return _form(
@@ -200,15 +207,16 @@ def revise_form(request: Request, request_id: int, viewer: Researcher, session: 
     summary="Save the revised spec and resubmit it (validated again)",
     dependencies=[Depends(check_csrf)],
 )
-async def revise(
+def revise(
     request: Request,
-    request_id: int,
+    request_id: RowId,
     viewer: Researcher,
     session: SessionDep,
+    form: FormDep,
     spec_text: Annotated[str, Form()],
 ) -> Any:
     item = _viewable_request(session, viewer, request_id)
-    justifications = _justifications(await request.form())
+    justifications = _justifications(form)
     try:
         request_operations.revise_request(
             unit_of(request, session, viewer),

@@ -26,6 +26,7 @@ from nightingale.operations import decisions
 from nightingale.platform.settings import Settings
 from nightingale.web.cohort_view import k_anonymity_estimate, spec_view
 from nightingale.web.dependencies import (
+    RowId,
     Viewer,
     check_csrf,
     get_session,
@@ -67,7 +68,7 @@ def queue(request: Request, viewer: Steward, session: SessionDep) -> Any:
 
 @router.get("/requests/{request_id}", summary="Everything a steward needs to decide")
 def request_page(
-    request: Request, request_id: int, viewer: Steward, session: SessionDep, settings: SettingsDep
+    request: Request, request_id: RowId, viewer: Steward, session: SessionDep, settings: SettingsDep
 ) -> Any:
     item = get_request(session, request_id)
     facts = request_facts(session, item)
@@ -104,7 +105,7 @@ def request_page(
 )
 def decide(
     request: Request,
-    request_id: int,
+    request_id: RowId,
     viewer: Steward,
     session: SessionDep,
     decision: Annotated[str, Form()],
