@@ -46,8 +46,13 @@ def write_run(
     model_json: dict[str, Any],
     report_json: dict[str, Any],
     report_html: str,
+    extra: dict[str, pd.DataFrame] | None = None,
 ) -> Path:
-    """Write a run's folder atomically, then make it the spine in force."""
+    """Write a run's folder atomically, then make it the spine in force.
+
+    ``extra`` names further Parquet files of the run (what the next, incremental run
+    reuses, and the lineage of person ids: :mod:`.incremental`).
+    """
     if spine.duplicated(["source", "record_id"]).any():
         raise NightingaleError("internal error: a record appears twice on the spine")
     target = spine_folder(root, run_id)
@@ -57,6 +62,8 @@ def write_run(
         atomic_write_json(folder / "model.json", model_json)
         atomic_write_json(folder / SPINE_REPORT_JSON, report_json)
         atomic_write_text(folder / SPINE_REPORT_HTML, report_html)
+        for name, frame in (extra or {}).items():
+            write_parquet(folder / name, frame)
     set_current_spine(root, run_id)
     return target
 

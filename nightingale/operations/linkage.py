@@ -67,8 +67,14 @@ def link(
     truth: Path | None = None,
     threshold: float | None = None,
     backend: LinkBackend | None = None,
+    full: bool = False,
 ) -> LinkSummary:
     """Link every provider's newest version into a new spine in force, with its report.
+
+    With a spine in force the run is incremental (only pairs involving new or changed
+    records are scored, with the saved model) unless ``full`` asks for a full relink
+    (retraining); either way persons keep their ids by record overlap and the run's
+    lineage (merges, splits, new and retired persons) is written beside the spine.
 
     ``truth`` (a synthetic region's ``truth/records.csv``) adds measured precision and
     recall to the report; ``threshold`` is the match weight at which a pair links.
@@ -80,7 +86,9 @@ def link(
     chosen = backend_for(unit.settings) if backend is None else backend
     previous = current_run(unit.root)
     try:
-        summary = link_all(unit.session, unit.root, unit.keystore, chosen, options, truth)
+        summary = link_all(
+            unit.session, unit.root, unit.keystore, chosen, options, truth, full=full
+        )
     except BaseException:
         written = current_run(unit.root)
         if written is not None and written != previous:  # failed after switching spines
@@ -94,6 +102,12 @@ def link(
         "linkage.run",
         "link_run",
         summary.run_id,
-        {"key_id": summary.key_id, "versions": summary.versions, "counts": summary.counts},
+        {
+            "key_id": summary.key_id,
+            "versions": summary.versions,
+            "counts": summary.counts,
+            "mode": "incremental" if summary.full_reason is None else "full",
+            "full_reason": summary.full_reason,
+        },
     )
     return summary
