@@ -145,6 +145,32 @@ def link(
     _link(state(ctx).settings, truth, threshold, full)
 
 
+def lineage(
+    ctx: typer.Context,
+    run: Annotated[
+        str | None, typer.Option("--run", help="A link run id (default: the spine in force).")
+    ] = None,
+) -> None:
+    """How a link run changed person ids: merges, splits, new and retired persons.
+
+    Prints counts by kind and reason, not the ids themselves.
+    """
+    from nightingale.cli.governance import governance_unit
+    from nightingale.operations import linkage
+
+    with governance_unit(state(ctx).settings) as unit:
+        run_id, rows = linkage.lineage(unit, run)
+    console.print(f"lineage of link run {run_id}: {len(rows):,} changes")
+    if rows.empty:
+        console.print("  every previous person kept its id and its records")
+        return
+    summary = rows.groupby(["kind", "reason"], sort=True)["records"].agg(["size", "sum"])
+    for (kind, reason), persons, records in zip(
+        summary.index, summary["size"], summary["sum"], strict=True
+    ):
+        console.print(f"  {kind}: {persons:,} persons, {records:,} records ({reason})")
+
+
 def link_files(
     files: Annotated[list[Path], typer.Argument(help="CSV files to link.")],
     id_column: Annotated[str, typer.Option("--id-column", help="Column with each row's id.")],
@@ -199,4 +225,5 @@ def register(app: typer.Typer) -> None:
     """Add the linkage commands."""
     app.command()(ingest)
     app.command()(link)
+    app.command()(lineage)
     app.command("link-files")(link_files)

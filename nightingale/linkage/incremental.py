@@ -79,6 +79,16 @@ def load_previous(folder: Path, run_id: str, key_id: str, trained: bool) -> Prev
     return PreviousRun(run_id, spine, pairs, records, model_json, key_id, trained)
 
 
+def read_lineage(folder: Path) -> pd.DataFrame:
+    """A run's lineage (:mod:`.lineage`); empty for a run from before lineage was kept."""
+    from nightingale.linkage.lineage import LINEAGE_COLUMNS
+
+    path = folder / LINEAGE_FILE
+    if not path.is_file():
+        return pd.DataFrame(columns=list(LINEAGE_COLUMNS))
+    return read_parquet(path)
+
+
 def fingerprints(table: pa.Table) -> npt.NDArray[np.uint64]:
     """A 64-bit hash per record of every token column (not the ids), in table order."""
     columns = [c for c in table.column_names if c not in _ID_COLUMNS]

@@ -15,14 +15,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from nightingale.linkage.backend import LinkBackend, backend_for
 from nightingale.linkage.engine import LinkOptions
+from nightingale.linkage.incremental import read_lineage
 from nightingale.linkage.ingest import IngestReport, discard_version
 from nightingale.linkage.ingest import ingest as ingest_version
 from nightingale.linkage.link import LinkSummary
 from nightingale.linkage.link import link as link_all
 from nightingale.linkage.schemas import provider as provider_spec
-from nightingale.linkage.spine import current_run, withdraw_run
+from nightingale.linkage.spine import current_run, spine_folder, withdraw_run
 from nightingale.operations.undo import undo_unless_committed
 from nightingale.operations.unit import Unit
 
@@ -111,3 +114,21 @@ def link(
         },
     )
     return summary
+
+
+def lineage(unit: Unit, run_id: str | None = None) -> tuple[str, pd.DataFrame]:
+    """The lineage of person ids written by ``run_id`` (default: the spine in force).
+
+    Rows ``old_person_id``, ``new_person_id``, ``kind`` (merge, split, new, retired),
+    ``records``, ``reason``: which persons of the previous spine changed, so the projects
+    holding their pseudonyms can be told (:func:`.lineage.changed_person_ids`).
+    """
+    from nightingale.platform.errors import NightingaleError
+
+    chosen = run_id or current_run(unit.root)
+    if chosen is None:
+        raise NightingaleError("no spine yet: run 'nightingale link' first")
+    folder = spine_folder(unit.root, chosen)
+    if not folder.is_dir():
+        raise NightingaleError(f"no link run {chosen}")
+    return chosen, read_lineage(folder)

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from sqlalchemy import select, text
 
 from nightingale.cli import main
+from nightingale.linkage.engine import LinkOptions
 from nightingale.linkage.identifiers import keymap_context, keymap_path, read_sealed_table
-from nightingale.linkage.incremental import LINEAGE_FILE
+from nightingale.linkage.incremental import LINEAGE_FILE, PreviousRun, full_relink_reason
 from nightingale.linkage.tables import LinkRun, versions_of
 from nightingale.platform import database
 from nightingale.platform.storage import read_parquet
@@ -194,3 +196,59 @@ def test_the_link_audit_entry_says_how_the_run_linked(refreshed: Refreshed) -> N
         ).all()
     modes = [json.loads(d)["mode"] for (d,) in details]
     assert modes == ["full", "incremental", "full"]
+
+
+def test_lineage_prints_a_runs_changes_by_kind_without_ids(refreshed: Refreshed) -> None:
+    root = str(refreshed.platform.settings.data_root)
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert _run(["--data-root", root, "lineage", "--run", refreshed.runs[1].run_id]) == 0
+    out = buffer.getvalue()
+    assert "1 changes" in out
+    assert "new: 1 persons, 1 records (no record on the previous spine)" in out
+    assert not any(pid in out for pid in refreshed.spine(1)["person_id"])
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert _run(["--data-root", root, "lineage"]) == 0
+    assert "every previous person kept its id" in buffer.getvalue()
+
+
+def _previous(key_id: str = "linkage-v1", **model: object) -> PreviousRun:
+    empty = pd.DataFrame()
+    pairs = pd.DataFrame({"unique_id_l": ["a"]})
+    model_json = {
+        "link_type": "link_and_dedupe",
+        "comparisons": [{"output_column_name": "given_name"}],
+        **model,
+    }
+    return PreviousRun("run", empty, pairs, empty, model_json, key_id, trained=True)
+
+
+def _tokens(*sources: str) -> pa.Table:
+    ids = [f"r{n}" for n in range(len(sources))]
+    return pa.table({"unique_id": ids, "source_dataset": list(sources)})
+
+
+FIELDS = {"given_name"}
+
+
+@pytest.mark.parametrize(
+    ("previous", "table", "fields", "reason"),
+    [
+        (None, _tokens("a", "b"), FIELDS, "no previous spine"),
+        (_previous("linkage-v2"), _tokens("a", "b"), FIELDS, "the linkage key was rotated"),
+        (
+            _previous(),
+            _tokens("a", "b"),
+            {"given_name", "sex"},
+            "the identifier fields present changed",
+        ),
+        (_previous(), _tokens("a", "a"), FIELDS, "the number of sources changed"),
+        (_previous(ng_floor_weight=-4.0), _tokens("a", "b"), FIELDS, "the floor weight changed"),
+        (_previous(), _tokens("a", "b"), FIELDS, None),
+    ],
+)
+def test_what_forces_a_full_relink(
+    previous: PreviousRun | None, table: pa.Table, fields: set[str], reason: str | None
+) -> None:
+    assert full_relink_reason(previous, table, "linkage-v1", LinkOptions(), fields) == reason
