@@ -23,11 +23,18 @@ from sqlalchemy import select, text
 from nightingale.cli import main
 from nightingale.linkage.engine import LinkOptions
 from nightingale.linkage.identifiers import keymap_context, keymap_path, read_sealed_table
-from nightingale.linkage.incremental import LINEAGE_FILE, PreviousRun, full_relink_reason
+from nightingale.linkage.incremental import (
+    LINEAGE_FILE,
+    PAIRS_FILE,
+    RECORDS_FILE,
+    PreviousRun,
+    full_relink_reason,
+)
 from nightingale.linkage.tables import LinkRun, versions_of
 from nightingale.platform import database
 from nightingale.platform.storage import read_parquet
 from tests.linkage.conftest import Platform, ingest_all, make_platform
+from tests.linkage.region import PEOPLE
 
 MOVED, WITHDRAWN, NEW = "P100000007", "P200000001", "P300000001"
 
@@ -252,3 +259,22 @@ def test_what_forces_a_full_relink(
     previous: PreviousRun | None, table: pa.Table, fields: set[str], reason: str | None
 ) -> None:
     assert full_relink_reason(previous, table, "linkage-v1", LinkOptions(), fields) == reason
+
+
+def test_what_a_run_keeps_for_the_next_holds_no_identifiers(refreshed: Refreshed) -> None:
+    folder = refreshed.platform.root.linkage / "spine" / refreshed.runs[1].run_id
+    pairs = read_parquet(folder / PAIRS_FILE)
+    for column in pairs.columns:
+        assert column in {"match_weight", "match_probability"} or column.startswith(
+            ("unique_id_", "source_dataset_", "gamma_")
+        ), column
+    assert list(read_parquet(folder / RECORDS_FILE).columns) == [
+        "source",
+        "record_id",
+        "fingerprint",
+    ]
+    for name in (PAIRS_FILE, RECORDS_FILE, LINEAGE_FILE):
+        cells = " ".join(read_parquet(folder / name).astype(str).to_numpy().ravel()).lower()
+        for person in PEOPLE:
+            for value in (person[1], person[2], person[3], person[6]):  # names, dob, NHS
+                assert value.lower() not in cells, (name, value)
