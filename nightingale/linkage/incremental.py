@@ -12,8 +12,8 @@ A link run keeps, beside its spine, what the next run needs to avoid starting ov
 
 The next run, when nothing forces a full relink (:func:`full_relink_reason`), marks as
 *fresh* every record that is new or whose fingerprint changed, re-scores with the saved
-model only the pairs a blocking rule yields with at least one fresh end (each rule gets
-``AND (l.fresh OR r.fresh)``), keeps the saved pairs whose both ends are unchanged and
+model only the pairs a blocking rule yields with at least one fresh end
+(:func:`restricted_rules`), keeps the saved pairs whose both ends are unchanged and
 still present, and clusters the union exactly as a full run clusters its pairs. Training
 (u sampling and EM) is skipped: it is most of a run's time on a refresh's scale.
 
@@ -193,6 +193,17 @@ def _rules(model_json: dict[str, Any]) -> list[str]:
     return rules
 
 
+def restricted_rules(rules: list[str], render: Any) -> list[str]:
+    """Each blocking rule twice: once for pairs whose left record is fresh, once for the
+    right. A condition on one side alone is pushed below the join, so a refresh's few
+    fresh records are joined to everyone instead of everyone to everyone and filtered
+    (an ``OR`` of both sides would be evaluated only after the join). Splink drops a
+    pair a preceding rule produced, so a pair with two fresh ends is scored once."""
+    left = render(f'l."{FRESH_COLUMN}"')
+    right = render(f'r."{FRESH_COLUMN}"')
+    return [f"({rule}) AND {side}" for rule in rules for side in (left, right)]
+
+
 def score_fresh(
     table: pa.Table,
     fresh: Any,
@@ -207,12 +218,13 @@ def score_fresh(
         return pd.DataFrame()
     marked = table.append_column(FRESH_COLUMN, pa.array(np.asarray(fresh, dtype=bool)))
     inputs = register_sources(backend, marked, "__ng_fresh_")
-    restrict = backend.render(f'(l."{FRESH_COLUMN}" OR r."{FRESH_COLUMN}")')
     settings = {key: value for key, value in model_json.items() if not key.startswith("ng_")}
-    settings["blocking_rules_to_generate_predictions"] = [
-        f"({rule}) AND {restrict}" for rule in _rules(model_json)
-    ]
-    linker = Linker(inputs, settings, log_level=logging.ERROR)
+    settings["blocking_rules_to_generate_predictions"] = restricted_rules(
+        _rules(model_json), backend.render
+    )
+    # The saved model was validated when it was trained; validating again parses every
+    # rule and level with sqlglot, which took longer than scoring a refresh's pairs.
+    linker = Linker(inputs, settings, log_level=logging.ERROR, validate_settings=False)
     predictions = linker.inference.predict(threshold_match_weight=options.floor_weight)
     return backend.read_pairs(predictions.physical_name)
 
