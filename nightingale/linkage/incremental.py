@@ -5,9 +5,11 @@ A link run keeps, beside its spine, what the next run needs to avoid starting ov
 
 - ``pairs.parquet``: every scored pair above the floor (record ids, agreement levels,
   weights; no identifiers);
-- ``records.parquet``: per record, a fingerprint of its keyed tokens (a 64-bit hash of
-  HMAC tokens, so it reveals no more than the tokens), which tells an unchanged record
-  from one whose identifiers the provider corrected;
+- ``records.parquet``: per record, a keyed fingerprint of its normalised identifiers
+  (the first 64 bits of an HMAC under the linkage key, like every token), which tells an
+  unchanged record from one whose identifiers the provider corrected;
+- ``tokens.parquet``: the run's token table (keyed tokens only), so the next run derives
+  tokens for its fresh records alone (:func:`reuse_tokens`);
 - ``model.json``: the trained model, blocking rules included.
 
 The next run, when nothing forces a full relink (:func:`full_relink_reason`), marks as
@@ -28,11 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from nightingale.linkage.backend import LinkBackend
 from nightingale.linkage.engine import (
@@ -48,9 +49,9 @@ from nightingale.platform.storage import read_parquet
 
 PAIRS_FILE = "pairs.parquet"
 RECORDS_FILE = "records.parquet"
+TOKENS_FILE = "tokens.parquet"
 LINEAGE_FILE = "lineage.parquet"
 FRESH_COLUMN = "ng_fresh"
-_ID_COLUMNS = ("unique_id", "source_dataset")
 
 
 @dataclass
@@ -64,6 +65,15 @@ class PreviousRun:
     model_json: dict[str, Any]
     key_id: str
     trained: bool
+    folder: Path | None = None
+
+    def tokens(self) -> pa.Table | None:
+        """The run's token table, if it kept one."""
+        import pyarrow.parquet as pq
+
+        if self.folder is None or not (self.folder / TOKENS_FILE).is_file():
+            return None
+        return pq.read_table(self.folder / TOKENS_FILE)
 
 
 def load_previous(folder: Path, run_id: str, key_id: str, trained: bool) -> PreviousRun | None:
@@ -72,11 +82,12 @@ def load_previous(folder: Path, run_id: str, key_id: str, trained: bool) -> Prev
 
     spine = read_parquet(folder / "spine.parquet")[["source", "record_id", "person_id"]]
     if not (folder / PAIRS_FILE).is_file() or not (folder / RECORDS_FILE).is_file():
-        return PreviousRun(run_id, spine, pd.DataFrame(), pd.DataFrame(), {}, key_id, trained)
+        empty = pd.DataFrame()
+        return PreviousRun(run_id, spine, empty, empty, {}, key_id, trained, folder)
     model_json = json.loads((folder / "model.json").read_text(encoding="utf-8"))
     pairs = read_parquet(folder / PAIRS_FILE)
     records = read_parquet(folder / RECORDS_FILE)
-    return PreviousRun(run_id, spine, pairs, records, model_json, key_id, trained)
+    return PreviousRun(run_id, spine, pairs, records, model_json, key_id, trained, folder)
 
 
 def read_lineage(folder: Path) -> pd.DataFrame:
@@ -89,27 +100,33 @@ def read_lineage(folder: Path) -> pd.DataFrame:
     return read_parquet(path)
 
 
-def fingerprints(table: pa.Table) -> npt.NDArray[np.uint64]:
-    """A 64-bit hash per record of every token column (not the ids), in table order."""
-    columns = [c for c in table.column_names if c not in _ID_COLUMNS]
-    connection = duckdb.connect(config={"threads": 1})
-    try:
-        connection.register("tokens", table.select(columns))
-        listed = ", ".join(f'"{c}"' for c in columns)
-        result = connection.sql(f"SELECT hash({listed}) AS h FROM tokens").fetchnumpy()
-    finally:
-        connection.close()
-    hashes: npt.NDArray[np.uint64] = np.asarray(result["h"], dtype=np.uint64)
-    return hashes
+def fingerprints(tables: list[tuple[str, pa.Table]], tokeniser: Tokeniser) -> Any:
+    """Per record, in load order: a keyed 64-bit fingerprint of its normalised identifiers.
+
+    ``tables`` are the sealed identifier tables (``record_id`` and the normalised
+    fields); every field but the id is joined into one value and HMAC'd under the
+    tokeniser's key, so the fingerprint is a token like the others (never a plain hash).
+    """
+    parts = []
+    for _name, table in tables:
+        columns = [
+            table.column(c).cast(pa.string()).fill_null("")
+            for c in sorted(table.column_names)
+            if c != "record_id"
+        ]
+        joined = pc.binary_join_element_wise(*columns, "\x1f") if columns else None
+        values = [] if joined is None else joined.cast(pa.binary()).to_pylist()
+        parts.append(tokeniser.digest_many("record_fingerprint", values))
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
-def record_frame(table: pa.Table, prints: npt.NDArray[np.uint64]) -> pd.DataFrame:
+def record_frame(sources: Any, record_ids: Any, prints: Any) -> pd.DataFrame:
     """``source``, ``record_id`` and ``fingerprint`` per record (``records.parquet``)."""
     return pd.DataFrame(
         {
-            "source": table.column("source_dataset").to_numpy(zero_copy_only=False),
-            "record_id": table.column("unique_id").to_numpy(zero_copy_only=False),
-            "fingerprint": prints,
+            "source": np.asarray(sources, dtype=object),
+            "record_id": np.asarray(record_ids, dtype=object),
+            "fingerprint": np.asarray(prints, dtype=np.int64),
         }
     )
 
@@ -131,11 +148,14 @@ def full_relink_reason(
 ) -> str | None:
     """Why this run must relink everything (None: it may be incremental).
 
+    Tokens may be reused (:func:`reuse_tokens`) only when this gives None for the key:
+    ``previous.key_id == key_id``.
+
     ``comparisons`` are the comparison names a full run would use now.
     """
     if previous is None:
         return "no previous spine"
-    if previous.pairs.empty and previous.records.empty:
+    if previous.records.empty:
         return "the previous run kept no scored pairs"
     if previous.key_id != key_id:
         return "the linkage key was rotated"
@@ -153,19 +173,50 @@ def full_relink_reason(
     return None
 
 
-def fresh_records(table: pa.Table, prints: npt.NDArray[np.uint64], previous: PreviousRun) -> Any:
-    """Per record of ``table``: new since ``previous``, or its tokens changed."""
-    now = pd.DataFrame(
-        {
-            "source": table.column("source_dataset").to_numpy(zero_copy_only=False),
-            "record_id": table.column("unique_id").to_numpy(zero_copy_only=False),
-            "fingerprint": prints,
-        }
-    )
+def fresh_records(sources: Any, record_ids: Any, prints: Any, previous: PreviousRun) -> Any:
+    """Per record: new since ``previous``, or its identifiers changed (a boolean array)."""
+    now = record_frame(sources, record_ids, prints)
     before = previous.records.rename(columns={"fingerprint": "before"})
     joined = now.merge(before, on=["source", "record_id"], how="left")
     same = joined["before"].notna() & (joined["before"] == joined["fingerprint"])
     return ~same.to_numpy()
+
+
+def reuse_tokens(
+    previous_tokens: pa.Table,
+    sources: Any,
+    record_ids: Any,
+    fresh: Any,
+    fresh_tokens: pa.Table | None,
+    dob_fits: pa.Array,
+) -> pa.Table:
+    """The token table in record order: unchanged records' rows from the previous run,
+    ``fresh_tokens`` (the fresh records' own, in record order) for the rest.
+
+    ``dob_fits`` (which birth years are usual per source) depends on every record, so it
+    is recomputed by the caller for the whole table and replaces the saved values.
+    """
+    fresh = np.asarray(fresh, dtype=bool)
+    keys = (
+        pd.Series(np.asarray(sources, dtype=object))
+        + "/"
+        + pd.Series(np.asarray(record_ids, dtype=object))
+    )
+    saved = pc.binary_join_element_wise(
+        previous_tokens["source_dataset"], previous_tokens["unique_id"], "/"
+    )
+    unchanged = np.flatnonzero(~fresh)
+    positions = pc.index_in(pa.array(keys.to_numpy()[unchanged], pa.string()), value_set=saved)
+    parts = [previous_tokens.take(positions)]
+    if fresh_tokens is not None and fresh_tokens.num_rows:
+        parts.append(fresh_tokens.select(previous_tokens.column_names).cast(previous_tokens.schema))
+    combined = pa.concat_tables(parts)
+    order = np.empty(len(fresh), dtype=np.int64)
+    order[unchanged] = np.arange(len(unchanged))
+    order[np.flatnonzero(fresh)] = len(unchanged) + np.arange(int(fresh.sum()))
+    table = combined.take(pa.array(order))
+    where = table.column_names.index("dob_fits")
+    return table.set_column(where, "dob_fits", dob_fits.cast(table.schema.field(where).type))
 
 
 def kept_pairs(previous: PreviousRun, table: pa.Table, fresh: Any) -> pd.DataFrame:

@@ -49,16 +49,18 @@ from nightingale.linkage.incremental import (
     LINEAGE_FILE,
     PAIRS_FILE,
     RECORDS_FILE,
+    TOKENS_FILE,
     PreviousRun,
     fingerprints,
     fresh_records,
     full_relink_reason,
     load_previous,
     record_frame,
+    reuse_tokens,
     run_incremental,
 )
 from nightingale.linkage.lineage import assign
-from nightingale.linkage.matchkeys import match_keys
+from nightingale.linkage.matchkeys import birth_year_fits, match_keys
 from nightingale.linkage.model import comparisons_for
 from nightingale.linkage.report import age_bands, build_report, render_html
 from nightingale.linkage.schemas import providers
@@ -277,11 +279,20 @@ def link(
     tables, versions = _read_identifiers(session, root, keystore)
     records = _record_columns(tables, date.today())
     tokeniser = Tokeniser.from_keystore(keystore)
-    table = _match_keys(_normalised(tables), tokeniser)
-    del tables
-    _give_back_memory()
-    prints = fingerprints(table)
+    prints = fingerprints(tables, tokeniser)
+    sources, record_ids = records["source"].astype(str), records["record_id"].astype(str)
     previous = _previous_run(session, root)
+    fresh = None
+    saved_tokens = None
+    if not full and previous is not None and previous.key_id == tokeniser.key_id:
+        saved_tokens = previous.tokens()
+    if saved_tokens is not None and previous is not None:
+        fresh = fresh_records(sources, record_ids, prints, previous)
+        table = _reused_match_keys(tables, saved_tokens, fresh, tokeniser, sources, record_ids)
+    else:
+        table = _match_keys(_normalised(tables), tokeniser)
+    del tables, saved_tokens
+    _give_back_memory()
     comparisons = {c["output_column_name"] for c in comparisons_for(present_fields(table))}
     reason = (
         "a full relink was asked for"
@@ -289,15 +300,15 @@ def link(
         else full_relink_reason(previous, table, tokeniser.key_id, options, comparisons)
     )
     backend = as_backend(connection)
-    if reason is None:
+    if reason is None and fresh is not None:
         assert previous is not None
-        fresh = fresh_records(table, prints, previous)
         result = run_incremental(table, tokeniser, backend, options, previous, fresh)
     else:
+        reason = reason or "the previous run kept no token table"
         result = run_splink(table, tokeniser, backend, options)
     result.counts["incremental"] = int(reason is None)
-    saved_records = record_frame(table, prints)
-    del table
+    saved_records = record_frame(sources, record_ids, prints)
+    saved_tokens = table
     backend.release_working_tables()
     run_id = new_run_id()
     spine = _spine(records, result.persons, run_id)
@@ -312,6 +323,7 @@ def link(
     kept_for_next = {
         PAIRS_FILE: result.pairs.drop(columns=list(_CLUSTER_COLUMNS), errors="ignore"),
         RECORDS_FILE: saved_records,
+        TOKENS_FILE: saved_tokens,
         LINEAGE_FILE: lineage,
     }
     folder = write_run(
@@ -407,6 +419,31 @@ def _assign_ids(
     spine["person_id"] = assignment.person_id.to_numpy()
     counts.update(assignment.counts)
     return assignment.lineage
+
+
+def _reused_match_keys(
+    tables: list[tuple[str, pa.Table]],
+    saved: pa.Table,
+    fresh: Any,
+    tokeniser: Tokeniser,
+    sources: pd.Series,
+    record_ids: pd.Series,
+) -> pa.Table:
+    """The token table with only the fresh records tokenised (the rest as saved)."""
+    fresh = np.asarray(fresh, dtype=bool)
+    subsets, start = [], 0
+    for name, table in tables:
+        mask = fresh[start : start + table.num_rows]
+        start += table.num_rows
+        if mask.any():
+            subsets.append((name, table.filter(pa.array(mask))))
+    fresh_tokens = _match_keys(_normalised(subsets), tokeniser) if subsets else None
+    dob = pa.chunked_array(
+        [_masked(t, "date_of_birth", "date_of_birth_valid", pa.date32()) for _n, t in tables]
+    )
+    valid_dob = pd.Series(dob.cast(pa.string()).fill_null("").to_pandas(), dtype=object)
+    dob_fits = birth_year_fits(valid_dob.astype("string"), sources)
+    return reuse_tokens(saved, sources, record_ids, fresh, fresh_tokens, dob_fits)
 
 
 def _match_keys(identifiers: pd.DataFrame, tokeniser: Tokeniser) -> pa.Table:

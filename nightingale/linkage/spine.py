@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from nightingale.platform.contracts import (
     SPINE_FILE,
@@ -46,7 +47,7 @@ def write_run(
     model_json: dict[str, Any],
     report_json: dict[str, Any],
     report_html: str,
-    extra: dict[str, pd.DataFrame] | None = None,
+    extra: dict[str, pd.DataFrame | pa.Table] | None = None,
 ) -> Path:
     """Write a run's folder atomically, then make it the spine in force.
 

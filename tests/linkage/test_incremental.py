@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select, text
 
@@ -27,6 +28,7 @@ from nightingale.linkage.incremental import (
     LINEAGE_FILE,
     PAIRS_FILE,
     RECORDS_FILE,
+    TOKENS_FILE,
     PreviousRun,
     full_relink_reason,
 )
@@ -223,12 +225,13 @@ def test_lineage_prints_a_runs_changes_by_kind_without_ids(refreshed: Refreshed)
 def _previous(key_id: str = "linkage-v1", **model: object) -> PreviousRun:
     empty = pd.DataFrame()
     pairs = pd.DataFrame({"unique_id_l": ["a"]})
+    records = pd.DataFrame({"source": ["a"], "record_id": ["r0"], "fingerprint": [1]})
     model_json = {
         "link_type": "link_and_dedupe",
         "comparisons": [{"output_column_name": "given_name"}],
         **model,
     }
-    return PreviousRun("run", empty, pairs, empty, model_json, key_id, trained=True)
+    return PreviousRun("run", empty, pairs, records, model_json, key_id, trained=True)
 
 
 def _tokens(*sources: str) -> pa.Table:
@@ -278,3 +281,13 @@ def test_what_a_run_keeps_for_the_next_holds_no_identifiers(refreshed: Refreshed
         for person in PEOPLE:
             for value in (person[1], person[2], person[3], person[6]):  # names, dob, NHS
                 assert value.lower() not in cells, (name, value)
+
+
+def test_reused_tokens_equal_a_full_tokenisation(refreshed: Refreshed) -> None:
+    tables = []
+    for number in (1, 2):  # the incremental run's (mostly reused) and the full relink's
+        folder = refreshed.platform.root.linkage / "spine" / refreshed.runs[number].run_id
+        table = pq.read_table(folder / TOKENS_FILE)
+        tables.append(table.sort_by([("source_dataset", "ascending"), ("unique_id", "ascending")]))
+    assert tables[0].num_rows == len(refreshed.spine(1))  # every record on the spine
+    assert tables[0].equals(tables[1])
