@@ -72,13 +72,17 @@ def demo_truth(settings: Settings) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def _link(settings: Settings, truth: Path | None, threshold: float | None) -> None:
+def _link(
+    settings: Settings, truth: Path | None, threshold: float | None, full: bool = False
+) -> None:
     """Link in a unit of its own (measured against ``truth``, else the demo's); print it."""
     from nightingale.cli.governance import governance_unit
     from nightingale.operations import linkage
 
     with governance_unit(settings) as unit:
-        summary = linkage.link(unit, truth=truth or demo_truth(settings), threshold=threshold)
+        summary = linkage.link(
+            unit, truth=truth or demo_truth(settings), threshold=threshold, full=full
+        )
     _print_link(summary)
 
 
@@ -86,6 +90,22 @@ def _print_link(summary: LinkSummary) -> None:
     overall = summary.metrics["overall"]
     console.print(
         f"link run {summary.run_id}: {overall['records']:,} records, {overall['persons']:,} persons"
+    )
+    counts = summary.counts
+    if summary.full_reason is None:
+        console.print(
+            f"  incremental: {counts.get('records_fresh', 0):,} new or changed records, "
+            f"{counts.get('pairs_rescored', 0):,} pairs scored, "
+            f"{counts.get('pairs_reused', 0):,} reused"
+        )
+    else:
+        console.print(f"  full relink ({summary.full_reason})")
+    console.print(
+        "  persons: "
+        + ", ".join(
+            f"{counts.get(f'persons_{kind}', 0):,} {kind}"
+            for kind in ("kept", "new", "merged", "split", "retired")
+        )
     )
     estimated = summary.metrics["estimated"]
     console.print(
@@ -110,9 +130,45 @@ def link(
     threshold: Annotated[
         float | None, typer.Option(help="Match weight at which a pair links.")
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Relink everything and retrain, instead of only new or changed records."
+        ),
+    ] = False,
 ) -> None:
-    """Link every provider's newest version into a new spine, with a quality report."""
-    _link(state(ctx).settings, truth, threshold)
+    """Link every provider's newest version into a new spine, with a quality report.
+
+    With a spine in force only new or changed records are linked (the saved model scores
+    their pairs); persons keep their ids and merges and splits are recorded as lineage.
+    """
+    _link(state(ctx).settings, truth, threshold, full)
+
+
+def lineage(
+    ctx: typer.Context,
+    run: Annotated[
+        str | None, typer.Option("--run", help="A link run id (default: the spine in force).")
+    ] = None,
+) -> None:
+    """How a link run changed person ids: merges, splits, new and retired persons.
+
+    Prints counts by kind and reason, not the ids themselves.
+    """
+    from nightingale.cli.governance import governance_unit
+    from nightingale.operations import linkage
+
+    with governance_unit(state(ctx).settings) as unit:
+        run_id, rows = linkage.lineage(unit, run)
+    console.print(f"lineage of link run {run_id}: {len(rows):,} changes")
+    if rows.empty:
+        console.print("  every previous person kept its id and its records")
+        return
+    summary = rows.groupby(["kind", "reason"], sort=True)["records"].agg(["size", "sum"])
+    for (kind, reason), persons, records in zip(
+        summary.index, summary["size"], summary["sum"], strict=True
+    ):
+        console.print(f"  {kind}: {persons:,} persons, {records:,} records ({reason})")
 
 
 def link_files(
@@ -169,4 +225,5 @@ def register(app: typer.Typer) -> None:
     """Add the linkage commands."""
     app.command()(ingest)
     app.command()(link)
+    app.command()(lineage)
     app.command("link-files")(link_files)

@@ -44,9 +44,26 @@ def synth(
             help="YAML or JSON settings (errors, population, pilot, effects); options win.",
         ),
     ] = None,
+    refresh_of: Annotated[
+        Path | None,
+        typer.Option(
+            "--refresh-of",
+            help="Write the next extract of the region in this folder (see --months).",
+        ),
+    ] = None,
+    months: Annotated[
+        int | None,
+        typer.Option("--months", min=1, help="With --refresh-of: months of new events."),
+    ] = None,
 ) -> None:
-    """Write three providers' extracts and the truth of a synthetic region to OUT."""
+    """Write three providers' extracts and the truth of a synthetic region to OUT.
+
+    With --refresh-of DIR --months M: the region's next extract, M months on."""
     given = {"people": people, "seed": seed, "chunk_size": chunk_size}
+    if refresh_of is not None or months is not None:
+        generating = {**given, "config": config_file, "no_noise": no_noise or None}
+        _refresh(refresh_of, months, out, force, [k for k, v in generating.items() if v])
+        return
     config = _config(config_file, {k: v for k, v in given.items() if v is not None})
     if no_noise:
         config = config.without_noise()
@@ -56,6 +73,30 @@ def synth(
     console.print(
         f"[green]ok[/] {config.people:,} people written to {summary.path} "
         f"(pilot {summary.treated:,} designed-for-health, {summary.comparison:,} comparison)"
+    )
+
+
+def _refresh(
+    previous: Path | None, months: int | None, out: Path, force: bool, conflicting: list[str]
+) -> None:
+    """``--refresh-of DIR --months M``: the next extract of the region in DIR."""
+    from nightingale.synth.refresh import write_refresh
+
+    if previous is None or months is None:
+        raise NightingaleError("a refresh needs both --refresh-of DIR and --months M")
+    if conflicting:
+        options = ", ".join("--" + name.replace("_", "-") for name in conflicting)
+        raise NightingaleError(
+            f"{options}: a refresh takes its settings from {previous}/manifest.json"
+        )
+    if out.exists() and not force:
+        raise NightingaleError(f"{out} already exists; pass --force to replace it")
+    with console.status("writing the refresh"):
+        summary = write_refresh(previous, months, out, replace=force)
+    changes = ", ".join(f"{count:,} {change}" for change, count in summary.changes.items())
+    console.print(
+        f"[green]ok[/] refresh of {previous} to {summary.extract_date} written to "
+        f"{summary.path} ({changes or 'no changes'})"
     )
 
 

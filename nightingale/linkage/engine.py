@@ -34,6 +34,9 @@ from nightingale.linkage.clustering import person_ids, reliable_fields, second_l
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.platform.errors import NightingaleError
 
+#: Key of ``model.json`` recording the floor weight the saved pairs were kept above.
+FLOOR_KEY = "ng_floor_weight"
+
 
 @dataclass(frozen=True)
 class LinkOptions:
@@ -130,7 +133,7 @@ def run_splink(
     sources = sorted(set(table.column("source_dataset").to_pylist()))
     link_type = "link_and_dedupe" if len(sources) > 1 else "dedupe_only"
     backend = as_backend(connection)
-    inputs = _register_sources(backend, table, "__ng_source_")
+    inputs = register_sources(backend, table, "__ng_source_")
     rules = model.blocking_rules_for(fields) + [
         model.equal(*columns)
         for columns in model.coarse_rules_for(fields)
@@ -146,13 +149,15 @@ def run_splink(
     predictions = linker.inference.predict(threshold_match_weight=options.floor_weight)
     pairs = backend.read_pairs(predictions.physical_name)
     model_json = json.loads(json.dumps(linker.misc.save_model_to_json()))
-    result = _cluster(table, pairs, fields, tokeniser, model_json, options)
+    model_json[FLOOR_KEY] = options.floor_weight
+    result = cluster(table, pairs, fields, tokeniser, model_json, options)
     result.counts["trained"] = int(trained)
     return result
 
 
-def _register_sources(backend: LinkBackend, table: pa.Table, prefix: str) -> list[Any]:
-    """One Splink input per source dataset of ``table``, in source order."""
+def register_sources(backend: LinkBackend, table: pa.Table, prefix: str) -> list[Any]:
+    """One Splink input per source dataset of ``table``, in source order (the token
+    columns and any extra column a blocking rule reads, e.g. incremental's freshness)."""
     source_column = table.column("source_dataset")
     return [
         backend.register(
@@ -186,7 +191,7 @@ def _estimate_u(
     from splink import Linker
 
     sample = u_sample(table, options.u_pairs, options.seed)
-    inputs = _register_sources(backend, sample, "__ng_u_sample_")
+    inputs = register_sources(backend, sample, "__ng_u_sample_")
     sampled = Linker(inputs, settings, log_level=logging.ERROR)
     # Enough pairs for the whole sample, so Splink compares every pair (no own sampling),
     # and no early stop: Splink would otherwise stop after the first chunk of pairs that
@@ -239,7 +244,7 @@ def _nodes(records: pd.DataFrame, sources: pd.Series, ids: pd.Series) -> npt.NDA
     return nodes
 
 
-def _cluster(
+def cluster(
     table: pa.Table,
     pairs: pd.DataFrame,
     fields: set[str],
@@ -247,9 +252,22 @@ def _cluster(
     model_json: dict[str, Any],
     options: LinkOptions,
 ) -> LinkResult:
+    """Links and persons from scored ``pairs`` (a full run's, or an incremental run's
+    reused and re-scored pairs together).
+
+    The pairs are put in content order first (source and record id of each end), so
+    ties are settled the same way whichever engine scored them and in whatever order
+    they arrived.
+    """
     records = table.select(["source_dataset", "unique_id"]).to_pandas()
     if len(pairs) and "source_dataset_l" not in pairs:
         pairs["source_dataset_l"] = pairs["source_dataset_r"] = records["source_dataset"].iloc[0]
+    if len(pairs):
+        pairs = pairs.sort_values(
+            ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r"],
+            kind="stable",
+            ignore_index=True,
+        )
     pairs["node_l"] = _nodes(records, pairs["source_dataset_l"], pairs["unique_id_l"])
     pairs["node_r"] = _nodes(records, pairs["source_dataset_r"], pairs["unique_id_r"])
     pairs["deterministic"] = _deterministic(pairs)

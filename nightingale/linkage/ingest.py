@@ -5,7 +5,10 @@ One call ingests some files of one provider as one *dataset version*: its people
 validated before anything is written, so an unusable file (see :mod:`.extracts`) leaves
 nothing behind. Then, per version:
 
-- each accepted people-file row gets a random ``record_id``; its identifiers are
+- each accepted people-file row gets a ``record_id``: the one its local key had in the
+  provider's previous version (so a refresh keeps a record's id wherever the provider's
+  own key is stable, and incremental linkage can tell unchanged records from new ones),
+  else a new random one (:func:`stable_record_ids`); its identifiers are
   normalised and sealed into ``linkage/identifiers/<provider>/<version>.bin`` and the
   local key -> record_id map into ``linkage/keymaps/<provider>/<version>.bin``;
 - content (every other column, typed per the schema) goes to
@@ -42,6 +45,7 @@ from nightingale.linkage.identifiers import (
     identifiers_path,
     keymap_context,
     keymap_path,
+    read_sealed_table,
     write_sealed_table,
 )
 from nightingale.linkage.normalise import normalise_identifiers
@@ -156,12 +160,39 @@ class _Prepared:
     keymap: pa.Table | None = None
 
 
-def _people(path: Path, spec: PeopleFile, provider: ProviderSpec) -> _Prepared:
+def stable_record_ids(local_keys: pa.Array, previous: pa.Table | None) -> list[str]:
+    """A record id per local key: the previous version's for a key it held, else new.
+
+    ``previous`` is the provider's previous key map (``local_key``, ``record_id``), or
+    ``None`` for a first version. Ids are looked up rather than derived from the key, so
+    they survive a rotation of the linkage key; new ids are 64 random bits (never one the
+    previous version used, so a withdrawn record's id is not handed to someone else).
+    """
+    if previous is None or previous.num_rows == 0:
+        return [secrets.token_hex(8) for _ in range(len(local_keys))]
+    positions = pc.index_in(local_keys, value_set=previous["local_key"])
+    found: list[str | None] = previous["record_id"].take(positions).to_pylist()
+    taken = set(previous["record_id"].to_pylist())
+    ids: list[str] = []
+    for record_id in found:
+        if record_id is None:  # a key the previous version did not hold
+            record_id = secrets.token_hex(8)
+            while record_id in taken:
+                record_id = secrets.token_hex(8)
+            taken.add(record_id)
+        ids.append(record_id)
+    return ids
+
+
+def _people(
+    path: Path, spec: PeopleFile, provider: ProviderSpec, previous: pa.Table | None = None
+) -> _Prepared:
     frame, bad = read_extract(path, list(spec.schema.columns))
     rejections = _validate(frame, spec.schema)
     accepted = frame.drop(index=rejections.records())
     _add_malformed(rejections, bad)
-    record_ids = [secrets.token_hex(8) for _ in range(len(accepted))]
+    local_keys = pa.array(accepted[spec.key].to_numpy(dtype=object), type=pa.string())
+    record_ids = stable_record_ids(local_keys, previous)
     raw = pd.DataFrame(index=accepted.index)
     for field_name, columns in spec.identifiers.items():
         parts = accepted[list(columns)].fillna("")
@@ -255,6 +286,7 @@ def ingest(
             None,
             message=f"already ingested as {provider.name} version {version}; nothing to do",
         )
+    previous = _previous_keymap(session, root, keystore, provider.name)
     version_id = new_version_id()
     order = [people[0], *[p for p, s in specs.items() if isinstance(s, EventFile)]]
     outcomes: list[FileOutcome] = []
@@ -264,7 +296,7 @@ def ingest(
     # unusable file later in the list still leaves nothing behind.
     try:
         with atomic_directory(content_folder) as folder:
-            people_file = _people(people[0], provider.people, provider)
+            people_file = _people(people[0], provider.people, provider, previous)
             _write_content(folder, people_file)
             outcomes.append(people_file.outcome)
             assert people_file.keymap is not None
@@ -298,6 +330,22 @@ def ingest(
         )
     session.flush()
     return IngestReport(provider.name, version_id, outcomes)
+
+
+def _previous_keymap(
+    session: Session, root: DataRoot, keystore: KeyStore, provider: str
+) -> pa.Table | None:
+    """The key map (``local_key``, ``record_id``) of ``provider``'s newest version, if any."""
+    rows = latest_version(session, provider)
+    if not rows:
+        return None
+    path = keymap_path(root, provider, rows[0].version_id)
+    if not path.is_file():
+        raise NightingaleError(
+            f"{provider} version {rows[0].version_id} is registered but its key map "
+            f"{path} is missing: record ids cannot be carried over"
+        )
+    return read_sealed_table(path, keystore, keymap_context(provider))
 
 
 def discard_version(root: DataRoot, provider: str, version_id: str) -> None:

@@ -28,13 +28,14 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from nightingale.linkage.backend import LinkBackend, as_backend
-from nightingale.linkage.engine import LinkOptions, LinkResult, run_splink
+from nightingale.linkage.engine import LinkOptions, present_fields, run_splink
 from nightingale.linkage.evaluation import pairwise_metrics, partner_recall, truth_codes
 from nightingale.linkage.identifiers import (
     identifier_context,
@@ -44,10 +45,26 @@ from nightingale.linkage.identifiers import (
     normalised_frame,
     read_sealed_table,
 )
-from nightingale.linkage.matchkeys import match_keys
+from nightingale.linkage.incremental import (
+    LINEAGE_FILE,
+    PAIRS_FILE,
+    RECORDS_FILE,
+    TOKENS_FILE,
+    PreviousRun,
+    fingerprints,
+    fresh_records,
+    full_relink_reason,
+    load_previous,
+    record_frame,
+    reuse_tokens,
+    run_incremental,
+)
+from nightingale.linkage.lineage import assign
+from nightingale.linkage.matchkeys import birth_year_fits, match_keys
+from nightingale.linkage.model import comparisons_for
 from nightingale.linkage.report import age_bands, build_report, render_html
 from nightingale.linkage.schemas import providers
-from nightingale.linkage.spine import write_run
+from nightingale.linkage.spine import current_run, spine_folder, write_run
 from nightingale.linkage.tables import LinkRun, latest_version
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.platform.errors import NightingaleError
@@ -65,6 +82,8 @@ class LinkSummary:
     versions: dict[str, str]
     counts: dict[str, int]
     metrics: dict[str, Any]
+    #: why the run relinked everything; None when it was incremental
+    full_reason: str | None = None
 
 
 def new_run_id() -> str:
@@ -247,32 +266,69 @@ def link(
     connection: duckdb.DuckDBPyConnection | LinkBackend,
     options: LinkOptions | None = None,
     truth_path: Path | None = None,
+    full: bool = False,
 ) -> LinkSummary:
     """Link everything ingested; write and switch to a new spine; record the run.
 
     ``connection`` is a DuckDB connection or a :class:`.backend.LinkBackend` (Spark).
+    With a previous spine the run is incremental (:mod:`.incremental`) unless ``full``
+    or something forces a full relink; either way, persons keep the previous spine's ids
+    by record overlap and the changes are written as lineage (:mod:`.lineage`).
     """
     options = options or LinkOptions()
     tables, versions = _read_identifiers(session, root, keystore)
     records = _record_columns(tables, date.today())
     tokeniser = Tokeniser.from_keystore(keystore)
-    table = _match_keys(_normalised(tables), tokeniser)
-    del tables
+    prints = fingerprints(tables, tokeniser)
+    sources, record_ids = records["source"].astype(str), records["record_id"].astype(str)
+    previous = _previous_run(session, root)
+    fresh = None
+    saved_tokens = None
+    if not full and previous is not None and previous.key_id == tokeniser.key_id:
+        saved_tokens = previous.tokens()
+    if saved_tokens is not None and previous is not None:
+        fresh = fresh_records(sources, record_ids, prints, previous)
+        table = _reused_match_keys(tables, saved_tokens, fresh, tokeniser, sources, record_ids)
+    else:
+        table = _match_keys(_normalised(tables), tokeniser)
+    del tables, saved_tokens
     _give_back_memory()
+    comparisons = {c["output_column_name"] for c in comparisons_for(present_fields(table))}
+    reason = (
+        "a full relink was asked for"
+        if full
+        else full_relink_reason(previous, table, tokeniser.key_id, options, comparisons)
+    )
     backend = as_backend(connection)
-    result: LinkResult = run_splink(table, tokeniser, backend, options)
-    del table
+    if reason is None and fresh is not None:
+        assert previous is not None
+        result = run_incremental(table, tokeniser, backend, options, previous, fresh)
+    else:
+        reason = reason or "the previous run kept no token table"
+        result = run_splink(table, tokeniser, backend, options)
+    result.counts["incremental"] = int(reason is None)
+    saved_records = record_frame(sources, record_ids, prints)
+    saved_tokens = table
     backend.release_working_tables()
     run_id = new_run_id()
     spine = _spine(records, result.persons, run_id)
     result.persons = result.persons.iloc[0:0]
+    lineage = _assign_ids(spine, previous, tokeniser, root, keystore, versions, result.counts)
     records["person_id"] = spine["person_id"].to_numpy()
     measured = None
     if truth_path is not None:
         measured, found = _measure(spine, truth_path, root, keystore, versions)
         records["partner_found"] = found
     report = build_report(run_id, tokeniser.key_id, result, records, measured, options.seed)
-    folder = write_run(root, run_id, spine, result.model_json, report, render_html(report))
+    kept_for_next = {
+        PAIRS_FILE: result.pairs.drop(columns=list(_CLUSTER_COLUMNS), errors="ignore"),
+        RECORDS_FILE: saved_records,
+        TOKENS_FILE: saved_tokens,
+        LINEAGE_FILE: lineage,
+    }
+    folder = write_run(
+        root, run_id, spine, result.model_json, report, render_html(report), kept_for_next
+    )
     metrics: dict[str, Any] = {"estimated": report["estimated"], "overall": report["overall"]}
     if measured is not None:
         metrics["measured"] = measured
@@ -287,7 +343,107 @@ def link(
         )
     )
     session.flush()
-    return LinkSummary(run_id, folder, tokeniser.key_id, versions, result.counts, metrics)
+    return LinkSummary(run_id, folder, tokeniser.key_id, versions, result.counts, metrics, reason)
+
+
+#: Columns the clustering adds to the pairs; not saved for the next run.
+_CLUSTER_COLUMNS = ("node_l", "node_r", "deterministic", "linked")
+
+
+def _previous_run(session: Session, root: DataRoot) -> PreviousRun | None:
+    """The spine in force and what it kept for an incremental run (None: no spine)."""
+    run_id = current_run(root)
+    if run_id is None:
+        return None
+    row = session.get(LinkRun, run_id)
+    if row is None:
+        return None
+    trained = bool(json.loads(row.counts).get("trained", 1))
+    return load_previous(spine_folder(root, run_id), run_id, row.key_id, trained)
+
+
+def _content_order(
+    spine: pd.DataFrame, root: DataRoot, keystore: KeyStore, versions: dict[str, str]
+) -> npt.NDArray[np.int64]:
+    """Each spine record's rank by source and provider key: content, not random ids."""
+    frames = []
+    for name, version in versions.items():
+        keymap = read_sealed_table(
+            keymap_path(root, name, version), keystore, keymap_context(name)
+        ).to_pandas()
+        frames.append(keymap.assign(source=name))
+    keys = pd.concat(frames, ignore_index=True)
+    keyed = spine[["source", "record_id"]].merge(keys, on=["source", "record_id"], how="left")
+    ranked = keyed.sort_values(["source", "local_key", "record_id"], kind="stable")
+    order = np.empty(len(keyed), dtype=np.int64)
+    order[ranked.index.to_numpy()] = np.arange(len(keyed))
+    return order
+
+
+def _assign_ids(
+    spine: pd.DataFrame,
+    previous: PreviousRun | None,
+    tokeniser: Tokeniser,
+    root: DataRoot,
+    keystore: KeyStore,
+    versions: dict[str, str],
+    counts: dict[str, int],
+) -> pd.DataFrame:
+    """Give ``spine``'s persons the previous spine's ids by overlap; return the lineage."""
+    keys = spine["source"].astype(str) + "/" + spine["record_id"].astype(str)
+    current = pd.DataFrame(
+        {
+            "key": keys.to_numpy(),
+            "cluster": spine["person_id"].to_numpy(),
+            "order": _content_order(spine, root, keystore, versions),
+        }
+    )
+    if previous is None:
+        before = pd.DataFrame({"key": pd.Series(dtype=str), "person_id": pd.Series(dtype=str)})
+    else:
+        old = previous.spine
+        before = pd.DataFrame(
+            {
+                "key": (old["source"].astype(str) + "/" + old["record_id"].astype(str)).to_numpy(),
+                "person_id": old["person_id"].to_numpy(),
+            }
+        )
+
+    def fresh(cluster: str, attempt: int) -> str:
+        if attempt == 0:
+            return cluster
+        (token,) = tokeniser.tokens("person_id", [f"{cluster}#{attempt}"]).astype("int64")
+        return f"P{int(token) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+    assignment = assign(current, before, fresh)
+    spine["person_id"] = assignment.person_id.to_numpy()
+    counts.update(assignment.counts)
+    return assignment.lineage
+
+
+def _reused_match_keys(
+    tables: list[tuple[str, pa.Table]],
+    saved: pa.Table,
+    fresh: Any,
+    tokeniser: Tokeniser,
+    sources: pd.Series,
+    record_ids: pd.Series,
+) -> pa.Table:
+    """The token table with only the fresh records tokenised (the rest as saved)."""
+    fresh = np.asarray(fresh, dtype=bool)
+    subsets, start = [], 0
+    for name, table in tables:
+        mask = fresh[start : start + table.num_rows]
+        start += table.num_rows
+        if mask.any():
+            subsets.append((name, table.filter(pa.array(mask))))
+    fresh_tokens = _match_keys(_normalised(subsets), tokeniser) if subsets else None
+    dob = pa.chunked_array(
+        [_masked(t, "date_of_birth", "date_of_birth_valid", pa.date32()) for _n, t in tables]
+    )
+    valid_dob = pd.Series(dob.cast(pa.string()).fill_null("").to_pandas(), dtype=object)
+    dob_fits = birth_year_fits(valid_dob.astype("string"), sources)
+    return reuse_tokens(saved, sources, record_ids, fresh, fresh_tokens, dob_fits)
 
 
 def _match_keys(identifiers: pd.DataFrame, tokeniser: Tokeniser) -> pa.Table:

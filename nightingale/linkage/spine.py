@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from nightingale.platform.contracts import (
     SPINE_FILE,
@@ -46,8 +47,13 @@ def write_run(
     model_json: dict[str, Any],
     report_json: dict[str, Any],
     report_html: str,
+    extra: dict[str, pd.DataFrame | pa.Table] | None = None,
 ) -> Path:
-    """Write a run's folder atomically, then make it the spine in force."""
+    """Write a run's folder atomically, then make it the spine in force.
+
+    ``extra`` names further Parquet files of the run (what the next, incremental run
+    reuses, and the lineage of person ids: :mod:`.incremental`).
+    """
     if spine.duplicated(["source", "record_id"]).any():
         raise NightingaleError("internal error: a record appears twice on the spine")
     target = spine_folder(root, run_id)
@@ -57,6 +63,8 @@ def write_run(
         atomic_write_json(folder / "model.json", model_json)
         atomic_write_json(folder / SPINE_REPORT_JSON, report_json)
         atomic_write_text(folder / SPINE_REPORT_HTML, report_html)
+        for name, frame in (extra or {}).items():
+            write_parquet(folder / name, frame)
     set_current_spine(root, run_id)
     return target
 

@@ -15,14 +15,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from nightingale.linkage.backend import LinkBackend, backend_for
 from nightingale.linkage.engine import LinkOptions
+from nightingale.linkage.incremental import read_lineage
 from nightingale.linkage.ingest import IngestReport, discard_version
 from nightingale.linkage.ingest import ingest as ingest_version
 from nightingale.linkage.link import LinkSummary
 from nightingale.linkage.link import link as link_all
 from nightingale.linkage.schemas import provider as provider_spec
-from nightingale.linkage.spine import current_run, withdraw_run
+from nightingale.linkage.spine import current_run, spine_folder, withdraw_run
 from nightingale.operations.undo import undo_unless_committed
 from nightingale.operations.unit import Unit
 
@@ -67,8 +70,14 @@ def link(
     truth: Path | None = None,
     threshold: float | None = None,
     backend: LinkBackend | None = None,
+    full: bool = False,
 ) -> LinkSummary:
     """Link every provider's newest version into a new spine in force, with its report.
+
+    With a spine in force the run is incremental (only pairs involving new or changed
+    records are scored, with the saved model) unless ``full`` asks for a full relink
+    (retraining); either way persons keep their ids by record overlap and the run's
+    lineage (merges, splits, new and retired persons) is written beside the spine.
 
     ``truth`` (a synthetic region's ``truth/records.csv``) adds measured precision and
     recall to the report; ``threshold`` is the match weight at which a pair links.
@@ -80,7 +89,9 @@ def link(
     chosen = backend_for(unit.settings) if backend is None else backend
     previous = current_run(unit.root)
     try:
-        summary = link_all(unit.session, unit.root, unit.keystore, chosen, options, truth)
+        summary = link_all(
+            unit.session, unit.root, unit.keystore, chosen, options, truth, full=full
+        )
     except BaseException:
         written = current_run(unit.root)
         if written is not None and written != previous:  # failed after switching spines
@@ -94,6 +105,30 @@ def link(
         "linkage.run",
         "link_run",
         summary.run_id,
-        {"key_id": summary.key_id, "versions": summary.versions, "counts": summary.counts},
+        {
+            "key_id": summary.key_id,
+            "versions": summary.versions,
+            "counts": summary.counts,
+            "mode": "incremental" if summary.full_reason is None else "full",
+            "full_reason": summary.full_reason,
+        },
     )
     return summary
+
+
+def lineage(unit: Unit, run_id: str | None = None) -> tuple[str, pd.DataFrame]:
+    """The lineage of person ids written by ``run_id`` (default: the spine in force).
+
+    Rows ``old_person_id``, ``new_person_id``, ``kind`` (merge, split, new, retired),
+    ``records``, ``reason``: which persons of the previous spine changed, so the projects
+    holding their pseudonyms can be told (:func:`.lineage.changed_person_ids`).
+    """
+    from nightingale.platform.errors import NightingaleError
+
+    chosen = run_id or current_run(unit.root)
+    if chosen is None:
+        raise NightingaleError("no spine yet: run 'nightingale link' first")
+    folder = spine_folder(unit.root, chosen)
+    if not folder.is_dir():
+        raise NightingaleError(f"no link run {chosen}")
+    return chosen, read_lineage(folder)

@@ -162,6 +162,8 @@ def test_link_from_python_records_and_audits_the_run_in_one_transaction(
         "key_id": summary.key_id,
         "versions": summary.versions,
         "counts": summary.counts,
+        "mode": "full",
+        "full_reason": "no previous spine",
     }
     assert _runs(settings) == [summary.run_id]
     assert current_run(DataRoot(settings.data_root)) == summary.run_id

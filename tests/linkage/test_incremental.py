@@ -1,0 +1,293 @@
+"""A provider refresh: stable record ids, an incremental link, kept person ids, lineage.
+
+The hand-made region is ingested and linked; then the health provider sends its next
+extract: one patient moved (changed identifiers), the within-source duplicate was
+withdrawn with its admission, and a new patient registered. ``nightingale link`` links
+incrementally; ``nightingale link --full`` relinks from scratch on the same inputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import select, text
+
+from nightingale.cli import main
+from nightingale.linkage.engine import LinkOptions
+from nightingale.linkage.identifiers import keymap_context, keymap_path, read_sealed_table
+from nightingale.linkage.incremental import (
+    LINEAGE_FILE,
+    PAIRS_FILE,
+    RECORDS_FILE,
+    TOKENS_FILE,
+    PreviousRun,
+    full_relink_reason,
+)
+from nightingale.linkage.tables import LinkRun, versions_of
+from nightingale.platform import database
+from nightingale.platform.storage import read_parquet
+from tests.linkage.conftest import Platform, ingest_all, make_platform
+from tests.linkage.region import PEOPLE
+
+MOVED, WITHDRAWN, NEW = "P100000007", "P200000001", "P300000001"
+
+
+def _run(argv: list[str]) -> int:
+    try:
+        main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def _refresh_health(platform: Platform, folder: Path) -> list[Path]:
+    """The health provider's next extract (see the module docstring)."""
+    people = pd.read_csv(
+        platform.extract("health", "gp_registrations.csv"), dtype=str, keep_default_na=False
+    )
+    people.loc[people["patient_id"] == MOVED, "postcode"] = "LS1 4AP"
+    people = people[people["patient_id"] != WITHDRAWN]
+    new = people.iloc[[0]].copy()
+    new[["patient_id", "nhs_number", "forename", "surname", "date_of_birth", "sex"]] = [
+        NEW,
+        "",
+        "Harriet",
+        "Lumb",
+        "1975-03-09",
+        "F",
+    ]
+    new["postcode"] = "LS2 9JT"
+    people = pd.concat([people, new], ignore_index=True)
+    admissions = pd.read_csv(
+        platform.extract("health", "admissions.csv"), dtype=str, keep_default_na=False
+    )
+    admissions = admissions[admissions["patient_id"] != WITHDRAWN]
+    folder.mkdir(parents=True)
+    people.to_csv(folder / "gp_registrations.csv", index=False)
+    admissions.to_csv(folder / "admissions.csv", index=False)
+    return [folder / "gp_registrations.csv", folder / "admissions.csv"]
+
+
+@dataclass
+class Refreshed:
+    platform: Platform
+    runs: list[LinkRun]  # first (full), after the refresh (incremental), --full
+    outputs: list[str]
+
+    def spine(self, number: int) -> pd.DataFrame:
+        folder = self.platform.root.linkage / "spine" / self.runs[number].run_id
+        return read_parquet(folder / "spine.parquet")
+
+    def lineage(self, number: int) -> pd.DataFrame:
+        folder = self.platform.root.linkage / "spine" / self.runs[number].run_id
+        return read_parquet(folder / LINEAGE_FILE)
+
+    def keymap(self, version: str) -> dict[str, str]:
+        table = read_sealed_table(
+            keymap_path(self.platform.root, "health", version),
+            self.platform.keystore,
+            keymap_context("health"),
+        )
+        return dict(
+            zip(table["local_key"].to_pylist(), table["record_id"].to_pylist(), strict=True)
+        )
+
+    def person_of(self, number: int, local_key: str, version: str) -> str:
+        spine = self.spine(number)
+        record_id = self.keymap(version)[local_key]
+        row = spine[(spine["source"] == "health") & (spine["record_id"] == record_id)]
+        return str(row["person_id"].iloc[0])
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Refreshed]:
+    folder = tmp_path_factory.mktemp("refresh")
+    platform = make_platform(folder)
+    ingest_all(platform)
+    root = str(platform.settings.data_root)
+    truth = str(platform.region / "truth" / "records.csv")
+    outputs = []
+    for argv in (
+        ["link", "--truth", truth],
+        ["ingest", "health", *map(str, _refresh_health(platform, folder / "next"))],
+        ["link"],
+        ["link", "--full"],
+    ):
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            assert _run(["--data-root", root, *argv]) == 0
+        outputs.append(buffer.getvalue())
+    with database.session_scope(platform.engine) as session:
+        runs = list(session.scalars(select(LinkRun).order_by(LinkRun.run_id)))
+        session.expunge_all()
+    yield Refreshed(platform, runs, [outputs[0], outputs[2], outputs[3]])
+    platform.engine.dispose()
+
+
+def _versions(platform: Platform) -> list[str]:
+    with database.session_scope(platform.engine) as session:
+        return sorted({row.version_id for row in versions_of(session, "health")})
+
+
+def test_a_refresh_keeps_the_record_id_of_every_provider_key_it_still_holds(
+    refreshed: Refreshed,
+) -> None:
+    first, second = (refreshed.keymap(v) for v in _versions(refreshed.platform))
+    assert WITHDRAWN in first and WITHDRAWN not in second
+    for key in set(first) & set(second):
+        assert first[key] == second[key]
+    assert second[NEW] not in set(first.values())
+
+
+def test_linking_after_a_refresh_is_incremental_and_scores_only_the_fresh_records(
+    refreshed: Refreshed,
+) -> None:
+    first, incremental, full = (json.loads(run.counts) for run in refreshed.runs)
+    assert first["incremental"] == 0 and full["incremental"] == 0
+    assert incremental["incremental"] == 1
+    assert incremental["records_fresh"] == 2  # the moved patient and the new one
+    assert incremental["pairs_reused"] > 0
+    assert incremental["pairs_rescored"] < full["pairs_scored"]
+    assert "incremental: 2 new or changed records" in refreshed.outputs[1]
+    assert "full relink (a full relink was asked for)" in refreshed.outputs[2]
+
+
+def test_every_person_whose_records_still_belong_together_keeps_its_id(
+    refreshed: Refreshed,
+) -> None:
+    v1, v2 = _versions(refreshed.platform)
+    for key in refreshed.keymap(v2):
+        if key == NEW:
+            continue
+        assert refreshed.person_of(1, key, v2) == refreshed.person_of(0, key, v1), key
+    before = set(refreshed.spine(0)["person_id"])
+    after = set(refreshed.spine(1)["person_id"])
+    assert after - before == {refreshed.person_of(1, NEW, v2)}
+
+
+def test_the_lineage_names_the_new_person_and_nothing_else(refreshed: Refreshed) -> None:
+    v2 = _versions(refreshed.platform)[1]
+    lineage = refreshed.lineage(1)
+    assert lineage[["old_person_id", "new_person_id", "kind", "records"]].values.tolist() == [
+        [None, refreshed.person_of(1, NEW, v2), "new", 1]
+    ]
+    counts = json.loads(refreshed.runs[1].counts)
+    assert (counts["persons_new"], counts["persons_merged"], counts["persons_split"]) == (1, 0, 0)
+    assert "1 new, 0 merged, 0 split, 0 retired" in refreshed.outputs[1]
+
+
+def test_a_full_relink_gives_the_same_partition_and_the_same_ids(refreshed: Refreshed) -> None:
+    incremental, full = refreshed.spine(1), refreshed.spine(2)
+
+    def partition(spine: pd.DataFrame) -> set[frozenset[tuple[str, str]]]:
+        groups = spine.groupby("person_id")[["source", "record_id"]]
+        return {frozenset(map(tuple, g.to_numpy().tolist())) for _p, g in groups}
+
+    assert partition(incremental) == partition(full)
+    merged = incremental.merge(full, on=["source", "record_id"])
+    assert (merged["person_id_x"] == merged["person_id_y"]).all()
+    assert refreshed.lineage(2).empty
+
+
+def test_the_link_audit_entry_says_how_the_run_linked(refreshed: Refreshed) -> None:
+    with refreshed.platform.engine.connect() as connection:
+        details = connection.execute(
+            text("select details from audit_log where action = 'linkage.run' order by seq")
+        ).all()
+    modes = [json.loads(d)["mode"] for (d,) in details]
+    assert modes == ["full", "incremental", "full"]
+
+
+def test_lineage_prints_a_runs_changes_by_kind_without_ids(refreshed: Refreshed) -> None:
+    root = str(refreshed.platform.settings.data_root)
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert _run(["--data-root", root, "lineage", "--run", refreshed.runs[1].run_id]) == 0
+    out = buffer.getvalue()
+    assert "1 changes" in out
+    assert "new: 1 persons, 1 records (no record on the previous spine)" in out
+    assert not any(pid in out for pid in refreshed.spine(1)["person_id"])
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert _run(["--data-root", root, "lineage"]) == 0
+    assert "every previous person kept its id" in buffer.getvalue()
+
+
+def _previous(key_id: str = "linkage-v1", **model: object) -> PreviousRun:
+    empty = pd.DataFrame()
+    pairs = pd.DataFrame({"unique_id_l": ["a"]})
+    records = pd.DataFrame({"source": ["a"], "record_id": ["r0"], "fingerprint": [1]})
+    model_json = {
+        "link_type": "link_and_dedupe",
+        "comparisons": [{"output_column_name": "given_name"}],
+        **model,
+    }
+    return PreviousRun("run", empty, pairs, records, model_json, key_id, trained=True)
+
+
+def _tokens(*sources: str) -> pa.Table:
+    ids = [f"r{n}" for n in range(len(sources))]
+    return pa.table({"unique_id": ids, "source_dataset": list(sources)})
+
+
+FIELDS = {"given_name"}
+
+
+@pytest.mark.parametrize(
+    ("previous", "table", "fields", "reason"),
+    [
+        (None, _tokens("a", "b"), FIELDS, "no previous spine"),
+        (_previous("linkage-v2"), _tokens("a", "b"), FIELDS, "the linkage key was rotated"),
+        (
+            _previous(),
+            _tokens("a", "b"),
+            {"given_name", "sex"},
+            "the identifier fields present changed",
+        ),
+        (_previous(), _tokens("a", "a"), FIELDS, "the number of sources changed"),
+        (_previous(ng_floor_weight=-4.0), _tokens("a", "b"), FIELDS, "the floor weight changed"),
+        (_previous(), _tokens("a", "b"), FIELDS, None),
+    ],
+)
+def test_what_forces_a_full_relink(
+    previous: PreviousRun | None, table: pa.Table, fields: set[str], reason: str | None
+) -> None:
+    assert full_relink_reason(previous, table, "linkage-v1", LinkOptions(), fields) == reason
+
+
+def test_what_a_run_keeps_for_the_next_holds_no_identifiers(refreshed: Refreshed) -> None:
+    folder = refreshed.platform.root.linkage / "spine" / refreshed.runs[1].run_id
+    pairs = read_parquet(folder / PAIRS_FILE)
+    for column in pairs.columns:
+        assert column in {"match_weight", "match_probability"} or column.startswith(
+            ("unique_id_", "source_dataset_", "gamma_")
+        ), column
+    assert list(read_parquet(folder / RECORDS_FILE).columns) == [
+        "source",
+        "record_id",
+        "fingerprint",
+    ]
+    for name in (PAIRS_FILE, RECORDS_FILE, LINEAGE_FILE):
+        cells = " ".join(read_parquet(folder / name).astype(str).to_numpy().ravel()).lower()
+        for person in PEOPLE:
+            for value in (person[1], person[2], person[3], person[6]):  # names, dob, NHS
+                assert value.lower() not in cells, (name, value)
+
+
+def test_reused_tokens_equal_a_full_tokenisation(refreshed: Refreshed) -> None:
+    tables = []
+    for number in (1, 2):  # the incremental run's (mostly reused) and the full relink's
+        folder = refreshed.platform.root.linkage / "spine" / refreshed.runs[number].run_id
+        table = pq.read_table(folder / TOKENS_FILE)
+        tables.append(table.sort_by([("source_dataset", "ascending"), ("unique_id", "ascending")]))
+    assert tables[0].num_rows == len(refreshed.spine(1))  # every record on the spine
+    assert tables[0].equals(tables[1])
