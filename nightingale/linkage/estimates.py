@@ -454,27 +454,43 @@ def _totals(
 
 
 def content_seed(data: EstimatesInput) -> int:
-    """A seed from the pairs' content (not their order or record ids)."""
+    """A seed from the pairs' content (not their order, record ids or block labels)."""
     pairs = data.pairs
-    order = np.lexsort((pairs["weight"].to_numpy(), pairs["same"].to_numpy()))
+    columns = [
+        np.round(pairs["weight"].to_numpy(dtype=float), 6),
+        np.round(pairs["weight_without"].to_numpy(dtype=float), 6),
+        pairs["same"].to_numpy(dtype=np.int8),
+        pairs["holdout"].to_numpy(dtype=np.int8),
+        pairs["holdout_same"].to_numpy(dtype=np.int8),
+    ]
+    order = np.lexsort(columns[::-1])
     digest = hashlib.sha256()
-    digest.update(np.round(pairs["weight"].to_numpy()[order], 6).tobytes())
-    digest.update(pairs["same"].to_numpy()[order].astype(np.int8).tobytes())
-    digest.update(pairs["holdout"].to_numpy()[order].astype(np.int8).tobytes())
+    for column in columns:
+        digest.update(np.ascontiguousarray(column[order]).tobytes())
     return int.from_bytes(digest.digest()[:8], "big")
 
 
 def _block_codes(pairs: pd.DataFrame) -> tuple[npt.NDArray[np.intp], int]:
-    """Blocks numbered by content (their pairs' weights), not by record position."""
-    blocks = pairs["block"].to_numpy()
-    codes, uniques = pd.factorize(blocks)
+    """Blocks numbered by their content (weights, links, agreement), not by position:
+    blocks with equal content are interchangeable, so the draws do not depend on order."""
+    codes, uniques = pd.factorize(pairs["block"].to_numpy())
     if not len(uniques):
         return codes.astype(np.intp), 0
-    key = pd.DataFrame({"code": codes, "weight": np.round(pairs["weight"].to_numpy(), 6)})
-    signature = key.groupby("code")["weight"].agg(["size", "sum", "max"])
-    order = np.lexsort(
-        (signature["max"].to_numpy(), signature["sum"].to_numpy(), signature["size"].to_numpy())
+    content = pd.DataFrame(
+        {
+            "code": codes,
+            "weight": np.round(pairs["weight"].to_numpy(dtype=float), 6),
+            "without": np.round(pairs["weight_without"].to_numpy(dtype=float), 6),
+            "same": pairs["same"].to_numpy(dtype=float),
+            "holdout": pairs["holdout"].to_numpy(dtype=float),
+            "holdout_same": pairs["holdout_same"].to_numpy(dtype=float),
+        }
     )
+    grouped = content.groupby("code")
+    keys = [grouped["weight"].size().to_numpy()]
+    for column in ("weight", "without", "same", "holdout", "holdout_same"):
+        keys += [grouped[column].sum().to_numpy(), grouped[column].max().to_numpy()]
+    order = np.lexsort(keys[::-1])
     renumber = np.empty(len(uniques), dtype=np.intp)
     renumber[order] = np.arange(len(uniques))
     return renumber[codes], len(uniques)
