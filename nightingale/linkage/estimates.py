@@ -71,8 +71,8 @@ BAND_EDGES = (0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0)
 SHRINK = 2.0
 #: Bootstrap draws for the intervals.
 DRAWS = 200
-#: Bands from which the identifier's own error rate is read (well linked pairs).
-ERROR_BAND_FROM = 10.0
+#: Weight from which the identifier's own error rate is read (the surest links).
+ERROR_BAND_FROM = BAND_EDGES[-1]
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def weight_below(
     out).
     """
     prior = float(model_json.get("probability_two_random_records_match", 1e-4))
-    distribution: dict[float, float] = {round(math.log2(prior / (1 - prior)), 2): 1.0}
+    steps: list[list[tuple[int, float]]] = []
     for comparison in model_json.get("comparisons", []):
         name = comparison["output_column_name"]
         column = f"gamma_{name}"
@@ -152,21 +152,28 @@ def weight_below(
         if drawn.sum() <= 0:
             continue
         missing = float((gammas[column] < 0).mean()) if column in gammas and len(gammas) else 0.0
-        options = [(0.0, missing)] + [
-            (math.log2(mi / ui), (1 - missing) * di / drawn.sum())
-            for mi, ui, di in zip(m, u, drawn, strict=True)
-            if mi > 0 and ui > 0
-        ]
-        merged: dict[float, float] = {}
-        for weight, chance in distribution.items():
-            for step, share in options:
-                key = round(weight + step, 2)
-                merged[key] = merged.get(key, 0.0) + chance * share
+        steps.append(
+            [(0, missing)]
+            + [
+                (round(100 * math.log2(mi / ui)), (1 - missing) * di / drawn.sum())
+                for mi, ui, di in zip(m, u, drawn, strict=True)
+                if mi > 0 and ui > 0
+            ]
+        )
+    # The distribution on a grid of 0.01 bits, from the lowest reachable weight up.
+    low = sum(min(step for step, _share in options) for options in steps)
+    high = sum(max(step for step, _share in options) for options in steps)
+    distribution = np.zeros(high - low + 1)
+    distribution[-low] = 1.0
+    for options in steps:
+        merged = np.zeros_like(distribution)
+        for step, share in options:
+            if share:
+                merged += share * np.roll(distribution, step)
         distribution = merged
-    weights = np.array(list(distribution))
-    chances = np.array(list(distribution.values()))
-    total = chances.sum() or 1.0
-    return tuple(float(chances[weights < cutoff].sum() / total) for cutoff in cutoffs)
+    weights = (np.arange(len(distribution)) + low) / 100 + math.log2(prior / (1 - prior))
+    total = distribution.sum() or 1.0
+    return tuple(float(distribution[weights < cutoff].sum() / total) for cutoff in cutoffs)
 
 
 def _components(nodes_l: npt.NDArray[np.intp], nodes_r: npt.NDArray[np.intp]) -> npt.NDArray[Any]:
@@ -176,21 +183,28 @@ def _components(nodes_l: npt.NDArray[np.intp], nodes_r: npt.NDArray[np.intp]) ->
     return labels
 
 
-def holdout_links(pairs: pd.DataFrame, model_json: dict[str, Any], threshold: float) -> pd.Series:
-    """Whether each pair would be in one person had the held-out identifiers been unknown.
+def holdout_links(
+    pairs: pd.DataFrame, model_json: dict[str, Any], threshold: float, hidden: pd.Series
+) -> pd.Series:
+    """Whether each pair would be in one person had the ``hidden`` pairs' identifiers
+    been unknown.
 
-    The clustering (:func:`.clustering.select_links`) rerun on the weights without
-    them, with their agreement levels missing and no deterministic links (which need
-    them); the second look for records without a date of birth is left out.
+    The clustering (:func:`.clustering.select_links`) rerun with those pairs' weights
+    without the identifiers, their agreement levels missing and no deterministic link
+    (which needs them); the other pairs keep their own. The second look for records
+    without a date of birth is left out.
     """
+    if not len(pairs):
+        return pd.Series(False, index=pairs.index)
     edges = pairs.copy()
-    edges["match_weight"] = pairs["weight_without"].to_numpy()
+    mask = hidden.to_numpy(dtype=bool)
+    edges["match_weight"] = np.where(
+        mask, pairs["weight_without"].to_numpy(), pairs["match_weight"].to_numpy()
+    )
     for name in HOLDOUT_FIELDS:
         if f"gamma_{name}" in edges:
-            edges[f"gamma_{name}"] = -1
-    edges["deterministic"] = False
-    if not len(edges):
-        return pd.Series(False, index=pairs.index)
+            edges[f"gamma_{name}"] = np.where(mask, -1, pairs[f"gamma_{name}"].to_numpy())
+    edges["deterministic"] = pairs["deterministic"].to_numpy(dtype=bool) & ~mask
     links = select_links(edges, threshold, reliable_fields(model_json))
     labels = _components(links["node_l"].to_numpy(), links["node_r"].to_numpy())
     size = len(labels)
@@ -203,6 +217,30 @@ def holdout_links(pairs: pd.DataFrame, model_json: dict[str, Any], threshold: fl
         return out
 
     return pd.Series(label(pairs["node_l"]) == label(pairs["node_r"]), index=pairs.index)
+
+
+def _halves(pairs: pd.DataFrame, block: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """A split of the pairs in two halves by content, not by record ids or row order.
+
+    Pairs that look alike (weight and agreement levels) alternate between the halves,
+    taken in the order of their blocks' content (size, total and largest weight), so
+    that each half holds about half of every kind of pair.
+    """
+    columns = ["match_weight", *sorted(c for c in pairs.columns if c.startswith("gamma_"))]
+    content = pairs[columns].reset_index(drop=True).copy()
+    content["match_weight"] = np.round(content["match_weight"].to_numpy(dtype=float), 6)
+    kind = pd.util.hash_pandas_object(content, index=False).to_numpy()
+    frame = pd.DataFrame({"block": block, "weight": content["match_weight"].to_numpy()})
+    grouped = frame.groupby("block")["weight"]  # sorted by block, as the codes below
+    signature = pd.DataFrame({"size": grouped.size(), "sum": grouped.sum(), "max": grouped.max()})
+    rank = signature.rank(method="dense").to_numpy()[pd.factorize(block, sort=True)[0]]
+    order_key = pd.DataFrame(
+        {"kind": kind, "size": rank[:, 0], "sum": rank[:, 1], "max": rank[:, 2]}
+    )
+    ordered = order_key.sort_values(["kind", "size", "sum", "max"], kind="stable")
+    turn = ordered.groupby("kind", sort=False).cumcount().reindex(order_key.index).to_numpy()
+    first = (kind >> np.uint64(17)) & np.uint64(1)
+    return ((first + turn.astype(np.uint64)) & np.uint64(1)).astype(bool)
 
 
 def estimates_input(
@@ -247,15 +285,19 @@ def estimates_input(
     disagreement = [weights[n][1] for n in HOLDOUT_FIELDS if n in weights and f"gamma_{n}" in pairs]
     cut = floor_weight - min([0.0, *disagreement])
     with_weights = pairs.assign(weight_without=weight_without)
-    holdout_same = (
-        holdout_links(with_weights, model_json, threshold_weight)
-        if (holdout >= 0).any()
-        else pd.Series(False, index=pairs.index)
-    )
-    source_l = pairs["source_dataset_l"].astype(str).to_numpy()
-    source_r = pairs["source_dataset_r"].astype(str).to_numpy()
+    # The identifiers are hidden from half the pairs at a time, so that the linkage
+    # each pair is judged by keeps the other half's identifiers, as the real one did.
     nodes_l, nodes_r = pairs["node_l"].to_numpy(), pairs["node_r"].to_numpy()
     block = _components(nodes_l, nodes_r)[nodes_l] if len(pairs) else np.zeros(0, dtype=int)
+    holdout_same = pd.Series(False, index=pairs.index)
+    if (holdout >= 0).any():
+        half = _halves(pairs, block)
+        for side in (half, ~half):
+            hidden = pd.Series(side & (holdout >= 0), index=pairs.index)
+            judged = holdout_links(with_weights, model_json, threshold_weight, hidden)
+            holdout_same = holdout_same.mask(hidden, judged)
+    source_l = pairs["source_dataset_l"].astype(str).to_numpy()
+    source_r = pairs["source_dataset_r"].astype(str).to_numpy()
     same = person_at("l") == person_at("r")
     frame = pd.DataFrame(
         {
@@ -339,8 +381,6 @@ def _prepare(data: EstimatesInput) -> _Prepared:
     calibrated = weight_without >= data.calibration_cut
     same = pairs["same"].to_numpy(dtype=bool)
     status = np.where(holdout >= 0, pairs["holdout_same"].to_numpy(dtype=bool), same)
-    bands = len(BAND_EDGES) + 1
-    stratum = status.astype(np.intp) * bands + _band(weight_without)
     prior = min(max(data.prior, 1e-12), 1 - 1e-12)
     log_bayes = pairs["weight"].to_numpy(dtype=float) - math.log2(prior / (1 - prior))
     candidates = []
@@ -348,12 +388,23 @@ def _prepare(data: EstimatesInput) -> _Prepared:
         left, right = name.split("~", 1)
         n_l, n_r = data.records.get(left, 0), data.records.get(right, 0)
         candidates.append(n_l * (n_l - 1) / 2 if left == right else n_l * n_r)
+    candidate_pairs = np.maximum(np.array(candidates, dtype=float), 1.0)
+    group = codes.astype(np.intp)
+    priors = _source_priors(group, log_bayes, candidate_pairs)
+    # Bands on the scale of the posterior: the weight without identifiers with the
+    # source pair's own prior, so that a deduplication (few matches among many pairs)
+    # and a linkage across sources (many) are compared like with like.
+    posterior_scale = (
+        weight_without + np.log2(priors / (1 - priors))[group] - math.log2(prior / (1 - prior))
+    )
+    bands = len(BAND_EDGES) + 1
+    stratum = status.astype(np.intp) * bands + _band(posterior_scale)
     floor_short = np.array([data.shortfall.get(n, (0.0, 0.0, 0.0))[0] for n in names])
     one = data.one_per_person
     impossible = (names_l == names_r) & np.isin(names_l, list(one))
     has_holdout = bool(((holdout >= 0) & calibrated).any())
     prepared = _Prepared(
-        group=codes.astype(np.intp),
+        group=group,
         names=names,
         same=same,
         impossible=impossible,
@@ -363,38 +414,37 @@ def _prepare(data: EstimatesInput) -> _Prepared:
         stratum_count=2 * bands,
         error_band=(holdout >= 0) & status & (weight_without >= ERROR_BAND_FROM),
         log_bayes=log_bayes,
-        candidates=np.maximum(np.array(candidates, dtype=float), 1.0),
+        candidates=candidate_pairs,
         model_probability=pairs["probability"].to_numpy(dtype=float),
         floor_short=floor_short,
         has_holdout=has_holdout,
     )
     if has_holdout:
         return prepared
-    fitted = _source_prior_probability(prepared, np.ones(len(pairs)))
-    return dataclasses.replace(prepared, model_probability=fitted)
+    odds = (priors / (1 - priors))[group] * np.exp2(np.clip(log_bayes, -60, 60))
+    return dataclasses.replace(prepared, model_probability=odds / (1 + odds))
 
 
-def _source_prior_probability(
-    prep: _Prepared, counts: npt.NDArray[np.float64]
+def _source_priors(
+    group: npt.NDArray[np.intp],
+    log_bayes: npt.NDArray[np.float64],
+    candidates: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]:
-    """The model's posterior with each source pair's own prior, fitted by EM to its
-    weight distribution (pairs below the floor count as non-matches)."""
-    groups = len(prep.names)
+    """Each source pair's prior (the share of its candidate pairs that match), fitted by
+    EM to its weight distribution with the model's Bayes factors fixed; pairs below the
+    floor count as non-matches."""
+    groups = len(candidates)
     prior = np.full(groups, 1e-4)
-    log_bayes = np.clip(prep.log_bayes, -60, 60)
-    bayes = np.exp2(log_bayes)
-    for _ in range(100):
+    bayes = np.exp2(np.clip(log_bayes, -60, 60))
+    for _ in range(200):
         odds = prior / (1 - prior)
-        probability = odds[prep.group] * bayes / (1 + odds[prep.group] * bayes)
-        expected = np.bincount(prep.group, weights=counts * probability, minlength=groups)
-        updated = np.clip(expected / prep.candidates, 1e-12, 0.5)
+        probability = odds[group] * bayes / (1 + odds[group] * bayes)
+        expected = np.bincount(group, weights=probability, minlength=groups)
+        updated = np.clip(expected / candidates, 1e-12, 0.5)
         if np.allclose(updated, prior, rtol=1e-6, atol=0):
-            prior = updated
-            break
+            return updated
         prior = updated
-    odds = prior / (1 - prior)
-    result: npt.NDArray[np.float64] = odds[prep.group] * bayes / (1 + odds[prep.group] * bayes)
-    return result
+    return prior
 
 
 def _match_probabilities(
@@ -431,10 +481,17 @@ def _match_probabilities(
 
 
 def _totals(
-    prep: _Prepared, counts: npt.NDArray[np.float64]
+    prep: _Prepared, counts: npt.NDArray[np.float64], unchecked: bool = False
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Precision and recall per source pair, then overall (the last entry)."""
+    """Precision and recall per source pair, then overall (the last entry).
+
+    ``unchecked``: the pairs the held-out identifiers cannot check (too weak without
+    them) count at the favourable extreme instead of at the model's probability:
+    matches when in one person, non-matches when not.
+    """
     probability = _match_probabilities(prep, counts)
+    if unchecked and prep.has_holdout:
+        probability = np.where(prep.calibrated, probability, prep.same.astype(float))
     groups = len(prep.names)
     weighted = counts * probability
     linked = np.bincount(prep.group, weights=counts * prep.same, minlength=groups)
@@ -519,11 +576,17 @@ def estimate(data: EstimatesInput, draws: int = DRAWS, seed: int | None = None) 
         np.bincount(prep.group, weights=prep.same, minlength=groups), prep.same.sum()
     )
     by_weights = _by_weights(data, prep, linked)
+    # The model's probabilities for pairs no identifier can check are unverified: the
+    # interval reaches to the favourable extreme for them.
+    favourable = _totals(prep, ones, unchecked=True)
     rows: dict[str, dict[str, Any]] = {}
     for number, name in enumerate(names):
         p_lo, p_hi = _interval(samples_p, number, precision[number])
         r_lo, r_hi = _interval(samples_r, number, recall[number])
-        if not prep.has_holdout:
+        if prep.has_holdout:
+            p_hi = max(p_hi, float(favourable[0][number]))
+            r_hi = max(r_hi, float(favourable[1][number]))
+        else:
             # The weight-distribution estimates: the interval spans them too.
             p_w, r_w = by_weights[number]
             p_lo, p_hi = min(p_lo, p_w), max(p_hi, p_w)

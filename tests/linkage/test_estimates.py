@@ -114,8 +114,8 @@ def test_the_identifiers_own_error_rate_is_corrected_for() -> None:
     # stratum 45% agree, so 0.45 / 0.9 = half are true matches, not 45%.
     pairs = _pairs(
         [
-            _pair(900, same=True, weight=15.0, holdout=1, prob=1.0),
-            _pair(100, same=True, weight=15.0, holdout=0, prob=1.0),
+            _pair(900, same=True, weight=25.0, holdout=1, prob=1.0),
+            _pair(100, same=True, weight=25.0, holdout=0, prob=1.0),
             _pair(450, same=True, weight=3.0, holdout=1),
             _pair(550, same=True, weight=3.0, holdout=0),
             _pair(1000, same=True, weight=3.0, holdout=-1),
