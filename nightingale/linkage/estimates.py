@@ -62,6 +62,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from nightingale.linkage.clustering import reliable_fields, select_links
+from nightingale.platform.errors import NightingaleError
 
 #: Comparisons on strong identifiers, held out in turn as evidence about the others.
 HOLDOUT_FIELDS = ("nhs_number", "ni_number")
@@ -84,7 +85,10 @@ class EstimatesInput:
     ``probability`` (the model's match probability), ``weight_without`` (the weight
     less the held-out identifiers' comparisons), ``holdout`` (1 agree, 0 disagree, -1
     not on both records), ``holdout_same`` (one person when linked without the
-    identifiers), ``block`` (connected group of scored pairs).
+    identifiers), ``block`` (connected group of scored pairs); and, to take clerical
+    review in (:func:`update_with_review`), ``record_l``, ``record_r`` (the pair's
+    random record ids, ordered with the sources) and ``reviewed`` (1 a reviewer found
+    a match, 0 not, -1 not reviewed).
     """
 
     pairs: pd.DataFrame
@@ -298,11 +302,16 @@ def estimates_input(
             holdout_same = holdout_same.mask(hidden, judged)
     source_l = pairs["source_dataset_l"].astype(str).to_numpy()
     source_r = pairs["source_dataset_r"].astype(str).to_numpy()
+    record_l = pairs["unique_id_l"].astype(str).to_numpy()
+    record_r = pairs["unique_id_r"].astype(str).to_numpy()
+    swap = (source_l > source_r) | ((source_l == source_r) & (record_l > record_r))
     same = person_at("l") == person_at("r")
     frame = pd.DataFrame(
         {
-            "source_l": np.minimum(source_l, source_r),
-            "source_r": np.maximum(source_l, source_r),
+            "source_l": np.where(swap, source_r, source_l),
+            "record_l": np.where(swap, record_r, record_l),
+            "source_r": np.where(swap, source_l, source_r),
+            "record_r": np.where(swap, record_l, record_r),
             "same": same,
             "weight": pairs["match_weight"].to_numpy(dtype=float),
             "probability": pairs["match_probability"].to_numpy(dtype=float),
@@ -310,6 +319,7 @@ def estimates_input(
             "holdout": holdout,
             "holdout_same": holdout_same.to_numpy(dtype=bool),
             "block": block,
+            "reviewed": np.full(len(pairs), -1, dtype=np.int8),
         }
     )
     records = person_of["source"].astype(str).value_counts().to_dict()
@@ -367,6 +377,9 @@ class _Prepared:
     model_probability: npt.NDArray[np.float64]
     floor_short: npt.NDArray[np.float64]  # per source pair
     has_holdout: bool
+    reviewed: npt.NDArray[np.int8]  # 1 match, 0 non-match, -1 not reviewed
+    review_stratum: npt.NDArray[np.intp]  # (in one person, band of the model's weight)
+    review_strata: int
 
 
 def _prepare(data: EstimatesInput) -> _Prepared:
@@ -418,6 +431,13 @@ def _prepare(data: EstimatesInput) -> _Prepared:
         model_probability=pairs["probability"].to_numpy(dtype=float),
         floor_short=floor_short,
         has_holdout=has_holdout,
+        reviewed=(
+            pairs["reviewed"].to_numpy(dtype=np.int8)
+            if "reviewed" in pairs
+            else np.full(len(pairs), -1, dtype=np.int8)
+        ),
+        review_stratum=same.astype(np.intp) * bands + _band(pairs["weight"].to_numpy(dtype=float)),
+        review_strata=2 * bands,
     )
     if has_holdout:
         return prepared
@@ -477,7 +497,88 @@ def _match_probabilities(
         held = np.where(prep.holdout == 1, given_agree, given_disagree)
         calibrated = np.where(prep.holdout >= 0, held, pi)
         probability = np.where(prep.calibrated, calibrated, probability)
+    if (prep.reviewed >= 0).any():
+        probability = _with_review(prep, counts, probability)
     return np.where(prep.impossible, 0.0, probability)
+
+
+#: Pseudo-count of the estimate before review, against which a stratum's reviewed pairs
+#: weigh: ten reviewed pairs move a stratum's match rate half way to what they show.
+REVIEW_PRIOR = 10.0
+
+
+def _with_review(
+    prep: _Prepared, counts: npt.NDArray[np.float64], probability: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """The probabilities with clerical review folded in, stratum by stratum.
+
+    A reviewed pair is what the reviewer decided. In each stratum (in one person or
+    not, by band of match weight: the strata the review sample is drawn from), the match
+    rate becomes ``(REVIEW_PRIOR * before + matches) / (REVIEW_PRIOR + reviewed)``, and
+    the unreviewed pairs' probabilities are scaled so that their mean is that rate
+    (towards 0 as ``p * rate / before``, towards 1 as ``1 - (1 - p)(1 - rate) /
+    (1 - before)``), keeping their order within the stratum.
+    """
+    size = prep.review_strata
+    stratum = prep.review_stratum
+    reviewed = prep.reviewed >= 0
+    before = np.bincount(stratum, weights=counts * probability, minlength=size) / np.maximum(
+        np.bincount(stratum, weights=counts, minlength=size), 1e-12
+    )
+    seen = np.bincount(stratum, weights=counts * reviewed, minlength=size)
+    matches = np.bincount(stratum, weights=counts * (prep.reviewed == 1), minlength=size)
+    rate = (REVIEW_PRIOR * before + matches) / (REVIEW_PRIOR + seen)
+    b, r = before[stratum], rate[stratum]
+    down = probability * r / np.maximum(b, 1e-12)
+    up = 1 - (1 - probability) * (1 - r) / np.maximum(1 - b, 1e-12)
+    scaled = np.clip(np.where(r <= b, down, up), 0.0, 1.0)
+    return np.where(reviewed, (prep.reviewed == 1).astype(float), scaled)
+
+
+def update_with_review(data: EstimatesInput, reviewed_pairs: pd.DataFrame) -> EstimatesInput:
+    """``data`` with clerical review decisions, for :func:`estimate` to fold in.
+
+    ``reviewed_pairs`` has ``source_l``, ``record_l``, ``source_r``, ``record_r`` (either
+    order) and ``match`` (true when the reviewer found the two records are one person).
+    A later decision on the same pair replaces an earlier one. Raises
+    :class:`NightingaleError` naming the row for a pair this run did not score or a
+    decision that is not true or false.
+    """
+    pairs = data.pairs
+    if "record_l" not in pairs:
+        raise NightingaleError("these estimates carry no pair ids to match reviews to")
+    missing = {"source_l", "record_l", "source_r", "record_r", "match"} - set(reviewed_pairs)
+    if missing:
+        raise NightingaleError(f"reviewed pairs: missing column(s) {', '.join(sorted(missing))}")
+    key = pd.Index(
+        _pair_key(pairs["source_l"], pairs["record_l"], pairs["source_r"], pairs["record_r"])
+    )
+    asked = _pair_key(
+        reviewed_pairs["source_l"],
+        reviewed_pairs["record_l"],
+        reviewed_pairs["source_r"],
+        reviewed_pairs["record_r"],
+    )
+    at = key.get_indexer(pd.Index(asked))
+    decisions = reviewed_pairs["match"].to_numpy(dtype=object)
+    for row, (where, decision) in enumerate(zip(at, decisions, strict=True), start=1):
+        if where < 0:
+            raise NightingaleError(f"reviewed pairs, row {row}: a pair this run did not score")
+        if not isinstance(decision, bool | np.bool_):
+            raise NightingaleError(f"reviewed pairs, row {row}, field match: not true or false")
+    reviewed = pairs["reviewed"].to_numpy(dtype=np.int8).copy()
+    reviewed[at] = np.asarray(decisions, dtype=bool).astype(np.int8)
+    return dataclasses.replace(data, pairs=pairs.assign(reviewed=reviewed))
+
+
+def _pair_key(
+    source_l: pd.Series, record_l: pd.Series, source_r: pd.Series, record_r: pd.Series
+) -> npt.NDArray[np.object_]:
+    """One text per pair, the same whichever record is named first."""
+    left = source_l.astype(str).to_numpy() + "\x1f" + record_l.astype(str).to_numpy()
+    right = source_r.astype(str).to_numpy() + "\x1f" + record_r.astype(str).to_numpy()
+    first, second = np.minimum(left, right), np.maximum(left, right)
+    return np.asarray(first + "\x1e" + second, dtype=object)
 
 
 def _totals(
@@ -600,7 +701,16 @@ def estimate(data: EstimatesInput, draws: int = DRAWS, seed: int | None = None) 
         }
     overall = rows.pop("all")
     method = "held-out identifiers" if prep.has_holdout else "model and weight distribution"
-    return {**overall, "method": method, "draws": draws, "source_pairs": rows}
+    reviewed = int((prep.reviewed >= 0).sum())
+    if reviewed:
+        method += " and clerical review"
+    return {
+        **overall,
+        "method": method,
+        "draws": draws,
+        "reviewed_pairs": reviewed,
+        "source_pairs": rows,
+    }
 
 
 def _by_weights(

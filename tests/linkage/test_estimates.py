@@ -16,14 +16,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nightingale.linkage.estimates import EstimatesInput, estimate, weight_below
+from nightingale.linkage.estimates import (
+    EstimatesInput,
+    estimate,
+    estimates_input,
+    update_with_review,
+    weight_below,
+)
 from nightingale.linkage.link_files import files_report, link_files, parse_mapping
 from nightingale.linkage.report import estimated_quality
+from nightingale.platform.errors import NightingaleError
 from tests.linkage.test_link_files import LEFT, MAPPING, RIGHT, _write
 
 COLUMNS = {
     "source_l",
+    "record_l",
     "source_r",
+    "record_r",
+    "reviewed",
     "same",
     "weight",
     "probability",
@@ -42,6 +52,9 @@ def _pairs(rows: list[dict[str, Any]]) -> pd.DataFrame:
         frames.append(pd.DataFrame({key: [value] * count for key, value in row.items()}))
     frame = pd.concat(frames, ignore_index=True)
     frame["block"] = np.arange(len(frame))
+    frame["record_l"] = [f"l{number}" for number in range(len(frame))]
+    frame["record_r"] = [f"r{number}" for number in range(len(frame))]
+    frame["reviewed"] = np.int8(-1)
     return frame
 
 
@@ -232,8 +245,17 @@ def test_the_estimate_does_not_depend_on_row_order() -> None:
     assert estimate(data, draws=50) == estimate(again, draws=50)
 
 
-def test_the_estimators_input_has_no_place_for_truth() -> None:
-    data, _precision, _recall = _simulated(np.random.default_rng(1), blocks=50)
+def test_the_estimators_input_has_no_place_for_truth(tmp_path: Path) -> None:
+    files = [_write(tmp_path / "left.csv", LEFT), _write(tmp_path / "right.csv", RIGHT)]
+    run = link_files(files, "id", parse_mapping(MAPPING), date_format="%d.%m.%Y")
+    result = run.result
+    data = estimates_input(
+        result.pairs,
+        run.spine.rename(columns={"file": "source"}),
+        result.model_json,
+        result.options.floor_weight,
+        result.options.threshold_weight,
+    )
     assert set(data.pairs.columns) == COLUMNS
 
 
@@ -258,3 +280,64 @@ def test_link_files_report_carries_the_estimates(tmp_path: Path) -> None:
         assert 0.0 <= low <= estimated[name] <= high <= 1.0
     assert "left.csv~right.csv" in estimated["source_pairs"]
     assert json.loads(json.dumps(report)) == report
+
+
+# --- clerical review ---------------------------------------------------------------
+
+
+def _weak_links() -> EstimatesInput:
+    """1000 pairs in one person at weight 3, no identifier: the model's word only."""
+    return _input(_pairs([_pair(1000, same=True, weight=3.0, holdout=-1, prob=0.9)]))
+
+
+def _reviews(data: EstimatesInput, decisions: list[bool], swap: bool = False) -> pd.DataFrame:
+    pairs = data.pairs.iloc[: len(decisions)]
+    left, right = ("r", "l") if swap else ("l", "r")
+    return pd.DataFrame(
+        {
+            "source_l": pairs[f"source_{left}"].to_numpy(),
+            "record_l": pairs[f"record_{left}"].to_numpy(),
+            "source_r": pairs[f"source_{right}"].to_numpy(),
+            "record_r": pairs[f"record_{right}"].to_numpy(),
+            "match": decisions,
+        }
+    )
+
+
+def test_reviewed_pairs_move_their_strata_towards_what_the_reviewers_found() -> None:
+    data = _weak_links()
+    before = estimate(data, draws=20)["precision"]
+    # 100 of the 1000 reviewed; half are one person.
+    decisions = [number % 2 == 0 for number in range(100)]
+    after = estimate(update_with_review(data, _reviews(data, decisions)), draws=20)
+    rate = (10 * before + 50) / (10 + 100)
+    assert after["precision"] == pytest.approx((50 + 900 * rate) / 1000, abs=2e-3)
+    assert after["reviewed_pairs"] == 100
+    assert after["method"].endswith("and clerical review")
+
+
+def test_when_every_pair_is_reviewed_the_estimate_is_the_reviewers_count() -> None:
+    data = _weak_links()
+    decisions = [number % 4 != 0 for number in range(1000)]  # three in four match
+    after = estimate(update_with_review(data, _reviews(data, decisions)), draws=20)
+    assert after["precision"] == pytest.approx(0.75, abs=1e-6)
+    assert after["recall"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_a_review_names_its_pair_in_either_order() -> None:
+    data = _weak_links()
+    decisions = [False] * 10
+    forward = estimate(update_with_review(data, _reviews(data, decisions)), draws=20)
+    backward = estimate(update_with_review(data, _reviews(data, decisions, swap=True)), draws=20)
+    assert forward == backward
+
+
+def test_a_review_of_an_unscored_pair_or_without_a_decision_is_refused() -> None:
+    data = _weak_links()
+    reviews = _reviews(data, [True, True])
+    unknown = reviews.assign(record_r=["r0", "nobody"])
+    with pytest.raises(NightingaleError, match="row 2: a pair this run did not score"):
+        update_with_review(data, unknown)
+    undecided = reviews.assign(match=[True, "maybe"])
+    with pytest.raises(NightingaleError, match="row 2, field match"):
+        update_with_review(data, undecided)
