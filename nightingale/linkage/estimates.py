@@ -496,10 +496,25 @@ def _match_probabilities(
         given_disagree = pi * error / np.maximum(pi * error + (1 - pi), 1e-300)
         held = np.where(prep.holdout == 1, given_agree, given_disagree)
         calibrated = np.where(prep.holdout >= 0, held, pi)
-        probability = np.where(prep.calibrated, calibrated, probability)
+        # Below the cut no identifier can check the model; its weights are trusted for
+        # differences only, its level set where the check ends: the model's odds scaled
+        # by the factor between the checked and the model's rate of the lowest band.
+        bands = size // 2
+        lowest = np.array([0, bands])  # band 0 of "not in one person", of "in one"
+        factor = _odds(rate[lowest]) / np.maximum(_odds(model_rate[lowest]), 1e-300)
+        factor = np.where(seen[lowest] > 0, factor, 1.0)[prep.stratum // bands]
+        below = factor * _odds(probability)
+        below = below / (1 + below)
+        probability = np.where(prep.calibrated, calibrated, below)
     if (prep.reviewed >= 0).any():
         probability = _with_review(prep, counts, probability)
     return np.where(prep.impossible, 0.0, probability)
+
+
+def _odds(probability: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    clipped = np.clip(probability, 1e-12, 1 - 1e-12)
+    result: npt.NDArray[np.float64] = clipped / (1 - clipped)
+    return result
 
 
 #: Pseudo-count of the estimate before review, against which a stratum's reviewed pairs
