@@ -9,7 +9,7 @@ no data root.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -107,10 +107,7 @@ def _print_link(summary: LinkSummary) -> None:
             for kind in ("kept", "new", "merged", "split", "retired")
         )
     )
-    estimated = summary.metrics["estimated"]
-    console.print(
-        f"  estimated precision {estimated['precision']:.4f}, recall {estimated['recall']:.4f}"
-    )
+    _print_estimated(summary.metrics["estimated"])
     measured = summary.metrics.get("measured")
     if measured:
         for name, m in measured.items():
@@ -119,6 +116,18 @@ def _print_link(summary: LinkSummary) -> None:
                 f"F1 {m['f1']:.4f}"
             )
     console.print(f"[green]ok[/] spine and report in {summary.folder}")
+
+
+def _interval(estimated: dict[str, Any], name: str) -> str:
+    low_high = estimated.get(f"{name}_ci")
+    return f" (95% {low_high[0]:.4f} to {low_high[1]:.4f})" if low_high else ""
+
+
+def _print_estimated(estimated: dict[str, Any]) -> None:
+    console.print(
+        f"  estimated precision {estimated['precision']:.4f}{_interval(estimated, 'precision')}, "
+        f"recall {estimated['recall']:.4f}{_interval(estimated, 'recall')}"
+    )
 
 
 def link(
@@ -184,11 +193,29 @@ def link_files(
     threshold: Annotated[
         float | None, typer.Option(help="Match weight at which a pair links.")
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="Quality report JSON to write (precision and recall estimated)."
+        ),
+    ] = None,
+    one_per_person: Annotated[
+        bool,
+        typer.Option(
+            "--one-record-per-person",
+            help="Each file holds at most one record per person (evidence for the estimates).",
+        ),
+    ] = False,
 ) -> None:
     """Link any CSV files through the same normalise, tokenise and Splink pipeline."""
     from nightingale.linkage.engine import LinkOptions
+    from nightingale.linkage.link_files import (
+        files_report,
+        parse_mapping,
+        write_report_json,
+        write_spine_csv,
+    )
     from nightingale.linkage.link_files import link_files as run
-    from nightingale.linkage.link_files import parse_mapping, write_spine_csv
 
     options = LinkOptions() if threshold is None else LinkOptions(threshold_weight=threshold)
     result = run(files, id_column, parse_mapping(mapping), date_format, options)
@@ -197,6 +224,11 @@ def link_files(
         f"[green]ok[/] {len(result.spine):,} records, {result.spine['person_id'].nunique():,} "
         f"persons -> {out} ({result.seconds:.1f} s)"
     )
+    if report is not None:
+        made = files_report(result, one_per_person)
+        write_report_json(made, report)
+        _print_estimated(made["estimated"])
+        console.print(f"[green]ok[/] report -> {report}")
 
 
 def _demo_ingest(run: DemoRun) -> None:

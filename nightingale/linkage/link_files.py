@@ -4,16 +4,19 @@ Each file's columns are mapped onto identifier fields (``--map given_name=first`
 field mapped more than once joins the columns with a space, e.g. the parts of an
 address). Values are normalised, tokenised with a key that lives only for the run, and
 linked by the same Splink model as ``nightingale link``. The output names every input
-row's person: ``file``, ``record_id``, ``person_id``.
+row's person: ``file``, ``record_id``, ``person_id``; :func:`files_report` is the run's
+quality report (precision and recall estimated without truth, :mod:`.estimates`).
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -131,6 +134,34 @@ def link_files(
     return FileLinkResult(spine, result, time.perf_counter() - started)
 
 
+def files_report(result: FileLinkResult, one_per_person: bool = False) -> dict[str, Any]:
+    """The run's report: counts, threshold and the estimated precision and recall.
+
+    ``one_per_person``: each file holds at most one record per person, so two records
+    of one file in one person are a false link (evidence the estimate uses).
+    """
+    from nightingale.linkage.report import estimated_quality
+
+    records = result.spine.rename(columns={"file": "source"})
+    files = tuple(sorted(records["source"].astype(str).unique())) if one_per_person else ()
+    return {
+        "records": len(records),
+        "persons": int(records["person_id"].nunique()),
+        "threshold_match_weight": result.result.options.threshold_weight,
+        "fields": result.result.fields,
+        "counts": result.result.counts,
+        "one_record_per_person": one_per_person,
+        "estimated": estimated_quality(result.result, records, files),
+    }
+
+
+def write_report_json(report: dict[str, Any], out: Path) -> None:
+    """Write the report JSON atomically."""
+    from nightingale.platform.storage import atomic_write_text
+
+    atomic_write_text(out, json.dumps(report, indent=2, sort_keys=True) + "\n")
+
+
 def write_spine_csv(spine: pd.DataFrame, out: Path) -> None:
     """Write the spine CSV atomically."""
     from nightingale.platform.storage import atomic_write_text
@@ -138,4 +169,11 @@ def write_spine_csv(spine: pd.DataFrame, out: Path) -> None:
     atomic_write_text(out, spine.to_csv(index=False))
 
 
-__all__ = ["FileLinkResult", "link_files", "parse_mapping", "write_spine_csv"]
+__all__ = [
+    "FileLinkResult",
+    "files_report",
+    "link_files",
+    "parse_mapping",
+    "write_report_json",
+    "write_spine_csv",
+]

@@ -1,11 +1,11 @@
 """The quality report of a link run, for data stewards: JSON for machines, HTML for people.
 
 Contents: the match-weight distribution; the model's m and u probabilities per
-comparison level with their weights; precision and recall *estimated* from the model's
-match probabilities; link rates by subgroup (age band, sex, postcode area, source) to
-expose linkage bias; a clerical-review sample of pairs near the threshold; and, when a
-synthetic region's truth is available, *measured* precision, recall and F1 per source
-pair.
+comparison level with their weights; precision and recall *estimated* without truth,
+overall and per source pair, with 95% intervals (:mod:`.estimates`); link rates by
+subgroup (age band, sex, postcode area, source) to expose linkage bias; a
+clerical-review sample of pairs near the threshold; and, when a synthetic region's
+truth is available, *measured* precision, recall and F1 per source pair.
 
 Nothing in the report is personal data: pairs are shown by record id (random), source,
 match weight and the agreement level of each comparison ("one edit", "nickname"), never
@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from nightingale.linkage.engine import LinkResult
+from nightingale.linkage.estimates import estimate, estimates_input
 
 MIN_CELL = 10
 AGE_BANDS = [(0, 15), (16, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 74), (75, 200)]
@@ -213,22 +214,17 @@ def build_report(
     records: pd.DataFrame,
     measured: dict[str, dict[str, float]] | None,
     seed: int = 0,
+    one_per_person: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The report's JSON.
 
-    ``records`` has one row per spine record with ``source``, ``person_id``,
-    ``age_band``, ``sex``, ``postcode_area`` and optionally ``truth_person`` and
-    ``partner_found``.
+    ``records`` has one row per spine record with ``source``, ``record_id``,
+    ``person_id``, ``age_band``, ``sex``, ``postcode_area`` and optionally
+    ``partner_found`` (from truth, shown beside the estimates, never used by them).
+    ``one_per_person`` names sources that hold one record per person.
     """
     pairs = result.pairs
-    linked = pairs[pairs["linked"]]
-    total_probability = float(pairs["match_probability"].sum()) if len(pairs) else 0.0
-    estimated = {
-        "precision": float(linked["match_probability"].mean()) if len(linked) else 1.0,
-        "recall": float(linked["match_probability"].sum()) / total_probability
-        if total_probability
-        else 1.0,
-    }
+    estimated = estimated_quality(result, records, one_per_person)
     person, _persons = _codes(records["person_id"])
     source, _sources = _codes(records["source"])
     known = person >= 0
@@ -264,6 +260,26 @@ def build_report(
         "subgroups": _subgroups(records),
         "clerical_review": _review_sample(result, np.random.default_rng(seed)),
     }
+
+
+def estimated_quality(
+    result: LinkResult, records: pd.DataFrame, one_per_person: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Precision and recall estimated without truth (:mod:`.estimates`).
+
+    ``records`` has ``source``, ``record_id`` and ``person_id`` of every spine record;
+    no other column reaches the estimator.
+    """
+    spine = records[["source", "record_id", "person_id"]]
+    data = estimates_input(
+        result.pairs,
+        spine,
+        result.model_json,
+        result.options.floor_weight,
+        result.options.threshold_weight,
+        one_per_person,
+    )
+    return estimate(data)
 
 
 def render_html(report: dict[str, Any]) -> str:

@@ -1,0 +1,762 @@
+"""Precision and recall of a spine estimated without truth, with 95% intervals.
+
+On real data there is no truth file, and the model's own match probabilities are a poor
+guide to the spine's quality: the clustering rejects pairs the model likes (the twin
+and parent-and-child patterns, the one-to-one rule, pairs another source keeps apart)
+and joins records the model never compared (through a third record). So the estimate
+is made of what a real deployment has, in this order of trust:
+
+1. **Identifiers held out of scoring.** Where both records of a pair carry a strong
+   identifier (NHS or NI number) the pair is scored again without it
+   (``weight_without``: the match weight less that comparison's weight), and the
+   clustering is run again on those weights (:func:`holdout_links`). Among such pairs,
+   in each stratum of (linked without the identifier?, band of ``weight_without``),
+   the share that agree on the identifier estimates the share that are true matches,
+   corrected for the identifier's own error rate ``e`` (how often true matches
+   disagree: the disagreement rate in the strongest linked band):
+   ``pi = agree / (1 - e)``. Pairs *without* the identifier take the match rate of
+   their stratum (their linkage never saw an identifier either); pairs *with* it take
+   their posterior given agreement or disagreement. This assumes that, within a
+   stratum, carrying the identifier says nothing about being a match (missing at
+   random), and it is what corrects the model where it is wrong.
+2. **Impossible pairs.** Two records of a source that holds one record per person
+   (``one_per_person``; e.g. each FEBRL file) cannot be one person: such pairs in a
+   spine count as false. (Events after death would be evidence too, but the linkage
+   zone never sees content, by design.)
+3. **The model and the weight distribution**, where no identifier is held out (FEBRL):
+   the model's Bayes factors with each source pair's own prior, fitted to that source
+   pair's weight distribution by EM (Splink has one prior for all pairs, and a pair of
+   files of one record per person has a much higher one than a deduplication). The
+   share of true matches the model expects below the scoring floor (never scored) and
+   below the threshold comes from the m probabilities (:func:`weight_below`).
+
+Precision is the estimated share of true matches among scored pairs in one person;
+recall is those true matches over all estimated true matches: scored pairs in no
+person, plus the share the model says were never scored. Both are per source pair
+(``health~housing``; ``health~health`` is deduplication) and overall, as in
+:func:`.evaluation.pairwise_metrics`, which measures them against truth.
+
+Intervals: a bootstrap over blocks (connected groups of scored pairs, which share
+records and so errors), redoing the calibration in each draw, with a seed derived from
+the pairs' content (the same pairs give the same interval, in any row order). Where no
+identifier is held out the interval also spans the model's weight-distribution
+estimate of recall (:func:`weight_below` at the threshold): two estimators resting
+on different assumptions, and the interval is honest about both.
+
+The estimator never reads truth: its input (:class:`EstimatesInput`) has no place for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from nightingale.linkage.clustering import reliable_fields, select_links
+from nightingale.platform.errors import NightingaleError
+
+#: Comparisons on strong identifiers, held out in turn as evidence about the others.
+HOLDOUT_FIELDS = ("nhs_number", "ni_number")
+#: Edges of the bands of weight without the held-out identifier (bits).
+BAND_EDGES = (0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0)
+#: Pseudo-count pulling a thin stratum's match rate towards the model's probabilities.
+SHRINK = 2.0
+#: Bootstrap draws for the intervals.
+DRAWS = 200
+#: Weight from which the identifier's own error rate is read (the surest links).
+ERROR_BAND_FROM = BAND_EDGES[-1]
+
+
+@dataclass(frozen=True)
+class EstimatesInput:
+    """What the estimator reads: one row per scored pair, and counts. Never truth.
+
+    ``pairs`` columns: ``source_l``, ``source_r`` (sorted, so ``source_l <= source_r``),
+    ``same`` (one person in the spine), ``weight`` (the model's match weight),
+    ``probability`` (the model's match probability), ``weight_without`` (the weight
+    less the held-out identifiers' comparisons), ``holdout`` (1 agree, 0 disagree, -1
+    not on both records), ``holdout_same`` (one person when linked without the
+    identifiers), ``block`` (connected group of scored pairs); and, to take clerical
+    review in (:func:`update_with_review`), ``record_l``, ``record_r`` (the pair's
+    random record ids, ordered with the sources) and ``reviewed`` (1 a reviewer found
+    a match, 0 not, -1 not reviewed).
+    """
+
+    pairs: pd.DataFrame
+    #: records per source, for each source pair's number of candidate pairs
+    records: dict[str, int]
+    #: weight below which the model's pairs were not kept (they count as unscored)
+    floor_weight: float
+    #: weight without the identifiers below which the hold-out calibration is not used
+    #: (a pair disagreeing on an identifier fell under the floor there, one agreeing
+    #: did not, so agreement says nothing about the rest)
+    calibration_cut: float
+    threshold_weight: float
+    #: the model's prior (the probability two random records match)
+    prior: float
+    #: per source pair: share of true matches the model expects below the floor and
+    #: below the threshold (from the m probabilities), and share of non-matches it
+    #: expects at or above the threshold (from the u probabilities)
+    shortfall: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    one_per_person: frozenset[str] = frozenset()
+
+
+def _levels(comparison: dict[str, Any]) -> list[dict[str, Any]]:
+    return [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+
+
+def level_weights(model_json: dict[str, Any]) -> dict[str, npt.NDArray[np.float64]]:
+    """Per comparison: the weight (log2 m/u) of each gamma value, indexed by gamma + 1."""
+    out = {}
+    for comparison in model_json.get("comparisons", []):
+        levels = _levels(comparison)
+        weights = [0.0]  # gamma -1: missing, no evidence
+        for gamma in range(len(levels)):
+            level = levels[len(levels) - 1 - gamma]
+            m, u = level.get("m_probability"), level.get("u_probability")
+            weights.append(math.log2(m / u) if m and u else 0.0)
+        out[comparison["output_column_name"]] = np.array(weights)
+    return out
+
+
+def weight_below(
+    model_json: dict[str, Any],
+    gammas: pd.DataFrame,
+    cutoffs: tuple[float, ...],
+    among: str = "m",
+) -> tuple[float, ...]:
+    """Share of true matches (``among="m"``) or of non-matches (``"u"``) whose match
+    weight the model expects below each cutoff.
+
+    The weight of a pair is the prior's log-odds plus one level's weight per
+    comparison, the level drawn with the comparison's m (or u) probabilities
+    (normalised) and missing as often as in ``gammas`` (agreement levels of such
+    pairs); the comparisons are independent, as the model assumes, so the distribution
+    is their convolution (on a grid of 0.01 bits; term-frequency adjustments are left
+    out).
+    """
+    prior = float(model_json.get("probability_two_random_records_match", 1e-4))
+    steps: list[list[tuple[int, float]]] = []
+    for comparison in model_json.get("comparisons", []):
+        name = comparison["output_column_name"]
+        column = f"gamma_{name}"
+        levels = _levels(comparison)
+        m = np.array([lv.get("m_probability") or 0.0 for lv in levels])
+        u = np.array([lv.get("u_probability") or 0.0 for lv in levels])
+        drawn = m if among == "m" else u
+        if drawn.sum() <= 0:
+            continue
+        missing = float((gammas[column] < 0).mean()) if column in gammas and len(gammas) else 0.0
+        steps.append(
+            [(0, missing)]
+            + [
+                (round(100 * math.log2(mi / ui)), (1 - missing) * di / drawn.sum())
+                for mi, ui, di in zip(m, u, drawn, strict=True)
+                if mi > 0 and ui > 0
+            ]
+        )
+    # The distribution on a grid of 0.01 bits, from the lowest reachable weight up.
+    low = sum(min(step for step, _share in options) for options in steps)
+    high = sum(max(step for step, _share in options) for options in steps)
+    distribution = np.zeros(high - low + 1)
+    distribution[-low] = 1.0
+    for options in steps:
+        merged = np.zeros_like(distribution)
+        for step, share in options:
+            if share:
+                merged += share * np.roll(distribution, step)
+        distribution = merged
+    weights = (np.arange(len(distribution)) + low) / 100 + math.log2(prior / (1 - prior))
+    total = distribution.sum() or 1.0
+    return tuple(float(distribution[weights < cutoff].sum() / total) for cutoff in cutoffs)
+
+
+def _components(nodes_l: npt.NDArray[np.intp], nodes_r: npt.NDArray[np.intp]) -> npt.NDArray[Any]:
+    size = int(max(nodes_l.max(initial=-1), nodes_r.max(initial=-1))) + 1
+    graph = coo_matrix((np.ones(len(nodes_l)), (nodes_l, nodes_r)), shape=(size, size))
+    labels: npt.NDArray[Any] = connected_components(graph, directed=False)[1]
+    return labels
+
+
+def holdout_links(
+    pairs: pd.DataFrame, model_json: dict[str, Any], threshold: float, hidden: pd.Series
+) -> pd.Series:
+    """Whether each pair would be in one person had the ``hidden`` pairs' identifiers
+    been unknown.
+
+    The clustering (:func:`.clustering.select_links`) rerun with those pairs' weights
+    without the identifiers, their agreement levels missing and no deterministic link
+    (which needs them); the other pairs keep their own. The second look for records
+    without a date of birth is left out.
+    """
+    if not len(pairs):
+        return pd.Series(False, index=pairs.index)
+    edges = pairs.copy()
+    mask = hidden.to_numpy(dtype=bool)
+    edges["match_weight"] = np.where(
+        mask, pairs["weight_without"].to_numpy(), pairs["match_weight"].to_numpy()
+    )
+    for name in HOLDOUT_FIELDS:
+        if f"gamma_{name}" in edges:
+            edges[f"gamma_{name}"] = np.where(mask, -1, pairs[f"gamma_{name}"].to_numpy())
+    edges["deterministic"] = pairs["deterministic"].to_numpy(dtype=bool) & ~mask
+    links = select_links(edges, threshold, reliable_fields(model_json))
+    labels = _components(links["node_l"].to_numpy(), links["node_r"].to_numpy())
+    size = len(labels)
+
+    def label(nodes: pd.Series) -> npt.NDArray[np.int64]:
+        values = nodes.to_numpy()
+        out = np.arange(size, size + len(values), dtype=np.int64)  # alone: a unique label
+        inside = values < size
+        out[inside] = labels[values[inside]]
+        return out
+
+    return pd.Series(label(pairs["node_l"]) == label(pairs["node_r"]), index=pairs.index)
+
+
+def _halves(pairs: pd.DataFrame, block: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """A split of the pairs in two halves by content, not by record ids or row order.
+
+    Pairs that look alike (weight and agreement levels) alternate between the halves,
+    taken in the order of their blocks' content (size, total and largest weight), so
+    that each half holds about half of every kind of pair.
+    """
+    columns = ["match_weight", *sorted(c for c in pairs.columns if c.startswith("gamma_"))]
+    content = pairs[columns].reset_index(drop=True).copy()
+    content["match_weight"] = np.round(content["match_weight"].to_numpy(dtype=float), 6)
+    kind = pd.util.hash_pandas_object(content, index=False).to_numpy()
+    frame = pd.DataFrame({"block": block, "weight": content["match_weight"].to_numpy()})
+    grouped = frame.groupby("block")["weight"]  # sorted by block, as the codes below
+    signature = pd.DataFrame({"size": grouped.size(), "sum": grouped.sum(), "max": grouped.max()})
+    rank = signature.rank(method="dense").to_numpy()[pd.factorize(block, sort=True)[0]]
+    order_key = pd.DataFrame(
+        {"kind": kind, "size": rank[:, 0], "sum": rank[:, 1], "max": rank[:, 2]}
+    )
+    ordered = order_key.sort_values(["kind", "size", "sum", "max"], kind="stable")
+    turn = ordered.groupby("kind", sort=False).cumcount().reindex(order_key.index).to_numpy()
+    first = (kind >> np.uint64(17)) & np.uint64(1)
+    return ((first + turn.astype(np.uint64)) & np.uint64(1)).astype(bool)
+
+
+def estimates_input(
+    pairs: pd.DataFrame,
+    person_of: pd.DataFrame,
+    model_json: dict[str, Any],
+    floor_weight: float,
+    threshold_weight: float,
+    one_per_person: Collection[str] = (),
+) -> EstimatesInput:
+    """The estimator's input from a run's scored pairs and its spine.
+
+    ``pairs`` are :attr:`.engine.LinkResult.pairs` (ids, weights, agreement levels,
+    ``node_l``/``node_r``); ``person_of`` has ``source``, ``record_id``, ``person_id``
+    for every record of the spine.
+    """
+    key = pd.MultiIndex.from_arrays(
+        [person_of["source"].astype(str).to_numpy(), person_of["record_id"].astype(str).to_numpy()]
+    )
+    person = pd.Series(person_of["person_id"].astype(str).to_numpy(), index=key)
+
+    def person_at(side: str) -> npt.NDArray[Any]:
+        at = pd.MultiIndex.from_arrays(
+            [
+                pairs[f"source_dataset_{side}"].astype(str).to_numpy(),
+                pairs[f"unique_id_{side}"].astype(str).to_numpy(),
+            ]
+        )
+        return person.reindex(at).to_numpy(dtype=object)
+
+    weights = level_weights(model_json)
+    weight_without = pairs["match_weight"].to_numpy(dtype=float).copy()
+    holdout = np.full(len(pairs), -1, dtype=np.int8)
+    for name in HOLDOUT_FIELDS:
+        column = f"gamma_{name}"
+        if column not in pairs or name not in weights:
+            continue
+        gamma = pairs[column].to_numpy().astype(np.int64)
+        weight_without -= weights[name][gamma + 1]
+        exact = len(weights[name]) - 2  # the highest gamma: exact agreement
+        holdout = np.where(gamma == exact, 1, np.where((gamma >= 0) & (holdout < 1), 0, holdout))
+    disagreement = [weights[n][1] for n in HOLDOUT_FIELDS if n in weights and f"gamma_{n}" in pairs]
+    cut = floor_weight - min([0.0, *disagreement])
+    with_weights = pairs.assign(weight_without=weight_without)
+    # The identifiers are hidden from half the pairs at a time, so that the linkage
+    # each pair is judged by keeps the other half's identifiers, as the real one did.
+    nodes_l, nodes_r = pairs["node_l"].to_numpy(), pairs["node_r"].to_numpy()
+    block = _components(nodes_l, nodes_r)[nodes_l] if len(pairs) else np.zeros(0, dtype=int)
+    holdout_same = pd.Series(False, index=pairs.index)
+    if (holdout >= 0).any():
+        half = _halves(pairs, block)
+        for side in (half, ~half):
+            hidden = pd.Series(side & (holdout >= 0), index=pairs.index)
+            judged = holdout_links(with_weights, model_json, threshold_weight, hidden)
+            holdout_same = holdout_same.mask(hidden, judged)
+    source_l = pairs["source_dataset_l"].astype(str).to_numpy()
+    source_r = pairs["source_dataset_r"].astype(str).to_numpy()
+    record_l = pairs["unique_id_l"].astype(str).to_numpy()
+    record_r = pairs["unique_id_r"].astype(str).to_numpy()
+    swap = (source_l > source_r) | ((source_l == source_r) & (record_l > record_r))
+    same = person_at("l") == person_at("r")
+    frame = pd.DataFrame(
+        {
+            "source_l": np.where(swap, source_r, source_l),
+            "record_l": np.where(swap, record_r, record_l),
+            "source_r": np.where(swap, source_l, source_r),
+            "record_r": np.where(swap, record_l, record_r),
+            "same": same,
+            "weight": pairs["match_weight"].to_numpy(dtype=float),
+            "probability": pairs["match_probability"].to_numpy(dtype=float),
+            "weight_without": weight_without,
+            "holdout": holdout,
+            "holdout_same": holdout_same.to_numpy(dtype=bool),
+            "block": block,
+            "reviewed": np.full(len(pairs), -1, dtype=np.int8),
+        }
+    )
+    records = person_of["source"].astype(str).value_counts().to_dict()
+    gamma_columns = [c for c in pairs.columns if c.startswith("gamma_")]
+    gammas = pairs[gamma_columns].reset_index(drop=True)
+    same = frame["same"].to_numpy()
+    label = frame["source_l"] + "~" + frame["source_r"]
+
+    def tails(rows: npt.NDArray[np.bool_]) -> tuple[float, float, float]:
+        floor, threshold = weight_below(
+            model_json, gammas[rows & same], (floor_weight, threshold_weight)
+        )
+        (below,) = weight_below(model_json, gammas[rows & ~same], (threshold_weight,), "u")
+        return floor, threshold, 1.0 - below
+
+    shortfall = {name: tails((label == name).to_numpy()) for name in sorted(label.unique())}
+    shortfall["all"] = tails(np.ones(len(frame), dtype=bool))
+    return EstimatesInput(
+        pairs=frame,
+        records={str(k): int(v) for k, v in records.items()},
+        floor_weight=floor_weight,
+        calibration_cut=cut,
+        threshold_weight=threshold_weight,
+        prior=float(model_json.get("probability_two_random_records_match", 1e-4)),
+        shortfall=shortfall,
+        one_per_person=frozenset(one_per_person),
+    )
+
+
+# --- the estimator ------------------------------------------------------------------
+
+
+def _band(weight: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
+    return np.searchsorted(np.array(BAND_EDGES), weight, side="right").astype(np.intp)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Arrays the estimate reads, computed once and reused by every bootstrap draw."""
+
+    group: npt.NDArray[np.intp]  # source pair code per pair
+    names: list[str]
+    same: npt.NDArray[np.bool_]
+    impossible: npt.NDArray[np.bool_]
+    holdout: npt.NDArray[np.int8]
+    calibrated: npt.NDArray[np.bool_]  # weight without the identifier above the cut
+    stratum: npt.NDArray[np.intp]  # (status, band) for the hold-out calibration
+    stratum_count: int
+    error_band: npt.NDArray[np.bool_]
+    log_bayes: npt.NDArray[np.float64]  # log2 Bayes factor of the model
+    candidates: npt.NDArray[np.float64]  # candidate pairs per source pair
+    #: the model's probability with each source pair's own prior where no identifier is
+    #: held out (fitted once: the prior barely moves between bootstrap draws), else the
+    #: model's own
+    model_probability: npt.NDArray[np.float64]
+    floor_short: npt.NDArray[np.float64]  # per source pair
+    has_holdout: bool
+    reviewed: npt.NDArray[np.int8]  # 1 match, 0 non-match, -1 not reviewed
+    review_stratum: npt.NDArray[np.intp]  # (in one person, band of the model's weight)
+    review_strata: int
+
+
+def _prepare(data: EstimatesInput) -> _Prepared:
+    pairs = data.pairs
+    names_l = pairs["source_l"].to_numpy(dtype=object)
+    names_r = pairs["source_r"].to_numpy(dtype=object)
+    label = np.array([f"{a}~{b}" for a, b in zip(names_l, names_r, strict=True)], dtype=object)
+    codes, uniques = pd.factorize(pd.Series(label, dtype=object), sort=True)
+    names = [str(u) for u in uniques]
+    holdout = pairs["holdout"].to_numpy(dtype=np.int8)
+    weight_without = pairs["weight_without"].to_numpy(dtype=float)
+    calibrated = weight_without >= data.calibration_cut
+    same = pairs["same"].to_numpy(dtype=bool)
+    status = np.where(holdout >= 0, pairs["holdout_same"].to_numpy(dtype=bool), same)
+    prior = min(max(data.prior, 1e-12), 1 - 1e-12)
+    log_bayes = pairs["weight"].to_numpy(dtype=float) - math.log2(prior / (1 - prior))
+    candidates = []
+    for name in names:
+        left, right = name.split("~", 1)
+        n_l, n_r = data.records.get(left, 0), data.records.get(right, 0)
+        candidates.append(n_l * (n_l - 1) / 2 if left == right else n_l * n_r)
+    candidate_pairs = np.maximum(np.array(candidates, dtype=float), 1.0)
+    group = codes.astype(np.intp)
+    priors = _source_priors(group, log_bayes, candidate_pairs)
+    # Bands on the scale of the posterior: the weight without identifiers with the
+    # source pair's own prior, so that a deduplication (few matches among many pairs)
+    # and a linkage across sources (many) are compared like with like.
+    posterior_scale = (
+        weight_without + np.log2(priors / (1 - priors))[group] - math.log2(prior / (1 - prior))
+    )
+    bands = len(BAND_EDGES) + 1
+    stratum = status.astype(np.intp) * bands + _band(posterior_scale)
+    floor_short = np.array([data.shortfall.get(n, (0.0, 0.0, 0.0))[0] for n in names])
+    one = data.one_per_person
+    impossible = (names_l == names_r) & np.isin(names_l, list(one))
+    has_holdout = bool(((holdout >= 0) & calibrated).any())
+    prepared = _Prepared(
+        group=group,
+        names=names,
+        same=same,
+        impossible=impossible,
+        holdout=holdout,
+        calibrated=calibrated,
+        stratum=stratum,
+        stratum_count=2 * bands,
+        error_band=(holdout >= 0) & status & (weight_without >= ERROR_BAND_FROM),
+        log_bayes=log_bayes,
+        candidates=candidate_pairs,
+        model_probability=pairs["probability"].to_numpy(dtype=float),
+        floor_short=floor_short,
+        has_holdout=has_holdout,
+        reviewed=(
+            pairs["reviewed"].to_numpy(dtype=np.int8)
+            if "reviewed" in pairs
+            else np.full(len(pairs), -1, dtype=np.int8)
+        ),
+        review_stratum=same.astype(np.intp) * bands + _band(pairs["weight"].to_numpy(dtype=float)),
+        review_strata=2 * bands,
+    )
+    if has_holdout:
+        return prepared
+    odds = (priors / (1 - priors))[group] * np.exp2(np.clip(log_bayes, -60, 60))
+    return dataclasses.replace(prepared, model_probability=odds / (1 + odds))
+
+
+def _source_priors(
+    group: npt.NDArray[np.intp],
+    log_bayes: npt.NDArray[np.float64],
+    candidates: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """Each source pair's prior (the share of its candidate pairs that match), fitted by
+    EM to its weight distribution with the model's Bayes factors fixed; pairs below the
+    floor count as non-matches."""
+    groups = len(candidates)
+    prior = np.full(groups, 1e-4)
+    bayes = np.exp2(np.clip(log_bayes, -60, 60))
+    for _ in range(200):
+        odds = prior / (1 - prior)
+        probability = odds[group] * bayes / (1 + odds[group] * bayes)
+        expected = np.bincount(group, weights=probability, minlength=groups)
+        updated = np.clip(expected / candidates, 1e-12, 0.5)
+        if np.allclose(updated, prior, rtol=1e-6, atol=0):
+            return updated
+        prior = updated
+    return prior
+
+
+def _match_probabilities(
+    prep: _Prepared, counts: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Each scored pair's estimated probability of being a true match.
+
+    ``counts`` weighs the pairs (1 each, or a bootstrap draw's block counts).
+    """
+    probability = prep.model_probability
+    if prep.has_holdout:
+        present = (prep.holdout >= 0) & prep.calibrated
+        weights = counts * present
+        error_pairs = counts * prep.error_band
+        agree_error = float((error_pairs * (prep.holdout == 1)).sum())
+        error = 1.0 - agree_error / error_pairs.sum() if error_pairs.sum() else 0.0
+        error = min(max(error, 0.0), 0.5)
+        size = prep.stratum_count
+        agree = np.bincount(prep.stratum, weights=weights * (prep.holdout == 1), minlength=size)
+        seen = np.bincount(prep.stratum, weights=weights, minlength=size)
+        model_rate = np.bincount(
+            prep.stratum, weights=counts * prep.calibrated * probability, minlength=size
+        ) / np.maximum(
+            np.bincount(prep.stratum, weights=counts * prep.calibrated, minlength=size), 1e-12
+        )
+        rate = np.clip((agree / (1 - error) + SHRINK * model_rate) / (seen + SHRINK), 0.0, 1.0)
+        pi = rate[prep.stratum]
+        given_agree = pi * (1 - error) / np.maximum(pi * (1 - error) + (1 - pi) * 1e-6, 1e-300)
+        given_disagree = pi * error / np.maximum(pi * error + (1 - pi), 1e-300)
+        held = np.where(prep.holdout == 1, given_agree, given_disagree)
+        calibrated = np.where(prep.holdout >= 0, held, pi)
+        # Below the cut no identifier can check the model; its weights are trusted for
+        # differences only, its level set where the check ends: the model's odds scaled
+        # by the factor between the checked and the model's rate of the lowest band.
+        bands = size // 2
+        lowest = np.array([0, bands])  # band 0 of "not in one person", of "in one"
+        factor = _odds(rate[lowest]) / np.maximum(_odds(model_rate[lowest]), 1e-300)
+        factor = np.where(seen[lowest] > 0, factor, 1.0)[prep.stratum // bands]
+        below = factor * _odds(probability)
+        below = below / (1 + below)
+        probability = np.where(prep.calibrated, calibrated, below)
+    if (prep.reviewed >= 0).any():
+        probability = _with_review(prep, counts, probability)
+    return np.where(prep.impossible, 0.0, probability)
+
+
+def _odds(probability: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    clipped = np.clip(probability, 1e-12, 1 - 1e-12)
+    result: npt.NDArray[np.float64] = clipped / (1 - clipped)
+    return result
+
+
+#: Pseudo-count of the estimate before review, against which a stratum's reviewed pairs
+#: weigh: ten reviewed pairs move a stratum's match rate half way to what they show.
+REVIEW_PRIOR = 10.0
+
+
+def _with_review(
+    prep: _Prepared, counts: npt.NDArray[np.float64], probability: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """The probabilities with clerical review folded in, stratum by stratum.
+
+    A reviewed pair is what the reviewer decided. In each stratum (in one person or
+    not, by band of match weight: the strata the review sample is drawn from), the match
+    rate becomes ``(REVIEW_PRIOR * before + matches) / (REVIEW_PRIOR + reviewed)``, and
+    the unreviewed pairs' probabilities are scaled so that their mean is that rate
+    (towards 0 as ``p * rate / before``, towards 1 as ``1 - (1 - p)(1 - rate) /
+    (1 - before)``), keeping their order within the stratum.
+    """
+    size = prep.review_strata
+    stratum = prep.review_stratum
+    reviewed = prep.reviewed >= 0
+    before = np.bincount(stratum, weights=counts * probability, minlength=size) / np.maximum(
+        np.bincount(stratum, weights=counts, minlength=size), 1e-12
+    )
+    seen = np.bincount(stratum, weights=counts * reviewed, minlength=size)
+    matches = np.bincount(stratum, weights=counts * (prep.reviewed == 1), minlength=size)
+    rate = (REVIEW_PRIOR * before + matches) / (REVIEW_PRIOR + seen)
+    b, r = before[stratum], rate[stratum]
+    down = probability * r / np.maximum(b, 1e-12)
+    up = 1 - (1 - probability) * (1 - r) / np.maximum(1 - b, 1e-12)
+    scaled = np.clip(np.where(r <= b, down, up), 0.0, 1.0)
+    return np.where(reviewed, (prep.reviewed == 1).astype(float), scaled)
+
+
+def update_with_review(data: EstimatesInput, reviewed_pairs: pd.DataFrame) -> EstimatesInput:
+    """``data`` with clerical review decisions, for :func:`estimate` to fold in.
+
+    ``reviewed_pairs`` has ``source_l``, ``record_l``, ``source_r``, ``record_r`` (either
+    order) and ``match`` (true when the reviewer found the two records are one person).
+    A later decision on the same pair replaces an earlier one. Raises
+    :class:`NightingaleError` naming the row for a pair this run did not score or a
+    decision that is not true or false.
+    """
+    pairs = data.pairs
+    if "record_l" not in pairs:
+        raise NightingaleError("these estimates carry no pair ids to match reviews to")
+    missing = {"source_l", "record_l", "source_r", "record_r", "match"} - set(reviewed_pairs)
+    if missing:
+        raise NightingaleError(f"reviewed pairs: missing column(s) {', '.join(sorted(missing))}")
+    key = pd.Index(
+        _pair_key(pairs["source_l"], pairs["record_l"], pairs["source_r"], pairs["record_r"])
+    )
+    asked = _pair_key(
+        reviewed_pairs["source_l"],
+        reviewed_pairs["record_l"],
+        reviewed_pairs["source_r"],
+        reviewed_pairs["record_r"],
+    )
+    at = key.get_indexer(pd.Index(asked))
+    decisions = reviewed_pairs["match"].to_numpy(dtype=object)
+    for row, (where, decision) in enumerate(zip(at, decisions, strict=True), start=1):
+        if where < 0:
+            raise NightingaleError(f"reviewed pairs, row {row}: a pair this run did not score")
+        if not isinstance(decision, bool | np.bool_):
+            raise NightingaleError(f"reviewed pairs, row {row}, field match: not true or false")
+    reviewed = pairs["reviewed"].to_numpy(dtype=np.int8).copy()
+    reviewed[at] = np.asarray(decisions, dtype=bool).astype(np.int8)
+    return dataclasses.replace(data, pairs=pairs.assign(reviewed=reviewed))
+
+
+def _pair_key(
+    source_l: pd.Series, record_l: pd.Series, source_r: pd.Series, record_r: pd.Series
+) -> npt.NDArray[np.object_]:
+    """One text per pair, the same whichever record is named first."""
+    left = source_l.astype(str).to_numpy() + "\x1f" + record_l.astype(str).to_numpy()
+    right = source_r.astype(str).to_numpy() + "\x1f" + record_r.astype(str).to_numpy()
+    first, second = np.minimum(left, right), np.maximum(left, right)
+    return np.asarray(first + "\x1e" + second, dtype=object)
+
+
+def _totals(
+    prep: _Prepared, counts: npt.NDArray[np.float64], unchecked: bool = False
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Precision and recall per source pair, then overall (the last entry).
+
+    ``unchecked``: the pairs the held-out identifiers cannot check (too weak without
+    them) count at the favourable extreme instead of at the model's probability:
+    matches when in one person, non-matches when not.
+    """
+    probability = _match_probabilities(prep, counts)
+    if unchecked and prep.has_holdout:
+        probability = np.where(prep.calibrated, probability, prep.same.astype(float))
+    groups = len(prep.names)
+    weighted = counts * probability
+    linked = np.bincount(prep.group, weights=counts * prep.same, minlength=groups)
+    hits = np.bincount(prep.group, weights=weighted * prep.same, minlength=groups)
+    missed = np.bincount(prep.group, weights=weighted * ~prep.same, minlength=groups)
+    scored_true = hits + missed
+    unscored = scored_true * prep.floor_short / np.maximum(1 - prep.floor_short, 1e-9)
+    hits_all, linked_all = hits.sum(), linked.sum()
+    true_all = scored_true.sum() + unscored.sum()
+    precision = np.append(hits / np.maximum(linked, 1e-12), hits_all / max(linked_all, 1e-12))
+    recall = np.append(
+        hits / np.maximum(scored_true + unscored, 1e-12), hits_all / max(true_all, 1e-12)
+    )
+    precision = np.where(np.append(linked, linked_all) > 0, precision, 1.0)
+    recall = np.where(np.append(scored_true + unscored, true_all) > 0, recall, 1.0)
+    return precision, recall
+
+
+def content_seed(data: EstimatesInput) -> int:
+    """A seed from the pairs' content (not their order, record ids or block labels)."""
+    pairs = data.pairs
+    columns = [
+        np.round(pairs["weight"].to_numpy(dtype=float), 6),
+        np.round(pairs["weight_without"].to_numpy(dtype=float), 6),
+        pairs["same"].to_numpy(dtype=np.int8),
+        pairs["holdout"].to_numpy(dtype=np.int8),
+        pairs["holdout_same"].to_numpy(dtype=np.int8),
+    ]
+    order = np.lexsort(columns[::-1])
+    digest = hashlib.sha256()
+    for column in columns:
+        digest.update(np.ascontiguousarray(column[order]).tobytes())
+    return int.from_bytes(digest.digest()[:8], "big")
+
+
+def _block_codes(pairs: pd.DataFrame) -> tuple[npt.NDArray[np.intp], int]:
+    """Blocks numbered by their content (weights, links, agreement), not by position:
+    blocks with equal content are interchangeable, so the draws do not depend on order."""
+    codes, uniques = pd.factorize(pairs["block"].to_numpy())
+    if not len(uniques):
+        return codes.astype(np.intp), 0
+    content = pd.DataFrame(
+        {
+            "code": codes,
+            "weight": np.round(pairs["weight"].to_numpy(dtype=float), 6),
+            "without": np.round(pairs["weight_without"].to_numpy(dtype=float), 6),
+            "same": pairs["same"].to_numpy(dtype=float),
+            "holdout": pairs["holdout"].to_numpy(dtype=float),
+            "holdout_same": pairs["holdout_same"].to_numpy(dtype=float),
+        }
+    )
+    grouped = content.groupby("code")
+    keys = [grouped["weight"].size().to_numpy()]
+    for column in ("weight", "without", "same", "holdout", "holdout_same"):
+        keys += [grouped[column].sum().to_numpy(), grouped[column].max().to_numpy()]
+    order = np.lexsort(keys[::-1])
+    renumber = np.empty(len(uniques), dtype=np.intp)
+    renumber[order] = np.arange(len(uniques))
+    return renumber[codes], len(uniques)
+
+
+def estimate(data: EstimatesInput, draws: int = DRAWS, seed: int | None = None) -> dict[str, Any]:
+    """Estimated precision and recall with 95% intervals, overall and per source pair.
+
+    Returns ``{"precision", "precision_ci", "recall", "recall_ci", "method",
+    "source_pairs": {"a~b": {...same keys, "linked_pairs"}}}``.
+    """
+    prep = _prepare(data)
+    ones = np.ones(len(data.pairs))
+    precision, recall = _totals(prep, ones)
+    blocks, count = _block_codes(data.pairs)
+    rng = np.random.default_rng(content_seed(data) if seed is None else seed)
+    samples_p, samples_r = [], []
+    for _ in range(draws if count else 0):
+        weights = np.bincount(rng.integers(0, count, count), minlength=count).astype(float)
+        p, r = _totals(prep, weights[blocks])
+        samples_p.append(p)
+        samples_r.append(r)
+    names = [*prep.names, "all"]
+    groups = len(prep.names)
+    linked = np.append(
+        np.bincount(prep.group, weights=prep.same, minlength=groups), prep.same.sum()
+    )
+    by_weights = _by_weights(data, prep, linked)
+    # The model's probabilities for pairs no identifier can check are unverified: the
+    # interval reaches to the favourable extreme for them.
+    favourable = _totals(prep, ones, unchecked=True)
+    rows: dict[str, dict[str, Any]] = {}
+    for number, name in enumerate(names):
+        p_lo, p_hi = _interval(samples_p, number, precision[number])
+        r_lo, r_hi = _interval(samples_r, number, recall[number])
+        if prep.has_holdout:
+            p_hi = max(p_hi, float(favourable[0][number]))
+            r_hi = max(r_hi, float(favourable[1][number]))
+        else:
+            # The weight-distribution estimates: the interval spans them too.
+            p_w, r_w = by_weights[number]
+            p_lo, p_hi = min(p_lo, p_w), max(p_hi, p_w)
+            r_lo, r_hi = min(r_lo, r_w), max(r_hi, r_w)
+        rows[name] = {
+            "precision": round(float(precision[number]), 6),
+            "precision_ci": [round(p_lo, 6), round(p_hi, 6)],
+            "recall": round(float(recall[number]), 6),
+            "recall_ci": [round(r_lo, 6), round(r_hi, 6)],
+            "linked_pairs": int(linked[number]),
+        }
+    overall = rows.pop("all")
+    method = "held-out identifiers" if prep.has_holdout else "model and weight distribution"
+    reviewed = int((prep.reviewed >= 0).sum())
+    if reviewed:
+        method += " and clerical review"
+    return {
+        **overall,
+        "method": method,
+        "draws": draws,
+        "reviewed_pairs": reviewed,
+        "source_pairs": rows,
+    }
+
+
+def _by_weights(
+    data: EstimatesInput, prep: _Prepared, linked: npt.NDArray[np.float64]
+) -> list[tuple[float, float]]:
+    """Precision and recall from the model's weight distributions alone, per source pair
+    then overall: the share of matches above the threshold (recall) and the expected
+    non-matches above it among the links (precision)."""
+    out = []
+    false_all = 0.0
+    for number, name in enumerate(prep.names):
+        below_floor, below_threshold, above = data.shortfall.get(name, (0.0, 0.0, 0.0))
+        del below_floor
+        left = name.split("~", 1)[0]
+        if left in data.one_per_person and name == f"{left}~{left}":
+            out.append((1.0, 1.0))
+            continue
+        false = above * prep.candidates[number]
+        false_all += false
+        count = float(linked[number])
+        precision = 1.0 - min(false, count) / count if count else 1.0
+        out.append((precision, 1.0 - below_threshold))
+    count = float(linked[-1])
+    overall_recall = 1.0 - data.shortfall.get("all", (0.0, 0.0, 0.0))[1]
+    out.append((1.0 - min(false_all, count) / count if count else 1.0, overall_recall))
+    return out
+
+
+def _interval(samples: list[npt.NDArray[np.float64]], at: int, point: float) -> tuple[float, float]:
+    if not samples:
+        return float(point), float(point)
+    values = np.array([s[at] for s in samples])
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(min(low, point)), float(max(high, point))

@@ -1,0 +1,343 @@
+"""Linkage quality estimated without truth: known answers, intervals that cover, no truth read.
+
+The constructed inputs are :class:`EstimatesInput` tables written by hand: scored
+pairs with a weight, whether the spine put them in one person, and agreement on an
+identifier held out of scoring. The truth behind them is planted, so the right
+estimate is known.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nightingale.linkage.estimates import (
+    EstimatesInput,
+    estimate,
+    estimates_input,
+    update_with_review,
+    weight_below,
+)
+from nightingale.linkage.link_files import files_report, link_files, parse_mapping
+from nightingale.linkage.report import estimated_quality
+from nightingale.platform.errors import NightingaleError
+from tests.linkage.test_link_files import LEFT, MAPPING, RIGHT, _write
+
+COLUMNS = {
+    "source_l",
+    "record_l",
+    "source_r",
+    "record_r",
+    "reviewed",
+    "same",
+    "weight",
+    "probability",
+    "weight_without",
+    "holdout",
+    "holdout_same",
+    "block",
+}
+
+
+def _pairs(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows of ``count`` identical pairs each, every pair its own block."""
+    frames = []
+    for row in rows:
+        count = row.pop("count")
+        frames.append(pd.DataFrame({key: [value] * count for key, value in row.items()}))
+    frame = pd.concat(frames, ignore_index=True)
+    frame["block"] = np.arange(len(frame))
+    frame["record_l"] = [f"l{number}" for number in range(len(frame))]
+    frame["record_r"] = [f"r{number}" for number in range(len(frame))]
+    frame["reviewed"] = np.int8(-1)
+    return frame
+
+
+def _input(pairs: pd.DataFrame, **overrides: Any) -> EstimatesInput:
+    values: dict[str, Any] = {
+        "pairs": pairs,
+        "records": {"a": 1000, "b": 1000},
+        "floor_weight": -8.0,
+        "calibration_cut": -4.0,
+        "threshold_weight": 0.0,
+        "prior": 1e-3,
+        "shortfall": {},
+    }
+    values.update(overrides)
+    return EstimatesInput(**values)
+
+
+def _pair(count: int, *, same: bool, weight: float, holdout: int, prob: float = 0.5) -> Any:
+    return {
+        "count": count,
+        "source_l": "a",
+        "source_r": "b",
+        "same": same,
+        "weight": weight,
+        "probability": prob,
+        "weight_without": weight,
+        "holdout": holdout,
+        "holdout_same": same,
+    }
+
+
+def test_a_held_out_identifier_gives_the_match_rate_of_its_stratum() -> None:
+    # Strong links: all agree on the identifier, so its error rate is 0.
+    # A weak stratum (weight 3, in one person): half of the pairs carrying the
+    # identifier agree, so half of the pairs without it are true matches.
+    pairs = _pairs(
+        [
+            _pair(1000, same=True, weight=15.0, holdout=1, prob=1.0),
+            _pair(400, same=True, weight=3.0, holdout=1),
+            _pair(400, same=True, weight=3.0, holdout=0),
+            _pair(200, same=True, weight=3.0, holdout=-1),
+        ]
+    )
+    result = estimate(_input(pairs), draws=50)
+    # True in one person: 1000 + 400 agreeing + half of the 200 without the identifier.
+    assert result["precision"] == pytest.approx(1500 / 2000, abs=1e-3)
+    assert result["recall"] == pytest.approx(1.0, abs=1e-3)
+    assert result["method"] == "held-out identifiers"
+    assert result["source_pairs"]["a~b"]["linked_pairs"] == 2000
+
+
+def test_missed_matches_among_pairs_kept_apart_lower_recall() -> None:
+    pairs = _pairs(
+        [
+            _pair(1000, same=True, weight=15.0, holdout=1, prob=1.0),
+            # kept apart, weight 5: a fifth carrying the identifier agree
+            _pair(100, same=False, weight=5.0, holdout=1),
+            _pair(400, same=False, weight=5.0, holdout=0),
+            _pair(500, same=False, weight=5.0, holdout=-1, prob=0.2),
+        ]
+    )
+    result = estimate(_input(pairs), draws=50)
+    # True matches: 1000 linked, 100 agreeing apart, a fifth of the 500 without.
+    assert result["recall"] == pytest.approx(1000 / 1200, abs=2e-3)
+    assert result["precision"] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_the_identifiers_own_error_rate_is_corrected_for() -> None:
+    # Among strong links 10% disagree on the identifier: its error rate. In the weak
+    # stratum 45% agree, so 0.45 / 0.9 = half are true matches, not 45%.
+    pairs = _pairs(
+        [
+            _pair(900, same=True, weight=25.0, holdout=1, prob=1.0),
+            _pair(100, same=True, weight=25.0, holdout=0, prob=1.0),
+            _pair(450, same=True, weight=3.0, holdout=1),
+            _pair(550, same=True, weight=3.0, holdout=0),
+            _pair(1000, same=True, weight=3.0, holdout=-1),
+        ]
+    )
+    result = estimate(_input(pairs), draws=20)
+    rate = (result["precision"] * 3000 - 1000 - 450 - 550 * _given_disagree(0.5, 0.1)) / 1000
+    assert rate == pytest.approx(0.5, abs=0.01)
+
+
+def _given_disagree(pi: float, error: float) -> float:
+    return pi * error / (pi * error + (1 - pi))
+
+
+def test_two_records_of_a_one_record_per_person_source_in_one_person_are_false() -> None:
+    pairs = _pairs(
+        [
+            {**_pair(90, same=True, weight=15.0, holdout=-1, prob=1.0)},
+            {**_pair(10, same=True, weight=15.0, holdout=-1, prob=1.0), "source_r": "a"},
+        ]
+    )
+    plain = estimate(_input(pairs), draws=20)
+    assert plain["precision"] == pytest.approx(1.0, abs=1e-3)
+    strict = estimate(_input(pairs, one_per_person=frozenset({"a"})), draws=20)
+    assert strict["precision"] == pytest.approx(0.9, abs=1e-3)
+    assert strict["source_pairs"]["a~a"]["precision"] == 0.0
+
+
+def test_without_a_held_out_identifier_each_source_pair_gets_its_own_prior() -> None:
+    # One-to-one files of 100 records each: 95 strong pairs, 5 weak ones (weight -1).
+    # Under the model's prior (1e-5) the weak ones look hopeless; with the prior the
+    # weight distribution says (about 1 in 100 candidate pairs), they are likely matches.
+    pairs = _pairs(
+        [
+            _pair(95, same=True, weight=20.0, holdout=-1, prob=1.0),
+            _pair(5, same=False, weight=-1.0, holdout=-1, prob=0.3),
+        ]
+    )
+    data = _input(pairs, records={"a": 100, "b": 100}, prior=1e-5)
+    result = estimate(data, draws=20)
+    assert result["method"] == "model and weight distribution"
+    assert 0.95 < result["recall"] < 0.97
+
+
+def test_the_weight_distribution_of_matches_follows_the_m_probabilities() -> None:
+    model = {
+        "probability_two_random_records_match": 0.5,  # prior log-odds 0
+        "comparisons": [
+            {
+                "output_column_name": "x",
+                "comparison_levels": [
+                    {"sql_condition": "null", "is_null_level": True},
+                    {"sql_condition": "a", "m_probability": 0.9, "u_probability": 0.1},
+                    {"sql_condition": "ELSE", "m_probability": 0.1, "u_probability": 0.9},
+                ],
+            }
+        ],
+    }
+    gammas = pd.DataFrame({"gamma_x": [1, 1, 0, -1]})  # a quarter missing
+    (below,) = weight_below(model, gammas, (-1.0,))
+    assert below == pytest.approx(0.75 * 0.1)
+    (below_u,) = weight_below(model, gammas, (1.0,), among="u")
+    assert below_u == pytest.approx(1 - 0.75 * 0.1)
+
+
+def _simulated(rng: np.random.Generator, blocks: int = 600) -> tuple[EstimatesInput, float, float]:
+    """Blocks of pairs with planted truth; returns the input and the true precision, recall."""
+    weights = rng.choice([1.0, 3.0, 5.0, 9.0, 15.0], size=blocks, p=[0.1, 0.1, 0.1, 0.2, 0.5])
+    true_rate = np.select(
+        [weights < 2, weights < 4, weights < 6, weights < 10], [0.1, 0.4, 0.7, 0.95], 0.998
+    )
+    truth = rng.random(blocks) < true_rate
+    same = np.where(weights >= 4, rng.random(blocks) < 0.97, rng.random(blocks) < 0.1)
+    carries = rng.random(blocks) < 0.5
+    agrees = np.where(truth, rng.random(blocks) > 0.01, rng.random(blocks) < 1e-4)
+    pairs = pd.DataFrame(
+        {
+            "source_l": "a",
+            "source_r": "b",
+            "same": same,
+            "weight": weights,
+            "probability": true_rate,
+            "weight_without": weights,
+            "holdout": np.where(carries, agrees.astype(int), -1),
+            "holdout_same": same,
+            "block": np.arange(blocks),
+        }
+    )
+    precision = (truth & same).sum() / same.sum()
+    recall = (truth & same).sum() / truth.sum()
+    return _input(pairs), float(precision), float(recall)
+
+
+def test_the_intervals_cover_the_truth_in_simulation() -> None:
+    rng = np.random.default_rng(17)
+    covered_p = covered_r = 0
+    runs = 20
+    for _ in range(runs):
+        data, precision, recall = _simulated(rng)
+        result = estimate(data, draws=100)
+        low, high = result["precision_ci"]
+        covered_p += low <= precision <= high
+        low, high = result["recall_ci"]
+        covered_r += low <= recall <= high
+    assert covered_p >= 17
+    assert covered_r >= 17
+
+
+def test_the_estimate_does_not_depend_on_row_order() -> None:
+    data, _precision, _recall = _simulated(np.random.default_rng(3), blocks=300)
+    shuffled = data.pairs.sample(frac=1.0, random_state=5)
+    shuffled["block"] = shuffled["block"].to_numpy()[::-1]  # other block labels too
+    again = EstimatesInput(**{**data.__dict__, "pairs": shuffled.reset_index(drop=True)})
+    assert estimate(data, draws=50) == estimate(again, draws=50)
+
+
+def test_the_estimators_input_has_no_place_for_truth(tmp_path: Path) -> None:
+    files = [_write(tmp_path / "left.csv", LEFT), _write(tmp_path / "right.csv", RIGHT)]
+    run = link_files(files, "id", parse_mapping(MAPPING), date_format="%d.%m.%Y")
+    result = run.result
+    data = estimates_input(
+        result.pairs,
+        run.spine.rename(columns={"file": "source"}),
+        result.model_json,
+        result.options.floor_weight,
+        result.options.threshold_weight,
+    )
+    assert set(data.pairs.columns) == COLUMNS
+
+
+def test_the_report_estimate_ignores_truth_columns(tmp_path: Path) -> None:
+    files = [_write(tmp_path / "left.csv", LEFT), _write(tmp_path / "right.csv", RIGHT)]
+    run = link_files(files, "id", parse_mapping(MAPPING), date_format="%d.%m.%Y")
+    records = run.spine.rename(columns={"file": "source"})
+    plain = estimated_quality(run.result, records)
+    poisoned = records.assign(
+        truth_person=np.arange(len(records)), partner_found=False, person_truth="x"
+    )
+    assert estimated_quality(run.result, poisoned) == plain
+
+
+def test_link_files_report_carries_the_estimates(tmp_path: Path) -> None:
+    files = [_write(tmp_path / "left.csv", LEFT), _write(tmp_path / "right.csv", RIGHT)]
+    run = link_files(files, "id", parse_mapping(MAPPING), date_format="%d.%m.%Y")
+    report = files_report(run, one_per_person=True)
+    estimated = report["estimated"]
+    for name in ("precision", "recall"):
+        low, high = estimated[f"{name}_ci"]
+        assert 0.0 <= low <= estimated[name] <= high <= 1.0
+    assert "left.csv~right.csv" in estimated["source_pairs"]
+    assert json.loads(json.dumps(report)) == report
+
+
+# --- clerical review ---------------------------------------------------------------
+
+
+def _weak_links() -> EstimatesInput:
+    """1000 pairs in one person at weight 3, no identifier: the model's word only."""
+    return _input(_pairs([_pair(1000, same=True, weight=3.0, holdout=-1, prob=0.9)]))
+
+
+def _reviews(data: EstimatesInput, decisions: list[bool], swap: bool = False) -> pd.DataFrame:
+    pairs = data.pairs.iloc[: len(decisions)]
+    left, right = ("r", "l") if swap else ("l", "r")
+    return pd.DataFrame(
+        {
+            "source_l": pairs[f"source_{left}"].to_numpy(),
+            "record_l": pairs[f"record_{left}"].to_numpy(),
+            "source_r": pairs[f"source_{right}"].to_numpy(),
+            "record_r": pairs[f"record_{right}"].to_numpy(),
+            "match": decisions,
+        }
+    )
+
+
+def test_reviewed_pairs_move_their_strata_towards_what_the_reviewers_found() -> None:
+    data = _weak_links()
+    before = estimate(data, draws=20)["precision"]
+    # 100 of the 1000 reviewed; half are one person.
+    decisions = [number % 2 == 0 for number in range(100)]
+    after = estimate(update_with_review(data, _reviews(data, decisions)), draws=20)
+    rate = (10 * before + 50) / (10 + 100)
+    assert after["precision"] == pytest.approx((50 + 900 * rate) / 1000, abs=2e-3)
+    assert after["reviewed_pairs"] == 100
+    assert after["method"].endswith("and clerical review")
+
+
+def test_when_every_pair_is_reviewed_the_estimate_is_the_reviewers_count() -> None:
+    data = _weak_links()
+    decisions = [number % 4 != 0 for number in range(1000)]  # three in four match
+    after = estimate(update_with_review(data, _reviews(data, decisions)), draws=20)
+    assert after["precision"] == pytest.approx(0.75, abs=1e-6)
+    assert after["recall"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_a_review_names_its_pair_in_either_order() -> None:
+    data = _weak_links()
+    decisions = [False] * 10
+    forward = estimate(update_with_review(data, _reviews(data, decisions)), draws=20)
+    backward = estimate(update_with_review(data, _reviews(data, decisions, swap=True)), draws=20)
+    assert forward == backward
+
+
+def test_a_review_of_an_unscored_pair_or_without_a_decision_is_refused() -> None:
+    data = _weak_links()
+    reviews = _reviews(data, [True, True])
+    unknown = reviews.assign(record_r=["r0", "nobody"])
+    with pytest.raises(NightingaleError, match="row 2: a pair this run did not score"):
+        update_with_review(data, unknown)
+    undecided = reviews.assign(match=[True, "maybe"])
+    with pytest.raises(NightingaleError, match="row 2, field match"):
+        update_with_review(data, undecided)
