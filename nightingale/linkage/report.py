@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from nightingale.linkage.engine import LinkResult
+from nightingale.linkage.guild import guild_tables
 
 MIN_CELL = 10
 AGE_BANDS = [(0, 15), (16, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 74), (75, 200)]
@@ -262,6 +263,7 @@ def build_report(
         "weight_histogram": _histogram(pairs),
         "parameters": _parameters(result.model_json),
         "subgroups": _subgroups(records),
+        "guild": guild_tables(records),
         "clerical_review": _review_sample(result, np.random.default_rng(seed)),
     }
 
