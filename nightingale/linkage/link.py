@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from nightingale.linkage.backend import LinkBackend, as_backend
 from nightingale.linkage.engine import LinkOptions, LinkResult, run_splink
 from nightingale.linkage.evaluation import pairwise_metrics, partner_recall, truth_codes
+from nightingale.linkage.guild_areas import imd_quintiles
 from nightingale.linkage.identifiers import (
     identifier_context,
     identifiers_path,
@@ -255,6 +256,9 @@ def link(
     options = options or LinkOptions()
     tables, versions = _read_identifiers(session, root, keystore)
     records = _record_columns(tables, date.today())
+    quintiles = imd_quintiles(root, tables)  # for the GUILD tables, when a lookup is installed
+    if quintiles is not None:
+        records["imd_quintile"] = quintiles.to_numpy()
     tokeniser = Tokeniser.from_keystore(keystore)
     table = _match_keys(_normalised(tables), tokeniser)
     del tables
