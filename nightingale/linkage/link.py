@@ -50,6 +50,7 @@ from nightingale.linkage.report import age_bands, build_report, render_html
 from nightingale.linkage.schemas import providers
 from nightingale.linkage.spine import write_run
 from nightingale.linkage.tables import LinkRun, latest_version
+from nightingale.linkage.threshold_spines import save_pairs
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.keystore import KeyStore
@@ -277,6 +278,7 @@ def link(
         records["partner_found"] = found
     report = build_report(run_id, tokeniser.key_id, result, records, measured, options.seed)
     folder = write_run(root, run_id, spine, result.model_json, report, render_html(report))
+    save_pairs(root, run_id, result.pairs)  # for spines at other thresholds (.threshold_spines)
     metrics: dict[str, Any] = {"estimated": report["estimated"], "overall": report["overall"]}
     if measured is not None:
         metrics["measured"] = measured

@@ -10,6 +10,7 @@ import pytest
 from nightingale.linkage.guild_areas import imd_quintiles, install_area_lookup, lookup_path
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.storage import DataRoot
+from tests.linkage.conftest import Platform
 
 
 def _root(tmp_path: Path) -> DataRoot:
@@ -59,3 +60,47 @@ def test_a_bad_lookup_is_refused_naming_line_and_field(
     with pytest.raises(NightingaleError, match=message.replace("(", r"\(").replace(")", r"\)")):
         install_area_lookup(root, lookup)
     assert not lookup_path(root).exists()
+
+
+def test_a_link_run_with_a_lookup_reports_who_links_by_imd_quintile_and_keeps_its_pairs(
+    ingested: Platform,
+) -> None:
+    import csv
+    import json
+
+    import duckdb
+
+    from nightingale.linkage.link import link
+    from nightingale.linkage.threshold_spines import PAIRS_FILE, run_threshold, spine_at
+    from nightingale.platform import database
+    from nightingale.platform.storage import read_parquet
+
+    postcodes = set()
+    for extract in ingested.region.joinpath("extracts").rglob("*.csv"):
+        with extract.open(encoding="utf-8") as handle:
+            postcodes |= {row["postcode"] for row in csv.DictReader(handle) if row.get("postcode")}
+    lookup = ingested.root.path / "imd.csv"
+    lookup.write_text(
+        "postcode,imd_decile\n"
+        + "".join(f"{p},{i % 10 + 1}\n" for i, p in enumerate(sorted(postcodes)))
+    )
+    install_area_lookup(ingested.root, lookup)
+    with database.session_scope(ingested.engine) as session:
+        summary = link(session, ingested.root, ingested.keystore, duckdb.connect())
+    report = json.loads((summary.folder / "report.json").read_text())
+    assert "imd_quintile" in report["guild"]["characteristics"]
+    everything = report["guild"]["tables"][0]
+    assert everything["name"] == "all sources"
+    values = {r["value"] for r in everything["rows"] if r["characteristic"] == "imd_quintile"}
+    assert values <= {"1", "2", "3", "4", "5", "unknown"} and values - {"unknown"}
+    assert "Linked and unlinked records (GUILD)" in (summary.folder / "report.html").read_text()
+    # the run keeps its scored pairs, and they give back its spine at its own threshold
+    assert (summary.folder / PAIRS_FILE).is_file()
+    again = spine_at(
+        ingested.root,
+        ingested.keystore,
+        summary.run_id,
+        run_threshold(ingested.root, summary.run_id),
+    )
+    spine = read_parquet(summary.folder / "spine.parquet")
+    assert list(again["person_id"]) == list(spine["person_id"])
