@@ -61,9 +61,14 @@ def _holdings(
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_], list[str]]:
     """Each record's source code, ``holds[record, source]`` (its person holds a record
     of that source) and the source names in code order."""
-    sources = sorted(str(s) for s in pd.unique(records[SOURCE].astype(str)))
-    code = pd.Categorical(records[SOURCE].astype(str), categories=sources).codes.astype(np.intp)
-    person, _uniques = pd.factorize(records["person_id"], sort=True)
+    column = records[SOURCE]
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.astype(str).astype("category")
+    present = column.cat.remove_unused_categories()
+    sources = sorted(str(s) for s in present.cat.categories)
+    named = present.cat.rename_categories([str(c) for c in present.cat.categories])
+    code = named.cat.reorder_categories(sources).cat.codes.to_numpy().astype(np.intp)
+    person, _uniques = pd.factorize(records["person_id"])  # unsorted: labels never matter
     alone = person < 0  # a record without a person is a person of its own
     person[alone] = person.max(initial=-1) + 1 + np.arange(int(alone.sum()))
     holds_person = np.zeros((int(person.max()) + 1 if len(person) else 0, len(sources)), bool)
@@ -77,22 +82,43 @@ def _values(column: pd.Series) -> pd.Series:
     return text.where(text != "", UNKNOWN)
 
 
+Coded = dict[str, tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]]
+
+
+def _coded(frame: pd.DataFrame, characteristics: Sequence[str]) -> Coded:
+    """Each characteristic's integer codes and values, factorised once for every table."""
+    coded: Coded = {}
+    for characteristic in characteristics:
+        column = frame[characteristic]
+        if isinstance(column.dtype, pd.CategoricalDtype):  # by its categories: no strings made
+            labels = [str(c) or UNKNOWN for c in column.cat.categories] + [UNKNOWN]
+            raw = column.cat.codes.to_numpy().astype(np.intp)
+            raw[raw < 0] = len(labels) - 1
+            names, inverse = np.unique(np.asarray(labels, dtype=object), return_inverse=True)
+            coded[characteristic] = (inverse.astype(np.intp)[raw], names.astype(object))
+        else:
+            codes, uniques = pd.factorize(_values(column))
+            coded[characteristic] = (codes.astype(np.intp), np.asarray(uniques, dtype=object))
+    return coded
+
+
 def _table(
     name: str,
     population: str,
     linked_to: str,
-    frame: pd.DataFrame,
+    coded: Coded,
+    mine: npt.NDArray[np.bool_],
     linked: npt.NDArray[np.bool_],
-    characteristics: Sequence[str],
     threshold: int,
 ) -> dict[str, Any]:
+    """One table over the records ``mine`` selects; ``linked`` is per selected record."""
     rows: list[dict[str, Any]] = []
-    for characteristic in characteristics:
-        values = _values(frame[characteristic])
-        codes, uniques = pd.factorize(values)
+    for characteristic, (all_codes, uniques) in coded.items():
+        codes = all_codes[mine]
         everyone = np.bincount(codes, minlength=len(uniques))
         linked_n = np.bincount(codes, weights=linked, minlength=len(uniques)).astype(np.int64)
-        for number in sorted(range(len(uniques)), key=lambda n: str(uniques[n])):
+        present = [n for n in range(len(uniques)) if everyone[n]]
+        for number in sorted(present, key=lambda n: str(uniques[n])):
             rows.append(
                 {
                     "characteristic": characteristic,
@@ -198,28 +224,30 @@ def guild_tables(records: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> d
         own = np.zeros_like(holds)
         own[np.arange(len(code)), code] = True
         elsewhere: npt.NDArray[np.bool_] = np.asarray((holds & ~own).any(axis=1), dtype=bool)
+        coded = _coded(frame, [*characteristics, SOURCE])
+        by_source = {c: coded[c] for c in characteristics}
+        everything = np.ones(len(frame), dtype=bool)
         tables.append(
             _table(
                 "all sources",
                 "all records",
                 "a record of another source",
-                frame,
+                coded,
+                everything,
                 elsewhere,
-                [*characteristics, SOURCE],
                 threshold,
             )
         )
         for s, source in enumerate(sources):
             mine = code == s
-            part = frame[mine]
             tables.append(
                 _table(
                     source,
                     f"{source} records",
                     "a record of another source",
-                    part,
+                    by_source,
+                    mine,
                     elsewhere[mine],
-                    characteristics,
                     threshold,
                 )
             )
@@ -230,9 +258,9 @@ def guild_tables(records: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> d
                             f"{source} to {other}",
                             f"{source} records",
                             _a(f"{other} record"),
-                            part,
+                            by_source,
+                            mine,
                             holds[mine, t],
-                            characteristics,
                             threshold,
                         )
                     )
