@@ -50,6 +50,28 @@ def dfh_pilot(
         Path | None,
         typer.Option("--plan", help="Analysis plan YAML (default: the registered plan)."),
     ] = None,
+    linkage_sensitivity: Annotated[
+        bool,
+        typer.Option(
+            "--linkage-sensitivity",
+            help="Also re-run the primary analysis on the cohort linked at other match-weight "
+            "thresholds and add the spread to the bundle (needs --as).",
+        ),
+    ] = False,
+    thresholds: Annotated[
+        list[float] | None,
+        typer.Option(
+            "--threshold",
+            help="A match-weight threshold to try (repeat; default: the release's and 2 "
+            "either side). The release's own is always included.",
+        ),
+    ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--as", envvar="NIGHTINGALE_ACTOR", help="Who is acting (may read the release)."
+        ),
+    ] = None,
 ) -> None:
     """Evaluate the designed-for-health homes pilot on one release."""
     from nightingale.platform.errors import NightingaleError
@@ -59,7 +81,34 @@ def dfh_pilot(
     folder = root.releases(PROJECT) / release
     if not folder.is_dir():
         raise NightingaleError(f"no release {release!r} of project {PROJECT} under {folder.parent}")
-    _evaluate(folder, out or root.projects / PROJECT / "evaluations" / release, plan)
+    target = out or root.projects / PROJECT / "evaluations" / release
+    if linkage_sensitivity or thresholds:
+        _evaluate_with_linkage(ctx, release, target, plan, thresholds, actor)
+    else:
+        _evaluate(folder, target, plan)
+
+
+def _evaluate_with_linkage(
+    ctx: typer.Context,
+    release: str,
+    out: Path,
+    plan: Path | None,
+    thresholds: list[float] | None,
+    actor: str | None,
+) -> None:
+    from nightingale.analyses.evaluations.dfh_pilot import PLAN_PATH
+    from nightingale.cli.governance import unit
+    from nightingale.operations.linkage_sensitivity import evaluate_with_linkage_sensitivity
+
+    with (
+        unit(ctx, actor) as work,
+        console.status("evaluating the pilot, and again at each linkage threshold"),
+    ):
+        folder, result = evaluate_with_linkage_sensitivity(
+            work, release, out, plan or PLAN_PATH, thresholds
+        )
+    console.print(result.summary)
+    console.print(f"results bundle: {folder}")
 
 
 def register(app: typer.Typer) -> None:

@@ -72,13 +72,28 @@ def demo_truth(settings: Settings) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+def demo_imd_lookup(settings: Settings) -> Path | None:
+    """The demo region's ``reference/postcode_imd.csv`` when the data root holds one."""
+    candidate = settings.data_root / DEMO_FOLDER / "reference" / "postcode_imd.csv"
+    return candidate if candidate.is_file() else None
+
+
 def _link(
-    settings: Settings, truth: Path | None, threshold: float | None, full: bool = False
+    settings: Settings,
+    truth: Path | None,
+    threshold: float | None,
+    full: bool = False,
+    imd: Path | None = None,
 ) -> None:
     """Link in a unit of its own (measured against ``truth``, else the demo's); print it."""
     from nightingale.cli.governance import governance_unit
+    from nightingale.linkage.guild_areas import install_area_lookup
     from nightingale.operations import linkage
+    from nightingale.platform.storage import DataRoot
 
+    if imd is not None:
+        installed = install_area_lookup(DataRoot(settings.data_root), imd)
+        console.print(f"IMD lookup installed: {installed}")
     with governance_unit(settings) as unit:
         summary = linkage.link(
             unit, truth=truth or demo_truth(settings), threshold=threshold, full=full
@@ -145,13 +160,20 @@ def link(
             "--full", help="Relink everything and retrain, instead of only new or changed records."
         ),
     ] = False,
+    imd_lookup: Annotated[
+        Path | None,
+        typer.Option(
+            "--imd-lookup",
+            help="CSV postcode,imd_decile to install for the report's IMD quintiles (GUILD).",
+        ),
+    ] = None,
 ) -> None:
     """Link every provider's newest version into a new spine, with a quality report.
 
     With a spine in force only new or changed records are linked (the saved model scores
     their pairs); persons keep their ids and merges and splits are recorded as lineage.
     """
-    _link(state(ctx).settings, truth, threshold, full)
+    _link(state(ctx).settings, truth, threshold, full, imd_lookup)
 
 
 def lineage(
@@ -247,7 +269,7 @@ def _demo_ingest(run: DemoRun) -> None:
 
 
 def _demo_link(run: DemoRun) -> None:
-    _link(run.cli.settings, None, None)
+    _link(run.cli.settings, None, None, imd=demo_imd_lookup(run.cli.settings))
 
 
 DEMO_STAGES = [(50, "ingest", _demo_ingest), (60, "link", _demo_link)]

@@ -95,14 +95,19 @@ def demographics_needed(root: DataRoot, tables: Iterable[str]) -> dict[str, str]
 
 
 def locate_inputs(
-    root: DataRoot, tables: Iterable[str], demographics: Demographics | None = None
+    root: DataRoot,
+    tables: Iterable[str],
+    demographics: Demographics | None = None,
+    spine: tuple[str, Source] | None = None,
 ) -> BuildInputs:
     """The spine and the newest version of every table in ``tables`` (``provider.table``).
 
     ``demographics`` (what linkage published for :func:`demographics_needed`) is required
     when ``tables`` reads them, and must be of the versions the content is read from.
+    ``spine`` (run id, table or file) replaces the spine in force: a linkage-sensitivity
+    build reads a spine linkage made at another threshold.
     """
-    run_id, spine = current_spine(root)
+    run_id, spine_source = current_spine(root) if spine is None else spine
     wanted = list(tables)
     versions = input_versions(root, wanted)
     sources: dict[str, Source] = {}
@@ -116,7 +121,7 @@ def locate_inputs(
         if not path.is_file():
             raise MissingInputError(f"{path}: content table {table} is missing")
         sources[table] = path
-    return BuildInputs(spine=spine, spine_run=run_id, tables=sources, versions=versions)
+    return BuildInputs(spine=spine_source, spine_run=run_id, tables=sources, versions=versions)
 
 
 def _demographics_of(versions: dict[str, str], demographics: Demographics | None) -> Source:

@@ -227,7 +227,8 @@ def kept_pairs(previous: PreviousRun, table: pa.Table, fresh: Any) -> pd.DataFra
         + table.column("unique_id").to_numpy(zero_copy_only=False).astype(object)
     )
     stable = set(keys[~np.asarray(fresh)])
-    pairs = previous.pairs
+    # The previous run's own link flags are its clustering's, not this run's.
+    pairs = previous.pairs.drop(columns=["deterministic", "linked"], errors="ignore")
     left = (pairs["source_dataset_l"].astype(str) + "/" + pairs["unique_id_l"].astype(str)).isin(
         stable
     )

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from nightingale.linkage.backend import LinkBackend, as_backend
 from nightingale.linkage.engine import LinkOptions, present_fields, run_splink
 from nightingale.linkage.evaluation import pairwise_metrics, partner_recall, truth_codes
+from nightingale.linkage.guild_areas import imd_quintiles
 from nightingale.linkage.identifiers import (
     identifier_context,
     identifiers_path,
@@ -278,6 +279,9 @@ def link(
     options = options or LinkOptions()
     tables, versions = _read_identifiers(session, root, keystore)
     records = _record_columns(tables, date.today())
+    quintiles = imd_quintiles(root, tables)  # for the GUILD tables, when a lookup is installed
+    if quintiles is not None:
+        records["imd_quintile"] = quintiles.to_numpy()
     tokeniser = Tokeniser.from_keystore(keystore)
     prints = fingerprints(tables, tokeniser)
     sources, record_ids = records["source"].astype(str), records["record_id"].astype(str)
@@ -321,7 +325,10 @@ def link(
         records["partner_found"] = found
     report = build_report(run_id, tokeniser.key_id, result, records, measured, options.seed)
     kept_for_next = {
-        PAIRS_FILE: result.pairs.drop(columns=list(_CLUSTER_COLUMNS), errors="ignore"),
+        # ids, weights, agreement levels and the run's link flags: the next run reuses
+        # them (.incremental) and spines at other thresholds are re-selected from them
+        # (.threshold_spines); record positions are this run's only, so they go.
+        PAIRS_FILE: result.pairs.drop(columns=list(_POSITIONS), errors="ignore"),
         RECORDS_FILE: saved_records,
         TOKENS_FILE: saved_tokens,
         LINEAGE_FILE: lineage,
@@ -347,7 +354,7 @@ def link(
 
 
 #: Columns the clustering adds to the pairs; not saved for the next run.
-_CLUSTER_COLUMNS = ("node_l", "node_r", "deterministic", "linked")
+_POSITIONS = ("node_l", "node_r")
 
 
 def _previous_run(session: Session, root: DataRoot) -> PreviousRun | None:

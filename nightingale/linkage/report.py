@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from nightingale.linkage.engine import LinkResult
 from nightingale.linkage.estimates import estimate, estimates_input
+from nightingale.linkage.guild import guild_tables
 
 MIN_CELL = 10
 AGE_BANDS = [(0, 15), (16, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 74), (75, 200)]
@@ -258,6 +259,7 @@ def build_report(
         "weight_histogram": _histogram(pairs),
         "parameters": _parameters(result.model_json),
         "subgroups": _subgroups(records),
+        "guild": guild_tables(records),
         "clerical_review": _review_sample(result, np.random.default_rng(seed)),
     }
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nightingale.platform.storage import atomic_directory, atomic_write_json
+from nightingale.platform.storage import atomic_directory, atomic_write_json, atomic_write_text
 from nightingale.synth.config import SynthConfig
 from nightingale.synth.dates import day
 from nightingale.synth.employment_extract import write_employment
@@ -96,6 +96,7 @@ def generate_region(
             if progress is not None:
                 progress(chunk + 1, len(chunk_seeds))
         files.close()
+        write_imd_lookup(folder, geography)
         document = effects_document(config, sums)
         atomic_write_json(folder / "truth" / "effects.json", document)
         write_manifest(
@@ -103,6 +104,18 @@ def generate_region(
         )
         rows = dict(files.rows)
     return RegionSummary(out, rows, document["treated"], document["comparison"])
+
+
+IMD_LOOKUP = "reference/postcode_imd.csv"
+
+
+def write_imd_lookup(folder: Path, geography: Geography) -> None:
+    """The region's postcode-to-IMD-decile lookup, as a deployment gets the real one
+    (ONS postcode directory and IMD 2019): public reference data, not an extract. The
+    linkage zone uses it for the GUILD tables' IMD quintile (``link --imd-lookup``)."""
+    deciles = geography.lsoa_imd[geography.postcode_lsoa]
+    rows = [f"{p},{int(d)}" for p, d in sorted(zip(geography.postcode, deciles, strict=True))]
+    atomic_write_text(folder / IMD_LOOKUP, "postcode,imd_decile\n" + "\n".join(rows) + "\n")
 
 
 @lru_cache(maxsize=4)

@@ -76,6 +76,8 @@ def latest_report(data_root: Path) -> LinkageReport | None:
     headline: list[tuple[str, str]] = []
     if isinstance(content, dict):
         for key, value in content.items():
+            if key == "guild":  # tables of their own on the request page, not headline
+                continue
             figure = _figure(value)
             if figure is not None:
                 headline.append((str(key).replace("_", " "), figure))

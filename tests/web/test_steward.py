@@ -82,3 +82,30 @@ def test_a_spec_changed_since_submission_is_flagged_and_cannot_be_approved(
         f"{PREFIX}/steward/requests/{request_id}/decision", data=decide, headers=HTML
     )
     assert refused.status_code == 403 and "changed after submission" in refused.text
+
+
+def test_the_request_page_shows_who_fails_to_link_for_the_requests_datasets(
+    client: TestClient, signed_in: SignIn, world: World
+) -> None:
+    from nightingale.linkage.guild import guild_tables
+    from nightingale.platform.contracts import set_current_spine, spine_report
+    from nightingale.platform.storage import DataRoot, atomic_write_json
+    from tests.linkage.test_guild import constructed_spine
+
+    root = DataRoot(world.settings.data_root)
+    report = spine_report(root, "guild-run")
+    report.parent.mkdir(parents=True)
+    atomic_write_json(report, {"run_id": "guild-run", "guild": guild_tables(constructed_spine())})
+    set_current_spine(root, "guild-run")
+    request_id = _housing_only(world)
+    signed_in("sam")
+    page = " ".join(
+        client.get(f"{PREFIX}/steward/requests/{request_id}", headers=HTML).text.split()
+    )
+    assert "Who fails to link (GUILD)" in page
+    assert "health records linked to a housing record: 40 linked, 20 not linked" in page
+    assert "+1.414 (marked)" in page  # 16-24 year olds: all of them linked
+    # employment's five records are a suppressed cell, never a count
+    pair = page[page.index("health records linked to an employment record") :]
+    pair = pair[: pair.index("</table>")]
+    assert "– linked" in pair and '<td class="num">5</td>' not in pair

@@ -10,7 +10,8 @@ airlock approved, each with its SDC outcome and the checker's decision. The repo
    still to be completed (a report never hides an item); a published economic
    evaluation's checklist is the completed one the evaluator published with it;
 4. within-study and lifetime results side by side, when the lifetime model's table
-   was approved;
+   was approved; and the linkage sensitivity table (each primary estimate at other link
+   thresholds) with how to read it, when it was approved;
 5. the cost-effectiveness plane and the CEAC, then the other approved figures (balance,
    outcome plots);
 6. every approved table, each headed by its SDC outcome and the checker's decision;
@@ -47,6 +48,9 @@ TITLES = {
 CHEERS_TABLE = "economics_cheers"
 HORIZONS_TABLE = "economics_within_study_and_lifetime"
 """Shown in its own section near the top: the decision maker's first question."""
+LINKAGE_TABLE = "linkage_sensitivity"
+"""Shown in its own section, with how to read it: each primary estimate at other link
+thresholds (``analyses.evaluations.linkage_sensitivity``)."""
 
 
 @dataclass(frozen=True)
@@ -169,8 +173,10 @@ def build_context(source: ReportInput) -> dict[str, Any]:
     ]
     cheers = source.cheers if source.cheers is not None else _cheers(source.files)
     horizons = [_table(f) for f in tables if f.stem == HORIZONS_TABLE]
+    linkage = [_table(f) for f in tables if f.stem == LINKAGE_TABLE]
     return {
         "horizons": horizons[0] if horizons else None,
+        "linkage": linkage[0] if linkage else None,
         "result_id": source.result_id,
         "title": source.title,
         "published_by": source.published_by,

@@ -23,6 +23,7 @@ from nightingale.governance.releases import list_releases
 from nightingale.governance.requests import get_request, list_requests
 from nightingale.governance.service import today
 from nightingale.operations import decisions
+from nightingale.operations.linkage_quality import guild_for_request
 from nightingale.platform.settings import Settings
 from nightingale.web.cohort_view import k_anonymity_estimate, spec_view
 from nightingale.web.dependencies import (
@@ -74,9 +75,8 @@ def request_page(
     facts = request_facts(session, item)
     decision = policy.decide(viewer.actor, policy.Action.REQUEST_DECIDE, facts, today=today())
     releases = [r for r in list_releases(session) if r.request_id == item.id]
-    estimate, estimate_problem = k_anonymity_estimate(
-        unit_of(request, session, viewer), item.spec_text
-    )
+    work = unit_of(request, session, viewer)
+    estimate, estimate_problem = k_anonymity_estimate(work, item.spec_text)
     return render(
         request,
         "steward/request.html",
@@ -86,12 +86,13 @@ def request_page(
         facts=facts,
         submitted=rounds.current_round(session, item),
         spec_changed=rounds.spec_problems(session, item, item.spec_text) if item.round else [],
-        tally=decisions.tally(unit_of(request, session, viewer), item, facts=facts),
+        tally=decisions.tally(work, item, facts=facts),
         decision=decision,
         decisions=decisions_for(session, item.id),
         view=spec_view(item.spec_text, settings.data_root),
         releases=release_summaries(settings.data_root, releases),
         report=latest_report(settings.data_root),
+        guild=guild_for_request(work, item),
         estimate=estimate,
         estimate_problem=estimate_problem,
         labels=DECISION_LABELS,

@@ -138,3 +138,19 @@ def test_each_output_says_where_it_came_from(tmp_path: Path) -> None:
         'href="#provenance-7-counts.csv">produced by analysis job 12 at commit aaaaaaaaaaaa' in html
     )
     assert 'href="#provenance-8-balance.csv">no analysis job recorded' in html
+
+
+def test_the_linkage_sensitivity_table_has_its_own_section_saying_how_to_read_it(
+    tmp_path: Path,
+) -> None:
+    rows = (
+        "outcome,scale,analysis,threshold,chosen,estimate,ci_low,ci_high,shift,lowest,highest,"
+        "spread\n"
+        "emergency_admissions,rate_ratio,doubly_robust,-2,False,0.81,0.7,0.94,0.02,0.78,0.81,0.03\n"
+        "emergency_admissions,rate_ratio,doubly_robust,0,True,0.79,0.68,0.92,0,0.78,0.81,0.03\n"
+    )
+    html = render([approved(tmp_path, "9-linkage_sensitivity.csv", rows)])
+    section = html[html.index('id="linkage-sensitivity"') :]
+    section = section[: section.index("</section>")]
+    assert "Linkage sensitivity" in section and "spread" in section
+    assert "0.79" in section and "output request 7" in section
