@@ -268,9 +268,12 @@ def test_what_a_run_keeps_for_the_next_holds_no_identifiers(refreshed: Refreshed
     folder = refreshed.platform.root.linkage / "spine" / refreshed.runs[1].run_id
     pairs = read_parquet(folder / PAIRS_FILE)
     for column in pairs.columns:
-        assert column in {"match_weight", "match_probability"} or column.startswith(
-            ("unique_id_", "source_dataset_", "gamma_")
-        ), column
+        assert column in {
+            "match_weight",
+            "match_probability",
+            "deterministic",
+            "linked",
+        } or column.startswith(("unique_id_", "source_dataset_", "gamma_")), column
     assert list(read_parquet(folder / RECORDS_FILE).columns) == [
         "source",
         "record_id",
