@@ -79,11 +79,6 @@ async def get_access_cache(request: Request) -> AccessCache:
     return cache
 
 
-def access_stamp(cache: Annotated[AccessCache, Depends(get_access_cache)]) -> Stamp:
-    """The state of governance this request's cached answers must match (read once)."""
-    return cache.stamp()
-
-
 def get_session(request: Request) -> Iterator[Session]:
     """One unit of work per request: committed on success, rolled back on error."""
     engine: Engine = request.app.state.engine
@@ -166,20 +161,34 @@ def page_viewer(
 
 
 def api_viewer(
-    session: Annotated[Session, Depends(get_session)],
+    request: Request,
     gate: Annotated[HubGate, Depends(get_gate)],
     identity: Annotated[HubIdentity, Depends(api_identity)],
     cache: Annotated[AccessCache, Depends(get_access_cache)],
-    stamp: Annotated[Stamp, Depends(access_stamp)],
 ) -> Viewer:
+    """The person behind an API call, from the access cache when nothing has changed.
+
+    No request session: a cached answer needs none, and one thread-pool trip per
+    dependency is what a request under load waits for. The state of governance it was
+    checked against is kept for the route (:func:`access_stamp`).
+    """
+    stamp = request.state.access_stamp = cache.stamp()
+
     def look_up() -> Viewer:
-        found = _viewer(session, gate, identity)
-        # Shared with later requests: no longer tied to this request's session.
-        session.expunge(found.person)
-        return found
+        with session_scope(request.app.state.engine) as session:
+            found = _viewer(session, gate, identity)
+            # Shared with later requests: no longer tied to a session.
+            session.expunge(found.person)
+            return found
 
     cached = cache.get(stamp, ("viewer", identity.username), look_up)
     return replace(cached, csrf=gate.csrf_token(identity.token))
+
+
+def access_stamp(request: Request) -> Stamp:
+    """The state of governance :func:`api_viewer` checked its answer against."""
+    stamp: Stamp = request.state.access_stamp
+    return stamp
 
 
 def unit_of(request: Request, session: Session, viewer: Viewer) -> Unit:

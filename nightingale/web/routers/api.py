@@ -15,8 +15,9 @@ from nightingale.governance.models import OutputRequest
 from nightingale.governance.outputs import OutputFileSpec, file_checks, get_output
 from nightingale.governance.policy import Action
 from nightingale.operations import airlock
-from nightingale.operations.workspace import readable_releases
-from nightingale.web.access_cache import AccessCache, Stamp
+from nightingale.operations.workspace import VisibleRelease, readable_releases
+from nightingale.platform.database import session_scope
+from nightingale.web.access_cache import AccessCache
 from nightingale.web.dependencies import (
     RowId,
     Viewer,
@@ -33,7 +34,6 @@ router = APIRouter(prefix="/api", tags=["api"])
 ApiViewer = Annotated[Viewer, Depends(api_viewer)]
 SessionDep = Annotated[Session, Depends(get_session)]
 CacheDep = Annotated[AccessCache, Depends(get_access_cache)]
-StampDep = Annotated[Stamp, Depends(access_stamp)]
 
 
 class Me(BaseModel):
@@ -60,14 +60,12 @@ def me(viewer: ApiViewer) -> Me:
 
 
 @router.get("/releases", summary="Releases you may read now (the policy's release.access)")
-def releases(
-    request: Request, viewer: ApiViewer, session: SessionDep, cache: CacheDep, stamp: StampDep
-) -> list[ReleaseOut]:
-    readable = cache.get(
-        stamp,
-        ("releases", viewer.username),
-        lambda: readable_releases(unit_of(request, session, viewer)),
-    )
+def releases(request: Request, viewer: ApiViewer, cache: CacheDep) -> list[ReleaseOut]:
+    def look_up() -> tuple[VisibleRelease, ...]:
+        with session_scope(request.app.state.engine) as session:
+            return readable_releases(unit_of(request, session, viewer))
+
+    readable = cache.get(access_stamp(request), ("releases", viewer.username), look_up)
     return [
         ReleaseOut(
             release_id=r.release_id,
