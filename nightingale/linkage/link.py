@@ -70,7 +70,7 @@ from nightingale.linkage.tables import LinkRun, latest_version
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.keystore import KeyStore
-from nightingale.platform.storage import DataRoot
+from nightingale.platform.storage import DataRoot, write_parquet
 
 
 @dataclass(frozen=True)
@@ -312,45 +312,54 @@ def link(
         result = run_splink(table, tokeniser, backend, options)
     result.counts["incremental"] = int(reason is None)
     saved_records = record_frame(sources, record_ids, prints)
-    saved_tokens = table
-    backend.release_working_tables()
     run_id = new_run_id()
-    spine = _spine(records, result.persons, run_id)
-    result.persons = result.persons.iloc[0:0]
-    lineage = _assign_ids(spine, previous, tokeniser, root, keystore, versions, result.counts)
-    records["person_id"] = spine["person_id"].to_numpy()
-    measured = None
-    if truth_path is not None:
-        measured, found = _measure(spine, truth_path, root, keystore, versions)
-        records["partner_found"] = found
-    report = build_report(run_id, tokeniser.key_id, result, records, measured, options.seed)
-    kept_for_next = {
-        # ids, weights, agreement levels and the run's link flags: the next run reuses
-        # them (.incremental) and spines at other thresholds are re-selected from them
-        # (.threshold_spines); record positions are this run's only, so they go.
-        PAIRS_FILE: result.pairs.drop(columns=list(_POSITIONS), errors="ignore"),
-        RECORDS_FILE: saved_records,
-        TOKENS_FILE: saved_tokens,
-        LINEAGE_FILE: lineage,
-    }
-    folder = write_run(
-        root, run_id, spine, result.model_json, report, render_html(report), kept_for_next
-    )
-    metrics: dict[str, Any] = {"estimated": report["estimated"], "overall": report["overall"]}
-    if measured is not None:
-        metrics["measured"] = measured
-    session.add(
-        LinkRun(
-            run_id=run_id,
-            created_at=datetime.now(UTC),
-            parameters_path=str(folder / "model.json"),
-            key_id=tokeniser.key_id,
-            counts=json.dumps(result.counts, sort_keys=True),
-            metrics=json.dumps(metrics, sort_keys=True),
+    # The token table goes to disk now (the next run reuses it) rather than staying in
+    # memory through the report: at a million people it is about a gigabyte.
+    pending = spine_folder(root, run_id).with_name(f".tokens-{run_id}.parquet")
+    write_parquet(pending, table)
+    del table
+    backend.release_working_tables()
+    try:
+        spine = _spine(records, result.persons, run_id)
+        result.persons = result.persons.iloc[0:0]
+        lineage = _assign_ids(spine, previous, tokeniser, root, keystore, versions, result.counts)
+        records["person_id"] = spine["person_id"].to_numpy()
+        measured = None
+        if truth_path is not None:
+            measured, found = _measure(spine, truth_path, root, keystore, versions)
+            records["partner_found"] = found
+        report = build_report(run_id, tokeniser.key_id, result, records, measured, options.seed)
+        kept_for_next: dict[str, pd.DataFrame | Path] = {
+            # ids, weights, agreement levels and the run's link flags: the next run reuses
+            # them (.incremental) and spines at other thresholds are re-selected from them
+            # (.threshold_spines); record positions are this run's only, so they go.
+            PAIRS_FILE: result.pairs.drop(columns=list(_POSITIONS), errors="ignore"),
+            RECORDS_FILE: saved_records,
+            TOKENS_FILE: pending,
+            LINEAGE_FILE: lineage,
+        }
+        folder = write_run(
+            root, run_id, spine, result.model_json, report, render_html(report), kept_for_next
         )
-    )
-    session.flush()
-    return LinkSummary(run_id, folder, tokeniser.key_id, versions, result.counts, metrics, reason)
+        metrics: dict[str, Any] = {"estimated": report["estimated"], "overall": report["overall"]}
+        if measured is not None:
+            metrics["measured"] = measured
+        session.add(
+            LinkRun(
+                run_id=run_id,
+                created_at=datetime.now(UTC),
+                parameters_path=str(folder / "model.json"),
+                key_id=tokeniser.key_id,
+                counts=json.dumps(result.counts, sort_keys=True),
+                metrics=json.dumps(metrics, sort_keys=True),
+            )
+        )
+        session.flush()
+        return LinkSummary(
+            run_id, folder, tokeniser.key_id, versions, result.counts, metrics, reason
+        )
+    finally:
+        pending.unlink(missing_ok=True)  # moved into the run's folder unless it failed
 
 
 #: Columns the clustering adds to the pairs; not saved for the next run.

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
 from nightingale.platform.contracts import (
     SPINE_FILE,
@@ -47,12 +46,13 @@ def write_run(
     model_json: dict[str, Any],
     report_json: dict[str, Any],
     report_html: str,
-    extra: dict[str, pd.DataFrame | pa.Table] | None = None,
+    extra: dict[str, pd.DataFrame | Path] | None = None,
 ) -> Path:
     """Write a run's folder atomically, then make it the spine in force.
 
     ``extra`` names further Parquet files of the run (what the next, incremental run
-    reuses, and the lineage of person ids: :mod:`.incremental`).
+    reuses, and the lineage of person ids: :mod:`.incremental`): a frame to write, or a
+    file already written beside the spine zone's folders to move in.
     """
     if spine.duplicated(["source", "record_id"]).any():
         raise NightingaleError("internal error: a record appears twice on the spine")
@@ -63,8 +63,11 @@ def write_run(
         atomic_write_json(folder / "model.json", model_json)
         atomic_write_json(folder / SPINE_REPORT_JSON, report_json)
         atomic_write_text(folder / SPINE_REPORT_HTML, report_html)
-        for name, frame in (extra or {}).items():
-            write_parquet(folder / name, frame)
+        for name, item in (extra or {}).items():
+            if isinstance(item, Path):
+                item.replace(folder / name)
+            else:
+                write_parquet(folder / name, item)
     set_current_spine(root, run_id)
     return target
 

@@ -279,7 +279,7 @@ def test_what_a_run_keeps_for_the_next_holds_no_identifiers(refreshed: Refreshed
         "record_id",
         "fingerprint",
     ]
-    for name in (PAIRS_FILE, RECORDS_FILE, LINEAGE_FILE):
+    for name in (PAIRS_FILE, RECORDS_FILE, TOKENS_FILE, LINEAGE_FILE):
         cells = " ".join(read_parquet(folder / name).astype(str).to_numpy().ravel()).lower()
         for person in PEOPLE:
             for value in (person[1], person[2], person[3], person[6]):  # names, dob, NHS
