@@ -207,6 +207,7 @@ def populate(settings: Settings, people: int, seed: int = 11) -> None:
     Afterwards the data root holds a content zone and a spine, so requests are built by
     the real cohort builder rather than written by hand.
     """
+    from nightingale.cli.governance_demo import intake_ready
     from nightingale.operations import linkage
     from nightingale.operations.unit import open_unit
     from nightingale.synth import SynthConfig, generate_region
@@ -214,11 +215,13 @@ def populate(settings: Settings, people: int, seed: int = 11) -> None:
     region = generate_region(
         SynthConfig(people=people, seed=seed), settings.data_root / "demo-region"
     )
+    with open_unit(settings, "ada") as unit:
+        officer = intake_ready(unit.session, unit.keystore)
     for provider in ("health", "housing", "employment"):
         files = sorted((region.path / "extracts" / provider).glob("*.csv"))
-        with open_unit(settings, "ada") as unit:
+        with open_unit(settings, officer) as unit:
             linkage.ingest(unit, provider, files)
-    with open_unit(settings, "ada") as unit:
+    with open_unit(settings, officer) as unit:
         linkage.link(unit, truth=region.path / "truth" / "records.csv")
 
 

@@ -82,6 +82,12 @@ class ReleaseManifest(_Record):
     created_at: datetime
     codelists: list[CodelistRecord] = []
     """Every codelist the spec used; a release without codelists has none."""
+    extends: str | None = None
+    """The project's release this one follows (same pseudonym key, so the same person has
+    the same ``pid`` in both); None for a project's first release."""
+    opted_out_removed: int = 0
+    """People left out of the release because they opted out of research use of their
+    health data (the national data opt-out); 0 when the release draws no health data."""
 
     @field_serializer("created_at")
     def _iso(self, value: datetime) -> str:
