@@ -8,9 +8,9 @@ on the opt-out list (record ids only); the operation passes them here as
    query runs: their rows of the spine, of the provider's content tables, and of the
    demographics. Their health data never enter the computation.
 2. :func:`drop_opted_out_people` removes the people those records belonged to from the
-   release's ``persons`` and ``panel`` when the release draws that provider's data, and
-   counts them (the manifest's ``opted_out_removed``). Leaving them in would show them
-   with no health events at all, which is not their data either.
+   release's ``persons`` and ``panel`` when the release draws that provider's data (left
+   in, they would show no health events at all, which is not their data either), and
+   counts the people the opt-out was applied to (the manifest's ``opted_out_removed``).
 
 A release that draws no health data keeps its people: the opt-out covers health data
 (demographics read from a health record are removed in step 1 like any of its data).
@@ -84,8 +84,13 @@ def without_opted_out(inputs: BuildInputs, opted_out: Mapping[str, pa.Array]) ->
 def drop_opted_out_people(
     tables: CohortTables, found: OptOutFilter, draws: set[str]
 ) -> tuple[CohortTables, int]:
-    """The cohort without the opted-out people when it draws their provider's data; and
-    how many people were removed."""
+    """The cohort without the opted-out people when it draws their provider's data, and
+    how many people the opt-out was applied to (0 when it draws none of it).
+
+    The count is every person whose records were withheld from the build, not only those
+    who would otherwise have met the cohort's criteria: knowing which of them would have
+    is knowing something of their health data.
+    """
     drawn = {name.split(".")[0] for name in draws if name != DEMOGRAPHICS}
     if not len(found.people) or not (drawn & found.providers):
         return tables, 0
@@ -94,6 +99,4 @@ def drop_opted_out_people(
         hit = pc.is_in(table["person_id"].cast(pa.string()), value_set=found.people)
         return table.filter(pc.invert(hit.fill_null(False)))
 
-    persons = keep(tables.persons)
-    removed = tables.persons.num_rows - persons.num_rows
-    return CohortTables(persons=persons, panel=keep(tables.panel)), removed
+    return CohortTables(persons=keep(tables.persons), panel=keep(tables.panel)), len(found.people)

@@ -30,9 +30,7 @@ COHORT = ("alice", "bob", "carol", "fay")
 
 def _actions(settings: Settings, prefix: str) -> list[dict]:
     with open_unit(settings, "reader") as unit:
-        return [
-            audit.details_of(e) for e in audit.entries(unit.session, action_prefix=prefix)
-        ]
+        return [audit.details_of(e) for e in audit.entries(unit.session, action_prefix=prefix)]
 
 
 def test_the_first_release_pins_the_key_and_the_next_extends_it(settings: Settings) -> None:

@@ -86,8 +86,9 @@ class ReleaseManifest(_Record):
     """The project's release this one follows (same pseudonym key, so the same person has
     the same ``pid`` in both); None for a project's first release."""
     opted_out_removed: int = 0
-    """People left out of the release because they opted out of research use of their
-    health data (the national data opt-out); 0 when the release draws no health data."""
+    """People whose health data were withheld from this build because they opted out of
+    research use (the national data opt-out): none of their health records were read,
+    and none of their rows are in the release. 0 when the release draws no health data."""
 
     @field_serializer("created_at")
     def _iso(self, value: datetime) -> str:
