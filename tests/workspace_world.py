@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
+from nightingale.cli.governance_demo import ensure_agreements
 from nightingale.governance import approvals, people, projects, releases, requests
 from nightingale.governance.datasets import ensure_default_datasets
 from nightingale.governance.settings import PasswordHashing
@@ -245,6 +246,7 @@ def build_world(settings: Settings) -> World:
                 password=PASSWORD, hashing=CHEAP,
             )  # fmt: skip
         ensure_default_datasets(session, keystore, by="ada")
+        ensure_agreements(session, keystore, by="ada")  # approvals and builds need them
     for slug, pi in (("dfh-pilot", "rita"), ("other-study", "ray")):
         with session_scope(engine) as session:
             projects.create_project(
