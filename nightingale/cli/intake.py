@@ -205,6 +205,42 @@ def keys_rekey(ctx: typer.Context, project: str, actor: As) -> None:
     )
 
 
+OPTOUT_EVERY = 40
+"""The demo opts out one registered NHS number in this many (2.5 %, about the national
+rate), chosen by sorted number so that every run picks the same people."""
+
+
+def _demo_optout(run: DemoRun) -> None:
+    """Write the demo health provider's opt-out list and load it as the linkage officer."""
+    import csv
+
+    from nightingale.cli import governance_demo
+    from nightingale.cli.governance import governance_unit
+    from nightingale.linkage.normalise.nhs import normalise_nhs_number
+    from nightingale.operations import optout
+
+    region = run.cli.settings.data_root / "demo-region"
+    registrations = region / "extracts" / "health" / "gp_registrations.csv"
+    with registrations.open(newline="", encoding="utf-8") as handle:
+        numbers = sorted(
+            {
+                digits
+                for row in csv.DictReader(handle)
+                for digits, valid in [normalise_nhs_number(row.get("nhs_number"))]
+                if valid
+            }
+        )
+    target = region / "optout" / "national_data_optout.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("\n".join(["nhs_number", *numbers[::OPTOUT_EVERY]]) + "\n", encoding="utf-8")
+    with governance_unit(run.cli.settings, governance_demo.OFFICER) as work:
+        loaded = optout.load(work, target)
+    console.print(
+        f"national data opt-out: {loaded.entries:,} NHS numbers loaded by "
+        f"{governance_demo.OFFICER} (kept as keyed tokens); builds leave them out"
+    )
+
+
 def _demo_retention(run: DemoRun) -> None:
     """Set a schedule (provider versions a year, pilot releases three) and show a dry run."""
     from nightingale.cli import governance_demo
@@ -231,7 +267,7 @@ def _demo_retention(run: DemoRun) -> None:
     )
 
 
-DEMO_STAGES = [(125, "retention", _demo_retention)]
+DEMO_STAGES = [(55, "opt-out", _demo_optout), (125, "retention", _demo_retention)]
 
 
 def register(app: typer.Typer) -> None:
