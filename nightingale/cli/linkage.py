@@ -1,9 +1,10 @@
 """``nightingale ingest``, ``link`` and ``link-files``: the linkage layer's commands.
 
-``ingest`` and ``link`` parse, open a unit of work as the machine's user and call the
-operation (:mod:`nightingale.operations.linkage`), which registers and audits the
-version or run in the unit's transaction; ``link-files`` links any CSV files and needs
-no data root.
+``ingest`` and ``link`` parse, open a unit of work as the person named by ``--as`` (a
+linkage officer: both are governed actions) and call the operation
+(:mod:`nightingale.operations.linkage`), which checks the policy and the provider's data
+sharing agreement and registers and audits the version or run in the unit's
+transaction; ``link-files`` links any CSV files and needs no data root.
 """
 
 from __future__ import annotations
@@ -25,14 +26,20 @@ if TYPE_CHECKING:
 
 console = Console(highlight=False)
 DEMO_FOLDER = "demo-region"
+OFFICER = "lina"
+"""Who ingests and links in the demo (``governance_demo.OFFICER``, a linkage officer)."""
+As = Annotated[
+    str,
+    typer.Option("--as", envvar="NIGHTINGALE_ACTOR", help="Who is acting (a linkage officer)."),
+]
 
 
-def _ingest(settings: Settings, provider: str, files: list[Path]) -> None:
+def _ingest(settings: Settings, provider: str, files: list[Path], actor: str) -> None:
     """Ingest in a unit of its own; print what was committed."""
     from nightingale.cli.governance import governance_unit
     from nightingale.operations import linkage
 
-    with governance_unit(settings) as unit:
+    with governance_unit(settings, actor) as unit:
         report = linkage.ingest(unit, provider, files)
     _print_ingest(report)
 
@@ -61,9 +68,14 @@ def ingest(
         ),
     ],
     files: Annotated[list[Path], typer.Argument(help="The people file and any event files.")],
+    actor: As,
 ) -> None:
-    """Validate, quarantine and ingest a provider's extract files as one dataset version."""
-    _ingest(state(ctx).settings, provider, files)
+    """Validate, quarantine and ingest a provider's extract files as one dataset version.
+
+    A linkage officer's action, under a current data sharing agreement with the provider
+    covering every file (nightingale agreements list).
+    """
+    _ingest(state(ctx).settings, provider, files, actor)
 
 
 def demo_truth(settings: Settings) -> Path | None:
@@ -82,6 +94,7 @@ def _link(
     settings: Settings,
     truth: Path | None,
     threshold: float | None,
+    actor: str,
     full: bool = False,
     imd: Path | None = None,
 ) -> None:
@@ -94,7 +107,7 @@ def _link(
     if imd is not None:
         installed = install_area_lookup(DataRoot(settings.data_root), imd)
         console.print(f"IMD lookup installed: {installed}")
-    with governance_unit(settings) as unit:
+    with governance_unit(settings, actor) as unit:
         summary = linkage.link(
             unit, truth=truth or demo_truth(settings), threshold=threshold, full=full
         )
@@ -147,6 +160,7 @@ def _print_estimated(estimated: dict[str, Any]) -> None:
 
 def link(
     ctx: typer.Context,
+    actor: As,
     truth: Annotated[
         Path | None,
         typer.Option(help="truth/records.csv of a synthetic region (default: the demo region's)."),
@@ -172,24 +186,27 @@ def link(
 
     With a spine in force only new or changed records are linked (the saved model scores
     their pairs); persons keep their ids and merges and splits are recorded as lineage.
+    A linkage officer's (or an administrator's) action.
     """
-    _link(state(ctx).settings, truth, threshold, full, imd_lookup)
+    _link(state(ctx).settings, truth, threshold, actor, full, imd_lookup)
 
 
 def lineage(
     ctx: typer.Context,
+    actor: As,
     run: Annotated[
         str | None, typer.Option("--run", help="A link run id (default: the spine in force).")
     ] = None,
 ) -> None:
     """How a link run changed person ids: merges, splits, new and retired persons.
 
-    Prints counts by kind and reason, not the ids themselves.
+    Prints counts by kind and reason, not the ids themselves. A linkage officer's (or an
+    administrator's) view.
     """
     from nightingale.cli.governance import governance_unit
     from nightingale.operations import linkage
 
-    with governance_unit(state(ctx).settings) as unit:
+    with governance_unit(state(ctx).settings, actor) as unit:
         run_id, rows = linkage.lineage(unit, run)
     console.print(f"lineage of link run {run_id}: {len(rows):,} changes")
     if rows.empty:
@@ -265,11 +282,11 @@ def _demo_ingest(run: DemoRun) -> None:
         files = [extracts / name / file_name for file_name in names]
         present = [f for f in files if f.is_file()]
         if present:
-            _ingest(run.cli.settings, name, present)
+            _ingest(run.cli.settings, name, present, OFFICER)
 
 
 def _demo_link(run: DemoRun) -> None:
-    _link(run.cli.settings, None, None, imd=demo_imd_lookup(run.cli.settings))
+    _link(run.cli.settings, None, None, OFFICER, imd=demo_imd_lookup(run.cli.settings))
 
 
 DEMO_STAGES = [(50, "ingest", _demo_ingest), (60, "link", _demo_link)]

@@ -362,7 +362,7 @@ def link(
         pending.unlink(missing_ok=True)  # moved into the run's folder unless it failed
 
 
-#: Columns the clustering adds to the pairs; not saved for the next run.
+#: Record positions the clustering adds to the pairs; not saved for the next run.
 _POSITIONS = ("node_l", "node_r")
 
 
