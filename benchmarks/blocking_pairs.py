@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def token_table(region: Path, root: Path):  # type: ignore[no-untyped-def]
     """The match-key table ``link`` would score for ``region`` (ingested into ``root``)."""
+    from nightingale.cli.governance_demo import OFFICER, intake_ready
     from nightingale.linkage.link import _load
     from nightingale.linkage.matchkeys import match_keys
     from nightingale.linkage.schemas import providers
@@ -40,8 +41,10 @@ def token_table(region: Path, root: Path):  # type: ignore[no-untyped-def]
 
     settings = Settings(data_root=root, database_url=f"sqlite:///{root}/nightingale.db")
     initialise(settings)
+    with open_unit(settings, "setup") as unit:  # a linkage officer and the agreements
+        intake_ready(unit.session, unit.keystore)
     for name, spec in sorted(providers().items()):
-        with open_unit(settings, "benchmark") as unit:
+        with open_unit(settings, OFFICER) as unit:
             linkage.ingest(unit, name, [region / "extracts" / name / spec.people.name])
     keystore = keystore_for(settings)
     engine = database.make_engine(settings.resolved_database_url)

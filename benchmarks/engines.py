@@ -46,6 +46,7 @@ def _settings(root: Path, engine: str) -> Any:
 
 def prepare(region: Path, root: Path) -> int:
     """Initialise a data root and ingest every extract of ``region``; people-file rows."""
+    from nightingale.cli.governance_demo import OFFICER, intake_ready
     from nightingale.linkage.schemas import providers
     from nightingale.operations import linkage
     from nightingale.operations.unit import open_unit
@@ -53,12 +54,14 @@ def prepare(region: Path, root: Path) -> int:
 
     settings = _settings(root, "duckdb")
     initialise(settings)
+    with open_unit(settings, "setup") as unit:  # a linkage officer and the agreements
+        intake_ready(unit.session, unit.keystore)
     records = 0
     for name, spec in sorted(providers().items()):
         folder = region / "extracts" / name
         names = [spec.people.name, *(event.name for event in spec.events)]
         files = [folder / n for n in names if (folder / n).is_file()]
-        with open_unit(settings, "benchmark") as unit:
+        with open_unit(settings, OFFICER) as unit:
             records += linkage.ingest(unit, name, files).files[0].rows_accepted
     return records
 
@@ -69,6 +72,7 @@ def run_stage(root: Path, engine: str, stage: str) -> dict[str, Any]:
     The stages run in separate processes, as ``nightingale link`` and ``nightingale
     build`` do, so each Spark stage starts its own JVM with the whole driver memory.
     """
+    from nightingale.cli.governance_demo import OFFICER
     from nightingale.cohorts.build import build_release, demographics_needed_by
     from nightingale.cohorts.engines import engine_for
     from nightingale.linkage.demographics import publish_demographics
@@ -80,7 +84,7 @@ def run_stage(root: Path, engine: str, stage: str) -> dict[str, Any]:
     settings = _settings(root, engine)
     started = time.perf_counter()
     if stage == "link":
-        with open_unit(settings, "benchmark") as unit:
+        with open_unit(settings, OFFICER) as unit:
             summary = linkage.link(unit)
         return {"seconds": time.perf_counter() - started, "run_id": summary.run_id}
     # As `nightingale build` does, without governance: linkage publishes the

@@ -30,6 +30,7 @@ from typing import Any
 
 import psutil
 
+from nightingale.cli.governance_demo import OFFICER, intake_ready
 from nightingale.linkage.schemas import providers
 from nightingale.operations import linkage
 from nightingale.operations.unit import open_unit
@@ -154,6 +155,8 @@ def main() -> None:
         **overrides,  # type: ignore[arg-type]
     )
     initialise(settings)
+    with open_unit(settings, "setup") as unit:  # a linkage officer and the agreements
+        intake_ready(unit.session, unit.keystore)
     started = time.perf_counter()
     records = 0
     for name, spec in sorted(providers().items()):
@@ -166,11 +169,11 @@ def main() -> None:
         timed: AbstractContextManager[None] = (
             nullcontext() if stages is None else stages.stage(f"ingest {name}")
         )
-        with timed, open_unit(settings, "benchmark") as unit:
+        with timed, open_unit(settings, OFFICER) as unit:
             report = linkage.ingest(unit, name, files)
         records += report.files[0].rows_accepted
     ingested = time.perf_counter()
-    with open_unit(settings, "benchmark") as unit:
+    with open_unit(settings, OFFICER) as unit:
         linkage.link(unit, truth=region / "truth" / "records.csv")
     linked = time.perf_counter()
     run = json.loads((settings.data_root / "linkage" / "spine" / "current.json").read_text())

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
+from nightingale.cli.governance_demo import ensure_agreements
 from nightingale.governance import approvals, people, projects, releases, requests
 from nightingale.governance.datasets import ensure_default_datasets
 from nightingale.governance.settings import PasswordHashing
@@ -207,6 +208,7 @@ def populate(settings: Settings, people: int, seed: int = 11) -> None:
     Afterwards the data root holds a content zone and a spine, so requests are built by
     the real cohort builder rather than written by hand.
     """
+    from nightingale.cli.governance_demo import intake_ready
     from nightingale.operations import linkage
     from nightingale.operations.unit import open_unit
     from nightingale.synth import SynthConfig, generate_region
@@ -214,11 +216,13 @@ def populate(settings: Settings, people: int, seed: int = 11) -> None:
     region = generate_region(
         SynthConfig(people=people, seed=seed), settings.data_root / "demo-region"
     )
+    with open_unit(settings, "ada") as unit:
+        officer = intake_ready(unit.session, unit.keystore)
     for provider in ("health", "housing", "employment"):
         files = sorted((region.path / "extracts" / provider).glob("*.csv"))
-        with open_unit(settings, "ada") as unit:
+        with open_unit(settings, officer) as unit:
             linkage.ingest(unit, provider, files)
-    with open_unit(settings, "ada") as unit:
+    with open_unit(settings, officer) as unit:
         linkage.link(unit, truth=region.path / "truth" / "records.csv")
 
 
@@ -242,6 +246,7 @@ def build_world(settings: Settings) -> World:
                 password=PASSWORD, hashing=CHEAP,
             )  # fmt: skip
         ensure_default_datasets(session, keystore, by="ada")
+        ensure_agreements(session, keystore, by="ada")  # approvals and builds need them
     for slug, pi in (("dfh-pilot", "rita"), ("other-study", "ray")):
         with session_scope(engine) as session:
             projects.create_project(

@@ -329,9 +329,11 @@ def _demo_stage_people(run: DemoRun) -> None:
         governance_demo.people_and_project(work.session, work.keystore, work.settings)
     console.print(
         f"demo people: ada (administrator), rita (researcher), sam and sasha (data "
-        f"stewards), otto and owen (output checkers), eve (evaluator); password "
+        f"stewards), otto and owen (output checkers), eve (evaluator), lina (linkage "
+        f"officer); password "
         f"[bold]{DEMO_PASSWORD}[/]"
     )
+    console.print("a data sharing agreement with each provider (every table, for research)")
     console.print("project dfh-pilot is active, PI rita")
 
 

@@ -1,6 +1,7 @@
 """The demo's governance stages, written to be run again and again (idempotent).
 
-Stage 40 creates the demo cast, the three providers and the homes pilot project, and
+Stage 40 creates the demo cast (with lina, the linkage officer who ingests and links),
+the three providers with a data sharing agreement each, and the homes pilot project, and
 takes the project to active with the real governance steps (the PI submits, a steward
 approves, the administrator activates), so the audit log tells the same story a real
 platform would. Stage 70 submits the pilot's linkage request with the cohort spec from
@@ -16,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nightingale.governance import datasets, people, projects, requests
+from nightingale.governance import agreements, datasets, people, projects, requests
 from nightingale.governance.models import Person
 from nightingale.governance.requests import DatasetNeed
 from nightingale.governance.settings import governance_settings
@@ -37,7 +38,22 @@ CAST: list[tuple[str, str, tuple[str, ...]]] = [
     ("otto", "Otto Output-Checker", ("output_checker",)),
     ("owen", "Owen Output-Checker", ("output_checker",)),
     ("eve", "Eve Evaluator", ("evaluator",)),
+    ("lina", "Lina Linkage-Officer", ("linkage_officer",)),
 ]
+OFFICER = "lina"
+"""The demo's linkage officer: ingest and link run as her."""
+
+AGREEMENTS: list[tuple[str, str, str]] = [
+    (
+        "health",
+        "DSA-HEALTH-DEMO",
+        "UK GDPR Art. 6(1)(e) public task; Art. 9(2)(j) research; s251 support (synthetic)",
+    ),
+    ("housing", "DSA-HOUSING-DEMO", "UK GDPR Art. 6(1)(e) public task (synthetic)"),
+    ("employment", "DSA-EMPLOYMENT-DEMO", "UK GDPR Art. 6(1)(e) public task (synthetic)"),
+]
+"""One data sharing agreement per provider of the synthetic region: every table, for
+research, for three years from today."""
 
 NEEDS = [
     DatasetNeed(
@@ -109,6 +125,7 @@ def people_and_project(session: Session, keystore: KeyStore, settings: Settings)
         )
         existing.add(username)
     datasets.ensure_default_datasets(session, keystore, by="ada")
+    ensure_agreements(session, keystore, by="ada")
     if PROJECT not in {p.slug for p in projects.list_projects(session)}:
         projects.create_project(
             session,
@@ -147,6 +164,45 @@ def people_and_project(session: Session, keystore: KeyStore, settings: Settings)
             step()
 
 
+def ensure_agreements(
+    session: Session,
+    keystore: KeyStore,
+    *,
+    by: str,
+    providers: tuple[str, ...] | None = None,
+) -> None:
+    """A current agreement (every table, for research) with each demo provider that has
+    none; ``providers`` limits them (an operator's provider gets one on the same terms)."""
+    today = date.today()
+    wanted = [
+        (provider, reference, basis)
+        for provider, reference, basis in AGREEMENTS
+        if providers is None or provider in providers
+    ]
+    wanted += [
+        (p, f"DSA-{p.upper()}-DEMO", "UK GDPR Art. 6(1)(e) public task (synthetic)")
+        for p in providers or ()
+        if p not in {a[0] for a in AGREEMENTS}
+    ]
+    for provider, reference, basis in wanted:
+        if agreements.current_agreements(session, provider, on=today):
+            continue
+        if any(a.reference == reference for a in agreements.list_agreements(session, provider)):
+            reference = f"{reference}-{today:%Y%m%d}"
+        agreements.add_agreement(
+            session,
+            keystore,
+            by=by,
+            reference=reference,
+            provider=provider,
+            tables=[agreements.EVERY_TABLE],
+            purposes=["research"],
+            legal_basis=basis,
+            starts_on=today - timedelta(days=30),
+            expires_on=today + timedelta(days=3 * 365),
+        )
+
+
 def spec_text() -> str:
     """The pilot's cohort spec (the cohorts package's example), else a placeholder."""
     return SPEC_FILE.read_text(encoding="utf-8") if SPEC_FILE.is_file() else FALLBACK_SPEC
@@ -172,3 +228,52 @@ def linkage_request(unit: Unit) -> tuple[int, str]:
         submit=True,
     )
     return request.id, request.status
+
+
+def intake_ready(
+    session: Session,
+    keystore: KeyStore,
+    providers: tuple[str, ...] = ("health", "housing", "employment"),
+) -> str:
+    """Whatever ingest and link need on a fresh platform; the linkage officer's name.
+
+    For the demo's helpers, benchmarks and tests that ingest on their own: the first
+    administrator (``ada``) when nobody exists yet, :data:`OFFICER` (a linkage officer),
+    ``providers`` registered as datasets (the demo's classification, else personal) and
+    a current agreement with each. What already exists is left as it is.
+    """
+    existing = set(session.scalars(select(Person.username)))
+    if not existing:
+        people.create_person(
+            session,
+            keystore,
+            by=None,
+            username="ada",
+            display_name="Ada Administrator",
+            roles=("administrator",),
+        )
+    if OFFICER not in existing:
+        people.create_person(
+            session,
+            keystore,
+            by="ada",
+            username=OFFICER,
+            display_name="Lina Linkage-Officer",
+            roles=("linkage_officer",),
+        )
+    registered = {d.name for d in datasets.list_datasets(session)}
+    for name in providers:
+        if name not in registered:
+            classification, description = datasets.DEFAULT_DATASETS.get(
+                name, ("personal", f"Provider {name}")
+            )
+            datasets.register_dataset(
+                session,
+                keystore,
+                by="ada",
+                name=name,
+                classification=classification,
+                description=description,
+            )
+    ensure_agreements(session, keystore, by="ada", providers=providers)
+    return OFFICER

@@ -27,6 +27,7 @@ DEMO_ACCOUNTS = [
     ("owen", "output checker"),
     ("eve", "evaluator"),
     ("ada", "administrator"),
+    ("lina", "linkage officer"),
 ]
 DEMO_PASSWORD = "nightingale-demo"  # noqa: S105 - the documented demo password, demo data only
 

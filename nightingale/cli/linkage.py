@@ -1,9 +1,10 @@
 """``nightingale ingest``, ``link`` and ``link-files``: the linkage layer's commands.
 
-``ingest`` and ``link`` parse, open a unit of work as the machine's user and call the
-operation (:mod:`nightingale.operations.linkage`), which registers and audits the
-version or run in the unit's transaction; ``link-files`` links any CSV files and needs
-no data root.
+``ingest`` and ``link`` parse, open a unit of work as the person named by ``--as`` (a
+linkage officer: both are governed actions) and call the operation
+(:mod:`nightingale.operations.linkage`), which checks the policy and the provider's data
+sharing agreement and registers and audits the version or run in the unit's
+transaction; ``link-files`` links any CSV files and needs no data root.
 """
 
 from __future__ import annotations
@@ -25,14 +26,20 @@ if TYPE_CHECKING:
 
 console = Console(highlight=False)
 DEMO_FOLDER = "demo-region"
+OFFICER = "lina"
+"""Who ingests and links in the demo (``governance_demo.OFFICER``, a linkage officer)."""
+As = Annotated[
+    str,
+    typer.Option("--as", envvar="NIGHTINGALE_ACTOR", help="Who is acting (a linkage officer)."),
+]
 
 
-def _ingest(settings: Settings, provider: str, files: list[Path]) -> None:
+def _ingest(settings: Settings, provider: str, files: list[Path], actor: str) -> None:
     """Ingest in a unit of its own; print what was committed."""
     from nightingale.cli.governance import governance_unit
     from nightingale.operations import linkage
 
-    with governance_unit(settings) as unit:
+    with governance_unit(settings, actor) as unit:
         report = linkage.ingest(unit, provider, files)
     _print_ingest(report)
 
@@ -61,9 +68,14 @@ def ingest(
         ),
     ],
     files: Annotated[list[Path], typer.Argument(help="The people file and any event files.")],
+    actor: As,
 ) -> None:
-    """Validate, quarantine and ingest a provider's extract files as one dataset version."""
-    _ingest(state(ctx).settings, provider, files)
+    """Validate, quarantine and ingest a provider's extract files as one dataset version.
+
+    A linkage officer's action, under a current data sharing agreement with the provider
+    covering every file (nightingale agreements list).
+    """
+    _ingest(state(ctx).settings, provider, files, actor)
 
 
 def demo_truth(settings: Settings) -> Path | None:
@@ -72,12 +84,12 @@ def demo_truth(settings: Settings) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def _link(settings: Settings, truth: Path | None, threshold: float | None) -> None:
+def _link(settings: Settings, truth: Path | None, threshold: float | None, actor: str) -> None:
     """Link in a unit of its own (measured against ``truth``, else the demo's); print it."""
     from nightingale.cli.governance import governance_unit
     from nightingale.operations import linkage
 
-    with governance_unit(settings) as unit:
+    with governance_unit(settings, actor) as unit:
         summary = linkage.link(unit, truth=truth or demo_truth(settings), threshold=threshold)
     _print_link(summary)
 
@@ -112,6 +124,7 @@ def _print_estimated(estimated: dict[str, Any]) -> None:
 
 def link(
     ctx: typer.Context,
+    actor: As,
     truth: Annotated[
         Path | None,
         typer.Option(help="truth/records.csv of a synthetic region (default: the demo region's)."),
@@ -120,8 +133,11 @@ def link(
         float | None, typer.Option(help="Match weight at which a pair links.")
     ] = None,
 ) -> None:
-    """Link every provider's newest version into a new spine, with a quality report."""
-    _link(state(ctx).settings, truth, threshold)
+    """Link every provider's newest version into a new spine, with a quality report.
+
+    A linkage officer's (or an administrator's) action.
+    """
+    _link(state(ctx).settings, truth, threshold, actor)
 
 
 def link_files(
@@ -187,11 +203,11 @@ def _demo_ingest(run: DemoRun) -> None:
         files = [extracts / name / file_name for file_name in names]
         present = [f for f in files if f.is_file()]
         if present:
-            _ingest(run.cli.settings, name, present)
+            _ingest(run.cli.settings, name, present, OFFICER)
 
 
 def _demo_link(run: DemoRun) -> None:
-    _link(run.cli.settings, None, None)
+    _link(run.cli.settings, None, None, OFFICER)
 
 
 DEMO_STAGES = [(50, "ingest", _demo_ingest), (60, "link", _demo_link)]

@@ -9,8 +9,11 @@ governance. Everything the release needs is decided here, in one order:
 1. validate the spec against the catalogue and compile it;
 2. find the inputs (spine in force, newest content versions, the demographics given)
    and run both queries;
-3. replace ``person_id`` with the project's pseudonym and sort by it (row order says
-   nothing about linkage order);
+   without the records of people who opted out of research use of their health data,
+   and leave those people out of a release drawing that data (:mod:`.optout`);
+3. replace ``person_id`` with the project's pseudonym, under the key governance pinned
+   for the project (``pseudonym_key_id``), and sort by it (row order says nothing about
+   linkage order);
 4. refuse to continue if a table holds an identifier column or any date (dates leave
    only as months, ages only as bands);
 5. measure k-anonymity over the quasi-identifiers (and, when the caller enforces the
@@ -24,6 +27,7 @@ governance. Everything the release needs is decided here, in one order:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +40,7 @@ from nightingale.cohorts.compile import compile_spec
 from nightingale.cohorts.engines import CohortEngine
 from nightingale.cohorts.kanonymity import KAnonymity, measure
 from nightingale.cohorts.loading import embed_codelists, parse_spec, spec_hash
+from nightingale.cohorts.optout import drop_opted_out_people, without_opted_out
 from nightingale.cohorts.pseudonyms import Pseudonymiser
 from nightingale.cohorts.run import CohortTables, run_cohort
 from nightingale.cohorts.spec import CohortSpec
@@ -198,6 +203,9 @@ def build_release(
     source: str = "<spec>",
     now: datetime | None = None,
     enforce_k_target: bool = False,
+    pseudonym_key_id: str | None = None,
+    extends: str | None = None,
+    opted_out: Mapping[str, pa.Array] | None = None,
 ) -> Release:
     """Build and write one release of ``spec_text`` for ``project`` (all or nothing).
 
@@ -207,6 +215,12 @@ def build_release(
     ``enforce_k_target`` a release whose k-anonymity is below the spec's ``min_k`` is
     refused (:class:`BelowKTarget`) before anything is written; the build operation
     enforces it unless a steward overrode the target.
+
+    ``pseudonym_key_id`` is the project's pinned key (the current ``pseudonym`` key when
+    None: a project's first release); ``extends`` the release this one follows, recorded
+    in the manifest. ``opted_out`` maps a provider to the record ids of opted-out people
+    (:mod:`.optout`); how many people that removed is the manifest's
+    ``opted_out_removed``.
     """
     catalogue = catalogue or default_catalogue()
     now = now or datetime.now(UTC)
@@ -216,9 +230,14 @@ def build_release(
     spec_text = embed_codelists(spec_text, source)
     spec = parse_spec(spec_text, source)
     compiled = compile_spec(spec, catalogue, source)
-    inputs = locate_inputs(root, table_columns(spec), demographics)
-    pseudonymiser = Pseudonymiser(keystore, project)
-    tables = pseudonymised(run_cohort(engine, compiled, inputs.spine, inputs.tables), pseudonymiser)
+    draws = table_columns(spec)
+    filtered = without_opted_out(locate_inputs(root, draws, demographics), opted_out or {})
+    inputs = filtered.inputs
+    pseudonymiser = Pseudonymiser(keystore, project, pseudonym_key_id)
+    cohort, removed = drop_opted_out_people(
+        run_cohort(engine, compiled, inputs.spine, inputs.tables), filtered, set(draws)
+    )
+    tables = pseudonymised(cohort, pseudonymiser)
     check_release_safe("persons", tables.persons)
     check_release_safe("panel", tables.panel)
     k = measure(tables.persons, catalogue.quasi_identifiers(spec), spec.disclosure.min_k)
@@ -254,6 +273,8 @@ def build_release(
                 )
                 for used in compiled.codelists
             ],
+            extends=extends,
+            opted_out_removed=removed,
         )
         written = write_manifest(folder, manifest)
     manifest_sha = sha256_file(target / written.name)

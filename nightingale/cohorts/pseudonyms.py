@@ -1,9 +1,11 @@
 """Project pseudonyms: HMAC-SHA256 of the linkage person_id under a per-project key.
 
 The key is derived with HKDF from the keystore's ``pseudonym`` key for the context
-``project:<project>``, so the same person has the same ``pid`` in every release of one
-project (releases can be compared over time) and unrelated ``pid`` values in two
-projects (their releases cannot be joined). A plain hash would not do: person ids are
+``project:<project>``, so unrelated projects get unrelated ``pid`` values (their releases
+cannot be joined). Which version of the ``pseudonym`` key is the project's own: the one
+governance pinned at its first release (``key_id``), so the same person has the same
+``pid`` in every release of the project even after the master key rotates; only the
+current key is used when no key is pinned yet. A plain hash would not do: person ids are
 enumerable, and anyone could hash them all.
 """
 
@@ -21,8 +23,8 @@ PID_HEX_CHARS = 32  # 128 bits: collisions are negligible for any population
 class Pseudonymiser:
     """Maps person ids to one project's pseudonyms."""
 
-    def __init__(self, keystore: KeyStore, project: str) -> None:
-        key = keystore.derive("pseudonym", f"project:{project}")
+    def __init__(self, keystore: KeyStore, project: str, key_id: str | None = None) -> None:
+        key = keystore.derive("pseudonym", f"project:{project}", key_id)
         self.key_id = key.key_id
         self._base = hmac.HMAC(key.secret, hashes.SHA256())
 
@@ -48,3 +50,23 @@ class Pseudonymiser:
             placed = pids.take(pc.index_in(column, value_set=distinct))
             replaced.append(table.drop_columns(["person_id"]).add_column(0, "pid", placed))
         return replaced
+
+
+def pid_map(
+    keystore: KeyStore, project: str, person_ids: pa.Array, old_key_id: str, new_key_id: str
+) -> pa.Table:
+    """``old_pid -> new_pid`` for ``person_ids`` when ``project`` moves between two keys.
+
+    The explicit map a re-key writes, so a researcher can carry an earlier release's
+    pids over to the next release; sorted by ``old_pid`` (says nothing of person ids).
+    """
+    distinct = pc.unique(person_ids.cast(pa.string())).to_pylist()
+    old = Pseudonymiser(keystore, project, old_key_id)
+    new = Pseudonymiser(keystore, project, new_key_id)
+    table = pa.table(
+        {
+            "old_pid": pa.array([old.pid(p) for p in distinct], pa.string()),
+            "new_pid": pa.array([new.pid(p) for p in distinct], pa.string()),
+        }
+    )
+    return table.sort_by("old_pid")

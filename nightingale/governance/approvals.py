@@ -21,6 +21,7 @@ list all ask it, so a rejection or a request for changes is never counted as an 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from nightingale.governance import rounds, states
 from nightingale.governance.acting import acting
+from nightingale.governance.agreements import coverage_problems
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.facts import request_facts
 from nightingale.governance.models import Approval, LinkageRequest
@@ -119,8 +121,14 @@ def decide_request(
     reason: str,
     *,
     settings: GovernanceSettings | None = None,
+    draws: Collection[str] | None = None,
 ) -> DecisionOutcome:
-    """Record one steward's ``decision`` (approve, reject, changes) with a reason."""
+    """Record one steward's ``decision`` (approve, reject, changes) with a reason.
+
+    ``draws`` (``provider.table`` names the spec draws, as the cohort compiler says; the
+    operation passes them) must each be covered by a current data sharing agreement for
+    the project's purpose, or an approval is refused (:mod:`.agreements`).
+    """
     if decision not in DECISIONS:
         raise InvalidInput(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
     request = lock_row(
@@ -143,6 +151,9 @@ def decide_request(
         changed = rounds.spec_problems(session, request, request.spec_text)
         if decision == "approve" and changed:
             who.refuse("; ".join(changed))  # what would be approved is not what was submitted
+        uncovered = coverage_problems(session, request.project, draws or ())
+        if decision == "approve" and uncovered:
+            who.refuse("; ".join(uncovered))
         session.add(
             Approval(
                 request_id=request.id,

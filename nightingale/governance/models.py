@@ -28,7 +28,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nightingale.platform.database import Base
 
-ROLES = ("researcher", "data_steward", "output_checker", "evaluator", "administrator")
+ROLES = (
+    "researcher",
+    "data_steward",
+    "output_checker",
+    "evaluator",
+    "administrator",
+    "linkage_officer",
+)
 CLASSIFICATIONS = ("special_category", "personal", "public")
 
 
@@ -79,6 +86,10 @@ class Project(Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    purpose_code: Mapped[str] = mapped_column(
+        String(32), default="research", server_default="research"
+    )
+    """The kind of purpose (``research`` unless set) that data sharing agreements name."""
     pi: Mapped[Person] = relationship(lazy="joined")
     member_rows: Mapped[list[ProjectMember]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
@@ -467,3 +478,83 @@ class LodgedPlan(Base):
     @property
     def amendment(self) -> bool:
         return self.revision > 0
+
+
+class Agreement(Base):
+    """A data sharing agreement with a provider: which tables, for which purposes, until when.
+
+    ``tables`` and ``purposes`` are comma-separated names (``*`` in ``tables``: every
+    table). An agreement is current from ``starts_on`` to ``expires_on`` (inclusive)
+    unless it was ended early (``ended_at``). Never deleted: ending one keeps its history.
+    """
+
+    __tablename__ = "gov_agreements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(100), unique=True)
+    provider: Mapped[str] = mapped_column(ForeignKey("gov_datasets.name"))
+    tables: Mapped[str] = mapped_column(Text)
+    purposes: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    starts_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        return tuple(t for t in self.tables.split(",") if t)
+
+    @property
+    def purpose_names(self) -> tuple[str, ...]:
+        return tuple(p for p in self.purposes.split(",") if p)
+
+
+class RetentionRule(Base):
+    """How long a provider's dataset versions or a project's releases are kept (days)."""
+
+    __tablename__ = "gov_retention_rules"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    """``provider`` (dataset versions) or ``project`` (releases)."""
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    keep_days: Mapped[int] = mapped_column(Integer)
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProjectKey(Base):
+    """The pseudonym key a project's releases are made with, pinned at its first release.
+
+    One row per key the project has had; the one without ``superseded_at`` is in force.
+    A re-key writes the explicit old->new pid map (``pid_map``, relative to the data root)
+    and supersedes the previous row.
+    """
+
+    __tablename__ = "gov_project_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("gov_projects.id"), index=True)
+    key_id: Mapped[str] = mapped_column(String(40))
+    pinned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    pinned_by: Mapped[str] = mapped_column(String(64))
+    first_release: Mapped[str | None] = mapped_column(String(64))
+    pid_map: Mapped[str | None] = mapped_column(Text)
+    pid_map_sha256: Mapped[str | None] = mapped_column(String(64))
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    project: Mapped[Project] = relationship(lazy="joined")
+
+
+class OptOutLoad(Base):
+    """One load of the national data opt-out list (counts and checksum, never numbers)."""
+
+    __tablename__ = "gov_optout_loads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider: Mapped[str] = mapped_column(ForeignKey("gov_datasets.name"))
+    entries: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    loaded_by: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -26,6 +26,13 @@ The rules, in the words of the Five Safes:
   a release carrying outcome variables is built only once one is lodged
   (``request.build_outcomes``); an economic evaluation is published only with every
   CHEERS 2022 item filled.
+- *governed intake*: data comes in only through a linkage officer (``dataset.ingest``),
+  and only the tables a current data sharing agreement with the provider covers; linking
+  is a linkage officer's or an administrator's job (``linkage.link``); stewards and
+  administrators record agreements and retention schedules; only administrators rotate
+  keys, re-key a project's pseudonyms or apply a retention run; the national data opt-out
+  list is loaded by a linkage officer (it holds NHS numbers, so it stays in the
+  identifier zone).
 - *minimum data*: a release below its spec's k-anonymity target is built only when a
   steward (not on the project) overrides the target with a reason (``release.k_override``).
 
@@ -92,6 +99,13 @@ class Action(StrEnum):
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
     GOVERNANCE_ENFORCE = "governance.enforce"
+    DATASET_INGEST = "dataset.ingest"
+    LINKAGE_RUN = "linkage.link"
+    AGREEMENT_MANAGE = "agreement.manage"
+    OPTOUT_LOAD = "optout.load"
+    RETENTION_MANAGE = "retention.manage"
+    RETENTION_RUN = "retention.run"
+    KEY_MANAGE = "key.manage"
 
 
 @dataclass(frozen=True)
@@ -202,8 +216,19 @@ class OutcomeBuildFacts:
     lodged_plans: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class IntakeFacts:
+    """An extract offered for ingest: its provider, its tables (file stems), and those of
+    them no current data sharing agreement with the provider covers."""
+
+    provider: str
+    tables: tuple[str, ...]
+    uncovered: tuple[str, ...] = ()
+
+
 Target = (
     PlatformFacts
+    | IntakeFacts
     | PersonFacts
     | ProjectFacts
     | RequestFacts
@@ -242,6 +267,7 @@ _STEWARD = frozenset({"data_steward"})
 _RESEARCHER = frozenset({"researcher"})
 _CHECKER = frozenset({"output_checker"})
 _EVALUATOR = frozenset({"evaluator"})
+_OFFICER = frozenset({"linkage_officer"})
 NO_ROLE: frozenset[str] = frozenset()
 """A rule with no roles: anyone (even :data:`ANONYMOUS`) may ask; its check decides."""
 
@@ -621,6 +647,19 @@ def _request_build_outcomes(actor: Actor, target: Target, today: date) -> str | 
     )
 
 
+def _dataset_ingest(actor: Actor, target: Target, today: date) -> str | None:
+    """An extract comes in only under a current agreement covering each of its tables."""
+    intake = _target(target, IntakeFacts, Action.DATASET_INGEST)
+    assert isinstance(intake, IntakeFacts)
+    if intake.uncovered:
+        return (
+            f"no current data sharing agreement with {intake.provider} covers "
+            f"{', '.join(intake.uncovered)}; a steward records one first "
+            f"(nightingale agreements add {intake.provider} ...)"
+        )
+    return None
+
+
 RULES: dict[Action, _Rule] = {
     Action.PERSON_BOOTSTRAP: _Rule(NO_ROLE, _person_bootstrap),
     Action.PERSON_MANAGE: _Rule(_ADMIN),
@@ -661,6 +700,13 @@ RULES: dict[Action, _Rule] = {
     Action.AUDIT_READ: _Rule(_ADMIN | _STEWARD | _CHECKER),
     Action.AUDIT_VERIFY: _Rule(_ADMIN | _STEWARD),
     Action.GOVERNANCE_ENFORCE: _Rule(_ADMIN),
+    Action.DATASET_INGEST: _Rule(_OFFICER, _dataset_ingest),
+    Action.LINKAGE_RUN: _Rule(_OFFICER | _ADMIN),
+    Action.AGREEMENT_MANAGE: _Rule(_STEWARD | _ADMIN),
+    Action.OPTOUT_LOAD: _Rule(_OFFICER),
+    Action.RETENTION_MANAGE: _Rule(_STEWARD | _ADMIN),
+    Action.RETENTION_RUN: _Rule(_ADMIN),
+    Action.KEY_MANAGE: _Rule(_ADMIN),
 }
 
 

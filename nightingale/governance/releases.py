@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from nightingale.governance import rounds, states
 from nightingale.governance.acting import Acting, acting
+from nightingale.governance.agreements import coverage_problems
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.facts import release_facts, request_facts
 from nightingale.governance.models import LinkageRequest, Project, Release
@@ -75,6 +76,7 @@ def require_build(
     *,
     spec_text: str,
     reads: Collection[str],
+    draws: Collection[str] = (),
 ) -> None:
     """Refuse (audited, :class:`PermissionDenied`) unless ``actor`` may build ``request`` now.
 
@@ -83,10 +85,12 @@ def require_build(
     round, and every dataset it reads (``reads``, as the cohort compiler says) must be in
     that round (:func:`.rounds.build_problems`). The builder calls this before it starts
     and :func:`record_release` checks again before recording, so a decision that changed
-    during the build still counts.
+    during the build still counts. ``draws`` (the ``provider.table`` names the spec draws)
+    must each be covered by a current data sharing agreement for the project's purpose.
     """
     with _building(session, keystore, request, actor) as who:
         problems = rounds.build_problems(session, request, spec_text=spec_text, reads=reads)
+        problems += coverage_problems(session, request.project, draws)
         if problems:
             who.refuse("; ".join(problems))
 

@@ -8,6 +8,14 @@ Here three domains meet, each doing only its own part:
   reads (:func:`nightingale.linkage.demographics.publish_demographics`);
 - cohorts runs the spec over the zones and writes the release.
 
+Every table the spec draws must be covered by a current data sharing agreement for the
+project's purpose (governance checks it with the build). The project's pseudonyms stay
+the same from release to release: the build uses the pseudonym key governance pinned at
+the project's first release (pinning it then), whatever the keystore's current version,
+and the manifest names the release it extends. People on the national data opt-out list
+are left out of releases drawing health data (linkage names their records; the manifest
+and the ``release.built`` entry count them).
+
 A release exists only when governance knows it: if recording fails, or the unit's
 transaction rolls back later for any reason, the release folder is removed again. A
 release below its spec's k-anonymity target is not built (refused and audited, nothing
@@ -20,6 +28,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -30,13 +39,17 @@ from nightingale.cohorts.build import (
     demographics_needed_by,
     estimate_release,
 )
-from nightingale.cohorts.catalogue import catalogue_for
+from nightingale.cohorts.catalogue import catalogue_for, table_columns
 from nightingale.cohorts.engines import CohortEngine, engine_for
 from nightingale.cohorts.kanonymity import KAnonymity
+from nightingale.cohorts.spec import CohortSpec
 from nightingale.cohorts.validation import validate_spec
-from nightingale.governance import releases, requests
+from nightingale.cohorts.zones import input_versions
+from nightingale.governance import pseudonym_keys, releases, requests
 from nightingale.linkage.demographics import publish_demographics
+from nightingale.linkage.optout import opted_out_records
 from nightingale.operations import plans
+from nightingale.operations.intake import tables_drawn
 from nightingale.operations.requests import datasets_read_by
 from nightingale.operations.unit import Unit
 from nightingale.platform.contracts import Demographics
@@ -83,18 +96,23 @@ def build_request(
     request = requests.get_request(unit.session, request_id)
     source = f"request {request_id}"
     catalogue = catalogue_for(unit.root)
+    spec = validate_spec(request.spec_text, source, catalogue)
     releases.require_build(
         unit.session,
         unit.keystore,
         request,
         unit.actor,
         spec_text=request.spec_text,
-        reads=datasets_read_by(validate_spec(request.spec_text, source, catalogue)),
+        reads=datasets_read_by(spec),
+        draws=tables_drawn(unit.root, spec),
     )
     if k_override is not None:
         releases.require_k_override(unit.session, unit.keystore, request, unit.actor, k_override)
     plans.require_plan_for_build(unit, request)
     demographics = _demographics(unit, request.spec_text, source)
+    project = request.project.slug
+    earlier = releases.list_releases(unit.session, project)
+    opted_out = _opted_out(unit, spec)
     adapter = engine or engine_for(unit.settings)
     try:
         built = build_release(
@@ -108,6 +126,9 @@ def build_request(
             catalogue=catalogue,
             source=source,
             enforce_k_target=k_override is None,
+            pseudonym_key_id=pseudonym_keys.pinned_key(unit.session, project),
+            extends=earlier[-1].release_id if earlier else None,
+            opted_out=opted_out,
         )
     except BelowKTarget as exc:
         releases.refuse_below_k_target(unit.session, unit.keystore, request, unit.actor, str(exc))
@@ -130,8 +151,19 @@ def build_request(
                 "rows": built.manifest.rows.model_dump(),
                 "k_anonymity": built.manifest.k_anonymity.k,
                 "k_target": built.manifest.k_anonymity.min_k,
+                "pseudonym_key_id": built.manifest.pseudonym_key_id,
+                "extends": built.manifest.extends,
+                "opted_out_removed": built.manifest.opted_out_removed,
             },
             k_override=k_override if below_target else None,
+        )
+        pseudonym_keys.pin_first_key(
+            unit.session,
+            unit.keystore,
+            project=request.project,
+            key_id=built.manifest.pseudonym_key_id,
+            release_id=built.release_id,
+            actor=unit.actor,
         )
     except BaseException:
         shutil.rmtree(built.path, ignore_errors=True)
@@ -145,6 +177,16 @@ def _demographics(unit: Unit, spec_text: str, source: str) -> Demographics | Non
     if versions is None:
         return None
     return publish_demographics(unit.root, unit.keystore, versions)
+
+
+def _opted_out(unit: Unit, spec: CohortSpec) -> dict[str, pa.Array]:
+    """The records of opted-out people in each provider version the build reads, by
+    provider (providers without an opt-out list give none)."""
+    versions = input_versions(unit.root, table_columns(spec))
+    return {
+        provider: opted_out_records(unit.root, unit.keystore, provider, version)
+        for provider, version in versions.items()
+    }
 
 
 def _remove_unless_committed(session: Session, folder: Path) -> None:

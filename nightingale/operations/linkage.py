@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from nightingale.governance import intake
 from nightingale.linkage.backend import LinkBackend, backend_for
 from nightingale.linkage.engine import LinkOptions
 from nightingale.linkage.ingest import IngestReport, discard_version
@@ -30,11 +31,16 @@ from nightingale.operations.unit import Unit
 def ingest(unit: Unit, provider: str, files: Sequence[Path]) -> IngestReport:
     """Ingest ``files`` (the people file and any event files) as one version of ``provider``.
 
-    Registers and audits the version in ``unit``'s transaction. Files already ingested
-    as the newest version are a no-op (``report.version_id`` is None; nothing audited).
+    Governed: ``unit.actor`` must be a linkage officer and a current data sharing
+    agreement with ``provider`` must cover every file's table (refused and audited
+    ``dataset.ingest.refused`` before anything is written otherwise). Registers and
+    audits the version in ``unit``'s transaction. Files already ingested as the newest
+    version are a no-op (``report.version_id`` is None; nothing audited).
     """
     unit.root.read_marker()  # refuse to write into a folder that is not a data root
     spec = provider_spec(provider, unit.root)
+    tables = [Path(f).name.rsplit(".", 1)[0] for f in files]
+    intake.require_ingest(unit.session, unit.keystore, unit.actor, spec.name, tables)
     report = ingest_version(unit.session, unit.root, unit.keystore, spec, list(files))
     version = report.version_id
     if version is None:
@@ -73,9 +79,11 @@ def link(
     ``truth`` (a synthetic region's ``truth/records.csv``) adds measured precision and
     recall to the report; ``threshold`` is the match weight at which a pair links.
     Without ``backend`` the configured engine's (``settings.engine``) is opened and closed
-    here; a backend passed in stays the caller's to close.
+    here; a backend passed in stays the caller's to close. Governed: only a linkage
+    officer or an administrator links (refused and audited otherwise).
     """
     unit.root.read_marker()
+    intake.require_link(unit.session, unit.keystore, unit.actor)
     options = LinkOptions() if threshold is None else LinkOptions(threshold_weight=threshold)
     chosen = backend_for(unit.settings) if backend is None else backend
     previous = current_run(unit.root)

@@ -24,6 +24,7 @@ from nightingale.governance.policy import (
     Action,
     Actor,
     DowngradeFacts,
+    IntakeFacts,
     OutcomeBuildFacts,
     OutputFacts,
     PersonFacts,
@@ -56,6 +57,7 @@ TWO_CHECKERS = frozenset({"checker-a", "checker-b"})
 class Expect:
     roles: frozenset[str]
     # none | platform | person | project | request | release | output | publish | downgrade
+    # | intake
     target: str = "none"
     states: frozenset[str] | None = None  # allowed states of the varied object
     relation: str = "any"  # any | self | pi | member | submitter | outsider
@@ -161,6 +163,15 @@ EXPECTED: dict[Action, Expect] = {
     Action.REQUEST_BUILD_OUTCOMES: Expect(
         _r("data_steward", "administrator"), "outcomes", _r("approved", "released"), "outsider"
     ),
+    Action.DATASET_INGEST: Expect(
+        _r("linkage_officer"), "intake", _r("covered"), refusal="no current data sharing agreement"
+    ),
+    Action.LINKAGE_RUN: Expect(_r("linkage_officer", "administrator")),
+    Action.AGREEMENT_MANAGE: Expect(_r("data_steward", "administrator")),
+    Action.OPTOUT_LOAD: Expect(_r("linkage_officer")),
+    Action.RETENTION_MANAGE: Expect(_r("data_steward", "administrator")),
+    Action.RETENTION_RUN: Expect(_r("administrator")),
+    Action.KEY_MANAGE: Expect(_r("administrator")),
 }
 
 MACHINE_STATES: dict[str, list[str | None]] = {
@@ -174,6 +185,7 @@ MACHINE_STATES: dict[str, list[str | None]] = {
     "publish": sorted(OUTPUT_STATES),
     "outcomes": sorted(REQUEST_STATES),
     "downgrade": sorted(DOWNGRADE_STATES),
+    "intake": ["covered", "uncovered"],
 }
 
 
@@ -202,6 +214,9 @@ def target_for(
     if expect.target == "project":
         assert state is not None
         return project(state, relation)
+    if expect.target == "intake":
+        uncovered = ("admissions",) if state == "uncovered" else ()
+        return IntakeFacts("health", ("admissions", "gp_registrations"), uncovered)
     if expect.target == "downgrade":
         assert state is not None
         return DowngradeFacts(

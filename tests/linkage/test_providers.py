@@ -11,10 +11,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from nightingale.cli import main
+from nightingale.cli.governance_demo import intake_ready
 from nightingale.cohorts.catalogue import catalogue_for, default_catalogue
 from nightingale.linkage.fields import IDENTIFIER_FIELDS
 from nightingale.linkage.schemas import provider
 from nightingale.linkage.schemas.base import column
+from nightingale.operations.unit import open_unit
 from nightingale.platform.contracts import current_spine_run, spine_file
 from nightingale.platform.contracts.provider_files import operator_folder
 from nightingale.platform.contracts.provider_schema import ColumnSchema, IdentifierField
@@ -106,7 +108,10 @@ def test_a_fourth_provider_is_onboarded_from_a_yaml_file_alone(
 
     ingest_all(platform)
     extract = _north_extract(platform.region)
-    assert _run(["--data-root", data_root, "ingest", "housing_north", str(extract)]) == 0
+    with open_unit(platform.settings, "setup") as unit:  # an officer; an agreement each
+        officer = intake_ready(unit.session, unit.keystore, ("housing_north",))
+    ingest = ["--data-root", data_root, "ingest", "housing_north", str(extract)]
+    assert _run([*ingest, "--as", officer]) == 0
     out = capsys.readouterr().out
     assert "north_tenants.csv: 7 rows, 6 accepted, 1 quarantined" in out
     assert "let_date: date %d-%m-%Y" in out and "bedroom_count: whole number 1..6" in out
@@ -116,7 +121,7 @@ def test_a_fourth_provider_is_onboarded_from_a_yaml_file_alone(
     assert content.column_names == ["record_id", "let_date", "bedroom_count", "damp_reported"]
     assert str(content.schema.field("let_date").type) == "date32[day]"
 
-    assert _run(["--data-root", data_root, "link"]) == 0
+    assert _run(["--data-root", data_root, "link", "--as", officer]) == 0
     run = current_spine_run(platform.root)
     assert run is not None
     spine = pd.read_parquet(spine_file(platform.root, run))

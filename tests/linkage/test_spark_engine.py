@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from nightingale.cli.governance_demo import intake_ready
 from nightingale.linkage.backend import DuckDBBackend, SparkBackend, to_spark
 from nightingale.linkage.engine import LinkOptions, u_sample
 from nightingale.linkage.link import link
@@ -84,8 +85,10 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     )
     initialise(settings)
     region = generate_region(SynthConfig(people=1000, seed=3), folder / "region")
+    with open_unit(settings, "setup") as unit:
+        officer = intake_ready(unit.session, unit.keystore)
     for provider in ("health", "housing", "employment"):
-        with open_unit(settings, "test") as unit:
+        with open_unit(settings, officer) as unit:
             files = sorted((region.path / "extracts" / provider).glob("*.csv"))
             linkage.ingest(unit, provider, files)
     engine = database.make_engine(settings.resolved_database_url)

@@ -1,9 +1,9 @@
 """Ingest and link from Python: registered and audited in the unit's transaction, or not at all.
 
-No CLI here: a notebook or a script calling :mod:`nightingale.operations.linkage` in a
-unit of its own gets the same ``dataset.ingested`` / ``linkage.run`` entries as the
-commands do. When the unit does not commit, neither the entry nor the version or run,
-nor the files written for them, survive.
+No CLI here: a notebook or a script (a linkage officer's) calling
+:mod:`nightingale.operations.linkage` in a unit of its own gets the same
+``dataset.ingested`` / ``linkage.run`` entries as the commands do. When the unit does not
+commit, neither the entry nor the version or run, nor the files written for them, survive.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from nightingale.cli.governance_demo import OFFICER, intake_ready
 from nightingale.governance import audit, datasets
 from nightingale.governance.errors import NotFound
 from nightingale.linkage.spine import current_run, spine_folder
@@ -34,6 +35,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     chosen = Settings(data_root=tmp_path / "var", database_url=database_url)
     initialise(chosen)
     write_region(chosen.data_root / "demo-region")
+    with open_unit(chosen, "setup") as unit:
+        intake_ready(unit.session, unit.keystore)  # a linkage officer and the agreements
     return chosen
 
 
@@ -79,17 +82,17 @@ def _files_of(settings: Settings, provider: str) -> list[Path]:
 
 def _ingest_all(settings: Settings) -> None:
     for provider in FILES:
-        with open_unit(settings, "operator") as unit:
+        with open_unit(settings, OFFICER) as unit:
             linkage.ingest(unit, provider, _extracts(settings, provider))
 
 
 def test_ingest_from_python_registers_and_audits_the_version_in_one_transaction(
     settings: Settings,
 ) -> None:
-    with open_unit(settings, "notebook:rita") as unit:
+    with open_unit(settings, OFFICER) as unit:
         report = linkage.ingest(unit, "housing", _extracts(settings, "housing"))
     [(actor, object_id, details)] = _audited(settings, "dataset.ingested")
-    assert (actor, object_id) == ("notebook:rita", f"housing/{report.version_id}")
+    assert (actor, object_id) == (OFFICER, f"housing/{report.version_id}")
     assert details["provider"] == "housing" and details["version"] == report.version_id
     tenancies = details["files"]["tenancies.csv"]
     assert (tenancies["rows"], tenancies["accepted"], tenancies["quarantined"]) == (8, 8, 0)
@@ -101,7 +104,7 @@ def test_ingesting_the_newest_version_again_changes_and_audits_nothing(
     settings: Settings,
 ) -> None:
     for _ in range(2):
-        with open_unit(settings, "operator") as unit:
+        with open_unit(settings, OFFICER) as unit:
             report = linkage.ingest(unit, "housing", _extracts(settings, "housing"))
     assert report.version_id is None
     assert len(_audited(settings, "dataset.ingested")) == 1
@@ -110,7 +113,7 @@ def test_ingesting_the_newest_version_again_changes_and_audits_nothing(
 def test_a_unit_that_fails_after_ingest_keeps_no_entry_no_version_and_no_files(
     settings: Settings,
 ) -> None:
-    with pytest.raises(RuntimeError, match="later step"), open_unit(settings, "operator") as unit:
+    with pytest.raises(RuntimeError, match="later step"), open_unit(settings, OFFICER) as unit:
         linkage.ingest(unit, "housing", _extracts(settings, "housing"))
         assert _files_of(settings, "housing")  # written before the commit
         raise RuntimeError("a later step of the same unit failed")
@@ -127,7 +130,7 @@ def test_a_commit_that_fails_after_ingest_returned_removes_the_versions_files(
     settings: Settings,
 ) -> None:
     refused = pytest.raises(RuntimeError, match="refused the commit")
-    with refused, open_unit(settings, "operator") as unit:
+    with refused, open_unit(settings, OFFICER) as unit:
         linkage.ingest(unit, "housing", _extracts(settings, "housing"))
         event.listen(unit.session, "before_commit", _refuse_commit)
     assert _versions(settings, "housing") == set()
@@ -138,7 +141,7 @@ def test_a_governance_refusal_later_in_the_unit_takes_the_ingest_back_with_it(
     settings: Settings,
 ) -> None:
     # A refusal rolls the unit's transaction back and commits only its own audit entry.
-    with pytest.raises(NotFound), open_unit(settings, "nobody") as unit:
+    with pytest.raises(NotFound), open_unit(settings, OFFICER) as unit:
         linkage.ingest(unit, "housing", _extracts(settings, "housing"))
         datasets.register_dataset(
             unit.session, unit.keystore, by="nobody", name="x", classification="public",
@@ -154,10 +157,10 @@ def test_link_from_python_records_and_audits_the_run_in_one_transaction(
     settings: Settings,
 ) -> None:
     _ingest_all(settings)
-    with open_unit(settings, "notebook:rita") as unit:
+    with open_unit(settings, OFFICER) as unit:
         summary = linkage.link(unit, truth=_truth(settings))
     [(actor, object_id, details)] = _audited(settings, "linkage.run")
-    assert (actor, object_id) == ("notebook:rita", summary.run_id)
+    assert (actor, object_id) == (OFFICER, summary.run_id)
     assert details == {
         "key_id": summary.key_id,
         "versions": summary.versions,
@@ -173,9 +176,9 @@ def test_a_unit_that_fails_after_link_leaves_the_previous_spine_in_force_and_no_
 ) -> None:
     root = DataRoot(settings.data_root)
     _ingest_all(settings)
-    with open_unit(settings, "operator") as unit:
+    with open_unit(settings, OFFICER) as unit:
         first = linkage.link(unit)
-    with pytest.raises(RuntimeError, match="later step"), open_unit(settings, "operator") as unit:
+    with pytest.raises(RuntimeError, match="later step"), open_unit(settings, OFFICER) as unit:
         failed = linkage.link(unit)
         assert current_run(root) == failed.run_id
         raise RuntimeError("a later step of the same unit failed")
@@ -190,7 +193,7 @@ def test_a_first_link_that_is_not_committed_leaves_no_spine_in_force(
 ) -> None:
     root = DataRoot(settings.data_root)
     _ingest_all(settings)
-    with pytest.raises(RuntimeError), open_unit(settings, "operator") as unit:
+    with pytest.raises(RuntimeError), open_unit(settings, OFFICER) as unit:
         failed = linkage.link(unit)
         raise RuntimeError("a later step of the same unit failed")
     assert current_run(root) is None

@@ -82,6 +82,13 @@ class ReleaseManifest(_Record):
     created_at: datetime
     codelists: list[CodelistRecord] = []
     """Every codelist the spec used; a release without codelists has none."""
+    extends: str | None = None
+    """The project's release this one follows (same pseudonym key, so the same person has
+    the same ``pid`` in both); None for a project's first release."""
+    opted_out_removed: int = 0
+    """People whose health data were withheld from this build because they opted out of
+    research use (the national data opt-out): none of their health records were read,
+    and none of their rows are in the release. 0 when the release draws no health data."""
 
     @field_serializer("created_at")
     def _iso(self, value: datetime) -> str:
