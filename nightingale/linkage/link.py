@@ -45,7 +45,14 @@ from nightingale.linkage.identifiers import (
     read_sealed_table,
 )
 from nightingale.linkage.matchkeys import match_keys
-from nightingale.linkage.report import age_bands, build_report, render_html
+from nightingale.linkage.report import (
+    age_bands,
+    build_report,
+    estimates_data,
+    labels_of,
+    render_html,
+)
+from nightingale.linkage.review import draw_sample, strata_counts, write_review
 from nightingale.linkage.schemas import providers
 from nightingale.linkage.spine import write_run
 from nightingale.linkage.tables import LinkRun, latest_version
@@ -271,8 +278,21 @@ def link(
     if truth_path is not None:
         measured, found = _measure(spine, truth_path, root, keystore, versions)
         records["partner_found"] = found
-    report = build_report(run_id, tokeniser.key_id, result, records, measured, options.seed)
-    folder = write_run(root, run_id, spine, result.model_json, report, render_html(report))
+    data = estimates_data(result, records)
+    report = build_report(
+        run_id, tokeniser.key_id, result, records, measured, options.seed, data=data
+    )
+    sample = draw_sample(
+        data, result.pairs, labels_of(result.model_json), records, report["subgroups"]
+    )
+    report["clerical_review_strata"] = strata_counts(sample)
+
+    def keep_review(folder: Path) -> None:
+        write_review(folder, run_id, keystore, data, sample, versions)
+
+    folder = write_run(
+        root, run_id, spine, result.model_json, report, render_html(report), keep_review
+    )
     metrics: dict[str, Any] = {"estimated": report["estimated"], "overall": report["overall"]}
     if measured is not None:
         metrics["measured"] = measured

@@ -10,6 +10,7 @@ shared contract (:mod:`nightingale.platform.contracts`) that cohorts and the web
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,13 @@ def write_run(
     model_json: dict[str, Any],
     report_json: dict[str, Any],
     report_html: str,
+    extra: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write a run's folder atomically, then make it the spine in force."""
+    """Write a run's folder atomically, then make it the spine in force.
+
+    ``extra`` writes more files into the folder before it appears (the run's sealed
+    clerical-review files, :mod:`.review`).
+    """
     if spine.duplicated(["source", "record_id"]).any():
         raise NightingaleError("internal error: a record appears twice on the spine")
     target = spine_folder(root, run_id)
@@ -57,6 +63,8 @@ def write_run(
         atomic_write_json(folder / "model.json", model_json)
         atomic_write_json(folder / SPINE_REPORT_JSON, report_json)
         atomic_write_text(folder / SPINE_REPORT_HTML, report_html)
+        if extra is not None:
+            extra(folder)
     set_current_spine(root, run_id)
     return target
 
