@@ -40,7 +40,7 @@ class ReviewWorld:
 def review_world(folder: Path) -> ReviewWorld:
     """Initialise, ingest the hand-made region, link it as the officer; add the people."""
     settings = Settings(
-        data_root=folder / "var", database_url=f"sqlite:///{folder / 'governance.db'}"
+        data_root=folder / "var", database_url=f"sqlite:///{folder / 'var' / 'nightingale.db'}"
     )
     initialise(settings)
     write_region(settings.data_root / "demo-region")
