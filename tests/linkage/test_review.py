@@ -8,15 +8,20 @@ reviewers' decisions say.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 
 import duckdb
+import pandas as pd
 import pytest
 
 from nightingale.linkage.link import LinkSummary, link
 from nightingale.linkage.review import (
     PER_BAND,
+    PER_SUBGROUP,
+    ReviewBundle,
+    draw_sample,
     estimates_after_review,
     pair_identifiers,
     pair_key,
@@ -123,3 +128,54 @@ def test_decisions_move_the_estimates_in_the_direction_they_say(
     assert against["precision"] < before["precision"] <= behind["precision"] + 1e-9
     unsure = estimates_after_review(bundle, dict.fromkeys(linked_pairs["pair_key"], "unsure"))
     assert unsure["precision"] == before["precision"] and unsure["reviewed_pairs"] == 0
+
+
+def _draw(bundle: ReviewBundle, subgroups: list[dict[str, object]], shuffle: int | None = None):  # type: ignore[no-untyped-def]
+    """The sample drawn again from the bundle's pairs (no comparison levels), records
+    made from the pairs' own ids, the pairs in the order ``shuffle`` seeds."""
+    data = bundle.data
+    if shuffle is not None:
+        data = dataclasses.replace(data, pairs=data.pairs.sample(frac=1.0, random_state=shuffle))
+    pairs = data.pairs
+    scored = pd.DataFrame(
+        {
+            "source_dataset_l": pairs["source_l"],
+            "unique_id_l": pairs["record_l"],
+            "source_dataset_r": pairs["source_r"],
+            "unique_id_r": pairs["record_r"],
+        }
+    )
+    records = pd.DataFrame(
+        {
+            "source": pd.concat([pairs["source_l"], pairs["source_r"]]).to_numpy(),
+            "record_id": pd.concat([pairs["record_l"], pairs["record_r"]]).to_numpy(),
+        }
+    ).drop_duplicates()
+    return draw_sample(data, scored, {}, records, subgroups)  # type: ignore[arg-type]
+
+
+def test_a_subgroup_well_below_the_overall_link_rate_gets_pairs_of_its_own(
+    linked: tuple[Platform, LinkSummary],
+) -> None:
+    platform, summary = linked
+    bundle = read_review(platform.root, platform.keystore, summary.run_id)
+    flagged = {"dimension": "source", "value": "employment", "link_rate_gap": -0.2}
+    near_overall = {"dimension": "source", "value": "health", "link_rate_gap": -0.01}
+    sample = _draw(bundle, [flagged, near_overall])
+    ours = sample[sample["stratum"] == "subgroup source = employment"]
+    assert 0 < len(ours) <= PER_SUBGROUP
+    assert ((ours["source_l"] == "employment") | (ours["source_r"] == "employment")).all()
+    assert not (sample["stratum"] == "subgroup source = health").any()
+    assert sample["pair_key"].is_unique
+
+
+def test_the_sample_does_not_depend_on_the_pairs_row_order(
+    linked: tuple[Platform, LinkSummary],
+) -> None:
+    platform, summary = linked
+    bundle = read_review(platform.root, platform.keystore, summary.run_id)
+    flagged = [{"dimension": "source", "value": "employment", "link_rate_gap": -0.2}]
+    first = _draw(bundle, flagged)
+    for seed in (1, 2):
+        again = _draw(bundle, flagged, shuffle=seed)
+        assert again[["pair_key", "stratum"]].equals(first[["pair_key", "stratum"]])

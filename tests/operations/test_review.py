@@ -181,6 +181,10 @@ def test_decisions_update_the_estimates_in_the_report_in_the_direction_they_say(
     assert report["estimated_after_review"]["precision"] == after["precision"]
     assert report["estimated_after_review"]["reviewed_pairs"] >= len(linked)
     assert report["estimated"] == before
+    html = (
+        spine_folder(DataRoot(world.settings.data_root), world.run_id) / "report.html"
+    ).read_text()
+    assert "after clerical review of" in html
 
 
 def test_a_decision_not_committed_leaves_the_report_as_it_was(world: ReviewWorld) -> None:
