@@ -319,6 +319,11 @@ def estimates_input(
             "holdout": holdout,
             "holdout_same": holdout_same.to_numpy(dtype=bool),
             "block": block,
+            "linked": pairs["linked"].to_numpy(dtype=bool)
+            if "linked" in pairs
+            else np.zeros(len(pairs), dtype=bool),
+            "node_l": pairs["node_l"].to_numpy(),
+            "node_r": pairs["node_r"].to_numpy(),
             "reviewed": np.full(len(pairs), -1, dtype=np.int8),
         }
     )
@@ -378,6 +383,9 @@ class _Prepared:
     floor_short: npt.NDArray[np.float64]  # per source pair
     has_holdout: bool
     reviewed: npt.NDArray[np.int8]  # 1 match, 0 non-match, -1 not reviewed
+    #: in one person only through other records (not linked directly), and the ends
+    through: npt.NDArray[np.bool_]
+    ends: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
     review_stratum: npt.NDArray[np.intp]  # (in one person, band of the model's weight)
     review_strata: int
 
@@ -438,11 +446,22 @@ def _prepare(data: EstimatesInput) -> _Prepared:
         ),
         review_stratum=same.astype(np.intp) * bands + _band(pairs["weight"].to_numpy(dtype=float)),
         review_strata=2 * bands,
+        through=same & ~_column(pairs, "linked", False).astype(bool),
+        ends=(
+            _column(pairs, "node_l", -1).astype(np.intp),
+            _column(pairs, "node_r", -1).astype(np.intp),
+        ),
     )
     if has_holdout:
         return prepared
     odds = (priors / (1 - priors))[group] * np.exp2(np.clip(log_bayes, -60, 60))
     return dataclasses.replace(prepared, model_probability=odds / (1 + odds))
+
+
+def _column(pairs: pd.DataFrame, name: str, default: Any) -> npt.NDArray[Any]:
+    if name in pairs:
+        return pairs[name].to_numpy()
+    return np.full(len(pairs), default)
 
 
 def _source_priors(
@@ -506,9 +525,35 @@ def _match_probabilities(
         below = factor * _odds(probability)
         below = below / (1 + below)
         probability = np.where(prep.calibrated, calibrated, below)
+    probability = _through_links(prep, probability)
     if (prep.reviewed >= 0).any():
         probability = _with_review(prep, counts, probability)
     return np.where(prep.impossible, 0.0, probability)
+
+
+def _through_links(
+    prep: _Prepared, probability: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Pairs in one person only through other records: at least as likely as both
+    ends' links being right.
+
+    Records a and c joined through b are one person when the links a-b and b-c both
+    are: each end's surest direct link, multiplied, bounds the pair's probability from
+    below (a pair scored weak on its own fields can still be one person, e.g. a record
+    joined to its duplicate through a third source).
+    """
+    if not prep.through.any():
+        return probability
+    nodes_l, nodes_r = prep.ends
+    if (nodes_l < 0).any() or (nodes_r < 0).any():
+        return probability
+    size = int(max(nodes_l.max(), nodes_r.max())) + 1
+    direct = prep.same & ~prep.through
+    surest = np.zeros(size)
+    np.maximum.at(surest, nodes_l[direct], probability[direct])
+    np.maximum.at(surest, nodes_r[direct], probability[direct])
+    path = surest[nodes_l] * surest[nodes_r]
+    return np.where(prep.through, np.maximum(probability, path), probability)
 
 
 def _odds(probability: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
