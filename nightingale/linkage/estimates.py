@@ -9,26 +9,34 @@ is made of what a real deployment has, in this order of trust:
 1. **Identifiers held out of scoring.** Where both records of a pair carry a strong
    identifier (NHS or NI number) the pair is scored again without it
    (``weight_without``: the match weight less that comparison's weight), and the
-   clustering is run again on those weights (:func:`holdout_links`). Among such pairs,
-   in each stratum of (linked without the identifier?, band of ``weight_without``),
-   the share that agree on the identifier estimates the share that are true matches,
-   corrected for the identifier's own error rate ``e`` (how often true matches
-   disagree: the disagreement rate in the strongest linked band):
+   clustering is run again with the identifiers hidden from half of such pairs at a
+   time (:func:`holdout_links`), so that each is judged by a linkage that keeps the
+   rest of the evidence, as the real one did. Among such pairs, in each stratum of
+   (in one person without the identifier?, band of the weight without it on the
+   scale of the source pair's own prior), the share that agree on the identifier
+   estimates the share that are true matches, corrected for the identifier's own
+   error rate ``e`` (how often the surest links disagree on it):
    ``pi = agree / (1 - e)``. Pairs *without* the identifier take the match rate of
-   their stratum (their linkage never saw an identifier either); pairs *with* it take
-   their posterior given agreement or disagreement. This assumes that, within a
-   stratum, carrying the identifier says nothing about being a match (missing at
-   random), and it is what corrects the model where it is wrong.
-2. **Impossible pairs.** Two records of a source that holds one record per person
-   (``one_per_person``; e.g. each FEBRL file) cannot be one person: such pairs in a
-   spine count as false. (Events after death would be evidence too, but the linkage
-   zone never sees content, by design.)
-3. **The model and the weight distribution**, where no identifier is held out (FEBRL):
+   their stratum (their linkage never saw one either); pairs *with* it take their
+   posterior given agreement or disagreement. This assumes that, within a stratum,
+   carrying the identifier says nothing about being a match (missing at random).
+   Below the weight where a disagreeing pair would have fallen under the scoring
+   floor the check cannot reach; there the model's odds are rescaled by the factor
+   between the checked and the model's rate of the lowest band.
+2. **Links through other records.** A pair in one person only through a third record
+   is at least as likely as both ends' surest links.
+3. **Impossible pairs.** Two records of a source that holds one record per person
+   (``one_per_person``; e.g. each FEBRL file) cannot be one person: such pairs count as
+   false. (Events after death would be evidence too, but the linkage zone never sees
+   content, by design.)
+4. **The model and the weight distribution**, where no identifier is held out (FEBRL):
    the model's Bayes factors with each source pair's own prior, fitted to that source
    pair's weight distribution by EM (Splink has one prior for all pairs, and a pair of
    files of one record per person has a much higher one than a deduplication). The
    share of true matches the model expects below the scoring floor (never scored) and
    below the threshold comes from the m probabilities (:func:`weight_below`).
+5. **Clerical review** (:func:`update_with_review`), when a steward has reviewed pairs:
+   reviewed pairs count as decided and their strata move towards what was found.
 
 Precision is the estimated share of true matches among scored pairs in one person;
 recall is those true matches over all estimated true matches: scored pairs in no
@@ -38,10 +46,11 @@ person, plus the share the model says were never scored. Both are per source pai
 
 Intervals: a bootstrap over blocks (connected groups of scored pairs, which share
 records and so errors), redoing the calibration in each draw, with a seed derived from
-the pairs' content (the same pairs give the same interval, in any row order). Where no
-identifier is held out the interval also spans the model's weight-distribution
-estimate of recall (:func:`weight_below` at the threshold): two estimators resting
-on different assumptions, and the interval is honest about both.
+the pairs' content (the same pairs give the same interval, in any row order). The
+interval also reaches what the estimate would be if the pairs no identifier can check
+were all decided favourably, and, where no identifier is held out, the model's
+weight-distribution estimates (:func:`weight_below`): estimators resting on other
+assumptions, about which the interval is honest.
 
 The estimator never reads truth: its input (:class:`EstimatesInput`) has no place for it.
 """
