@@ -9,26 +9,34 @@ is made of what a real deployment has, in this order of trust:
 1. **Identifiers held out of scoring.** Where both records of a pair carry a strong
    identifier (NHS or NI number) the pair is scored again without it
    (``weight_without``: the match weight less that comparison's weight), and the
-   clustering is run again on those weights (:func:`holdout_links`). Among such pairs,
-   in each stratum of (linked without the identifier?, band of ``weight_without``),
-   the share that agree on the identifier estimates the share that are true matches,
-   corrected for the identifier's own error rate ``e`` (how often true matches
-   disagree: the disagreement rate in the strongest linked band):
+   clustering is run again with the identifiers hidden from half of such pairs at a
+   time (:func:`holdout_links`), so that each is judged by a linkage that keeps the
+   rest of the evidence, as the real one did. Among such pairs, in each stratum of
+   (in one person without the identifier?, band of the weight without it on the
+   scale of the source pair's own prior), the share that agree on the identifier
+   estimates the share that are true matches, corrected for the identifier's own
+   error rate ``e`` (how often the surest links disagree on it):
    ``pi = agree / (1 - e)``. Pairs *without* the identifier take the match rate of
-   their stratum (their linkage never saw an identifier either); pairs *with* it take
-   their posterior given agreement or disagreement. This assumes that, within a
-   stratum, carrying the identifier says nothing about being a match (missing at
-   random), and it is what corrects the model where it is wrong.
-2. **Impossible pairs.** Two records of a source that holds one record per person
-   (``one_per_person``; e.g. each FEBRL file) cannot be one person: such pairs in a
-   spine count as false. (Events after death would be evidence too, but the linkage
-   zone never sees content, by design.)
-3. **The model and the weight distribution**, where no identifier is held out (FEBRL):
+   their stratum (their linkage never saw one either); pairs *with* it take their
+   posterior given agreement or disagreement. This assumes that, within a stratum,
+   carrying the identifier says nothing about being a match (missing at random).
+   Below the weight where a disagreeing pair would have fallen under the scoring
+   floor the check cannot reach; there the model's odds are rescaled by the factor
+   between the checked and the model's rate of the lowest band.
+2. **Links through other records.** A pair in one person only through a third record
+   is at least as likely as both ends' surest links.
+3. **Impossible pairs.** Two records of a source that holds one record per person
+   (``one_per_person``; e.g. each FEBRL file) cannot be one person: such pairs count as
+   false. (Events after death would be evidence too, but the linkage zone never sees
+   content, by design.)
+4. **The model and the weight distribution**, where no identifier is held out (FEBRL):
    the model's Bayes factors with each source pair's own prior, fitted to that source
    pair's weight distribution by EM (Splink has one prior for all pairs, and a pair of
    files of one record per person has a much higher one than a deduplication). The
    share of true matches the model expects below the scoring floor (never scored) and
    below the threshold comes from the m probabilities (:func:`weight_below`).
+5. **Clerical review** (:func:`update_with_review`), when a steward has reviewed pairs:
+   reviewed pairs count as decided and their strata move towards what was found.
 
 Precision is the estimated share of true matches among scored pairs in one person;
 recall is those true matches over all estimated true matches: scored pairs in no
@@ -38,10 +46,11 @@ person, plus the share the model says were never scored. Both are per source pai
 
 Intervals: a bootstrap over blocks (connected groups of scored pairs, which share
 records and so errors), redoing the calibration in each draw, with a seed derived from
-the pairs' content (the same pairs give the same interval, in any row order). Where no
-identifier is held out the interval also spans the model's weight-distribution
-estimate of recall (:func:`weight_below` at the threshold): two estimators resting
-on different assumptions, and the interval is honest about both.
+the pairs' content (the same pairs give the same interval, in any row order). The
+interval also reaches what the estimate would be if the pairs no identifier can check
+were all decided favourably, and, where no identifier is held out, the model's
+weight-distribution estimates (:func:`weight_below`): estimators resting on other
+assumptions, about which the interval is honest.
 
 The estimator never reads truth: its input (:class:`EstimatesInput`) has no place for it.
 """
@@ -319,6 +328,11 @@ def estimates_input(
             "holdout": holdout,
             "holdout_same": holdout_same.to_numpy(dtype=bool),
             "block": block,
+            "linked": pairs["linked"].to_numpy(dtype=bool)
+            if "linked" in pairs
+            else np.zeros(len(pairs), dtype=bool),
+            "node_l": pairs["node_l"].to_numpy(),
+            "node_r": pairs["node_r"].to_numpy(),
             "reviewed": np.full(len(pairs), -1, dtype=np.int8),
         }
     )
@@ -378,6 +392,9 @@ class _Prepared:
     floor_short: npt.NDArray[np.float64]  # per source pair
     has_holdout: bool
     reviewed: npt.NDArray[np.int8]  # 1 match, 0 non-match, -1 not reviewed
+    #: in one person only through other records (not linked directly), and the ends
+    through: npt.NDArray[np.bool_]
+    ends: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
     review_stratum: npt.NDArray[np.intp]  # (in one person, band of the model's weight)
     review_strata: int
 
@@ -438,11 +455,22 @@ def _prepare(data: EstimatesInput) -> _Prepared:
         ),
         review_stratum=same.astype(np.intp) * bands + _band(pairs["weight"].to_numpy(dtype=float)),
         review_strata=2 * bands,
+        through=same & ~_column(pairs, "linked", False).astype(bool),
+        ends=(
+            _column(pairs, "node_l", -1).astype(np.intp),
+            _column(pairs, "node_r", -1).astype(np.intp),
+        ),
     )
     if has_holdout:
         return prepared
     odds = (priors / (1 - priors))[group] * np.exp2(np.clip(log_bayes, -60, 60))
     return dataclasses.replace(prepared, model_probability=odds / (1 + odds))
+
+
+def _column(pairs: pd.DataFrame, name: str, default: Any) -> npt.NDArray[Any]:
+    if name in pairs:
+        return pairs[name].to_numpy()
+    return np.full(len(pairs), default)
 
 
 def _source_priors(
@@ -496,10 +524,51 @@ def _match_probabilities(
         given_disagree = pi * error / np.maximum(pi * error + (1 - pi), 1e-300)
         held = np.where(prep.holdout == 1, given_agree, given_disagree)
         calibrated = np.where(prep.holdout >= 0, held, pi)
-        probability = np.where(prep.calibrated, calibrated, probability)
+        # Below the cut no identifier can check the model; its weights are trusted for
+        # differences only, its level set where the check ends: the model's odds scaled
+        # by the factor between the checked and the model's rate of the lowest band.
+        bands = size // 2
+        lowest = np.array([0, bands])  # band 0 of "not in one person", of "in one"
+        factor = _odds(rate[lowest]) / np.maximum(_odds(model_rate[lowest]), 1e-300)
+        factor = np.where(seen[lowest] > 0, factor, 1.0)[prep.stratum // bands]
+        below = factor * _odds(probability)
+        below = below / (1 + below)
+        probability = np.where(prep.calibrated, calibrated, below)
+    probability = _through_links(prep, probability)
     if (prep.reviewed >= 0).any():
         probability = _with_review(prep, counts, probability)
     return np.where(prep.impossible, 0.0, probability)
+
+
+def _through_links(
+    prep: _Prepared, probability: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Pairs in one person only through other records: at least as likely as both
+    ends' links being right.
+
+    Records a and c joined through b are one person when the links a-b and b-c both
+    are: each end's surest direct link, multiplied, bounds the pair's probability from
+    below (a pair scored weak on its own fields can still be one person, e.g. a record
+    joined to its duplicate through a third source).
+    """
+    if not prep.through.any():
+        return probability
+    nodes_l, nodes_r = prep.ends
+    if (nodes_l < 0).any() or (nodes_r < 0).any():
+        return probability
+    size = int(max(nodes_l.max(), nodes_r.max())) + 1
+    direct = prep.same & ~prep.through
+    surest = np.zeros(size)
+    np.maximum.at(surest, nodes_l[direct], probability[direct])
+    np.maximum.at(surest, nodes_r[direct], probability[direct])
+    path = surest[nodes_l] * surest[nodes_r]
+    return np.where(prep.through, np.maximum(probability, path), probability)
+
+
+def _odds(probability: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    clipped = np.clip(probability, 1e-12, 1 - 1e-12)
+    result: npt.NDArray[np.float64] = clipped / (1 - clipped)
+    return result
 
 
 #: Pseudo-count of the estimate before review, against which a stratum's reviewed pairs
