@@ -80,16 +80,14 @@ def agreements_list(
                 a.provider,
                 a.tables,
                 a.purposes,
-                a.legal_basis,
-                a.starts_on,
-                a.expires_on,
+                f"{a.starts_on} to {a.expires_on}",
                 "current" if agreements.is_current(a, today) else ("ended" if a.ended_at else "-"),
             ]
             for a in agreements.list_agreements(work.session, provider)
         ]
     show_table(
         "data sharing agreements",
-        ["reference", "provider", "tables", "purposes", "legal basis", "starts", "expires", ""],
+        ["reference", "provider", "tables", "purposes", "runs", "status"],
         rows,
     )
 

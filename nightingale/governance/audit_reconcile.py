@@ -4,7 +4,8 @@ Every change the application makes to who may do what is audited in the same
 transaction as the change: people's roles, accreditation and whether they are active;
 projects' states, end dates and members; requests' and outputs' states; datasets'
 classifications; releases' expiry, revocation and deletion; the latest lodged version
-of each analysis plan. Replaying those entries in chain order gives the state the
+of each analysis plan; data sharing agreements' expiry and ending; retention schedules;
+each project's pinned pseudonym key. Replaying those entries in chain order gives the state the
 tables must be in. A row changed behind the application's back (raw SQL granting a
 role, adding a member, marking a request approved, downgrading a classification,
 rewriting a lodged plan's hash) disagrees with the replay and is reported, naming the
@@ -25,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nightingale.governance.models import (
+    Agreement,
     AuditEntry,
     Dataset,
     Job,
@@ -33,7 +35,9 @@ from nightingale.governance.models import (
     OutputRequest,
     Person,
     Project,
+    ProjectKey,
     Release,
+    RetentionRule,
 )
 from nightingale.governance.states import (
     JOB_STATES,
@@ -129,6 +133,15 @@ def _apply(replayed: Replayed, entry: AuditEntry, details: dict[str, Any]) -> No
             obj["revoked"] = True
         elif verb == "deleted":
             obj["deleted"] = True
+    elif kind == "agreement" and verb in {"recorded", "ended"}:
+        if verb == "recorded":
+            obj.update(ended=False, expires_on=details.get("expires_on"))
+        else:
+            obj["ended"] = True
+    elif kind == "retention" and verb == "set":
+        obj["keep_days"] = details.get("keep_days")
+    elif kind == "pseudonym" and verb in {"pinned", "rekeyed"}:
+        obj["key_id"] = details.get("key_id" if verb == "pinned" else "to")
     elif kind == "plan" and verb in {"lodged", "amended"}:
         obj.update(sha256=details.get("sha256"), revision=details.get("revision"))
 
@@ -177,6 +190,18 @@ def _tables(session: Session) -> dict[str, dict[str, Fields]]:
             "expires_on": r.expires_on,
         }
         for r in session.scalars(select(Release))
+    }
+    found["agreement"] = {
+        a.reference: {"ended": a.ended_at is not None, "expires_on": a.expires_on}
+        for a in session.scalars(select(Agreement))
+    }
+    found["retention"] = {
+        f"{r.scope}/{r.name}": {"keep_days": r.keep_days}
+        for r in session.scalars(select(RetentionRule))
+    }
+    found["pseudonym"] = {
+        k.project.slug: {"key_id": k.key_id}
+        for k in session.scalars(select(ProjectKey).where(ProjectKey.superseded_at.is_(None)))
     }
     latest: dict[str, LodgedPlan] = {}
     for plan in session.scalars(select(LodgedPlan).order_by(LodgedPlan.revision)):

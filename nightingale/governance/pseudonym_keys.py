@@ -87,7 +87,7 @@ def pin_first_key(
         keystore,
         actor=actor,
         action="pseudonym.pinned",
-        object_type="project",
+        object_type="pseudonym",
         object_id=project.slug,
         details={"key_id": key_id, "release": release_id},
     )
@@ -124,7 +124,7 @@ def record_rekey(
     """Move ``project`` to ``new_key_id`` with its pid map (audited ``pseudonym.rekeyed``)."""
     found = get_project(session, project)
     with acting(
-        session, keystore, by, Action.KEY_MANAGE, object_type="project", object_id=project
+        session, keystore, by, Action.KEY_MANAGE, object_type="pseudonym", object_id=project
     ) as who:
         old = current_pin(session, project)
         if old is None:

@@ -4,10 +4,12 @@ per purpose. Ingest needs a linkage officer and an agreement covering each table
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from nightingale.governance import agreements, audit, people
@@ -147,3 +149,24 @@ def test_linking_is_for_linkage_officers_and_administrators(sqlite_cast: Platfor
     sqlite_cast.act(require_link, "ada")
     with pytest.raises(PermissionDenied, match="linkage.link needs the role"):
         sqlite_cast.act(require_link, "sam")
+
+
+@settings(deadline=None)  # the first example configures the ORM's mappers
+@given(
+    starts=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+    length=st.integers(0, 2000),
+    day=st.dates(date(2019, 1, 1), date(2036, 12, 31)),
+    ended=st.none() | st.dates(date(2019, 1, 1), date(2036, 12, 31)),
+)
+def test_an_agreement_is_current_exactly_from_start_to_expiry_until_ended(
+    starts: date, length: int, day: date, ended: date | None
+) -> None:
+    agreement = Agreement(
+        starts_on=starts,
+        expires_on=starts + timedelta(days=length),
+        ended_at=None
+        if ended is None
+        else datetime(ended.year, ended.month, ended.day, tzinfo=UTC),
+    )
+    running = starts <= day <= starts + timedelta(days=length)
+    assert agreements.is_current(agreement, day) is (running and (ended is None or ended > day))

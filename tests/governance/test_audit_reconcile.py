@@ -117,3 +117,39 @@ def test_an_output_status_changed_with_raw_sql_is_named(
     assert _differences(sqlite_cast) == [
         f"output {output_id}: status is approved in the table but submitted by the audit log"
     ]
+
+
+def _agreement_and_rule(platform: Platform) -> None:
+    from datetime import date, timedelta
+
+    from nightingale.governance import agreements, retention
+
+    platform.act(
+        agreements.add_agreement, by="sam", reference="DSA-1", provider="health",
+        tables=["*"], purposes=["research"], legal_basis="Art. 9(2)(j)",
+        starts_on=date.today(), expires_on=date.today() + timedelta(days=30),
+    )  # fmt: skip
+    platform.act(retention.set_rule, by="sam", scope="provider", name="health", keep_days=30)
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        (
+            "UPDATE gov_agreements SET expires_on = '2099-12-31' WHERE reference = 'DSA-1'",
+            "agreement DSA-1: expires_on is 2099-12-31 in the table but ",
+        ),
+        (
+            "UPDATE gov_retention_rules SET keep_days = 99999 WHERE name = 'health'",
+            "retention provider/health: keep_days is 99999 in the table but 30 by the audit log",
+        ),
+    ],
+)
+def test_an_agreement_or_retention_rule_changed_with_raw_sql_is_named(
+    sqlite_cast: Platform, statement: str, expected: str
+) -> None:
+    _agreement_and_rule(sqlite_cast)
+    assert _differences(sqlite_cast) == []
+    _raw(sqlite_cast, statement)
+    found = _differences(sqlite_cast)
+    assert len(found) == 1 and found[0].startswith(expected), found
