@@ -206,6 +206,13 @@ def draw_sample(
     )
 
 
+def strata_order(bundle: ReviewBundle) -> list[str]:
+    """The sample's strata in reading order: weight bands low to high, then subgroups."""
+    present = set(bundle.sample["stratum"].astype(str))
+    bands = [name for name in _band_labels(bundle.data.threshold_weight) if name in present]
+    return bands + sorted(present - set(bands))
+
+
 def strata_counts(sample: pd.DataFrame) -> dict[str, int]:
     """Sampled pairs per stratum (for the report: counts only)."""
     return {str(k): int(v) for k, v in sample["stratum"].value_counts().sort_index().items()}

@@ -27,6 +27,7 @@ from nightingale.linkage.review import (
     estimates_after_review,
     pair_identifiers,
     read_review,
+    strata_order,
     write_report,
     write_report_after_review,
 )
@@ -101,7 +102,7 @@ def sample(unit: Unit, run_id: str) -> list[Stratum]:
                 reviewers=dict(decided.by_reviewer) if decided else {},
             )
         )
-    return [Stratum(name, rows) for name, rows in sorted(strata.items())]
+    return [Stratum(name, strata[name]) for name in strata_order(bundle)]
 
 
 def show(unit: Unit, run_id: str, pair_key: str) -> PairView:

@@ -39,6 +39,12 @@ def _keys(world: ReviewWorld) -> list[str]:
         return [row.pair_key for s in review.sample(unit, world.run_id) for row in s.rows]
 
 
+def _undecided(world: ReviewWorld) -> list[str]:
+    with open_unit(world.settings, RHEA) as unit:
+        rows = [row for s in review.sample(unit, world.run_id) for row in s.rows]
+    return [row.pair_key for row in rows if not row.reviewers]
+
+
 def _entries(world: ReviewWorld, prefix: str) -> list[tuple[str, dict[str, object]]]:
     with open_unit(world.settings, "reader") as unit:
         return [
@@ -61,7 +67,11 @@ def test_a_linkage_steward_lists_the_sample_by_stratum(world: ReviewWorld) -> No
         strata = review.sample(unit, world.run_id)
         before, _after = review.report_estimates(unit, world.run_id)
     assert strata and all(s.rows for s in strata)
-    assert any(s.name.startswith("weight") for s in strata)
+    names = [s.name for s in strata]
+    bands = [name for name in names if name.startswith("weight")]
+    assert bands and names[: len(bands)] == bands  # the weight bands first, low to high
+    assert bands[0].startswith("weight below") or len(bands) < 5
+    assert not bands[-1].startswith("weight below") or len(bands) == 1
     assert "precision_ci" in before and "recall_ci" in before
 
 
@@ -189,7 +199,7 @@ def test_decisions_update_the_estimates_in_the_report_in_the_direction_they_say(
 
 def test_a_decision_not_committed_leaves_the_report_as_it_was(world: ReviewWorld) -> None:
     path = spine_folder(DataRoot(world.settings.data_root), world.run_id) / "report.json"
-    key = _keys(world)[-1]
+    key = _undecided(world)[0]
     kept = path.read_text()
     with pytest.raises(RuntimeError), open_unit(world.settings, RHEA) as unit:
         review.decide(unit, world.run_id, key, "match")
@@ -201,10 +211,10 @@ def test_no_identifier_reaches_the_audit_log_or_the_logs(
     world: ReviewWorld, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    keys = _keys(world)
+    keys = _undecided(world)
     with open_unit(world.settings, ROWAN) as unit:
-        view = review.show(unit, world.run_id, keys[3])
-        review.decide(unit, world.run_id, keys[3], "match", note="looks right")
+        view = review.show(unit, world.run_id, keys[0])
+        review.decide(unit, world.run_id, keys[0], "match", note="looks right")
     seen = [v for v in (*view.left.values(), *view.right.values()) if len(v) >= 4]
     assert seen
     with open_unit(world.settings, "reader") as unit:
