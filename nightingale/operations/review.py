@@ -167,10 +167,21 @@ def outcomes(unit: Unit, run_id: str) -> dict[str, str]:
     return {key: decided.outcome for key, decided in current.items()}
 
 
+def _through(unit: Unit, run_id: str) -> int:
+    """The newest decision's id on the run (0 for none): what the report's figures include."""
+    return max((d.id for d in clerical.decisions_of(unit.session, run_id)), default=0)
+
+
 def refresh(unit: Unit, run_id: str, bundle: ReviewBundle | None = None) -> dict[str, Any]:
-    """Make the estimates after review again and write them into the run's report."""
+    """Make the estimates after review again and write them into the run's report.
+
+    The figures carry ``decisions_through`` (the newest decision they include), so a
+    report written by one of two reviewers deciding at once is seen to lag and is made
+    again (:func:`report_estimates`).
+    """
     bundle = bundle or _bundle(unit, run_id)
     after = estimates_after_review(bundle, outcomes(unit, run_id))
+    after["decisions_through"] = _through(unit, run_id)
     previous = write_report_after_review(unit.root, run_id, after, render_html)
     undo_unless_committed(
         unit.session, lambda: write_report(unit.root, run_id, previous, render_html)
@@ -182,4 +193,8 @@ def report_estimates(unit: Unit, run_id: str) -> tuple[dict[str, Any], dict[str,
     """The run report's estimates before review and after (None until a decision)."""
     clerical.require_list(unit.session, unit.keystore, unit.actor, run_id)
     report = json.loads((spine_run_folder(unit.root, run_id) / SPINE_REPORT_JSON).read_text())
-    return report["estimated"], report.get("estimated_after_review")
+    after = report.get("estimated_after_review")
+    through = _through(unit, run_id)
+    if through and (after is None or after.get("decisions_through") != through):
+        after = refresh(unit, run_id)  # behind the decisions (two reviewers at once)
+    return report["estimated"], after

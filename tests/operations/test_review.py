@@ -228,3 +228,19 @@ def test_no_identifier_reaches_the_audit_log_or_the_logs(
         if len(value) >= 4:
             assert value not in logged
             assert value not in caplog.text
+
+
+def test_figures_behind_the_decisions_are_made_again_when_read(world: ReviewWorld) -> None:
+    # Two reviewers deciding at once: the report keeps the figures of whichever wrote last.
+    root = DataRoot(world.settings.data_root)
+    path = spine_folder(root, world.run_id) / "report.json"
+    with open_unit(world.settings, RHEA) as unit:
+        review.decide(unit, world.run_id, _undecided(world)[0], "match")
+    current = json.loads(path.read_text())["estimated_after_review"]
+    stale = json.loads(path.read_text())
+    stale["estimated_after_review"] = {**current, "decisions_through": 1, "reviewed_pairs": 0}
+    path.write_text(json.dumps(stale))
+    with open_unit(world.settings, RHEA) as unit:
+        _before, after = review.report_estimates(unit, world.run_id)
+    assert after is not None and after == current
+    assert json.loads(path.read_text())["estimated_after_review"] == current
