@@ -656,12 +656,14 @@ def _totals(
     """Precision and recall per source pair, then overall (the last entry).
 
     ``unchecked``: the pairs the held-out identifiers cannot check (too weak without
-    them) count at the favourable extreme instead of at the model's probability:
-    matches when in one person, non-matches when not.
+    them; every pair when no identifier is held out) count at the favourable extreme
+    instead of at their estimated probability: matches when in one person, non-matches
+    when not.
     """
     probability = _match_probabilities(prep, counts)
-    if unchecked and prep.has_holdout:
-        probability = np.where(prep.calibrated, probability, prep.same.astype(float))
+    if unchecked:
+        checked = prep.calibrated & prep.has_holdout  # without identifiers, none is
+        probability = np.where(checked, probability, prep.same.astype(float))
     groups = len(prep.names)
     weighted = counts * probability
     linked = np.bincount(prep.group, weights=counts * prep.same, minlength=groups)
@@ -753,10 +755,9 @@ def estimate(data: EstimatesInput, draws: int = DRAWS, seed: int | None = None) 
     for number, name in enumerate(names):
         p_lo, p_hi = _interval(samples_p, number, precision[number])
         r_lo, r_hi = _interval(samples_r, number, recall[number])
-        if prep.has_holdout:
-            p_hi = max(p_hi, float(favourable[0][number]))
-            r_hi = max(r_hi, float(favourable[1][number]))
-        else:
+        p_hi = max(p_hi, float(favourable[0][number]))
+        r_hi = max(r_hi, float(favourable[1][number]))
+        if not prep.has_holdout:
             # The weight-distribution estimates: the interval spans them too.
             p_w, r_w = by_weights[number]
             p_lo, p_hi = min(p_lo, p_w), max(p_hi, p_w)
