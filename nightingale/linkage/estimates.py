@@ -658,7 +658,7 @@ def _totals(
     ``unchecked``: the pairs the held-out identifiers cannot check (too weak without
     them; every pair when no identifier is held out) count at the favourable extreme
     instead of at their estimated probability: matches when in one person, non-matches
-    when not.
+    when not, and no matches below the scoring floor.
     """
     probability = _match_probabilities(prep, counts)
     if unchecked:
@@ -670,7 +670,9 @@ def _totals(
     hits = np.bincount(prep.group, weights=weighted * prep.same, minlength=groups)
     missed = np.bincount(prep.group, weights=weighted * ~prep.same, minlength=groups)
     scored_true = hits + missed
-    unscored = scored_true * prep.floor_short / np.maximum(1 - prep.floor_short, 1e-9)
+    # Matches never scored (below the floor) are unchecked too: none, favourably.
+    short = np.zeros_like(prep.floor_short) if unchecked else prep.floor_short
+    unscored = scored_true * short / np.maximum(1 - short, 1e-9)
     hits_all, linked_all = hits.sum(), linked.sum()
     true_all = scored_true.sum() + unscored.sum()
     precision = np.append(hits / np.maximum(linked, 1e-12), hits_all / max(linked_all, 1e-12))
