@@ -583,3 +583,23 @@ class OptOutLoad(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     loaded_by: Mapped[str] = mapped_column(String(64))
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReviewDecision(Base):
+    """One clerical review decision on a sampled pair of a link run (never identifiers).
+
+    A revision is a new row whose ``revises_id`` names the decision it replaces.
+    """
+
+    __tablename__ = "gov_review_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(64))
+    pair_key: Mapped[str] = mapped_column(String(300))
+    decision: Mapped[str] = mapped_column(String(16))
+    reviewer: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    revises_id: Mapped[int | None] = mapped_column(
+        ForeignKey("gov_review_decisions.id"), nullable=True
+    )

@@ -36,6 +36,11 @@ The rules, in the words of the Five Safes:
   keys, re-key a project's pseudonyms or apply a retention run; the national data opt-out
   list is loaded by a linkage officer (it holds NHS numbers, so it stays in the
   identifier zone).
+- *identifiers for the few*: clerical review of a link run's sampled pairs shows both
+  records' identifiers, so only a data steward who also holds the linkage role
+  (``linkage_officer``) sees them or decides (``linkage_review.view`` / ``.decide``);
+  only pairs in the run's review sample, each reviewer once per pair (a change is an
+  explicit revision).
 - *minimum data*: a release below its spec's k-anonymity target is built only when a
   steward (not on the project) overrides the target with a reason (``release.k_override``).
 
@@ -111,6 +116,8 @@ class Action(StrEnum):
     RETENTION_MANAGE = "retention.manage"
     RETENTION_RUN = "retention.run"
     KEY_MANAGE = "key.manage"
+    LINKAGE_REVIEW_VIEW = "linkage_review.view"
+    LINKAGE_REVIEW_DECIDE = "linkage_review.decide"
 
 
 @dataclass(frozen=True)
@@ -247,8 +254,25 @@ class IntakeFacts:
     uncovered: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ReviewFacts:
+    """A clerical review decision asked for: a pair of one link run's review sample.
+
+    ``in_sample``: the pair is in the run's sealed review sample (nothing else is shown
+    or decided); ``decided_by``: the reviewers who have decided the pair already;
+    ``revising``: the reviewer asks to revise their own earlier decision.
+    """
+
+    run_id: str
+    pair_key: str
+    in_sample: bool
+    decided_by: frozenset[str] = frozenset()
+    revising: bool = False
+
+
 Target = (
     PlatformFacts
+    | ReviewFacts
     | IntakeFacts
     | PersonFacts
     | ProjectFacts
@@ -290,6 +314,8 @@ _RESEARCHER = frozenset({"researcher"})
 _CHECKER = frozenset({"output_checker"})
 _EVALUATOR = frozenset({"evaluator"})
 _OFFICER = frozenset({"linkage_officer"})
+LINKAGE_ROLE = "linkage_officer"
+"""The linkage role a data steward must also hold to see identifiers in clerical review."""
 NO_ROLE: frozenset[str] = frozenset()
 """A rule with no roles: anyone (even :data:`ANONYMOUS`) may ask; its check decides."""
 
@@ -740,6 +766,48 @@ def _dataset_ingest(actor: Actor, target: Target, today: date) -> str | None:
     return None
 
 
+def _linkage_steward(actor: Actor) -> str | None:
+    """Clerical review shows identifiers: a data steward who also holds the linkage role."""
+    if LINKAGE_ROLE not in actor.roles:
+        return (
+            f"{actor.username} is a data steward without the linkage role ({LINKAGE_ROLE}); "
+            "clerical review shows identifiers, so only a steward who holds it may review"
+        )
+    return None
+
+
+def _review_view(actor: Actor, target: Target, today: date) -> str | None:
+    if target is not None:
+        review = _target(target, ReviewFacts, Action.LINKAGE_REVIEW_VIEW)
+        assert isinstance(review, ReviewFacts)
+        if not review.in_sample:
+            return _first(
+                _linkage_steward(actor),
+                f"pair {review.pair_key} is not in the review sample of run {review.run_id}",
+            )
+    return _linkage_steward(actor)
+
+
+def _review_decide(actor: Actor, target: Target, today: date) -> str | None:
+    """A sampled pair, decided once per reviewer; a change is an explicit revision."""
+    review = _target(target, ReviewFacts, Action.LINKAGE_REVIEW_DECIDE)
+    assert isinstance(review, ReviewFacts)
+    problem = _linkage_steward(actor)
+    if problem is not None:
+        return problem
+    if not review.in_sample:
+        return f"pair {review.pair_key} is not in the review sample of run {review.run_id}"
+    decided = actor.username in review.decided_by
+    if decided and not review.revising:
+        return (
+            f"{actor.username} has already decided pair {review.pair_key}; "
+            "a change is a revision (--revise), recorded as a new entry"
+        )
+    if review.revising and not decided:
+        return f"{actor.username} has no decision on pair {review.pair_key} to revise"
+    return None
+
+
 RULES: dict[Action, _Rule] = {
     Action.PERSON_BOOTSTRAP: _Rule(NO_ROLE, _person_bootstrap),
     Action.PERSON_MANAGE: _Rule(_ADMIN),
@@ -789,6 +857,8 @@ RULES: dict[Action, _Rule] = {
     Action.RETENTION_MANAGE: _Rule(_STEWARD | _ADMIN),
     Action.RETENTION_RUN: _Rule(_ADMIN),
     Action.KEY_MANAGE: _Rule(_ADMIN),
+    Action.LINKAGE_REVIEW_VIEW: _Rule(_STEWARD, _review_view),
+    Action.LINKAGE_REVIEW_DECIDE: _Rule(_STEWARD, _review_decide),
 }
 
 

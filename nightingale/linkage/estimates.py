@@ -9,26 +9,34 @@ is made of what a real deployment has, in this order of trust:
 1. **Identifiers held out of scoring.** Where both records of a pair carry a strong
    identifier (NHS or NI number) the pair is scored again without it
    (``weight_without``: the match weight less that comparison's weight), and the
-   clustering is run again on those weights (:func:`holdout_links`). Among such pairs,
-   in each stratum of (linked without the identifier?, band of ``weight_without``),
-   the share that agree on the identifier estimates the share that are true matches,
-   corrected for the identifier's own error rate ``e`` (how often true matches
-   disagree: the disagreement rate in the strongest linked band):
+   clustering is run again with the identifiers hidden from half of such pairs at a
+   time (:func:`holdout_links`), so that each is judged by a linkage that keeps the
+   rest of the evidence, as the real one did. Among such pairs, in each stratum of
+   (in one person without the identifier?, band of the weight without it on the
+   scale of the source pair's own prior), the share that agree on the identifier
+   estimates the share that are true matches, corrected for the identifier's own
+   error rate ``e`` (how often the surest links disagree on it):
    ``pi = agree / (1 - e)``. Pairs *without* the identifier take the match rate of
-   their stratum (their linkage never saw an identifier either); pairs *with* it take
-   their posterior given agreement or disagreement. This assumes that, within a
-   stratum, carrying the identifier says nothing about being a match (missing at
-   random), and it is what corrects the model where it is wrong.
-2. **Impossible pairs.** Two records of a source that holds one record per person
-   (``one_per_person``; e.g. each FEBRL file) cannot be one person: such pairs in a
-   spine count as false. (Events after death would be evidence too, but the linkage
-   zone never sees content, by design.)
-3. **The model and the weight distribution**, where no identifier is held out (FEBRL):
+   their stratum (their linkage never saw one either); pairs *with* it take their
+   posterior given agreement or disagreement. This assumes that, within a stratum,
+   carrying the identifier says nothing about being a match (missing at random).
+   Below the weight where a disagreeing pair would have fallen under the scoring
+   floor the check cannot reach; there the model's odds are rescaled by the factor
+   between the checked and the model's rate of the lowest band.
+2. **Links through other records.** A pair in one person only through a third record
+   is at least as likely as both ends' surest links.
+3. **Impossible pairs.** Two records of a source that holds one record per person
+   (``one_per_person``; e.g. each FEBRL file) cannot be one person: such pairs count as
+   false. (Events after death would be evidence too, but the linkage zone never sees
+   content, by design.)
+4. **The model and the weight distribution**, where no identifier is held out (FEBRL):
    the model's Bayes factors with each source pair's own prior, fitted to that source
    pair's weight distribution by EM (Splink has one prior for all pairs, and a pair of
    files of one record per person has a much higher one than a deduplication). The
    share of true matches the model expects below the scoring floor (never scored) and
    below the threshold comes from the m probabilities (:func:`weight_below`).
+5. **Clerical review** (:func:`update_with_review`), when a steward has reviewed pairs:
+   reviewed pairs count as decided and their strata move towards what was found.
 
 Precision is the estimated share of true matches among scored pairs in one person;
 recall is those true matches over all estimated true matches: scored pairs in no
@@ -38,10 +46,11 @@ person, plus the share the model says were never scored. Both are per source pai
 
 Intervals: a bootstrap over blocks (connected groups of scored pairs, which share
 records and so errors), redoing the calibration in each draw, with a seed derived from
-the pairs' content (the same pairs give the same interval, in any row order). Where no
-identifier is held out the interval also spans the model's weight-distribution
-estimate of recall (:func:`weight_below` at the threshold): two estimators resting
-on different assumptions, and the interval is honest about both.
+the pairs' content (the same pairs give the same interval, in any row order). The
+interval also reaches what the estimate would be if the pairs no identifier can check
+were all decided favourably, and, where no identifier is held out, the model's
+weight-distribution estimates (:func:`weight_below`): estimators resting on other
+assumptions, about which the interval is honest.
 
 The estimator never reads truth: its input (:class:`EstimatesInput`) has no place for it.
 """
@@ -51,21 +60,32 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
-from nightingale.linkage.clustering import reliable_fields, select_links
+from nightingale.linkage.estimates_input import (
+    HOLDOUT_FIELDS,
+    EstimatesInput,
+    estimates_input,
+    holdout_links,
+    weight_below,
+)
 from nightingale.platform.errors import NightingaleError
 
-#: Comparisons on strong identifiers, held out in turn as evidence about the others.
-HOLDOUT_FIELDS = ("nhs_number", "ni_number")
+__all__ = [
+    "HOLDOUT_FIELDS",
+    "EstimatesInput",
+    "estimate",
+    "estimates_input",
+    "holdout_links",
+    "update_with_review",
+    "weight_below",
+]
+
 #: Edges of the bands of weight without the held-out identifier (bits).
 BAND_EDGES = (0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0)
 #: Pseudo-count pulling a thin stratum's match rate towards the model's probabilities.
@@ -74,279 +94,6 @@ SHRINK = 2.0
 DRAWS = 200
 #: Weight from which the identifier's own error rate is read (the surest links).
 ERROR_BAND_FROM = BAND_EDGES[-1]
-
-
-@dataclass(frozen=True)
-class EstimatesInput:
-    """What the estimator reads: one row per scored pair, and counts. Never truth.
-
-    ``pairs`` columns: ``source_l``, ``source_r`` (sorted, so ``source_l <= source_r``),
-    ``same`` (one person in the spine), ``weight`` (the model's match weight),
-    ``probability`` (the model's match probability), ``weight_without`` (the weight
-    less the held-out identifiers' comparisons), ``holdout`` (1 agree, 0 disagree, -1
-    not on both records), ``holdout_same`` (one person when linked without the
-    identifiers), ``block`` (connected group of scored pairs); and, to take clerical
-    review in (:func:`update_with_review`), ``record_l``, ``record_r`` (the pair's
-    random record ids, ordered with the sources) and ``reviewed`` (1 a reviewer found
-    a match, 0 not, -1 not reviewed).
-    """
-
-    pairs: pd.DataFrame
-    #: records per source, for each source pair's number of candidate pairs
-    records: dict[str, int]
-    #: weight below which the model's pairs were not kept (they count as unscored)
-    floor_weight: float
-    #: weight without the identifiers below which the hold-out calibration is not used
-    #: (a pair disagreeing on an identifier fell under the floor there, one agreeing
-    #: did not, so agreement says nothing about the rest)
-    calibration_cut: float
-    threshold_weight: float
-    #: the model's prior (the probability two random records match)
-    prior: float
-    #: per source pair: share of true matches the model expects below the floor and
-    #: below the threshold (from the m probabilities), and share of non-matches it
-    #: expects at or above the threshold (from the u probabilities)
-    shortfall: dict[str, tuple[float, float, float]] = field(default_factory=dict)
-    one_per_person: frozenset[str] = frozenset()
-
-
-def _levels(comparison: dict[str, Any]) -> list[dict[str, Any]]:
-    return [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
-
-
-def level_weights(model_json: dict[str, Any]) -> dict[str, npt.NDArray[np.float64]]:
-    """Per comparison: the weight (log2 m/u) of each gamma value, indexed by gamma + 1."""
-    out = {}
-    for comparison in model_json.get("comparisons", []):
-        levels = _levels(comparison)
-        weights = [0.0]  # gamma -1: missing, no evidence
-        for gamma in range(len(levels)):
-            level = levels[len(levels) - 1 - gamma]
-            m, u = level.get("m_probability"), level.get("u_probability")
-            weights.append(math.log2(m / u) if m and u else 0.0)
-        out[comparison["output_column_name"]] = np.array(weights)
-    return out
-
-
-def weight_below(
-    model_json: dict[str, Any],
-    gammas: pd.DataFrame,
-    cutoffs: tuple[float, ...],
-    among: str = "m",
-) -> tuple[float, ...]:
-    """Share of true matches (``among="m"``) or of non-matches (``"u"``) whose match
-    weight the model expects below each cutoff.
-
-    The weight of a pair is the prior's log-odds plus one level's weight per
-    comparison, the level drawn with the comparison's m (or u) probabilities
-    (normalised) and missing as often as in ``gammas`` (agreement levels of such
-    pairs); the comparisons are independent, as the model assumes, so the distribution
-    is their convolution (on a grid of 0.01 bits; term-frequency adjustments are left
-    out).
-    """
-    prior = float(model_json.get("probability_two_random_records_match", 1e-4))
-    steps: list[list[tuple[int, float]]] = []
-    for comparison in model_json.get("comparisons", []):
-        name = comparison["output_column_name"]
-        column = f"gamma_{name}"
-        levels = _levels(comparison)
-        m = np.array([lv.get("m_probability") or 0.0 for lv in levels])
-        u = np.array([lv.get("u_probability") or 0.0 for lv in levels])
-        drawn = m if among == "m" else u
-        if drawn.sum() <= 0:
-            continue
-        missing = float((gammas[column] < 0).mean()) if column in gammas and len(gammas) else 0.0
-        steps.append(
-            [(0, missing)]
-            + [
-                (round(100 * math.log2(mi / ui)), (1 - missing) * di / drawn.sum())
-                for mi, ui, di in zip(m, u, drawn, strict=True)
-                if mi > 0 and ui > 0
-            ]
-        )
-    # The distribution on a grid of 0.01 bits, from the lowest reachable weight up.
-    low = sum(min(step for step, _share in options) for options in steps)
-    high = sum(max(step for step, _share in options) for options in steps)
-    distribution = np.zeros(high - low + 1)
-    distribution[-low] = 1.0
-    for options in steps:
-        merged = np.zeros_like(distribution)
-        for step, share in options:
-            if share:
-                merged += share * np.roll(distribution, step)
-        distribution = merged
-    weights = (np.arange(len(distribution)) + low) / 100 + math.log2(prior / (1 - prior))
-    total = distribution.sum() or 1.0
-    return tuple(float(distribution[weights < cutoff].sum() / total) for cutoff in cutoffs)
-
-
-def _components(nodes_l: npt.NDArray[np.intp], nodes_r: npt.NDArray[np.intp]) -> npt.NDArray[Any]:
-    size = int(max(nodes_l.max(initial=-1), nodes_r.max(initial=-1))) + 1
-    graph = coo_matrix((np.ones(len(nodes_l)), (nodes_l, nodes_r)), shape=(size, size))
-    labels: npt.NDArray[Any] = connected_components(graph, directed=False)[1]
-    return labels
-
-
-def holdout_links(
-    pairs: pd.DataFrame, model_json: dict[str, Any], threshold: float, hidden: pd.Series
-) -> pd.Series:
-    """Whether each pair would be in one person had the ``hidden`` pairs' identifiers
-    been unknown.
-
-    The clustering (:func:`.clustering.select_links`) rerun with those pairs' weights
-    without the identifiers, their agreement levels missing and no deterministic link
-    (which needs them); the other pairs keep their own. The second look for records
-    without a date of birth is left out.
-    """
-    if not len(pairs):
-        return pd.Series(False, index=pairs.index)
-    edges = pairs.copy()
-    mask = hidden.to_numpy(dtype=bool)
-    edges["match_weight"] = np.where(
-        mask, pairs["weight_without"].to_numpy(), pairs["match_weight"].to_numpy()
-    )
-    for name in HOLDOUT_FIELDS:
-        if f"gamma_{name}" in edges:
-            edges[f"gamma_{name}"] = np.where(mask, -1, pairs[f"gamma_{name}"].to_numpy())
-    edges["deterministic"] = pairs["deterministic"].to_numpy(dtype=bool) & ~mask
-    links = select_links(edges, threshold, reliable_fields(model_json))
-    labels = _components(links["node_l"].to_numpy(), links["node_r"].to_numpy())
-    size = len(labels)
-
-    def label(nodes: pd.Series) -> npt.NDArray[np.int64]:
-        values = nodes.to_numpy()
-        out = np.arange(size, size + len(values), dtype=np.int64)  # alone: a unique label
-        inside = values < size
-        out[inside] = labels[values[inside]]
-        return out
-
-    return pd.Series(label(pairs["node_l"]) == label(pairs["node_r"]), index=pairs.index)
-
-
-def _halves(pairs: pd.DataFrame, block: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
-    """A split of the pairs in two halves by content, not by record ids or row order.
-
-    Pairs that look alike (weight and agreement levels) alternate between the halves,
-    taken in the order of their blocks' content (size, total and largest weight), so
-    that each half holds about half of every kind of pair.
-    """
-    columns = ["match_weight", *sorted(c for c in pairs.columns if c.startswith("gamma_"))]
-    content = pairs[columns].reset_index(drop=True).copy()
-    content["match_weight"] = np.round(content["match_weight"].to_numpy(dtype=float), 6)
-    kind = pd.util.hash_pandas_object(content, index=False).to_numpy()
-    frame = pd.DataFrame({"block": block, "weight": content["match_weight"].to_numpy()})
-    grouped = frame.groupby("block")["weight"]  # sorted by block, as the codes below
-    signature = pd.DataFrame({"size": grouped.size(), "sum": grouped.sum(), "max": grouped.max()})
-    rank = signature.rank(method="dense").to_numpy()[pd.factorize(block, sort=True)[0]]
-    order_key = pd.DataFrame(
-        {"kind": kind, "size": rank[:, 0], "sum": rank[:, 1], "max": rank[:, 2]}
-    )
-    ordered = order_key.sort_values(["kind", "size", "sum", "max"], kind="stable")
-    turn = ordered.groupby("kind", sort=False).cumcount().reindex(order_key.index).to_numpy()
-    first = (kind >> np.uint64(17)) & np.uint64(1)
-    return ((first + turn.astype(np.uint64)) & np.uint64(1)).astype(bool)
-
-
-def estimates_input(
-    pairs: pd.DataFrame,
-    person_of: pd.DataFrame,
-    model_json: dict[str, Any],
-    floor_weight: float,
-    threshold_weight: float,
-    one_per_person: Collection[str] = (),
-) -> EstimatesInput:
-    """The estimator's input from a run's scored pairs and its spine.
-
-    ``pairs`` are :attr:`.engine.LinkResult.pairs` (ids, weights, agreement levels,
-    ``node_l``/``node_r``); ``person_of`` has ``source``, ``record_id``, ``person_id``
-    for every record of the spine.
-    """
-    key = pd.MultiIndex.from_arrays(
-        [person_of["source"].astype(str).to_numpy(), person_of["record_id"].astype(str).to_numpy()]
-    )
-    person = pd.Series(person_of["person_id"].astype(str).to_numpy(), index=key)
-
-    def person_at(side: str) -> npt.NDArray[Any]:
-        at = pd.MultiIndex.from_arrays(
-            [
-                pairs[f"source_dataset_{side}"].astype(str).to_numpy(),
-                pairs[f"unique_id_{side}"].astype(str).to_numpy(),
-            ]
-        )
-        return person.reindex(at).to_numpy(dtype=object)
-
-    weights = level_weights(model_json)
-    weight_without = pairs["match_weight"].to_numpy(dtype=float).copy()
-    holdout = np.full(len(pairs), -1, dtype=np.int8)
-    for name in HOLDOUT_FIELDS:
-        column = f"gamma_{name}"
-        if column not in pairs or name not in weights:
-            continue
-        gamma = pairs[column].to_numpy().astype(np.int64)
-        weight_without -= weights[name][gamma + 1]
-        exact = len(weights[name]) - 2  # the highest gamma: exact agreement
-        holdout = np.where(gamma == exact, 1, np.where((gamma >= 0) & (holdout < 1), 0, holdout))
-    disagreement = [weights[n][1] for n in HOLDOUT_FIELDS if n in weights and f"gamma_{n}" in pairs]
-    cut = floor_weight - min([0.0, *disagreement])
-    with_weights = pairs.assign(weight_without=weight_without)
-    # The identifiers are hidden from half the pairs at a time, so that the linkage
-    # each pair is judged by keeps the other half's identifiers, as the real one did.
-    nodes_l, nodes_r = pairs["node_l"].to_numpy(), pairs["node_r"].to_numpy()
-    block = _components(nodes_l, nodes_r)[nodes_l] if len(pairs) else np.zeros(0, dtype=int)
-    holdout_same = pd.Series(False, index=pairs.index)
-    if (holdout >= 0).any():
-        half = _halves(pairs, block)
-        for side in (half, ~half):
-            hidden = pd.Series(side & (holdout >= 0), index=pairs.index)
-            judged = holdout_links(with_weights, model_json, threshold_weight, hidden)
-            holdout_same = holdout_same.mask(hidden, judged)
-    source_l = pairs["source_dataset_l"].astype(str).to_numpy()
-    source_r = pairs["source_dataset_r"].astype(str).to_numpy()
-    record_l = pairs["unique_id_l"].astype(str).to_numpy()
-    record_r = pairs["unique_id_r"].astype(str).to_numpy()
-    swap = (source_l > source_r) | ((source_l == source_r) & (record_l > record_r))
-    same = person_at("l") == person_at("r")
-    frame = pd.DataFrame(
-        {
-            "source_l": np.where(swap, source_r, source_l),
-            "record_l": np.where(swap, record_r, record_l),
-            "source_r": np.where(swap, source_l, source_r),
-            "record_r": np.where(swap, record_l, record_r),
-            "same": same,
-            "weight": pairs["match_weight"].to_numpy(dtype=float),
-            "probability": pairs["match_probability"].to_numpy(dtype=float),
-            "weight_without": weight_without,
-            "holdout": holdout,
-            "holdout_same": holdout_same.to_numpy(dtype=bool),
-            "block": block,
-            "reviewed": np.full(len(pairs), -1, dtype=np.int8),
-        }
-    )
-    records = person_of["source"].astype(str).value_counts().to_dict()
-    gamma_columns = [c for c in pairs.columns if c.startswith("gamma_")]
-    gammas = pairs[gamma_columns].reset_index(drop=True)
-    same = frame["same"].to_numpy()
-    label = frame["source_l"] + "~" + frame["source_r"]
-
-    def tails(rows: npt.NDArray[np.bool_]) -> tuple[float, float, float]:
-        floor, threshold = weight_below(
-            model_json, gammas[rows & same], (floor_weight, threshold_weight)
-        )
-        (below,) = weight_below(model_json, gammas[rows & ~same], (threshold_weight,), "u")
-        return floor, threshold, 1.0 - below
-
-    shortfall = {name: tails((label == name).to_numpy()) for name in sorted(label.unique())}
-    shortfall["all"] = tails(np.ones(len(frame), dtype=bool))
-    return EstimatesInput(
-        pairs=frame,
-        records={str(k): int(v) for k, v in records.items()},
-        floor_weight=floor_weight,
-        calibration_cut=cut,
-        threshold_weight=threshold_weight,
-        prior=float(model_json.get("probability_two_random_records_match", 1e-4)),
-        shortfall=shortfall,
-        one_per_person=frozenset(one_per_person),
-    )
 
 
 # --- the estimator ------------------------------------------------------------------
@@ -378,6 +125,9 @@ class _Prepared:
     floor_short: npt.NDArray[np.float64]  # per source pair
     has_holdout: bool
     reviewed: npt.NDArray[np.int8]  # 1 match, 0 non-match, -1 not reviewed
+    #: in one person only through other records (not linked directly), and the ends
+    through: npt.NDArray[np.bool_]
+    ends: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
     review_stratum: npt.NDArray[np.intp]  # (in one person, band of the model's weight)
     review_strata: int
 
@@ -438,11 +188,22 @@ def _prepare(data: EstimatesInput) -> _Prepared:
         ),
         review_stratum=same.astype(np.intp) * bands + _band(pairs["weight"].to_numpy(dtype=float)),
         review_strata=2 * bands,
+        through=same & ~_column(pairs, "linked", False).astype(bool),
+        ends=(
+            _column(pairs, "node_l", -1).astype(np.intp),
+            _column(pairs, "node_r", -1).astype(np.intp),
+        ),
     )
     if has_holdout:
         return prepared
     odds = (priors / (1 - priors))[group] * np.exp2(np.clip(log_bayes, -60, 60))
     return dataclasses.replace(prepared, model_probability=odds / (1 + odds))
+
+
+def _column(pairs: pd.DataFrame, name: str, default: Any) -> npt.NDArray[Any]:
+    if name in pairs:
+        return pairs[name].to_numpy()
+    return np.full(len(pairs), default)
 
 
 def _source_priors(
@@ -506,9 +267,35 @@ def _match_probabilities(
         below = factor * _odds(probability)
         below = below / (1 + below)
         probability = np.where(prep.calibrated, calibrated, below)
+    probability = _through_links(prep, probability)
     if (prep.reviewed >= 0).any():
         probability = _with_review(prep, counts, probability)
     return np.where(prep.impossible, 0.0, probability)
+
+
+def _through_links(
+    prep: _Prepared, probability: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Pairs in one person only through other records: at least as likely as both
+    ends' links being right.
+
+    Records a and c joined through b are one person when the links a-b and b-c both
+    are: each end's surest direct link, multiplied, bounds the pair's probability from
+    below (a pair scored weak on its own fields can still be one person, e.g. a record
+    joined to its duplicate through a third source).
+    """
+    if not prep.through.any():
+        return probability
+    nodes_l, nodes_r = prep.ends
+    if (nodes_l < 0).any() or (nodes_r < 0).any():
+        return probability
+    size = int(max(nodes_l.max(), nodes_r.max())) + 1
+    direct = prep.same & ~prep.through
+    surest = np.zeros(size)
+    np.maximum.at(surest, nodes_l[direct], probability[direct])
+    np.maximum.at(surest, nodes_r[direct], probability[direct])
+    path = surest[nodes_l] * surest[nodes_r]
+    return np.where(prep.through, np.maximum(probability, path), probability)
 
 
 def _odds(probability: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -602,19 +389,23 @@ def _totals(
     """Precision and recall per source pair, then overall (the last entry).
 
     ``unchecked``: the pairs the held-out identifiers cannot check (too weak without
-    them) count at the favourable extreme instead of at the model's probability:
-    matches when in one person, non-matches when not.
+    them; every pair when no identifier is held out) count at the favourable extreme
+    instead of at their estimated probability: matches when in one person, non-matches
+    when not, and no matches below the scoring floor.
     """
     probability = _match_probabilities(prep, counts)
-    if unchecked and prep.has_holdout:
-        probability = np.where(prep.calibrated, probability, prep.same.astype(float))
+    if unchecked:
+        checked = prep.calibrated & prep.has_holdout  # without identifiers, none is
+        probability = np.where(checked, probability, prep.same.astype(float))
     groups = len(prep.names)
     weighted = counts * probability
     linked = np.bincount(prep.group, weights=counts * prep.same, minlength=groups)
     hits = np.bincount(prep.group, weights=weighted * prep.same, minlength=groups)
     missed = np.bincount(prep.group, weights=weighted * ~prep.same, minlength=groups)
     scored_true = hits + missed
-    unscored = scored_true * prep.floor_short / np.maximum(1 - prep.floor_short, 1e-9)
+    # Matches never scored (below the floor) are unchecked too: none, favourably.
+    short = np.zeros_like(prep.floor_short) if unchecked else prep.floor_short
+    unscored = scored_true * short / np.maximum(1 - short, 1e-9)
     hits_all, linked_all = hits.sum(), linked.sum()
     true_all = scored_true.sum() + unscored.sum()
     precision = np.append(hits / np.maximum(linked, 1e-12), hits_all / max(linked_all, 1e-12))
@@ -699,10 +490,9 @@ def estimate(data: EstimatesInput, draws: int = DRAWS, seed: int | None = None) 
     for number, name in enumerate(names):
         p_lo, p_hi = _interval(samples_p, number, precision[number])
         r_lo, r_hi = _interval(samples_r, number, recall[number])
-        if prep.has_holdout:
-            p_hi = max(p_hi, float(favourable[0][number]))
-            r_hi = max(r_hi, float(favourable[1][number]))
-        else:
+        p_hi = max(p_hi, float(favourable[0][number]))
+        r_hi = max(r_hi, float(favourable[1][number]))
+        if not prep.has_holdout:
             # The weight-distribution estimates: the interval spans them too.
             p_w, r_w = by_weights[number]
             p_lo, p_hi = min(p_lo, p_w), max(p_hi, p_w)

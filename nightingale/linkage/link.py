@@ -63,7 +63,14 @@ from nightingale.linkage.incremental import (
 from nightingale.linkage.lineage import assign
 from nightingale.linkage.matchkeys import birth_year_fits, match_keys
 from nightingale.linkage.model import comparisons_for
-from nightingale.linkage.report import age_bands, build_report, render_html
+from nightingale.linkage.report import (
+    age_bands,
+    build_report,
+    estimates_data,
+    labels_of,
+    render_html,
+)
+from nightingale.linkage.review import draw_sample, strata_counts, write_review
 from nightingale.linkage.schemas import providers
 from nightingale.linkage.spine import current_run, spine_folder, write_run
 from nightingale.linkage.tables import LinkRun, latest_version
@@ -328,7 +335,18 @@ def link(
         if truth_path is not None:
             measured, found = _measure(spine, truth_path, root, keystore, versions)
             records["partner_found"] = found
-        report = build_report(run_id, tokeniser.key_id, result, records, measured, options.seed)
+        data = estimates_data(result, records)
+        report = build_report(
+            run_id, tokeniser.key_id, result, records, measured, options.seed, data=data
+        )
+        sample = draw_sample(
+            data, result.pairs, labels_of(result.model_json), records, report["subgroups"]
+        )
+        report["clerical_review_strata"] = strata_counts(sample)
+
+        def keep_review(folder: Path) -> None:
+            write_review(folder, run_id, keystore, data, sample, versions)
+
         kept_for_next: dict[str, pd.DataFrame | Path] = {
             # ids, weights, agreement levels and the run's link flags: the next run reuses
             # them (.incremental) and spines at other thresholds are re-selected from them
@@ -339,7 +357,14 @@ def link(
             LINEAGE_FILE: lineage,
         }
         folder = write_run(
-            root, run_id, spine, result.model_json, report, render_html(report), kept_for_next
+            root,
+            run_id,
+            spine,
+            result.model_json,
+            report,
+            render_html(report),
+            kept_for_next,
+            keep_review,
         )
         metrics: dict[str, Any] = {"estimated": report["estimated"], "overall": report["overall"]}
         if measured is not None:

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from nightingale.linkage.engine import LinkResult
-from nightingale.linkage.estimates import estimate, estimates_input
+from nightingale.linkage.estimates import EstimatesInput, estimate, estimates_input
 from nightingale.linkage.guild import guild_tables
 
 MIN_CELL = 10
@@ -114,7 +114,7 @@ def _parameters(model_json: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _labels(model_json: dict[str, Any]) -> dict[str, dict[int, str]]:
+def labels_of(model_json: dict[str, Any]) -> dict[str, dict[int, str]]:
     labels: dict[str, dict[int, str]] = {}
     for comparison in model_json.get("comparisons", []):
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
@@ -135,7 +135,7 @@ def _review_sample(result: LinkResult, rng: np.random.Generator) -> list[dict[st
     near = near.sort_values([c for c in ids if c in near], kind="stable")
     if len(near) > REVIEW_SAMPLE:
         near = near.iloc[rng.choice(len(near), REVIEW_SAMPLE, replace=False)]
-    labels = _labels(result.model_json)
+    labels = labels_of(result.model_json)
     rows = []
     for _, pair in near.sort_values("match_weight").iterrows():
         agreement = {
@@ -216,16 +216,19 @@ def build_report(
     measured: dict[str, dict[str, float]] | None,
     seed: int = 0,
     one_per_person: tuple[str, ...] = (),
+    data: EstimatesInput | None = None,
 ) -> dict[str, Any]:
     """The report's JSON.
 
     ``records`` has one row per spine record with ``source``, ``record_id``,
     ``person_id``, ``age_band``, ``sex``, ``postcode_area`` and optionally
     ``partner_found`` (from truth, shown beside the estimates, never used by them).
-    ``one_per_person`` names sources that hold one record per person.
+    ``one_per_person`` names sources that hold one record per person; ``data`` is the
+    estimator's input when the caller made it already (:func:`estimates_data`).
     """
     pairs = result.pairs
-    estimated = estimated_quality(result, records, one_per_person)
+    data = data if data is not None else estimates_data(result, records, one_per_person)
+    estimated = estimate(data)
     person, _persons = _codes(records["person_id"])
     source, _sources = _codes(records["source"])
     known = person >= 0
@@ -267,13 +270,20 @@ def build_report(
 def estimated_quality(
     result: LinkResult, records: pd.DataFrame, one_per_person: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    """Precision and recall estimated without truth (:mod:`.estimates`).
+    """Precision and recall estimated without truth (:mod:`.estimates`)."""
+    return estimate(estimates_data(result, records, one_per_person))
+
+
+def estimates_data(
+    result: LinkResult, records: pd.DataFrame, one_per_person: tuple[str, ...] = ()
+) -> EstimatesInput:
+    """The estimator's input for a run.
 
     ``records`` has ``source``, ``record_id`` and ``person_id`` of every spine record;
     no other column reaches the estimator.
     """
     spine = records[["source", "record_id", "person_id"]]
-    data = estimates_input(
+    return estimates_input(
         result.pairs,
         spine,
         result.model_json,
@@ -281,7 +291,6 @@ def estimated_quality(
         result.options.threshold_weight,
         one_per_person,
     )
-    return estimate(data)
 
 
 def render_html(report: dict[str, Any]) -> str:

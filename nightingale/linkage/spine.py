@@ -10,6 +10,7 @@ shared contract (:mod:`nightingale.platform.contracts`) that cohorts and the web
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +48,15 @@ def write_run(
     report_json: dict[str, Any],
     report_html: str,
     extra: dict[str, pd.DataFrame | Path] | None = None,
+    write_more: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write a run's folder atomically, then make it the spine in force.
 
     ``extra`` names further Parquet files of the run (what the next, incremental run
     reuses, and the lineage of person ids: :mod:`.incremental`): a frame to write, or a
-    file already written beside the spine zone's folders to move in.
+    file already written beside the spine zone's folders to move in. ``write_more``
+    writes more files into the folder before it appears (the run's sealed
+    clerical-review files, :mod:`.review`).
     """
     if spine.duplicated(["source", "record_id"]).any():
         raise NightingaleError("internal error: a record appears twice on the spine")
@@ -68,6 +72,8 @@ def write_run(
                 item.replace(folder / name)
             else:
                 write_parquet(folder / name, item)
+        if write_more is not None:
+            write_more(folder)
     set_current_spine(root, run_id)
     return target
 

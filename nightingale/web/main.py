@@ -47,6 +47,7 @@ from nightingale.web.routers.home import router as home_router
 from nightingale.web.routers.jobs import router as jobs_router
 from nightingale.web.routers.publishing import router as publishing_router
 from nightingale.web.routers.research import router as research_router
+from nightingale.web.routers.review import router as review_router
 from nightingale.web.routers.steward import router as steward_router
 from nightingale.web.tuning import ServiceTuning
 
@@ -54,6 +55,7 @@ ROUTERS = (
     home_router,
     research_router,
     steward_router,
+    review_router,
     airlock_router,
     jobs_router,
     publishing_router,

@@ -34,6 +34,7 @@ from nightingale.governance.policy import (
     PublishFacts,
     ReleaseFacts,
     RequestFacts,
+    ReviewFacts,
     Target,
     decide,
     membership_needs_approval,
@@ -66,6 +67,7 @@ class Expect:
     accreditation: bool = False  # needs a valid researcher accreditation
     bound: frozenset[str] | None = None  # the roles the relation binds (None: every role)
     refusal: str = "is {state}"  # what a refusal for the state says
+    also: frozenset[str] = frozenset()  # roles the actor must hold as well as one of roles
 
 
 def _r(*roles: str) -> frozenset[str]:
@@ -178,6 +180,15 @@ EXPECTED: dict[Action, Expect] = {
     Action.RETENTION_MANAGE: Expect(_r("data_steward", "administrator")),
     Action.RETENTION_RUN: Expect(_r("administrator")),
     Action.KEY_MANAGE: Expect(_r("administrator")),
+    # Clerical review shows identifiers: a data steward who also holds the linkage role.
+    Action.LINKAGE_REVIEW_VIEW: Expect(_r("data_steward"), also=_r("linkage_officer")),
+    Action.LINKAGE_REVIEW_DECIDE: Expect(
+        _r("data_steward"),
+        "review",
+        _r("in_sample", "revision"),
+        also=_r("linkage_officer"),
+        refusal="{state}",
+    ),
 }
 
 MACHINE_STATES: dict[str, list[str | None]] = {
@@ -193,12 +204,21 @@ MACHINE_STATES: dict[str, list[str | None]] = {
     "downgrade": sorted(DOWNGRADE_STATES),
     "membership": ["active", "none", "pending"],
     "intake": ["covered", "uncovered"],
+    "review": ["in_sample", "revision", "outside", "decided", "nothing_to_revise"],
+}
+
+REVIEW_REFUSALS = {
+    "outside": "not in the review sample",
+    "decided": "has already decided pair",
+    "nothing_to_revise": "no decision on pair",
 }
 
 
-def actor(role: str, *, accredited: bool = True, active: bool = True) -> Actor:
+def actor(
+    role: str, *, accredited: bool = True, active: bool = True, also: frozenset[str] = frozenset()
+) -> Actor:
     expires = TODAY + timedelta(days=30) if accredited else TODAY - timedelta(days=1)
-    return Actor(ME, frozenset({role}), active=active, accreditation_expires=expires)
+    return Actor(ME, frozenset({role}) | also, active=active, accreditation_expires=expires)
 
 
 def project(status: str = "active", relation: str = "member") -> ProjectFacts:
@@ -224,6 +244,15 @@ def target_for(
     if expect.target == "membership":
         assert state is not None
         return MembershipFacts(project("active", relation), "newcomer", state)
+    if expect.target == "review":
+        decided = frozenset({ME}) if state in ("revision", "decided") else frozenset({OTHER})
+        return ReviewFacts(
+            "run",
+            "health:a~housing:b",
+            in_sample=state != "outside",
+            decided_by=decided,
+            revising=state in ("revision", "nothing_to_revise"),
+        )
     if expect.target == "intake":
         uncovered = ("admissions",) if state == "uncovered" else ()
         return IntakeFacts("health", ("admissions", "gp_registrations"), uncovered)
@@ -269,17 +298,40 @@ MATRIX = [
 @pytest.mark.parametrize(("role", "action", "state"), MATRIX)
 def test_matrix(role: str, action: Action, state: str | None) -> None:
     expect = EXPECTED[action]
-    decision = decide(actor(role), action, target_for(expect, state), today=TODAY)
+    # An action that needs two roles is tried with the second one added to every role.
+    decision = decide(actor(role, also=expect.also), action, target_for(expect, state), today=TODAY)
     allowed = role in expect.roles and (expect.states is None or state in expect.states)
     assert decision.allowed is allowed, decision.reason
     if not allowed:
         if role not in expect.roles:
             assert f"needs the role {' or '.join(sorted(expect.roles))}" in decision.reason
+        elif expect.target == "review":
+            assert state is not None and REVIEW_REFUSALS[state] in decision.reason
         else:
             assert expect.refusal.format(state=state) in decision.reason
 
 
+TWO_ROLE_ACTIONS = [a for a, e in EXPECTED.items() if e.also]
+
+
+@pytest.mark.parametrize("action", TWO_ROLE_ACTIONS)
+@pytest.mark.parametrize(
+    "roles", [frozenset(pair) for pair in itertools.combinations_with_replacement(ROLES, 2)]
+)
+def test_actions_needing_two_roles_need_both(action: Action, roles: frozenset[str]) -> None:
+    """Every role alone and every pair of roles: only one of ``roles`` with ``also`` may."""
+    expect = EXPECTED[action]
+    state = None if expect.states is None else sorted(expect.states)[0]
+    who = Actor(ME, roles, accreditation_expires=TODAY + timedelta(days=30))
+    decision = decide(who, action, target_for(expect, state), today=TODAY)
+    allowed = not roles.isdisjoint(expect.roles) and expect.also <= roles
+    assert decision.allowed is allowed, decision.reason
+    if not allowed and not roles.isdisjoint(expect.roles):
+        assert "without the linkage role" in decision.reason
+
+
 def allowed_case(action: Action) -> tuple[str, str | None]:
+    """A role (with the action's ``also`` roles) and a state in which ``action`` is allowed."""
     expect = EXPECTED[action]
     role = sorted(expect.bound or expect.roles)[0] if expect.relation != "pi" else "researcher"
     if expect.accreditation:
@@ -653,3 +705,17 @@ def test_an_evaluator_publishes_only_outputs_of_projects_they_are_on() -> None:
     refused = decide(evaluator, Action.RESULT_PUBLISH, PublishFacts((mine, theirs)), today=TODAY)
     assert not refused.allowed
     assert "me is not a member of project q; an evaluator publishes only" in refused.reason
+
+
+def test_a_linkage_steward_sees_only_pairs_of_the_review_sample() -> None:
+    reviewer = Actor(ME, frozenset({"data_steward", "linkage_officer"}))
+    inside = ReviewFacts("run", "health:a~housing:b", in_sample=True)
+    outside = ReviewFacts("run", "health:a~housing:c", in_sample=False)
+    assert decide(reviewer, Action.LINKAGE_REVIEW_VIEW, inside, today=TODAY)
+    refused = decide(reviewer, Action.LINKAGE_REVIEW_VIEW, outside, today=TODAY)
+    assert not refused.allowed and "not in the review sample of run run" in refused.reason
+    plain = Actor(ME, frozenset({"data_steward"}))
+    assert (
+        "without the linkage role"
+        in decide(plain, Action.LINKAGE_REVIEW_VIEW, inside, today=TODAY).reason
+    )

@@ -34,6 +34,9 @@ COLUMNS = {
     "source_r",
     "record_r",
     "reviewed",
+    "linked",
+    "node_l",
+    "node_r",
     "same",
     "weight",
     "probability",
@@ -257,6 +260,22 @@ def test_the_estimators_input_has_no_place_for_truth(tmp_path: Path) -> None:
         result.options.threshold_weight,
     )
     assert set(data.pairs.columns) == COLUMNS
+
+
+def test_a_pair_joined_through_a_third_record_is_as_likely_as_both_its_links() -> None:
+    # a-b and b-c linked surely; a-c scored weak on its own fields, one person through b.
+    pairs = _pairs(
+        [
+            _pair(2, same=True, weight=20.0, holdout=-1, prob=0.99),
+            _pair(1, same=True, weight=-5.0, holdout=-1, prob=0.01),
+        ]
+    )
+    pairs["linked"] = [True, True, False]
+    pairs["node_l"], pairs["node_r"] = [0, 1, 0], [1, 2, 2]
+    pairs["block"] = 0
+    result = estimate(_input(pairs, records={"a": 1000, "b": 1000}), draws=10)
+    linked = estimate(_input(pairs.assign(linked=True), records={"a": 1000, "b": 1000}), draws=10)
+    assert result["precision"] > linked["precision"] + 0.2
 
 
 def test_the_report_estimate_ignores_truth_columns(tmp_path: Path) -> None:

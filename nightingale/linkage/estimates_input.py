@@ -1,0 +1,305 @@
+"""The estimator's input, built from a run's scored pairs and its spine (no truth).
+
+One row per scored pair: its source pair, whether the spine put it in one person, the
+model's weight and probability, the weight without the held-out identifiers (NHS and
+NI numbers) and agreement on them, whether the pair would be in one person had they
+been hidden from it (:func:`holdout_links`), and its block (connected group of scored
+pairs); plus the model's weight distributions (:func:`weight_below`). What the
+estimate does with them is :mod:`.estimates`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from nightingale.linkage.clustering import reliable_fields, select_links
+
+#: Comparisons on strong identifiers, held out in turn as evidence about the others.
+HOLDOUT_FIELDS = ("nhs_number", "ni_number")
+
+
+@dataclass(frozen=True)
+class EstimatesInput:
+    """What the estimator reads: one row per scored pair, and counts. Never truth.
+
+    ``pairs`` columns: ``source_l``, ``source_r`` (sorted, so ``source_l <= source_r``),
+    ``same`` (one person in the spine), ``weight`` (the model's match weight),
+    ``probability`` (the model's match probability), ``weight_without`` (the weight
+    less the held-out identifiers' comparisons), ``holdout`` (1 agree, 0 disagree, -1
+    not on both records), ``holdout_same`` (one person when linked without the
+    identifiers), ``block`` (connected group of scored pairs); and, to take clerical
+    review in (:func:`update_with_review`), ``record_l``, ``record_r`` (the pair's
+    random record ids, ordered with the sources) and ``reviewed`` (1 a reviewer found
+    a match, 0 not, -1 not reviewed).
+    """
+
+    pairs: pd.DataFrame
+    #: records per source, for each source pair's number of candidate pairs
+    records: dict[str, int]
+    #: weight below which the model's pairs were not kept (they count as unscored)
+    floor_weight: float
+    #: weight without the identifiers below which the hold-out calibration is not used
+    #: (a pair disagreeing on an identifier fell under the floor there, one agreeing
+    #: did not, so agreement says nothing about the rest)
+    calibration_cut: float
+    threshold_weight: float
+    #: the model's prior (the probability two random records match)
+    prior: float
+    #: per source pair: share of true matches the model expects below the floor and
+    #: below the threshold (from the m probabilities), and share of non-matches it
+    #: expects at or above the threshold (from the u probabilities)
+    shortfall: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    one_per_person: frozenset[str] = frozenset()
+
+
+def _levels(comparison: dict[str, Any]) -> list[dict[str, Any]]:
+    return [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+
+
+def level_weights(model_json: dict[str, Any]) -> dict[str, npt.NDArray[np.float64]]:
+    """Per comparison: the weight (log2 m/u) of each gamma value, indexed by gamma + 1."""
+    out = {}
+    for comparison in model_json.get("comparisons", []):
+        levels = _levels(comparison)
+        weights = [0.0]  # gamma -1: missing, no evidence
+        for gamma in range(len(levels)):
+            level = levels[len(levels) - 1 - gamma]
+            m, u = level.get("m_probability"), level.get("u_probability")
+            weights.append(math.log2(m / u) if m and u else 0.0)
+        out[comparison["output_column_name"]] = np.array(weights)
+    return out
+
+
+def weight_below(
+    model_json: dict[str, Any],
+    gammas: pd.DataFrame,
+    cutoffs: tuple[float, ...],
+    among: str = "m",
+) -> tuple[float, ...]:
+    """Share of true matches (``among="m"``) or of non-matches (``"u"``) whose match
+    weight the model expects below each cutoff.
+
+    The weight of a pair is the prior's log-odds plus one level's weight per
+    comparison, the level drawn with the comparison's m (or u) probabilities
+    (normalised) and missing as often as in ``gammas`` (agreement levels of such
+    pairs); the comparisons are independent, as the model assumes, so the distribution
+    is their convolution (on a grid of 0.01 bits; term-frequency adjustments are left
+    out).
+    """
+    prior = float(model_json.get("probability_two_random_records_match", 1e-4))
+    steps: list[list[tuple[int, float]]] = []
+    for comparison in model_json.get("comparisons", []):
+        name = comparison["output_column_name"]
+        column = f"gamma_{name}"
+        levels = _levels(comparison)
+        m = np.array([lv.get("m_probability") or 0.0 for lv in levels])
+        u = np.array([lv.get("u_probability") or 0.0 for lv in levels])
+        drawn = m if among == "m" else u
+        if drawn.sum() <= 0:
+            continue
+        missing = float((gammas[column] < 0).mean()) if column in gammas and len(gammas) else 0.0
+        steps.append(
+            [(0, missing)]
+            + [
+                (round(100 * math.log2(mi / ui)), (1 - missing) * di / drawn.sum())
+                for mi, ui, di in zip(m, u, drawn, strict=True)
+                if mi > 0 and ui > 0
+            ]
+        )
+    # The distribution on a grid of 0.01 bits, from the lowest reachable weight up.
+    low = sum(min(step for step, _share in options) for options in steps)
+    high = sum(max(step for step, _share in options) for options in steps)
+    distribution = np.zeros(high - low + 1)
+    distribution[-low] = 1.0
+    for options in steps:
+        merged = np.zeros_like(distribution)
+        for step, share in options:
+            if share:
+                merged += share * np.roll(distribution, step)
+        distribution = merged
+    weights = (np.arange(len(distribution)) + low) / 100 + math.log2(prior / (1 - prior))
+    total = distribution.sum() or 1.0
+    return tuple(float(distribution[weights < cutoff].sum() / total) for cutoff in cutoffs)
+
+
+def _components(nodes_l: npt.NDArray[np.intp], nodes_r: npt.NDArray[np.intp]) -> npt.NDArray[Any]:
+    size = int(max(nodes_l.max(initial=-1), nodes_r.max(initial=-1))) + 1
+    graph = coo_matrix((np.ones(len(nodes_l)), (nodes_l, nodes_r)), shape=(size, size))
+    labels: npt.NDArray[Any] = connected_components(graph, directed=False)[1]
+    return labels
+
+
+def holdout_links(
+    pairs: pd.DataFrame, model_json: dict[str, Any], threshold: float, hidden: pd.Series
+) -> pd.Series:
+    """Whether each pair would be in one person had the ``hidden`` pairs' identifiers
+    been unknown.
+
+    The clustering (:func:`.clustering.select_links`) rerun with those pairs' weights
+    without the identifiers, their agreement levels missing and no deterministic link
+    (which needs them); the other pairs keep their own. The second look for records
+    without a date of birth is left out.
+    """
+    if not len(pairs):
+        return pd.Series(False, index=pairs.index)
+    edges = pairs.copy()
+    mask = hidden.to_numpy(dtype=bool)
+    edges["match_weight"] = np.where(
+        mask, pairs["weight_without"].to_numpy(), pairs["match_weight"].to_numpy()
+    )
+    for name in HOLDOUT_FIELDS:
+        if f"gamma_{name}" in edges:
+            edges[f"gamma_{name}"] = np.where(mask, -1, pairs[f"gamma_{name}"].to_numpy())
+    edges["deterministic"] = pairs["deterministic"].to_numpy(dtype=bool) & ~mask
+    links = select_links(edges, threshold, reliable_fields(model_json))
+    labels = _components(links["node_l"].to_numpy(), links["node_r"].to_numpy())
+    size = len(labels)
+
+    def label(nodes: pd.Series) -> npt.NDArray[np.int64]:
+        values = nodes.to_numpy()
+        out = np.arange(size, size + len(values), dtype=np.int64)  # alone: a unique label
+        inside = values < size
+        out[inside] = labels[values[inside]]
+        return out
+
+    return pd.Series(label(pairs["node_l"]) == label(pairs["node_r"]), index=pairs.index)
+
+
+def _halves(pairs: pd.DataFrame, block: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """A split of the pairs in two halves by content, not by record ids or row order.
+
+    Pairs that look alike (weight and agreement levels) alternate between the halves,
+    taken in the order of their blocks' content (size, total and largest weight), so
+    that each half holds about half of every kind of pair.
+    """
+    columns = ["match_weight", *sorted(c for c in pairs.columns if c.startswith("gamma_"))]
+    content = pairs[columns].reset_index(drop=True).copy()
+    content["match_weight"] = np.round(content["match_weight"].to_numpy(dtype=float), 6)
+    kind = pd.util.hash_pandas_object(content, index=False).to_numpy()
+    frame = pd.DataFrame({"block": block, "weight": content["match_weight"].to_numpy()})
+    grouped = frame.groupby("block")["weight"]  # sorted by block, as the codes below
+    signature = pd.DataFrame({"size": grouped.size(), "sum": grouped.sum(), "max": grouped.max()})
+    rank = signature.rank(method="dense").to_numpy()[pd.factorize(block, sort=True)[0]]
+    order_key = pd.DataFrame(
+        {"kind": kind, "size": rank[:, 0], "sum": rank[:, 1], "max": rank[:, 2]}
+    )
+    ordered = order_key.sort_values(["kind", "size", "sum", "max"], kind="stable")
+    turn = ordered.groupby("kind", sort=False).cumcount().reindex(order_key.index).to_numpy()
+    first = (kind >> np.uint64(17)) & np.uint64(1)
+    return ((first + turn.astype(np.uint64)) & np.uint64(1)).astype(bool)
+
+
+def estimates_input(
+    pairs: pd.DataFrame,
+    person_of: pd.DataFrame,
+    model_json: dict[str, Any],
+    floor_weight: float,
+    threshold_weight: float,
+    one_per_person: Collection[str] = (),
+) -> EstimatesInput:
+    """The estimator's input from a run's scored pairs and its spine.
+
+    ``pairs`` are :attr:`.engine.LinkResult.pairs` (ids, weights, agreement levels,
+    ``node_l``/``node_r``); ``person_of`` has ``source``, ``record_id``, ``person_id``
+    for every record of the spine.
+    """
+    key = pd.MultiIndex.from_arrays(
+        [person_of["source"].astype(str).to_numpy(), person_of["record_id"].astype(str).to_numpy()]
+    )
+    person = pd.Series(person_of["person_id"].astype(str).to_numpy(), index=key)
+
+    def person_at(side: str) -> npt.NDArray[Any]:
+        at = pd.MultiIndex.from_arrays(
+            [
+                pairs[f"source_dataset_{side}"].astype(str).to_numpy(),
+                pairs[f"unique_id_{side}"].astype(str).to_numpy(),
+            ]
+        )
+        return person.reindex(at).to_numpy(dtype=object)
+
+    weights = level_weights(model_json)
+    weight_without = pairs["match_weight"].to_numpy(dtype=float).copy()
+    holdout = np.full(len(pairs), -1, dtype=np.int8)
+    for name in HOLDOUT_FIELDS:
+        column = f"gamma_{name}"
+        if column not in pairs or name not in weights:
+            continue
+        gamma = pairs[column].to_numpy().astype(np.int64)
+        weight_without -= weights[name][gamma + 1]
+        exact = len(weights[name]) - 2  # the highest gamma: exact agreement
+        holdout = np.where(gamma == exact, 1, np.where((gamma >= 0) & (holdout < 1), 0, holdout))
+    disagreement = [weights[n][1] for n in HOLDOUT_FIELDS if n in weights and f"gamma_{n}" in pairs]
+    cut = floor_weight - min([0.0, *disagreement])
+    with_weights = pairs.assign(weight_without=weight_without)
+    # The identifiers are hidden from half the pairs at a time, so that the linkage
+    # each pair is judged by keeps the other half's identifiers, as the real one did.
+    nodes_l, nodes_r = pairs["node_l"].to_numpy(), pairs["node_r"].to_numpy()
+    block = _components(nodes_l, nodes_r)[nodes_l] if len(pairs) else np.zeros(0, dtype=int)
+    holdout_same = pd.Series(False, index=pairs.index)
+    if (holdout >= 0).any():
+        half = _halves(pairs, block)
+        for side in (half, ~half):
+            hidden = pd.Series(side & (holdout >= 0), index=pairs.index)
+            judged = holdout_links(with_weights, model_json, threshold_weight, hidden)
+            holdout_same = holdout_same.mask(hidden, judged)
+    source_l = pairs["source_dataset_l"].astype(str).to_numpy()
+    source_r = pairs["source_dataset_r"].astype(str).to_numpy()
+    record_l = pairs["unique_id_l"].astype(str).to_numpy()
+    record_r = pairs["unique_id_r"].astype(str).to_numpy()
+    swap = (source_l > source_r) | ((source_l == source_r) & (record_l > record_r))
+    same = person_at("l") == person_at("r")
+    frame = pd.DataFrame(
+        {
+            "source_l": np.where(swap, source_r, source_l),
+            "record_l": np.where(swap, record_r, record_l),
+            "source_r": np.where(swap, source_l, source_r),
+            "record_r": np.where(swap, record_l, record_r),
+            "same": same,
+            "weight": pairs["match_weight"].to_numpy(dtype=float),
+            "probability": pairs["match_probability"].to_numpy(dtype=float),
+            "weight_without": weight_without,
+            "holdout": holdout,
+            "holdout_same": holdout_same.to_numpy(dtype=bool),
+            "block": block,
+            "linked": pairs["linked"].to_numpy(dtype=bool)
+            if "linked" in pairs
+            else np.zeros(len(pairs), dtype=bool),
+            "node_l": pairs["node_l"].to_numpy(),
+            "node_r": pairs["node_r"].to_numpy(),
+            "reviewed": np.full(len(pairs), -1, dtype=np.int8),
+        }
+    )
+    records = person_of["source"].astype(str).value_counts().to_dict()
+    gamma_columns = [c for c in pairs.columns if c.startswith("gamma_")]
+    gammas = pairs[gamma_columns].reset_index(drop=True)
+    same = frame["same"].to_numpy()
+    label = frame["source_l"] + "~" + frame["source_r"]
+
+    def tails(rows: npt.NDArray[np.bool_]) -> tuple[float, float, float]:
+        floor, threshold = weight_below(
+            model_json, gammas[rows & same], (floor_weight, threshold_weight)
+        )
+        (below,) = weight_below(model_json, gammas[rows & ~same], (threshold_weight,), "u")
+        return floor, threshold, 1.0 - below
+
+    shortfall = {name: tails((label == name).to_numpy()) for name in sorted(label.unique())}
+    shortfall["all"] = tails(np.ones(len(frame), dtype=bool))
+    return EstimatesInput(
+        pairs=frame,
+        records={str(k): int(v) for k, v in records.items()},
+        floor_weight=floor_weight,
+        calibration_cut=cut,
+        threshold_weight=threshold_weight,
+        prior=float(model_json.get("probability_two_random_records_match", 1e-4)),
+        shortfall=shortfall,
+        one_per_person=frozenset(one_per_person),
+    )

@@ -1,0 +1,181 @@
+"""A link run keeps its clerical review sample and the estimator's input, sealed.
+
+The hand-made region is linked once; its run folder must hold the sealed review files,
+the sample must be stratified and the same for the same linkage, the identifiers of a
+sampled pair must come back for that pair only, and the estimates must move the way
+reviewers' decisions say.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+
+import duckdb
+import pandas as pd
+import pytest
+
+from nightingale.linkage.link import LinkSummary, link
+from nightingale.linkage.review import (
+    PER_BAND,
+    PER_SUBGROUP,
+    ReviewBundle,
+    draw_sample,
+    estimates_after_review,
+    pair_identifiers,
+    pair_key,
+    read_review,
+)
+from nightingale.linkage.spine import spine_folder
+from nightingale.platform import database
+from nightingale.platform.encryption import IntegrityError
+from nightingale.platform.errors import NightingaleError
+from tests.linkage.conftest import Platform
+from tests.linkage.region import PEOPLE
+
+
+@pytest.fixture(scope="module")
+def linked(ingested: Platform) -> Iterator[tuple[Platform, LinkSummary]]:
+    connection = duckdb.connect()
+    with database.session_scope(ingested.engine) as session:
+        summary = link(session, ingested.root, ingested.keystore, connection)
+    connection.close()
+    yield ingested, summary
+
+
+def test_the_run_folder_keeps_the_review_files_sealed(
+    linked: tuple[Platform, LinkSummary],
+) -> None:
+    platform, summary = linked
+    folder = spine_folder(platform.root, summary.run_id) / "review"
+    for name in ("estimates.bin", "sample.bin"):
+        content = (folder / name).read_bytes()
+        assert b"PAR1" not in content  # sealed, not plain Parquet
+        assert (folder / name).stat().st_mode & 0o077 == 0
+        for person in PEOPLE:
+            assert person[2].encode() not in content and person[6].encode() not in content
+
+
+def test_a_review_file_copied_to_another_run_does_not_open(
+    linked: tuple[Platform, LinkSummary], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    platform, summary = linked
+    other = spine_folder(platform.root, "20000101T000000000000Z-000000")
+    (other / "review").mkdir(parents=True)
+    for name in ("estimates.bin", "sample.bin"):
+        source = spine_folder(platform.root, summary.run_id) / "review" / name
+        (other / "review" / name).write_bytes(source.read_bytes())
+    with pytest.raises(IntegrityError):
+        read_review(platform.root, platform.keystore, other.name)
+
+
+def test_the_sample_is_stratified_by_weight_band_with_levels_and_weights(
+    linked: tuple[Platform, LinkSummary],
+) -> None:
+    platform, summary = linked
+    bundle = read_review(platform.root, platform.keystore, summary.run_id)
+    sample = bundle.sample
+    assert len(sample) > 0 and sample["pair_key"].is_unique
+    assert (sample["stratum"].value_counts() <= PER_BAND).all()
+    assert any(s.startswith("weight") for s in sample["stratum"])
+    row = bundle.row(sample["pair_key"].iloc[0])
+    assert row is not None and isinstance(row["agreement"], dict) and row["agreement"]
+    report = json.loads((spine_folder(platform.root, summary.run_id) / "report.json").read_text())
+    assert sum(report["clerical_review_strata"].values()) == len(sample)
+
+
+def test_the_same_linkage_gives_the_same_sample(
+    linked: tuple[Platform, LinkSummary],
+) -> None:
+    platform, summary = linked
+    first = read_review(platform.root, platform.keystore, summary.run_id).sample
+    connection = duckdb.connect()
+    with database.session_scope(platform.engine) as session:
+        again = link(session, platform.root, platform.keystore, connection)
+    connection.close()
+    second = read_review(platform.root, platform.keystore, again.run_id).sample
+    assert first["pair_key"].tolist() == second["pair_key"].tolist()
+
+
+def test_a_sampled_pair_shows_both_records_identifiers_and_others_are_refused(
+    linked: tuple[Platform, LinkSummary],
+) -> None:
+    platform, summary = linked
+    bundle = read_review(platform.root, platform.keystore, summary.run_id)
+    left, right = pair_identifiers(
+        platform.root, platform.keystore, bundle, bundle.sample["pair_key"].iloc[0]
+    )
+    assert set(left) == set(right) >= {"given_name", "family_name", "nhs_number", "postcode"}
+    assert left["family_name"] and right["family_name"] and left["date_of_birth"]
+    with pytest.raises(NightingaleError, match="not in the review sample"):
+        pair_identifiers(
+            platform.root, platform.keystore, bundle, pair_key("health", "x", "housing", "y")
+        )
+
+
+def test_decisions_move_the_estimates_in_the_direction_they_say(
+    linked: tuple[Platform, LinkSummary],
+) -> None:
+    platform, summary = linked
+    bundle = read_review(platform.root, platform.keystore, summary.run_id)
+    linked_pairs = bundle.sample[bundle.sample["linked"]]
+    assert not linked_pairs.empty
+    before = estimates_after_review(bundle, {})
+    against = estimates_after_review(bundle, dict.fromkeys(linked_pairs["pair_key"], "non-match"))
+    behind = estimates_after_review(bundle, dict.fromkeys(linked_pairs["pair_key"], "match"))
+    assert against["reviewed_pairs"] == len(linked_pairs) and before["reviewed_pairs"] == 0
+    assert against["precision"] < before["precision"] <= behind["precision"] + 1e-9
+    unsure = estimates_after_review(bundle, dict.fromkeys(linked_pairs["pair_key"], "unsure"))
+    assert unsure["precision"] == before["precision"] and unsure["reviewed_pairs"] == 0
+
+
+def _draw(bundle: ReviewBundle, subgroups: list[dict[str, object]], shuffle: int | None = None):  # type: ignore[no-untyped-def]
+    """The sample drawn again from the bundle's pairs (no comparison levels), records
+    made from the pairs' own ids, the pairs in the order ``shuffle`` seeds."""
+    data = bundle.data
+    if shuffle is not None:
+        data = dataclasses.replace(data, pairs=data.pairs.sample(frac=1.0, random_state=shuffle))
+    pairs = data.pairs
+    scored = pd.DataFrame(
+        {
+            "source_dataset_l": pairs["source_l"],
+            "unique_id_l": pairs["record_l"],
+            "source_dataset_r": pairs["source_r"],
+            "unique_id_r": pairs["record_r"],
+        }
+    )
+    records = pd.DataFrame(
+        {
+            "source": pd.concat([pairs["source_l"], pairs["source_r"]]).to_numpy(),
+            "record_id": pd.concat([pairs["record_l"], pairs["record_r"]]).to_numpy(),
+        }
+    ).drop_duplicates()
+    return draw_sample(data, scored, {}, records, subgroups)  # type: ignore[arg-type]
+
+
+def test_a_subgroup_well_below_the_overall_link_rate_gets_pairs_of_its_own(
+    linked: tuple[Platform, LinkSummary],
+) -> None:
+    platform, summary = linked
+    bundle = read_review(platform.root, platform.keystore, summary.run_id)
+    flagged = {"dimension": "source", "value": "employment", "link_rate_gap": -0.2}
+    near_overall = {"dimension": "source", "value": "health", "link_rate_gap": -0.01}
+    sample = _draw(bundle, [flagged, near_overall])
+    ours = sample[sample["stratum"] == "subgroup source = employment"]
+    assert 0 < len(ours) <= PER_SUBGROUP
+    assert ((ours["source_l"] == "employment") | (ours["source_r"] == "employment")).all()
+    assert not (sample["stratum"] == "subgroup source = health").any()
+    assert sample["pair_key"].is_unique
+
+
+def test_the_sample_does_not_depend_on_the_pairs_row_order(
+    linked: tuple[Platform, LinkSummary],
+) -> None:
+    platform, summary = linked
+    bundle = read_review(platform.root, platform.keystore, summary.run_id)
+    flagged = [{"dimension": "source", "value": "employment", "link_rate_gap": -0.2}]
+    first = _draw(bundle, flagged)
+    for seed in (1, 2):
+        again = _draw(bundle, flagged, shuffle=seed)
+        assert again[["pair_key", "stratum"]].equals(first[["pair_key", "stratum"]])
