@@ -33,6 +33,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from nightingale.cli.governance_demo import OFFICER, intake_ready
 from nightingale.cohorts.build import build_release, demographics_needed_by
 from nightingale.cohorts.catalogue import catalogue_for
 from nightingale.cohorts.engines import engine_for
@@ -52,12 +53,14 @@ from nightingale.synth.refresh import write_refresh
 
 SPEC = Path(__file__).resolve().parents[1] / "nightingale/cohorts/examples/dfh_pilot.yaml"
 PROJECT = "dfh-pilot"
-ACTOR = "benchmark"
+ACTOR = OFFICER  # ingest and link are a linkage officer's
 
 
 def _settings(folder: Path) -> Settings:
     settings = Settings(data_root=folder, database_url=f"sqlite:///{folder / 'nightingale.db'}")
     initialise(settings)
+    with open_unit(settings, "setup") as unit:  # a linkage officer and the agreements
+        intake_ready(unit.session, unit.keystore)
     return settings
 
 

@@ -7,8 +7,8 @@ them sorted by order. The demo works in its own data root (``./var`` unless
 
 Orders in use: 10 init, 20 doctor, 30 synthetic region, 40 people and project,
 50 ingest, 55 opt-out, 60 link, 70 request, 75 lodge the analysis plan, 80 approve and
-build, 90 evaluation, 100 economics, 110 airlock and publish, 120 public registry,
-125 retention, 200 serve.
+build, 90 evaluation, 100 economics, 110 airlock and publish, 115 refresh, 120 public
+registry, 125 retention, 200 serve.
 """
 
 from __future__ import annotations

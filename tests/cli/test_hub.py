@@ -21,4 +21,4 @@ def test_without_serving_the_demo_says_how_to_start_the_hub_and_who_can_log_in(
     _stage_serve(DemoRun(cli=CliState(data_root=tmp_path / "var"), serve=False))
     printed = " ".join(capsys.readouterr().out.split())
     assert f"nightingale --data-root {tmp_path / 'var'} hub" in printed
-    assert "rita, sam, sasha, otto, owen, eve, ada; password nightingale-demo" in printed
+    assert "rita, sam, sasha, otto, owen, eve, ada, lina; password nightingale-demo" in printed
