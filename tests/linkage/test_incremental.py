@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import select, text
 
 from nightingale.cli import main
+from nightingale.cli.governance_demo import OFFICER, intake_ready
 from nightingale.linkage.engine import LinkOptions
 from nightingale.linkage.identifiers import keymap_context, keymap_path, read_sealed_table
 from nightingale.linkage.incremental import (
@@ -33,12 +34,14 @@ from nightingale.linkage.incremental import (
     full_relink_reason,
 )
 from nightingale.linkage.tables import LinkRun, versions_of
+from nightingale.operations.unit import open_unit
 from nightingale.platform import database
 from nightingale.platform.storage import read_parquet
 from tests.linkage.conftest import Platform, ingest_all, make_platform
 from tests.linkage.region import PEOPLE
 
 MOVED, WITHDRAWN, NEW = "P100000007", "P200000001", "P300000001"
+AS = ("--as", OFFICER)
 
 
 def _run(argv: list[str]) -> int:
@@ -113,6 +116,8 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Refreshed]:
     folder = tmp_path_factory.mktemp("refresh")
     platform = make_platform(folder)
     ingest_all(platform)
+    with open_unit(platform.settings, "setup") as unit:  # ingest and link are governed
+        officer = intake_ready(unit.session, unit.keystore)
     root = str(platform.settings.data_root)
     truth = str(platform.region / "truth" / "records.csv")
     outputs = []
@@ -124,7 +129,7 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Refreshed]:
     ):
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
-            assert _run(["--data-root", root, *argv]) == 0
+            assert _run(["--data-root", root, *argv, "--as", officer]) == 0
         outputs.append(buffer.getvalue())
     with database.session_scope(platform.engine) as session:
         runs = list(session.scalars(select(LinkRun).order_by(LinkRun.run_id)))
@@ -211,14 +216,14 @@ def test_lineage_prints_a_runs_changes_by_kind_without_ids(refreshed: Refreshed)
     root = str(refreshed.platform.settings.data_root)
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        assert _run(["--data-root", root, "lineage", "--run", refreshed.runs[1].run_id]) == 0
+        assert _run(["--data-root", root, "lineage", "--run", refreshed.runs[1].run_id, *AS]) == 0
     out = buffer.getvalue()
     assert "1 changes" in out
     assert "new: 1 persons, 1 records (no record on the previous spine)" in out
     assert not any(pid in out for pid in refreshed.spine(1)["person_id"])
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        assert _run(["--data-root", root, "lineage"]) == 0
+        assert _run(["--data-root", root, "lineage", *AS]) == 0
     assert "every previous person kept its id" in buffer.getvalue()
 
 
