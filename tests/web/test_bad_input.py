@@ -7,13 +7,10 @@ examples change.
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import PREFIX, SignIn, csrf_of
-from tests.workspace_world import World
 
 HTML = {"accept": "text/html"}
 TOO_BIG = 2**63  # no row id, and more than a database integer holds
@@ -50,18 +47,3 @@ def test_a_form_post_with_an_id_out_of_range_is_refused_as_bad_input(
         headers=HTML,
     )
     assert reply.status_code == 422
-
-
-@pytest.mark.parametrize("name", ["..", "."])
-def test_an_upload_named_like_a_folder_is_refused_with_its_name(
-    client: TestClient, signed_in: SignIn, world: World, name: str
-) -> None:
-    world.released()
-    signed_in("rita")
-    reply = client.post(
-        f"{PREFIX}/api/outputs",
-        data={"project": "dfh-pilot", "title": "a table"},
-        files=[("files", (name, io.BytesIO(b"a,b\n1,2\n")))],
-    )
-    assert reply.status_code == 422
-    assert repr(name) in reply.json()["detail"]
