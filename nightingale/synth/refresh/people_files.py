@@ -22,7 +22,7 @@ from nightingale.synth.homes import EPC_BANDS, SOCIAL_EPC
 from nightingale.synth.population import NEVER
 from nightingale.synth.refresh.life import Changes, Life
 from nightingale.synth.refresh.rates import RefreshRates
-from nightingale.synth.refresh.source import PEOPLE_FILES, Previous, format_day_numbers
+from nightingale.synth.refresh.source import PEOPLE_FILES, Previous, date_text
 
 IntArray = npt.NDArray[np.int64]
 
@@ -88,7 +88,7 @@ def true_value(provider: str, field: str, person: pd.Series) -> str:
         name = str(person["surname"])
         return name if provider == "health" else name.upper()
     if field == "dob":
-        return str(format_day_numbers([int(person["_dob"])], DATE_FORMATS[provider])[0])
+        return date_text(int(person["_dob"]), DATE_FORMATS[provider])
     if field == "nhs":
         return str(person["nhs_number"])
     return str(person["ni_number"])
@@ -165,7 +165,10 @@ def _correct(
         key = PEOPLE_FILES[provider][1]
         where = {k: i for i, k in enumerate(frame[key])}
         fields = COLUMNS[provider]
-        for index in np.flatnonzero((records["provider"] == provider).to_numpy()):
+        candidates = (
+            (records["provider"] == provider) & (records["errors"] != "") & (draws < chance)
+        ).to_numpy()
+        for index in np.flatnonzero(candidates):
             errors = [e for e in str(records.at[index, "errors"]).split(";") if e]
             fixable = sorted(
                 {
@@ -176,7 +179,7 @@ def _correct(
                     and BLOCKED_BY.get(ERROR_FIELDS[e]) not in errors
                 }
             )
-            if not fixable or draws[index] >= chance:
+            if not fixable:
                 continue
             person = people.loc[str(records.at[index, "person_id"])]
             assert isinstance(person, pd.Series)  # person ids are unique

@@ -23,7 +23,9 @@ from nightingale.platform.storage import atomic_directory, sha256_file
 from nightingale.synth.dates import ISO, day
 from nightingale.synth.population import NEVER
 from nightingale.synth.refresh.continuation import presence
+from nightingale.synth.refresh.employment_events import new_employment_events
 from nightingale.synth.refresh.health_events import new_health_events, registration_intervals
+from nightingale.synth.refresh.housing_events import new_housing_events
 from nightingale.synth.refresh.life import Life, live
 from nightingale.synth.refresh.people_files import PeopleFiles, update_people_files
 from nightingale.synth.refresh.rates import RefreshRates
@@ -124,6 +126,14 @@ def _extracts(
     added = new_health_events(source, life.people, seen, registrations, out["health"], owners)
     for name, rows in added.items():
         out["health"][name] = pd.concat([out["health"][name], rows], ignore_index=True)
+    out["housing"].update(
+        new_housing_events(source, people_files.frames["housing"], out["housing"])
+    )
+    out["employment"].update(
+        new_employment_events(
+            source, seen, people_files.frames["employment"], people_files.records, out["employment"]
+        )
+    )
     return out
 
 
