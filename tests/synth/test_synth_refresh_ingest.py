@@ -7,8 +7,6 @@ no row quarantined.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from nightingale.operations import linkage

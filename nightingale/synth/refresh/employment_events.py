@@ -67,8 +67,8 @@ def new_employment_events(
     new_spells: list[dict[str, str]] = []
     new_claims: list[dict[str, str]] = []
     pay_rows: list[tuple[str, str, str]] = []
-    spell_ids = set(spells["spell_id"])
-    claim_ids = set(claims["claim_id"])
+    spell_ids = set(previous.extracts["employment"]["employment_spells.csv"]["spell_id"])
+    claim_ids = set(previous.extracts["employment"]["benefit_claims.csv"]["claim_id"])
     for customer in customers:
         position = where[customer.person]
         present_from = int(presence.window_from[position])

@@ -80,7 +80,7 @@ def new_health_events(
             end = np.minimum(days + np.maximum(stay, 0), presence.window_to[person] - 1)
             rows["discharge_date"] = format_day_numbers(np.maximum(end, days), ISO)
         if id_column is not None:
-            taken = set(earlier[id_column])
+            taken = set(previous.extracts["health"][name][id_column])
             rows[id_column] = fresh_keys(prefix, digits, len(rows), taken, rng)
         out[name] = rows[list(earlier.columns)]
     out["deaths.csv"] = _deaths(previous, people, registrations, history["deaths.csv"])

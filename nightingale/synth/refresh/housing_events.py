@@ -66,7 +66,8 @@ def new_housing_events(
         rows = template.copy()
         rows["tenancy_ref"] = presence.person_ids[unit]
         rows[date_column] = format_day_numbers(days, SLASHED)
-        rows[id_column] = fresh_keys(prefix, digits, len(rows), set(earlier[id_column]), rng)
+        used = set(previous.extracts["housing"][name][id_column])
+        rows[id_column] = fresh_keys(prefix, digits, len(rows), used, rng)
         carried = earlier.copy()
         if name == "repairs.csv":
             rows["completed_date"] = _completion(rows, days, days, last, rng)

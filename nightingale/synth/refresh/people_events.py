@@ -57,7 +57,9 @@ def _date(provider: str, days: int) -> str:
 class _Book:
     """One provider's people file as rows by person, with new rows appended."""
 
-    def __init__(self, provider: str, frame: pd.DataFrame, records: pd.DataFrame) -> None:
+    def __init__(
+        self, provider: str, frame: pd.DataFrame, records: pd.DataFrame, used: set[str]
+    ) -> None:
         self.provider = provider
         self.key = PEOPLE_FILES[provider][1]
         self.columns: dict[str, list[str]] = {
@@ -71,7 +73,7 @@ class _Book:
         for index, key in enumerate(self.columns[self.key]):
             self.by_person[owner[key]].append(index)
             self.main[index] = duplicate[key] == "0"
-        self.taken = set(frame[self.key])
+        self.taken = set(used)  # every key of the previous extract, withdrawn ones too
         # Start and end day of every row (for the files whose records end), kept in step.
         self.began: list[int] = []
         self.ended: list[int] = []
@@ -130,7 +132,10 @@ def apply_life(
     changes: Changes,
 ) -> NewRows:
     """Write births, arrivals, moves, departures, deaths and marriages into the files."""
-    books = {p: _Book(p, frames[p], records) for p in PROVIDERS}
+    books = {
+        p: _Book(p, frames[p], records, set(previous.people_file(p)[PEOPLE_FILES[p][1]]))
+        for p in PROVIDERS
+    }
     rng = previous.rng("records")
     config = previous.config
     first, last = previous.window
