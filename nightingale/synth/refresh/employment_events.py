@@ -158,7 +158,8 @@ def _customers(
     mine = records[records["provider"] == "employment"]
     owner = dict(zip(mine["local_key"], mine["person_id"], strict=True))
     main = mine[(mine["duplicate"] == "0") & mine["local_key"].isin(set(claimants["customer_ref"]))]
-    key_of = main.sort_values("local_key").drop_duplicates("person_id").set_index("person_id")
+    chosen = main.sort_values("local_key").drop_duplicates("person_id")
+    key_of = dict(zip(chosen["person_id"], chosen["local_key"], strict=True))
     spell_person = spells["customer_ref"].map(owner)
     open_spells: dict[str, list[int]] = defaultdict(list)
     for row in np.flatnonzero((spells["end_date"] == "").to_numpy()).tolist():
@@ -172,24 +173,27 @@ def _customers(
         .sort_values(["person", "claim_start", "claim_id"])
         .drop_duplicates("person", keep="last")
         .set_index("person")["sickness_related"]
+        .to_dict()
     )
     last_hours = (
         spells.assign(person=spell_person)
         .sort_values(["person", "start_date", "spell_id"])
         .drop_duplicates("person", keep="last")
         .set_index("person")["hours"]
+        .to_dict()
     )
     pay = earnings.assign(person=earnings["customer_ref"].map(owner))
-    months_worked = pay.groupby("person").size()
+    months_worked = pay.groupby("person").size().to_dict()
     last_pay = (
         pay.sort_values(["person", "pay_month"])
         .drop_duplicates("person", keep="last")
         .set_index("person")["gross_pay"]
+        .to_dict()
     )
     where = presence.position()
     first, _ = previous.window
     customers = []
-    for person in sorted(key_of.index):
+    for person in sorted(key_of):
         position = where.get(str(person))
         if position is None or presence.window_from[position] >= presence.window_to[position]:
             continue
@@ -203,12 +207,12 @@ def _customers(
         customers.append(
             _Customer(
                 person=str(person),
-                key=str(key_of.at[person, "local_key"]),
+                key=str(key_of[person]),
                 employed=employed,
                 finding=min(JOB_LOSS * share / (1 - share), 0.3),
                 pay=base,
                 hours=str(last_hours.get(person, "full_time")),
-                claimant=person in last_claim.index,
+                claimant=person in last_claim,
                 sickness=str(last_claim.get(person, "N")),
                 open_spells=list(open_spells.get(person, [])),
                 open_claims=list(open_claims.get(person, [])),
