@@ -6,8 +6,9 @@ probability 1.5% a month, and found with the probability that keeps the customer
 share of months in work (their earnings history, shrunk towards 70%). A month in work
 has an earnings row at the customer's last pay (with a little noise); a spell that ends
 is closed on the last day of its month, and a new one opens on the first day of a month.
-A customer who has claimed benefits before claims again while out of work (Universal
-Credit; sickness-related as their last claim). At a death or a departure open spells
+A customer who has claimed benefits before claims again on losing a job (Universal
+Credit; sickness-related as their last claim) until back in work; claims open at the
+previous extract date run on the same way. At a death or a departure open spells
 and claims end with the month. Arriving customers are in work at the start with
 probability 70%.
 """
@@ -78,10 +79,12 @@ def new_employment_events(
                 break
             if begin < present_from:
                 continue  # arrived during the month: work from the next one
+            lost = False
             if not customer.fresh:
                 draw = rng.random()
                 now = (draw >= JOB_LOSS) if customer.employed else (draw < customer.finding)
-                if customer.employed and not now:
+                lost = customer.employed and not now
+                if lost:
                     _close(spells, customer.open_spells, "end_date", int(begin) - 1, new_spells)
                 customer.employed = now
             customer.fresh = False
@@ -100,7 +103,7 @@ def new_employment_events(
                 pay = customer.pay * float(np.exp(rng.normal(0, 0.04)))
                 pay_rows.append((customer.key, date_text(int(begin), YEAR_MONTH), f"{pay:.2f}"))
                 _close(claims, customer.open_claims, "claim_end", int(begin) - 1, new_claims)
-            elif customer.claimant and not customer.open_claims:
+            elif lost and customer.claimant and not customer.open_claims:
                 new_claims.append(
                     {
                         "customer_ref": customer.key,
