@@ -343,3 +343,27 @@ def test_months_add_up_to_month_ends(start: dt.date, a: int, b: int) -> None:
     assert once == add_months(add_months(start, a), b)
     assert (once + dt.timedelta(days=1)).day == 1
     assert (once.year * 12 + once.month) - (start.year * 12 + start.month) == a + b
+
+
+def test_a_quiet_month_changes_little_and_still_writes_every_file(
+    region: Path, tmp_path: Path
+) -> None:
+    quiet = RefreshRates(
+        death_hazard_ratio=0,
+        move_within_region=0,
+        move_out_of_region=0,
+        arrivals=0,
+        births=0,
+        name_changes=0,
+        corrections=0,
+        withdrawals=0,
+    )
+    summary = write_refresh(region, 1, tmp_path / "quiet", rates=quiet)
+    assert summary.extract_date == "2026-07-31"
+    assert summary.changes == {"withdrawn": 3}  # the providers' minimum: one each
+    before = truth(region, "people.csv")
+    after = truth(tmp_path / "quiet", "people.csv")
+    assert after.equals(before)
+    for provider, names in EXTRACTS.items():
+        for name in names:
+            assert (tmp_path / "quiet" / "extracts" / provider / name).is_file()
