@@ -23,7 +23,7 @@ import pandas as pd
 
 from nightingale.synth.dates import COMPACT, DAYS_PER_YEAR, YEAR_MONTH, month_index, month_start
 from nightingale.synth.refresh.continuation import Presence
-from nightingale.synth.refresh.people_files import fresh_keys
+from nightingale.synth.refresh.rows import fresh_keys
 from nightingale.synth.refresh.source import Previous, date_text
 
 JOB_LOSS = 0.015

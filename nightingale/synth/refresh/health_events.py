@@ -22,7 +22,7 @@ from nightingale.synth.refresh.continuation import (
     history_counts,
     person_rates,
 )
-from nightingale.synth.refresh.people_files import fresh_keys
+from nightingale.synth.refresh.rows import fresh_keys
 from nightingale.synth.refresh.source import Previous, format_day_numbers, parse_days
 
 #: Event files with their id column (and its key shape), if any.

@@ -17,10 +17,10 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from nightingale.synth.dates import DAYS_PER_YEAR, ISO
-from nightingale.synth.population import NEVER
+from nightingale.synth.dates import DAYS_PER_YEAR
 from nightingale.synth.refresh.life import Changes
-from nightingale.synth.refresh.people_files import (
+from nightingale.synth.refresh.rates import RefreshRates
+from nightingale.synth.refresh.rows import (
     DATE_FORMATS,
     PROVIDERS,
     fresh_keys,
@@ -28,7 +28,6 @@ from nightingale.synth.refresh.people_files import (
     tenancy_home,
     true_value,
 )
-from nightingale.synth.refresh.rates import RefreshRates
 from nightingale.synth.refresh.source import PEOPLE_FILES, Previous, date_text, day_of, parse_days
 
 END_COLUMNS = {
@@ -337,6 +336,3 @@ def _move(
     employment = books["employment"]
     for index in employment.current(person, when, main_only=True):
         employment.columns["postcode"][index] = str(data["_postcode"])
-
-
-__all__ = ["ISO", "NEVER", "NewRows", "apply_life"]
