@@ -367,3 +367,22 @@ def test_a_quiet_month_changes_little_and_still_writes_every_file(
     for provider, names in EXTRACTS.items():
         for name in names:
             assert (tmp_path / "quiet" / "extracts" / provider / name).is_file()
+
+
+def test_the_dead_and_the_departed_hold_no_open_records(refreshed: Path) -> None:
+    people = truth(refreshed, "people.csv").set_index("person_id")
+    gone = people[(people["date_of_death"] != "") | (people["left_region_date"] != "")].index
+    records = truth(refreshed, "records.csv")
+    owner = records.set_index("local_key")["person_id"]
+    for provider, name, key, end in (
+        ("health", "gp_registrations.csv", "patient_id", "deregistration_date"),
+        ("housing", "tenancies.csv", "tenancy_ref", "tenancy_end"),
+        ("employment", "employment_spells.csv", "customer_ref", "end_date"),
+        ("employment", "benefit_claims.csv", "customer_ref", "claim_end"),
+    ):
+        rows = extract(refreshed, provider, name)
+        still_open = rows.loc[rows[end] == "", key].map(owner)
+        assert not still_open.isin(gone).any(), name
+    main = _main_registrations(refreshed)
+    current = main[main["deregistration_date"] == ""]
+    assert current["person_id"].is_unique  # one practice at a time
