@@ -277,6 +277,8 @@ def test_departures_end_registrations_and_stop_events(refreshed: Path) -> None:
     assert len(left)
     people = truth(refreshed, "people.csv").set_index("person_id")
     assert (people.loc[left.index, "left_region_date"] == left["date"]).all()
+    in_window = people[people["left_region_date"] > "2026-06-30"]
+    assert set(in_window.index) == set(left.index)
     registrations = _main_registrations(refreshed)
     gone = registrations[registrations["person_id"].isin(left.index)]
     still_open = gone[gone["deregistration_date"] == ""]

@@ -133,7 +133,28 @@ def live(previous: Previous, geography: Geography, rates: RefreshRates) -> Life:
     ):
         if kind:
             changes.add(str(person), str(kind), int(start))
+    _babies_moving_with_their_household(people, previous, changes)
     return Life(people, changes)
+
+
+def _babies_moving_with_their_household(
+    people: pd.DataFrame, previous: Previous, changes: Changes
+) -> None:
+    """A household's move or departure after a birth takes the baby along: log it too."""
+    _, last = previous.window
+    born = people[people["_kind"] == "born"]
+    for person, start, move, left, postcode in zip(
+        born["person_id"],
+        born["_start"],
+        born["_move"],
+        born["_left"],
+        born["_postcode"],
+        strict=True,
+    ):
+        if start < move <= last:
+            changes.add(str(person), "moved", int(move), detail=str(postcode))
+        if start < left <= last:
+            changes.add(str(person), "left_region", int(left))
 
 
 def _moves(
