@@ -92,3 +92,36 @@ def test_a_settings_file_configures_the_region_and_options_win(
     assert run(*args, cwd=tmp_path, monkeypatch=monkeypatch) == 1
     assert "errors.nickname" in capsys.readouterr().err
     assert not (tmp_path / "refused").exists()
+
+
+def test_synth_refresh_writes_the_next_extract_and_refuses_generation_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ("synth", "--people", "300", "--seed", "9", "--out", "region")
+    assert run(*args, cwd=tmp_path, monkeypatch=monkeypatch) == 0
+    capsys.readouterr()
+
+    refresh = ("synth", "--refresh-of", "region", "--months", "3", "--out", "next")
+    assert run(*refresh, cwd=tmp_path, monkeypatch=monkeypatch) == 0
+    out = capsys.readouterr().out
+    assert "2026-09-30" in out and "withdrawn" in out
+    manifest = json.loads((tmp_path / "next" / "manifest.json").read_text())
+    assert manifest["refresh"]["months"] == 3
+    assert (tmp_path / "next" / "truth" / "changes.csv").is_file()
+
+    assert run(*refresh, cwd=tmp_path, monkeypatch=monkeypatch) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert run(*refresh, "--force", cwd=tmp_path, monkeypatch=monkeypatch) == 0
+    capsys.readouterr()
+
+    mixed = ("synth", "--refresh-of", "region", "--months", "3", "--seed", "4", "--out", "x")
+    assert run(*mixed, cwd=tmp_path, monkeypatch=monkeypatch) == 1
+    error = capsys.readouterr().err
+    assert "--seed" in error and "manifest.json" in error
+    half = ("synth", "--refresh-of", "region", "--out", "x")
+    assert run(*half, cwd=tmp_path, monkeypatch=monkeypatch) == 1
+    assert "--months" in capsys.readouterr().err
+    missing = ("synth", "--refresh-of", "nowhere", "--months", "3", "--out", "x")
+    assert run(*missing, cwd=tmp_path, monkeypatch=monkeypatch) == 1
+    assert "not a finished synthetic region" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

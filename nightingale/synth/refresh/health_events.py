@@ -22,7 +22,7 @@ from nightingale.synth.refresh.continuation import (
     history_counts,
     person_rates,
 )
-from nightingale.synth.refresh.people_files import fresh_keys
+from nightingale.synth.refresh.rows import fresh_keys
 from nightingale.synth.refresh.source import Previous, format_day_numbers, parse_days
 
 #: Event files with their id column (and its key shape), if any.
@@ -80,7 +80,7 @@ def new_health_events(
             end = np.minimum(days + np.maximum(stay, 0), presence.window_to[person] - 1)
             rows["discharge_date"] = format_day_numbers(np.maximum(end, days), ISO)
         if id_column is not None:
-            taken = set(earlier[id_column])
+            taken = set(previous.extracts["health"][name][id_column])
             rows[id_column] = fresh_keys(prefix, digits, len(rows), taken, rng)
         out[name] = rows[list(earlier.columns)]
     out["deaths.csv"] = _deaths(previous, people, registrations, history["deaths.csv"])

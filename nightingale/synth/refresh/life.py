@@ -25,7 +25,12 @@ from nightingale.synth.keys import salt
 from nightingale.synth.names import vocabulary
 from nightingale.synth.population import NEVER
 from nightingale.synth.refresh.rates import RefreshRates
-from nightingale.synth.refresh.source import Previous, format_day_numbers, parse_days
+from nightingale.synth.refresh.source import (
+    Previous,
+    date_text,
+    format_day_numbers,
+    parse_days,
+)
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -50,7 +55,7 @@ class Changes:
         key: str = "",
         detail: str = "",
     ) -> None:
-        date = str(format_day_numbers([days], ISO)[0]) if days < NEVER else ""
+        date = date_text(days, ISO)
         self.rows.append((person, change, date, provider, key, detail))
 
     def frame(self) -> pd.DataFrame:
@@ -128,7 +133,28 @@ def live(previous: Previous, geography: Geography, rates: RefreshRates) -> Life:
     ):
         if kind:
             changes.add(str(person), str(kind), int(start))
+    _babies_moving_with_their_household(people, previous, changes)
     return Life(people, changes)
+
+
+def _babies_moving_with_their_household(
+    people: pd.DataFrame, previous: Previous, changes: Changes
+) -> None:
+    """A household's move or departure after a birth takes the baby along: log it too."""
+    _, last = previous.window
+    born = people[people["_kind"] == "born"]
+    for person, start, move, left, postcode in zip(
+        born["person_id"],
+        born["_start"],
+        born["_move"],
+        born["_left"],
+        born["_postcode"],
+        strict=True,
+    ):
+        if start < move <= last:
+            changes.add(str(person), "moved", int(move), detail=str(postcode))
+        if start < left <= last:
+            changes.add(str(person), "left_region", int(left))
 
 
 def _moves(
@@ -148,22 +174,24 @@ def _moves(
     when = _uniform_days(len(households), first, last, rng)
     address = new_addresses(geography, len(households), rng)
     position = {h: i for i, h in enumerate(households)}
-    index = people["household_id"].map(position).to_numpy()
-    for row in np.flatnonzero(present):
-        h = int(index[row])
-        if leave[h]:
-            people.loc[row, "_left"] = when[h]
-            changes.add(str(people.at[row, "person_id"]), "left_region", int(when[h]))
-        elif move[h]:
-            people.loc[row, "_move"] = when[h]
-            for column in ADDRESS:
-                people.loc[row, column] = address[column][h]
-            changes.add(
-                str(people.at[row, "person_id"]),
-                "moved",
-                int(when[h]),
-                detail=address["_postcode"][h],
-            )
+    index = people["household_id"].map(position).fillna(-1).to_numpy(dtype=np.int64)
+    leaving = present & (index >= 0) & leave[np.maximum(index, 0)]
+    moving = present & (index >= 0) & move[np.maximum(index, 0)]
+    day_of_move = when[np.maximum(index, 0)]
+    people.loc[leaving, "_left"] = day_of_move[leaving]
+    people.loc[moving, "_move"] = day_of_move[moving]
+    for column in ADDRESS:
+        people.loc[moving, column] = address[column][index[moving]]
+    ids = people["person_id"].to_numpy(dtype=object)
+    for row in np.flatnonzero(leaving):
+        changes.add(str(ids[row]), "left_region", int(day_of_move[row]))
+    for row in np.flatnonzero(moving):
+        changes.add(
+            str(ids[row]),
+            "moved",
+            int(day_of_move[row]),
+            detail=str(address["_postcode"][index[row]]),
+        )
 
 
 def _deaths(

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
-from nightingale.synth.dates import DAYS_PER_YEAR, ISO
-from nightingale.synth.population import NEVER
+from nightingale.synth.dates import DAYS_PER_YEAR
 from nightingale.synth.refresh.life import Changes
-from nightingale.synth.refresh.people_files import (
+from nightingale.synth.refresh.rates import RefreshRates
+from nightingale.synth.refresh.rows import (
     DATE_FORMATS,
     PROVIDERS,
     fresh_keys,
@@ -27,8 +28,7 @@ from nightingale.synth.refresh.people_files import (
     tenancy_home,
     true_value,
 )
-from nightingale.synth.refresh.rates import RefreshRates
-from nightingale.synth.refresh.source import PEOPLE_FILES, Previous, format_day_numbers, parse_days
+from nightingale.synth.refresh.source import PEOPLE_FILES, Previous, date_text, day_of, parse_days
 
 END_COLUMNS = {
     "health": ("deregistration_date", "deregistration_reason"),
@@ -50,36 +50,49 @@ class NewRows:
 
 
 def _date(provider: str, days: int) -> str:
-    return str(format_day_numbers([days], DATE_FORMATS[provider])[0])
+    return date_text(days, DATE_FORMATS[provider])
 
 
 class _Book:
     """One provider's people file as rows by person, with new rows appended."""
 
-    def __init__(self, provider: str, frame: pd.DataFrame, records: pd.DataFrame) -> None:
+    def __init__(
+        self, provider: str, frame: pd.DataFrame, records: pd.DataFrame, used: set[str]
+    ) -> None:
         self.provider = provider
         self.key = PEOPLE_FILES[provider][1]
-        self.rows: list[dict[str, str]] = [
-            {str(k): str(v) for k, v in row.items()} for row in frame.to_dict("records")
-        ]
+        self.columns: dict[str, list[str]] = {
+            str(c): cast(list[str], frame[c].tolist()) for c in frame.columns
+        }
         mine = records[records["provider"] == provider]
         owner = dict(zip(mine["local_key"], mine["person_id"], strict=True))
         duplicate = dict(zip(mine["local_key"], mine["duplicate"], strict=True))
         self.by_person: dict[str, list[int]] = defaultdict(list)
         self.main: dict[int, bool] = {}
-        for index, row in enumerate(self.rows):
-            person = owner[row[self.key]]
-            self.by_person[person].append(index)
-            self.main[index] = duplicate[row[self.key]] == "0"
-        self.taken = set(frame[self.key])
+        for index, key in enumerate(self.columns[self.key]):
+            self.by_person[owner[key]].append(index)
+            self.main[index] = duplicate[key] == "0"
+        self.taken = set(used)  # every key of the previous extract, withdrawn ones too
+        # Start and end day of every row (for the files whose records end), kept in step.
+        self.began: list[int] = []
+        self.ended: list[int] = []
+        if provider in END_COLUMNS:
+            fmt = DATE_FORMATS[provider]
+            self.began = parse_days(frame[START_COLUMNS[provider]], fmt).tolist()
+            self.ended = parse_days(frame[END_COLUMNS[provider][0]], fmt).tolist()
         self.added: list[tuple[str, str]] = []  # (key, person)
 
     def add(self, person: str, row: dict[str, str], rng: np.random.Generator) -> dict[str, str]:
         prefix, digits = KEY_SHAPES[self.provider]
         key = fresh_keys(prefix, digits, 1, self.taken, rng)[0]
         row = {self.key: key, **row}
-        self.rows.append(row)
-        index = len(self.rows) - 1
+        for column, values in self.columns.items():
+            values.append(row[column])
+        if self.provider in END_COLUMNS:
+            fmt = DATE_FORMATS[self.provider]
+            self.began.append(day_of(row[START_COLUMNS[self.provider]], fmt))
+            self.ended.append(day_of(row[END_COLUMNS[self.provider][0]], fmt))
+        index = len(self.columns[self.key]) - 1
         self.by_person[person].append(index)
         self.main[index] = True
         self.added.append((key, person))
@@ -89,28 +102,24 @@ class _Book:
         """Rows of ``person`` open on day ``when`` (started by then, not ended before)."""
         if self.provider not in END_COLUMNS:
             return [i for i in self.by_person.get(person, []) if self.main[i] or not main_only]
-        end, _ = END_COLUMNS[self.provider]
-        start = START_COLUMNS[self.provider]
-        fmt = DATE_FORMATS[self.provider]
-        out = []
-        for index in self.by_person.get(person, []):
-            if main_only and not self.main[index]:
-                continue
-            row = self.rows[index]
-            began = int(parse_days(pd.Series([row[start]]), fmt)[0])
-            ended = int(parse_days(pd.Series([row[end]]), fmt)[0])
-            if began <= when < ended:
-                out.append(index)
-        return out
+        return [
+            index
+            for index in self.by_person.get(person, [])
+            if (self.main[index] or not main_only) and self.began[index] <= when < self.ended[index]
+        ]
 
     def end(self, indices: list[int], when: int, reason: str) -> None:
         end, why = END_COLUMNS[self.provider]
         for index in indices:
-            self.rows[index][end] = _date(self.provider, when)
-            self.rows[index][why] = reason
+            self.columns[end][index] = _date(self.provider, when)
+            self.columns[why][index] = reason
+            self.ended[index] = when
+
+    def row(self, index: int) -> dict[str, str]:
+        return {column: values[index] for column, values in self.columns.items()}
 
     def frame(self, columns: list[str]) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=columns)
+        return pd.DataFrame({c: np.array(self.columns[c], dtype=object) for c in columns})
 
 
 def apply_life(
@@ -122,11 +131,16 @@ def apply_life(
     changes: Changes,
 ) -> NewRows:
     """Write births, arrivals, moves, departures, deaths and marriages into the files."""
-    books = {p: _Book(p, frames[p], records) for p in PROVIDERS}
+    books = {
+        p: _Book(p, frames[p], records, set(previous.people_file(p)[PEOPLE_FILES[p][1]]))
+        for p in PROVIDERS
+    }
     rng = previous.rng("records")
     config = previous.config
     first, last = previous.window
     newcomers = people[people["_kind"] != ""].sort_values("person_id")
+    alive = (people["_death"] > last) & (people["_left"] > last)
+    household_size = people[alive].groupby("household_id").size().to_dict()
     for person_id in newcomers["person_id"]:
         data = people.loc[person_id]
         start = int(data["_start"])
@@ -134,7 +148,7 @@ def apply_life(
             mother = books["health"].current(str(data["_mother"]), first, main_only=True)
             if not mother or rng.random() < config.population.gp_unregistered_share:
                 continue
-            template = books["health"].rows[mother[0]]
+            template = books["health"].row(mother[0])
             if int(data["_move"]) < start:
                 _register(books["health"], data, start, rng, template=None)
             else:
@@ -144,7 +158,7 @@ def apply_life(
             _register(books["health"], data, min(start + int(rng.integers(0, 30)), last), rng, None)
         age = (start - int(data["_dob"])) / DAYS_PER_YEAR
         if data.get("_role") == "head" and rng.random() < rates.arrival_social:
-            size = int((people["household_id"] == data["household_id"]).sum())
+            size = int(household_size.get(data["household_id"], 1))
             _new_tenancy(books["housing"], data, start, size, rng, config.population)
         if 16 <= age < 67 and rng.random() < rates.arrival_customer:
             _new_customer(books["employment"], data, rng)
@@ -170,7 +184,8 @@ def apply_life(
             if kind == "name":
                 _rename(books, str(person_id), data, when)
             elif kind == "move":
-                _move(books, str(person_id), data, when, rates, rng, people, config.population)
+                size = int(household_size.get(data["household_id"], 1))
+                _move(books, str(person_id), data, when, rates, rng, size, config.population)
             else:
                 for provider in END_COLUMNS:
                     book = books[provider]
@@ -292,9 +307,10 @@ def _rename(books: dict[str, _Book], person: str, data: pd.Series, when: int) ->
         book = books[provider]
         column = {"health": "surname", "housing": "tenant_surname", "employment": "last_name"}
         for index in book.current(person, when, main_only=True):
-            book.rows[index][column[provider]] = true_value(provider, "surname", data)
-            if provider == "housing" and book.rows[index]["tenant_title"] in ("Miss", "Ms"):
-                book.rows[index]["tenant_title"] = "Mrs"
+            book.columns[column[provider]][index] = true_value(provider, "surname", data)
+            titles = book.columns.get("tenant_title")
+            if titles is not None and titles[index] in ("Miss", "Ms"):
+                titles[index] = "Mrs"
 
 
 def _move(
@@ -304,7 +320,7 @@ def _move(
     when: int,
     rates: RefreshRates,
     rng: np.random.Generator,
-    people: pd.DataFrame,
+    size: int,
     population: object,
 ) -> None:
     health = books["health"]
@@ -316,17 +332,7 @@ def _move(
     tenancies = housing.current(person, when, main_only=True)
     housing.end(housing.current(person, when), when, "moved_out")
     if tenancies and rng.random() < rates.social_transfer:
-        size = int(
-            (
-                (people["household_id"] == data["household_id"])
-                & (people["_death"] > when)
-                & (people["_start"] <= when)
-            ).sum()
-        )
         _new_tenancy(housing, data, when, max(size, 1), rng, population)
     employment = books["employment"]
     for index in employment.current(person, when, main_only=True):
-        employment.rows[index]["postcode"] = str(data["_postcode"])
-
-
-__all__ = ["ISO", "NEVER", "NewRows", "apply_life"]
+        employment.columns["postcode"][index] = str(data["_postcode"])

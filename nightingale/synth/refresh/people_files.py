@@ -16,13 +16,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from nightingale.synth.dates import COMPACT, DAYS_PER_YEAR, ISO, SLASHED
-from nightingale.synth.geography import DISTRICTS
-from nightingale.synth.homes import EPC_BANDS, SOCIAL_EPC
-from nightingale.synth.population import NEVER
+from nightingale.synth.dates import DAYS_PER_YEAR
 from nightingale.synth.refresh.life import Changes, Life
+from nightingale.synth.refresh.people_events import apply_life
 from nightingale.synth.refresh.rates import RefreshRates
-from nightingale.synth.refresh.source import PEOPLE_FILES, Previous, format_day_numbers
+from nightingale.synth.refresh.rows import PROVIDERS, true_value
+from nightingale.synth.refresh.source import PEOPLE_FILES, Previous
 
 IntArray = npt.NDArray[np.int64]
 
@@ -62,36 +61,6 @@ COLUMNS = {
         "ni": "ni_number",
     },
 }
-DATE_FORMATS = {"health": ISO, "housing": SLASHED, "employment": COMPACT}
-PROVIDERS = ("health", "housing", "employment")
-
-
-def fresh_keys(
-    prefix: str, digits: int, n: int, taken: set[str], rng: np.random.Generator
-) -> list[str]:
-    """``n`` new opaque keys ``<prefix><digits>`` not in ``taken`` (which they join)."""
-    keys: list[str] = []
-    while len(keys) < n:
-        candidate = f"{prefix}{int(rng.integers(0, 10**digits)):0{digits}d}"
-        if candidate not in taken:
-            taken.add(candidate)
-            keys.append(candidate)
-    return keys
-
-
-def true_value(provider: str, field: str, person: pd.Series) -> str:
-    """A person's true identifier as ``provider`` writes it."""
-    if field == "forename":
-        name = str(person["forename"])
-        return name.upper() if provider == "employment" else name
-    if field == "surname":
-        name = str(person["surname"])
-        return name if provider == "health" else name.upper()
-    if field == "dob":
-        return str(format_day_numbers([int(person["_dob"])], DATE_FORMATS[provider])[0])
-    if field == "nhs":
-        return str(person["nhs_number"])
-    return str(person["ni_number"])
 
 
 @dataclass
@@ -118,8 +87,6 @@ def update_people_files(previous: Previous, life: Life, rates: RefreshRates) -> 
             provider, frames[provider], records, rates, years, previous, life.changes
         )
     records = _correct(frames, records, people, rates, years, previous, life.changes)
-    from nightingale.synth.refresh.people_events import apply_life
-
     new_rows = apply_life(frames, records, people, rates, previous, life.changes)
     records = pd.concat([records, new_rows.records], ignore_index=True)
     return PeopleFiles(new_rows.frames, records, withdrawn, new_rows.keys)
@@ -165,7 +132,10 @@ def _correct(
         key = PEOPLE_FILES[provider][1]
         where = {k: i for i, k in enumerate(frame[key])}
         fields = COLUMNS[provider]
-        for index in np.flatnonzero((records["provider"] == provider).to_numpy()):
+        candidates = (
+            (records["provider"] == provider) & (records["errors"] != "") & (draws < chance)
+        ).to_numpy()
+        for index in np.flatnonzero(candidates):
             errors = [e for e in str(records.at[index, "errors"]).split(";") if e]
             fixable = sorted(
                 {
@@ -176,7 +146,7 @@ def _correct(
                     and BLOCKED_BY.get(ERROR_FIELDS[e]) not in errors
                 }
             )
-            if not fixable or draws[index] >= chance:
+            if not fixable:
                 continue
             person = people.loc[str(records.at[index, "person_id"])]
             assert isinstance(person, pd.Series)  # person ids are unique
@@ -192,27 +162,3 @@ def _correct(
                 str(person["person_id"]), "corrected", when, provider, local, ";".join(fixed)
             )
     return records
-
-
-def landlord_of(district: str) -> str:
-    return next(d.landlord for d in DISTRICTS if d.name == district)
-
-
-def tenancy_home(rng: np.random.Generator, household_size: int) -> dict[str, str]:
-    """The content columns of a new social tenancy for a household of a given size."""
-    need = 1 + max(0, -(-(household_size - 2) // 2))
-    bedrooms = int(np.clip(need + rng.integers(-1, 2), 1, 5))
-    band = EPC_BANDS[int(rng.choice(len(EPC_BANDS), p=SOCIAL_EPC))]
-    kind = ("flat", "house", "bungalow", "maisonette")[int(rng.integers(0, 4))]
-    return {
-        "scheme": "standard",
-        "property_type": kind,
-        "bedrooms": str(bedrooms),
-        "epc_band": band,
-        "household_size": str(household_size),
-        "bedroom_standard": str(need),
-        "overcrowded": "Y" if bedrooms < need else "N",
-    }
-
-
-__all__ = ["NEVER", "PeopleFiles", "fresh_keys", "landlord_of", "update_people_files"]

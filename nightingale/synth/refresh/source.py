@@ -83,6 +83,20 @@ def format_day_numbers(days: npt.ArrayLike, fmt: str) -> npt.NDArray[np.object_]
     return np.where(missing, "", text).astype(object)
 
 
+def day_of(text: str, fmt: str) -> int:
+    """The day number of one provider date (``NEVER`` for an empty field)."""
+    if not text:
+        return NEVER
+    return day(dt.datetime.strptime(text, fmt).date())
+
+
+def date_text(days: int, fmt: str) -> str:
+    """One day number as a provider date (empty for ``NEVER``)."""
+    if days >= NEVER:
+        return ""
+    return (EPOCH + dt.timedelta(days=int(days))).strftime(fmt)
+
+
 def add_months(date: dt.date, months: int) -> dt.date:
     """The last day of the month ``months`` after ``date``'s month."""
     index = date.year * 12 + date.month - 1 + months + 1

@@ -11,7 +11,6 @@ previous folder and months give byte-identical files, and a refresh of a refresh
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +22,12 @@ from nightingale.platform.storage import atomic_directory, sha256_file
 from nightingale.synth.dates import ISO, day
 from nightingale.synth.population import NEVER
 from nightingale.synth.refresh.continuation import presence
+from nightingale.synth.refresh.employment_events import new_employment_events
 from nightingale.synth.refresh.health_events import new_health_events, registration_intervals
+from nightingale.synth.refresh.housing_events import new_housing_events
 from nightingale.synth.refresh.life import Life, live
 from nightingale.synth.refresh.people_files import PeopleFiles, update_people_files
+from nightingale.synth.refresh.pilot import follow_pilot
 from nightingale.synth.refresh.rates import RefreshRates
 from nightingale.synth.refresh.source import (
     EXTRACTS,
@@ -61,12 +63,12 @@ def write_refresh(
     """Write the next extract of the region in ``previous``, ``months`` months on, to ``out``."""
     from nightingale.synth.region import LAYOUT, MANIFEST, _geography
 
-    chosen = rates if rates is not None else _rates_of(previous)
     source = read_previous(previous, months)
+    chosen = rates if rates is not None else _rates_of(source)
     config = source.config
     life = live(source, _geography(config.seed, config.lsoa_count), chosen)
     people_files = update_people_files(source, life, chosen)
-    extracts = _extracts(source, life, people_files)
+    extracts, pilot = _extracts(source, life, people_files)
     new_config = config.model_copy(update={"extract_date": source.next_extract_date})
     changes = life.changes.frame()
     with atomic_directory(out, replace=replace) as folder, CsvFiles(folder) as files:
@@ -76,7 +78,7 @@ def write_refresh(
         _write(files, "truth/people.csv", _truth_people(life, source))
         records = people_files.records.sort_values(["provider", "file", "local_key"])
         _write(files, "truth/records.csv", records)
-        _write(files, "truth/pilot.csv", source.truth["pilot.csv"])
+        _write(files, "truth/pilot.csv", pilot)
         _write(files, "truth/changes.csv", changes)
         files.close()
         shutil.copyfile(previous / "truth" / "effects.json", folder / "truth" / "effects.json")
@@ -95,18 +97,17 @@ def write_refresh(
     return RefreshSummary(out, source.next_extract_date.isoformat(), rows, counts)
 
 
-def _rates_of(previous: Path) -> RefreshRates:
+def _rates_of(source: Previous) -> RefreshRates:
     """The rates the previous refresh used (a chain keeps them), else the defaults."""
-    manifest = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
-    given = manifest.get("refresh", {}).get("rates")
+    given = source.manifest.get("refresh", {}).get("rates")
     return RefreshRates.model_validate(given) if given else RefreshRates()
 
 
 def _extracts(
     source: Previous, life: Life, people_files: PeopleFiles
-) -> dict[str, dict[str, pd.DataFrame]]:
-    """Every extract file: people files as updated; event files carried over (without the
-    withdrawn records' events) with the window's new events appended."""
+) -> tuple[dict[str, dict[str, pd.DataFrame]], pd.DataFrame]:
+    """Every extract file (people files as updated; event files carried over without the
+    withdrawn records' events, with the window's new events appended) and the pilot."""
     out: dict[str, dict[str, pd.DataFrame]] = {}
     for provider, names in EXTRACTS.items():
         key = KEY_COLUMNS[provider]
@@ -124,7 +125,26 @@ def _extracts(
     added = new_health_events(source, life.people, seen, registrations, out["health"], owners)
     for name, rows in added.items():
         out["health"][name] = pd.concat([out["health"][name], rows], ignore_index=True)
-    return out
+    out["housing"].update(
+        new_housing_events(source, people_files.frames["housing"], out["housing"])
+    )
+    out["employment"].update(
+        new_employment_events(
+            source, seen, people_files.frames["employment"], people_files.records, out["employment"]
+        )
+    )
+    pilot, questionnaires = follow_pilot(
+        source,
+        life.people,
+        registrations,
+        out["health"]["eq5d.csv"],
+        out["employment"]["earnings.csv"],
+        people_files.records,
+    )
+    out["health"]["eq5d.csv"] = pd.concat(
+        [out["health"]["eq5d.csv"], questionnaires], ignore_index=True
+    )
+    return out, pilot
 
 
 def _truth_people(life: Life, source: Previous) -> pd.DataFrame:
