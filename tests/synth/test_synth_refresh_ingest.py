@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from nightingale.cli.governance_demo import intake_ready
 from nightingale.operations import linkage
 from nightingale.operations.unit import open_unit
 from nightingale.platform.bootstrap import initialise
@@ -30,9 +31,11 @@ def test_refreshed_extracts_ingest_without_quarantine(
         data_root=folder / "var", database_url=f"sqlite:///{folder / 'var' / 'nightingale.db'}"
     )
     initialise(settings)
+    with open_unit(settings, "setup") as unit:  # ingest is a linkage officer's, under agreements
+        officer = intake_ready(unit.session, unit.keystore)
     versions = []
     for extract in (region, refreshed):
-        with open_unit(settings, "test") as unit:
+        with open_unit(settings, officer) as unit:
             files = sorted((extract / "extracts" / provider).glob("*.csv"))
             report = linkage.ingest(unit, provider, files)
         assert report.quarantined == 0, [(f.file_name, f.rows_quarantined) for f in report.files]
