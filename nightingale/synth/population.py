@@ -185,14 +185,25 @@ def draw_people(
     )
 
 
+GOMPERTZ_SLOPE = 0.09
+"""The death hazard's rise per year of age (about 9%)."""
+
+
+def death_hazard(age: FloatArray, ltc: IntArray, frailty: FloatArray) -> FloatArray:
+    """The region's yearly Gompertz death hazard at ``age``: the first extract draws death
+    times from it, and each refresh draws the window's deaths from it."""
+    hazard: FloatArray = 0.0012 * np.exp(GOMPERTZ_SLOPE * (age - 40)) * 1.25**ltc * np.sqrt(frailty)
+    return hazard
+
+
 def _deaths(
     config: SynthConfig, dob: IntArray, ltc: IntArray, frailty: FloatArray, rng: np.random.Generator
 ) -> IntArray:
     """Gompertz death times from the start of observation (ageing 9% a year)."""
     start = np.maximum(day(config.window_start), dob)
     age0 = (start - dob) / DAYS_PER_YEAR
-    slope = 0.09
-    hazard0 = 0.0012 * np.exp(slope * (age0 - 40)) * 1.25**ltc * np.sqrt(frailty)
+    slope = GOMPERTZ_SLOPE
+    hazard0 = death_hazard(age0, ltc, frailty)
     years = np.log1p(slope * rng.exponential(1.0, len(dob)) / hazard0) / slope
     death = start + np.floor(years * DAYS_PER_YEAR).astype(np.int64)
     return np.where(death <= day(config.extract_date), death, NEVER).astype(np.int64)

@@ -23,7 +23,7 @@ from nightingale.synth.geography import DISTRICTS, HOUSE_NUMBERS, Geography
 from nightingale.synth.identifiers import issue_nhs_numbers, issue_ni_numbers
 from nightingale.synth.keys import salt
 from nightingale.synth.names import vocabulary
-from nightingale.synth.population import NEVER
+from nightingale.synth.population import NEVER, death_hazard
 from nightingale.synth.refresh.rates import RefreshRates
 from nightingale.synth.refresh.source import (
     Previous,
@@ -208,7 +208,7 @@ def _deaths(
     first, last = previous.window
     ltc = pd.to_numeric(people["ltc_count"]).to_numpy()
     frailty = pd.to_numeric(people["frailty"]).to_numpy()
-    hazard = 0.0012 * np.exp(0.09 * (age - 40)) * 1.25**ltc * np.sqrt(frailty)
+    hazard = death_hazard(age, ltc, frailty)
     dies = rng.random(len(people)) < 1 - np.exp(-rates.death_hazard_ratio * hazard * years)
     when = _uniform_days(len(people), first, last, rng)
     for row in np.flatnonzero(present & dies):
