@@ -49,6 +49,29 @@ def _as_postgres_user(argv: list[str]) -> list[str]:
     return argv
 
 
+LONG_MARKS = ("e2e", "spark", "slow")
+"""Modules holding a test with one of these marks run first, in this order (see below)."""
+
+
+def _module_rank(items: list[pytest.Item]) -> int:
+    marks = {mark.name for item in items for mark in item.iter_markers()}
+    return next((rank for rank, name in enumerate(LONG_MARKS) if name in marks), len(LONG_MARKS))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long modules first: end-to-end, then Spark, then ``slow``, then the rest.
+
+    ``make test`` hands whole modules to the xdist workers in this order
+    (``--dist loadfile --no-loadscope-reorder``); started last, one e2e module would leave
+    the other worker idle for minutes at the end. Order within a module is kept.
+    """
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    ranks = {name: _module_rank(members) for name, members in modules.items()}
+    items.sort(key=lambda item: ranks[item.nodeid.split("::", 1)[0]])  # stable
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """Start a throwaway PostgreSQL server; yield its admin URL; stop it at the end."""
