@@ -157,6 +157,12 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from nightingale.platform.engines import spark_session as make_session
 
     settings = Settings(data_root=tmp_path_factory.mktemp("spark-root"))
+    # A short-lived JVM on tiny tables: the C1 compiler alone and the serial collector start
+    # faster and leave the other core to the other xdist worker.
+    os.environ.setdefault(
+        "PYSPARK_SUBMIT_ARGS",
+        '--driver-java-options "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC" pyspark-shell',
+    )
     with warnings.catch_warnings():
         # pyspark's own start-up code uses deprecated stdlib APIs (not ours to fix).
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -168,5 +174,7 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     # most of the test's time.
     session.conf.set("spark.sql.codegen.wholeStage", "false")
     session.conf.set("spark.sql.adaptive.enabled", "false")
+    # Interpreted expressions: compiling generated Java costs more than it saves here.
+    session.conf.set("spark.sql.codegen.factoryMode", "NO_CODEGEN")
     yield session
     session.stop()
