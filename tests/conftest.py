@@ -49,6 +49,29 @@ def _as_postgres_user(argv: list[str]) -> list[str]:
     return argv
 
 
+LONG_MARKS = ("e2e", "spark", "slow")
+"""Modules holding a test with one of these marks run first, in this order (see below)."""
+
+
+def _module_rank(items: list[pytest.Item]) -> int:
+    marks = {mark.name for item in items for mark in item.iter_markers()}
+    return next((rank for rank, name in enumerate(LONG_MARKS) if name in marks), len(LONG_MARKS))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long modules first: end-to-end, then Spark, then ``slow``, then the rest.
+
+    ``make test`` hands whole modules to the xdist workers in this order
+    (``--dist loadfile --no-loadscope-reorder``); started last, one e2e module would leave
+    the other worker idle for minutes at the end. Order within a module is kept.
+    """
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    ranks = {name: _module_rank(members) for name, members in modules.items()}
+    items.sort(key=lambda item: ranks[item.nodeid.split("::", 1)[0]])  # stable
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """Start a throwaway PostgreSQL server; yield its admin URL; stop it at the end."""
@@ -134,6 +157,12 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from nightingale.platform.engines import spark_session as make_session
 
     settings = Settings(data_root=tmp_path_factory.mktemp("spark-root"))
+    # A short-lived JVM on tiny tables: the C1 compiler alone and the serial collector start
+    # faster and leave the other core to the other xdist worker.
+    os.environ.setdefault(
+        "PYSPARK_SUBMIT_ARGS",
+        '--driver-java-options "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC" pyspark-shell',
+    )
     with warnings.catch_warnings():
         # pyspark's own start-up code uses deprecated stdlib APIs (not ours to fix).
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -145,5 +174,7 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     # most of the test's time.
     session.conf.set("spark.sql.codegen.wholeStage", "false")
     session.conf.set("spark.sql.adaptive.enabled", "false")
+    # Interpreted expressions: compiling generated Java costs more than it saves here.
+    session.conf.set("spark.sql.codegen.factoryMode", "NO_CODEGEN")
     yield session
     session.stop()

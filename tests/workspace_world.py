@@ -8,7 +8,10 @@ would.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import shutil
+import tempfile
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -226,8 +229,35 @@ def populate(settings: Settings, people: int, seed: int = 11) -> None:
         linkage.link(unit, truth=region.path / "truth" / "records.csv")
 
 
+_TEMPLATES: dict[str, Path] = {}
+"""Built SQLite worlds of this process, by their settings apart from the data root."""
+
+
 def build_world(settings: Settings) -> World:
-    """Init the data root and create the people and the two active projects."""
+    """Init the data root and create the people and the two active projects.
+
+    On SQLite in a data root that does not exist yet, the world is built once per process
+    (per settings) and copied: building it (migrations, argon2, audit) takes about a
+    second, and hundreds of tests ask for one. Copies share their keys and instance id,
+    each with its own database. A PostgreSQL world is built every time.
+    """
+    if settings.database_url is not None or settings.data_root.exists():
+        return _build_world(settings)
+    key = settings.model_dump_json(exclude={"data_root"})
+    template = _TEMPLATES.get(key)
+    if template is None:
+        folder = Path(tempfile.mkdtemp(prefix="nightingale-world-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = folder / "var"
+        built = _build_world(settings.model_copy(update={"data_root": template}))
+        built.engine.dispose()
+        _TEMPLATES[key] = template
+    shutil.copytree(template, settings.data_root)  # modes kept (copy2): keys stay 0600
+    engine = make_engine(settings.resolved_database_url)
+    return World(settings=settings, engine=engine, keystore=keystore_for(settings))
+
+
+def _build_world(settings: Settings) -> World:
     initialise(settings)
     engine = make_engine(settings.resolved_database_url)
     keystore = keystore_for(settings)

@@ -22,7 +22,13 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from nightingale.hub.authenticator import GovernanceAuthenticator  # noqa: E402
-from nightingale.hub.runtime import SERVICE_NAME, HubPaths, secret  # noqa: E402
+from nightingale.hub.runtime import (  # noqa: E402
+    SERVICE_NAME,
+    HubPaths,
+    cgroup_parent,
+    poll_seconds,
+    secret,
+)
 from nightingale.hub.spawner import WorkspaceSpawner  # noqa: E402
 from nightingale.platform.settings import load_settings  # noqa: E402
 
@@ -63,6 +69,8 @@ c.GovernanceAuthenticator.data_root = data_root
 c.JupyterHub.spawner_class = WorkspaceSpawner
 c.WorkspaceSpawner.data_root = data_root
 c.WorkspaceSpawner.service_url = f"{public_url}/services/{SERVICE_NAME}/"
+c.WorkspaceSpawner.poll_interval = poll_seconds()  # $NIGHTINGALE_HUB_POLL_SECONDS, default 10
+c.WorkspaceSpawner.cgroup_parent = cgroup_parent()  # $NIGHTINGALE_HUB_CGROUP_PARENT
 c.Spawner.start_timeout = 60
 c.Spawner.http_timeout = 60
 c.Spawner.mem_limit = "2G"  # advisory here; enforced by the docker and k8s deployments

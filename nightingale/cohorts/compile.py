@@ -82,10 +82,21 @@ MATERIALIZED = frozenset({"population", "person_periods"})
 
 
 def _with(query: exp.Select, ctes: Ctes) -> exp.Select:
+    """``query`` (copied) with ``ctes`` in front, each CTE copied once.
+
+    The CTEs are copied because the shared ones go into both the persons and the panel
+    query; the query is then extended in place. sqlglot's default (``copy=True``) copies
+    the whole, growing query for every CTE added: over 50 CTEs that was most of the time
+    of compiling a spec (seconds for the pilot).
+    """
+    query = query.copy()
     for name, cte in ctes:
         materialized = True if name in MATERIALIZED else None
         query = query.with_(
-            exp.to_identifier(name, quoted=True), as_=cte, materialized=materialized
+            exp.to_identifier(name, quoted=True),
+            as_=cte.copy(),
+            materialized=materialized,
+            copy=False,
         )
     return query
 

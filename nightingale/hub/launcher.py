@@ -23,7 +23,12 @@ from pathlib import Path
 from typing import IO
 
 from nightingale.hub.isolation import UNISOLATED_DEV_FLAG
-from nightingale.hub.runtime import SERVICE_NAME, HubPaths
+from nightingale.hub.runtime import (
+    CGROUP_PARENT_VARIABLE,
+    POLL_SECONDS_VARIABLE,
+    SERVICE_NAME,
+    HubPaths,
+)
 from nightingale.platform.database import PACKAGE_ROOT
 from nightingale.platform.errors import ConfigurationError, NightingaleError
 
@@ -54,6 +59,10 @@ class HubProcess:
     log_path: Path | None = None
     unisolated_dev: bool = False
     """Development only: let servers start without isolation (sets the spawner's flag)."""
+    cgroup_parent: str | None = None
+    """The cgroup folder for this hub's servers; give each hub on one machine its own."""
+    poll_seconds: int | None = None
+    """How often the spawner re-checks each server's access (None: the hub's default)."""
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
     _log: IO[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -78,6 +87,10 @@ class HubProcess:
             env["NIGHTINGALE_DATABASE_URL"] = self.database_url
         if self.unisolated_dev:
             env[UNISOLATED_DEV_FLAG] = "1"
+        if self.cgroup_parent is not None:
+            env[CGROUP_PARENT_VARIABLE] = self.cgroup_parent
+        if self.poll_seconds is not None:
+            env[POLL_SECONDS_VARIABLE] = str(self.poll_seconds)
         return env
 
     def start(self, timeout: float = 90.0) -> HubProcess:

@@ -11,21 +11,73 @@ file so container deployments can inject them.
 from __future__ import annotations
 
 import os
+import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from nightingale.hub.processes import DEFAULT_PARENT
 from nightingale.platform.errors import ConfigurationError
 from nightingale.platform.storage import atomic_write_text
 
 SERVICE_NAME = "governance"
 """The hub-managed service's name: its URL is ``/services/governance/``."""
 
+SAFE_CGROUP_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+
 SECRET_ENVIRONMENT = {
     "cookie_secret": "NIGHTINGALE_HUB_COOKIE_SECRET",
     "proxy_token": "CONFIGPROXY_AUTH_TOKEN",
     "service_token": "NIGHTINGALE_SERVICE_API_TOKEN",
 }
+
+
+POLL_SECONDS_VARIABLE = "NIGHTINGALE_HUB_POLL_SECONDS"
+"""How often (seconds) the spawner re-asks the policy about each running server."""
+
+CGROUP_PARENT_VARIABLE = "NIGHTINGALE_HUB_CGROUP_PARENT"
+"""The cgroup folder holding this hub's servers (see :mod:`.processes`)."""
+
+DEFAULT_POLL_SECONDS = 10
+POLL_SECONDS_RANGE = (1, 300)
+
+
+def poll_seconds(environ: Mapping[str, str] = os.environ) -> int:
+    """The spawner's poll interval: $NIGHTINGALE_HUB_POLL_SECONDS, 1-300, default 10.
+
+    It bounds how long a server keeps a revoked release mounted. Shorter costs one policy
+    query per running server per poll; the end-to-end tests use 1 s so a revocation is
+    seen at once. A bad value stops the hub at start-up rather than being guessed at.
+    """
+    raw = environ.get(POLL_SECONDS_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_POLL_SECONDS
+    low, high = POLL_SECONDS_RANGE
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigurationError(
+            f"{POLL_SECONDS_VARIABLE}={raw!r}: give a whole number of seconds from {low} to {high}"
+        )
+    return value
+
+
+def cgroup_parent(environ: Mapping[str, str] = os.environ) -> str:
+    """The cgroup folder for this hub's servers: $NIGHTINGALE_HUB_CGROUP_PARENT or the default.
+
+    Two hubs on one machine (parallel test workers) must not share it: each ends every
+    process in ``<parent>/<user>`` when that user's server stops, so a shared parent would
+    let one hub kill the other's server of the same username.
+    """
+    value = environ.get(CGROUP_PARENT_VARIABLE, "").strip() or DEFAULT_PARENT
+    if not SAFE_CGROUP_NAME.match(value):
+        raise ConfigurationError(
+            f"{CGROUP_PARENT_VARIABLE}={value!r}: use letters, digits, '.', '_' or '-' only"
+        )
+    return value
 
 
 @dataclass(frozen=True)

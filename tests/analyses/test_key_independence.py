@@ -58,42 +58,78 @@ def _shuffled(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
     return frame.iloc[order].reset_index(drop=True)
 
 
+# Module-scoped: each test compares against the bundle of the pilot released under one
+# key, which is built once (the evaluations and economics runs are the slow part).
+Frames = tuple[pd.DataFrame, pd.DataFrame]
+Bundle = dict[str, bytes | dict[str, object]]
+
+
 @pytest.fixture(scope="module")
-def pilot() -> tuple[pd.DataFrame, pd.DataFrame]:
+def pilot() -> Frames:
     persons, panel, _truth = pilot_release(900, seed=19)
     return persons, panel
 
 
-def test_two_keys_give_the_same_evaluation_bundle(pilot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    first = keyed_release(*pilot, fresh_keystore())
+@pytest.fixture(scope="module")
+def keyed_pilot(pilot: Frames) -> Frames:
+    return keyed_release(*pilot, fresh_keystore())
+
+
+@pytest.fixture(scope="module")
+def evaluation_bundle(keyed_pilot: Frames, tmp_path_factory: pytest.TempPathFactory) -> Bundle:
+    return _bundle(_evaluation_bundle(*keyed_pilot, tmp_path_factory.mktemp("evaluation")))
+
+
+@pytest.fixture(scope="module")
+def economics() -> Frames:
+    return economics_release(500, seed=4)
+
+
+@pytest.fixture(scope="module")
+def keyed_economics(economics: Frames) -> Frames:
+    return keyed_release(*economics, fresh_keystore())
+
+
+@pytest.fixture(scope="module")
+def economics_bundle(keyed_economics: Frames, tmp_path_factory: pytest.TempPathFactory) -> Bundle:
+    return _bundle(_economics_bundle(*keyed_economics, tmp_path_factory.mktemp("economics")))
+
+
+def test_two_keys_give_the_same_evaluation_bundle(
+    pilot: Frames, keyed_pilot: Frames, evaluation_bundle: Bundle, tmp_path: Path
+) -> None:
     second = keyed_release(*pilot, fresh_keystore())
-    assert set(first[0]["pid"]).isdisjoint(second[0]["pid"])  # two keys, two sets of ids
-    assert list(first[0]["treated"]) != list(second[0]["treated"])  # so another row order
-    a = _bundle(_evaluation_bundle(*first, tmp_path / "a"))
+    assert set(keyed_pilot[0]["pid"]).isdisjoint(second[0]["pid"])  # two keys, two sets of ids
+    assert list(keyed_pilot[0]["treated"]) != list(second[0]["treated"])  # another row order
+    a = evaluation_bundle
     b = _bundle(_evaluation_bundle(*second, tmp_path / "b"))
     assert sorted(a) == sorted(b)
     assert {name for name in a if a[name] != b[name]} == set()
 
 
-def test_shuffled_rows_give_the_same_evaluation_bundle(pilot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    persons, panel = keyed_release(*pilot, fresh_keystore())
-    a = _bundle(_evaluation_bundle(persons, panel, tmp_path / "a"))
+def test_shuffled_rows_give_the_same_evaluation_bundle(
+    keyed_pilot: Frames, evaluation_bundle: Bundle, tmp_path: Path
+) -> None:
+    persons, panel = keyed_pilot
+    a = evaluation_bundle
     b = _bundle(_evaluation_bundle(_shuffled(persons, 1), _shuffled(panel, 2), tmp_path / "b"))
     assert {name for name in a if a[name] != b[name]} == set()
 
 
-def test_two_keys_give_the_same_economics_bundle(tmp_path: Path) -> None:
-    persons, panel = economics_release(500, seed=4)
-    first = keyed_release(persons, panel, fresh_keystore())
-    second = keyed_release(persons, panel, fresh_keystore())
-    a = _bundle(_economics_bundle(*first, tmp_path / "a"))
+def test_two_keys_give_the_same_economics_bundle(
+    economics: Frames, economics_bundle: Bundle, tmp_path: Path
+) -> None:
+    second = keyed_release(*economics, fresh_keystore())
+    a = economics_bundle
     b = _bundle(_economics_bundle(*second, tmp_path / "b"))
     assert "tables/economics_scenarios.csv" in a
     assert {name for name in a if a[name] != b[name]} == set()
 
 
-def test_shuffled_rows_give_the_same_economics_bundle(tmp_path: Path) -> None:
-    persons, panel = economics_release(500, seed=4)
-    a = _bundle(_economics_bundle(persons, panel, tmp_path / "a"))
+def test_shuffled_rows_give_the_same_economics_bundle(
+    keyed_economics: Frames, economics_bundle: Bundle, tmp_path: Path
+) -> None:
+    persons, panel = keyed_economics
+    a = economics_bundle
     b = _bundle(_economics_bundle(_shuffled(persons, 3), _shuffled(panel, 4), tmp_path / "b"))
     assert {name for name in a if a[name] != b[name]} == set()

@@ -12,6 +12,7 @@ is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -23,6 +24,7 @@ from sqlalchemy import create_engine, text
 
 from nightingale.hub.isolation import can_isolate
 from nightingale.hub.launcher import PROXY, HubProcess, free_port
+from nightingale.hub.processes import CGROUP_ROOT, available_controllers
 from nightingale.platform.settings import Settings
 from tests.workspace_world import PASSWORD, World, build_world, populate
 
@@ -79,7 +81,14 @@ def world(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture(scope="module")
 def hub(world: World) -> Iterator[HubProcess]:
-    """The hub, proxy and governance service on free ports; stopped afterwards."""
+    """The hub, proxy and governance service on free ports; stopped afterwards.
+
+    Its servers go in a cgroup folder of their own (removed afterwards): another xdist
+    worker's hub has users of the same names, and each hub ends everything in
+    ``<parent>/<user>`` when that user's server stops. It re-checks access every second
+    (the default is 10 s) so revocations are seen at once.
+    """
+    parent = f"nightingale-test-{uuid.uuid4().hex[:12]}"
     process = HubProcess(
         world.settings.data_root,
         port=free_port(),
@@ -87,12 +96,20 @@ def hub(world: World) -> Iterator[HubProcess]:
         # As root (CI) servers are isolated; elsewhere the test region is synthetic and
         # the development flag must be set explicitly or every spawn is refused.
         unisolated_dev=not can_isolate(),
+        cgroup_parent=parent,
+        poll_seconds=1,
     )
     process.start()
     try:
         yield process
     finally:
         process.stop()
+        for controller in available_controllers():  # cgroup folders go with rmdir only
+            with contextlib.suppress(OSError):
+                for user in (CGROUP_ROOT / controller / parent).iterdir():
+                    if user.is_dir():
+                        user.rmdir()
+                (CGROUP_ROOT / controller / parent).rmdir()
 
 
 @pytest.fixture(scope="module")

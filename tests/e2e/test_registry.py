@@ -18,6 +18,8 @@ from nightingale.operations.registry import export_registry
 from tests.e2e.conftest import Screens
 from tests.operations import published_world
 
+pytestmark = pytest.mark.e2e  # a real chromium (no hub): -m "not e2e" leaves it out too
+
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -16,11 +16,19 @@ from nightingale.governance.filecheck import ALLOWED_TYPES, check_file
 from nightingale.governance.filecheck.kinds import sniff
 from tests.governance.filecheck_world import png_bytes, write
 
+# The archives are parameters, so their bytes are part of the test ids: they carry a fixed
+# timestamp, or two xdist workers collecting a second apart would see different tests.
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def gzipped(data: bytes) -> bytes:
+    return gzip.compress(data, mtime=0)
+
 
 def zip_bytes() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("rows.csv", "pid,age\nabc,34\n")
+        archive.writestr(zipfile.ZipInfo("rows.csv", FIXED_ZIP_TIME), "pid,age\nabc,34\n")
     return buffer.getvalue()
 
 
@@ -39,13 +47,13 @@ def tar_bytes() -> bytes:
     [
         ("rows.zip", zip_bytes()),
         ("rows.tar", tar_bytes()),
-        ("rows.csv.gz", gzip.compress(b"a,b\n1,2\n")),
-        ("rows.tgz", gzip.compress(tar_bytes())),
+        ("rows.csv.gz", gzipped(b"a,b\n1,2\n")),
+        ("rows.tgz", gzipped(tar_bytes())),
         ("rows.7z", b"7z\xbc\xaf\x27\x1c\x00\x04"),
         ("rows.rar", b"Rar!\x1a\x07\x01\x00"),
         ("model.pkl", pickle.dumps({"a": 1})),
         ("rows.xlsx", zip_bytes()),
-        ("rows.rds", gzip.compress(b"X\n\x00\x00\x00\x03")),
+        ("rows.rds", gzipped(b"X\n\x00\x00\x00\x03")),
         ("rows.feather", b"ARROW1\x00\x00"),
         ("tool.exe", b"MZ\x90\x00\x03\x00"),
         ("notes.docx", zip_bytes()),
@@ -67,7 +75,7 @@ def test_types_outside_the_list_are_blocked_with_the_allowed_types_named(
     ("name", "content", "said"),
     [
         ("table.csv", zip_bytes(), "a ZIP archive"),
-        ("table.tsv", gzip.compress(b"a\tb\n"), "a gzip archive"),
+        ("table.tsv", gzipped(b"a\tb\n"), "a gzip archive"),
         ("summary.txt", tar_bytes(), "a tar archive"),
         ("report.html", pickle.dumps([1, 2]), "a Python pickle"),
         ("table.csv", b"\x7fELF\x02\x01\x01", "an executable"),

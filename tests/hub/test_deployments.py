@@ -17,6 +17,7 @@ import pytest
 import yaml
 from traitlets.config import Config
 
+from nightingale.hub.launcher import HubProcess
 from nightingale.platform.settings import Settings
 from tests.workspace_world import build_world
 
@@ -174,3 +175,28 @@ def test_the_local_hub_uses_governance_login_the_workspace_spawner_and_generated
     secret_file = settings.data_root / "hub" / "cookie_secret.secret"
     assert config.JupyterHub.cookie_secret == bytes.fromhex(secret_file.read_text().strip())
     assert secret_file.stat().st_mode & 0o077 == 0
+
+
+def test_the_local_hub_polls_every_10_s_in_the_default_cgroup_unless_told_otherwise(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NIGHTINGALE_DATA_ROOT", str(settings.data_root))
+    config = _load_config(DEPLOY / "local/jupyterhub_config.py")
+    assert config.WorkspaceSpawner.poll_interval == 10
+    assert config.WorkspaceSpawner.cgroup_parent == "nightingale"
+
+    # Two hubs on one machine (parallel test workers) each get their own cgroup folder.
+    monkeypatch.setenv("NIGHTINGALE_HUB_POLL_SECONDS", "1")
+    monkeypatch.setenv("NIGHTINGALE_HUB_CGROUP_PARENT", "nightingale-test-1")
+    config = _load_config(DEPLOY / "local/jupyterhub_config.py")
+    assert config.WorkspaceSpawner.poll_interval == 1
+    assert config.WorkspaceSpawner.cgroup_parent == "nightingale-test-1"
+
+
+def test_the_launcher_passes_its_cgroup_parent_and_poll_interval_to_the_hub(
+    tmp_path: Path,
+) -> None:
+    hub = HubProcess(tmp_path, port=8123, cgroup_parent="nightingale-w1", poll_seconds=2)
+    environment = hub.environment()
+    assert environment["NIGHTINGALE_HUB_CGROUP_PARENT"] == "nightingale-w1"
+    assert environment["NIGHTINGALE_HUB_POLL_SECONDS"] == "2"

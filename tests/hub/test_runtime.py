@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nightingale.hub.runtime import HubPaths, secret
+from nightingale.hub.runtime import HubPaths, cgroup_parent, poll_seconds, secret
 from nightingale.platform.errors import ConfigurationError
 
 
@@ -32,3 +32,23 @@ def test_the_environment_overrides_the_file(
     monkeypatch.setenv("CONFIGPROXY_AUTH_TOKEN", "from-the-orchestrator")
     assert secret(HubPaths(tmp_path), "proxy_token") == "from-the-orchestrator"
     assert not (tmp_path / "hub" / "proxy_token.secret").exists()
+
+
+def test_the_poll_interval_defaults_to_10_s_and_takes_1_to_300() -> None:
+    assert poll_seconds({}) == 10
+    assert poll_seconds({"NIGHTINGALE_HUB_POLL_SECONDS": " 1 "}) == 1
+    assert poll_seconds({"NIGHTINGALE_HUB_POLL_SECONDS": "300"}) == 300
+
+
+@pytest.mark.parametrize("raw", ["0", "301", "-5", "ten", "1.5"])
+def test_a_bad_poll_interval_is_refused_naming_the_variable(raw: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"NIGHTINGALE_HUB_POLL_SECONDS='{raw}'"):
+        poll_seconds({"NIGHTINGALE_HUB_POLL_SECONDS": raw})
+
+
+def test_the_cgroup_parent_defaults_and_refuses_a_path() -> None:
+    assert cgroup_parent({}) == "nightingale"
+    assert cgroup_parent({"NIGHTINGALE_HUB_CGROUP_PARENT": "nightingale-w2"}) == "nightingale-w2"
+    for bad in ("../escape", "a/b", ".."):
+        with pytest.raises(ConfigurationError, match="NIGHTINGALE_HUB_CGROUP_PARENT"):
+            cgroup_parent({"NIGHTINGALE_HUB_CGROUP_PARENT": bad})
