@@ -6,7 +6,8 @@ code for a hub token, which is kept in an HttpOnly, SameSite=Lax cookie scoped t
 service's prefix. A notebook sends its own ``$JUPYTERHUB_API_TOKEN`` in the
 ``Authorization: token …`` header. Either way the hub tells us whose token it is and
 whether it carries ``access:services!service=governance``; the hub's answer is cached
-for a minute by :class:`jupyterhub.services.auth.HubOAuth`.
+for a minute by :class:`jupyterhub.services.auth.HubOAuth`, and requests with the same
+token that arrive while the hub is being asked share that one question.
 
 Form posts carry a CSRF token derived from the session (HMAC with the service's own API
 token), so another site cannot make a logged-in steward approve something.
@@ -14,6 +15,7 @@ token), so another site cannot make a logged-in steward approve something.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -39,6 +41,8 @@ class HubGate:
 
     def __init__(self, oauth: HubOAuth | None = None) -> None:
         self.oauth = oauth if oauth is not None else HubOAuth(cache_max_age=60)
+        self._checking: dict[str, asyncio.Future[HubIdentity | None]] = {}
+        """The hub checks in flight, by token."""
 
     @property
     def prefix(self) -> str:
@@ -46,9 +50,27 @@ class HubGate:
         return str(self.oauth.base_url)
 
     async def identify(self, token: str) -> HubIdentity | None:
-        """The owner of ``token`` if the hub knows it and it may use this service."""
+        """The owner of ``token`` if the hub knows it and it may use this service.
+
+        Requests arriving with the same token while the hub is being asked wait for that
+        one answer instead of each asking the hub (fifty notebook calls at once were fifty
+        hub API calls); the answer itself is kept for a minute by :class:`HubOAuth`.
+        """
         if not token:
             return None
+        check = self._checking.get(token)
+        if check is None:
+            # A task of its own: a caller that goes away does not cancel the others' answer.
+            check = asyncio.ensure_future(self._ask_hub(token))
+            self._checking[token] = check
+            check.add_done_callback(lambda done: self._forget(token, done))
+        return await asyncio.shield(check)
+
+    def _forget(self, token: str, check: asyncio.Future[HubIdentity | None]) -> None:
+        if self._checking.get(token) is check:
+            del self._checking[token]
+
+    async def _ask_hub(self, token: str) -> HubIdentity | None:
         model: dict[str, Any] | None = await self.oauth.user_for_token(token, sync=False)
         if not model or model.get("kind", "user") != "user":
             return None
