@@ -14,8 +14,8 @@ comparable at a similar load).
     .venv/bin/python benchmarks/workspace.py [--spawns 3] [--clients 50,200] [--requests 10]
 
 The clients are raw keep-alive HTTP/1.1 connections (one per client), so the figures are
-the service's and not the client's; the service's CPU time per request is printed too,
-which a loaded machine changes much less than latency.
+the service's and not the client's. The CPU time per request of the service, the proxy
+and the client is printed too, which a loaded machine changes much less than latency.
 """
 
 from __future__ import annotations
@@ -79,14 +79,18 @@ class Level:
     timings: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     """Failed requests by kind: the HTTP status, or the exception's name."""
-    service_cpu: float = float("nan")
-    """CPU seconds the service process spent on this level (robust to the machine's load)."""
+    cpu: dict[str, float] = field(default_factory=dict)
+    """CPU seconds each process (service, proxy, this client) spent on this level: robust
+    to the machine's load, where latency is not."""
 
     def cpu_text(self) -> str:
         answered = len(self.timings) + sum(self.errors.values())
-        if answered == 0 or self.service_cpu != self.service_cpu:
-            return "service CPU not measured"
-        return f"service CPU {self.service_cpu / answered * 1000:.2f} ms per request"
+        if answered == 0 or not self.cpu:
+            return "CPU not measured"
+        each = ", ".join(
+            f"{name} {seconds / answered * 1000:.2f}" for name, seconds in self.cpu.items()
+        )
+        return f"CPU ms per request: {each}"
 
     def errors_text(self) -> str:
         total = sum(self.errors.values())
@@ -188,23 +192,29 @@ async def _level(url: str, token: str, clients: int, requests: int) -> Level:
     return level
 
 
-def _service_process(hub: HubProcess) -> psutil.Process | None:
-    """The governance service, a child of the hub (its CPU time per request is measured)."""
+def _processes(hub: HubProcess) -> dict[str, psutil.Process]:
+    """The governance service and the proxy (children of the hub), and this client."""
     assert hub.process is not None
+    found: dict[str, psutil.Process | None] = {"service": None, "proxy": None}
     for child in psutil.Process(hub.process.pid).children(recursive=True):
         try:
-            if "nightingale.web" in " ".join(child.cmdline()):
-                return child
+            command = " ".join(child.cmdline())
         except psutil.Error:
             continue
-    return None
+        if "nightingale.web" in command:
+            found["service"] = child
+        elif "configurable-http-proxy" in command:
+            found["proxy"] = child
+    chosen = {name: process for name, process in found.items() if process is not None}
+    return chosen | {"client": psutil.Process()}
 
 
-def _cpu_seconds(process: psutil.Process | None) -> float:
-    if process is None:
-        return float("nan")
-    times = process.cpu_times()
-    return float(times.user + times.system)
+def _cpu_seconds(processes: dict[str, psutil.Process]) -> dict[str, float]:
+    seconds = {}
+    for name, process in processes.items():
+        times = process.cpu_times()
+        seconds[name] = float(times.user + times.system)
+    return seconds
 
 
 def _levels(text: str) -> list[int]:
@@ -235,12 +245,13 @@ def main() -> None:
                 _stop(client, "rita")
             token = client.post("/hub/api/users/rita/tokens", json={"note": "bench"}).json()
             url = f"{hub.service_url}api/releases"
-            service = _service_process(hub)
+            processes = _processes(hub)
             levels = []
             for clients in args.clients:
-                cpu = _cpu_seconds(service)
+                before = _cpu_seconds(processes)
                 level = asyncio.run(_level(url, token["token"], clients, args.requests))
-                level.service_cpu = _cpu_seconds(service) - cpu
+                after = _cpu_seconds(processes)
+                level.cpu = {name: after[name] - before[name] for name in processes}
                 levels.append(level)
     spawned = (
         f"spawn-to-ready median {statistics.median(spawns):.2f} s "
