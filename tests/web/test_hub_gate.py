@@ -1,10 +1,10 @@
-"""The service's hub token check: one question to the hub per token, however many ask.
+"""The service's hub token check: one question to the hub per token per minute.
 
 Fifty notebook calls arriving at once with the same token were fifty hub API calls before
-the first answer could be cached. Now callers with the same token wait for the one check
-in flight; a caller that goes away does not take the others' answer with it; a refusal is
-a refusal for every waiter; and a later call asks again (the hub's cache, a minute, is
-:class:`HubOAuth`'s own).
+the first answer could be cached. Now the hub is asked once per token per minute (as
+HubOAuth's cache did before), callers with the same token wait for the one check in
+flight, a caller that goes away does not take the others' answer with it, a refusal is a
+refusal for every waiter, and a failed check is not kept.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ class FakeHub:
         self.asked: list[str] = []
         self.release = asyncio.Event()
 
-    async def user_for_token(self, token: str, *, sync: bool) -> dict[str, Any] | None:
-        assert sync is False
+    async def user_for_token(
+        self, token: str, *, sync: bool, use_cache: bool = True
+    ) -> dict[str, Any] | None:
+        assert sync is False and use_cache is False  # the gate keeps the answers itself
         self.asked.append(token)
         await self.release.wait()
         return self.models.get(token)
@@ -40,8 +42,16 @@ class FakeHub:
 RITA = {"name": "rita", "kind": "user", "scopes": ["access:services!service=governance"]}
 
 
-def _gate(hub: FakeHub) -> HubGate:
-    return HubGate(hub)  # type: ignore[arg-type]
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _gate(hub: FakeHub, clock: Clock | None = None) -> HubGate:
+    return HubGate(hub, clock=clock or Clock())  # type: ignore[arg-type]
 
 
 async def _settle() -> None:
@@ -109,7 +119,9 @@ def test_a_caller_that_goes_away_does_not_cancel_the_others_check() -> None:
 
 def test_a_check_that_fails_fails_its_waiters_and_the_next_call_asks_again() -> None:
     class Down(FakeHub):
-        async def user_for_token(self, token: str, *, sync: bool) -> dict[str, Any] | None:
+        async def user_for_token(
+            self, token: str, *, sync: bool, use_cache: bool = True
+        ) -> dict[str, Any] | None:
             self.asked.append(token)
             await self.release.wait()
             if len(self.asked) == 1:
@@ -135,3 +147,35 @@ def test_an_empty_token_never_reaches_the_hub() -> None:
     hub = FakeHub({})
     assert asyncio.run(_gate(hub).identify("")) is None
     assert hub.asked == []
+
+
+def test_the_hub_is_asked_once_per_token_per_minute() -> None:
+    async def scenario() -> tuple[list[HubIdentity | None], list[str]]:
+        hub, clock = FakeHub({"t-rita": RITA}), Clock()
+        hub.release.set()
+        gate = _gate(hub, clock)
+        answers = [await gate.identify("t-rita")]
+        clock.now = 59.9
+        answers.append(await gate.identify("t-rita"))
+        asked_within = list(hub.asked)
+        clock.now = 60.0
+        answers.append(await gate.identify("t-rita"))
+        return answers, [*asked_within, "|", *hub.asked]
+
+    answers, asked = asyncio.run(scenario())
+    assert answers == [HubIdentity(username="rita", token="t-rita")] * 3
+    assert asked == ["t-rita", "|", "t-rita", "t-rita"]
+
+
+def test_a_token_the_hub_stops_accepting_is_refused_after_the_minute() -> None:
+    async def scenario() -> tuple[HubIdentity | None, HubIdentity | None]:
+        hub, clock = FakeHub({"t-rita": RITA}), Clock()
+        hub.release.set()
+        gate = _gate(hub, clock)
+        before = await gate.identify("t-rita")
+        del hub.models["t-rita"]  # revoked at the hub
+        clock.now = 60.0
+        return before, await gate.identify("t-rita")
+
+    before, after = asyncio.run(scenario())
+    assert before is not None and after is None
