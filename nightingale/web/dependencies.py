@@ -13,7 +13,8 @@ they may see one object there is :meth:`Viewer.require`, which asks :func:`polic
 (a refusal is a 403 with the policy's reason).
 
 The API's viewer is kept for a moment in the service's :class:`.AccessCache` (notebooks
-call the API often); the pages' viewer is looked up afresh for every page.
+call the API often) and answered on the event loop while nothing changed (:mod:`.stamp`);
+the pages' viewer is looked up afresh for every page.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import Depends, Form, HTTPException, Path, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
@@ -42,6 +45,7 @@ from nightingale.platform.settings import Settings
 from nightingale.web.access_cache import AccessCache, Stamp
 from nightingale.web.auth import SESSION_COOKIE, HubGate, HubIdentity
 from nightingale.web.rejections import reject
+from nightingale.web.stamp import StampReader
 
 TEMPLATES = Jinja2Templates(directory=str(FilePath(__file__).resolve().parent / "templates"))
 MAX_ID = 2**31 - 1
@@ -160,19 +164,27 @@ def page_viewer(
     return _viewer(session, gate, identity)
 
 
-def api_viewer(
+async def get_stamps(request: Request) -> StampReader:
+    stamps: StampReader = request.app.state.stamps
+    return stamps
+
+
+async def api_viewer(
     request: Request,
     gate: Annotated[HubGate, Depends(get_gate)],
     identity: Annotated[HubIdentity, Depends(api_identity)],
     cache: Annotated[AccessCache, Depends(get_access_cache)],
+    stamps: Annotated[StampReader, Depends(get_stamps)],
 ) -> Viewer:
     """The person behind an API call, from the access cache when nothing has changed.
 
-    No request session: a cached answer needs none, and one thread-pool trip per
-    dependency is what a request under load waits for. The state of governance it was
-    checked against is kept for the route (:func:`access_stamp`).
+    On the event loop: a cached answer needs no session and no thread, and one
+    thread-pool trip per request is what a request under load waits for. Only a miss
+    (a first call, or governance changed) looks the person up, in the thread pool. The
+    state of governance it was checked against is kept for the route (:func:`access_stamp`).
     """
-    stamp = request.state.access_stamp = cache.stamp()
+    stamp = request.state.access_stamp = await stamps.read()
+    key = ("viewer", identity.username)
 
     def look_up() -> Viewer:
         with session_scope(request.app.state.engine) as session:
@@ -181,7 +193,9 @@ def api_viewer(
             session.expunge(found.person)
             return found
 
-    cached = cache.get(stamp, ("viewer", identity.username), look_up)
+    cached: Viewer | None = cache.peek(stamp, key)
+    if cached is None:
+        cached = await anyio.to_thread.run_sync(partial(cache.get, stamp, key, look_up))
     return replace(cached, csrf=gate.csrf_token(identity.token))
 
 

@@ -49,9 +49,11 @@ from nightingale.web.routers.publishing import router as publishing_router
 from nightingale.web.routers.research import router as research_router
 from nightingale.web.routers.review import router as review_router
 from nightingale.web.routers.steward import router as steward_router
+from nightingale.web.stamp import StampReader
 from nightingale.web.tuning import ServiceTuning
 
 ROUTERS = (
+    api_router,  # first: notebooks call it most, and routes are matched in order
     home_router,
     research_router,
     steward_router,
@@ -60,7 +62,6 @@ ROUTERS = (
     jobs_router,
     publishing_router,
     audit_router,
-    api_router,
 )
 
 DEFAULT_PREFIX = "/services/governance"
@@ -144,6 +145,7 @@ def create_app(
         # The routes' database work runs in this pool; the connection pool matches it.
         anyio.to_thread.current_default_thread_limiter().total_tokens = tuning.threads
         yield
+        _app.state.stamps.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -161,15 +163,17 @@ def create_app(
     url = settings.resolved_database_url
     app.state.engine = make_engine(url, **tuning.pool_options(url))
     app.state.access_cache = AccessCache(app.state.engine, tuning.access_cache_seconds)
+    app.state.stamps = StampReader(app.state.access_cache)
     app.state.keystore = keystore_for(settings)
     # Every request that audits advances the signed head file under the data root.
     keep_head_file(app.state.engine, HeadFile.under(settings.data_root))
+    _guard(app, settings)
+    app.include_router(ROUTERS[0], prefix=prefix)  # the API, matched before anything else
     static = Path(__file__).resolve().parent / "static"
     app.mount(f"{prefix}/static", StaticFiles(directory=static), name="static")
     app.include_router(_auth_router(prefix), prefix=prefix)
     app.include_router(docs_router(prefix, f"{prefix}/openapi.json"), prefix=prefix)
-    _guard(app, settings)
-    for router in ROUTERS:
+    for router in ROUTERS[1:]:
         app.include_router(router, prefix=prefix)
 
     @app.exception_handler(LoginRequired)

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from nightingale.governance import people, releases
 from nightingale.platform.database import session_scope
 from nightingale.web.access_cache import AccessCache
+from nightingale.web.stamp import StampReader
 from tests.web.conftest import PREFIX, SignIn
 from tests.workspace_world import World
 
@@ -142,13 +143,15 @@ def test_the_cache_holds_at_most_its_number_of_people(world: World) -> None:
 # -- in the service ----------------------------------------------------------------------
 
 
-def test_a_repeated_call_asks_the_database_one_question(
+def test_a_repeated_call_asks_the_database_one_question_on_the_event_loop(
     client: TestClient, signed_in: SignIn, world: World
 ) -> None:
     world.released()
     signed_in("rita")
     _cache_of(client).ttl = HOUR
     assert _release_ids(client) == ["r1-dfh-pilot"]
+    stamps: StampReader = client.app.state.stamps  # type: ignore[attr-defined]
+    direct = stamps.direct_reads
     statements: list[str] = []
 
     def count(*args: object) -> None:
@@ -160,7 +163,8 @@ def test_a_repeated_call_asks_the_database_one_question(
         assert _release_ids(client) == ["r1-dfh-pilot"]
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert len(statements) == 1 and "max(seq)" in statements[0]
+    # The one question, whether governance changed, read directly: no pooled query at all.
+    assert statements == [] and stamps.direct_reads == direct + 1
 
 
 def test_a_revoked_release_leaves_the_api_at_once_whoever_revoked_it(
