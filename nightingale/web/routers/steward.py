@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from nightingale.governance import policy, rounds
@@ -23,7 +23,7 @@ from nightingale.governance.releases import list_releases
 from nightingale.governance.requests import get_request, list_requests
 from nightingale.governance.service import today
 from nightingale.operations import decisions
-from nightingale.operations.linkage_quality import guild_for_request
+from nightingale.operations.linkage_quality import guild_for_request, report_page
 from nightingale.platform.settings import Settings
 from nightingale.web.cohort_view import k_anonymity_estimate, spec_view
 from nightingale.web.dependencies import (
@@ -121,8 +121,13 @@ def decide(
 
 
 @router.get("/linkage-report", summary="The newest linkage quality report (HTML)")
-def linkage_report(viewer: ReportReader, settings: SettingsDep) -> Response:
+def linkage_report(
+    request: Request, viewer: ReportReader, session: SessionDep, settings: SettingsDep
+) -> Response:
     report = latest_report(settings.data_root)
     if report is None or report.html_path is None:
         raise HTTPException(404, "no linkage quality report has been written yet")
+    page = report_page(unit_of(request, session, viewer), report.json_path)
+    if page is not None:  # re-rendered at the deployment's SDC threshold
+        return HTMLResponse(page)
     return FileResponse(report.html_path, media_type="text/html")
