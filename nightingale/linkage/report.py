@@ -85,6 +85,12 @@ def _codes(values: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.obje
     return codes, np.asarray(uniques, dtype=object)
 
 
+def _share(flags: pd.Series) -> float | None:
+    """The share of true values among the known ones; None when none is known."""
+    known = flags.dropna()
+    return float(known.astype(bool).mean()) if len(known) else None
+
+
 def _histogram(pairs: pd.DataFrame) -> list[dict[str, Any]]:
     if pairs.empty:
         return []
@@ -178,7 +184,7 @@ def _subgroups(records: pd.DataFrame) -> list[dict[str, Any]]:
     linked = records["linked_elsewhere"].to_numpy(dtype=bool)
     overall_link = float(records["linked_elsewhere"].mean()) if len(records) else 0.0
     has_truth = "partner_found" in records
-    overall_recall = float(records["partner_found"].mean()) if has_truth else None
+    overall_recall = _share(records["partner_found"]) if has_truth else None
     if has_truth:
         partner = records["partner_found"].astype("boolean")
         known = partner.notna().to_numpy()
@@ -210,10 +216,13 @@ def _subgroups(records: pd.DataFrame) -> list[dict[str, Any]]:
                 "link_rate": link_rate,
                 "link_rate_gap": link_rate - overall_link,
             }
-            if has_truth and overall_recall is not None:
+            if has_truth:
                 recall = float(hits[number] / partners[number]) if partners[number] else None
                 row["partner_recall"] = recall
-                row["partner_recall_gap"] = None if recall is None else recall - overall_recall
+                row["partner_recall_gap"] = (
+                    None if recall is None or overall_recall is None else recall - overall_recall
+                )
+            if has_truth and overall_recall is not None:
                 row["flag"] = recall is not None and recall < overall_recall - 0.02
             else:
                 row["flag"] = link_rate < overall_link - 0.02
@@ -323,7 +332,7 @@ def build_report(
         linked_any=np.where(known, size[np.maximum(person, 0)] > 1, False),
     )
     linked_records = int(records["linked_elsewhere"].sum())
-    overall = {
+    overall: dict[str, float | None] = {
         "records": len(records),
         "persons": persons,
         "linked": linked_records,
@@ -331,7 +340,8 @@ def build_report(
         "link_rate": linked_records / len(records) if len(records) else 0.0,
     }
     if "partner_found" in records:
-        overall["partner_recall"] = float(records["partner_found"].dropna().mean())
+        # None when no record has a true partner (one record, or one per person).
+        overall["partner_recall"] = _share(records["partner_found"])
     return {
         "run_id": run_id,
         "key_id": key_id,
