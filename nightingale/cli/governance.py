@@ -140,6 +140,24 @@ def projects_approve_member(ctx: typer.Context, slug: str, username: str, actor:
     console.print(f"[green]{username} is a member of {slug}")
 
 
+@projects_app.command("refuse-member")
+def projects_refuse_member(
+    ctx: typer.Context,
+    slug: str,
+    username: str,
+    actor: As,
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")] = "",
+) -> None:
+    """A steward off the project turns away a member added after its approval (--reason)."""
+    from nightingale.governance import projects
+
+    with unit(ctx) as work:
+        projects.refuse_member(
+            work.session, work.keystore, by=actor, slug=slug, username=username, reason=reason
+        )
+    console.print(f"[yellow]{username} was refused membership of {slug}")
+
+
 def _project_step(name: str, doc: str, needs_reason: bool) -> None:
     def command(
         ctx: typer.Context,

@@ -161,6 +161,43 @@ def approve_member(
         return project
 
 
+def refuse_member(
+    session: Session, keystore: KeyStore, *, by: str, slug: str, username: str, reason: str
+) -> Project:
+    """A steward off the project turns away a member the PI added after its approval.
+
+    The pending membership row goes (the PI may add them again later, which asks a
+    steward again); the refusal and its reason stay in the audit log
+    (``project.member_refused``).
+    """
+    if not reason.strip():
+        raise InvalidInput(f"refusing {username}'s membership of {slug} needs a reason")
+    project = get_project(session, slug)
+    with acting(
+        session,
+        keystore,
+        by,
+        Action.PROJECT_MEMBER_REFUSE,
+        membership_facts(project, username),
+        object_type="project",
+        object_id=slug,
+    ) as who:
+        row = next(m for m in project.member_rows if m.person.username == username)
+        project.member_rows.remove(row)
+        session.flush()
+        who.audit("project.member_refused", {"member": username, "reason": reason})
+        return project
+
+
+def pending_members(session: Session) -> list[tuple[Project, list[str]]]:
+    """Projects with members waiting for a steward, and who waits (by username)."""
+    return [
+        (project, sorted(project.pending_usernames))
+        for project in list_projects(session)
+        if project.pending_usernames
+    ]
+
+
 def _move(
     session: Session,
     keystore: KeyStore,

@@ -119,6 +119,55 @@ def test_a_pending_membership_changed_behind_the_applications_back_is_reported(
     assert any("project dfh-pilot: members" in line and "ron" in line for line in found), found
 
 
+def test_a_steward_refuses_a_pending_member_with_a_reason_and_it_is_audited(
+    sqlite_cast: Platform,
+) -> None:
+    sqlite_cast.act(projects.add_member, by="rita", slug="dfh-pilot", username="ron")
+    with pytest.raises(InvalidInput, match="needs a reason"):
+        sqlite_cast.act(
+            projects.refuse_member, by="sam", slug="dfh-pilot", username="ron", reason="  "
+        )
+    for who, why in (
+        ("rita", "project.member_refuse needs the role data_steward"),
+        ("ron", "project.member_refuse needs the role data_steward"),
+    ):
+        with pytest.raises(PermissionDenied, match=why):
+            sqlite_cast.act(
+                projects.refuse_member, by=who, slug="dfh-pilot", username="ron", reason="no"
+            )
+    assert _members(sqlite_cast)[1] == {"ron"}  # nothing changed yet
+    sqlite_cast.act(
+        projects.refuse_member,
+        by="sam",
+        slug="dfh-pilot",
+        username="ron",
+        reason="not named in the ethics approval",
+    )
+    members, pending = _members(sqlite_cast)
+    assert "ron" not in members and pending == frozenset()
+    # Refused is not a membership: neither decision can follow.
+    with pytest.raises(PermissionDenied, match="membership of dfh-pilot is none"):
+        sqlite_cast.act(projects.approve_member, by="sasha", slug="dfh-pilot", username="ron")
+    logged = sqlite_cast.read(
+        lambda s: [
+            (e.action, audit.details_of(e).get("reason"))
+            for e in audit.entries(s, action_prefix="project.member")
+            if not e.action.endswith(".refused") and audit.details_of(e).get("member") == "ron"
+        ]
+    )
+    assert logged == [
+        ("project.member_added", None),
+        ("project.member_refused", "not named in the ethics approval"),
+    ]
+    assert sqlite_cast.read(audit_reconcile.differences) == []
+    # The PI may ask again: a new pending membership, for a steward again.
+    sqlite_cast.act(projects.add_member, by="rita", slug="dfh-pilot", username="ron")
+    assert _members(sqlite_cast)[1] == {"ron"}
+    assert sqlite_cast.read(lambda s: [p.slug for p, _w in projects.pending_members(s)]) == [
+        "dfh-pilot"
+    ]
+
+
 def test_a_deactivated_researcher_cannot_join(sqlite_cast: Platform) -> None:
     sqlite_cast.act(people.deactivate, by="ada", username="ron")
     with pytest.raises(InvalidInput, match="ron's account is deactivated"):
