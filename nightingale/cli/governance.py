@@ -88,6 +88,13 @@ def projects_create(
     pi: Annotated[str, typer.Option(help="Principal investigator (a researcher).")],
     start: Annotated[str, typer.Option(help="Start date YYYY-MM-DD.")],
     end: Annotated[str, typer.Option(help="End date YYYY-MM-DD.")],
+    purpose_code: Annotated[
+        str,
+        typer.Option(
+            help="Kind of purpose data sharing agreements are checked against: research, "
+            "service_evaluation, clinical_audit, planning or public_health."
+        ),
+    ] = "research",
 ) -> None:
     """Create a draft project."""
     from nightingale.governance import projects
@@ -100,6 +107,7 @@ def projects_create(
             slug=slug,
             title=title,
             purpose=purpose,
+            purpose_code=purpose_code,
             public_benefit=benefit,
             lawful_basis=lawful_basis,
             ethics_reference=ethics,
@@ -219,6 +227,7 @@ def projects_show(ctx: typer.Context, slug: str) -> None:
             ("status", p.status),
             ("PI", p.pi.username),
             ("purpose", p.purpose),
+            ("purpose code", p.purpose_code),
             ("public benefit", p.public_benefit),
             ("lawful basis", p.lawful_basis),
             ("ethics", p.ethics_reference),

@@ -26,6 +26,9 @@ from nightingale.governance.service import actor_of, person, today, utcnow
 from nightingale.platform.keystore import KeyStore
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]{1,62}[a-z0-9]$")
+#: The kinds of purpose a project declares; a data sharing agreement lists the kinds it
+#: allows (:func:`.agreements.coverage_problems` matches them by name).
+PURPOSE_CODES = ("research", "service_evaluation", "clinical_audit", "planning", "public_health")
 
 
 def get_project(session: Session, slug: str) -> Project:
@@ -65,10 +68,20 @@ def create_project(
     pi: str,
     start_date: date,
     end_date: date,
+    purpose_code: str = "research",
 ) -> Project:
-    """Create a draft project with ``pi`` as principal investigator and first member."""
+    """Create a draft project with ``pi`` as principal investigator and first member.
+
+    ``purpose_code`` (one of :data:`PURPOSE_CODES`) is what data sharing agreements are
+    checked against; ``purpose`` is the free-text statement a steward reads.
+    """
     if not SLUG.match(slug):
         raise InvalidInput(f"project id {slug!r} must be 3-64 lower-case letters, digits and -")
+    if purpose_code not in PURPOSE_CODES:
+        raise InvalidInput(
+            f"project {slug}: purpose code {purpose_code!r} is not one of "
+            f"{', '.join(PURPOSE_CODES)}"
+        )
     blank = [
         name
         for name, value in (
@@ -97,6 +110,7 @@ def create_project(
             public_benefit=public_benefit,
             lawful_basis=lawful_basis,
             ethics_reference=ethics_reference,
+            purpose_code=purpose_code,
             pi=lead,
             status="draft",
             start_date=start_date,
@@ -106,7 +120,10 @@ def create_project(
         )
         session.add(project)
         session.flush()
-        who.audit("project.created", {"pi": pi, "start": start_date, "end": end_date})
+        who.audit(
+            "project.created",
+            {"pi": pi, "start": start_date, "end": end_date, "purpose_code": purpose_code},
+        )
         return project
 
 

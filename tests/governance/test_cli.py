@@ -212,3 +212,23 @@ def test_a_steward_refuses_a_pending_member_on_the_command_line(
     assert code == 0 and f"{joiner} was refused membership of dfh-pilot" in output
     code, output = invoke(demo_root, "audit", "verify")
     assert code == 0, output
+
+
+def test_a_project_is_created_with_a_purpose_code_and_shows_it(
+    invoke: Callable[..., tuple[int, str]], demo_root: Settings
+) -> None:
+    common = [
+        "--title", "Services plan", "--purpose", "Plan services.", "--benefit", "Better services.",
+        "--lawful-basis", "UK GDPR 6(1)(e)", "--ethics", "n/a", "--pi", "rita",
+        "--start", "2027-01-01", "--end", "2027-12-31", "--as", "rita",
+    ]  # fmt: skip
+    code, output = invoke(
+        demo_root, "projects", "create", "bad-plan", *common, "--purpose-code", "marketing"
+    )
+    assert code != 0 and "purpose code 'marketing' is not one of" in output
+    code, output = invoke(
+        demo_root, "projects", "create", "services-plan", *common, "--purpose-code", "planning"
+    )
+    assert code == 0, output
+    code, output = invoke(demo_root, "projects", "show", "services-plan")
+    assert code == 0 and "purpose code  planning" in output

@@ -211,3 +211,69 @@ def test_a_second_project_with_the_same_id_is_an_audited_refusal(sqlite_cast: Pl
     assert _refusals(sqlite_cast, "project.create") == [
         "a project called 'dfh-pilot' already exists"
     ]
+
+
+def _create(platform: Platform, slug: str, purpose_code: str) -> None:
+    platform.act(
+        projects.create_project,
+        by="rita",
+        slug=slug,
+        title="t",
+        purpose="Plan next year's services.",
+        public_benefit="b",
+        lawful_basis="l",
+        ethics_reference="e",
+        pi="rita",
+        start_date=TODAY,
+        end_date=TODAY + timedelta(days=30),
+        purpose_code=purpose_code,
+    )
+
+
+def test_a_project_declares_one_of_the_purpose_codes(sqlite_cast: Platform) -> None:
+    with pytest.raises(InvalidInput, match="purpose code 'marketing' is not one of research, "):
+        _create(sqlite_cast, "sales-study", "marketing")
+    _create(sqlite_cast, "services-plan", "planning")
+    code = sqlite_cast.read(lambda s: projects.get_project(s, "services-plan").purpose_code)
+    assert code == "planning"
+    created = sqlite_cast.read(
+        lambda s: [
+            audit.details_of(e)["purpose_code"]
+            for e in audit.entries(s, action_prefix="project.created")
+            if e.object_id == "services-plan"
+        ]
+    )
+    assert created == ["planning"]
+
+
+def test_agreements_are_checked_against_the_projects_purpose_code(sqlite_cast: Platform) -> None:
+    """An agreement for research does not cover a planning project, and one for planning
+    does (agreements keep naming their purposes as before)."""
+    from nightingale.governance import agreements
+
+    _create(sqlite_cast, "services-plan", "planning")
+    for reference, purpose, table in (
+        ("DSA-R", "research", "admissions"),
+        ("DSA-P", "planning", "eq5d"),
+    ):
+        sqlite_cast.act(
+            agreements.add_agreement,
+            by="sam",
+            reference=reference,
+            provider="health",
+            tables=[table],
+            purposes=[purpose],
+            legal_basis="Art. 6(1)(e)",
+            starts_on=TODAY - timedelta(days=1),
+            expires_on=TODAY + timedelta(days=30),
+        )
+    problems = sqlite_cast.read(
+        lambda s: agreements.coverage_problems(
+            s,
+            projects.get_project(s, "services-plan"),
+            ["health.admissions", "health.eq5d"],
+            on=TODAY,
+        )
+    )
+    assert [p.split(":")[0] for p in problems] == ["health.admissions"]
+    assert "for the purpose 'planning' of project services-plan" in problems[0]
