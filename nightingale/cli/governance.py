@@ -88,6 +88,13 @@ def projects_create(
     pi: Annotated[str, typer.Option(help="Principal investigator (a researcher).")],
     start: Annotated[str, typer.Option(help="Start date YYYY-MM-DD.")],
     end: Annotated[str, typer.Option(help="End date YYYY-MM-DD.")],
+    purpose_code: Annotated[
+        str,
+        typer.Option(
+            help="Kind of purpose data sharing agreements are checked against: research, "
+            "service_evaluation, clinical_audit, planning or public_health."
+        ),
+    ] = "research",
 ) -> None:
     """Create a draft project."""
     from nightingale.governance import projects
@@ -100,6 +107,7 @@ def projects_create(
             slug=slug,
             title=title,
             purpose=purpose,
+            purpose_code=purpose_code,
             public_benefit=benefit,
             lawful_basis=lawful_basis,
             ethics_reference=ethics,
@@ -138,6 +146,24 @@ def projects_approve_member(ctx: typer.Context, slug: str, username: str, actor:
     with unit(ctx) as work:
         projects.approve_member(work.session, work.keystore, by=actor, slug=slug, username=username)
     console.print(f"[green]{username} is a member of {slug}")
+
+
+@projects_app.command("refuse-member")
+def projects_refuse_member(
+    ctx: typer.Context,
+    slug: str,
+    username: str,
+    actor: As,
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")] = "",
+) -> None:
+    """A steward off the project turns away a member added after its approval (--reason)."""
+    from nightingale.governance import projects
+
+    with unit(ctx) as work:
+        projects.refuse_member(
+            work.session, work.keystore, by=actor, slug=slug, username=username, reason=reason
+        )
+    console.print(f"[yellow]{username} was refused membership of {slug}")
 
 
 def _project_step(name: str, doc: str, needs_reason: bool) -> None:
@@ -201,6 +227,7 @@ def projects_show(ctx: typer.Context, slug: str) -> None:
             ("status", p.status),
             ("PI", p.pi.username),
             ("purpose", p.purpose),
+            ("purpose code", p.purpose_code),
             ("public benefit", p.public_benefit),
             ("lawful basis", p.lawful_basis),
             ("ethics", p.ethics_reference),

@@ -118,6 +118,8 @@ def _apply(replayed: Replayed, entry: AuditEntry, details: dict[str, Any]) -> No
         elif verb == "member_approved":
             obj.setdefault("pending", set()).discard(details.get("member"))
             obj.setdefault("members", set()).add(details.get("member"))
+        elif verb == "member_refused":
+            obj.setdefault("pending", set()).discard(details.get("member"))
         elif verb in PROJECT_STATES:
             obj["status"] = verb
     elif kind == "request":

@@ -12,7 +12,8 @@ The rules, in the words of the Five Safes:
 - *safe people*: data access (requests, releases, outputs) needs a researcher with an
   unexpired accreditation who is a member of the project; someone the PI adds after the
   project's approval is a member only once a steward off the project approves
-  (``project.member_add``, ``project.member_approve``);
+  (``project.member_add``, ``project.member_approve``; ``project.member_refuse`` turns
+  them away, with a reason);
 - *safe projects*: data moves only for an approved or active project, releases are read
   only while it is active, not past its end date, and the release is neither revoked nor
   expired; an evaluator publishes only outputs of projects they are a member of;
@@ -83,6 +84,7 @@ class Action(StrEnum):
     PROJECT_JOIN = "project.join"
     PROJECT_MEMBER_ADD = "project.member_add"
     PROJECT_MEMBER_APPROVE = "project.member_approve"
+    PROJECT_MEMBER_REFUSE = "project.member_refuse"
     PROJECT_VIEW = "project.view"
     REQUEST_CREATE = "request.create"
     REQUEST_SUBMIT = "request.submit"
@@ -435,23 +437,32 @@ def _project_member_add(actor: Actor, target: Target, today: date) -> str | None
     return _state("project", project.slug, project.status, OPEN_PROJECT)
 
 
-def _project_member_approve(actor: Actor, target: Target, today: date) -> str | None:
-    """A steward off the project lets a member added after approval in."""
-    membership = _target(target, MembershipFacts, Action.PROJECT_MEMBER_APPROVE)
-    assert isinstance(membership, MembershipFacts)
-    project = membership.project
-    if actor.username == membership.member:
-        return f"{actor.username} may not approve their own membership of {project.slug}"
-    return _first(
-        _not_member(actor, project, "approve its members"),
-        _state("project", project.slug, project.status, OPEN_PROJECT),
-        _state(
-            f"{membership.member}'s membership of",
-            project.slug,
-            membership.status,
-            frozenset({"pending"}),
-        ),
-    )
+def _membership_decision(verb: str, action: Action) -> Callable[[Actor, Target, date], str | None]:
+    """A steward off the project decides on a member added after approval: ``verb``
+    (approve, refuse) a pending membership, never their own."""
+
+    def rule(actor: Actor, target: Target, today: date) -> str | None:
+        membership = _target(target, MembershipFacts, action)
+        assert isinstance(membership, MembershipFacts)
+        project = membership.project
+        if actor.username == membership.member:
+            return f"{actor.username} may not {verb} their own membership of {project.slug}"
+        return _first(
+            _not_member(actor, project, f"{verb} its members"),
+            _state("project", project.slug, project.status, OPEN_PROJECT),
+            _state(
+                f"{membership.member}'s membership of",
+                project.slug,
+                membership.status,
+                frozenset({"pending"}),
+            ),
+        )
+
+    return rule
+
+
+_project_member_approve = _membership_decision("approve", Action.PROJECT_MEMBER_APPROVE)
+_project_member_refuse = _membership_decision("refuse", Action.PROJECT_MEMBER_REFUSE)
 
 
 def _project_create(actor: Actor, target: Target, today: date) -> str | None:
@@ -824,6 +835,7 @@ RULES: dict[Action, _Rule] = {
     Action.PROJECT_JOIN: _Rule(_RESEARCHER | _EVALUATOR),
     Action.PROJECT_MEMBER_ADD: _Rule(_RESEARCHER | _ADMIN, _project_member_add),
     Action.PROJECT_MEMBER_APPROVE: _Rule(_STEWARD, _project_member_approve),
+    Action.PROJECT_MEMBER_REFUSE: _Rule(_STEWARD, _project_member_refuse),
     Action.PROJECT_VIEW: _Rule(_RESEARCHER | _STEWARD | _ADMIN, _project_view),
     Action.REQUEST_CREATE: _Rule(_RESEARCHER, _request_create),
     Action.REQUEST_SUBMIT: _Rule(_RESEARCHER, _request_submit),

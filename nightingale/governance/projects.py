@@ -26,6 +26,9 @@ from nightingale.governance.service import actor_of, person, today, utcnow
 from nightingale.platform.keystore import KeyStore
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]{1,62}[a-z0-9]$")
+#: The kinds of purpose a project declares; a data sharing agreement lists the kinds it
+#: allows (:func:`.agreements.coverage_problems` matches them by name).
+PURPOSE_CODES = ("research", "service_evaluation", "clinical_audit", "planning", "public_health")
 
 
 def get_project(session: Session, slug: str) -> Project:
@@ -65,10 +68,20 @@ def create_project(
     pi: str,
     start_date: date,
     end_date: date,
+    purpose_code: str = "research",
 ) -> Project:
-    """Create a draft project with ``pi`` as principal investigator and first member."""
+    """Create a draft project with ``pi`` as principal investigator and first member.
+
+    ``purpose_code`` (one of :data:`PURPOSE_CODES`) is what data sharing agreements are
+    checked against; ``purpose`` is the free-text statement a steward reads.
+    """
     if not SLUG.match(slug):
         raise InvalidInput(f"project id {slug!r} must be 3-64 lower-case letters, digits and -")
+    if purpose_code not in PURPOSE_CODES:
+        raise InvalidInput(
+            f"project {slug}: purpose code {purpose_code!r} is not one of "
+            f"{', '.join(PURPOSE_CODES)}"
+        )
     blank = [
         name
         for name, value in (
@@ -97,6 +110,7 @@ def create_project(
             public_benefit=public_benefit,
             lawful_basis=lawful_basis,
             ethics_reference=ethics_reference,
+            purpose_code=purpose_code,
             pi=lead,
             status="draft",
             start_date=start_date,
@@ -106,7 +120,10 @@ def create_project(
         )
         session.add(project)
         session.flush()
-        who.audit("project.created", {"pi": pi, "start": start_date, "end": end_date})
+        who.audit(
+            "project.created",
+            {"pi": pi, "start": start_date, "end": end_date, "purpose_code": purpose_code},
+        )
         return project
 
 
@@ -159,6 +176,43 @@ def approve_member(
         session.flush()
         who.audit("project.member_approved", {"member": username})
         return project
+
+
+def refuse_member(
+    session: Session, keystore: KeyStore, *, by: str, slug: str, username: str, reason: str
+) -> Project:
+    """A steward off the project turns away a member the PI added after its approval.
+
+    The pending membership row goes (the PI may add them again later, which asks a
+    steward again); the refusal and its reason stay in the audit log
+    (``project.member_refused``).
+    """
+    if not reason.strip():
+        raise InvalidInput(f"refusing {username}'s membership of {slug} needs a reason")
+    project = get_project(session, slug)
+    with acting(
+        session,
+        keystore,
+        by,
+        Action.PROJECT_MEMBER_REFUSE,
+        membership_facts(project, username),
+        object_type="project",
+        object_id=slug,
+    ) as who:
+        row = next(m for m in project.member_rows if m.person.username == username)
+        project.member_rows.remove(row)
+        session.flush()
+        who.audit("project.member_refused", {"member": username, "reason": reason})
+        return project
+
+
+def pending_members(session: Session) -> list[tuple[Project, list[str]]]:
+    """Projects with members waiting for a steward, and who waits (by username)."""
+    return [
+        (project, sorted(project.pending_usernames))
+        for project in list_projects(session)
+        if project.pending_usernames
+    ]
 
 
 def _move(

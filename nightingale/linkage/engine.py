@@ -260,8 +260,10 @@ def cluster(
     they arrived.
     """
     records = table.select(["source_dataset", "unique_id"]).to_pandas()
-    if len(pairs) and "source_dataset_l" not in pairs:
-        pairs["source_dataset_l"] = pairs["source_dataset_r"] = records["source_dataset"].iloc[0]
+    if "source_dataset_l" not in pairs:  # dedupe_only: one source, Splink names none
+        # (also when no pair was scored: one record, or records that block with nobody)
+        only = str(records["source_dataset"].iloc[0]) if len(records) else ""
+        pairs["source_dataset_l"] = pairs["source_dataset_r"] = only
     if len(pairs):
         pairs = pairs.sort_values(
             ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r"],

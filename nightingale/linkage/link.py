@@ -116,6 +116,14 @@ def _read_identifiers(
         tables.append((name, table))
     if not tables:
         raise NightingaleError("nothing to link: ingest at least one provider's people file first")
+    if not any(table.num_rows for _name, table in tables):
+        # Every row of every newest version was quarantined (or the files were empty):
+        # say which versions, rather than fail deep inside Splink.
+        held = ", ".join(f"{name} version {versions[name]}" for name, _table in tables)
+        raise NightingaleError(
+            f"nothing to link: the identifier tables of {held} hold no records; "
+            "ingest an extract with at least one accepted row"
+        )
     return tables, versions
 
 

@@ -9,8 +9,12 @@ truth is available, *measured* precision, recall and F1 per source pair.
 
 Nothing in the report is personal data: pairs are shown by record id (random), source,
 match weight and the agreement level of each comparison ("one edit", "nickname"), never
-by value. Subgroup rows are counts of at least :data:`MIN_CELL` records; smaller
-subgroups are merged into "other" so that no row singles out a few people.
+by value. Subgroup values with fewer than :data:`MIN_CELL` records are merged into
+"other", then each dimension's linked and unlinked counts go through the output gate's
+frequency-table rule (:func:`.guild.suppress_cells`): a row with a count from 1 to
+``threshold - 1`` shows no count and no rate, and secondary suppression hides more rows
+until no hidden row can be worked out from the overall figures (records, link rate) by
+subtraction. The same counts appear in the GUILD tables, so both are suppressed alike.
 """
 
 from __future__ import annotations
@@ -29,7 +33,12 @@ import pyarrow.compute as pc
 
 from nightingale.linkage.engine import LinkResult
 from nightingale.linkage.estimates import EstimatesInput, estimate, estimates_input
-from nightingale.linkage.guild import guild_tables
+from nightingale.linkage.guild import (
+    DEFAULT_THRESHOLD,
+    guild_tables,
+    resuppressed,
+    suppress_cells,
+)
 
 MIN_CELL = 10
 AGE_BANDS = [(0, 15), (16, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 74), (75, 200)]
@@ -74,6 +83,12 @@ def _codes(values: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.obje
     """Integer codes (-1 for missing) and the distinct values of a column or category."""
     codes, uniques = pd.factorize(values)
     return codes, np.asarray(uniques, dtype=object)
+
+
+def _share(flags: pd.Series) -> float | None:
+    """The share of true values among the known ones; None when none is known."""
+    known = flags.dropna()
+    return float(known.astype(bool).mean()) if len(known) else None
 
 
 def _histogram(pairs: pd.DataFrame) -> list[dict[str, Any]]:
@@ -159,15 +174,17 @@ def _review_sample(result: LinkResult, rng: np.random.Generator) -> list[dict[st
 
 
 def _subgroups(records: pd.DataFrame) -> list[dict[str, Any]]:
-    """Link rates per subgroup value; small subgroups merged into ``other``.
+    """Link rates per subgroup value, small subgroups merged into ``other``; not suppressed.
 
-    Counted with integer codes (``bincount``), in the order of the values' text.
+    Counted with integer codes (``bincount``), in the order of the values' text. Each row
+    has its ``linked`` and ``unlinked`` counts so that :func:`suppress_subgroups` can
+    treat a dimension as a frequency table.
     """
     rows: list[dict[str, Any]] = []
     linked = records["linked_elsewhere"].to_numpy(dtype=bool)
     overall_link = float(records["linked_elsewhere"].mean()) if len(records) else 0.0
     has_truth = "partner_found" in records
-    overall_recall = float(records["partner_found"].mean()) if has_truth else None
+    overall_recall = _share(records["partner_found"]) if has_truth else None
     if has_truth:
         partner = records["partner_found"].astype("boolean")
         known = partner.notna().to_numpy()
@@ -194,18 +211,89 @@ def _subgroups(records: pd.DataFrame) -> list[dict[str, Any]]:
                 "dimension": dimension,
                 "value": value,
                 "records": int(count[number]),
+                "linked": int(links[number]),
+                "unlinked": int(count[number] - links[number]),
                 "link_rate": link_rate,
                 "link_rate_gap": link_rate - overall_link,
             }
-            if has_truth and overall_recall is not None:
+            if has_truth:
                 recall = float(hits[number] / partners[number]) if partners[number] else None
                 row["partner_recall"] = recall
-                row["partner_recall_gap"] = None if recall is None else recall - overall_recall
+                row["partner_recall_gap"] = (
+                    None if recall is None or overall_recall is None else recall - overall_recall
+                )
+            if has_truth and overall_recall is not None:
                 row["flag"] = recall is not None and recall < overall_recall - 0.02
             else:
                 row["flag"] = link_rate < overall_link - 0.02
             rows.append(row)
     return rows
+
+
+#: What a suppressed subgroup row still shows: which row it is, and that it is hidden.
+_KEPT = ("dimension", "value")
+
+
+def suppress_subgroups(
+    rows: list[dict[str, Any]], linked: int | None, unlinked: int | None, threshold: int
+) -> list[dict[str, Any]]:
+    """``rows`` (:func:`_subgroups`) with small and recoverable cells hidden.
+
+    Each dimension is a frequency table of linked and unlinked records whose column totals
+    (``linked``, ``unlinked``: all records, as the report's overall figures give them
+    away) are public; :func:`.guild.suppress_cells` hides counts from 1 to
+    ``threshold - 1`` and the secondary cells that would let one be recovered by
+    subtraction. A row with a hidden count keeps only its dimension and value and
+    ``suppressed: True``: its records, rate, recall and flag are ``None``. Works on rows
+    already suppressed, so a page may apply a deployment's higher threshold.
+    """
+    table = {
+        "linked": linked,
+        "unlinked": unlinked,
+        "rows": [
+            {
+                "characteristic": row["dimension"],
+                "value": row["value"],
+                "linked": row.get("linked"),
+                "unlinked": row.get("unlinked"),
+            }
+            for row in rows
+        ],
+    }
+    hidden = suppress_cells(table, threshold)["rows"]
+    out: list[dict[str, Any]] = []
+    for row, cells in zip(rows, hidden, strict=True):
+        if cells["linked"] is None or cells["unlinked"] is None:
+            out.append(
+                {
+                    **{key: (row[key] if key in _KEPT else None) for key in row},
+                    "suppressed": True,
+                }
+            )
+        else:
+            out.append({**row, "suppressed": False})
+    return out
+
+
+def subgroups_at(report: dict[str, Any], threshold: int) -> list[dict[str, Any]]:
+    """A stored report's subgroup rows under a (higher) deployment threshold, for display."""
+    rows: list[dict[str, Any]] = report.get("subgroups", [])
+    if threshold <= int(report.get("subgroups_threshold", 0)):
+        return rows
+    overall = {**report.get("overall", {})}
+    if "linked" not in overall:  # a report written before subgroups were suppressed
+        rows = [_with_counts(row) for row in rows]
+        overall = _with_counts(overall)
+    return suppress_subgroups(rows, overall.get("linked"), overall.get("unlinked"), threshold)
+
+
+def _with_counts(row: dict[str, Any]) -> dict[str, Any]:
+    """An older row's linked and unlinked counts, from its records and link rate."""
+    records, rate = row.get("records"), row.get("link_rate")
+    if records is None or rate is None:
+        return {**row, "linked": None, "unlinked": None}
+    linked = round(float(rate) * int(records))
+    return {**row, "linked": linked, "unlinked": int(records) - linked}
 
 
 def build_report(
@@ -217,8 +305,9 @@ def build_report(
     seed: int = 0,
     one_per_person: tuple[str, ...] = (),
     data: EstimatesInput | None = None,
+    threshold: int = DEFAULT_THRESHOLD,
 ) -> dict[str, Any]:
-    """The report's JSON.
+    """The report's JSON, its subgroup and GUILD counts suppressed at ``threshold``.
 
     ``records`` has one row per spine record with ``source``, ``record_id``,
     ``person_id``, ``age_band``, ``sex``, ``postcode_area`` and optionally
@@ -242,13 +331,17 @@ def build_report(
         linked_elsewhere=np.where(known, sources_per_person[np.maximum(person, 0)] > 1, False),
         linked_any=np.where(known, size[np.maximum(person, 0)] > 1, False),
     )
-    overall = {
+    linked_records = int(records["linked_elsewhere"].sum())
+    overall: dict[str, float | None] = {
         "records": len(records),
         "persons": persons,
-        "link_rate": float(records["linked_elsewhere"].mean()) if len(records) else 0.0,
+        "linked": linked_records,
+        "unlinked": len(records) - linked_records,
+        "link_rate": linked_records / len(records) if len(records) else 0.0,
     }
     if "partner_found" in records:
-        overall["partner_recall"] = float(records["partner_found"].dropna().mean())
+        # None when no record has a true partner (one record, or one per person).
+        overall["partner_recall"] = _share(records["partner_found"])
     return {
         "run_id": run_id,
         "key_id": key_id,
@@ -261,8 +354,11 @@ def build_report(
         "measured": measured,
         "weight_histogram": _histogram(pairs),
         "parameters": _parameters(result.model_json),
-        "subgroups": _subgroups(records),
-        "guild": guild_tables(records),
+        "subgroups_threshold": threshold,
+        "subgroups": suppress_subgroups(
+            _subgroups(records), linked_records, len(records) - linked_records, threshold
+        ),
+        "guild": guild_tables(records, threshold),
         "clerical_review": _review_sample(result, np.random.default_rng(seed)),
     }
 
@@ -293,9 +389,22 @@ def estimates_data(
     )
 
 
-def render_html(report: dict[str, Any]) -> str:
-    """The report as a self-contained HTML page (no scripts, no external resources)."""
+def at_threshold(report: dict[str, Any], threshold: int) -> dict[str, Any]:
+    """A stored report with its subgroup and GUILD counts suppressed at a (higher)
+    deployment ``threshold``; never weaker than what was stored."""
+    shown = {**report, "subgroups": subgroups_at(report, threshold)}
+    if threshold > int(report.get("subgroups_threshold", 0)):
+        shown["subgroups_threshold"] = threshold
+    if isinstance(report.get("guild"), dict):
+        shown["guild"] = resuppressed(report["guild"], threshold)
+    return shown
+
+
+def render_html(report: dict[str, Any], threshold: int = DEFAULT_THRESHOLD) -> str:
+    """The report as a self-contained HTML page (no scripts, no external resources),
+    its counts suppressed at ``threshold`` or the stored report's own, whichever is higher."""
+    report = at_threshold(report, threshold)
     template = resources.files(__package__).joinpath("templates/report.html.j2").read_text("utf-8")
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     peak = max((b["pairs"] for b in report["weight_histogram"]), default=1)
-    return environment.from_string(template).render(report=report, peak=peak)
+    return environment.from_string(template).render(report=report, peak=peak, MIN_CELL=MIN_CELL)

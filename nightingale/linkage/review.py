@@ -103,11 +103,17 @@ def _band_labels(threshold: float) -> list[str]:
 
 
 def _flagged(subgroups: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """Subgroups whose link rate falls well below the overall rate (not the ``other`` rest)."""
+    """Subgroups whose link rate falls well below the overall rate (not the ``other`` rest).
+
+    Suppressed rows (no gap shown) are never a stratum: the report's stratum counts would
+    say that a hidden subgroup links badly.
+    """
     return sorted(
         (str(row["dimension"]), str(row["value"]))
         for row in subgroups
-        if row.get("value") != "other" and float(row.get("link_rate_gap", 0.0)) <= -SUBGROUP_GAP
+        if row.get("value") != "other"
+        and row.get("link_rate_gap") is not None
+        and float(row["link_rate_gap"]) <= -SUBGROUP_GAP
     )
 
 

@@ -6,16 +6,21 @@ threshold. For a request's approval page this picks the report of the spine in f
 keeps the tables about the datasets of the request's round (each source's table and the
 pairs among them, with the all-sources table), and applies the deployment's own
 ``[sdc] threshold`` when it is higher than the stored one. The tables hold counts only.
+The full report page is rendered from its JSON the same way (:func:`report_page`), so its
+subgroup rows and GUILD tables are never shown under a lower threshold than the
+deployment's.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from nightingale.governance import rounds
 from nightingale.governance.models import LinkageRequest
 from nightingale.linkage.guild import resuppressed, tables_for_sources
+from nightingale.linkage.report import render_html
 from nightingale.operations.unit import Unit
 from nightingale.platform.contracts import ContractError, current_spine_run, spine_report
 
@@ -47,3 +52,16 @@ def guild_for_request(unit: Unit, request: LinkageRequest) -> list[dict[str, Any
     names = [row.dataset_name for row in submitted.dataset_rows] if submitted else []
     names += [row.dataset_name for row in request.dataset_rows]
     return tables_for_sources(guild, sorted(set(names)))
+
+
+def report_page(unit: Unit, json_path: Path) -> str | None:
+    """The quality report at ``json_path`` as HTML, suppressed at the deployment's
+    threshold; None when the file is not a link run's report (the caller serves the
+    stored HTML as it is)."""
+    try:
+        report = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(report, dict) or "weight_histogram" not in report:
+        return None
+    return render_html(report, unit.sdc.threshold)

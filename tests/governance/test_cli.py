@@ -187,3 +187,48 @@ def test_lowering_a_classification_takes_two_people_on_the_command_line(
     assert code == 3 and "needs a second person" in output
     code, output = invoke(demo_root, "governance", "dataset-confirm", "1", "--as", "ada")
     assert code == 0 and "dataset health is personal" in output
+
+
+def test_a_steward_refuses_a_pending_member_on_the_command_line(
+    invoke: Callable[..., tuple[int, str]], demo_root: Settings
+) -> None:
+    joiner = "ron"
+    code, output = invoke(
+        demo_root, "people", "add", joiner, "--role", "researcher", "--name", "Ron", "--as", "ada"
+    )
+    assert code == 0, output
+    # The pilot is active: someone its PI adds waits for a steward.
+    code, output = invoke(demo_root, "projects", "add-member", "dfh-pilot", joiner, "--as", "rita")
+    assert code == 0 and "waits for a steward" in output, output
+    code, output = invoke(
+        demo_root, "projects", "refuse-member", "dfh-pilot", joiner, "--as", "sam"
+    )
+    assert code != 0 and "needs a reason" in output
+    code, output = invoke(
+        demo_root,
+        "projects", "refuse-member", "dfh-pilot", joiner, "--as", "sam",
+        "--reason", "not on the ethics approval",
+    )  # fmt: skip
+    assert code == 0 and f"{joiner} was refused membership of dfh-pilot" in output
+    code, output = invoke(demo_root, "audit", "verify")
+    assert code == 0, output
+
+
+def test_a_project_is_created_with_a_purpose_code_and_shows_it(
+    invoke: Callable[..., tuple[int, str]], demo_root: Settings
+) -> None:
+    common = [
+        "--title", "Services plan", "--purpose", "Plan services.", "--benefit", "Better services.",
+        "--lawful-basis", "UK GDPR 6(1)(e)", "--ethics", "n/a", "--pi", "rita",
+        "--start", "2027-01-01", "--end", "2027-12-31", "--as", "rita",
+    ]  # fmt: skip
+    code, output = invoke(
+        demo_root, "projects", "create", "bad-plan", *common, "--purpose-code", "marketing"
+    )
+    assert code != 0 and "purpose code 'marketing' is not one of" in output
+    code, output = invoke(
+        demo_root, "projects", "create", "services-plan", *common, "--purpose-code", "planning"
+    )
+    assert code == 0, output
+    code, output = invoke(demo_root, "projects", "show", "services-plan")
+    assert code == 0 and "purpose code  planning" in output

@@ -104,6 +104,9 @@ EXPECTED: dict[Action, Expect] = {
     Action.PROJECT_MEMBER_APPROVE: Expect(
         _r("data_steward"), "membership", _r("pending"), "outsider"
     ),
+    Action.PROJECT_MEMBER_REFUSE: Expect(
+        _r("data_steward"), "membership", _r("pending"), "outsider"
+    ),
     Action.PROJECT_VIEW: Expect(
         _r("researcher", "data_steward", "administrator"),
         "project",
@@ -691,10 +694,27 @@ def test_members_added_after_approval_wait_for_a_steward(status: str) -> None:
     assert membership_needs_approval(facts) is (status in {"approved", "active"})
 
 
-def test_nobody_approves_their_own_membership() -> None:
+@pytest.mark.parametrize(
+    ("action", "verb"),
+    [(Action.PROJECT_MEMBER_APPROVE, "approve"), (Action.PROJECT_MEMBER_REFUSE, "refuse")],
+)
+def test_nobody_decides_on_their_own_membership(action: Action, verb: str) -> None:
     own = MembershipFacts(project("active", "outsider"), ME, "pending")
-    refused = decide(actor("data_steward"), Action.PROJECT_MEMBER_APPROVE, own, today=TODAY)
-    assert not refused.allowed and "may not approve their own membership" in refused.reason
+    refused = decide(actor("data_steward"), action, own, today=TODAY)
+    assert not refused.allowed and f"may not {verb} their own membership" in refused.reason
+
+
+@pytest.mark.parametrize("relation", ["member", "pi"])
+def test_a_steward_on_the_project_neither_approves_nor_refuses_its_members(
+    relation: str,
+) -> None:
+    waiting = MembershipFacts(project("active", relation), "newcomer", "pending")
+    for action, verb in (
+        (Action.PROJECT_MEMBER_APPROVE, "approve"),
+        (Action.PROJECT_MEMBER_REFUSE, "refuse"),
+    ):
+        refused = decide(actor("data_steward"), action, waiting, today=TODAY)
+        assert not refused.allowed and f"may not {verb} its members" in refused.reason
 
 
 def test_an_evaluator_publishes_only_outputs_of_projects_they_are_on() -> None:

@@ -119,6 +119,55 @@ def test_a_pending_membership_changed_behind_the_applications_back_is_reported(
     assert any("project dfh-pilot: members" in line and "ron" in line for line in found), found
 
 
+def test_a_steward_refuses_a_pending_member_with_a_reason_and_it_is_audited(
+    sqlite_cast: Platform,
+) -> None:
+    sqlite_cast.act(projects.add_member, by="rita", slug="dfh-pilot", username="ron")
+    with pytest.raises(InvalidInput, match="needs a reason"):
+        sqlite_cast.act(
+            projects.refuse_member, by="sam", slug="dfh-pilot", username="ron", reason="  "
+        )
+    for who, why in (
+        ("rita", "project.member_refuse needs the role data_steward"),
+        ("ron", "project.member_refuse needs the role data_steward"),
+    ):
+        with pytest.raises(PermissionDenied, match=why):
+            sqlite_cast.act(
+                projects.refuse_member, by=who, slug="dfh-pilot", username="ron", reason="no"
+            )
+    assert _members(sqlite_cast)[1] == {"ron"}  # nothing changed yet
+    sqlite_cast.act(
+        projects.refuse_member,
+        by="sam",
+        slug="dfh-pilot",
+        username="ron",
+        reason="not named in the ethics approval",
+    )
+    members, pending = _members(sqlite_cast)
+    assert "ron" not in members and pending == frozenset()
+    # Refused is not a membership: neither decision can follow.
+    with pytest.raises(PermissionDenied, match="membership of dfh-pilot is none"):
+        sqlite_cast.act(projects.approve_member, by="sasha", slug="dfh-pilot", username="ron")
+    logged = sqlite_cast.read(
+        lambda s: [
+            (e.action, audit.details_of(e).get("reason"))
+            for e in audit.entries(s, action_prefix="project.member")
+            if not e.action.endswith(".refused") and audit.details_of(e).get("member") == "ron"
+        ]
+    )
+    assert logged == [
+        ("project.member_added", None),
+        ("project.member_refused", "not named in the ethics approval"),
+    ]
+    assert sqlite_cast.read(audit_reconcile.differences) == []
+    # The PI may ask again: a new pending membership, for a steward again.
+    sqlite_cast.act(projects.add_member, by="rita", slug="dfh-pilot", username="ron")
+    assert _members(sqlite_cast)[1] == {"ron"}
+    assert sqlite_cast.read(lambda s: [p.slug for p, _w in projects.pending_members(s)]) == [
+        "dfh-pilot"
+    ]
+
+
 def test_a_deactivated_researcher_cannot_join(sqlite_cast: Platform) -> None:
     sqlite_cast.act(people.deactivate, by="ada", username="ron")
     with pytest.raises(InvalidInput, match="ron's account is deactivated"):
@@ -162,3 +211,69 @@ def test_a_second_project_with_the_same_id_is_an_audited_refusal(sqlite_cast: Pl
     assert _refusals(sqlite_cast, "project.create") == [
         "a project called 'dfh-pilot' already exists"
     ]
+
+
+def _create(platform: Platform, slug: str, purpose_code: str) -> None:
+    platform.act(
+        projects.create_project,
+        by="rita",
+        slug=slug,
+        title="t",
+        purpose="Plan next year's services.",
+        public_benefit="b",
+        lawful_basis="l",
+        ethics_reference="e",
+        pi="rita",
+        start_date=TODAY,
+        end_date=TODAY + timedelta(days=30),
+        purpose_code=purpose_code,
+    )
+
+
+def test_a_project_declares_one_of_the_purpose_codes(sqlite_cast: Platform) -> None:
+    with pytest.raises(InvalidInput, match="purpose code 'marketing' is not one of research, "):
+        _create(sqlite_cast, "sales-study", "marketing")
+    _create(sqlite_cast, "services-plan", "planning")
+    code = sqlite_cast.read(lambda s: projects.get_project(s, "services-plan").purpose_code)
+    assert code == "planning"
+    created = sqlite_cast.read(
+        lambda s: [
+            audit.details_of(e)["purpose_code"]
+            for e in audit.entries(s, action_prefix="project.created")
+            if e.object_id == "services-plan"
+        ]
+    )
+    assert created == ["planning"]
+
+
+def test_agreements_are_checked_against_the_projects_purpose_code(sqlite_cast: Platform) -> None:
+    """An agreement for research does not cover a planning project, and one for planning
+    does (agreements keep naming their purposes as before)."""
+    from nightingale.governance import agreements
+
+    _create(sqlite_cast, "services-plan", "planning")
+    for reference, purpose, table in (
+        ("DSA-R", "research", "admissions"),
+        ("DSA-P", "planning", "eq5d"),
+    ):
+        sqlite_cast.act(
+            agreements.add_agreement,
+            by="sam",
+            reference=reference,
+            provider="health",
+            tables=[table],
+            purposes=[purpose],
+            legal_basis="Art. 6(1)(e)",
+            starts_on=TODAY - timedelta(days=1),
+            expires_on=TODAY + timedelta(days=30),
+        )
+    problems = sqlite_cast.read(
+        lambda s: agreements.coverage_problems(
+            s,
+            projects.get_project(s, "services-plan"),
+            ["health.admissions", "health.eq5d"],
+            on=TODAY,
+        )
+    )
+    assert [p.split(":")[0] for p in problems] == ["health.admissions"]
+    assert "for the purpose 'planning' of project services-plan" in problems[0]

@@ -102,6 +102,8 @@ def _subgroups_by_pandas(records: pd.DataFrame) -> list[dict[str, object]]:
                     "dimension": dimension,
                     "value": str(value),
                     "records": len(group),
+                    "linked": int(group["linked_elsewhere"].sum()),
+                    "unlinked": int((~group["linked_elsewhere"]).sum()),
                     "link_rate": link_rate,
                     "link_rate_gap": link_rate - overall_link,
                     "partner_recall": recall,

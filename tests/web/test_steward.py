@@ -109,3 +109,49 @@ def test_the_request_page_shows_who_fails_to_link_for_the_requests_datasets(
     pair = page[page.index("health records linked to an employment record") :]
     pair = pair[: pair.index("</table>")]
     assert "– linked" in pair and '<td class="num">5</td>' not in pair
+
+
+def test_the_linkage_report_page_hides_subgroups_under_the_deployments_threshold(
+    client: TestClient, signed_in: SignIn, world: World
+) -> None:
+    """The page is rendered from the report's JSON at the deployment's ``[sdc] threshold``
+    when it is higher than the one the run stored (10)."""
+    from nightingale.linkage.report import render_html
+    from nightingale.platform.contracts import set_current_spine, spine_report
+    from nightingale.platform.storage import DataRoot, atomic_write_json
+    from tests.linkage.test_report_suppression import _region, _report
+
+    stored = _report(_region({"F": (300, 40), "M": (280, 37), "U": (30, 15)}))
+    report = {
+        **stored,
+        "run_id": "small-run",
+        "created": "2026-12-03",
+        "key_id": "linkage-v1",
+        "threshold_match_weight": 0.0,
+        "fields": [],
+        "counts": {"pairs_scored": 0, "links": 0, "deterministic_links": 0},
+        "overall": {**stored["overall"], "persons": 700},
+        "estimated": {"precision": 1.0, "recall": 1.0},
+        "measured": None,
+        "weight_histogram": [],
+        "parameters": [],
+        "guild": {"threshold": 10, "characteristics": [], "tables": []},
+        "clerical_review": [],
+    }
+    root = DataRoot(world.settings.data_root)
+    path = spine_report(root, "small-run")
+    path.parent.mkdir(parents=True)
+    atomic_write_json(path, report)
+    path.with_suffix(".html").write_text(render_html(report), encoding="utf-8")
+    set_current_spine(root, "small-run")
+    signed_in("sam")
+    row = '<td>sex</td><td>U</td> <td class="num">'
+
+    def shown() -> str:
+        page = " ".join(client.get(f"{PREFIX}/steward/linkage-report", headers=HTML).text.split())
+        return page[page.index(row) + len(row) :].split("<", 1)[0]
+
+    assert shown() == "45"  # 30 linked, 15 unlinked: both at least 10
+    app = client.app
+    app.state.settings = world.settings.model_copy(update={"sdc": {"threshold": 20}})  # type: ignore[attr-defined]
+    assert shown() == "-"  # 15 unlinked is under 20

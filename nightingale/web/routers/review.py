@@ -13,6 +13,7 @@ audited).
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -24,6 +25,7 @@ from nightingale.linkage.spine import current_run
 from nightingale.operations import review
 from nightingale.platform.settings import Settings
 from nightingale.platform.storage import DataRoot
+from nightingale.web.decision_form import DecisionForm, chosen
 from nightingale.web.dependencies import (
     Viewer,
     check_csrf,
@@ -95,7 +97,19 @@ def review_pair(
         view=view,
         fields=[(FIELD_LABELS[name], name) for name in SHOWN_FIELDS],
         mine=mine[-1] if mine else None,
-        labels=DECISIONS,
+        form=DecisionForm(
+            f"{request.app.state.prefix}/steward/linkage/{run_id}/review/pairs/"
+            f"{quote(view.pair_key, safe='/')}/decision",
+            DECISIONS,
+            field="note",
+            field_label="Note",
+            hint="optional; kept with the decision, not in the audit log",
+            required=False,
+            rows=2,
+            danger="non-match",
+            secondary="unsure",
+            hidden={"revise": "1"} if mine else {},
+        ),
     )
     response.headers.update(NO_STORE)
     return response
@@ -116,10 +130,13 @@ def review_decide(
     note: Annotated[str, Form()] = "",
     revise: Annotated[str, Form()] = "",
 ) -> Response:
-    if decision not in DECISIONS:
-        raise HTTPException(422, f"unknown decision {decision!r}")
     review.decide(
-        unit_of(request, session, viewer), run_id, pair_key, decision, note, revise=bool(revise)
+        unit_of(request, session, viewer),
+        run_id,
+        pair_key,
+        chosen(decision, DECISIONS),
+        note,
+        revise=bool(revise),
     )
     session.commit()
     prefix = request.app.state.prefix

@@ -12,20 +12,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from nightingale.governance import policy, rounds
+from nightingale.governance import policy, projects, rounds
 from nightingale.governance.approvals import decisions_for
-from nightingale.governance.facts import request_facts
+from nightingale.governance.facts import membership_facts, request_facts
 from nightingale.governance.releases import list_releases
 from nightingale.governance.requests import get_request, list_requests
 from nightingale.governance.service import today
 from nightingale.operations import decisions
-from nightingale.operations.linkage_quality import guild_for_request
+from nightingale.operations.linkage_quality import guild_for_request, report_page
 from nightingale.platform.settings import Settings
 from nightingale.web.cohort_view import k_anonymity_estimate, spec_view
+from nightingale.web.decision_form import DecisionForm, chosen
 from nightingale.web.dependencies import (
     RowId,
     Viewer,
@@ -44,7 +45,14 @@ Steward = Annotated[Viewer, Depends(requires(policy.Action.REQUEST_DECIDE))]
 ReportReader = Annotated[Viewer, Depends(requires(policy.Action.LINKAGE_REPORT_READ))]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+MemberDecider = Annotated[
+    Viewer,
+    Depends(requires(policy.Action.PROJECT_MEMBER_APPROVE, policy.Action.PROJECT_MEMBER_REFUSE)),
+]
 DECISION_LABELS = {"approve": "Approve", "changes": "Request changes", "reject": "Reject"}
+MEMBER_LABELS = {"approve": "Approve", "refuse": "Refuse"}
+Slug = Annotated[str, Path(min_length=1, max_length=64, description="A project's id.")]
+Username = Annotated[str, Path(min_length=1, max_length=64, description="A person's username.")]
 
 
 @router.get("/requests", summary="Requests waiting for a steward decision")
@@ -95,7 +103,13 @@ def request_page(
         guild=guild_for_request(work, item),
         estimate=estimate,
         estimate_problem=estimate_problem,
-        labels=DECISION_LABELS,
+        form=DecisionForm(
+            f"{request.app.state.prefix}/steward/requests/{item.id}/decision",
+            DECISION_LABELS,
+            hint="recorded in the audit log and shown to the project",
+            danger="reject",
+            secondary="changes",
+        ),
     )
 
 
@@ -112,17 +126,87 @@ def decide(
     decision: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    if decision not in DECISION_LABELS:
-        raise HTTPException(422, f"unknown decision {decision!r}")
-    decisions.decide(unit_of(request, session, viewer), request_id, decision, reason)
+    decisions.decide(
+        unit_of(request, session, viewer), request_id, chosen(decision, DECISION_LABELS), reason
+    )
     session.commit()
     prefix = request.app.state.prefix
     return RedirectResponse(f"{prefix}/steward/requests/{request_id}", status_code=303)
 
 
 @router.get("/linkage-report", summary="The newest linkage quality report (HTML)")
-def linkage_report(viewer: ReportReader, settings: SettingsDep) -> Response:
+def linkage_report(
+    request: Request, viewer: ReportReader, session: SessionDep, settings: SettingsDep
+) -> Response:
     report = latest_report(settings.data_root)
     if report is None or report.html_path is None:
         raise HTTPException(404, "no linkage quality report has been written yet")
+    page = report_page(unit_of(request, session, viewer), report.json_path)
+    if page is not None:  # re-rendered at the deployment's SDC threshold
+        return HTMLResponse(page)
     return FileResponse(report.html_path, media_type="text/html")
+
+
+@router.get("/members", summary="People added to approved projects, waiting for a steward")
+def pending_members(request: Request, viewer: MemberDecider, session: SessionDep) -> Any:
+    prefix = request.app.state.prefix
+    groups = []
+    for project, waiting in projects.pending_members(session):
+        names = {m.person.username: m.person.display_name for m in project.member_rows}
+        rows = []
+        for username in waiting:
+            facts = membership_facts(project, username)
+            rows.append(
+                {
+                    "username": username,
+                    "name": names[username],
+                    "decision": policy.decide(
+                        viewer.actor, policy.Action.PROJECT_MEMBER_APPROVE, facts, today=today()
+                    ),
+                    "form": DecisionForm(
+                        f"{prefix}/steward/projects/{project.slug}/members/{username}/decision",
+                        MEMBER_LABELS,
+                        hint="needed to refuse; recorded in the audit log",
+                        required=False,
+                        rows=2,
+                        danger="refuse",
+                        suffix=f"-{project.slug}-{username}",
+                    ),
+                }
+            )
+        groups.append({"project": project, "rows": rows})
+    return render(
+        request, "steward/members.html", "Members waiting for a steward", viewer, groups=groups
+    )
+
+
+@router.post(
+    "/projects/{slug}/members/{username}/decision",
+    summary="Approve or refuse (with a reason) a member added after the project's approval",
+    dependencies=[Depends(check_csrf)],
+)
+def decide_member(
+    request: Request,
+    slug: Slug,
+    username: Username,
+    viewer: MemberDecider,
+    session: SessionDep,
+    decision: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    work = unit_of(request, session, viewer)
+    if chosen(decision, MEMBER_LABELS) == "approve":
+        projects.approve_member(
+            work.session, work.keystore, by=viewer.username, slug=slug, username=username
+        )
+    else:
+        projects.refuse_member(
+            work.session,
+            work.keystore,
+            by=viewer.username,
+            slug=slug,
+            username=username,
+            reason=reason,
+        )
+    session.commit()
+    return RedirectResponse(f"{request.app.state.prefix}/steward/members", status_code=303)
