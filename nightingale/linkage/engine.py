@@ -36,6 +36,9 @@ from nightingale.platform.errors import NightingaleError
 
 #: Key of ``model.json`` recording the floor weight the saved pairs were kept above.
 FLOOR_KEY = "ng_floor_weight"
+#: Key of ``model.json`` recording the blocking rules as chosen (before rendering for the
+#: backend): an incremental run may reuse pairs only while the rules are the same.
+RULES_KEY = "ng_blocking_rules"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,10 @@ class LinkOptions:
     deterministic_recall: float = 0.7
     #: below this many records the priors in :data:`.model.PRIORS` are used untrained
     min_training_records: int = 2000
+    #: pairs between this and ``floor_weight`` are kept aside (ids and agreement levels
+    #: only) so that an incremental run whose retrained model lifts one above the floor
+    #: scores it as a full relink would (:mod:`.incremental`)
+    screen_weight: float = -16.0
 
 
 @dataclass
@@ -62,6 +69,8 @@ class LinkResult:
     fields: list[str]
     options: LinkOptions
     counts: dict[str, int] = field(default_factory=dict)
+    #: pairs between the screen and the floor: ids and agreement levels only
+    below_floor: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def present_fields(table: pa.Table) -> set[str]:
@@ -115,6 +124,56 @@ def _deterministic_rule(fields: set[str]) -> str:
     return " AND ".join(f'l."{c}" = r."{c}"' for c in parts)
 
 
+def blocking_rules(backend: LinkBackend, table: pa.Table) -> list[str]:
+    """The prediction rules for ``table``: the fixed ones, and each coarse rule while it is
+    :func:`affordable` (unrendered SQL; the same for the same records in any order)."""
+    fields = present_fields(table)
+    return model.blocking_rules_for(fields) + [
+        model.equal(*columns)
+        for columns in model.coarse_rules_for(fields)
+        if affordable(backend, table, columns, table.num_rows)
+    ]
+
+
+def train(
+    table: pa.Table, backend: LinkBackend, options: LinkOptions, rules: list[str]
+) -> tuple[Any, bool]:
+    """A Splink linker on ``table`` with the model trained (u, prior, then m by EM), and
+    whether it was trained (below ``min_training_records`` the priors are kept)."""
+    from splink import Linker
+
+    fields = present_fields(table)
+    sources = sorted(set(table.column("source_dataset").to_pylist()))
+    link_type = "link_and_dedupe" if len(sources) > 1 else "dedupe_only"
+    inputs = register_sources(backend, table, "__ng_source_")
+    settings = backend.settings(_settings(fields, link_type, table.num_rows, rules))
+    trained = table.num_rows >= options.min_training_records
+    if trained:
+        settings = _estimate_u(table, settings, backend, options)
+    linker = Linker(inputs, settings, log_level=logging.ERROR)
+    if trained:
+        _train(linker, fields, options, backend)
+    return linker, trained
+
+
+def saved_model(linker: Any, options: LinkOptions, rules: list[str]) -> dict[str, Any]:
+    """The linker's model as ``model.json`` holds it, with the run's own keys."""
+    model_json: dict[str, Any] = json.loads(json.dumps(linker.misc.save_model_to_json()))
+    model_json[FLOOR_KEY] = options.floor_weight
+    model_json[RULES_KEY] = list(rules)
+    return model_json
+
+
+def split_at_floor(pairs: pd.DataFrame, options: LinkOptions) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pairs scored down to the screen: those at or above the floor, and the rest (ids and
+    agreement levels only, for an incremental run's rescoring)."""
+    if not len(pairs):
+        return pairs, pd.DataFrame()
+    above = (pairs["match_weight"] >= options.floor_weight).to_numpy()
+    below = pairs[~above].drop(columns=["match_weight", "match_probability"])
+    return pairs[above].reset_index(drop=True), below.reset_index(drop=True)
+
+
 def run_splink(
     table: pa.Table,
     tokeniser: Tokeniser,
@@ -125,32 +184,17 @@ def run_splink(
 
     ``connection`` is a DuckDB connection or a :class:`.backend.LinkBackend` (Spark).
     """
-    from splink import Linker
-
     options = options or LinkOptions()
     logging.getLogger("splink").setLevel(logging.ERROR)
     fields = present_fields(table)
-    sources = sorted(set(table.column("source_dataset").to_pylist()))
-    link_type = "link_and_dedupe" if len(sources) > 1 else "dedupe_only"
     backend = as_backend(connection)
-    inputs = register_sources(backend, table, "__ng_source_")
-    rules = model.blocking_rules_for(fields) + [
-        model.equal(*columns)
-        for columns in model.coarse_rules_for(fields)
-        if affordable(backend, table, columns, table.num_rows)
-    ]
-    settings = backend.settings(_settings(fields, link_type, table.num_rows, rules))
-    trained = table.num_rows >= options.min_training_records
-    if trained:
-        settings = _estimate_u(table, settings, backend, options)
-    linker = Linker(inputs, settings, log_level=logging.ERROR)
-    if trained:
-        _train(linker, fields, options, backend)
-    predictions = linker.inference.predict(threshold_match_weight=options.floor_weight)
-    pairs = backend.read_pairs(predictions.physical_name)
-    model_json = json.loads(json.dumps(linker.misc.save_model_to_json()))
-    model_json[FLOOR_KEY] = options.floor_weight
+    rules = blocking_rules(backend, table)
+    linker, trained = train(table, backend, options, rules)
+    predictions = linker.inference.predict(threshold_match_weight=options.screen_weight)
+    pairs, below = split_at_floor(backend.read_pairs(predictions.physical_name), options)
+    model_json = saved_model(linker, options, rules)
     result = cluster(table, pairs, fields, tokeniser, model_json, options)
+    result.below_floor = below
     result.counts["trained"] = int(trained)
     return result
 
@@ -231,7 +275,7 @@ def _train(linker: Any, fields: set[str], options: LinkOptions, backend: LinkBac
         )
 
 
-def _nodes(records: pd.DataFrame, sources: pd.Series, ids: pd.Series) -> npt.NDArray[np.intp]:
+def nodes(records: pd.DataFrame, sources: pd.Series, ids: pd.Series) -> npt.NDArray[np.intp]:
     """Row positions in ``records`` of (source, id) pairs, looked up per source in Arrow."""
     nodes = np.full(len(ids), -1, dtype=np.intp)
     for source, block in records.groupby("source_dataset", sort=False):
@@ -262,14 +306,17 @@ def cluster(
     records = table.select(["source_dataset", "unique_id"]).to_pandas()
     if len(pairs) and "source_dataset_l" not in pairs:
         pairs["source_dataset_l"] = pairs["source_dataset_r"] = records["source_dataset"].iloc[0]
+    elif len(pairs) and pairs["source_dataset_l"].isna().any():  # reused and fresh (dedupe)
+        for side in ("source_dataset_l", "source_dataset_r"):
+            pairs[side] = pairs[side].fillna(records["source_dataset"].iloc[0])
     if len(pairs):
         pairs = pairs.sort_values(
             ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r"],
             kind="stable",
             ignore_index=True,
         )
-    pairs["node_l"] = _nodes(records, pairs["source_dataset_l"], pairs["unique_id_l"])
-    pairs["node_r"] = _nodes(records, pairs["source_dataset_r"], pairs["unique_id_r"])
+    pairs["node_l"] = nodes(records, pairs["source_dataset_l"], pairs["unique_id_l"])
+    pairs["node_r"] = nodes(records, pairs["source_dataset_r"], pairs["unique_id_r"])
     pairs["deterministic"] = _deterministic(pairs)
     reliable = reliable_fields(model_json)
     links = select_links(pairs, options.threshold_weight, reliable)
