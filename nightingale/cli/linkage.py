@@ -125,6 +125,7 @@ def _print_link(summary: LinkSummary) -> None:
             f"  incremental: {counts.get('records_fresh', 0):,} new or changed records, "
             f"{counts.get('pairs_rescored', 0):,} pairs scored, "
             f"{counts.get('pairs_reused', 0):,} reused"
+            + (", model retrained" if counts.get("retrained") else "")
         )
     else:
         console.print(f"  full relink ({summary.full_reason})")

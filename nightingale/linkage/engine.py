@@ -195,6 +195,7 @@ def run_splink(
     model_json = saved_model(linker, options, rules)
     result = cluster(table, pairs, fields, tokeniser, model_json, options)
     result.below_floor = below
+    result.counts["pairs_below_floor"] = len(below)
     result.counts["trained"] = int(trained)
     return result
 

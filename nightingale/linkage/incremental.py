@@ -379,6 +379,7 @@ def run_incremental(
     result.below_floor = pd.concat(
         [f for f in (kept_below, scored_below) if len(f)] or [pd.DataFrame()], ignore_index=True
     )
+    result.counts["pairs_below_floor"] = len(result.below_floor)
     result.counts["trained"] = int(trained)
     result.counts["retrained"] = int(changed)
     result.counts["pairs_rescored"] = len(scored)
