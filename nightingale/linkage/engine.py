@@ -240,10 +240,13 @@ def _estimate_u(
     sampled = Linker(inputs, settings, log_level=logging.ERROR)
     # Enough pairs for the whole sample, so Splink compares every pair (no own sampling),
     # and no early stop: Splink would otherwise stop after the first chunk of pairs that
-    # meets a minimum count per level, and chunks are cut by each engine's own hash.
+    # meets a minimum count per level, and chunks are cut by each engine's own hash. One
+    # chunk: with no early stop, Splink's default (a probe and ten chunks per comparison,
+    # 77 queries for seven comparisons) counts the same pairs, so the same u, in more
+    # time (100,000 people: 16.9 s against 13.6 s; a million pairs fit in memory at once).
     size = sample.num_rows
     sampled.training.estimate_u_using_random_sampling(
-        max_pairs=size * size, seed=options.seed, min_count_per_level=None
+        max_pairs=size * size, seed=options.seed, min_count_per_level=None, num_chunks=1
     )
     learnt = sampled.misc.save_model_to_json()["comparisons"]
     comparisons = [
