@@ -89,10 +89,19 @@ def present_fields(table: pa.Table) -> set[str]:
 
 
 def affordable(
-    backend: LinkBackend, table: pa.Table, columns: tuple[str, ...], records: int
+    backend: LinkBackend,
+    table: pa.Table,
+    columns: tuple[str, ...],
+    records: int,
+    budget: float = model.COARSE_BUDGET,
 ) -> bool:
-    """Whether blocking on ``columns`` compares at most the budgeted pairs per record."""
-    return backend.pair_count(table, columns) <= model.COARSE_BUDGET * records
+    """Whether blocking on ``columns`` compares at most ``budget`` pairs per record."""
+    return backend.pair_count(table, columns) <= budget * records
+
+
+#: How far past the budget a coarse rule's pairs must move before a run with a previous
+#: spine changes that spine's decision on it (a fraction of the budget either way).
+HYSTERESIS = 0.1
 
 
 def _settings(fields: set[str], link_type: str, records: int, rules: list[str]) -> dict[str, Any]:
@@ -124,14 +133,30 @@ def _deterministic_rule(fields: set[str]) -> str:
     return " AND ".join(f'l."{c}" = r."{c}"' for c in parts)
 
 
-def blocking_rules(backend: LinkBackend, table: pa.Table) -> list[str]:
+def blocking_rules(
+    backend: LinkBackend, table: pa.Table, previous: list[str] | None = None
+) -> list[str]:
     """The prediction rules for ``table``: the fixed ones, and each coarse rule while it is
-    :func:`affordable` (unrendered SQL; the same for the same records in any order)."""
+    :func:`affordable` (unrendered SQL; the same for the same records in any order).
+
+    ``previous`` (the rules of the spine in force) adds hysteresis: a coarse rule it
+    used stays until its pairs exceed the budget by :data:`HYSTERESIS`, one it did not
+    use comes in only below the budget by as much. A refresh that moves a rule's pairs a
+    little past the budget then keeps the rules, so it can be linked incrementally; a
+    full relink on the same spine makes the same decisions, so it gives the same pairs.
+    """
     fields = present_fields(table)
+
+    def budget(rule: str) -> float:
+        if previous is None:
+            return model.COARSE_BUDGET
+        return model.COARSE_BUDGET * (1 + HYSTERESIS if rule in previous else 1 - HYSTERESIS)
+
+    coarse = [model.equal(*columns) for columns in model.coarse_rules_for(fields)]
     return model.blocking_rules_for(fields) + [
-        model.equal(*columns)
-        for columns in model.coarse_rules_for(fields)
-        if affordable(backend, table, columns, table.num_rows)
+        rule
+        for columns, rule in zip(model.coarse_rules_for(fields), coarse, strict=True)
+        if affordable(backend, table, columns, table.num_rows, budget(rule))
     ]
 
 
@@ -179,16 +204,18 @@ def run_splink(
     tokeniser: Tokeniser,
     connection: duckdb.DuckDBPyConnection | LinkBackend,
     options: LinkOptions | None = None,
+    previous_rules: list[str] | None = None,
 ) -> LinkResult:
     """Link every record of ``table`` (from :func:`.matchkeys.match_keys`) to a person.
 
-    ``connection`` is a DuckDB connection or a :class:`.backend.LinkBackend` (Spark).
+    ``connection`` is a DuckDB connection or a :class:`.backend.LinkBackend` (Spark);
+    ``previous_rules`` are the spine in force's blocking rules (:func:`blocking_rules`).
     """
     options = options or LinkOptions()
     logging.getLogger("splink").setLevel(logging.ERROR)
     fields = present_fields(table)
     backend = as_backend(connection)
-    rules = blocking_rules(backend, table)
+    rules = blocking_rules(backend, table, previous_rules)
     linker, trained = train(table, backend, options, rules)
     predictions = linker.inference.predict(threshold_match_weight=options.screen_weight)
     pairs, below = split_at_floor(backend.read_pairs(predictions.physical_name), options)

@@ -35,7 +35,13 @@ import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from nightingale.linkage.backend import LinkBackend, as_backend
-from nightingale.linkage.engine import LinkOptions, blocking_rules, present_fields, run_splink
+from nightingale.linkage.engine import (
+    RULES_KEY,
+    LinkOptions,
+    blocking_rules,
+    present_fields,
+    run_splink,
+)
 from nightingale.linkage.evaluation import pairwise_metrics, partner_recall, truth_codes
 from nightingale.linkage.guild_areas import imd_quintiles
 from nightingale.linkage.identifiers import (
@@ -307,24 +313,19 @@ def link(
     _give_back_memory()
     comparisons = {c["output_column_name"] for c in comparisons_for(present_fields(table))}
     backend = as_backend(connection)
+    previous_rules = None if previous is None else previous.model_json.get(RULES_KEY)
+    rules = blocking_rules(backend, table, previous_rules)
     reason = (
         "a full relink was asked for"
         if full
-        else full_relink_reason(
-            previous,
-            table,
-            tokeniser.key_id,
-            options,
-            comparisons,
-            blocking_rules(backend, table) if previous is not None else None,
-        )
+        else full_relink_reason(previous, table, tokeniser.key_id, options, comparisons, rules)
     )
     if reason is None and fresh is not None:
         assert previous is not None
         result = run_incremental(table, tokeniser, backend, options, previous, fresh)
     else:
         reason = reason or "the previous run kept no token table"
-        result = run_splink(table, tokeniser, backend, options)
+        result = run_splink(table, tokeniser, backend, options, previous_rules)
     result.counts["incremental"] = int(reason is None)
     saved_records = record_frame(sources, record_ids, prints)
     run_id = new_run_id()
