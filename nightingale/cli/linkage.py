@@ -125,6 +125,7 @@ def _print_link(summary: LinkSummary) -> None:
             f"  incremental: {counts.get('records_fresh', 0):,} new or changed records, "
             f"{counts.get('pairs_rescored', 0):,} pairs scored, "
             f"{counts.get('pairs_reused', 0):,} reused"
+            + (", model retrained" if counts.get("retrained") else "")
         )
     else:
         console.print(f"  full relink ({summary.full_reason})")
@@ -184,8 +185,10 @@ def link(
 ) -> None:
     """Link every provider's newest version into a new spine, with a quality report.
 
-    With a spine in force only new or changed records are linked (the saved model scores
-    their pairs); persons keep their ids and merges and splits are recorded as lineage.
+    With a spine in force only new or changed records' pairs are compared (the model is
+    retrained as a full relink trains it and the kept pairs re-weighed, so the partition
+    is a full relink's); persons keep their ids and merges and splits are recorded as
+    lineage.
     A linkage officer's (or an administrator's) action.
     """
     _link(state(ctx).settings, truth, threshold, actor, full, imd_lookup)

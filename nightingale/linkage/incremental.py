@@ -5,6 +5,9 @@ A link run keeps, beside its spine, what the next run needs to avoid starting ov
 
 - ``pairs.parquet``: every scored pair above the floor (record ids, agreement levels,
   weights; no identifiers);
+- ``pairs_below_floor.parquet``: the pairs scored between the screen
+  (``LinkOptions.screen_weight``) and the floor (record ids and agreement levels), so a
+  retrained model that lifts one above the floor brings it back;
 - ``records.parquet``: per record, a keyed fingerprint of its normalised identifiers
   (the first 64 bits of an HMAC under the linkage key, like every token), which tells an
   unchanged record from one whose identifiers the provider corrected;
@@ -12,21 +15,28 @@ A link run keeps, beside its spine, what the next run needs to avoid starting ov
   tokens for its fresh records alone (:func:`reuse_tokens`);
 - ``model.json``: the trained model, blocking rules included.
 
-The next run, when nothing forces a full relink (:func:`full_relink_reason`), marks as
-*fresh* every record that is new or whose fingerprint changed, re-scores with the saved
-model only the pairs a blocking rule yields with at least one fresh end
-(:func:`restricted_rules`), keeps the saved pairs whose both ends are unchanged and
-still present, and clusters the union exactly as a full run clusters its pairs. Training
-(u sampling and EM) is skipped: it is most of a run's time on a refresh's scale.
+The next run, when nothing forces a full relink (:func:`full_relink_reason`; among
+other things the blocking rules must be the ones a full relink would choose), marks as
+*fresh* every record that is new or whose fingerprint changed. When any record is fresh
+or gone it retrains the model on the current records exactly as a full relink does (the
+same u sample, prior and EM, so the same model); it then scores with that model only the
+pairs a blocking rule yields with at least one fresh end (:func:`restricted_rules`),
+keeps the saved pairs (above and below the floor) whose both ends are unchanged and
+still present, re-weighs them under the retrained model and the current term
+frequencies (:mod:`.weights`: their agreement levels do not depend on the model), and
+clusters the pairs above the floor exactly as a full run clusters its pairs.
 
-Because the model is reused, the partition equals a full relink's on the same inputs
-whenever a full relink learns the same parameters; a full relink (``--full``) retrains.
+So the pairs, weights and model equal a full relink's, and so does the partition,
+except for a pair a full relink scores above the floor that the previous run scored
+below the screen (16 bits under the floor by default): a retrain would have to move its
+weight by more than that. What is saved is paid for in time by the training (u sampling
+and EM), which both paths do.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +48,23 @@ import pyarrow.compute as pc
 from nightingale.linkage.backend import LinkBackend
 from nightingale.linkage.engine import (
     FLOOR_KEY,
+    RULES_KEY,
     LinkOptions,
     LinkResult,
     cluster,
+    nodes,
     present_fields,
     register_sources,
+    saved_model,
+    split_at_floor,
+    train,
 )
 from nightingale.linkage.tokens import Tokeniser
+from nightingale.linkage.weights import rescore
 from nightingale.platform.storage import read_parquet
 
 PAIRS_FILE = "pairs.parquet"
+BELOW_FILE = "pairs_below_floor.parquet"
 RECORDS_FILE = "records.parquet"
 TOKENS_FILE = "tokens.parquet"
 LINEAGE_FILE = "lineage.parquet"
@@ -66,6 +83,8 @@ class PreviousRun:
     key_id: str
     trained: bool
     folder: Path | None = None
+    #: pairs between the screen and the floor (ids and agreement levels)
+    below_floor: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def tokens(self) -> pa.Table | None:
         """The run's token table, if it kept one."""
@@ -87,7 +106,18 @@ def load_previous(folder: Path, run_id: str, key_id: str, trained: bool) -> Prev
     model_json = json.loads((folder / "model.json").read_text(encoding="utf-8"))
     pairs = read_parquet(folder / PAIRS_FILE)
     records = read_parquet(folder / RECORDS_FILE)
-    return PreviousRun(run_id, spine, pairs, records, model_json, key_id, trained, folder)
+    below = read_parquet(folder / BELOW_FILE) if (folder / BELOW_FILE).is_file() else None
+    return PreviousRun(
+        run_id,
+        spine,
+        pairs,
+        records,
+        model_json,
+        key_id,
+        trained,
+        folder,
+        pd.DataFrame() if below is None else below,
+    )
 
 
 def read_lineage(folder: Path) -> pd.DataFrame:
@@ -145,13 +175,15 @@ def full_relink_reason(
     key_id: str,
     options: LinkOptions,
     comparisons: set[str],
+    rules: list[str] | None = None,
 ) -> str | None:
     """Why this run must relink everything (None: it may be incremental).
 
     Tokens may be reused (:func:`reuse_tokens`) only when this gives None for the key:
     ``previous.key_id == key_id``.
 
-    ``comparisons`` are the comparison names a full run would use now.
+    ``comparisons`` are the comparison names a full run would use now, ``rules`` the
+    blocking rules it would choose (:func:`.engine.blocking_rules`; None: not checked).
     """
     if previous is None:
         return "no previous spine"
@@ -170,6 +202,8 @@ def full_relink_reason(
     floor = previous.model_json.get(FLOOR_KEY)
     if floor is not None and float(floor) != options.floor_weight:
         return "the floor weight changed"
+    if rules is not None and previous.model_json.get(RULES_KEY) != rules:
+        return "the blocking rules changed"
     return None
 
 
@@ -219,8 +253,11 @@ def reuse_tokens(
     return table.set_column(where, "dob_fits", dob_fits.cast(table.schema.field(where).type))
 
 
-def kept_pairs(previous: PreviousRun, table: pa.Table, fresh: Any) -> pd.DataFrame:
-    """The previous run's pairs whose two records are still present and unchanged."""
+def kept_pairs(
+    previous: PreviousRun, table: pa.Table, fresh: Any, pairs: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The previous run's pairs (or ``pairs``) whose two records are still present and
+    unchanged."""
     keys = pd.Series(
         table.column("source_dataset").to_numpy(zero_copy_only=False).astype(object)
         + "/"
@@ -228,7 +265,10 @@ def kept_pairs(previous: PreviousRun, table: pa.Table, fresh: Any) -> pd.DataFra
     )
     stable = set(keys[~np.asarray(fresh)])
     # The previous run's own link flags are its clustering's, not this run's.
-    pairs = previous.pairs.drop(columns=["deterministic", "linked"], errors="ignore")
+    pairs = previous.pairs if pairs is None else pairs
+    if not len(pairs):
+        return pairs
+    pairs = pairs.drop(columns=["deterministic", "linked"], errors="ignore")
     left = (pairs["source_dataset_l"].astype(str) + "/" + pairs["unique_id_l"].astype(str)).isin(
         stable
     )
@@ -263,7 +303,7 @@ def score_fresh(
     model_json: dict[str, Any],
     options: LinkOptions,
 ) -> pd.DataFrame:
-    """Pairs with at least one fresh end, scored by the saved model (no training)."""
+    """Pairs with at least one fresh end scored by ``model_json`` down to the screen."""
     from splink import Linker
 
     if not np.asarray(fresh).any():
@@ -277,7 +317,7 @@ def score_fresh(
     # The saved model was validated when it was trained; validating again parses every
     # rule and level with sqlglot, which took longer than scoring a refresh's pairs.
     linker = Linker(inputs, settings, log_level=logging.ERROR, validate_settings=False)
-    predictions = linker.inference.predict(threshold_match_weight=options.floor_weight)
+    predictions = linker.inference.predict(threshold_match_weight=options.screen_weight)
     return backend.read_pairs(predictions.physical_name)
 
 
@@ -289,15 +329,60 @@ def run_incremental(
     previous: PreviousRun,
     fresh: Any,
 ) -> LinkResult:
-    """Persons for every record of ``table``, re-scoring only pairs with a fresh end."""
+    """Persons for every record of ``table``, scoring only pairs with a fresh end.
+
+    When any record is fresh or gone, the model is retrained as a full relink trains it
+    and the kept pairs are re-weighed under it (see the module docstring).
+    """
     logging.getLogger("splink").setLevel(logging.ERROR)
-    scored = score_fresh(table, fresh, backend, previous.model_json, options)
-    kept = kept_pairs(previous, table, fresh)
-    pairs = pd.concat([kept, scored], ignore_index=True) if len(scored) else kept
-    model_json = previous.model_json
+    fresh = np.asarray(fresh, dtype=bool)
+    rules = list(previous.model_json.get(RULES_KEY, _rules(previous.model_json)))
+    changed = bool(fresh.any()) or table.num_rows != len(previous.records)
+    if changed:
+        linker, trained = train(table, backend, options, rules)
+        model_json = saved_model(linker, options, rules)
+        del linker
+    else:
+        model_json, trained = previous.model_json, previous.trained
+    scored, scored_below = split_at_floor(
+        score_fresh(table, fresh, backend, model_json, options), options
+    )
+    kept = pd.concat(
+        [
+            frame
+            for frame in (
+                kept_pairs(previous, table, fresh),
+                kept_pairs(previous, table, fresh, previous.below_floor),
+            )
+            if len(frame)
+        ]
+        or [pd.DataFrame()],
+        ignore_index=True,
+    )
+    if changed and len(kept):
+        records = table.select(["source_dataset", "unique_id"]).to_pandas()
+        left = nodes(records, kept["source_dataset_l"], kept["unique_id_l"])
+        right = nodes(records, kept["source_dataset_r"], kept["unique_id_r"])
+        kept = rescore(
+            kept.drop(columns=["match_weight", "match_probability"], errors="ignore"),
+            model_json,
+            table,
+            left,
+            right,
+        )
+    if len(kept) and "match_weight" in kept:
+        kept, kept_below = split_at_floor(kept, options)
+    else:
+        kept, kept_below = kept.iloc[0:0], kept
+    pairs = pd.concat([f for f in (kept, scored) if len(f)] or [kept], ignore_index=True)
     result = cluster(table, pairs, present_fields(table), tokeniser, model_json, options)
-    result.counts["trained"] = int(previous.trained)
+    result.below_floor = pd.concat(
+        [f for f in (kept_below, scored_below) if len(f)] or [pd.DataFrame()], ignore_index=True
+    )
+    result.counts["pairs_below_floor"] = len(result.below_floor)
+    result.counts["trained"] = int(trained)
+    result.counts["retrained"] = int(changed)
     result.counts["pairs_rescored"] = len(scored)
     result.counts["pairs_reused"] = len(kept)
-    result.counts["records_fresh"] = int(np.asarray(fresh).sum())
+    result.counts["records_fresh"] = int(fresh.sum())
     return result

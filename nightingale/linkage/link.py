@@ -35,7 +35,13 @@ import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from nightingale.linkage.backend import LinkBackend, as_backend
-from nightingale.linkage.engine import LinkOptions, present_fields, run_splink
+from nightingale.linkage.engine import (
+    RULES_KEY,
+    LinkOptions,
+    blocking_rules,
+    present_fields,
+    run_splink,
+)
 from nightingale.linkage.evaluation import pairwise_metrics, partner_recall, truth_codes
 from nightingale.linkage.guild_areas import imd_quintiles
 from nightingale.linkage.identifiers import (
@@ -47,6 +53,7 @@ from nightingale.linkage.identifiers import (
     read_sealed_table,
 )
 from nightingale.linkage.incremental import (
+    BELOW_FILE,
     LINEAGE_FILE,
     PAIRS_FILE,
     RECORDS_FILE,
@@ -313,18 +320,20 @@ def link(
     del tables, saved_tokens
     _give_back_memory()
     comparisons = {c["output_column_name"] for c in comparisons_for(present_fields(table))}
+    backend = as_backend(connection)
+    previous_rules = None if previous is None else previous.model_json.get(RULES_KEY)
+    rules = blocking_rules(backend, table, previous_rules)
     reason = (
         "a full relink was asked for"
         if full
-        else full_relink_reason(previous, table, tokeniser.key_id, options, comparisons)
+        else full_relink_reason(previous, table, tokeniser.key_id, options, comparisons, rules)
     )
-    backend = as_backend(connection)
     if reason is None and fresh is not None:
         assert previous is not None
         result = run_incremental(table, tokeniser, backend, options, previous, fresh)
     else:
         reason = reason or "the previous run kept no token table"
-        result = run_splink(table, tokeniser, backend, options)
+        result = run_splink(table, tokeniser, backend, options, previous_rules)
     result.counts["incremental"] = int(reason is None)
     saved_records = record_frame(sources, record_ids, prints)
     run_id = new_run_id()
@@ -360,6 +369,7 @@ def link(
             # them (.incremental) and spines at other thresholds are re-selected from them
             # (.threshold_spines); record positions are this run's only, so they go.
             PAIRS_FILE: result.pairs.drop(columns=list(_POSITIONS), errors="ignore"),
+            BELOW_FILE: result.below_floor,
             RECORDS_FILE: saved_records,
             TOKENS_FILE: pending,
             LINEAGE_FILE: lineage,

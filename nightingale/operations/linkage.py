@@ -80,9 +80,10 @@ def link(
 ) -> LinkSummary:
     """Link every provider's newest version into a new spine in force, with its report.
 
-    With a spine in force the run is incremental (only pairs involving new or changed
-    records are scored, with the saved model) unless ``full`` asks for a full relink
-    (retraining); either way persons keep their ids by record overlap and the run's
+    With a spine in force the run is incremental (the model is retrained as a full relink
+    trains it, only pairs involving new or changed records are compared, the kept pairs
+    are re-weighed: :mod:`nightingale.linkage.incremental`) unless ``full`` asks for a
+    full relink; either way persons keep their ids by record overlap and the run's
     lineage (merges, splits, new and retired persons) is written beside the spine.
 
     ``truth`` (a synthetic region's ``truth/records.csv``) adds measured precision and
