@@ -11,6 +11,7 @@ steward (``pending``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import select
@@ -161,21 +162,21 @@ def approve_member(
     session: Session, keystore: KeyStore, *, by: str, slug: str, username: str
 ) -> Project:
     """A steward off the project lets in a member the PI added after its approval."""
-    project = get_project(session, slug)
-    with acting(
+
+    def admit(project: Project, row: ProjectMember) -> None:
+        row.status = "active"
+
+    return _decide_member(
         session,
         keystore,
         by,
+        slug,
+        username,
         Action.PROJECT_MEMBER_APPROVE,
-        membership_facts(project, username),
-        object_type="project",
-        object_id=slug,
-    ) as who:
-        row = next(m for m in project.member_rows if m.person.username == username)
-        row.status = "active"
-        session.flush()
-        who.audit("project.member_approved", {"member": username})
-        return project
+        admit,
+        "project.member_approved",
+        {"member": username},
+    )
 
 
 def refuse_member(
@@ -189,20 +190,49 @@ def refuse_member(
     """
     if not reason.strip():
         raise InvalidInput(f"refusing {username}'s membership of {slug} needs a reason")
+
+    def turn_away(project: Project, row: ProjectMember) -> None:
+        project.member_rows.remove(row)
+
+    return _decide_member(
+        session,
+        keystore,
+        by,
+        slug,
+        username,
+        Action.PROJECT_MEMBER_REFUSE,
+        turn_away,
+        "project.member_refused",
+        {"member": username, "reason": reason},
+    )
+
+
+def _decide_member(
+    session: Session,
+    keystore: KeyStore,
+    by: str,
+    slug: str,
+    username: str,
+    action: Action,
+    apply: Callable[[Project, ProjectMember], None],
+    event: str,
+    detail: dict[str, str],
+) -> Project:
+    """One steward decision on a pending member: asked of the policy, applied, audited."""
     project = get_project(session, slug)
     with acting(
         session,
         keystore,
         by,
-        Action.PROJECT_MEMBER_REFUSE,
+        action,
         membership_facts(project, username),
         object_type="project",
         object_id=slug,
     ) as who:
         row = next(m for m in project.member_rows if m.person.username == username)
-        project.member_rows.remove(row)
+        apply(project, row)
         session.flush()
-        who.audit("project.member_refused", {"member": username, "reason": reason})
+        who.audit(event, detail)
         return project
 
 

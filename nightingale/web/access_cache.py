@@ -31,8 +31,10 @@ import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any, TypeVar, cast
 
+import anyio.to_thread
 from sqlalchemy import Engine
 
 from nightingale.governance.models import AuditEntry
@@ -76,13 +78,14 @@ class AccessCache:
             newest = connection.exec_driver_sql(_NEWEST).scalar()
         return (int(newest or 0), today())
 
-    def peek(self, stamp: Stamp, key: Hashable) -> Any | None:
-        """The answer for ``key`` if it is fresh at ``stamp``, else None; never computes.
-
-        Cheap enough for the event loop: a dict look-up and a clock read, no lock.
-        """
+    async def answer(self, stamp: Stamp, key: Hashable, compute: Callable[[], T]) -> T:
+        """:meth:`get` for the event loop: a fresh answer straight from the dict (no
+        thread, no lock), a miss computed in the thread pool, where ``compute`` may
+        block on the database."""
         entry = self._entries.get(key)
-        return entry.value if entry is not None and self._fresh(entry, stamp) else None
+        if entry is not None and self._fresh(entry, stamp):
+            return cast(T, entry.value)
+        return await anyio.to_thread.run_sync(partial(self.get, stamp, key, compute))
 
     def get(self, stamp: Stamp, key: Hashable, compute: Callable[[], T]) -> T:
         """The answer for ``key`` if it is fresh at ``stamp``, else ``compute()``'s.

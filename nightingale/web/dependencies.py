@@ -22,11 +22,9 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-import anyio.to_thread
 from fastapi import Depends, Form, HTTPException, Path, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
@@ -193,9 +191,7 @@ async def api_viewer(
             session.expunge(found.person)
             return found
 
-    cached: Viewer | None = cache.peek(stamp, key)
-    if cached is None:
-        cached = await anyio.to_thread.run_sync(partial(cache.get, stamp, key, look_up))
+    cached = await cache.answer(stamp, key, look_up)
     return replace(cached, csrf=gate.csrf_token(identity.token))
 
 

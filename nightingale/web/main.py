@@ -53,7 +53,6 @@ from nightingale.web.stamp import StampReader
 from nightingale.web.tuning import ServiceTuning
 
 ROUTERS = (
-    api_router,  # first: notebooks call it most, and routes are matched in order
     home_router,
     research_router,
     steward_router,
@@ -168,12 +167,13 @@ def create_app(
     # Every request that audits advances the signed head file under the data root.
     keep_head_file(app.state.engine, HeadFile.under(settings.data_root))
     _guard(app, settings)
-    app.include_router(ROUTERS[0], prefix=prefix)  # the API, matched before anything else
+    # The API first: notebooks call it most, and routes are matched in order.
+    app.include_router(api_router, prefix=prefix)
     static = Path(__file__).resolve().parent / "static"
     app.mount(f"{prefix}/static", StaticFiles(directory=static), name="static")
     app.include_router(_auth_router(prefix), prefix=prefix)
     app.include_router(docs_router(prefix, f"{prefix}/openapi.json"), prefix=prefix)
-    for router in ROUTERS[1:]:
+    for router in ROUTERS:
         app.include_router(router, prefix=prefix)
 
     @app.exception_handler(LoginRequired)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import tempfile
-from functools import partial
 from pathlib import Path
 from typing import Annotated
 
-import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.orm import Session
@@ -80,10 +78,7 @@ async def releases(request: Request, viewer: ApiViewer, cache: CacheDep) -> Resp
             readable = readable_releases(unit_of(request, session, viewer))
         return _RELEASES_JSON.dump_json([_release_out(r) for r in readable])
 
-    stamp, key = access_stamp(request), ("releases", viewer.username)
-    body: bytes | None = cache.peek(stamp, key)
-    if body is None:
-        body = await anyio.to_thread.run_sync(partial(cache.get, stamp, key, look_up))
+    body = await cache.answer(access_stamp(request), ("releases", viewer.username), look_up)
     return Response(body, media_type="application/json")
 
 
