@@ -152,12 +152,12 @@ def blocking_rules(
             return model.COARSE_BUDGET
         return model.COARSE_BUDGET * (1 + HYSTERESIS if rule in previous else 1 - HYSTERESIS)
 
-    coarse = [model.equal(*columns) for columns in model.coarse_rules_for(fields)]
-    return model.blocking_rules_for(fields) + [
-        rule
-        for columns, rule in zip(model.coarse_rules_for(fields), coarse, strict=True)
-        if affordable(backend, table, columns, table.num_rows, budget(rule))
-    ]
+    rules = list(model.blocking_rules_for(fields))
+    for columns in model.coarse_rules_for(fields):
+        rule = model.equal(*columns)
+        if affordable(backend, table, columns, table.num_rows, budget(rule)):
+            rules.append(rule)
+    return rules
 
 
 def train(
