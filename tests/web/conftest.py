@@ -9,6 +9,8 @@ trip is exercised by the end-to-end tests.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
 
 import pytest
 from fastapi.testclient import TestClient
@@ -30,8 +32,9 @@ def world(settings: Settings) -> World:
     return build_world(settings)
 
 
-@pytest.fixture
-def client(world: World) -> Iterator[TestClient]:
+@contextmanager
+def service_client(settings: Settings) -> Iterator[TestClient]:
+    """The service on ``settings``'s data root, behind a hub that tests stand in for."""
     oauth = HubOAuth(
         api_token="test-service-token",
         oauth_client_id="service-governance",
@@ -39,9 +42,23 @@ def client(world: World) -> Iterator[TestClient]:
         hub_prefix="/hub/",
         hub_host="",
     )
-    app = create_app(world.settings, gate=HubGate(oauth))
+    app = create_app(settings, gate=HubGate(oauth))
     with TestClient(app, base_url="http://127.0.0.1:8000", follow_redirects=False) as test_client:
         yield test_client
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[TestClient]:
+    with service_client(world.settings) as test_client:
+        yield test_client
+
+
+def sign_in(client: TestClient, username: str) -> None:
+    """Make the hub name ``username`` as the owner of the browser session and API token."""
+    identity = HubIdentity(username=username, token=f"hub-token-of-{username}")
+    client.app.dependency_overrides[browser_identity] = lambda: identity  # type: ignore[attr-defined]
+    client.app.dependency_overrides[api_identity] = lambda: identity  # type: ignore[attr-defined]
 
 
 SignIn = Callable[[str], None]
@@ -49,14 +66,8 @@ SignIn = Callable[[str], None]
 
 @pytest.fixture
 def signed_in(client: TestClient) -> SignIn:
-    """Make the hub name ``username`` as the owner of the browser session and API token."""
-
-    def sign_in(username: str) -> None:
-        identity = HubIdentity(username=username, token=f"hub-token-of-{username}")
-        client.app.dependency_overrides[browser_identity] = lambda: identity  # type: ignore[attr-defined]
-        client.app.dependency_overrides[api_identity] = lambda: identity  # type: ignore[attr-defined]
-
-    return sign_in
+    """:func:`sign_in` on this test's client."""
+    return partial(sign_in, client)
 
 
 def csrf_of(client: TestClient, username: str) -> str:

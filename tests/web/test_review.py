@@ -14,18 +14,14 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
-from jupyterhub.services.auth import HubOAuth
 
 from nightingale.cli.governance_demo import OFFICER
 from nightingale.governance import audit
 from nightingale.linkage.review import pair_key
 from nightingale.operations import review
 from nightingale.operations.unit import open_unit
-from nightingale.web.auth import HubGate, HubIdentity
-from nightingale.web.dependencies import api_identity, browser_identity
-from nightingale.web.main import create_app
 from tests.operations.review_world import REVIEWERS, ReviewWorld, review_world
-from tests.web.conftest import PREFIX, csrf_of
+from tests.web.conftest import PREFIX, csrf_of, service_client, sign_in
 
 HTML = {"accept": "text/html"}
 RHEA, ROWAN = REVIEWERS
@@ -38,22 +34,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> ReviewWorld:
 
 @pytest.fixture(scope="module")
 def client(world: ReviewWorld) -> Iterator[TestClient]:
-    oauth = HubOAuth(
-        api_token="test-service-token",
-        oauth_client_id="service-governance",
-        base_url=f"{PREFIX}/",
-        hub_prefix="/hub/",
-        hub_host="",
-    )
-    app = create_app(world.settings, gate=HubGate(oauth))
-    with TestClient(app, base_url="http://127.0.0.1:8000", follow_redirects=False) as test_client:
+    with service_client(world.settings) as test_client:
         yield test_client
-
-
-def sign_in(client: TestClient, username: str) -> None:
-    identity = HubIdentity(username=username, token=f"hub-token-of-{username}")
-    client.app.dependency_overrides[browser_identity] = lambda: identity  # type: ignore[attr-defined]
-    client.app.dependency_overrides[api_identity] = lambda: identity  # type: ignore[attr-defined]
 
 
 def _keys(world: ReviewWorld) -> list[str]:

@@ -14,17 +14,15 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from jupyterhub.services.auth import HubOAuth
 
 from nightingale.governance import people, releases
 from nightingale.platform.database import session_scope
 from nightingale.platform.settings import Settings
 from nightingale.web.access_cache import AccessCache
-from nightingale.web.auth import HubGate, HubIdentity
+from nightingale.web.auth import HubIdentity
 from nightingale.web.dependencies import api_identity
-from nightingale.web.main import create_app
 from nightingale.web.stamp import StampReader
-from tests.web.conftest import NOTEBOOK, PREFIX
+from tests.web.conftest import NOTEBOOK, PREFIX, service_client
 from tests.workspace_world import World, build_world
 
 HOUR = 3600.0
@@ -121,18 +119,9 @@ def any_world(settings: Settings, database_url: str) -> Iterator[World]:
 
 @pytest.fixture
 def any_client(any_world: World) -> Iterator[TestClient]:
-    oauth = HubOAuth(
-        api_token="test-service-token",
-        oauth_client_id="service-governance",
-        base_url=f"{PREFIX}/",
-        hub_prefix="/hub/",
-        hub_host="",
-    )
-    app = create_app(any_world.settings, gate=HubGate(oauth))
-    with TestClient(app, base_url="http://127.0.0.1:8000", follow_redirects=False) as client:
+    with service_client(any_world.settings) as client:
         client.app.state.access_cache.ttl = HOUR  # type: ignore[attr-defined]
         yield client
-    app.state.engine.dispose()
 
 
 def _as(client: TestClient, username: str) -> None:
