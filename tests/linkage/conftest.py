@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
 from sqlalchemy import Engine
 
 from nightingale.linkage.ingest import ingest
+from nightingale.linkage.link import LinkSummary, link
 from nightingale.linkage.schemas import provider
 from nightingale.platform import database
 from nightingale.platform.bootstrap import initialise, keystore_for
@@ -80,3 +83,13 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     ingest_all(made)
     yield made
     made.engine.dispose()
+
+
+def link_all(platform: Platform, **options: Any) -> LinkSummary:
+    """Link what ``platform`` ingested (on a DuckDB connection of its own)."""
+    connection = duckdb.connect()
+    try:
+        with database.session_scope(platform.engine) as session:
+            return link(session, platform.root, platform.keystore, connection, **options)
+    finally:
+        connection.close()

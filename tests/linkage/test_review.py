@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 
 import duckdb
 import pandas as pd
@@ -31,17 +30,13 @@ from nightingale.linkage.spine import spine_folder
 from nightingale.platform import database
 from nightingale.platform.encryption import IntegrityError
 from nightingale.platform.errors import NightingaleError
-from tests.linkage.conftest import Platform
+from tests.linkage.conftest import Platform, link_all
 from tests.linkage.region import PEOPLE
 
 
 @pytest.fixture(scope="module")
-def linked(ingested: Platform) -> Iterator[tuple[Platform, LinkSummary]]:
-    connection = duckdb.connect()
-    with database.session_scope(ingested.engine) as session:
-        summary = link(session, ingested.root, ingested.keystore, connection)
-    connection.close()
-    yield ingested, summary
+def linked(ingested: Platform) -> tuple[Platform, LinkSummary]:
+    return ingested, link_all(ingested)
 
 
 def test_the_run_folder_keeps_the_review_files_sealed(

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -18,25 +16,20 @@ from hypothesis import strategies as st
 
 from nightingale.linkage.engine import nodes
 from nightingale.linkage.incremental import PAIRS_FILE, TOKENS_FILE
-from nightingale.linkage.link import LinkSummary, link
+from nightingale.linkage.link import LinkSummary
 from nightingale.linkage.weights import (
     match_probabilities,
     match_weights,
     rescore,
     term_frequencies,
 )
-from nightingale.platform import database
 from nightingale.platform.storage import read_parquet
-from tests.linkage.conftest import Platform
+from tests.linkage.conftest import Platform, link_all
 
 
 @pytest.fixture(scope="module")
-def linked(ingested: Platform) -> Iterator[tuple[Platform, LinkSummary]]:
-    connection = duckdb.connect()
-    with database.session_scope(ingested.engine) as session:
-        summary = link(session, ingested.root, ingested.keystore, connection)
-    connection.close()
-    yield ingested, summary
+def linked(ingested: Platform) -> tuple[Platform, LinkSummary]:
+    return ingested, link_all(ingested)
 
 
 def splink_and_recomputed(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
