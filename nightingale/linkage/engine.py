@@ -4,14 +4,17 @@ Steps, on DuckDB (Splink's default backend) or Spark (:mod:`.backend`):
 
 0. start from the priors in :data:`.model.PRIORS`; below ``min_training_records`` they
    are used untrained (EM and u sampling need thousands of records);
-1. the prior probability that two random records match, from a strict deterministic rule;
-2. u probabilities from every pair of a seeded random sample of records (about
-   ``u_pairs`` pairs), drawn here rather than by the engine (:func:`_estimate_u`), so
-   DuckDB and Spark learn the same u and give the same spine;
-3. m probabilities by EM, one session per training block (:data:`.model.TRAINING_PLANS`);
-4. prediction over the blocking rules, keeping pairs above a low floor (the report
+1. count what training needs (:mod:`.training`): the agreement levels of every pair of a
+   sample of about ``u_pairs`` pairs (records chosen by content, not by the engine), the
+   pairs of a strict deterministic rule, and the agreement patterns of each EM block's
+   pairs; an incremental run updates the previous run's counts instead;
+2. from the counts (:mod:`.em`): u, the prior probability that two random records
+   match, then m by EM, one session per training block (:data:`.model.TRAINING_PLANS`).
+   The counting runs in DuckDB whatever the engine, so DuckDB and Spark learn the same
+   model and give the same spine;
+3. prediction over the blocking rules, keeping pairs above a low floor (the report
    needs the weights near the threshold);
-5. links (:func:`.clustering.select_links`) and persons (:func:`.clustering.person_ids`).
+4. links (:func:`.clustering.select_links`) and persons (:func:`.clustering.person_ids`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,15 @@ import pyarrow.compute as pc
 from nightingale.linkage import model
 from nightingale.linkage.backend import LinkBackend, as_backend
 from nightingale.linkage.clustering import person_ids, reliable_fields, second_look, select_links
+from nightingale.linkage.em import fit
 from nightingale.linkage.tokens import Tokeniser
+from nightingale.linkage.training import (
+    TrainingCounts,
+    TrainingPlan,
+    content_ranks,
+    full_counts,
+    u_sample_size,
+)
 from nightingale.platform.errors import NightingaleError
 
 #: Key of ``model.json`` recording the floor weight the saved pairs were kept above.
@@ -47,8 +58,9 @@ class LinkOptions:
 
     threshold_weight: float = 0.0
     floor_weight: float = -8.0
+    #: pairs of the u sample (:mod:`.training`)
     u_pairs: float = 1e6
-    em_max_pairs: float = 5e6
+    #: seeds the u sample's content ranks (:func:`.training.content_ranks`)
     seed: int = 42
     deterministic_recall: float = 0.7
     #: below this many records the priors in :data:`.model.PRIORS` are used untrained
@@ -71,6 +83,8 @@ class LinkResult:
     counts: dict[str, int] = field(default_factory=dict)
     #: pairs between the screen and the floor: ids and agreement levels only
     below_floor: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: what the model was trained from, for the next run to update (None: untrained)
+    training: TrainingCounts | None = None
 
 
 def present_fields(table: pa.Table) -> set[str]:
@@ -120,17 +134,18 @@ def _settings(fields: set[str], link_type: str, records: int, rules: list[str]) 
     }
 
 
-def _deterministic_rule(fields: set[str]) -> str:
-    parts = [
+def _deterministic_columns(fields: set[str]) -> list[str]:
+    """Token columns of the strict rule whose pairs estimate the prior."""
+    columns = [
         c
         for f, c in (("given_name", "gn"), ("family_name", "fn"), ("date_of_birth", "dob"))
         if f in fields
     ]
-    if len(parts) < 2:
+    if len(columns) < 2:
         raise NightingaleError(
             "linkage needs at least two of given name, family name and date of birth"
         )
-    return " AND ".join(f'l."{c}" = r."{c}"' for c in parts)
+    return columns
 
 
 def blocking_rules(
@@ -160,25 +175,54 @@ def blocking_rules(
     return rules
 
 
+def training_plan(table: pa.Table, options: LinkOptions) -> TrainingPlan:
+    """What training counts over ``table``: its comparisons, EM blocks, the deterministic
+    rule's columns and the u sample's size."""
+    fields = present_fields(table)
+    return TrainingPlan(
+        model.comparisons_for(fields),
+        model.training_blocks_for(fields),
+        _deterministic_columns(fields),
+        u_sample_size(options.u_pairs),
+    )
+
+
+def trains(table: pa.Table, options: LinkOptions) -> bool:
+    """Whether ``table`` has enough records to train on (else the priors are used)."""
+    return bool(table.num_rows >= options.min_training_records)
+
+
+def default_ranks(table: pa.Table, options: LinkOptions) -> npt.NDArray[np.uint64]:
+    """Content ranks from the source and record id, for callers without provider keys
+    (the link operation ranks by provider key, which survives re-ingest)."""
+    return content_ranks(
+        table.column("source_dataset").to_pylist(),
+        table.column("unique_id").to_pylist(),
+        options.seed,
+    )
+
+
 def train(
-    table: pa.Table, backend: LinkBackend, options: LinkOptions, rules: list[str]
-) -> tuple[Any, bool]:
-    """A Splink linker on ``table`` with the model trained (u, prior, then m by EM), and
-    whether it was trained (below ``min_training_records`` the priors are kept)."""
+    table: pa.Table,
+    backend: LinkBackend,
+    options: LinkOptions,
+    rules: list[str],
+    counts: TrainingCounts | None,
+) -> Any:
+    """A Splink linker on ``table`` with the model trained from ``counts`` (u, the prior,
+    then m by EM; :mod:`.em`), or with the priors when ``counts`` is None."""
     from splink import Linker
 
     fields = present_fields(table)
     sources = sorted(set(table.column("source_dataset").to_pylist()))
     link_type = "link_and_dedupe" if len(sources) > 1 else "dedupe_only"
     inputs = register_sources(backend, table, "__ng_source_")
-    settings = backend.settings(_settings(fields, link_type, table.num_rows, rules))
-    trained = table.num_rows >= options.min_training_records
-    if trained:
-        settings = _estimate_u(table, settings, backend, options)
-    linker = Linker(inputs, settings, log_level=logging.ERROR)
-    if trained:
-        _train(linker, fields, options, backend)
-    return linker, trained
+    settings = _settings(fields, link_type, table.num_rows, rules)
+    if counts is not None:
+        settings = fit(
+            settings, counts, model.training_blocks_for(fields), options.deterministic_recall
+        )
+    return Linker(inputs, backend.settings(settings), log_level=logging.ERROR)
 
 
 def saved_model(linker: Any, options: LinkOptions, rules: list[str]) -> dict[str, Any]:
@@ -205,25 +249,33 @@ def run_splink(
     connection: duckdb.DuckDBPyConnection | LinkBackend,
     options: LinkOptions | None = None,
     previous_rules: list[str] | None = None,
+    ranks: npt.NDArray[np.uint64] | None = None,
 ) -> LinkResult:
     """Link every record of ``table`` (from :func:`.matchkeys.match_keys`) to a person.
 
     ``connection`` is a DuckDB connection or a :class:`.backend.LinkBackend` (Spark);
-    ``previous_rules`` are the spine in force's blocking rules (:func:`blocking_rules`).
+    ``previous_rules`` are the spine in force's blocking rules (:func:`blocking_rules`);
+    ``ranks`` order records for the u sample (:func:`.training.content_ranks`; by
+    default from the record ids).
     """
     options = options or LinkOptions()
     logging.getLogger("splink").setLevel(logging.ERROR)
     fields = present_fields(table)
     backend = as_backend(connection)
     rules = blocking_rules(backend, table, previous_rules)
-    linker, trained = train(table, backend, options, rules)
+    counts = None
+    if trains(table, options):
+        ranks = default_ranks(table, options) if ranks is None else ranks
+        counts = full_counts(table, ranks, training_plan(table, options))
+    linker = train(table, backend, options, rules, counts)
     predictions = linker.inference.predict(threshold_match_weight=options.screen_weight)
     pairs, below = split_at_floor(backend.read_pairs(predictions.physical_name), options)
     model_json = saved_model(linker, options, rules)
     result = cluster(table, pairs, fields, tokeniser, model_json, options)
     result.below_floor = below
+    result.training = counts
     result.counts["pairs_below_floor"] = len(below)
-    result.counts["trained"] = int(trained)
+    result.counts["trained"] = int(counts is not None)
     return result
 
 
@@ -239,71 +291,6 @@ def register_sources(backend: LinkBackend, table: pa.Table, prefix: str) -> list
         )
         for number, source in enumerate(sorted(set(source_column.to_pylist())))
     ]
-
-
-def u_sample(table: pa.Table, pairs: float, seed: int) -> pa.Table:
-    """A seeded random sample of records whose pairs number at most ``pairs``.
-
-    Drawn with NumPy from the table's row order, not by the engine: Splink samples by
-    each engine's own ``hash()``, so DuckDB and Spark would learn different u (and
-    weights near the threshold would differ). Every pair of the sample is compared, as
-    Splink's own sampling does for the records it draws.
-    """
-    size = int((1 + (1 + 8 * pairs) ** 0.5) / 2)
-    if size >= table.num_rows:
-        return table
-    rows = np.sort(np.random.default_rng(seed).choice(table.num_rows, size, replace=False))
-    return table.take(pa.array(rows))
-
-
-def _estimate_u(
-    table: pa.Table, settings: dict[str, Any], backend: LinkBackend, options: LinkOptions
-) -> dict[str, Any]:
-    """``settings`` with u learnt from every pair of :func:`u_sample`."""
-    from splink import Linker
-
-    sample = u_sample(table, options.u_pairs, options.seed)
-    inputs = register_sources(backend, sample, "__ng_u_sample_")
-    sampled = Linker(inputs, settings, log_level=logging.ERROR)
-    # Enough pairs for the whole sample, so Splink compares every pair (no own sampling),
-    # and no early stop: Splink would otherwise stop after the first chunk of pairs that
-    # meets a minimum count per level, and chunks are cut by each engine's own hash. One
-    # chunk: with no early stop, Splink's default (a probe and ten chunks per comparison,
-    # 77 queries for seven comparisons) counts the same pairs, so the same u, in more
-    # time (100,000 people: 16.9 s against 13.6 s; a million pairs fit in memory at once).
-    size = sample.num_rows
-    sampled.training.estimate_u_using_random_sampling(
-        max_pairs=size * size, seed=options.seed, min_count_per_level=None, num_chunks=1
-    )
-    learnt = sampled.misc.save_model_to_json()["comparisons"]
-    comparisons = [
-        {
-            **comparison,
-            "comparison_levels": [
-                {**level, "u_probability": trained_level["u_probability"]}
-                if "u_probability" in trained_level
-                else level
-                for level, trained_level in zip(
-                    comparison["comparison_levels"],
-                    trained["comparison_levels"],
-                    strict=True,
-                )
-            ],
-        }
-        for comparison, trained in zip(settings["comparisons"], learnt, strict=True)
-    ]
-    return {**settings, "comparisons": comparisons}
-
-
-def _train(linker: Any, fields: set[str], options: LinkOptions, backend: LinkBackend) -> None:
-    """The prior, then m by EM for each training block (u is fixed by :func:`_estimate_u`)."""
-    linker.training.estimate_probability_two_random_records_match(
-        [backend.render(_deterministic_rule(fields))], recall=options.deterministic_recall
-    )
-    for rule in model.training_blocks_for(fields):
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            backend.render(rule), max_pairs=options.em_max_pairs
-        )
 
 
 def nodes(records: pd.DataFrame, sources: pd.Series, ids: pd.Series) -> npt.NDArray[np.intp]:

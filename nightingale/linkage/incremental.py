@@ -13,14 +13,19 @@ A link run keeps, beside its spine, what the next run needs to avoid starting ov
   unchanged record from one whose identifiers the provider corrected;
 - ``tokens.parquet``: the run's token table (keyed tokens only), so the next run derives
   tokens for its fresh records alone (:func:`reuse_tokens`);
-- ``model.json``: the trained model, blocking rules included.
+- ``model.json``: the trained model, blocking rules included;
+- ``training.json``: the counts the model was trained from (:mod:`.training`: agreement
+  pattern counts, the u sample's record ids), which the next run updates rather than
+  counting again.
 
 The next run, when nothing forces a full relink (:func:`full_relink_reason`; among
 other things the blocking rules must be the ones a full relink would choose), marks as
 *fresh* every record that is new or whose fingerprint changed. When any record is fresh
-or gone it retrains the model on the current records exactly as a full relink does (the
-same u sample, prior and EM, so the same model); it then scores with that model only the
-pairs a blocking rule yields with at least one fresh end (:func:`restricted_rules`),
+or gone it retrains the model on the current records exactly as a full relink does: it
+updates the previous run's training counts by the pairs the fresh and departed records
+take part in, which gives the counts a full relink takes (so the same u, prior and EM,
+and the same model); it then scores with that model only the
+pairs a blocking rule yields with at least one fresh end (:func:`score_fresh`),
 keeps the saved pairs (above and below the floor) whose both ends are unchanged and
 still present, re-weighs them under the retrained model and the current term
 frequencies (:mod:`.weights`: their agreement levels do not depend on the model), and
@@ -29,9 +34,7 @@ clusters the pairs above the floor exactly as a full run clusters its pairs.
 So the pairs, weights and model equal a full relink's, and so does the partition,
 except for a pair a full relink scores above the floor that the previous run scored
 below the screen (16 bits under the floor by default): a retrain would have to move its
-weight by more than that. What is saved is paid for in time by the training (u sampling
-and EM), which both paths do.
-"""
+weight by more than that."""
 
 from __future__ import annotations
 
@@ -54,12 +57,15 @@ from nightingale.linkage.engine import (
     cluster,
     nodes,
     present_fields,
-    register_sources,
     saved_model,
     split_at_floor,
     train,
+    training_plan,
+    trains,
 )
+from nightingale.linkage.model import comparisons_for
 from nightingale.linkage.tokens import Tokeniser
+from nightingale.linkage.training import PairCounter, TrainingCounts, updated_counts
 from nightingale.linkage.weights import rescore
 from nightingale.platform.storage import read_parquet
 
@@ -68,7 +74,7 @@ BELOW_FILE = "pairs_below_floor.parquet"
 RECORDS_FILE = "records.parquet"
 TOKENS_FILE = "tokens.parquet"
 LINEAGE_FILE = "lineage.parquet"
-FRESH_COLUMN = "ng_fresh"
+TRAINING_FILE = "training.json"
 
 
 @dataclass
@@ -85,6 +91,8 @@ class PreviousRun:
     folder: Path | None = None
     #: pairs between the screen and the floor (ids and agreement levels)
     below_floor: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the counts its model was trained from (None: untrained, or kept no counts)
+    training: TrainingCounts | None = None
 
     def tokens(self) -> pa.Table | None:
         """The run's token table, if it kept one."""
@@ -107,6 +115,11 @@ def load_previous(folder: Path, run_id: str, key_id: str, trained: bool) -> Prev
     pairs = read_parquet(folder / PAIRS_FILE)
     records = read_parquet(folder / RECORDS_FILE)
     below = read_parquet(folder / BELOW_FILE) if (folder / BELOW_FILE).is_file() else None
+    training = None
+    if (folder / TRAINING_FILE).is_file():
+        training = TrainingCounts.from_json(
+            json.loads((folder / TRAINING_FILE).read_text(encoding="utf-8"))
+        )
     return PreviousRun(
         run_id,
         spine,
@@ -117,6 +130,7 @@ def load_previous(folder: Path, run_id: str, key_id: str, trained: bool) -> Prev
         trained,
         folder,
         pd.DataFrame() if below is None else below,
+        training,
     )
 
 
@@ -253,6 +267,19 @@ def reuse_tokens(
     return table.set_column(where, "dob_fits", dob_fits.cast(table.schema.field(where).type))
 
 
+def departed_rows(previous_tokens: pa.Table, sources: Any, record_ids: Any, fresh: Any) -> pa.Table:
+    """The previous run's token rows of every record that changed (``fresh`` and present
+    before) or is no longer present: what :func:`.training.updated_counts` subtracts."""
+    unchanged = np.flatnonzero(~np.asarray(fresh, dtype=bool))
+    keys = pd.Series(np.asarray(sources, dtype=object)[unchanged]) + "/"
+    keys = keys + pd.Series(np.asarray(record_ids, dtype=object)[unchanged])
+    saved = pc.binary_join_element_wise(
+        previous_tokens["source_dataset"], previous_tokens["unique_id"], "/"
+    )
+    staying = pc.is_in(saved, value_set=pa.array(keys.to_numpy(), pa.string()))
+    return previous_tokens.filter(pc.invert(staying))
+
+
 def kept_pairs(
     previous: PreviousRun, table: pa.Table, fresh: Any, pairs: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -285,40 +312,33 @@ def _rules(model_json: dict[str, Any]) -> list[str]:
     return rules
 
 
-def restricted_rules(rules: list[str], render: Any) -> list[str]:
-    """Each blocking rule twice: once for pairs whose left record is fresh, once for the
-    right. A condition on one side alone is pushed below the join, so a refresh's few
-    fresh records are joined to everyone instead of everyone to everyone and filtered
-    (an ``OR`` of both sides would be evaluated only after the join). Splink drops a
-    pair a preceding rule produced, so a pair with two fresh ends is scored once."""
-    left = render(f'l."{FRESH_COLUMN}"')
-    right = render(f'r."{FRESH_COLUMN}"')
-    return [f"({rule}) AND {side}" for rule in rules for side in (left, right)]
-
-
 def score_fresh(
-    table: pa.Table,
-    fresh: Any,
-    backend: LinkBackend,
-    model_json: dict[str, Any],
-    options: LinkOptions,
+    table: pa.Table, fresh: Any, model_json: dict[str, Any], options: LinkOptions
 ) -> pd.DataFrame:
-    """Pairs with at least one fresh end scored by ``model_json`` down to the screen."""
-    from splink import Linker
+    """Pairs with at least one fresh end, scored by ``model_json`` down to the screen.
 
-    if not np.asarray(fresh).any():
+    The pairs the blocking rules yield with a fresh end, and their agreement levels, are
+    found in DuckDB (:meth:`.training.PairCounter.blocked_pairs`: fresh records joined to
+    everyone, each side filtered before the join) and weighed by :mod:`.weights`, which
+    gives Splink's weights; a refresh's few thousand fresh records then cost a fraction
+    of a second rather than a Splink prediction over every rule.
+    """
+    fresh = np.asarray(fresh, dtype=bool)
+    if not fresh.any():
         return pd.DataFrame()
-    marked = table.append_column(FRESH_COLUMN, pa.array(np.asarray(fresh, dtype=bool)))
-    inputs = register_sources(backend, marked, "__ng_fresh_")
-    settings = {key: value for key, value in model_json.items() if not key.startswith("ng_")}
-    settings["blocking_rules_to_generate_predictions"] = restricted_rules(
-        _rules(model_json), backend.render
-    )
-    # The saved model was validated when it was trained; validating again parses every
-    # rule and level with sqlglot, which took longer than scoring a refresh's pairs.
-    linker = Linker(inputs, settings, log_level=logging.ERROR, validate_settings=False)
-    predictions = linker.inference.predict(threshold_match_weight=options.screen_weight)
-    return backend.read_pairs(predictions.physical_name)
+    dedupe_only = _link_type(model_json) == "dedupe_only"
+    counter = PairCounter(comparisons_for(present_fields(table)), dedupe_only)
+    try:
+        rules = list(model_json.get(RULES_KEY, _rules(model_json)))  # as chosen, not rendered
+        counter.load("records", table, fresh)
+        pairs = counter.blocked_pairs("records", rules)
+    finally:
+        counter.close()
+    node_l, node_r = pairs.pop("node_l").to_numpy(), pairs.pop("node_r").to_numpy()
+    if dedupe_only:  # as Splink names no source when there is one
+        pairs = pairs.drop(columns=["source_dataset_l", "source_dataset_r"])
+    pairs = rescore(pairs, model_json, table, node_l, node_r)
+    return pairs[pairs["match_weight"] >= options.screen_weight].reset_index(drop=True)
 
 
 def run_incremental(
@@ -328,25 +348,34 @@ def run_incremental(
     options: LinkOptions,
     previous: PreviousRun,
     fresh: Any,
+    departed: pa.Table,
+    ranks: Any,
 ) -> LinkResult:
     """Persons for every record of ``table``, scoring only pairs with a fresh end.
 
     When any record is fresh or gone, the model is retrained as a full relink trains it
-    and the kept pairs are re-weighed under it (see the module docstring).
+    (from the previous run's training counts, updated by the fresh records and by
+    ``departed``, the previous token rows of the records that changed or left) and the
+    kept pairs are re-weighed under it (see the module docstring). ``ranks`` are the
+    records' content ranks (:func:`.training.content_ranks`).
     """
     logging.getLogger("splink").setLevel(logging.ERROR)
     fresh = np.asarray(fresh, dtype=bool)
     rules = list(previous.model_json.get(RULES_KEY, _rules(previous.model_json)))
     changed = bool(fresh.any()) or table.num_rows != len(previous.records)
+    counts = previous.training
     if changed:
-        linker, trained = train(table, backend, options, rules)
+        if trains(table, options) and counts is not None:
+            plan = training_plan(table, options)
+            counts = updated_counts(counts, table, fresh, departed, ranks, plan)
+        else:
+            counts = None
+        linker = train(table, backend, options, rules, counts)
         model_json = saved_model(linker, options, rules)
         del linker
     else:
-        model_json, trained = previous.model_json, previous.trained
-    scored, scored_below = split_at_floor(
-        score_fresh(table, fresh, backend, model_json, options), options
-    )
+        model_json = previous.model_json
+    scored, scored_below = split_at_floor(score_fresh(table, fresh, model_json, options), options)
     kept = pd.concat(
         [
             frame
@@ -380,7 +409,8 @@ def run_incremental(
         [f for f in (kept_below, scored_below) if len(f)] or [pd.DataFrame()], ignore_index=True
     )
     result.counts["pairs_below_floor"] = len(result.below_floor)
-    result.counts["trained"] = int(trained)
+    result.training = counts
+    result.counts["trained"] = int(counts is not None)
     result.counts["retrained"] = int(changed)
     result.counts["pairs_rescored"] = len(scored)
     result.counts["pairs_reused"] = len(kept)

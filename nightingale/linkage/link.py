@@ -58,7 +58,9 @@ from nightingale.linkage.incremental import (
     PAIRS_FILE,
     RECORDS_FILE,
     TOKENS_FILE,
+    TRAINING_FILE,
     PreviousRun,
+    departed_rows,
     fingerprints,
     fresh_records,
     full_relink_reason,
@@ -82,9 +84,10 @@ from nightingale.linkage.schemas import providers
 from nightingale.linkage.spine import current_run, spine_folder, write_run
 from nightingale.linkage.tables import LinkRun, latest_version
 from nightingale.linkage.tokens import Tokeniser
+from nightingale.linkage.training import content_ranks
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.keystore import KeyStore
-from nightingale.platform.storage import DataRoot, write_parquet
+from nightingale.platform.storage import DataRoot, atomic_write_json, write_parquet
 
 
 @dataclass(frozen=True)
@@ -308,13 +311,17 @@ def link(
     prints = fingerprints(tables, tokeniser)
     sources, record_ids = records["source"].astype(str), records["record_id"].astype(str)
     previous = _previous_run(session, root)
+    local_keys = _local_keys(root, keystore, versions, sources, record_ids)
+    ranks = content_ranks(sources, local_keys, options.seed)
     fresh = None
     saved_tokens = None
+    departed = None
     if not full and previous is not None and previous.key_id == tokeniser.key_id:
         saved_tokens = previous.tokens()
     if saved_tokens is not None and previous is not None:
         fresh = fresh_records(sources, record_ids, prints, previous)
         table = _reused_match_keys(tables, saved_tokens, fresh, tokeniser, sources, record_ids)
+        departed = departed_rows(saved_tokens, sources, record_ids, fresh)
     else:
         table = _match_keys(_normalised(tables), tokeniser)
     del tables, saved_tokens
@@ -328,12 +335,15 @@ def link(
         if full
         else full_relink_reason(previous, table, tokeniser.key_id, options, comparisons, rules)
     )
-    if reason is None and fresh is not None:
+    if reason is None and fresh is not None and departed is not None:
         assert previous is not None
-        result = run_incremental(table, tokeniser, backend, options, previous, fresh)
+        result = run_incremental(
+            table, tokeniser, backend, options, previous, fresh, departed, ranks
+        )
     else:
         reason = reason or "the previous run kept no token table"
-        result = run_splink(table, tokeniser, backend, options, previous_rules)
+        result = run_splink(table, tokeniser, backend, options, previous_rules, ranks)
+    del departed
     result.counts["incremental"] = int(reason is None)
     saved_records = record_frame(sources, record_ids, prints)
     run_id = new_run_id()
@@ -346,7 +356,7 @@ def link(
     try:
         spine = _spine(records, result.persons, run_id)
         result.persons = result.persons.iloc[0:0]
-        lineage = _assign_ids(spine, previous, tokeniser, root, keystore, versions, result.counts)
+        lineage = _assign_ids(spine, previous, tokeniser, local_keys, result.counts)
         records["person_id"] = spine["person_id"].to_numpy()
         measured = None
         if truth_path is not None:
@@ -361,8 +371,10 @@ def link(
         )
         report["clerical_review_strata"] = strata_counts(sample)
 
-        def keep_review(folder: Path) -> None:
+        def write_more(folder: Path) -> None:
             write_review(folder, run_id, keystore, data, sample, versions)
+            if result.training is not None:  # the next run updates these counts
+                atomic_write_json(folder / TRAINING_FILE, result.training.as_json())
 
         kept_for_next: dict[str, pd.DataFrame | Path] = {
             # ids, weights, agreement levels and the run's link flags: the next run reuses
@@ -382,7 +394,7 @@ def link(
             report,
             render_html(report),
             kept_for_next,
-            keep_review,
+            write_more,
         )
         metrics: dict[str, Any] = {"estimated": report["estimated"], "overall": report["overall"]}
         if measured is not None:
@@ -421,10 +433,15 @@ def _previous_run(session: Session, root: DataRoot) -> PreviousRun | None:
     return load_previous(spine_folder(root, run_id), run_id, row.key_id, trained)
 
 
-def _content_order(
-    spine: pd.DataFrame, root: DataRoot, keystore: KeyStore, versions: dict[str, str]
-) -> npt.NDArray[np.int64]:
-    """Each spine record's rank by source and provider key: content, not random ids."""
+def _local_keys(
+    root: DataRoot,
+    keystore: KeyStore,
+    versions: dict[str, str],
+    sources: pd.Series,
+    record_ids: pd.Series,
+) -> npt.NDArray[np.object_]:
+    """Each record's provider key (from the sealed key maps), in record order: the content
+    that orders records for person ids and ranks them for the u sample."""
     frames = []
     for name, version in versions.items():
         keymap = read_sealed_table(
@@ -432,7 +449,20 @@ def _content_order(
         ).to_pandas()
         frames.append(keymap.assign(source=name))
     keys = pd.concat(frames, ignore_index=True)
-    keyed = spine[["source", "record_id"]].merge(keys, on=["source", "record_id"], how="left")
+    wanted = pd.DataFrame({"source": sources.to_numpy(), "record_id": record_ids.to_numpy()})
+    keyed = wanted.merge(keys, on=["source", "record_id"], how="left")
+    return keyed["local_key"].to_numpy(dtype=object)
+
+
+def _content_order(spine: pd.DataFrame, local_keys: Any) -> npt.NDArray[np.int64]:
+    """Each spine record's rank by source and provider key: content, not random ids."""
+    keyed = pd.DataFrame(
+        {
+            "source": spine["source"].to_numpy(),
+            "local_key": local_keys,
+            "record_id": spine["record_id"].to_numpy(),
+        }
+    )
     ranked = keyed.sort_values(["source", "local_key", "record_id"], kind="stable")
     order = np.empty(len(keyed), dtype=np.int64)
     order[ranked.index.to_numpy()] = np.arange(len(keyed))
@@ -443,9 +473,7 @@ def _assign_ids(
     spine: pd.DataFrame,
     previous: PreviousRun | None,
     tokeniser: Tokeniser,
-    root: DataRoot,
-    keystore: KeyStore,
-    versions: dict[str, str],
+    local_keys: Any,
     counts: dict[str, int],
 ) -> pd.DataFrame:
     """Give ``spine``'s persons the previous spine's ids by overlap; return the lineage."""
@@ -454,7 +482,7 @@ def _assign_ids(
         {
             "key": keys.to_numpy(),
             "cluster": spine["person_id"].to_numpy(),
-            "order": _content_order(spine, root, keystore, versions),
+            "order": _content_order(spine, local_keys),
         }
     )
     if previous is None:

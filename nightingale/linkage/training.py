@@ -1,0 +1,460 @@
+"""Training the Fellegi–Sunter model from counts that a refresh can update.
+
+Every training estimate is a function of counts over record pairs:
+
+- **u** (how often non-matches agree at each level): the agreement level of every pair
+  of a sample of records, counted per comparison. The sample is the ``u_sample_size``
+  records with the smallest *content rank* (a hash of the provider and the provider's own
+  key under the plan's seed, :func:`content_ranks`), so a refresh keeps nearly all of it.
+- **the prior** (the probability that two random records match): the number of pairs a
+  strict deterministic rule yields, over all pairs.
+- **m** (how often matches agree): EM over the *agreement patterns* of the pairs each
+  training block yields (how many pairs show each combination of levels), as Splink's EM
+  with ``estimate_without_term_frequencies=True`` and fixed u runs it (:mod:`.em`).
+
+Counts add up, so an incremental run does not count again: it takes the previous run's
+counts (kept in ``training.json``), subtracts the pairs that involve a record that
+changed or left (under that record's previous tokens) and adds the pairs that involve a
+fresh record (under its new tokens) (:func:`updated_counts`). The result equals the counts
+of a full relink exactly (they are integers), so both train the same model; a test proves
+it on a refresh of the synthetic region.
+
+Pairs are oriented as Splink orients them (the record whose ``source-__-id`` sorts first
+is ``l``), because some levels (a given name equal to the other record's family name)
+read one side only. The counting runs in a DuckDB of its own whatever engine scores the
+pairs, so DuckDB and Spark learn the same model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+
+#: Splink's separator between the source and the record id in a pair's orientation key.
+_SEPARATOR = "-__-"
+_KEY = "__ng_key"
+_FLAG = "__ng_flag"
+
+
+def gamma_sql(comparison: dict[str, Any]) -> str:
+    """The agreement level of ``comparison`` as a SQL expression over ``l`` and ``r``.
+
+    Levels are numbered as Splink numbers them: the null level -1, then from the first
+    non-null level (highest) down to the ``ELSE`` level (0).
+    """
+    levels = comparison["comparison_levels"]
+    values = len([level for level in levels if not level.get("is_null_level")]) - 1
+    parts = []
+    for level in levels:
+        condition = _sides(level["sql_condition"])
+        if level.get("is_null_level"):
+            parts.append(f"WHEN {condition} THEN -1")
+        elif condition.strip().upper() == "ELSE":
+            parts.append(f"ELSE {values}")
+            values -= 1
+        else:
+            parts.append(f"WHEN {condition} THEN {values}")
+            values -= 1
+    return "CASE " + " ".join(parts) + " END"
+
+
+def _sides(condition: str) -> str:
+    """A level's condition on ``"x_l"``/``"x_r"`` columns, written on ``l."x"``/``r."x"``."""
+    return re.sub(r'"(\w+)_([lr])"', r'\2."\1"', condition)
+
+
+def columns_of(sql: str) -> set[str]:
+    """Token columns a level condition (``"x_l"``) or a blocking rule (``l."x"``) reads."""
+    return set(re.findall(r'"(\w+)_[lr]"', sql)) | set(re.findall(r'[lr]\."(\w+)"', sql))
+
+
+def content_ranks(sources: Any, local_keys: Any, seed: int) -> npt.NDArray[np.uint64]:
+    """Per record, a rank from its content alone: provider and provider key, hashed under
+    the plan's seed (BLAKE2b, 64 bits). Not a pseudonym: it never leaves memory, and only
+    orders records for the u sample, so the sample survives refreshes and does not depend
+    on row order, random record ids or any key."""
+    salt = seed.to_bytes(8, "big", signed=True)
+    ranks = np.empty(len(local_keys), dtype=np.uint64)
+    for position, (source, key) in enumerate(zip(sources, local_keys, strict=True)):
+        digest = hashlib.blake2b(f"{source}\x1f{key}".encode(), digest_size=8, key=salt).digest()
+        ranks[position] = int.from_bytes(digest, "big")
+    return ranks
+
+
+def u_sample_size(pairs: float) -> int:
+    """Records whose pairs number at most ``pairs``."""
+    return int((1 + (1 + 8 * pairs) ** 0.5) / 2)
+
+
+@dataclass
+class TrainingCounts:
+    """What training is computed from (kept in a run's ``training.json``)."""
+
+    comparisons: list[str]
+    #: agreement-pattern counts of the u sample's pairs (gamma columns and ``count``)
+    u_patterns: pd.DataFrame
+    #: per training block (its SQL), the agreement-pattern counts of its pairs
+    em_patterns: dict[str, pd.DataFrame]
+    #: pairs the deterministic rule yields, and all pairs
+    deterministic_pairs: int
+    all_pairs: int
+    #: the u sample: ``source`` and ``record_id``
+    sample: pd.DataFrame
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready form (record ids and counts only; no identifiers)."""
+        return {
+            "comparisons": self.comparisons,
+            "u_patterns": _records(self.u_patterns),
+            "em_patterns": {rule: _records(frame) for rule, frame in self.em_patterns.items()},
+            "deterministic_pairs": self.deterministic_pairs,
+            "all_pairs": self.all_pairs,
+            "sample": self.sample[["source", "record_id"]].values.tolist(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrainingCounts:
+        """Counts as :meth:`as_json` wrote them."""
+        columns = [f"gamma_{name}" for name in data["comparisons"]]
+        return cls(
+            list(data["comparisons"]),
+            _frame(data["u_patterns"], columns),
+            {rule: _frame(rows, columns) for rule, rows in data["em_patterns"].items()},
+            int(data["deterministic_pairs"]),
+            int(data["all_pairs"]),
+            pd.DataFrame(data["sample"], columns=["source", "record_id"], dtype=object),
+        )
+
+    def u_counts(self, comparison: str) -> dict[int, int]:
+        """Pairs of the u sample per agreement level of ``comparison``."""
+        return _marginal(self.u_patterns, comparison)
+
+
+def _records(frame: pd.DataFrame) -> list[list[int]]:
+    return frame.astype("int64").values.tolist()
+
+
+def _frame(rows: list[list[int]], gammas: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=[*gammas, "count"], dtype="int64")
+
+
+def _marginal(patterns: pd.DataFrame, comparison: str) -> dict[int, int]:
+    sums = patterns.groupby(f"gamma_{comparison}")["count"].sum()
+    levels, counts = sums.index.to_numpy(dtype=np.int64), sums.to_numpy(dtype=np.int64)
+    return {int(level): int(count) for level, count in zip(levels, counts, strict=True) if count}
+
+
+class PairCounter:
+    """Agreement levels of record pairs, in a DuckDB of its own.
+
+    Tables are loaded into DuckDB's own storage first (:meth:`load`): the token columns
+    include lists, and a join that read them through Arrow converted every row of both
+    sides, where a stored table is filtered and read only where pairs are found.
+    """
+
+    def __init__(self, comparisons: list[dict[str, Any]], dedupe_only: bool) -> None:
+        self.names = [c["output_column_name"] for c in comparisons]
+        self.gammas = [f'{gamma_sql(c)} AS "gamma_{c["output_column_name"]}"' for c in comparisons]
+        self.dedupe_only = dedupe_only
+        self.connection = duckdb.connect()
+
+    def close(self) -> None:
+        """Free the connection and its tables."""
+        self.connection.close()
+
+    def load(self, name: str, table: pa.Table, flag: Any = None) -> None:
+        """Store ``table`` as ``name`` with its orientation key, row positions and
+        ``flag`` (one boolean per record; all false by default)."""
+        import pyarrow.compute as pc
+
+        ids = table.column("unique_id").cast(pa.string())
+        key = (
+            ids
+            if self.dedupe_only
+            else pc.binary_join_element_wise(
+                table.column("source_dataset").cast(pa.string()), ids, _SEPARATOR
+            )
+        )
+        flags = np.zeros(table.num_rows, bool) if flag is None else np.asarray(flag, dtype=bool)
+        table = (
+            table.append_column(_KEY, key)
+            .append_column(_FLAG, pa.array(flags))
+            .append_column("__ng_row", pa.array(np.arange(table.num_rows)))
+        )
+        self.connection.register("__ng_arrow", table)
+        try:
+            self.connection.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM __ng_arrow')
+        finally:
+            self.connection.unregister("__ng_arrow")
+
+    def _counted(self, pairs: str) -> pd.DataFrame:
+        gammas = ", ".join(f'"gamma_{name}"' for name in self.names)
+        frame = self.connection.sql(
+            f"SELECT {gammas}, count(*) AS count FROM ({pairs}) GROUP BY ALL"
+        ).df()
+        return _canonical(frame, self.names)
+
+    def _join(self, left: str, right: str, condition: str, select: str) -> str:
+        return (
+            f"SELECT {select} FROM {left} AS l JOIN {right} AS r "
+            f'ON ({condition}) AND l."{_KEY}" < r."{_KEY}"'
+        )
+
+    def patterns(self, name: str, condition: str) -> pd.DataFrame:
+        """Agreement-pattern counts of the oriented pairs of ``name`` meeting ``condition``."""
+        return self._counted(
+            self._join(f'"{name}"', f'"{name}"', condition, ", ".join(self.gammas))
+        )
+
+    def touching(self, name: str, condition: str) -> pd.DataFrame:
+        """Agreement-pattern counts of the pairs of ``name`` meeting ``condition`` with at
+        least one flagged end, each once: flagged ``l`` with anyone, and unflagged ``l``
+        with flagged ``r`` (each side filtered before the join: an ``OR`` of both would
+        be applied only after joining everyone with everyone)."""
+        flagged, others = _sides_of(name)
+        select = ", ".join(self.gammas)
+        return self._counted(
+            self._join(flagged, f'"{name}"', condition, select)
+            + " UNION ALL "
+            + self._join(others, flagged, condition, select)
+        )
+
+    def blocked_pairs(self, name: str, rules: list[str]) -> pd.DataFrame:
+        """Every pair of ``name`` that any of ``rules`` yields with at least one flagged
+        end, once, oriented: its ends' row positions (``node_l``, ``node_r``), ids and
+        agreement levels (``gamma_*``, int8): what Splink's prediction gives before
+        weighing, for a refresh's few fresh records."""
+        flagged, others = _sides_of(name)
+        rows = 'l."__ng_row" AS node_l, r."__ng_row" AS node_r'
+        joins = [
+            self._join(left, right, rule, rows)
+            for rule in rules
+            for left, right in ((flagged, f'"{name}"'), (others, flagged))
+        ]
+        if not joins:
+            return pd.DataFrame()
+        frame = self.connection.sql(
+            f"WITH pairs AS ({' UNION '.join(joins)}) "
+            'SELECT p.node_l, p.node_r, l."source_dataset" AS source_dataset_l, '
+            'l."unique_id" AS unique_id_l, r."source_dataset" AS source_dataset_r, '
+            f'r."unique_id" AS unique_id_r, {", ".join(self.gammas)} FROM pairs AS p '
+            f'JOIN "{name}" AS l ON l."__ng_row" = p.node_l '
+            f'JOIN "{name}" AS r ON r."__ng_row" = p.node_r'
+        ).df()
+        for column in self.names:
+            frame[f"gamma_{column}"] = frame[f"gamma_{column}"].astype("int8")
+        result: pd.DataFrame = frame
+        return result
+
+
+def _sides_of(name: str) -> tuple[str, str]:
+    """The flagged and unflagged rows of stored table ``name``, as subqueries."""
+    return (
+        f'(SELECT * FROM "{name}" WHERE "{_FLAG}")',
+        f'(SELECT * FROM "{name}" WHERE NOT "{_FLAG}")',
+    )
+
+
+def _canonical(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Pattern counts with one row per pattern, sorted, as int64 (so equal counts compare
+    equal whichever way they were summed)."""
+    columns = [f"gamma_{name}" for name in names]
+    if not len(frame):
+        return pd.DataFrame({c: pd.Series(dtype="int64") for c in [*columns, "count"]})
+    summed = frame.astype("int64").groupby(columns, as_index=False).agg(count=("count", "sum"))
+    summed = summed[summed["count"] != 0]
+    return summed.sort_values(columns, ignore_index=True)
+
+
+def add(*frames: pd.DataFrame, signs: tuple[int, ...] | None = None) -> pd.DataFrame:
+    """The sum of pattern counts (``signs``: +1 or -1 per frame; all +1 by default)."""
+    signs = signs or tuple(1 for _ in frames)
+    columns = [c for c in frames[0].columns if c != "count"]
+    parts = [
+        frame.assign(count=frame["count"] * sign) for frame, sign in zip(frames, signs, strict=True)
+    ]
+    combined = pd.concat(parts, ignore_index=True)
+    return _canonical(combined, [c.removeprefix("gamma_") for c in columns])
+
+
+def _needed(table: pa.Table, comparisons: list[dict[str, Any]], rules: list[str]) -> pa.Table:
+    """``table``'s ids and the token columns the comparisons and rules read."""
+    read = set().union(*(columns_of(rule) for rule in rules))
+    for comparison in comparisons:
+        for level in comparison["comparison_levels"]:
+            read |= columns_of(level["sql_condition"])
+    return table.select(
+        ["source_dataset", "unique_id", *sorted(c for c in read if c in table.column_names)]
+    )
+
+
+def sample_positions(ranks: npt.NDArray[np.uint64], size: int) -> npt.NDArray[np.intp]:
+    """Positions of the ``size`` records with the smallest content rank, in record order."""
+    if size >= len(ranks):
+        return np.arange(len(ranks))
+    return np.sort(np.argpartition(ranks, size - 1)[:size])
+
+
+def deterministic_pairs(table: pa.Table, columns: list[str]) -> int:
+    """Pairs that agree on every one of ``columns`` (none missing): the sum over groups of
+    equal values of n(n-1)/2, without forming the pairs."""
+    connection = duckdb.connect()
+    try:
+        connection.register("__ng_t", table.select(columns))
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        present = " AND ".join(f'"{c}" IS NOT NULL' for c in columns)
+        (pairs,) = connection.sql(
+            f"SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM "
+            f"(SELECT count(*) AS n FROM __ng_t WHERE {present} GROUP BY {quoted})"
+        ).fetchall()[0]
+    finally:
+        connection.close()
+    return int(pairs)
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """What the counts are taken over: comparisons, EM blocks, the deterministic rule's
+    columns and the u sample's size."""
+
+    comparisons: list[dict[str, Any]]
+    blocks: list[str]
+    deterministic: list[str]
+    sample_size: int
+
+    @property
+    def names(self) -> list[str]:
+        """The comparisons' names."""
+        return [c["output_column_name"] for c in self.comparisons]
+
+
+def _dedupe_only(table: pa.Table) -> bool:
+    return len(set(table.column("source_dataset").to_pylist())) <= 1
+
+
+def full_counts(
+    table: pa.Table, ranks: npt.NDArray[np.uint64], plan: TrainingPlan
+) -> TrainingCounts:
+    """The counts over every record of ``table`` (a full relink's)."""
+    table = _needed(table, plan.comparisons, plan.blocks)
+    sample = table.take(pa.array(sample_positions(ranks, plan.sample_size)))
+    counter = PairCounter(plan.comparisons, _dedupe_only(table))
+    try:
+        counter.load("sample", sample)
+        u_patterns = counter.patterns("sample", "TRUE")
+        counter.load("records", table)
+        em = {rule: counter.patterns("records", rule) for rule in plan.blocks}
+    finally:
+        counter.close()
+    return TrainingCounts(
+        plan.names,
+        u_patterns,
+        em,
+        deterministic_pairs(table, plan.deterministic),
+        table.num_rows * (table.num_rows - 1) // 2,
+        _sample_frame(sample),
+    )
+
+
+def _sample_frame(sample: pa.Table) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source": sample.column("source_dataset").to_pylist(),
+            "record_id": sample.column("unique_id").to_pylist(),
+        },
+        dtype=object,
+    )
+
+
+def updated_counts(
+    previous: TrainingCounts,
+    table: pa.Table,
+    fresh: Any,
+    departed: pa.Table,
+    ranks: npt.NDArray[np.uint64],
+    plan: TrainingPlan,
+) -> TrainingCounts:
+    """``previous`` counts brought up to ``table`` without counting again.
+
+    ``fresh`` marks the records of ``table`` that are new or changed; ``departed`` holds
+    the previous token rows of every record that changed or left. The pairs of the
+    previous records that involve a departed row are subtracted (under its previous
+    tokens), those of ``table`` that involve a fresh record added: what is left is what a
+    full count of ``table`` gives (:func:`full_counts`). The u sample is updated alike:
+    the pairs of records that left it (or changed) out, those of records that joined it
+    (or changed) in.
+    """
+    fresh = np.asarray(fresh, dtype=bool)
+    table = _needed(table, plan.comparisons, plan.blocks)
+    departed = _needed(departed, plan.comparisons, plan.blocks).cast(table.schema)
+    # The previous records: the unchanged as they are now, the rest as they were.
+    before = pa.concat_tables([table.filter(pa.array(~fresh)), departed])
+    gone = np.arange(before.num_rows) >= int((~fresh).sum())
+    positions = sample_positions(ranks, plan.sample_size)
+    new_sample = table.take(pa.array(positions))
+    old_keys = pa.array(previous.sample["source"] + "/" + previous.sample["record_id"], pa.string())
+    new_keys = _keys(new_sample)
+    in_old = _member(_keys(before), old_keys)
+    old_sample = before.filter(pa.array(in_old))
+    leaving = ~_member(_keys(old_sample), new_keys)
+    entering = ~_member(new_keys, old_keys)
+    counter = PairCounter(plan.comparisons, _dedupe_only(table))
+    try:
+        counter.load("before", before, gone)
+        counter.load("now", table, fresh)
+        em = {
+            rule: add(
+                previous.em_patterns[rule],
+                counter.touching("before", rule),
+                counter.touching("now", rule),
+                signs=(1, -1, 1),
+            )
+            for rule in plan.blocks
+        }
+        counter.load("old_sample", old_sample, gone[in_old] | leaving)
+        counter.load("new_sample", new_sample, fresh[positions] | entering)
+        u_patterns = add(
+            previous.u_patterns,
+            counter.touching("old_sample", "TRUE"),
+            counter.touching("new_sample", "TRUE"),
+            signs=(1, -1, 1),
+        )
+    finally:
+        counter.close()
+    for frame in (u_patterns, *em.values()):
+        if (frame["count"] < 0).any():
+            raise ValueError("training counts went negative: the previous run's counts do not fit")
+    return TrainingCounts(
+        plan.names,
+        u_patterns,
+        em,
+        deterministic_pairs(table, plan.deterministic),
+        table.num_rows * (table.num_rows - 1) // 2,
+        _sample_frame(new_sample),
+    )
+
+
+def _keys(table: pa.Table) -> pa.Array:
+    """``source/record_id`` per record (for membership tests; never stored)."""
+    import pyarrow.compute as pc
+
+    return pc.binary_join_element_wise(
+        table.column("source_dataset").cast(pa.string()),
+        table.column("unique_id").cast(pa.string()),
+        "/",
+    ).combine_chunks()
+
+
+def _member(keys: pa.Array, among: pa.Array) -> npt.NDArray[np.bool_]:
+    import pyarrow.compute as pc
+
+    found: npt.NDArray[np.bool_] = pc.is_in(keys, value_set=among).to_numpy(zero_copy_only=False)
+    return found
