@@ -19,6 +19,7 @@ Steps, on DuckDB (Splink's default backend) or Spark (:mod:`.backend`):
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from dataclasses import dataclass, field
@@ -202,6 +203,21 @@ def default_ranks(table: pa.Table, options: LinkOptions) -> npt.NDArray[np.uint6
     )
 
 
+def model_settings(
+    table: pa.Table, options: LinkOptions, rules: list[str], counts: TrainingCounts | None
+) -> dict[str, Any]:
+    """Splink settings (DuckDB dialect) with the model fitted from ``counts`` (u, the
+    prior, then m by EM; :mod:`.em`), or with the priors when ``counts`` is None."""
+    fields = present_fields(table)
+    sources = set(table.column("source_dataset").to_pylist())
+    link_type = "link_and_dedupe" if len(sources) > 1 else "dedupe_only"
+    settings = _settings(fields, link_type, table.num_rows, rules)
+    if counts is None:
+        return settings
+    blocks = model.training_blocks_for(fields)
+    return fit(settings, counts, blocks, options.deterministic_recall)
+
+
 def train(
     table: pa.Table,
     backend: LinkBackend,
@@ -209,20 +225,36 @@ def train(
     rules: list[str],
     counts: TrainingCounts | None,
 ) -> Any:
-    """A Splink linker on ``table`` with the model trained from ``counts`` (u, the prior,
-    then m by EM; :mod:`.em`), or with the priors when ``counts`` is None."""
+    """A Splink linker on ``table`` with the model of :func:`model_settings`.
+
+    The settings are the platform's own, so Splink's validation (which parses every
+    rule and level, about a second) is skipped."""
     from splink import Linker
 
-    fields = present_fields(table)
-    sources = sorted(set(table.column("source_dataset").to_pylist()))
-    link_type = "link_and_dedupe" if len(sources) > 1 else "dedupe_only"
     inputs = register_sources(backend, table, "__ng_source_")
-    settings = _settings(fields, link_type, table.num_rows, rules)
-    if counts is not None:
-        settings = fit(
-            settings, counts, model.training_blocks_for(fields), options.deterministic_recall
-        )
-    return Linker(inputs, backend.settings(settings), log_level=logging.ERROR)
+    settings = backend.settings(model_settings(table, options, rules, counts))
+    return Linker(inputs, settings, log_level=logging.ERROR, validate_settings=False)
+
+
+def with_parameters(model_json: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """``model_json`` (a saved model) carrying the prior, m and u of ``settings`` (from
+    :func:`model_settings` for the same comparisons): what saving a linker trained to
+    ``settings`` would give, without building one (an incremental run refits the
+    model but predicts nothing with Splink)."""
+    updated = copy.deepcopy(model_json)
+    updated["probability_two_random_records_match"] = settings[
+        "probability_two_random_records_match"
+    ]
+    for saved, fitted in zip(updated["comparisons"], settings["comparisons"], strict=True):
+        if saved["output_column_name"] != fitted["output_column_name"]:
+            raise ValueError("the saved model's comparisons are not the fitted ones")
+        for level, source in zip(
+            saved["comparison_levels"], fitted["comparison_levels"], strict=True
+        ):
+            for key in ("m_probability", "u_probability"):
+                if key in source:
+                    level[key] = source[key]
+    return updated
 
 
 def saved_model(linker: Any, options: LinkOptions, rules: list[str]) -> dict[str, Any]:

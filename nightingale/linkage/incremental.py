@@ -48,20 +48,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from nightingale.linkage.backend import LinkBackend
 from nightingale.linkage.engine import (
     FLOOR_KEY,
     RULES_KEY,
     LinkOptions,
     LinkResult,
     cluster,
+    model_settings,
     nodes,
     present_fields,
-    saved_model,
     split_at_floor,
-    train,
     training_plan,
     trains,
+    with_parameters,
 )
 from nightingale.linkage.model import comparisons_for
 from nightingale.linkage.tokens import Tokeniser
@@ -344,7 +343,6 @@ def score_fresh(
 def run_incremental(
     table: pa.Table,
     tokeniser: Tokeniser,
-    backend: LinkBackend,
     options: LinkOptions,
     previous: PreviousRun,
     fresh: Any,
@@ -370,9 +368,8 @@ def run_incremental(
             counts = updated_counts(counts, table, fresh, departed, ranks, plan)
         else:
             counts = None
-        linker = train(table, backend, options, rules, counts)
-        model_json = saved_model(linker, options, rules)
-        del linker
+        settings = model_settings(table, options, rules, counts)
+        model_json = with_parameters(previous.model_json, settings)
     else:
         model_json = previous.model_json
     scored, scored_below = split_at_floor(score_fresh(table, fresh, model_json, options), options)

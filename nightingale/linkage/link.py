@@ -337,9 +337,7 @@ def link(
     )
     if reason is None and fresh is not None and departed is not None:
         assert previous is not None
-        result = run_incremental(
-            table, tokeniser, backend, options, previous, fresh, departed, ranks
-        )
+        result = run_incremental(table, tokeniser, options, previous, fresh, departed, ranks)
     else:
         reason = reason or "the previous run kept no token table"
         result = run_splink(table, tokeniser, backend, options, previous_rules, ranks)
