@@ -8,6 +8,7 @@ on the synthetic region in ``test_incremental_retrained``.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from typing import Any
 
@@ -139,6 +140,20 @@ def test_the_u_sample_is_the_records_of_smallest_content_rank() -> None:
     assert sample_positions(ranks, 2).tolist() == [1, 3]
     assert sample_positions(ranks, 9).tolist() == [0, 1, 2, 3, 4]
     assert u_sample_size(4950) == 100  # 100 records have 4,950 pairs
+
+
+@given(st.lists(st.tuples(st.sampled_from(["health", "housing"]), st.text(max_size=8)), max_size=8))
+def test_content_ranks_are_the_standard_md5_of_seed_provider_and_key(
+    records: list[tuple[str, str]],
+) -> None:
+    """Standard MD5 (not an engine's own hash), so no upgrade changes the u sample."""
+    sources = [source for source, _key in records]
+    keys = [key for _source, key in records]
+    expected = [
+        int.from_bytes(hashlib.md5(f"42\x1f{s}\x1f{k}".encode()).digest()[:8], "little")
+        for s, k in records
+    ]
+    assert content_ranks(sources, keys, 42).tolist() == expected
 
 
 @given(
