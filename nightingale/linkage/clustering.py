@@ -71,10 +71,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from nightingale.linkage.model import gamma
+from nightingale.linkage.positions import text
 from nightingale.linkage.tokens import Tokeniser
 
 
@@ -342,7 +345,9 @@ def second_look(
     return edges[edges.index.isin(chosen["edge"])]
 
 
-def person_ids(members: pd.Series, links: pd.DataFrame, tokeniser: Tokeniser) -> pd.Series:
+def person_ids(
+    members: pd.Series | pa.Array, links: pd.DataFrame, tokeniser: Tokeniser
+) -> pd.Series:
     """A person id for every record: components of ``links`` over ``members``.
 
     ``members`` holds each record's stable key (``source/record_id``) in node order. A
@@ -350,22 +355,27 @@ def person_ids(members: pd.Series, links: pd.DataFrame, tokeniser: Tokeniser) ->
     across runs while the cluster keeps that member, and reveals nothing about record ids
     (which in ``link-files`` may be anything a user chose).
     """
-    size = len(members)
+    keys = text(members)
+    size = len(keys)
     graph = coo_matrix(
         (np.ones(len(links)), (links["node_l"].to_numpy(), links["node_r"].to_numpy())),
         shape=(size, size),
     )
     count, labels = connected_components(graph, directed=False)
-    # The smallest member key of each component: sort keys once, take each label's first.
-    order = np.argsort(members.to_numpy(dtype=str), kind="stable")
+    # The smallest member key of each component: sort keys once (in Arrow, which orders
+    # text by code point as Python does), take each label's first.
+    order = pc.sort_indices(keys).to_numpy()
     first = np.full(count, -1, dtype=np.intp)
     seen_labels = labels[order]
     _unique, where = np.unique(seen_labels, return_index=True)
     first[seen_labels[where]] = order[where]
-    smallest = members.to_numpy(dtype=object)[first]
-    tokens = tokeniser.tokens("person_id", pd.Series(smallest, dtype="string"))
+    smallest = keys.take(pa.array(first)).to_pandas(
+        types_mapper={pa.string(): pd.StringDtype()}.get
+    )
+    tokens = tokeniser.tokens("person_id", smallest)
     names = np.array(
         [f"P{token & 0xFFFFFFFFFFFFFFFF:016x}" for token in tokens.astype("int64").tolist()],
         dtype=object,
     )
-    return pd.Series(names[labels], index=members.index)
+    index = members.index if isinstance(members, pd.Series) else None
+    return pd.Series(names[labels], index=index)

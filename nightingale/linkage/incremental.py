@@ -59,6 +59,7 @@ from nightingale.linkage.engine import (
     split_at_floor,
     train,
 )
+from nightingale.linkage.positions import positions
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.linkage.weights import rescore
 from nightingale.platform.storage import read_parquet
@@ -253,29 +254,65 @@ def reuse_tokens(
     return table.set_column(where, "dob_fits", dob_fits.cast(table.schema.field(where).type))
 
 
+def unsettled_records(previous: PreviousRun, table: pa.Table, fresh: Any) -> set[tuple[str, str]]:
+    """(source, record id) of the records a saved pair cannot be kept for: this run's
+    fresh records and the previous run's records no longer present."""
+    fresh_rows = pa.array(np.flatnonzero(np.asarray(fresh, dtype=bool)))
+    sources, ids = table.column("source_dataset"), table.column("unique_id")
+    unsettled = set(
+        zip(sources.take(fresh_rows).to_pylist(), ids.take(fresh_rows).to_pylist(), strict=True)
+    )
+    before = previous.records
+    if len(before):
+        gone = positions(before["source"], before["record_id"], sources, ids) < 0
+        unsettled.update(
+            zip(
+                before["source"].to_numpy()[gone], before["record_id"].to_numpy()[gone], strict=True
+            )
+        )
+    return unsettled
+
+
+def _touches(sources: pd.Series, ids: pd.Series, records: set[tuple[str, str]]) -> Any:
+    """Which (source, id) rows are among ``records``: a hash look-up of the ids, then
+    the exact pair for the few rows whose id matched."""
+    candidates = np.flatnonzero(ids.isin({record_id for _source, record_id in records}))
+    hit = np.zeros(len(ids), dtype=bool)
+    hit[candidates] = [
+        (source, record_id) in records
+        for source, record_id in zip(
+            sources.to_numpy()[candidates], ids.to_numpy()[candidates], strict=True
+        )
+    ]
+    return hit
+
+
 def kept_pairs(
-    previous: PreviousRun, table: pa.Table, fresh: Any, pairs: pd.DataFrame | None = None
+    previous: PreviousRun,
+    table: pa.Table,
+    fresh: Any,
+    pairs: pd.DataFrame | None = None,
+    unsettled: set[tuple[str, str]] | None = None,
 ) -> pd.DataFrame:
     """The previous run's pairs (or ``pairs``) whose two records are still present and
-    unchanged."""
-    keys = pd.Series(
-        table.column("source_dataset").to_numpy(zero_copy_only=False).astype(object)
-        + "/"
-        + table.column("unique_id").to_numpy(zero_copy_only=False).astype(object)
-    )
-    stable = set(keys[~np.asarray(fresh)])
-    # The previous run's own link flags are its clustering's, not this run's.
+    unchanged.
+
+    A run's pair files name only that run's records (``previous.records``), so a pair is
+    kept unless an end is fresh or gone (:func:`unsettled_records`, which a caller
+    keeping several pair files passes once): a look-up in the refresh's few changed
+    records, not in every record.
+    """
     pairs = previous.pairs if pairs is None else pairs
     if not len(pairs):
         return pairs
+    if unsettled is None:
+        unsettled = unsettled_records(previous, table, fresh)
+    # The previous run's own link flags are its clustering's, not this run's.
     pairs = pairs.drop(columns=["deterministic", "linked"], errors="ignore")
-    left = (pairs["source_dataset_l"].astype(str) + "/" + pairs["unique_id_l"].astype(str)).isin(
-        stable
-    )
-    right = (pairs["source_dataset_r"].astype(str) + "/" + pairs["unique_id_r"].astype(str)).isin(
-        stable
-    )
-    return pairs[left & right].reset_index(drop=True)
+    changed = _touches(pairs["source_dataset_l"], pairs["unique_id_l"], unsettled)
+    changed |= _touches(pairs["source_dataset_r"], pairs["unique_id_r"], unsettled)
+    kept: pd.DataFrame = pairs[~changed].reset_index(drop=True)
+    return kept
 
 
 def _rules(model_json: dict[str, Any]) -> list[str]:
@@ -347,12 +384,13 @@ def run_incremental(
     scored, scored_below = split_at_floor(
         score_fresh(table, fresh, backend, model_json, options), options
     )
+    unsettled = unsettled_records(previous, table, fresh)
     kept = pd.concat(
         [
             frame
             for frame in (
-                kept_pairs(previous, table, fresh),
-                kept_pairs(previous, table, fresh, previous.below_floor),
+                kept_pairs(previous, table, fresh, previous.pairs, unsettled),
+                kept_pairs(previous, table, fresh, previous.below_floor, unsettled),
             )
             if len(frame)
         ]

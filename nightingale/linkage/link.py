@@ -70,6 +70,7 @@ from nightingale.linkage.incremental import (
 from nightingale.linkage.lineage import assign
 from nightingale.linkage.matchkeys import birth_year_fits, match_keys
 from nightingale.linkage.model import comparisons_for
+from nightingale.linkage.positions import positions, text
 from nightingale.linkage.report import (
     age_bands,
     build_report,
@@ -253,19 +254,13 @@ def _spine(records: pd.DataFrame, persons: pd.DataFrame, run_id: str) -> pd.Data
 def _measure(
     spine: pd.DataFrame,
     truth_path: Path,
-    root: DataRoot,
-    keystore: KeyStore,
-    versions: dict[str, str],
+    keymaps: dict[str, pa.Table],
 ) -> tuple[dict[str, dict[str, float]], pd.Series]:
     """Measured pairwise quality, and per spine record whether its true partners were found.
 
     Records without a truth row are left out of the metrics (``partner_found`` is
     ``<NA>`` for them, as for records with no true partner).
     """
-    keymaps = {
-        name: read_sealed_table(keymap_path(root, name, version), keystore, keymap_context(name))
-        for name, version in versions.items()
-    }
     truth = truth_codes(truth_path, spine["source"], spine["record_id"], keymaps)
     known = truth >= 0
     joined = pd.DataFrame(
@@ -346,11 +341,12 @@ def link(
     try:
         spine = _spine(records, result.persons, run_id)
         result.persons = result.persons.iloc[0:0]
-        lineage = _assign_ids(spine, previous, tokeniser, root, keystore, versions, result.counts)
+        keymaps = _keymaps(root, keystore, versions)
+        lineage = _assign_ids(spine, previous, tokeniser, keymaps, result.counts)
         records["person_id"] = spine["person_id"].to_numpy()
         measured = None
         if truth_path is not None:
-            measured, found = _measure(spine, truth_path, root, keystore, versions)
+            measured, found = _measure(spine, truth_path, keymaps)
             records["partner_found"] = found
         data = estimates_data(result, records)
         report = build_report(
@@ -421,21 +417,40 @@ def _previous_run(session: Session, root: DataRoot) -> PreviousRun | None:
     return load_previous(spine_folder(root, run_id), run_id, row.key_id, trained)
 
 
-def _content_order(
-    spine: pd.DataFrame, root: DataRoot, keystore: KeyStore, versions: dict[str, str]
-) -> npt.NDArray[np.int64]:
-    """Each spine record's rank by source and provider key: content, not random ids."""
-    frames = []
-    for name, version in versions.items():
-        keymap = read_sealed_table(
-            keymap_path(root, name, version), keystore, keymap_context(name)
-        ).to_pandas()
-        frames.append(keymap.assign(source=name))
-    keys = pd.concat(frames, ignore_index=True)
-    keyed = spine[["source", "record_id"]].merge(keys, on=["source", "record_id"], how="left")
-    ranked = keyed.sort_values(["source", "local_key", "record_id"], kind="stable")
-    order = np.empty(len(keyed), dtype=np.int64)
-    order[ranked.index.to_numpy()] = np.arange(len(keyed))
+def _keymaps(root: DataRoot, keystore: KeyStore, versions: dict[str, str]) -> dict[str, pa.Table]:
+    """Each provider's key map (``local_key``, ``record_id``), opened once per run: the
+    person ids' content order and the truth evaluation both need them."""
+    return {
+        name: read_sealed_table(keymap_path(root, name, version), keystore, keymap_context(name))
+        for name, version in versions.items()
+    }
+
+
+def _content_order(spine: pd.DataFrame, keymaps: dict[str, pa.Table]) -> npt.NDArray[np.int64]:
+    """Each spine record's rank by source and provider key: content, not random ids.
+
+    Sorted in Arrow on the source, the local key (missing last) and the record id;
+    Arrow orders text by its UTF-8 bytes, which is Python's (code point) order.
+    """
+    sources, record_ids = text(spine["source"]), text(spine["record_id"])
+    local_key = pa.nulls(len(spine), pa.string())
+    if keymaps:
+        names = list(keymaps)
+        at = positions(
+            sources,
+            record_ids,
+            pa.array(np.repeat(names, [keymaps[n].num_rows for n in names]), pa.string()),
+            pa.chunked_array([keymaps[n].column("record_id").cast(pa.string()) for n in names]),
+        )
+        keys = pa.chunked_array([keymaps[n].column("local_key").cast(pa.string()) for n in names])
+        local_key = keys.combine_chunks().take(pa.array(at, mask=at < 0))
+    columns = {"source": sources, "local_key": local_key, "record_id": record_ids}
+    order_of = pc.sort_indices(
+        pa.table(columns),
+        sort_keys=[(name, "ascending") for name in columns],  # missing keys last
+    ).to_numpy()
+    order = np.empty(len(spine), dtype=np.int64)
+    order[order_of] = np.arange(len(spine))
     return order
 
 
@@ -443,29 +458,30 @@ def _assign_ids(
     spine: pd.DataFrame,
     previous: PreviousRun | None,
     tokeniser: Tokeniser,
-    root: DataRoot,
-    keystore: KeyStore,
-    versions: dict[str, str],
+    keymaps: dict[str, pa.Table],
     counts: dict[str, int],
 ) -> pd.DataFrame:
-    """Give ``spine``'s persons the previous spine's ids by overlap; return the lineage."""
-    keys = spine["source"].astype(str) + "/" + spine["record_id"].astype(str)
+    """Give ``spine``'s persons the previous spine's ids by overlap; return the lineage.
+
+    Records are keyed by their spine position; a previous record that is no longer on
+    the spine gets a key past the end.
+    """
     current = pd.DataFrame(
         {
-            "key": keys.to_numpy(),
+            "key": np.arange(len(spine), dtype=np.int64),
             "cluster": spine["person_id"].to_numpy(),
-            "order": _content_order(spine, root, keystore, versions),
+            "order": _content_order(spine, keymaps),
         }
     )
     if previous is None:
-        before = pd.DataFrame({"key": pd.Series(dtype=str), "person_id": pd.Series(dtype=str)})
+        before = pd.DataFrame({"key": pd.Series(dtype=np.int64), "person_id": pd.Series(dtype=str)})
     else:
         old = previous.spine
+        at = positions(old["source"], old["record_id"], spine["source"], spine["record_id"])
+        gone = np.flatnonzero(at < 0)
+        at[gone] = len(spine) + np.arange(len(gone))
         before = pd.DataFrame(
-            {
-                "key": (old["source"].astype(str) + "/" + old["record_id"].astype(str)).to_numpy(),
-                "person_id": old["person_id"].to_numpy(),
-            }
+            {"key": at.astype(np.int64), "person_id": old["person_id"].to_numpy()}
         )
 
     def fresh(cluster: str, attempt: int) -> str:
