@@ -59,7 +59,7 @@ from nightingale.linkage.engine import (
     split_at_floor,
     train,
 )
-from nightingale.linkage.positions import positions
+from nightingale.linkage.positions import positions, text
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.linkage.weights import rescore
 from nightingale.platform.storage import read_parquet
@@ -210,11 +210,13 @@ def full_relink_reason(
 
 def fresh_records(sources: Any, record_ids: Any, prints: Any, previous: PreviousRun) -> Any:
     """Per record: new since ``previous``, or its identifiers changed (a boolean array)."""
-    now = record_frame(sources, record_ids, prints)
-    before = previous.records.rename(columns={"fingerprint": "before"})
-    joined = now.merge(before, on=["source", "record_id"], how="left")
-    same = joined["before"].notna() & (joined["before"] == joined["fingerprint"])
-    return ~same.to_numpy()
+    before = previous.records
+    if not len(before):
+        return np.ones(len(prints), dtype=bool)
+    at = positions(sources, record_ids, before["source"], before["record_id"])
+    saved = before["fingerprint"].to_numpy(dtype=np.int64)[np.maximum(at, 0)]
+    same = (at >= 0) & (saved == np.asarray(prints, dtype=np.int64))
+    return ~same
 
 
 def reuse_tokens(
@@ -232,24 +234,22 @@ def reuse_tokens(
     is recomputed by the caller for the whole table and replaces the saved values.
     """
     fresh = np.asarray(fresh, dtype=bool)
-    keys = (
-        pd.Series(np.asarray(sources, dtype=object))
-        + "/"
-        + pd.Series(np.asarray(record_ids, dtype=object))
-    )
-    saved = pc.binary_join_element_wise(
-        previous_tokens["source_dataset"], previous_tokens["unique_id"], "/"
-    )
     unchanged = np.flatnonzero(~fresh)
-    positions = pc.index_in(pa.array(keys.to_numpy()[unchanged], pa.string()), value_set=saved)
-    parts = [previous_tokens.take(positions)]
+    at = positions(
+        text(sources).take(pa.array(unchanged)),
+        text(record_ids).take(pa.array(unchanged)),
+        previous_tokens["source_dataset"],
+        previous_tokens["unique_id"],
+    )
+    parts = [previous_tokens]
     if fresh_tokens is not None and fresh_tokens.num_rows:
         parts.append(fresh_tokens.select(previous_tokens.column_names).cast(previous_tokens.schema))
-    combined = pa.concat_tables(parts)
-    order = np.empty(len(fresh), dtype=np.int64)
-    order[unchanged] = np.arange(len(unchanged))
-    order[np.flatnonzero(fresh)] = len(unchanged) + np.arange(int(fresh.sum()))
-    table = combined.take(pa.array(order))
+    # One take from the saved rows and the fresh ones after them (the list columns make
+    # every take of the table a copy of most of it).
+    rows = np.empty(len(fresh), dtype=np.int64)
+    rows[unchanged] = at
+    rows[np.flatnonzero(fresh)] = previous_tokens.num_rows + np.arange(int(fresh.sum()))
+    table = pa.concat_tables(parts).take(pa.array(rows, mask=rows < 0))
     where = table.column_names.index("dob_fits")
     return table.set_column(where, "dob_fits", dob_fits.cast(table.schema.field(where).type))
 

@@ -155,6 +155,8 @@ def _load(
 
 
 _ARROW_TEXT = pd.StringDtype("pyarrow")
+#: Arrow text to pandas without a Python string per value.
+_ARROW_TEXT_OF = {pa.string(): _ARROW_TEXT}
 
 
 def _give_back_memory() -> None:
@@ -207,7 +209,7 @@ def _record_columns(tables: list[tuple[str, pa.Table]], today: date) -> pd.DataF
             "source": pd.Categorical.from_codes(
                 np.repeat(np.arange(len(names)), sizes), categories=pd.Index(names)
             ),
-            "record_id": record_ids.to_pandas(types_mapper={pa.string(): _ARROW_TEXT}.get),
+            "record_id": record_ids.to_pandas(types_mapper=_ARROW_TEXT_OF.get),
             "age_band": age_bands(dob, today),
             "sex": sex.dictionary_encode().to_pandas(),
             "postcode_area": area.fill_null("unknown").dictionary_encode().to_pandas(),
@@ -516,8 +518,8 @@ def _reused_match_keys(
     dob = pa.chunked_array(
         [_masked(t, "date_of_birth", "date_of_birth_valid", pa.date32()) for _n, t in tables]
     )
-    valid_dob = pd.Series(dob.cast(pa.string()).fill_null("").to_pandas(), dtype=object)
-    dob_fits = birth_year_fits(valid_dob.astype("string"), sources)
+    valid_dob = dob.cast(pa.string()).fill_null("").to_pandas(types_mapper=_ARROW_TEXT_OF.get)
+    dob_fits = birth_year_fits(valid_dob, sources)
     return reuse_tokens(saved, sources, record_ids, fresh, fresh_tokens, dob_fits)
 
 
