@@ -100,13 +100,17 @@ def load_previous(folder: Path, run_id: str, key_id: str, trained: bool) -> Prev
     """The run in ``folder``, or None when it predates incremental linkage (no pairs)."""
     import json
 
-    spine = read_parquet(folder / "spine.parquet")[["source", "record_id", "person_id"]]
+    # The spine and the fingerprints are only looked up in (positions, overlaps), so
+    # their text stays in Arrow memory; the pairs are written again, as they were read.
+    spine = read_parquet(
+        folder / "spine.parquet", ["source", "record_id", "person_id"], arrow_text=True
+    )
     if not (folder / PAIRS_FILE).is_file() or not (folder / RECORDS_FILE).is_file():
         empty = pd.DataFrame()
         return PreviousRun(run_id, spine, empty, empty, {}, key_id, trained, folder)
     model_json = json.loads((folder / "model.json").read_text(encoding="utf-8"))
     pairs = read_parquet(folder / PAIRS_FILE)
-    records = read_parquet(folder / RECORDS_FILE)
+    records = read_parquet(folder / RECORDS_FILE, arrow_text=True)
     below = read_parquet(folder / BELOW_FILE) if (folder / BELOW_FILE).is_file() else None
     return PreviousRun(
         run_id,
@@ -264,10 +268,12 @@ def unsettled_records(previous: PreviousRun, table: pa.Table, fresh: Any) -> set
     )
     before = previous.records
     if len(before):
-        gone = positions(before["source"], before["record_id"], sources, ids) < 0
+        gone = pa.array(positions(before["source"], before["record_id"], sources, ids) < 0)
         unsettled.update(
             zip(
-                before["source"].to_numpy()[gone], before["record_id"].to_numpy()[gone], strict=True
+                text(before["source"]).filter(gone).to_pylist(),
+                text(before["record_id"]).filter(gone).to_pylist(),
+                strict=True,
             )
         )
     return unsettled

@@ -482,9 +482,7 @@ def _assign_ids(
         at = positions(old["source"], old["record_id"], spine["source"], spine["record_id"])
         gone = np.flatnonzero(at < 0)
         at[gone] = len(spine) + np.arange(len(gone))
-        before = pd.DataFrame(
-            {"key": at.astype(np.int64), "person_id": old["person_id"].to_numpy()}
-        )
+        before = pd.DataFrame({"key": at.astype(np.int64), "person_id": old["person_id"].array})
 
     def fresh(cluster: str, attempt: int) -> str:
         if attempt == 0:

@@ -21,16 +21,19 @@ import pyarrow.compute as pc
 
 def text(values: Any) -> pa.Array:
     """``values`` (pandas, NumPy, a list or Arrow; categories too) as one Arrow string
-    array, nulls where a value is missing."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks else pa.array([], pa.string())
-    if isinstance(values, pa.Array):
-        return values.cast(pa.string()) if values.type != pa.string() else values
+    array, nulls where a value is missing. Pandas text already held by Arrow is not
+    copied value by value."""
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy()
         categories = pa.array(values.cat.categories.astype(object), type=pa.string())
-        return categories.take(pa.array(codes, mask=codes < 0))
-    return pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+        values = categories.take(pa.array(codes, mask=codes < 0))
+    elif isinstance(values, pd.Series | pd.Index):
+        values = pa.array(values, from_pandas=True)
+    elif not isinstance(values, pa.Array | pa.ChunkedArray):
+        values = pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks else pa.array([], pa.string())
+    return values if values.type == pa.string() else values.cast(pa.string())
 
 
 def positions(sources: Any, ids: Any, among_sources: Any, among_ids: Any) -> npt.NDArray[np.intp]:

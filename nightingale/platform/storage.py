@@ -221,10 +221,22 @@ def write_parquet(target: Path, frame: pd.DataFrame | pa.Table) -> str:
     return sha256_bytes(data)
 
 
-def read_parquet(source: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read Parquet into pandas, with a readable error for a missing or broken file."""
+#: Text columns read as pandas' Arrow-backed strings (:func:`read_parquet`).
+_ARROW_TEXT = {pa.string(): pd.ArrowDtype(pa.string())}
+
+
+def read_parquet(
+    source: Path, columns: list[str] | None = None, arrow_text: bool = False
+) -> pd.DataFrame:
+    """Read Parquet into pandas, with a readable error for a missing or broken file.
+
+    ``arrow_text`` keeps text columns in Arrow memory (``pd.ArrowDtype(pa.string())``)
+    instead of making a Python string of every value: several times faster for a
+    frame that is only looked up in, never written back as it is.
+    """
+    mapper = _ARROW_TEXT.get if arrow_text else None
     try:
-        frame: pd.DataFrame = pq.read_table(source, columns=columns).to_pandas()
+        frame: pd.DataFrame = pq.read_table(source, columns=columns).to_pandas(types_mapper=mapper)
     except FileNotFoundError as exc:
         raise NightingaleError(f"{source}: no such Parquet file") from exc
     except (pa.ArrowInvalid, OSError) as exc:
