@@ -438,14 +438,17 @@ def _content_order(spine: pd.DataFrame, keymaps: dict[str, pa.Table]) -> npt.NDA
     local_key = pa.nulls(len(spine), pa.string())
     if keymaps:
         names = list(keymaps)
+
+        def stacked(column: str) -> pa.Array:
+            return pa.concat_arrays([text(keymaps[name].column(column)) for name in names])
+
         at = positions(
             sources,
             record_ids,
-            pa.array(np.repeat(names, [keymaps[n].num_rows for n in names]), pa.string()),
-            pa.chunked_array([keymaps[n].column("record_id").cast(pa.string()) for n in names]),
+            pa.array(np.repeat(names, [keymaps[name].num_rows for name in names]), pa.string()),
+            stacked("record_id"),
         )
-        keys = pa.chunked_array([keymaps[n].column("local_key").cast(pa.string()) for n in names])
-        local_key = keys.combine_chunks().take(pa.array(at, mask=at < 0))
+        local_key = stacked("local_key").take(pa.array(at, mask=at < 0))
     columns = {"source": sources, "local_key": local_key, "record_id": record_ids}
     order_of = pc.sort_indices(
         pa.table(columns),
