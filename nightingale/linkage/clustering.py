@@ -150,33 +150,23 @@ def split_by_other_sources(edges: pd.DataFrame, within: pd.Series) -> pd.Series:
     if not within.any():
         return apart
     size = int(max(edges["node_l"].max(), edges["node_r"].max())) + 1
-    ends = pd.DataFrame(
-        {
-            "node": np.concatenate([edges["node_l"], edges["node_r"]]),
-            "source": np.concatenate([edges["source_dataset_l"], edges["source_dataset_r"]]),
-        }
-    ).drop_duplicates()
-    for own in edges.loc[within, "source_dataset_l"].unique():
-        mine = within & (edges["source_dataset_l"] == own)
+    node_l, node_r = edges["node_l"].to_numpy(), edges["node_r"].to_numpy()
+    codes, names = pd.factorize(
+        np.concatenate([edges["source_dataset_l"].to_numpy(), edges["source_dataset_r"].to_numpy()])
+    )
+    source_l = codes[: len(edges)]
+    ends, end_sources = np.concatenate([node_l, node_r]), codes
+    within = within.to_numpy(dtype=bool)
+    for own in np.unique(source_l[within]):
+        mine = within & (source_l == own)
         labels = _components(edges[~mine], size)
-        # Which other sources each person (component) holds a record of.
-        others = ends[ends["source"] != own]
-        held = pd.DataFrame(
-            {"person": labels[others["node"].to_numpy()], "source": others["source"].to_numpy()}
-        ).drop_duplicates()
-        pairs = edges[mine]
-        ends_of = pd.DataFrame(
-            {
-                "edge": pairs.index,
-                "person_l": labels[pairs["node_l"].to_numpy()],
-                "person_r": labels[pairs["node_r"].to_numpy()],
-            }
-        )
-        ends_of = ends_of[ends_of["person_l"] != ends_of["person_r"]]
-        both = ends_of.merge(held, left_on="person_l", right_on="person").merge(
-            held, left_on=["person_r", "source"], right_on=["person", "source"]
-        )
-        apart |= edges.index.isin(both["edge"].unique())
+        # holds[person, source]: the person (component) holds a record of that source.
+        holds = np.zeros((int(labels.max()) + 1, len(names)), dtype=bool)
+        others = end_sources != own
+        holds[labels[ends[others]], end_sources[others]] = True
+        person_l, person_r = labels[node_l[mine]], labels[node_r[mine]]
+        both = (holds[person_l] & holds[person_r]).any(axis=1) & (person_l != person_r)
+        apart.iloc[np.flatnonzero(mine)[both]] = True
     return apart
 
 
