@@ -156,9 +156,9 @@ def split_by_other_sources(edges: pd.DataFrame, within: pd.Series) -> pd.Series:
     )
     source_l = codes[: len(edges)]
     ends, end_sources = np.concatenate([node_l, node_r]), codes
-    within = within.to_numpy(dtype=bool)
-    for own in np.unique(source_l[within]):
-        mine = within & (source_l == own)
+    is_within = within.to_numpy(dtype=bool)
+    for own in np.unique(source_l[is_within]):
+        mine = is_within & (source_l == own)
         labels = _components(edges[~mine], size)
         # holds[person, source]: the person (component) holds a record of that source.
         holds = np.zeros((int(labels.max()) + 1, len(names)), dtype=bool)

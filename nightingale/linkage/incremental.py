@@ -52,7 +52,6 @@ from nightingale.linkage.engine import (
     LinkOptions,
     LinkResult,
     cluster,
-    nodes,
     present_fields,
     register_sources,
     saved_model,
@@ -404,9 +403,9 @@ def run_incremental(
         ignore_index=True,
     )
     if changed and len(kept):
-        records = table.select(["source_dataset", "unique_id"]).to_pandas()
-        left = nodes(records, kept["source_dataset_l"], kept["unique_id_l"])
-        right = nodes(records, kept["source_dataset_r"], kept["unique_id_r"])
+        sources, ids = table.column("source_dataset"), table.column("unique_id")
+        left = positions(kept["source_dataset_l"], kept["unique_id_l"], sources, ids)
+        right = positions(kept["source_dataset_r"], kept["unique_id_r"], sources, ids)
         kept = rescore(
             kept.drop(columns=["match_weight", "match_probability"], errors="ignore"),
             model_json,

@@ -127,7 +127,7 @@ def _temporary_sibling(target: Path) -> Path:
     return target.with_name(f"{TEMP_PREFIX}{target.name}-{uuid.uuid4().hex[:12]}")
 
 
-def atomic_write_bytes(target: Path, data: bytes, mode: int = 0o640) -> None:
+def atomic_write_bytes(target: Path, data: bytes | memoryview, mode: int = 0o640) -> None:
     """Write ``data`` to ``target`` atomically (temp sibling, fsync, rename, fsync dir)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = _temporary_sibling(target)
@@ -204,7 +204,7 @@ def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def sha256_bytes(data: bytes) -> str:
+def sha256_bytes(data: bytes | memoryview) -> str:
     """Hex SHA-256 of bytes."""
     return hashlib.sha256(data).hexdigest()
 
@@ -216,7 +216,7 @@ def write_parquet(target: Path, frame: pd.DataFrame | pa.Table) -> str:
     )
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
-    data = sink.getvalue().to_pybytes()
+    data = memoryview(sink.getvalue())  # the written bytes, not a copy of them
     atomic_write_bytes(target, data)
     return sha256_bytes(data)
 
