@@ -303,7 +303,8 @@ def link(
         records["imd_quintile"] = quintiles.to_numpy()
     tokeniser = Tokeniser.from_keystore(keystore)
     prints = fingerprints(tables, tokeniser)
-    sources, record_ids = records["source"].astype(str), records["record_id"].astype(str)
+    # Arrow text, made once: the look-ups by (source, record id) below take it as it is.
+    sources, record_ids = text(records["source"]), text(records["record_id"])
     previous = _previous_run(session, root)
     fresh = None
     saved_tokens = None
@@ -428,14 +429,15 @@ def _keymaps(root: DataRoot, keystore: KeyStore, versions: dict[str, str]) -> di
     }
 
 
-def _content_order(spine: pd.DataFrame, keymaps: dict[str, pa.Table]) -> npt.NDArray[np.int64]:
+def _content_order(
+    sources: pa.Array, record_ids: pa.Array, keymaps: dict[str, pa.Table]
+) -> npt.NDArray[np.int64]:
     """Each spine record's rank by source and provider key: content, not random ids.
 
     Sorted in Arrow on the source, the local key (missing last) and the record id;
     Arrow orders text by its UTF-8 bytes, which is Python's (code point) order.
     """
-    sources, record_ids = text(spine["source"]), text(spine["record_id"])
-    local_key = pa.nulls(len(spine), pa.string())
+    local_key = pa.nulls(len(record_ids), pa.string())
     if keymaps:
         names = list(keymaps)
 
@@ -454,8 +456,8 @@ def _content_order(spine: pd.DataFrame, keymaps: dict[str, pa.Table]) -> npt.NDA
         pa.table(columns),
         sort_keys=[(name, "ascending") for name in columns],  # missing keys last
     ).to_numpy()
-    order = np.empty(len(spine), dtype=np.int64)
-    order[order_of] = np.arange(len(spine))
+    order = np.empty(len(record_ids), dtype=np.int64)
+    order[order_of] = np.arange(len(record_ids))
     return order
 
 
@@ -471,18 +473,19 @@ def _assign_ids(
     Records are keyed by their spine position; a previous record that is no longer on
     the spine gets a key past the end.
     """
+    sources, record_ids = text(spine["source"]), text(spine["record_id"])
     current = pd.DataFrame(
         {
             "key": np.arange(len(spine), dtype=np.int64),
             "cluster": spine["person_id"].to_numpy(),
-            "order": _content_order(spine, keymaps),
+            "order": _content_order(sources, record_ids, keymaps),
         }
     )
     if previous is None:
         before = pd.DataFrame({"key": pd.Series(dtype=np.int64), "person_id": pd.Series(dtype=str)})
     else:
         old = previous.spine
-        at = positions(old["source"], old["record_id"], spine["source"], spine["record_id"])
+        at = positions(old["source"], old["record_id"], sources, record_ids)
         gone = np.flatnonzero(at < 0)
         at[gone] = len(spine) + np.arange(len(gone))
         before = pd.DataFrame({"key": at.astype(np.int64), "person_id": old["person_id"].array})
@@ -504,8 +507,8 @@ def _reused_match_keys(
     saved: pa.Table,
     fresh: Any,
     tokeniser: Tokeniser,
-    sources: pd.Series,
-    record_ids: pd.Series,
+    sources: pa.Array,
+    record_ids: pa.Array,
 ) -> pa.Table:
     """The token table with only the fresh records tokenised (the rest as saved)."""
     fresh = np.asarray(fresh, dtype=bool)
@@ -520,7 +523,7 @@ def _reused_match_keys(
         [_masked(t, "date_of_birth", "date_of_birth_valid", pa.date32()) for _n, t in tables]
     )
     valid_dob = dob.cast(pa.string()).fill_null("").to_pandas(types_mapper=_ARROW_TEXT_OF.get)
-    dob_fits = birth_year_fits(valid_dob, sources)
+    dob_fits = birth_year_fits(valid_dob, sources.to_pandas())
     return reuse_tokens(saved, sources, record_ids, fresh, fresh_tokens, dob_fits)
 
 
