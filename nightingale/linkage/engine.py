@@ -312,6 +312,26 @@ def nodes(records: pd.DataFrame, sources: pd.Series, ids: pd.Series) -> npt.NDAr
     return positions(sources, ids, records["source_dataset"], records["unique_id"])
 
 
+def _ends(pairs: pd.DataFrame, side: str, sources: pa.Array, ids: pa.Array) -> npt.NDArray[np.intp]:
+    """Each pair's record position on ``side`` (``l`` or ``r``) in the token table; a
+    position the pairs already carry (``node_l``, ``node_r``: an incremental run's kept
+    pairs) is taken as it is, and the column is removed."""
+    given = pairs.pop(f"node_{side}") if f"node_{side}" in pairs else None
+    if given is None:
+        return positions(pairs[f"source_dataset_{side}"], pairs[f"unique_id_{side}"], sources, ids)
+    known = given.notna().to_numpy()
+    found = np.full(len(pairs), -1, dtype=np.intp)
+    found[known] = given.to_numpy()[known].astype(np.intp)
+    rest = np.flatnonzero(~known)
+    found[rest] = positions(
+        pairs[f"source_dataset_{side}"].to_numpy()[rest],
+        pairs[f"unique_id_{side}"].to_numpy()[rest],
+        sources,
+        ids,
+    )
+    return found
+
+
 def cluster(
     table: pa.Table,
     pairs: pd.DataFrame,
@@ -325,7 +345,8 @@ def cluster(
 
     The pairs are put in content order first (source and record id of each end), so
     ties are settled the same way whichever engine scored them and in whatever order
-    they arrived. That order is taken from each record's rank by (source, record id),
+    they arrived. Pairs may carry their record positions (``node_l``, ``node_r``; missing
+    where unknown). The order is taken from each record's rank by (source, record id),
     one Arrow sort of the records rather than a sort of the pairs' text; the rules see
     sources as integer codes, which compare and group as the names do.
     """
@@ -338,8 +359,8 @@ def cluster(
     elif len(pairs) and pairs["source_dataset_l"].isna().any():  # reused and fresh (dedupe)
         for side in ("source_dataset_l", "source_dataset_r"):
             pairs[side] = pairs[side].fillna(only)
-    node_l = nodes(records, pairs["source_dataset_l"], pairs["unique_id_l"])
-    node_r = nodes(records, pairs["source_dataset_r"], pairs["unique_id_r"])
+    node_l = _ends(pairs, "l", source_column, id_column)
+    node_r = _ends(pairs, "r", source_column, id_column)
     if len(pairs):
         if (node_l < 0).any() or (node_r < 0).any():
             raise NightingaleError("internal error: a scored pair names a record not linked")

@@ -402,21 +402,25 @@ def run_incremental(
         or [pd.DataFrame()],
         ignore_index=True,
     )
-    if changed and len(kept):
+    if len(kept):
+        # The kept pairs' record positions, looked up once for the re-weighing and the
+        # clustering (which looks up only the freshly scored pairs' own).
         sources, ids = table.column("source_dataset"), table.column("unique_id")
-        left = positions(kept["source_dataset_l"], kept["unique_id_l"], sources, ids)
-        right = positions(kept["source_dataset_r"], kept["unique_id_r"], sources, ids)
+        kept["node_l"] = positions(kept["source_dataset_l"], kept["unique_id_l"], sources, ids)
+        kept["node_r"] = positions(kept["source_dataset_r"], kept["unique_id_r"], sources, ids)
+    if changed and len(kept):
         kept = rescore(
             kept.drop(columns=["match_weight", "match_probability"], errors="ignore"),
             model_json,
             table,
-            left,
-            right,
+            kept["node_l"].to_numpy(),
+            kept["node_r"].to_numpy(),
         )
     if len(kept) and "match_weight" in kept:
         kept, kept_below = split_at_floor(kept, options)
     else:
         kept, kept_below = kept.iloc[0:0], kept
+    kept_below = kept_below.drop(columns=["node_l", "node_r"], errors="ignore")
     pairs = pd.concat([f for f in (kept, scored) if len(f)] or [kept], ignore_index=True)
     result = cluster(table, pairs, present_fields(table), tokeniser, model_json, options)
     result.below_floor = pd.concat(
