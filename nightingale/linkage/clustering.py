@@ -71,10 +71,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from nightingale.linkage.model import gamma
+from nightingale.linkage.positions import text
 from nightingale.linkage.tokens import Tokeniser
 
 
@@ -147,33 +150,23 @@ def split_by_other_sources(edges: pd.DataFrame, within: pd.Series) -> pd.Series:
     if not within.any():
         return apart
     size = int(max(edges["node_l"].max(), edges["node_r"].max())) + 1
-    ends = pd.DataFrame(
-        {
-            "node": np.concatenate([edges["node_l"], edges["node_r"]]),
-            "source": np.concatenate([edges["source_dataset_l"], edges["source_dataset_r"]]),
-        }
-    ).drop_duplicates()
-    for own in edges.loc[within, "source_dataset_l"].unique():
-        mine = within & (edges["source_dataset_l"] == own)
+    node_l, node_r = edges["node_l"].to_numpy(), edges["node_r"].to_numpy()
+    codes, names = pd.factorize(
+        np.concatenate([edges["source_dataset_l"].to_numpy(), edges["source_dataset_r"].to_numpy()])
+    )
+    source_l = codes[: len(edges)]
+    ends, end_sources = np.concatenate([node_l, node_r]), codes
+    is_within = within.to_numpy(dtype=bool)
+    for own in np.unique(source_l[is_within]):
+        mine = is_within & (source_l == own)
         labels = _components(edges[~mine], size)
-        # Which other sources each person (component) holds a record of.
-        others = ends[ends["source"] != own]
-        held = pd.DataFrame(
-            {"person": labels[others["node"].to_numpy()], "source": others["source"].to_numpy()}
-        ).drop_duplicates()
-        pairs = edges[mine]
-        ends_of = pd.DataFrame(
-            {
-                "edge": pairs.index,
-                "person_l": labels[pairs["node_l"].to_numpy()],
-                "person_r": labels[pairs["node_r"].to_numpy()],
-            }
-        )
-        ends_of = ends_of[ends_of["person_l"] != ends_of["person_r"]]
-        both = ends_of.merge(held, left_on="person_l", right_on="person").merge(
-            held, left_on=["person_r", "source"], right_on=["person", "source"]
-        )
-        apart |= edges.index.isin(both["edge"].unique())
+        # holds[person, source]: the person (component) holds a record of that source.
+        holds = np.zeros((int(labels.max()) + 1, len(names)), dtype=bool)
+        others = end_sources != own
+        holds[labels[ends[others]], end_sources[others]] = True
+        person_l, person_r = labels[node_l[mine]], labels[node_r[mine]]
+        both = (holds[person_l] & holds[person_r]).any(axis=1) & (person_l != person_r)
+        apart.iloc[np.flatnonzero(mine)[both]] = True
     return apart
 
 
@@ -342,7 +335,9 @@ def second_look(
     return edges[edges.index.isin(chosen["edge"])]
 
 
-def person_ids(members: pd.Series, links: pd.DataFrame, tokeniser: Tokeniser) -> pd.Series:
+def person_ids(
+    members: pd.Series | pa.Array, links: pd.DataFrame, tokeniser: Tokeniser
+) -> pd.Series:
     """A person id for every record: components of ``links`` over ``members``.
 
     ``members`` holds each record's stable key (``source/record_id``) in node order. A
@@ -350,22 +345,27 @@ def person_ids(members: pd.Series, links: pd.DataFrame, tokeniser: Tokeniser) ->
     across runs while the cluster keeps that member, and reveals nothing about record ids
     (which in ``link-files`` may be anything a user chose).
     """
-    size = len(members)
+    keys = text(members)
+    size = len(keys)
     graph = coo_matrix(
         (np.ones(len(links)), (links["node_l"].to_numpy(), links["node_r"].to_numpy())),
         shape=(size, size),
     )
     count, labels = connected_components(graph, directed=False)
-    # The smallest member key of each component: sort keys once, take each label's first.
-    order = np.argsort(members.to_numpy(dtype=str), kind="stable")
+    # The smallest member key of each component: sort keys once (in Arrow, which orders
+    # text by code point as Python does), take each label's first.
+    order = pc.sort_indices(keys).to_numpy()
     first = np.full(count, -1, dtype=np.intp)
     seen_labels = labels[order]
     _unique, where = np.unique(seen_labels, return_index=True)
     first[seen_labels[where]] = order[where]
-    smallest = members.to_numpy(dtype=object)[first]
-    tokens = tokeniser.tokens("person_id", pd.Series(smallest, dtype="string"))
+    smallest = keys.take(pa.array(first)).to_pandas(
+        types_mapper={pa.string(): pd.StringDtype()}.get
+    )
+    tokens = tokeniser.tokens("person_id", smallest)
     names = np.array(
         [f"P{token & 0xFFFFFFFFFFFFFFFF:016x}" for token in tokens.astype("int64").tolist()],
         dtype=object,
     )
-    return pd.Series(names[labels], index=members.index)
+    index = members.index if isinstance(members, pd.Series) else None
+    return pd.Series(names[labels], index=index)

@@ -36,6 +36,7 @@ from nightingale.linkage import model
 from nightingale.linkage.backend import LinkBackend, as_backend
 from nightingale.linkage.clustering import person_ids, reliable_fields, second_look, select_links
 from nightingale.linkage.em import fit
+from nightingale.linkage.positions import positions, text
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.linkage.training import (
     TrainingCounts,
@@ -326,16 +327,28 @@ def register_sources(backend: LinkBackend, table: pa.Table, prefix: str) -> list
 
 
 def nodes(records: pd.DataFrame, sources: pd.Series, ids: pd.Series) -> npt.NDArray[np.intp]:
-    """Row positions in ``records`` of (source, id) pairs, looked up per source in Arrow."""
-    nodes = np.full(len(ids), -1, dtype=np.intp)
-    for source, block in records.groupby("source_dataset", sort=False):
-        wanted = (sources == source).to_numpy()
-        found = pc.index_in(
-            pa.array(ids[wanted], type=pa.string()),
-            value_set=pa.array(block["unique_id"], type=pa.string()),
-        )
-        nodes[wanted] = block.index.to_numpy()[found.to_numpy(zero_copy_only=False)]
-    return nodes
+    """Row positions in ``records`` of (source, id) pairs (:func:`.positions.positions`)."""
+    return positions(sources, ids, records["source_dataset"], records["unique_id"])
+
+
+def _ends(pairs: pd.DataFrame, side: str, sources: pa.Array, ids: pa.Array) -> npt.NDArray[np.intp]:
+    """Each pair's record position on ``side`` (``l`` or ``r``) in the token table; a
+    position the pairs already carry (``node_l``, ``node_r``: an incremental run's kept
+    pairs) is taken as it is, and the column is removed."""
+    given = pairs.pop(f"node_{side}") if f"node_{side}" in pairs else None
+    if given is None:
+        return positions(pairs[f"source_dataset_{side}"], pairs[f"unique_id_{side}"], sources, ids)
+    known = given.notna().to_numpy()
+    found = np.full(len(pairs), -1, dtype=np.intp)
+    found[known] = given.to_numpy()[known].astype(np.intp)
+    rest = np.flatnonzero(~known)
+    found[rest] = positions(
+        pairs[f"source_dataset_{side}"].to_numpy()[rest],
+        pairs[f"unique_id_{side}"].to_numpy()[rest],
+        sources,
+        ids,
+    )
+    return found
 
 
 def cluster(
@@ -351,8 +364,12 @@ def cluster(
 
     The pairs are put in content order first (source and record id of each end), so
     ties are settled the same way whichever engine scored them and in whatever order
-    they arrived.
+    they arrived. Pairs may carry their record positions (``node_l``, ``node_r``; missing
+    where unknown). The order is taken from each record's rank by (source, record id),
+    one Arrow sort of the records rather than a sort of the pairs' text; the rules see
+    sources as integer codes, which compare and group as the names do.
     """
+    source_column, id_column = text(table.column("source_dataset")), text(table.column("unique_id"))
     records = table.select(["source_dataset", "unique_id"]).to_pandas()
     only = str(records["source_dataset"].iloc[0]) if len(records) else ""
     if "source_dataset_l" not in pairs:  # dedupe_only: one source, Splink names none
@@ -361,23 +378,38 @@ def cluster(
     elif len(pairs) and pairs["source_dataset_l"].isna().any():  # reused and fresh (dedupe)
         for side in ("source_dataset_l", "source_dataset_r"):
             pairs[side] = pairs[side].fillna(only)
+    node_l = _ends(pairs, "l", source_column, id_column)
+    node_r = _ends(pairs, "r", source_column, id_column)
     if len(pairs):
-        pairs = pairs.sort_values(
-            ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r"],
-            kind="stable",
-            ignore_index=True,
-        )
-    pairs["node_l"] = nodes(records, pairs["source_dataset_l"], pairs["unique_id_l"])
-    pairs["node_r"] = nodes(records, pairs["source_dataset_r"], pairs["unique_id_r"])
+        if (node_l < 0).any() or (node_r < 0).any():
+            raise NightingaleError("internal error: a scored pair names a record not linked")
+        by_content = pc.sort_indices(
+            pa.table({"source": source_column, "record_id": id_column}),
+            sort_keys=[("source", "ascending"), ("record_id", "ascending")],
+        ).to_numpy()
+        rank = np.empty(len(records), dtype=np.int64)
+        rank[by_content] = np.arange(len(records))
+        order = np.lexsort((rank[node_r], rank[node_l]))
+        pairs = pairs.take(order).reset_index(drop=True)
+        node_l, node_r = node_l[order], node_r[order]
+    pairs["node_l"] = node_l
+    pairs["node_r"] = node_r
     pairs["deterministic"] = _deterministic(pairs)
+    source_codes = source_column.dictionary_encode().indices.to_numpy(zero_copy_only=False)
+    edges = pairs.drop(
+        columns=["source_dataset_l", "source_dataset_r", "unique_id_l", "unique_id_r"],
+        errors="ignore",
+    )
+    edges["source_dataset_l"] = source_codes[node_l]
+    edges["source_dataset_r"] = source_codes[node_r]
     reliable = reliable_fields(model_json)
-    links = select_links(pairs, options.threshold_weight, reliable)
+    links = select_links(edges, options.threshold_weight, reliable)
     dob_fits = table.column("dob_fits").fill_null(-1).to_numpy()
     prior = float(model_json["probability_two_random_records_match"])
-    extra = second_look(pairs, links, records["source_dataset"], dob_fits, prior, reliable)
+    extra = second_look(edges, links, records["source_dataset"], dob_fits, prior, reliable)
     links = pd.concat([links, extra])
     pairs["linked"] = pairs.index.isin(links.index)
-    keys = records["source_dataset"] + "/" + records["unique_id"]
+    keys = pc.binary_join_element_wise(source_column, id_column, "/")
     records["person_id"] = person_ids(keys, links, tokeniser).to_numpy()
     counts = {
         "records": len(records),

@@ -55,7 +55,6 @@ from nightingale.linkage.engine import (
     LinkResult,
     cluster,
     model_settings,
-    nodes,
     present_fields,
     split_at_floor,
     training_plan,
@@ -63,6 +62,7 @@ from nightingale.linkage.engine import (
     with_parameters,
 )
 from nightingale.linkage.model import comparisons_for
+from nightingale.linkage.positions import positions, text
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.linkage.training import PairCounter, TrainingCounts, updated_counts
 from nightingale.linkage.weights import rescore
@@ -106,13 +106,17 @@ def load_previous(folder: Path, run_id: str, key_id: str, trained: bool) -> Prev
     """The run in ``folder``, or None when it predates incremental linkage (no pairs)."""
     import json
 
-    spine = read_parquet(folder / "spine.parquet")[["source", "record_id", "person_id"]]
+    # The spine and the fingerprints are only looked up in (positions, overlaps), so
+    # their text stays in Arrow memory; the pairs are written again, as they were read.
+    spine = read_parquet(
+        folder / "spine.parquet", ["source", "record_id", "person_id"], arrow_text=True
+    )
     if not (folder / PAIRS_FILE).is_file() or not (folder / RECORDS_FILE).is_file():
         empty = pd.DataFrame()
         return PreviousRun(run_id, spine, empty, empty, {}, key_id, trained, folder)
     model_json = json.loads((folder / "model.json").read_text(encoding="utf-8"))
     pairs = read_parquet(folder / PAIRS_FILE)
-    records = read_parquet(folder / RECORDS_FILE)
+    records = read_parquet(folder / RECORDS_FILE, arrow_text=True)
     below = read_parquet(folder / BELOW_FILE) if (folder / BELOW_FILE).is_file() else None
     training = None
     if (folder / TRAINING_FILE).is_file():
@@ -222,11 +226,13 @@ def full_relink_reason(
 
 def fresh_records(sources: Any, record_ids: Any, prints: Any, previous: PreviousRun) -> Any:
     """Per record: new since ``previous``, or its identifiers changed (a boolean array)."""
-    now = record_frame(sources, record_ids, prints)
-    before = previous.records.rename(columns={"fingerprint": "before"})
-    joined = now.merge(before, on=["source", "record_id"], how="left")
-    same = joined["before"].notna() & (joined["before"] == joined["fingerprint"])
-    return ~same.to_numpy()
+    before = previous.records
+    if not len(before):
+        return np.ones(len(prints), dtype=bool)
+    at = positions(sources, record_ids, before["source"], before["record_id"])
+    saved = before["fingerprint"].to_numpy(dtype=np.int64)[np.maximum(at, 0)]
+    same = (at >= 0) & (saved == np.asarray(prints, dtype=np.int64))
+    return ~same
 
 
 def reuse_tokens(
@@ -244,24 +250,22 @@ def reuse_tokens(
     is recomputed by the caller for the whole table and replaces the saved values.
     """
     fresh = np.asarray(fresh, dtype=bool)
-    keys = (
-        pd.Series(np.asarray(sources, dtype=object))
-        + "/"
-        + pd.Series(np.asarray(record_ids, dtype=object))
-    )
-    saved = pc.binary_join_element_wise(
-        previous_tokens["source_dataset"], previous_tokens["unique_id"], "/"
-    )
     unchanged = np.flatnonzero(~fresh)
-    positions = pc.index_in(pa.array(keys.to_numpy()[unchanged], pa.string()), value_set=saved)
-    parts = [previous_tokens.take(positions)]
+    at = positions(
+        text(sources).take(pa.array(unchanged)),
+        text(record_ids).take(pa.array(unchanged)),
+        previous_tokens["source_dataset"],
+        previous_tokens["unique_id"],
+    )
+    parts = [previous_tokens]
     if fresh_tokens is not None and fresh_tokens.num_rows:
         parts.append(fresh_tokens.select(previous_tokens.column_names).cast(previous_tokens.schema))
-    combined = pa.concat_tables(parts)
-    order = np.empty(len(fresh), dtype=np.int64)
-    order[unchanged] = np.arange(len(unchanged))
-    order[np.flatnonzero(fresh)] = len(unchanged) + np.arange(int(fresh.sum()))
-    table = combined.take(pa.array(order))
+    # One take from the saved rows and the fresh ones after them (the list columns make
+    # every take of the table a copy of most of it).
+    rows = np.empty(len(fresh), dtype=np.int64)
+    rows[unchanged] = at
+    rows[np.flatnonzero(fresh)] = previous_tokens.num_rows + np.arange(int(fresh.sum()))
+    table = pa.concat_tables(parts).take(pa.array(rows, mask=rows < 0))
     where = table.column_names.index("dob_fits")
     return table.set_column(where, "dob_fits", dob_fits.cast(table.schema.field(where).type))
 
@@ -279,29 +283,67 @@ def departed_rows(previous_tokens: pa.Table, sources: Any, record_ids: Any, fres
     return previous_tokens.filter(pc.invert(staying))
 
 
+def unsettled_records(previous: PreviousRun, table: pa.Table, fresh: Any) -> set[tuple[str, str]]:
+    """(source, record id) of the records a saved pair cannot be kept for: this run's
+    fresh records and the previous run's records no longer present."""
+    fresh_rows = pa.array(np.flatnonzero(np.asarray(fresh, dtype=bool)))
+    sources, ids = table.column("source_dataset"), table.column("unique_id")
+    unsettled = set(
+        zip(sources.take(fresh_rows).to_pylist(), ids.take(fresh_rows).to_pylist(), strict=True)
+    )
+    before = previous.records
+    if len(before):
+        gone = pa.array(positions(before["source"], before["record_id"], sources, ids) < 0)
+        unsettled.update(
+            zip(
+                text(before["source"]).filter(gone).to_pylist(),
+                text(before["record_id"]).filter(gone).to_pylist(),
+                strict=True,
+            )
+        )
+    return unsettled
+
+
+def _touches(sources: pd.Series, ids: pd.Series, records: set[tuple[str, str]]) -> Any:
+    """Which (source, id) rows are among ``records``: a hash look-up of the ids, then
+    the exact pair for the few rows whose id matched."""
+    candidates = np.flatnonzero(ids.isin({record_id for _source, record_id in records}))
+    hit = np.zeros(len(ids), dtype=bool)
+    hit[candidates] = [
+        (source, record_id) in records
+        for source, record_id in zip(
+            sources.to_numpy()[candidates], ids.to_numpy()[candidates], strict=True
+        )
+    ]
+    return hit
+
+
 def kept_pairs(
-    previous: PreviousRun, table: pa.Table, fresh: Any, pairs: pd.DataFrame | None = None
+    previous: PreviousRun,
+    table: pa.Table,
+    fresh: Any,
+    pairs: pd.DataFrame | None = None,
+    unsettled: set[tuple[str, str]] | None = None,
 ) -> pd.DataFrame:
     """The previous run's pairs (or ``pairs``) whose two records are still present and
-    unchanged."""
-    keys = pd.Series(
-        table.column("source_dataset").to_numpy(zero_copy_only=False).astype(object)
-        + "/"
-        + table.column("unique_id").to_numpy(zero_copy_only=False).astype(object)
-    )
-    stable = set(keys[~np.asarray(fresh)])
-    # The previous run's own link flags are its clustering's, not this run's.
+    unchanged.
+
+    A run's pair files name only that run's records (``previous.records``), so a pair is
+    kept unless an end is fresh or gone (:func:`unsettled_records`, which a caller
+    keeping several pair files passes once): a look-up in the refresh's few changed
+    records, not in every record.
+    """
     pairs = previous.pairs if pairs is None else pairs
     if not len(pairs):
         return pairs
+    if unsettled is None:
+        unsettled = unsettled_records(previous, table, fresh)
+    # The previous run's own link flags are its clustering's, not this run's.
     pairs = pairs.drop(columns=["deterministic", "linked"], errors="ignore")
-    left = (pairs["source_dataset_l"].astype(str) + "/" + pairs["unique_id_l"].astype(str)).isin(
-        stable
-    )
-    right = (pairs["source_dataset_r"].astype(str) + "/" + pairs["unique_id_r"].astype(str)).isin(
-        stable
-    )
-    return pairs[left & right].reset_index(drop=True)
+    changed = _touches(pairs["source_dataset_l"], pairs["unique_id_l"], unsettled)
+    changed |= _touches(pairs["source_dataset_r"], pairs["unique_id_r"], unsettled)
+    kept: pd.DataFrame = pairs[~changed].reset_index(drop=True)
+    return kept
 
 
 def _rules(model_json: dict[str, Any]) -> list[str]:
@@ -373,33 +415,38 @@ def run_incremental(
     else:
         model_json = previous.model_json
     scored, scored_below = split_at_floor(score_fresh(table, fresh, model_json, options), options)
+    unsettled = unsettled_records(previous, table, fresh)
     kept = pd.concat(
         [
             frame
             for frame in (
-                kept_pairs(previous, table, fresh),
-                kept_pairs(previous, table, fresh, previous.below_floor),
+                kept_pairs(previous, table, fresh, previous.pairs, unsettled),
+                kept_pairs(previous, table, fresh, previous.below_floor, unsettled),
             )
             if len(frame)
         ]
         or [pd.DataFrame()],
         ignore_index=True,
     )
+    if len(kept):
+        # The kept pairs' record positions, looked up once for the re-weighing and the
+        # clustering (which looks up only the freshly scored pairs' own).
+        sources, ids = table.column("source_dataset"), table.column("unique_id")
+        kept["node_l"] = positions(kept["source_dataset_l"], kept["unique_id_l"], sources, ids)
+        kept["node_r"] = positions(kept["source_dataset_r"], kept["unique_id_r"], sources, ids)
     if changed and len(kept):
-        records = table.select(["source_dataset", "unique_id"]).to_pandas()
-        left = nodes(records, kept["source_dataset_l"], kept["unique_id_l"])
-        right = nodes(records, kept["source_dataset_r"], kept["unique_id_r"])
         kept = rescore(
             kept.drop(columns=["match_weight", "match_probability"], errors="ignore"),
             model_json,
             table,
-            left,
-            right,
+            kept["node_l"].to_numpy(),
+            kept["node_r"].to_numpy(),
         )
     if len(kept) and "match_weight" in kept:
         kept, kept_below = split_at_floor(kept, options)
     else:
         kept, kept_below = kept.iloc[0:0], kept
+    kept_below = kept_below.drop(columns=["node_l", "node_r"], errors="ignore")
     pairs = pd.concat([f for f in (kept, scored) if len(f)] or [kept], ignore_index=True)
     result = cluster(table, pairs, present_fields(table), tokeniser, model_json, options)
     result.below_floor = pd.concat(

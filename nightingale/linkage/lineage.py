@@ -37,9 +37,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 LINEAGE_COLUMNS = ("old_person_id", "new_person_id", "kind", "records", "reason")
 KINDS = ("merge", "split", "new", "retired")
@@ -54,10 +57,25 @@ class Assignment:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _best(frame: pd.DataFrame, group: str, score: str, tie: str) -> pd.DataFrame:
-    """Per ``group``, the row with the highest ``score``, ties to the smallest ``tie``."""
-    ordered = frame.sort_values([group, score, tie], ascending=[True, False, True])
-    return ordered.drop_duplicates(group)
+def _best(
+    group: npt.NDArray[np.intp], score: npt.NDArray[np.int64], tie: npt.NDArray[np.int64]
+) -> npt.NDArray[np.intp]:
+    """Per ``group``, the position of the row with the highest ``score``, ties to the
+    smallest ``tie`` (one position per group present)."""
+    ordered = np.lexsort((tie, -score, group))
+    first = np.ones(len(ordered), dtype=bool)
+    first[1:] = group[ordered][1:] != group[ordered][:-1]
+    best: npt.NDArray[np.intp] = ordered[first]
+    return best
+
+
+def _plain(values: pd.Index) -> list[Any]:
+    """``values`` as Python objects; Arrow-backed text is converted by Arrow (pandas'
+    ``tolist`` of it is several times slower)."""
+    if isinstance(values.dtype, pd.ArrowDtype | pd.StringDtype):
+        plain: list[Any] = pa.array(values).to_pylist()
+        return plain
+    return values.tolist()
 
 
 def assign(
@@ -67,82 +85,87 @@ def assign(
 ) -> Assignment:
     """Person ids for ``current``'s clusters by record overlap with ``previous``.
 
-    ``current`` has one row per record: ``key`` (``source/record_id``), ``cluster`` (the
-    new partition's label, e.g. the default person id) and ``order`` (an integer rank
-    on content, for ties). ``previous`` has ``key`` and ``person_id`` for the previous
+    ``current`` has one row per record: ``key`` (the record's identity: ``source/
+    record_id``, or an integer code that ``previous`` uses too), ``cluster`` (the new
+    partition's label, e.g. the default person id) and ``order`` (an integer rank on
+    content, for ties). ``previous`` has ``key`` and ``person_id`` for the previous
     spine's records. ``fresh(cluster, attempt)`` gives a new id for a cluster that keeps
     none (``attempt`` counts collisions with ids the previous spine used).
+
+    Clusters and previous ids are worked on as integer codes (a spine holds a hundred
+    thousand persons and more); only the few lineage rows are built one by one.
     """
-    joined = current.merge(previous[["key", "person_id"]], on="key", how="left")
-    old = joined[joined["person_id"].notna()]
-    overlap = (
-        old.groupby(["person_id", "cluster"], sort=False)
-        .agg(records=("key", "size"), order=("order", "min"))
-        .reset_index()
+    cluster_code, clusters = pd.factorize(current["cluster"])
+    old_code, old_ids = pd.factorize(previous["person_id"])
+    width = max(len(clusters), 1)
+    # Each current record's previous person (-1: the record was not on the spine).
+    where = pd.Index(previous["key"]).get_indexer(current["key"])
+    old_of = np.full(len(where), -1, dtype=np.int64)
+    old_of[where >= 0] = old_code[where[where >= 0]]
+    on_before = old_of >= 0
+    # The overlap: records and smallest order per (previous person, cluster).
+    groups, inverse = np.unique(
+        old_of[on_before].astype(np.int64) * width + cluster_code[on_before],
+        return_inverse=True,
     )
-    successor = _best(overlap, "person_id", "records", "order")
-    keeper = _best(successor, "cluster", "records", "order")
-    kept = dict(zip(keeper["cluster"], keeper["person_id"], strict=True))
-    used = set(previous["person_id"].unique())
-    names: dict[str, str] = {}
-    for cluster in sorted(set(current["cluster"].unique()), key=str):
-        if cluster in kept:
-            names[cluster] = str(kept[cluster])
-            continue
-        attempt, name = 0, fresh(cluster, 0)
+    records = np.bincount(inverse, minlength=len(groups)).astype(np.int64)
+    smallest = np.full(len(groups), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(smallest, inverse, current["order"].to_numpy(dtype=np.int64)[on_before])
+    overlap_old, overlap_cluster = groups // width, groups % width
+    successor = _best(overlap_old, records, smallest)
+    keeper = successor[_best(overlap_cluster[successor], records[successor], smallest[successor])]
+    kept_by = np.full(len(clusters), -1, dtype=np.int64)  # cluster -> previous id it keeps
+    kept_by[overlap_cluster[keeper]] = overlap_old[keeper]
+    successor_of = np.full(len(old_ids), -1, dtype=np.int64)  # previous id -> cluster
+    successor_of[overlap_old[successor]] = overlap_cluster[successor]
+    labels, old_names = _plain(clusters), [str(old) for old in _plain(old_ids)]
+    kept = kept_by >= 0
+    names = [old_names[old] if old >= 0 else "" for old in kept_by.tolist()]
+    used = set(old_names)
+    for code in sorted(np.flatnonzero(~kept).tolist(), key=lambda c: str(labels[c])):
+        attempt, name = 0, fresh(labels[code], 0)
         while name in used:
             attempt += 1
-            name = fresh(cluster, attempt)
+            name = fresh(labels[code], attempt)
         used.add(name)
-        names[cluster] = name
-    person_id = current["cluster"].map(names)
+        names[code] = name
     rows: list[tuple[str | None, str | None, str, int, str]] = []
-    succeeded = dict(zip(successor["person_id"], successor["cluster"], strict=True))
-    inherited = dict(zip(successor["person_id"], successor["records"], strict=True))
-    for old_id, cluster in sorted(succeeded.items()):
-        if kept.get(cluster) != old_id:
-            count = int(inherited[old_id])
-            rows.append(
-                (
-                    old_id,
-                    names[cluster],
-                    "merge",
-                    count,
-                    f"{count} of its records joined a person that kept another id",
-                )
-            )
-    moved = overlap[overlap["cluster"] != overlap["person_id"].map(succeeded)]
-    for old_id, cluster, count in sorted(
-        zip(moved["person_id"], moved["cluster"], moved["records"], strict=True)
+    merged = successor[kept_by[overlap_cluster[successor]] != overlap_old[successor]]
+    for old, code, count in sorted(
+        (old_names[overlap_old[i]], int(overlap_cluster[i]), int(records[i])) for i in merged
     ):
-        rows.append(
-            (
-                old_id,
-                names[cluster],
-                "split",
-                int(count),
-                f"{count} of its records now belong to another person",
-            )
-        )
-    with_old = set(overlap["cluster"])
-    new_clusters = joined.loc[~joined["cluster"].isin(with_old), "cluster"]
-    for cluster, count in sorted(new_clusters.value_counts().items()):
-        rows.append(
-            (None, names[str(cluster)], "new", int(count), "no record on the previous spine")
-        )
-    gone = previous[~previous["person_id"].isin(succeeded)]
-    for old_id, count in sorted(gone["person_id"].value_counts().items()):
-        rows.append((str(old_id), None, "retired", int(count), "its records left the spine"))
+        reason = f"{count} of its records joined a person that kept another id"
+        rows.append((old, names[code], "merge", count, reason))
+    moved = np.flatnonzero(overlap_cluster != successor_of[overlap_old])
+    for old, _label, count, code in sorted(
+        (old_names[overlap_old[i]], labels[overlap_cluster[i]], int(records[i]), overlap_cluster[i])
+        for i in moved
+    ):
+        reason = f"{count} of its records now belong to another person"
+        rows.append((old, names[code], "split", count, reason))
+    with_old = np.zeros(len(clusters), dtype=bool)
+    with_old[overlap_cluster] = True
+    sizes = np.bincount(cluster_code, minlength=len(clusters))
+    for _label, count, code in sorted(
+        (labels[code], int(sizes[code]), code) for code in np.flatnonzero(~with_old).tolist()
+    ):
+        rows.append((None, names[code], "new", count, "no record on the previous spine"))
+    held = np.bincount(old_code[old_code >= 0], minlength=len(old_ids))
+    for old, count in sorted(
+        (old_names[code], int(held[code])) for code in np.flatnonzero(successor_of < 0)
+    ):
+        rows.append((old, None, "retired", count, "its records left the spine"))
     lineage = pd.DataFrame(rows, columns=list(LINEAGE_COLUMNS))
     lineage["records"] = lineage["records"].astype(np.int64)
     counts = {
-        "persons_kept": len(kept),
+        "persons_kept": int(kept.sum()),
         "persons_new": int(lineage["kind"].eq("new").sum()),
         "persons_merged": int(lineage["kind"].eq("merge").sum()),
         "persons_split": int(lineage.loc[lineage["kind"].eq("split"), "old_person_id"].nunique()),
         "persons_retired": int(lineage["kind"].eq("retired").sum()),
     }
-    return Assignment(pd.Series(person_id.to_numpy(), index=current.index), lineage, counts)
+    person_id = np.asarray(names, dtype=object)[cluster_code]
+    return Assignment(pd.Series(person_id, index=current.index), lineage, counts)
 
 
 def changed_person_ids(lineage: pd.DataFrame) -> set[str]:

@@ -72,6 +72,7 @@ from nightingale.linkage.incremental import (
 from nightingale.linkage.lineage import assign
 from nightingale.linkage.matchkeys import birth_year_fits, match_keys
 from nightingale.linkage.model import comparisons_for
+from nightingale.linkage.positions import positions, text
 from nightingale.linkage.report import (
     age_bands,
     build_report,
@@ -157,6 +158,8 @@ def _load(
 
 
 _ARROW_TEXT = pd.StringDtype("pyarrow")
+#: Arrow text to pandas without a Python string per value.
+_ARROW_TEXT_OF = {pa.string(): _ARROW_TEXT}
 
 
 def _give_back_memory() -> None:
@@ -209,7 +212,7 @@ def _record_columns(tables: list[tuple[str, pa.Table]], today: date) -> pd.DataF
             "source": pd.Categorical.from_codes(
                 np.repeat(np.arange(len(names)), sizes), categories=pd.Index(names)
             ),
-            "record_id": record_ids.to_pandas(types_mapper={pa.string(): _ARROW_TEXT}.get),
+            "record_id": record_ids.to_pandas(types_mapper=_ARROW_TEXT_OF.get),
             "age_band": age_bands(dob, today),
             "sex": sex.dictionary_encode().to_pandas(),
             "postcode_area": area.fill_null("unknown").dictionary_encode().to_pandas(),
@@ -256,19 +259,13 @@ def _spine(records: pd.DataFrame, persons: pd.DataFrame, run_id: str) -> pd.Data
 def _measure(
     spine: pd.DataFrame,
     truth_path: Path,
-    root: DataRoot,
-    keystore: KeyStore,
-    versions: dict[str, str],
+    keymaps: dict[str, pa.Table],
 ) -> tuple[dict[str, dict[str, float]], pd.Series]:
     """Measured pairwise quality, and per spine record whether its true partners were found.
 
     Records without a truth row are left out of the metrics (``partner_found`` is
     ``<NA>`` for them, as for records with no true partner).
     """
-    keymaps = {
-        name: read_sealed_table(keymap_path(root, name, version), keystore, keymap_context(name))
-        for name, version in versions.items()
-    }
     truth = truth_codes(truth_path, spine["source"], spine["record_id"], keymaps)
     known = truth >= 0
     joined = pd.DataFrame(
@@ -309,9 +306,11 @@ def link(
         records["imd_quintile"] = quintiles.to_numpy()
     tokeniser = Tokeniser.from_keystore(keystore)
     prints = fingerprints(tables, tokeniser)
-    sources, record_ids = records["source"].astype(str), records["record_id"].astype(str)
+    # Arrow text, made once: the look-ups by (source, record id) below take it as it is.
+    sources, record_ids = text(records["source"]), text(records["record_id"])
     previous = _previous_run(session, root)
-    local_keys = _local_keys(root, keystore, versions, sources, record_ids)
+    keymaps = _keymaps(root, keystore, versions)
+    local_keys = _local_keys(sources, record_ids, keymaps)
     ranks = content_ranks(sources, local_keys, options.seed)
     fresh = None
     saved_tokens = None
@@ -358,7 +357,7 @@ def link(
         records["person_id"] = spine["person_id"].to_numpy()
         measured = None
         if truth_path is not None:
-            measured, found = _measure(spine, truth_path, root, keystore, versions)
+            measured, found = _measure(spine, truth_path, keymaps)
             records["partner_found"] = found
         data = estimates_data(result, records)
         report = build_report(
@@ -431,39 +430,50 @@ def _previous_run(session: Session, root: DataRoot) -> PreviousRun | None:
     return load_previous(spine_folder(root, run_id), run_id, row.key_id, trained)
 
 
-def _local_keys(
-    root: DataRoot,
-    keystore: KeyStore,
-    versions: dict[str, str],
-    sources: pd.Series,
-    record_ids: pd.Series,
-) -> npt.NDArray[np.object_]:
-    """Each record's provider key (from the sealed key maps), in record order: the content
-    that orders records for person ids and ranks them for the u sample."""
-    frames = []
-    for name, version in versions.items():
-        keymap = read_sealed_table(
-            keymap_path(root, name, version), keystore, keymap_context(name)
-        ).to_pandas()
-        frames.append(keymap.assign(source=name))
-    keys = pd.concat(frames, ignore_index=True)
-    wanted = pd.DataFrame({"source": sources.to_numpy(), "record_id": record_ids.to_numpy()})
-    keyed = wanted.merge(keys, on=["source", "record_id"], how="left")
-    return keyed["local_key"].to_numpy(dtype=object)
+def _keymaps(root: DataRoot, keystore: KeyStore, versions: dict[str, str]) -> dict[str, pa.Table]:
+    """Each provider's key map (``local_key``, ``record_id``), opened once per run: the
+    records' content ranks, the person ids' content order and the truth evaluation all
+    need them."""
+    return {
+        name: read_sealed_table(keymap_path(root, name, version), keystore, keymap_context(name))
+        for name, version in versions.items()
+    }
 
 
-def _content_order(spine: pd.DataFrame, local_keys: Any) -> npt.NDArray[np.int64]:
-    """Each spine record's rank by source and provider key: content, not random ids."""
-    keyed = pd.DataFrame(
-        {
-            "source": spine["source"].to_numpy(),
-            "local_key": local_keys,
-            "record_id": spine["record_id"].to_numpy(),
-        }
+def _local_keys(sources: pa.Array, record_ids: pa.Array, keymaps: dict[str, pa.Table]) -> pa.Array:
+    """Each record's provider key (null where a key map lacks it), in record order: the
+    content that orders records for person ids and ranks them for the u sample."""
+    if not keymaps:
+        return pa.nulls(len(record_ids), pa.string())
+    names = list(keymaps)
+
+    def stacked(column: str) -> pa.Array:
+        return pa.concat_arrays([text(keymaps[name].column(column)) for name in names])
+
+    at = positions(
+        sources,
+        record_ids,
+        pa.array(np.repeat(names, [keymaps[name].num_rows for name in names]), pa.string()),
+        stacked("record_id"),
     )
-    ranked = keyed.sort_values(["source", "local_key", "record_id"], kind="stable")
-    order = np.empty(len(keyed), dtype=np.int64)
-    order[ranked.index.to_numpy()] = np.arange(len(keyed))
+    return stacked("local_key").take(pa.array(at, mask=at < 0))
+
+
+def _content_order(
+    sources: pa.Array, record_ids: pa.Array, local_keys: pa.Array
+) -> npt.NDArray[np.int64]:
+    """Each spine record's rank by source and provider key: content, not random ids.
+
+    Sorted in Arrow on the source, the local key (missing last) and the record id;
+    Arrow orders text by its UTF-8 bytes, which is Python's (code point) order.
+    """
+    columns = {"source": sources, "local_key": local_keys, "record_id": record_ids}
+    order_of = pc.sort_indices(
+        pa.table(columns),
+        sort_keys=[(name, "ascending") for name in columns],  # missing keys last
+    ).to_numpy()
+    order = np.empty(len(record_ids), dtype=np.int64)
+    order[order_of] = np.arange(len(record_ids))
     return order
 
 
@@ -471,28 +481,30 @@ def _assign_ids(
     spine: pd.DataFrame,
     previous: PreviousRun | None,
     tokeniser: Tokeniser,
-    local_keys: Any,
+    local_keys: pa.Array,
     counts: dict[str, int],
 ) -> pd.DataFrame:
-    """Give ``spine``'s persons the previous spine's ids by overlap; return the lineage."""
-    keys = spine["source"].astype(str) + "/" + spine["record_id"].astype(str)
+    """Give ``spine``'s persons the previous spine's ids by overlap; return the lineage.
+
+    Records are keyed by their spine position; a previous record that is no longer on
+    the spine gets a key past the end.
+    """
+    sources, record_ids = text(spine["source"]), text(spine["record_id"])
     current = pd.DataFrame(
         {
-            "key": keys.to_numpy(),
+            "key": np.arange(len(spine), dtype=np.int64),
             "cluster": spine["person_id"].to_numpy(),
-            "order": _content_order(spine, local_keys),
+            "order": _content_order(sources, record_ids, local_keys),
         }
     )
     if previous is None:
-        before = pd.DataFrame({"key": pd.Series(dtype=str), "person_id": pd.Series(dtype=str)})
+        before = pd.DataFrame({"key": pd.Series(dtype=np.int64), "person_id": pd.Series(dtype=str)})
     else:
         old = previous.spine
-        before = pd.DataFrame(
-            {
-                "key": (old["source"].astype(str) + "/" + old["record_id"].astype(str)).to_numpy(),
-                "person_id": old["person_id"].to_numpy(),
-            }
-        )
+        at = positions(old["source"], old["record_id"], sources, record_ids)
+        gone = np.flatnonzero(at < 0)
+        at[gone] = len(spine) + np.arange(len(gone))
+        before = pd.DataFrame({"key": at.astype(np.int64), "person_id": old["person_id"].array})
 
     def fresh(cluster: str, attempt: int) -> str:
         if attempt == 0:
@@ -511,8 +523,8 @@ def _reused_match_keys(
     saved: pa.Table,
     fresh: Any,
     tokeniser: Tokeniser,
-    sources: pd.Series,
-    record_ids: pd.Series,
+    sources: pa.Array,
+    record_ids: pa.Array,
 ) -> pa.Table:
     """The token table with only the fresh records tokenised (the rest as saved)."""
     fresh = np.asarray(fresh, dtype=bool)
@@ -526,8 +538,8 @@ def _reused_match_keys(
     dob = pa.chunked_array(
         [_masked(t, "date_of_birth", "date_of_birth_valid", pa.date32()) for _n, t in tables]
     )
-    valid_dob = pd.Series(dob.cast(pa.string()).fill_null("").to_pandas(), dtype=object)
-    dob_fits = birth_year_fits(valid_dob.astype("string"), sources)
+    valid_dob = dob.cast(pa.string()).fill_null("").to_pandas(types_mapper=_ARROW_TEXT_OF.get)
+    dob_fits = birth_year_fits(valid_dob, sources.to_pandas())
     return reuse_tokens(saved, sources, record_ids, fresh, fresh_tokens, dob_fits)
 
 

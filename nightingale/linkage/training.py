@@ -92,8 +92,8 @@ def content_ranks(sources: Any, local_keys: Any, seed: int) -> npt.NDArray[np.ui
             "__ng_keys",
             pa.table(
                 {
-                    "source": pa.array(np.asarray(sources, dtype=object), pa.string()),
-                    "local_key": pa.array(np.asarray(local_keys, dtype=object), pa.string()),
+                    "source": _text(sources),
+                    "local_key": _text(local_keys),
                 }
             ),
         )
@@ -104,6 +104,13 @@ def content_ranks(sources: Any, local_keys: Any, seed: int) -> npt.NDArray[np.ui
     finally:
         connection.close()
     return np.asarray(ranks, dtype=np.uint64)
+
+
+def _text(values: Any) -> pa.Array | pa.ChunkedArray:
+    """``values`` as Arrow text (Arrow arrays as they are, anything else converted)."""
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values.cast(pa.string())
+    return pa.array(np.asarray(values, dtype=object), pa.string())
 
 
 def u_sample_size(pairs: float) -> int:

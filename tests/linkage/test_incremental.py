@@ -31,7 +31,9 @@ from nightingale.linkage.incremental import (
     RECORDS_FILE,
     TOKENS_FILE,
     PreviousRun,
+    fresh_records,
     full_relink_reason,
+    kept_pairs,
 )
 from nightingale.linkage.tables import LinkRun, versions_of
 from nightingale.operations.unit import open_unit
@@ -299,3 +301,38 @@ def test_reused_tokens_equal_a_full_tokenisation(refreshed: Refreshed) -> None:
         tables.append(table.sort_by([("source_dataset", "ascending"), ("unique_id", "ascending")]))
     assert tables[0].num_rows == len(refreshed.spine(1))  # every record on the spine
     assert tables[0].equals(tables[1])
+
+
+def _run_with(
+    pairs: list[tuple[str, str, str, str]], records: list[tuple[str, str]]
+) -> PreviousRun:
+    frame = pd.DataFrame(
+        pairs, columns=["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r"]
+    )
+    saved = pd.DataFrame(records, columns=["source", "record_id"]).assign(fingerprint=7)
+    return PreviousRun("run", pd.DataFrame(), frame, saved, {}, "linkage-v1", trained=True)
+
+
+def test_a_saved_pair_is_kept_only_while_both_its_records_are_present_and_unchanged() -> None:
+    # Record ids repeat across sources: ("a", "r1") and ("b", "r1") are different records.
+    previous = _run_with(
+        [
+            ("a", "r0", "b", "r0"),  # both unchanged: kept
+            ("a", "r1", "b", "r0"),  # a/r1 changed: dropped
+            ("a", "r0", "b", "r1"),  # b/r1 unchanged (only a/r1 changed): kept
+            ("b", "r0", "b", "r2"),  # b/r2 withdrawn: dropped
+        ],
+        [("a", "r0"), ("a", "r1"), ("b", "r0"), ("b", "r1"), ("b", "r2")],
+    )
+    table = pa.table(
+        {"unique_id": ["r0", "r1", "r0", "r1"], "source_dataset": ["a", "a", "b", "b"]}
+    )
+    kept = kept_pairs(previous, table, [False, True, False, False])
+    assert kept.values.tolist() == [["a", "r0", "b", "r0"], ["a", "r0", "b", "r1"]]
+
+
+def test_a_record_is_fresh_when_new_or_when_its_fingerprint_changed() -> None:
+    previous = _run_with([], [("a", "r0"), ("a", "r1"), ("b", "r0")])
+    previous.records["fingerprint"] = [1, 2, 3]
+    fresh = fresh_records(["a", "a", "b", "b"], ["r0", "r1", "r0", "r9"], [1, 5, 3, 4], previous)
+    assert fresh.tolist() == [False, True, False, True]

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from nightingale.platform import storage
@@ -85,6 +86,17 @@ def test_parquet_round_trips_and_reports_its_checksum(tmp_path: Path) -> None:
     checksum = write_parquet(target, frame)
     assert checksum == sha256_file(target)
     pd.testing.assert_frame_equal(read_parquet(target), frame)
+
+
+def test_parquet_text_can_be_read_into_arrow_backed_columns(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"record_id": ["r1", None], "value": [1, 2]})
+    target = tmp_path / "t.parquet"
+    write_parquet(target, frame)
+    read = read_parquet(target, arrow_text=True)
+    assert read["record_id"].dtype == pd.ArrowDtype(pa.string())
+    assert read["record_id"].iloc[0] == "r1"
+    assert read["record_id"].isna().tolist() == [False, True]
+    assert read["value"].tolist() == [1, 2]
 
 
 def test_a_broken_parquet_file_gives_a_readable_error(tmp_path: Path) -> None:
