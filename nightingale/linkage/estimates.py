@@ -130,15 +130,49 @@ class _Prepared:
     ends: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
     review_stratum: npt.NDArray[np.intp]  # (in one person, band of the model's weight)
     review_strata: int
+    #: the same masks as positions, and what each draw reads through them (see
+    #: :class:`_Positions`): a draw touches each subset once instead of every pair
+    at: _Positions
+
+
+@dataclass(frozen=True)
+class _Positions:
+    """Positions of the pairs each sum of a draw reads, in pair order.
+
+    Counting only the pairs a mask selects gives the same sums as weighting every pair
+    by the mask (the others add zero, in the same order), at a fraction of the work.
+    """
+
+    present: npt.NDArray[np.intp]  # an identifier on both, weight above the cut
+    present_agree: npt.NDArray[np.intp]  # ... and agreeing
+    error: npt.NDArray[np.intp]  # in the band the identifier's error is read from
+    error_agree: npt.NDArray[np.intp]
+    calibrated: npt.NDArray[np.intp]
+    uncalibrated: npt.NDArray[np.intp]
+    #: per pair, its stratum and identifier (0 none, 1 disagrees, 2 agrees): the hold-out
+    #: probability is a function of the two
+    cell: npt.NDArray[np.intp]
+    odds_below: npt.NDArray[np.float64]  # the model's odds of the uncalibrated pairs
+    status_below: npt.NDArray[np.intp]  # their status (0 apart, 1 in one person)
+    same: npt.NDArray[np.intp]
+    apart: npt.NDArray[np.intp]
+    impossible: npt.NDArray[np.intp]
+    through: npt.NDArray[np.intp]  # in one person only through others (empty: no such step)
+    #: the direct links touching an end of a through pair, ordered by that end (its code
+    #: among the ends), the first of each end, and the two ends' codes of each through pair
+    touching: npt.NDArray[np.intp]
+    touching_end: npt.NDArray[np.intp]
+    end_starts: npt.NDArray[np.intp]
+    ends: int
+    through_l: npt.NDArray[np.intp]
+    through_r: npt.NDArray[np.intp]
 
 
 def _prepare(data: EstimatesInput) -> _Prepared:
     pairs = data.pairs
     names_l = pairs["source_l"].to_numpy(dtype=object)
     names_r = pairs["source_r"].to_numpy(dtype=object)
-    label = np.array([f"{a}~{b}" for a, b in zip(names_l, names_r, strict=True)], dtype=object)
-    codes, uniques = pd.factorize(pd.Series(label, dtype=object), sort=True)
-    names = [str(u) for u in uniques]
+    codes, names = _source_pair_codes(names_l, names_r)
     holdout = pairs["holdout"].to_numpy(dtype=np.int8)
     weight_without = pairs["weight_without"].to_numpy(dtype=float)
     calibrated = weight_without >= data.calibration_cut
@@ -166,7 +200,16 @@ def _prepare(data: EstimatesInput) -> _Prepared:
     one = data.one_per_person
     impossible = (names_l == names_r) & np.isin(names_l, list(one))
     has_holdout = bool(((holdout >= 0) & calibrated).any())
-    prepared = _Prepared(
+    model_probability = pairs["probability"].to_numpy(dtype=float)
+    if not has_holdout:
+        odds = (priors / (1 - priors))[group] * np.exp2(np.clip(log_bayes, -60, 60))
+        model_probability = odds / (1 + odds)
+    through = same & ~_column(pairs, "linked", False).astype(bool)
+    ends = (
+        _column(pairs, "node_l", -1).astype(np.intp),
+        _column(pairs, "node_r", -1).astype(np.intp),
+    )
+    return _Prepared(
         group=group,
         names=names,
         same=same,
@@ -178,7 +221,7 @@ def _prepare(data: EstimatesInput) -> _Prepared:
         error_band=(holdout >= 0) & status & (weight_without >= ERROR_BAND_FROM),
         log_bayes=log_bayes,
         candidates=candidate_pairs,
-        model_probability=pairs["probability"].to_numpy(dtype=float),
+        model_probability=model_probability,
         floor_short=floor_short,
         has_holdout=has_holdout,
         reviewed=(
@@ -188,16 +231,95 @@ def _prepare(data: EstimatesInput) -> _Prepared:
         ),
         review_stratum=same.astype(np.intp) * bands + _band(pairs["weight"].to_numpy(dtype=float)),
         review_strata=2 * bands,
-        through=same & ~_column(pairs, "linked", False).astype(bool),
-        ends=(
-            _column(pairs, "node_l", -1).astype(np.intp),
-            _column(pairs, "node_r", -1).astype(np.intp),
+        through=through,
+        ends=ends,
+        at=_positions(
+            holdout=holdout,
+            calibrated=calibrated,
+            error_band=(holdout >= 0) & status & (weight_without >= ERROR_BAND_FROM),
+            stratum=stratum,
+            bands=bands,
+            model_probability=model_probability,
+            same=same,
+            impossible=impossible,
+            through=through,
+            ends=ends,
         ),
     )
-    if has_holdout:
-        return prepared
-    odds = (priors / (1 - priors))[group] * np.exp2(np.clip(log_bayes, -60, 60))
-    return dataclasses.replace(prepared, model_probability=odds / (1 + odds))
+
+
+def _source_pair_codes(
+    names_l: npt.NDArray[Any], names_r: npt.NDArray[Any]
+) -> tuple[npt.NDArray[np.intp], list[str]]:
+    """Each pair's code of its source pair (``a~b``), codes in the order of the labels."""
+    codes, uniques = pd.factorize(np.concatenate([names_l, names_r]))
+    count = max(len(uniques), 1)
+    half = len(names_l)
+    present, group = np.unique(codes[:half] * count + codes[half:], return_inverse=True)
+    labels = [f"{uniques[c // count]}~{uniques[c % count]}" for c in present]
+    order = sorted(range(len(labels)), key=labels.__getitem__)
+    renumber = np.empty(len(labels), dtype=np.intp)
+    renumber[order] = np.arange(len(labels))
+    return renumber[group.reshape(-1)].astype(np.intp), [labels[i] for i in order]
+
+
+def _positions(
+    *,
+    holdout: npt.NDArray[np.int8],
+    calibrated: npt.NDArray[np.bool_],
+    error_band: npt.NDArray[np.bool_],
+    stratum: npt.NDArray[np.intp],
+    bands: int,
+    model_probability: npt.NDArray[np.float64],
+    same: npt.NDArray[np.bool_],
+    impossible: npt.NDArray[np.bool_],
+    through: npt.NDArray[np.bool_],
+    ends: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]],
+) -> _Positions:
+    present = (holdout >= 0) & calibrated
+    agree = holdout == 1
+    uncalibrated = np.flatnonzero(~calibrated)
+    nodes_l, nodes_r = ends
+    usable = through.any() and not ((nodes_l < 0).any() or (nodes_r < 0).any())
+    through_at = np.flatnonzero(through) if usable else np.zeros(0, dtype=np.intp)
+    # The surest direct link of each end of a through pair: only those ends are read.
+    end_nodes, end_codes = np.unique(
+        np.concatenate([nodes_l[through_at], nodes_r[through_at]]), return_inverse=True
+    )
+    end_codes = end_codes.reshape(-1)
+    direct = np.flatnonzero(same & ~through) if usable else np.zeros(0, dtype=np.intp)
+    touching, touching_end = [], []
+    for nodes in (nodes_l, nodes_r):
+        where = np.searchsorted(end_nodes, nodes[direct])
+        where = np.minimum(where, max(len(end_nodes) - 1, 0))
+        hit = end_nodes[where] == nodes[direct] if len(end_nodes) else np.zeros(len(direct), bool)
+        touching.append(direct[hit])
+        touching_end.append(where[hit])
+    pair_at, end_at = np.concatenate(touching), np.concatenate(touching_end)
+    order = np.argsort(end_at, kind="stable")
+    pair_at, end_at = pair_at[order], end_at[order]
+    starts = np.flatnonzero(np.r_[True, end_at[1:] != end_at[:-1]]) if len(end_at) else end_at
+    return _Positions(
+        present=np.flatnonzero(present),
+        present_agree=np.flatnonzero(present & agree),
+        error=np.flatnonzero(error_band),
+        error_agree=np.flatnonzero(error_band & agree),
+        calibrated=np.flatnonzero(calibrated),
+        uncalibrated=uncalibrated,
+        cell=stratum * 3 + np.where(holdout >= 0, np.where(agree, 2, 1), 0),
+        odds_below=_odds(model_probability)[uncalibrated],
+        status_below=(stratum // bands)[uncalibrated],
+        same=np.flatnonzero(same),
+        apart=np.flatnonzero(~same),
+        impossible=np.flatnonzero(impossible),
+        through=through_at,
+        touching=pair_at,
+        touching_end=end_at,
+        end_starts=starts.astype(np.intp),
+        ends=len(end_nodes),
+        through_l=end_codes[: len(through_at)].astype(np.intp),
+        through_r=end_codes[len(through_at) :].astype(np.intp),
+    )
 
 
 def _column(pairs: pd.DataFrame, name: str, default: Any) -> npt.NDArray[Any]:
@@ -233,69 +355,78 @@ def _match_probabilities(
 ) -> npt.NDArray[np.float64]:
     """Each scored pair's estimated probability of being a true match.
 
-    ``counts`` weighs the pairs (1 each, or a bootstrap draw's block counts).
+    ``counts`` weighs the pairs (1 each, or a bootstrap draw's block counts: whole
+    numbers). Each sum reads only the pairs it counts (:class:`_Positions`), in pair
+    order, so it is the sum over every pair weighted by its mask, to the last bit.
     """
-    probability = prep.model_probability
+    at = prep.at
     if prep.has_holdout:
-        present = (prep.holdout >= 0) & prep.calibrated
-        weights = counts * present
-        error_pairs = counts * prep.error_band
-        agree_error = float((error_pairs * (prep.holdout == 1)).sum())
-        error = 1.0 - agree_error / error_pairs.sum() if error_pairs.sum() else 0.0
+        error_pairs = float(counts[at.error].sum())  # whole numbers: exact in any order
+        agree_error = float(counts[at.error_agree].sum())
+        error = 1.0 - agree_error / error_pairs if error_pairs else 0.0
         error = min(max(error, 0.0), 0.5)
         size = prep.stratum_count
-        agree = np.bincount(prep.stratum, weights=weights * (prep.holdout == 1), minlength=size)
-        seen = np.bincount(prep.stratum, weights=weights, minlength=size)
+        stratum = prep.stratum
+        agree = np.bincount(
+            stratum[at.present_agree], weights=counts[at.present_agree], minlength=size
+        )
+        seen = np.bincount(stratum[at.present], weights=counts[at.present], minlength=size)
+        calibrated_counts = counts[at.calibrated]
         model_rate = np.bincount(
-            prep.stratum, weights=counts * prep.calibrated * probability, minlength=size
+            stratum[at.calibrated],
+            weights=calibrated_counts * prep.model_probability[at.calibrated],
+            minlength=size,
         ) / np.maximum(
-            np.bincount(prep.stratum, weights=counts * prep.calibrated, minlength=size), 1e-12
+            np.bincount(stratum[at.calibrated], weights=calibrated_counts, minlength=size),
+            1e-12,
         )
         rate = np.clip((agree / (1 - error) + SHRINK * model_rate) / (seen + SHRINK), 0.0, 1.0)
-        pi = rate[prep.stratum]
+        # The probability of a checked pair depends on its stratum and on whether the
+        # identifier is absent, disagrees or agrees: worked out per stratum, then looked up.
+        pi = rate
         given_agree = pi * (1 - error) / np.maximum(pi * (1 - error) + (1 - pi) * 1e-6, 1e-300)
         given_disagree = pi * error / np.maximum(pi * error + (1 - pi), 1e-300)
-        held = np.where(prep.holdout == 1, given_agree, given_disagree)
-        calibrated = np.where(prep.holdout >= 0, held, pi)
+        probability = np.stack([pi, given_disagree, given_agree], axis=1).ravel()[at.cell]
         # Below the cut no identifier can check the model; its weights are trusted for
         # differences only, its level set where the check ends: the model's odds scaled
         # by the factor between the checked and the model's rate of the lowest band.
         bands = size // 2
         lowest = np.array([0, bands])  # band 0 of "not in one person", of "in one"
         factor = _odds(rate[lowest]) / np.maximum(_odds(model_rate[lowest]), 1e-300)
-        factor = np.where(seen[lowest] > 0, factor, 1.0)[prep.stratum // bands]
-        below = factor * _odds(probability)
-        below = below / (1 + below)
-        probability = np.where(prep.calibrated, calibrated, below)
+        factor = np.where(seen[lowest] > 0, factor, 1.0)
+        below = factor[at.status_below] * at.odds_below
+        probability[at.uncalibrated] = below / (1 + below)
+    else:
+        probability = prep.model_probability.copy()
     probability = _through_links(prep, probability)
     if (prep.reviewed >= 0).any():
         probability = _with_review(prep, counts, probability)
-    return np.where(prep.impossible, 0.0, probability)
+    probability[at.impossible] = 0.0
+    return probability
 
 
 def _through_links(
     prep: _Prepared, probability: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
     """Pairs in one person only through other records: at least as likely as both
-    ends' links being right.
+    ends' links being right (``probability`` is updated in place and returned).
 
     Records a and c joined through b are one person when the links a-b and b-c both
     are: each end's surest direct link, multiplied, bounds the pair's probability from
     below (a pair scored weak on its own fields can still be one person, e.g. a record
-    joined to its duplicate through a third source).
+    joined to its duplicate through a third source). Only the ends of such pairs are
+    looked at (:class:`_Positions`).
     """
-    if not prep.through.any():
+    at = prep.at
+    if not len(at.through):
         return probability
-    nodes_l, nodes_r = prep.ends
-    if (nodes_l < 0).any() or (nodes_r < 0).any():
-        return probability
-    size = int(max(nodes_l.max(), nodes_r.max())) + 1
-    direct = prep.same & ~prep.through
-    surest = np.zeros(size)
-    np.maximum.at(surest, nodes_l[direct], probability[direct])
-    np.maximum.at(surest, nodes_r[direct], probability[direct])
-    path = surest[nodes_l] * surest[nodes_r]
-    return np.where(prep.through, np.maximum(probability, path), probability)
+    surest = np.zeros(at.ends)
+    if len(at.touching):
+        best = np.maximum.reduceat(probability[at.touching], at.end_starts)
+        surest[at.touching_end[at.end_starts]] = np.maximum(best, 0.0)
+    path = surest[at.through_l] * surest[at.through_r]
+    probability[at.through] = np.maximum(probability[at.through], path)
+    return probability
 
 
 def _odds(probability: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -398,10 +529,11 @@ def _totals(
         checked = prep.calibrated & prep.has_holdout  # without identifiers, none is
         probability = np.where(checked, probability, prep.same.astype(float))
     groups = len(prep.names)
+    same, apart = prep.at.same, prep.at.apart
     weighted = counts * probability
-    linked = np.bincount(prep.group, weights=counts * prep.same, minlength=groups)
-    hits = np.bincount(prep.group, weights=weighted * prep.same, minlength=groups)
-    missed = np.bincount(prep.group, weights=weighted * ~prep.same, minlength=groups)
+    linked = np.bincount(prep.group[same], weights=counts[same], minlength=groups)
+    hits = np.bincount(prep.group[same], weights=weighted[same], minlength=groups)
+    missed = np.bincount(prep.group[apart], weights=weighted[apart], minlength=groups)
     scored_true = hits + missed
     # Matches never scored (below the floor) are unchecked too: none, favourably.
     short = np.zeros_like(prep.floor_short) if unchecked else prep.floor_short

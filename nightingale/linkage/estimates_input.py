@@ -151,7 +151,16 @@ def holdout_links(
     """
     if not len(pairs):
         return pd.Series(False, index=pairs.index)
-    edges = pairs.copy()
+    # Only the columns the clustering reads, with the sources as integer codes (one code
+    # per name on both sides): it groups and joins by source, much faster on integers.
+    gamma_columns = [c for c in pairs.columns if c.startswith("gamma_")]
+    edges = pairs[["node_l", "node_r", "match_weight", *gamma_columns]].copy()
+    names = pd.unique(
+        np.concatenate([pairs["source_dataset_l"].to_numpy(), pairs["source_dataset_r"].to_numpy()])
+    )
+    position = pd.Index(names)
+    edges["source_dataset_l"] = position.get_indexer(pairs["source_dataset_l"].to_numpy())
+    edges["source_dataset_r"] = position.get_indexer(pairs["source_dataset_r"].to_numpy())
     mask = hidden.to_numpy(dtype=bool)
     edges["match_weight"] = np.where(
         mask, pairs["weight_without"].to_numpy(), pairs["match_weight"].to_numpy()
@@ -198,6 +207,47 @@ def _halves(pairs: pd.DataFrame, block: npt.NDArray[Any]) -> npt.NDArray[np.bool
     return ((first + turn.astype(np.uint64)) & np.uint64(1)).astype(bool)
 
 
+def _source_pairs(
+    source_l: npt.NDArray[Any], source_r: npt.NDArray[Any]
+) -> tuple[npt.NDArray[np.intp], list[str], list[str]]:
+    """Each pair's code of its (first, second) source names, and the names per code."""
+    codes, names = pd.factorize(np.concatenate([source_l, source_r]))
+    count = max(len(names), 1)
+    combined = codes[: len(source_l)].astype(np.intp) * count + codes[len(source_l) :]
+    present, group = np.unique(combined, return_inverse=True)
+    firsts = [str(names[c // count]) for c in present]
+    seconds = [str(names[c % count]) for c in present]
+    return group.astype(np.intp), firsts, seconds
+
+
+def _one_person(
+    person_of: pd.DataFrame,
+    source_l: npt.NDArray[Any],
+    record_l: npt.NDArray[Any],
+    source_r: npt.NDArray[Any],
+    record_r: npt.NDArray[Any],
+) -> npt.NDArray[np.bool_]:
+    """Whether the spine puts each pair's two records in one person.
+
+    Records are found by integer codes of (source, record id), not by joined text; a
+    record missing from the spine is in no person.
+    """
+    spine = len(person_of)
+    sources = pd.factorize(
+        np.concatenate([person_of["source"].astype(str).to_numpy(), source_l, source_r])
+    )[0].astype(np.int64)
+    records, uniques = pd.factorize(
+        np.concatenate([person_of["record_id"].astype(str).to_numpy(), record_l, record_r])
+    )
+    key = sources * max(len(uniques), 1) + records
+    at = pd.Index(key[:spine]).get_indexer(key[spine:])
+    person = pd.factorize(person_of["person_id"].astype(str).to_numpy())[0]
+    person_at = np.where(at >= 0, person[at], -1)
+    half = len(source_l)
+    left, right = person_at[:half], person_at[half:]
+    return (left >= 0) & (left == right)
+
+
 def estimates_input(
     pairs: pd.DataFrame,
     person_of: pd.DataFrame,
@@ -212,20 +262,6 @@ def estimates_input(
     ``node_l``/``node_r``); ``person_of`` has ``source``, ``record_id``, ``person_id``
     for every record of the spine.
     """
-    key = pd.MultiIndex.from_arrays(
-        [person_of["source"].astype(str).to_numpy(), person_of["record_id"].astype(str).to_numpy()]
-    )
-    person = pd.Series(person_of["person_id"].astype(str).to_numpy(), index=key)
-
-    def person_at(side: str) -> npt.NDArray[Any]:
-        at = pd.MultiIndex.from_arrays(
-            [
-                pairs[f"source_dataset_{side}"].astype(str).to_numpy(),
-                pairs[f"unique_id_{side}"].astype(str).to_numpy(),
-            ]
-        )
-        return person.reindex(at).to_numpy(dtype=object)
-
     weights = level_weights(model_json)
     weight_without = pairs["match_weight"].to_numpy(dtype=float).copy()
     holdout = np.full(len(pairs), -1, dtype=np.int8)
@@ -256,7 +292,7 @@ def estimates_input(
     record_l = pairs["unique_id_l"].astype(str).to_numpy()
     record_r = pairs["unique_id_r"].astype(str).to_numpy()
     swap = (source_l > source_r) | ((source_l == source_r) & (record_l > record_r))
-    same = person_at("l") == person_at("r")
+    same = _one_person(person_of, source_l, record_l, source_r, record_r)
     frame = pd.DataFrame(
         {
             "source_l": np.where(swap, source_r, source_l),
@@ -281,8 +317,10 @@ def estimates_input(
     records = person_of["source"].astype(str).value_counts().to_dict()
     gamma_columns = [c for c in pairs.columns if c.startswith("gamma_")]
     gammas = pairs[gamma_columns].reset_index(drop=True)
-    same = frame["same"].to_numpy()
-    label = frame["source_l"] + "~" + frame["source_r"]
+    # Source pairs by integer codes: one label per distinct pair of names, not per pair.
+    group, firsts, seconds = _source_pairs(
+        frame["source_l"].to_numpy(), frame["source_r"].to_numpy()
+    )
 
     def tails(rows: npt.NDArray[np.bool_]) -> tuple[float, float, float]:
         floor, threshold = weight_below(
@@ -291,7 +329,8 @@ def estimates_input(
         (below,) = weight_below(model_json, gammas[rows & ~same], (threshold_weight,), "u")
         return floor, threshold, 1.0 - below
 
-    shortfall = {name: tails((label == name).to_numpy()) for name in sorted(label.unique())}
+    labels = {f"{a}~{b}": number for number, (a, b) in enumerate(zip(firsts, seconds, strict=True))}
+    shortfall = {name: tails(group == labels[name]) for name in sorted(labels)}
     shortfall["all"] = tails(np.ones(len(frame), dtype=bool))
     return EstimatesInput(
         pairs=frame,

@@ -89,10 +89,30 @@ def pair_key(source_l: str, record_l: str, source_r: str, record_r: str) -> str:
 
 
 def _keys(frame: pd.DataFrame, sl: str, rl: str, sr: str, rr: str) -> npt.NDArray[np.object_]:
-    columns = [frame[name].astype(str) for name in (sl, rl, sr, rr)]
-    return np.asarray(
-        [pair_key(a, b, c, d) for a, b, c, d in zip(*columns, strict=True)], dtype=object
+    """:func:`pair_key` of every row, with whole-column operations."""
+    source_l, record_l, source_r, record_r = (
+        frame[name].astype(str).to_numpy(dtype=object) for name in (sl, rl, sr, rr)
     )
+    swap = (source_l > source_r) | ((source_l == source_r) & (record_l > record_r))
+    first = np.where(swap, source_r, source_l) + ":" + np.where(swap, record_r, record_l)
+    second = np.where(swap, source_l, source_r) + ":" + np.where(swap, record_l, record_r)
+    return np.asarray(first + "~" + second, dtype=object)
+
+
+def _record_codes(
+    records: pd.DataFrame, sides: list[tuple[npt.NDArray[Any], npt.NDArray[Any]]]
+) -> tuple[npt.NDArray[np.int64], list[npt.NDArray[np.int64]]]:
+    """One integer per (source, record id), for ``records`` and for each of ``sides``
+    (source and record id arrays): equal integers, same record. Matching records to
+    pairs by integers, not by joined text."""
+    sources = [records["source"].astype(str).to_numpy(dtype=object), *(s for s, _ in sides)]
+    ids = [records["record_id"].astype(str).to_numpy(dtype=object), *(r for _, r in sides)]
+    source_codes = pd.factorize(np.concatenate(sources))[0].astype(np.int64)
+    id_codes, uniques = pd.factorize(np.concatenate(ids))
+    key = source_codes * max(len(uniques), 1) + id_codes
+    bounds = np.cumsum([len(part) for part in sources])[:-1]
+    parts = np.split(key, bounds)
+    return parts[0], parts[1:]
 
 
 def _band_labels(threshold: float) -> list[str]:
@@ -156,45 +176,44 @@ def draw_sample(
             chosen[int(at)] = name
     near = np.abs(weight - data.threshold_weight) <= abs(BAND_OFFSETS[0])
     ordered = pairs.iloc[order]
-    sides = [
-        pd.MultiIndex.from_arrays(
-            [ordered[f"source_{s}"].astype(str).to_numpy(), ordered[f"record_{s}"].astype(str)]
+    flagged = [(d, v) for d, v in _flagged(subgroups) if d in records]
+    if flagged:
+        record_key, (key_l, key_r) = _record_codes(
+            records,
+            [
+                (
+                    ordered[f"source_{s}"].astype(str).to_numpy(dtype=object),
+                    ordered[f"record_{s}"].astype(str).to_numpy(dtype=object),
+                )
+                for s in ("l", "r")
+            ],
         )
-        for s in ("l", "r")
-    ]
-    for dimension, value in _flagged(subgroups):
-        if dimension not in records:
-            continue
-        members = records[records[dimension].astype(str) == value]
-        inside = pd.MultiIndex.from_arrays(
-            [members["source"].astype(str).to_numpy(), members["record_id"].astype(str)]
-        )
-        touching = sides[0].isin(inside) | sides[1].isin(inside)
-        free = np.array([i not in chosen for i in range(len(keys))], dtype=bool)
+    taken = np.zeros(len(keys), dtype=bool)
+    taken[list(chosen)] = True
+    for dimension, value in flagged:
+        inside = record_key[(records[dimension].astype(str) == value).to_numpy()]
+        touching = np.isin(key_l, inside) | np.isin(key_r, inside)
+        free = ~taken
         candidates = np.flatnonzero(touching & free & near)
         if len(candidates) < PER_SUBGROUP:
             candidates = np.flatnonzero(touching & free)
         take = min(PER_SUBGROUP, len(candidates))
         for at in np.sort(rng.choice(candidates, take, replace=False)) if take else []:
             chosen[int(at)] = f"subgroup {dimension} = {value}"
+            taken[at] = True
     picked = sorted(chosen)
-    scored_keys = _keys(
-        scored, "source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r"
-    )
-    position = {key: i for i, key in enumerate(scored_keys)}
-    agreements = []
-    for at in picked:
-        levels = scored.iloc[position[keys[at]]]
-        agreements.append(
-            json.dumps(
-                {
-                    name: names_of.get(int(levels[f"gamma_{name}"]), "?")
-                    for name, names_of in labels.items()
-                    if f"gamma_{name}" in levels
-                },
-                sort_keys=True,
-            )
+    levels = _levels_of(scored, order[picked], keys[picked])
+    agreements = [
+        json.dumps(
+            {
+                name: names_of.get(int(row[f"gamma_{name}"]), "?")
+                for name, names_of in labels.items()
+                if f"gamma_{name}" in row
+            },
+            sort_keys=True,
         )
+        for row in levels
+    ]
     rows = ordered.iloc[picked]
     return pd.DataFrame(
         {
@@ -210,6 +229,23 @@ def draw_sample(
             "agreement": pd.Series(agreements, dtype=object).to_numpy(),
         }
     )
+
+
+def _levels_of(
+    scored: pd.DataFrame, rows: npt.NDArray[np.intp], keys: npt.NDArray[np.object_]
+) -> list[dict[str, Any]]:
+    """The engine's rows of the pairs ``keys`` (``rows``: their positions in the
+    estimator's pairs, which keep the engine's order when made from them; otherwise
+    each pair is found by its key, the last row of a key as before)."""
+    if not len(keys):
+        return []
+    columns = ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r"]
+    if rows.max() < len(scored):
+        found = _keys(scored.iloc[rows], *columns)
+        if (found == keys).all():
+            return [row for _, row in scored.iloc[rows].iterrows()]
+    position = {key: i for i, key in enumerate(_keys(scored, *columns))}
+    return [scored.iloc[position[key]] for key in keys]
 
 
 def strata_order(bundle: ReviewBundle) -> list[str]:
