@@ -137,32 +137,33 @@ class _Prepared:
 
 @dataclass(frozen=True)
 class _Positions:
-    """Positions of the pairs each sum of a draw reads, in pair order.
+    """What every draw reads, arranged once so that each sum is one pass over the pairs.
 
-    Counting only the pairs a mask selects gives the same sums as weighting every pair
-    by the mask (the others add zero, in the same order), at a fraction of the work.
+    A sum over the pairs a mask selects is a ``bincount`` with the others sent to a
+    spare bin: each bin adds its pairs in pair order, as the sum weighted by the mask
+    did, so the results are the same to the last bit.
     """
 
-    present: npt.NDArray[np.intp]  # an identifier on both, weight above the cut
-    present_agree: npt.NDArray[np.intp]  # ... and agreeing
     error: npt.NDArray[np.intp]  # in the band the identifier's error is read from
-    error_agree: npt.NDArray[np.intp]
-    calibrated: npt.NDArray[np.intp]
-    uncalibrated: npt.NDArray[np.intp]
+    error_agree: npt.NDArray[np.intp]  # ... and agreeing
     #: per pair, its stratum and identifier (0 none, 1 disagrees, 2 agrees): the hold-out
     #: probability is a function of the two
     cell: npt.NDArray[np.intp]
+    #: ``cell`` of the calibrated pairs, the spare bin (3 * strata) for the others
+    checked_cell: npt.NDArray[np.intp]
+    #: the stratum of the calibrated pairs, the spare bin (strata) for the others
+    checked_stratum: npt.NDArray[np.intp]
+    uncalibrated: npt.NDArray[np.intp]
     odds_below: npt.NDArray[np.float64]  # the model's odds of the uncalibrated pairs
     status_below: npt.NDArray[np.intp]  # their status (0 apart, 1 in one person)
-    same: npt.NDArray[np.intp]
-    apart: npt.NDArray[np.intp]
+    #: source pair code of the pairs in one person, code + source pairs for the others
+    linked_group: npt.NDArray[np.intp]
     impossible: npt.NDArray[np.intp]
     through: npt.NDArray[np.intp]  # in one person only through others (empty: no such step)
-    #: the direct links touching an end of a through pair, ordered by that end (its code
-    #: among the ends), the first of each end, and the two ends' codes of each through pair
+    #: the direct links touching an end of a through pair, that end's code among the
+    #: ends, and the two ends' codes of each through pair
     touching: npt.NDArray[np.intp]
     touching_end: npt.NDArray[np.intp]
-    end_starts: npt.NDArray[np.intp]
     ends: int
     through_l: npt.NDArray[np.intp]
     through_r: npt.NDArray[np.intp]
@@ -238,7 +239,9 @@ def _prepare(data: EstimatesInput) -> _Prepared:
             calibrated=calibrated,
             error_band=(holdout >= 0) & status & (weight_without >= ERROR_BAND_FROM),
             stratum=stratum,
-            bands=bands,
+            strata=2 * bands,
+            group=group,
+            groups=len(names),
             model_probability=model_probability,
             same=same,
             impossible=impossible,
@@ -269,15 +272,17 @@ def _positions(
     calibrated: npt.NDArray[np.bool_],
     error_band: npt.NDArray[np.bool_],
     stratum: npt.NDArray[np.intp],
-    bands: int,
+    strata: int,
+    group: npt.NDArray[np.intp],
+    groups: int,
     model_probability: npt.NDArray[np.float64],
     same: npt.NDArray[np.bool_],
     impossible: npt.NDArray[np.bool_],
     through: npt.NDArray[np.bool_],
     ends: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]],
 ) -> _Positions:
-    present = (holdout >= 0) & calibrated
     agree = holdout == 1
+    cell = stratum * 3 + np.where(holdout >= 0, np.where(agree, 2, 1), 0)
     uncalibrated = np.flatnonzero(~calibrated)
     nodes_l, nodes_r = ends
     usable = through.any() and not ((nodes_l < 0).any() or (nodes_r < 0).any())
@@ -295,27 +300,20 @@ def _positions(
         hit = end_nodes[where] == nodes[direct] if len(end_nodes) else np.zeros(len(direct), bool)
         touching.append(direct[hit])
         touching_end.append(where[hit])
-    pair_at, end_at = np.concatenate(touching), np.concatenate(touching_end)
-    order = np.argsort(end_at, kind="stable")
-    pair_at, end_at = pair_at[order], end_at[order]
-    starts = np.flatnonzero(np.r_[True, end_at[1:] != end_at[:-1]]) if len(end_at) else end_at
     return _Positions(
-        present=np.flatnonzero(present),
-        present_agree=np.flatnonzero(present & agree),
         error=np.flatnonzero(error_band),
         error_agree=np.flatnonzero(error_band & agree),
-        calibrated=np.flatnonzero(calibrated),
+        cell=cell,
+        checked_cell=np.where(calibrated, cell, 3 * strata),
+        checked_stratum=np.where(calibrated, stratum, strata),
         uncalibrated=uncalibrated,
-        cell=stratum * 3 + np.where(holdout >= 0, np.where(agree, 2, 1), 0),
         odds_below=_odds(model_probability)[uncalibrated],
-        status_below=(stratum // bands)[uncalibrated],
-        same=np.flatnonzero(same),
-        apart=np.flatnonzero(~same),
+        status_below=(stratum // (strata // 2))[uncalibrated],
+        linked_group=np.where(same, group, group + groups),
         impossible=np.flatnonzero(impossible),
         through=through_at,
-        touching=pair_at,
-        touching_end=end_at,
-        end_starts=starts.astype(np.intp),
+        touching=np.concatenate(touching),
+        touching_end=np.concatenate(touching_end),
         ends=len(end_nodes),
         through_l=end_codes[: len(through_at)].astype(np.intp),
         through_r=end_codes[len(through_at) :].astype(np.intp),
@@ -366,20 +364,14 @@ def _match_probabilities(
         error = 1.0 - agree_error / error_pairs if error_pairs else 0.0
         error = min(max(error, 0.0), 0.5)
         size = prep.stratum_count
-        stratum = prep.stratum
-        agree = np.bincount(
-            stratum[at.present_agree], weights=counts[at.present_agree], minlength=size
-        )
-        seen = np.bincount(stratum[at.present], weights=counts[at.present], minlength=size)
-        calibrated_counts = counts[at.calibrated]
+        # Whole-number sums (exact in any order): pairs per (stratum, identifier).
+        checked = np.bincount(at.checked_cell, weights=counts, minlength=3 * size + 1)
+        by_cell = checked[: 3 * size].reshape(size, 3)
+        agree = by_cell[:, 2]
+        seen = by_cell[:, 1] + by_cell[:, 2]
         model_rate = np.bincount(
-            stratum[at.calibrated],
-            weights=calibrated_counts * prep.model_probability[at.calibrated],
-            minlength=size,
-        ) / np.maximum(
-            np.bincount(stratum[at.calibrated], weights=calibrated_counts, minlength=size),
-            1e-12,
-        )
+            at.checked_stratum, weights=counts * prep.model_probability, minlength=size + 1
+        )[:size] / np.maximum(by_cell[:, 0] + seen, 1e-12)
         rate = np.clip((agree / (1 - error) + SHRINK * model_rate) / (seen + SHRINK), 0.0, 1.0)
         # The probability of a checked pair depends on its stratum and on whether the
         # identifier is absent, disagrees or agrees: worked out per stratum, then looked up.
@@ -421,9 +413,7 @@ def _through_links(
     if not len(at.through):
         return probability
     surest = np.zeros(at.ends)
-    if len(at.touching):
-        best = np.maximum.reduceat(probability[at.touching], at.end_starts)
-        surest[at.touching_end[at.end_starts]] = np.maximum(best, 0.0)
+    np.maximum.at(surest, at.touching_end, probability[at.touching])
     path = surest[at.through_l] * surest[at.through_r]
     probability[at.through] = np.maximum(probability[at.through], path)
     return probability
@@ -529,11 +519,10 @@ def _totals(
         checked = prep.calibrated & prep.has_holdout  # without identifiers, none is
         probability = np.where(checked, probability, prep.same.astype(float))
     groups = len(prep.names)
-    same, apart = prep.at.same, prep.at.apart
-    weighted = counts * probability
-    linked = np.bincount(prep.group[same], weights=counts[same], minlength=groups)
-    hits = np.bincount(prep.group[same], weights=weighted[same], minlength=groups)
-    missed = np.bincount(prep.group[apart], weights=weighted[apart], minlength=groups)
+    by_link = prep.at.linked_group  # first the pairs in one person, then the others
+    linked = np.bincount(by_link, weights=counts, minlength=2 * groups)[:groups]
+    weighted = np.bincount(by_link, weights=counts * probability, minlength=2 * groups)
+    hits, missed = weighted[:groups], weighted[groups:]
     scored_true = hits + missed
     # Matches never scored (below the floor) are unchecked too: none, favourably.
     short = np.zeros_like(prep.floor_short) if unchecked else prep.floor_short
