@@ -67,6 +67,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from scipy.sparse import coo_matrix, csr_matrix
+
 from nightingale.linkage.estimates_input import (
     HOLDOUT_FIELDS,
     EstimatesInput,
@@ -144,8 +146,14 @@ class _Positions:
     did, so the results are the same to the last bit.
     """
 
-    error: npt.NDArray[np.intp]  # in the band the identifier's error is read from
-    error_agree: npt.NDArray[np.intp]  # ... and agreeing
+    #: block of each pair (a draw weighs blocks: each pair counts its block's weight)
+    blocks: npt.NDArray[np.intp]
+    #: the sums of whole numbers a draw needs, as rows of a (sums x blocks) matrix of
+    #: pair counts: exact in any order, so one product with the block weights gives
+    #: them all: pairs per (stratum, identifier) among the calibrated
+    #: (``3 * strata`` rows), linked pairs per source pair (``groups``), pairs in the
+    #: error band, and those agreeing on the identifier
+    whole: csr_matrix
     #: per pair, its stratum and identifier (0 none, 1 disagrees, 2 agrees): the hold-out
     #: probability is a function of the two
     cell: npt.NDArray[np.intp]
@@ -157,7 +165,7 @@ class _Positions:
     odds_below: npt.NDArray[np.float64]  # the model's odds of the uncalibrated pairs
     status_below: npt.NDArray[np.intp]  # their status (0 apart, 1 in one person)
     #: source pair code of the pairs in one person, code + source pairs for the others
-    linked_group: npt.NDArray[np.intp]
+    by_link: npt.NDArray[np.intp]
     impossible: npt.NDArray[np.intp]
     through: npt.NDArray[np.intp]  # in one person only through others (empty: no such step)
     #: the direct links touching an end of a through pair, that end's code among the
@@ -201,6 +209,7 @@ def _prepare(data: EstimatesInput) -> _Prepared:
     one = data.one_per_person
     impossible = (names_l == names_r) & np.isin(names_l, list(one))
     has_holdout = bool(((holdout >= 0) & calibrated).any())
+    blocks, block_count = _block_codes(pairs)
     model_probability = pairs["probability"].to_numpy(dtype=float)
     if not has_holdout:
         odds = (priors / (1 - priors))[group] * np.exp2(np.clip(log_bayes, -60, 60))
@@ -242,6 +251,8 @@ def _prepare(data: EstimatesInput) -> _Prepared:
             strata=2 * bands,
             group=group,
             groups=len(names),
+            blocks=blocks,
+            block_count=block_count,
             model_probability=model_probability,
             same=same,
             impossible=impossible,
@@ -275,6 +286,8 @@ def _positions(
     strata: int,
     group: npt.NDArray[np.intp],
     groups: int,
+    blocks: npt.NDArray[np.intp],
+    block_count: int,
     model_probability: npt.NDArray[np.float64],
     same: npt.NDArray[np.bool_],
     impossible: npt.NDArray[np.bool_],
@@ -283,6 +296,17 @@ def _positions(
 ) -> _Positions:
     agree = holdout == 1
     cell = stratum * 3 + np.where(holdout >= 0, np.where(agree, 2, 1), 0)
+    rows = [
+        (calibrated, cell),
+        (same, 3 * strata + group),
+        (error_band, np.full(len(cell), 3 * strata + groups)),
+        (error_band & agree, np.full(len(cell), 3 * strata + groups + 1)),
+    ]
+    row = np.concatenate([at[mask] for mask, at in rows])
+    column = np.concatenate([blocks[mask] for mask, _at in rows])
+    whole = coo_matrix(
+        (np.ones(len(row)), (row, column)), shape=(3 * strata + groups + 2, block_count)
+    ).tocsr()
     uncalibrated = np.flatnonzero(~calibrated)
     nodes_l, nodes_r = ends
     usable = through.any() and not ((nodes_l < 0).any() or (nodes_r < 0).any())
@@ -301,15 +325,15 @@ def _positions(
         touching.append(direct[hit])
         touching_end.append(where[hit])
     return _Positions(
-        error=np.flatnonzero(error_band),
-        error_agree=np.flatnonzero(error_band & agree),
+        blocks=blocks,
+        whole=whole,
         cell=cell,
         checked_cell=np.where(calibrated, cell, 3 * strata),
         checked_stratum=np.where(calibrated, stratum, strata),
         uncalibrated=uncalibrated,
         odds_below=_odds(model_probability)[uncalibrated],
         status_below=(stratum // (strata // 2))[uncalibrated],
-        linked_group=np.where(same, group, group + groups),
+        by_link=np.where(same, group, group + groups),
         impossible=np.flatnonzero(impossible),
         through=through_at,
         touching=np.concatenate(touching),
@@ -349,24 +373,20 @@ def _source_priors(
 
 
 def _match_probabilities(
-    prep: _Prepared, counts: npt.NDArray[np.float64]
+    prep: _Prepared, counts: npt.NDArray[np.float64], whole: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
     """Each scored pair's estimated probability of being a true match.
 
-    ``counts`` weighs the pairs (1 each, or a bootstrap draw's block counts: whole
-    numbers). Each sum reads only the pairs it counts (:class:`_Positions`), in pair
-    order, so it is the sum over every pair weighted by its mask, to the last bit.
+    ``counts`` weighs the pairs (1 each, or a bootstrap draw's block counts) and
+    ``whole`` holds the draw's sums of them (:attr:`_Positions.whole`).
     """
     at = prep.at
     if prep.has_holdout:
-        error_pairs = float(counts[at.error].sum())  # whole numbers: exact in any order
-        agree_error = float(counts[at.error_agree].sum())
+        size = prep.stratum_count
+        error_pairs, agree_error = (float(x) for x in whole[-2:])
         error = 1.0 - agree_error / error_pairs if error_pairs else 0.0
         error = min(max(error, 0.0), 0.5)
-        size = prep.stratum_count
-        # Whole-number sums (exact in any order): pairs per (stratum, identifier).
-        checked = np.bincount(at.checked_cell, weights=counts, minlength=3 * size + 1)
-        by_cell = checked[: 3 * size].reshape(size, 3)
+        by_cell = whole[: 3 * size].reshape(size, 3)
         agree = by_cell[:, 2]
         seen = by_cell[:, 1] + by_cell[:, 2]
         model_rate = np.bincount(
@@ -505,23 +525,26 @@ def _pair_key(
 
 
 def _totals(
-    prep: _Prepared, counts: npt.NDArray[np.float64], unchecked: bool = False
+    prep: _Prepared, weights: npt.NDArray[np.float64], unchecked: bool = False
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Precision and recall per source pair, then overall (the last entry).
+    """Precision and recall per source pair, then overall (the last entry), each pair
+    counted as often as its block's ``weights`` say (1 each, or a bootstrap draw).
 
     ``unchecked``: the pairs the held-out identifiers cannot check (too weak without
     them; every pair when no identifier is held out) count at the favourable extreme
     instead of at their estimated probability: matches when in one person, non-matches
     when not, and no matches below the scoring floor.
     """
-    probability = _match_probabilities(prep, counts)
+    counts = weights[prep.at.blocks]
+    whole = prep.at.whole @ weights
+    probability = _match_probabilities(prep, counts, whole)
     if unchecked:
         checked = prep.calibrated & prep.has_holdout  # without identifiers, none is
         probability = np.where(checked, probability, prep.same.astype(float))
     groups = len(prep.names)
-    by_link = prep.at.linked_group  # first the pairs in one person, then the others
-    linked = np.bincount(by_link, weights=counts, minlength=2 * groups)[:groups]
-    weighted = np.bincount(by_link, weights=counts * probability, minlength=2 * groups)
+    linked = whole[3 * prep.stratum_count :][:groups]
+    # In pair order per bin, as the sums over every pair weighted by a mask were.
+    weighted = np.bincount(prep.at.by_link, weights=counts * probability, minlength=2 * groups)
     hits, missed = weighted[:groups], weighted[groups:]
     scored_true = hits + missed
     # Matches never scored (below the floor) are unchecked too: none, favourably.
@@ -588,14 +611,14 @@ def estimate(data: EstimatesInput, draws: int = DRAWS, seed: int | None = None) 
     "source_pairs": {"a~b": {...same keys, "linked_pairs"}}}``.
     """
     prep = _prepare(data)
-    ones = np.ones(len(data.pairs))
+    count = prep.at.whole.shape[1]  # blocks
+    ones = np.ones(count)
     precision, recall = _totals(prep, ones)
-    blocks, count = _block_codes(data.pairs)
     rng = np.random.default_rng(content_seed(data) if seed is None else seed)
     samples_p, samples_r = [], []
     for _ in range(draws if count else 0):
         weights = np.bincount(rng.integers(0, count, count), minlength=count).astype(float)
-        p, r = _totals(prep, weights[blocks])
+        p, r = _totals(prep, weights)
         samples_p.append(p)
         samples_r.append(r)
     names = [*prep.names, "all"]
