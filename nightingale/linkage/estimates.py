@@ -66,7 +66,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-
 from scipy.sparse import coo_matrix, csr_matrix
 
 from nightingale.linkage.estimates_input import (
