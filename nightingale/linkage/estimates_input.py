@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -220,6 +222,86 @@ def _source_pairs(
     return group.astype(np.intp), firsts, seconds
 
 
+def arrow_text(
+    values: pd.Series | npt.NDArray[Any] | pa.Array | pa.ChunkedArray,
+) -> pa.Array | pa.ChunkedArray:
+    """Values as an Arrow string array: without a copy when Arrow holds them already."""
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values if values.type == pa.string() else values.cast(pa.string())
+    if isinstance(values, pd.Series):
+        if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+            return pa.array(values.array).cast(pa.string())
+        values = values.to_numpy(dtype=object)
+    try:
+        return pa.array(np.asarray(values, dtype=object), type=pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # not all text: as text
+        return pa.array(np.asarray(values).astype(str), type=pa.string())
+
+
+def _source_codes(
+    sources: pd.Series, pair_sources: npt.NDArray[Any]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Integer codes of the records' and the pairs' source names (one code per name)."""
+    if isinstance(sources.dtype, pd.CategoricalDtype):
+        names = pd.Index([str(c) for c in sources.cat.categories])
+        own = sources.cat.codes.to_numpy().astype(np.intp)
+    else:
+        own, uniques = pd.factorize(sources.astype(str).to_numpy(dtype=object))
+        names = pd.Index(uniques)
+    asked = names.get_indexer(np.asarray(pair_sources, dtype=object))
+    return own.astype(np.intp), np.asarray(asked, dtype=np.intp)
+
+
+def record_rows(
+    sources: pd.Series,
+    record_ids: pd.Series,
+    pair_sources: npt.NDArray[Any],
+    pair_ids: npt.NDArray[Any] | pa.Array,
+) -> npt.NDArray[np.intp]:
+    """The row of ``(sources, record_ids)`` holding each ``(pair_sources, pair_ids)``
+    record, -1 where none does (the first row of a record named twice).
+
+    Found by the record id alone (Arrow's hash lookup, no joined text), then checked
+    against the source; if an id led to a record of another source (ids are random,
+    but may repeat across sources), by integer codes of both columns instead.
+    """
+    ids = arrow_text(record_ids)
+    at = pc.fill_null(pc.index_in(arrow_text(pair_ids), value_set=ids), -1).to_numpy()
+    at = at.astype(np.intp)
+    own, asked = _source_codes(sources, pair_sources)
+    found = at >= 0
+    if (own[at[found]] != asked[found]).any():
+        return _rows_by_codes(sources, record_ids, pair_sources, pair_ids)
+    return at
+
+
+def _rows_by_codes(
+    sources: pd.Series,
+    record_ids: pd.Series,
+    pair_sources: npt.NDArray[Any],
+    pair_ids: npt.NDArray[Any] | pa.Array,
+) -> npt.NDArray[np.intp]:
+    """:func:`record_rows` by integer codes of (source, record id), for ids not unique."""
+    spine = len(sources)
+    source_codes = pd.factorize(
+        np.concatenate(
+            [sources.astype(str).to_numpy(dtype=object), np.asarray(pair_sources).astype(str)]
+        )
+    )[0].astype(np.int64)
+    id_codes, uniques = pd.factorize(
+        np.concatenate(
+            [
+                record_ids.astype(str).to_numpy(dtype=object),
+                arrow_text(pair_ids).to_numpy(zero_copy_only=False),
+            ]
+        )
+    )
+    key = source_codes * max(len(uniques), 1) + id_codes
+    first = ~pd.Index(key[:spine]).duplicated()
+    at = pd.Index(key[:spine][first]).get_indexer(key[spine:])
+    return np.where(at >= 0, np.flatnonzero(first)[np.maximum(at, 0)], -1).astype(np.intp)
+
+
 def _one_person(
     person_of: pd.DataFrame,
     source_l: npt.NDArray[Any],
@@ -227,20 +309,14 @@ def _one_person(
     source_r: npt.NDArray[Any],
     record_r: npt.NDArray[Any],
 ) -> npt.NDArray[np.bool_]:
-    """Whether the spine puts each pair's two records in one person.
-
-    Records are found by integer codes of (source, record id), not by joined text; a
-    record missing from the spine is in no person.
-    """
-    spine = len(person_of)
-    sources = pd.factorize(
-        np.concatenate([person_of["source"].astype(str).to_numpy(), source_l, source_r])
-    )[0].astype(np.int64)
-    records, uniques = pd.factorize(
-        np.concatenate([person_of["record_id"].astype(str).to_numpy(), record_l, record_r])
+    """Whether the spine puts each pair's two records in one person; a record missing
+    from the spine is in no person."""
+    at = record_rows(
+        person_of["source"],
+        person_of["record_id"],
+        np.concatenate([source_l, source_r]),
+        np.concatenate([record_l, record_r]),
     )
-    key = sources * max(len(uniques), 1) + records
-    at = pd.Index(key[:spine]).get_indexer(key[spine:])
     person = pd.factorize(person_of["person_id"].astype(str).to_numpy())[0]
     person_at = np.where(at >= 0, person[at], -1)
     half = len(source_l)

@@ -39,6 +39,7 @@ from nightingale.linkage.estimates import (
     estimate,
     update_with_review,
 )
+from nightingale.linkage.estimates_input import arrow_text, record_rows
 from nightingale.linkage.identifiers import (
     identifier_context,
     identifiers_path,
@@ -88,31 +89,29 @@ def pair_key(source_l: str, record_l: str, source_r: str, record_r: str) -> str:
     return f"{first[0]}:{first[1]}~{second[0]}:{second[1]}"
 
 
-def _keys(frame: pd.DataFrame, sl: str, rl: str, sr: str, rr: str) -> npt.NDArray[np.object_]:
-    """:func:`pair_key` of every row, with whole-column operations."""
-    source_l, record_l, source_r, record_r = (
-        frame[name].astype(str).to_numpy(dtype=object) for name in (sl, rl, sr, rr)
+def _key_text(
+    source_l: pa.Array, record_l: pa.Array, source_r: pa.Array, record_r: pa.Array
+) -> pa.Array:
+    """:func:`pair_key` of every pair, as Arrow text made column by column."""
+    # Arrow compares text by UTF-8 bytes: the order of Python's str comparison.
+    swap = pc.or_(
+        pc.greater(source_l, source_r),
+        pc.and_(pc.equal(source_l, source_r), pc.greater(record_l, record_r)),
     )
-    swap = (source_l > source_r) | ((source_l == source_r) & (record_l > record_r))
-    first = np.where(swap, source_r, source_l) + ":" + np.where(swap, record_r, record_l)
-    second = np.where(swap, source_l, source_r) + ":" + np.where(swap, record_l, record_r)
-    return np.asarray(first + "~" + second, dtype=object)
+    first = pc.binary_join_element_wise(
+        pc.if_else(swap, source_r, source_l), pc.if_else(swap, record_r, record_l), ":"
+    )
+    second = pc.binary_join_element_wise(
+        pc.if_else(swap, source_l, source_r), pc.if_else(swap, record_l, record_r), ":"
+    )
+    joined: pa.Array = pc.binary_join_element_wise(first, second, "~")
+    return joined
 
 
-def _record_codes(
-    records: pd.DataFrame, sides: list[tuple[npt.NDArray[Any], npt.NDArray[Any]]]
-) -> tuple[npt.NDArray[np.int64], list[npt.NDArray[np.int64]]]:
-    """One integer per (source, record id), for ``records`` and for each of ``sides``
-    (source and record id arrays): equal integers, same record. Matching records to
-    pairs by integers, not by joined text."""
-    sources = [records["source"].astype(str).to_numpy(dtype=object), *(s for s, _ in sides)]
-    ids = [records["record_id"].astype(str).to_numpy(dtype=object), *(r for _, r in sides)]
-    source_codes = pd.factorize(np.concatenate(sources))[0].astype(np.int64)
-    id_codes, uniques = pd.factorize(np.concatenate(ids))
-    key = source_codes * max(len(uniques), 1) + id_codes
-    bounds = np.cumsum([len(part) for part in sources])[:-1]
-    parts = np.split(key, bounds)
-    return parts[0], parts[1:]
+def _keys(frame: pd.DataFrame, sl: str, rl: str, sr: str, rr: str) -> npt.NDArray[np.object_]:
+    """:func:`pair_key` of every row."""
+    columns = (arrow_text(frame[name]) for name in (sl, rl, sr, rr))
+    return np.asarray(_key_text(*columns).to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _band_labels(threshold: float) -> list[str]:
@@ -151,11 +150,15 @@ def draw_sample(
     columns of the report; ``subgroups`` the report's link-rate rows.
     """
     pairs = data.pairs
-    keys = _keys(pairs, "source_l", "record_l", "source_r", "record_r")
-    # Content first (weights, links, agreement), the key only to break exact ties.
+    text = {
+        name: arrow_text(pairs[name]) for name in ("source_l", "record_l", "source_r", "record_r")
+    }
+    key_text = _key_text(text["source_l"], text["record_l"], text["source_r"], text["record_r"])
+    # Content first (weights, links, agreement), the key only to break exact ties (by
+    # its rank among the keys: the order of the texts, without sorting them again).
     order = np.lexsort(
         (
-            keys.astype(str),
+            pc.rank(key_text, sort_keys="ascending", tiebreaker="first").to_numpy(),
             pairs["holdout"].to_numpy(),
             pairs["same"].to_numpy(dtype=np.int8),
             np.round(pairs["weight_without"].to_numpy(dtype=float), 6),
@@ -163,7 +166,6 @@ def draw_sample(
         )
     )
     weight = pairs["weight"].to_numpy(dtype=float)[order]
-    keys = keys[order]
     rng = np.random.default_rng(content_seed(data))
     edges = np.asarray([data.threshold_weight + o for o in BAND_OFFSETS])
     band = np.searchsorted(edges, weight, side="right")
@@ -175,24 +177,22 @@ def draw_sample(
         for at in np.sort(rng.choice(candidates, take, replace=False)) if take else []:
             chosen[int(at)] = name
     near = np.abs(weight - data.threshold_weight) <= abs(BAND_OFFSETS[0])
-    ordered = pairs.iloc[order]
     flagged = [(d, v) for d, v in _flagged(subgroups) if d in records]
-    if flagged:
-        record_key, (key_l, key_r) = _record_codes(
-            records,
-            [
-                (
-                    ordered[f"source_{s}"].astype(str).to_numpy(dtype=object),
-                    ordered[f"record_{s}"].astype(str).to_numpy(dtype=object),
-                )
-                for s in ("l", "r")
-            ],
+    if flagged:  # each pair's records, as rows of ``records`` (-1: not there)
+        row_l, row_r = (
+            record_rows(
+                records["source"],
+                records["record_id"],
+                pairs[f"source_{s}"].to_numpy(dtype=object),
+                text[f"record_{s}"],
+            )[order]
+            for s in ("l", "r")
         )
-    taken = np.zeros(len(keys), dtype=bool)
+    taken = np.zeros(len(pairs), dtype=bool)
     taken[list(chosen)] = True
     for dimension, value in flagged:
-        inside = record_key[(records[dimension].astype(str) == value).to_numpy()]
-        touching = np.isin(key_l, inside) | np.isin(key_r, inside)
+        member = np.append((records[dimension].astype(str) == value).to_numpy(), False)
+        touching = member[row_l] | member[row_r]  # row -1: the False at the end
         free = ~taken
         candidates = np.flatnonzero(touching & free & near)
         if len(candidates) < PER_SUBGROUP:
@@ -202,7 +202,8 @@ def draw_sample(
             chosen[int(at)] = f"subgroup {dimension} = {value}"
             taken[at] = True
     picked = sorted(chosen)
-    levels = _levels_of(scored, order[picked], keys[picked])
+    keys = np.asarray(key_text.take(order[picked]).to_pylist(), dtype=object)
+    levels = _levels_of(scored, order[picked], keys)
     agreements = [
         json.dumps(
             {
@@ -214,10 +215,10 @@ def draw_sample(
         )
         for row in levels
     ]
-    rows = ordered.iloc[picked]
+    rows = pairs.iloc[order[picked]]
     return pd.DataFrame(
         {
-            "pair_key": keys[picked].astype(str),
+            "pair_key": keys.astype(str),
             "stratum": [chosen[at] for at in picked],
             "source_l": rows["source_l"].astype(str).to_numpy(),
             "record_l": rows["record_l"].astype(str).to_numpy(),
