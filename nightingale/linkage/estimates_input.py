@@ -97,18 +97,33 @@ def weight_below(
     is their convolution (on a grid of 0.01 bits; term-frequency adjustments are left
     out).
     """
+    missing = {
+        column: float((gammas[column] < 0).mean())
+        for column in gammas.columns
+        if column.startswith("gamma_") and len(gammas)
+    }
+    return _weight_below(model_json, missing, cutoffs, among)
+
+
+def _weight_below(
+    model_json: dict[str, Any],
+    missing_shares: dict[str, float],
+    cutoffs: tuple[float, ...],
+    among: str,
+) -> tuple[float, ...]:
+    """:func:`weight_below` from each gamma column's share of missing values (0 for a
+    column not named)."""
     prior = float(model_json.get("probability_two_random_records_match", 1e-4))
     steps: list[list[tuple[int, float]]] = []
     for comparison in model_json.get("comparisons", []):
         name = comparison["output_column_name"]
-        column = f"gamma_{name}"
         levels = _levels(comparison)
         m = np.array([lv.get("m_probability") or 0.0 for lv in levels])
         u = np.array([lv.get("u_probability") or 0.0 for lv in levels])
         drawn = m if among == "m" else u
         if drawn.sum() <= 0:
             continue
-        missing = float((gammas[column] < 0).mean()) if column in gammas and len(gammas) else 0.0
+        missing = missing_shares.get(f"gamma_{name}", 0.0)
         steps.append(
             [(0, missing)]
             + [
@@ -200,11 +215,14 @@ def _halves(pairs: pd.DataFrame, block: npt.NDArray[Any]) -> npt.NDArray[np.bool
     grouped = frame.groupby("block")["weight"]  # sorted by block, as the codes below
     signature = pd.DataFrame({"size": grouped.size(), "sum": grouped.sum(), "max": grouped.max()})
     rank = signature.rank(method="dense").to_numpy()[pd.factorize(block, sort=True)[0]]
-    order_key = pd.DataFrame(
-        {"kind": kind, "size": rank[:, 0], "sum": rank[:, 1], "max": rank[:, 2]}
-    )
-    ordered = order_key.sort_values(["kind", "size", "sum", "max"], kind="stable")
-    turn = ordered.groupby("kind", sort=False).cumcount().reindex(order_key.index).to_numpy()
+    # By kind, then by the blocks' content; ties keep their row order (a stable sort).
+    order = np.lexsort((rank[:, 2], rank[:, 1], rank[:, 0], kind))
+    sorted_kind = kind[order]
+    position = np.arange(len(kind))
+    starts = np.r_[True, sorted_kind[1:] != sorted_kind[:-1]] if len(kind) else position
+    first_of_kind = np.maximum.accumulate(np.where(starts, position, 0))
+    turn = np.empty(len(kind), dtype=np.int64)
+    turn[order] = position - first_of_kind  # each pair's turn among pairs of its kind
     first = (kind >> np.uint64(17)) & np.uint64(1)
     return ((first + turn.astype(np.uint64)) & np.uint64(1)).astype(bool)
 
@@ -351,7 +369,17 @@ def estimates_input(
         holdout = np.where(gamma == exact, 1, np.where((gamma >= 0) & (holdout < 1), 0, holdout))
     disagreement = [weights[n][1] for n in HOLDOUT_FIELDS if n in weights and f"gamma_{n}" in pairs]
     cut = floor_weight - min([0.0, *disagreement])
-    with_weights = pairs.assign(weight_without=weight_without)
+    source_l = pairs["source_dataset_l"].astype(str).to_numpy()
+    source_r = pairs["source_dataset_r"].astype(str).to_numpy()
+    # What the clustering reads, the sources as integer codes (it groups by them).
+    source_codes = pd.factorize(np.concatenate([source_l, source_r]))[0]
+    gamma_columns = [c for c in pairs.columns if c.startswith("gamma_")]
+    with_weights = pairs[["node_l", "node_r", "match_weight", "deterministic", *gamma_columns]]
+    with_weights = with_weights.assign(
+        weight_without=weight_without,
+        source_dataset_l=source_codes[: len(pairs)],
+        source_dataset_r=source_codes[len(pairs) :],
+    )
     # The identifiers are hidden from half the pairs at a time, so that the linkage
     # each pair is judged by keeps the other half's identifiers, as the real one did.
     nodes_l, nodes_r = pairs["node_l"].to_numpy(), pairs["node_r"].to_numpy()
@@ -363,8 +391,6 @@ def estimates_input(
             hidden = pd.Series(side & (holdout >= 0), index=pairs.index)
             judged = holdout_links(with_weights, model_json, threshold_weight, hidden)
             holdout_same = holdout_same.mask(hidden, judged)
-    source_l = pairs["source_dataset_l"].astype(str).to_numpy()
-    source_r = pairs["source_dataset_r"].astype(str).to_numpy()
     record_l = pairs["unique_id_l"].astype(str).to_numpy()
     record_r = pairs["unique_id_r"].astype(str).to_numpy()
     swap = (source_l > source_r) | ((source_l == source_r) & (record_l > record_r))
@@ -391,23 +417,38 @@ def estimates_input(
         }
     )
     records = person_of["source"].astype(str).value_counts().to_dict()
-    gamma_columns = [c for c in pairs.columns if c.startswith("gamma_")]
-    gammas = pairs[gamma_columns].reset_index(drop=True)
     # Source pairs by integer codes: one label per distinct pair of names, not per pair.
     group, firsts, seconds = _source_pairs(
         frame["source_l"].to_numpy(), frame["source_r"].to_numpy()
     )
-
-    def tails(rows: npt.NDArray[np.bool_]) -> tuple[float, float, float]:
-        floor, threshold = weight_below(
-            model_json, gammas[rows & same], (floor_weight, threshold_weight)
+    labels = {f"{a}~{b}": number for number, (a, b) in enumerate(zip(firsts, seconds, strict=True))}
+    # Missing shares of each gamma column per (source pair, in one person), counted once.
+    cells = 2 * len(labels)
+    cell = group * 2 + same
+    sizes = np.bincount(cell, minlength=cells).reshape(-1, 2)
+    absent = {
+        column: np.bincount(cell, weights=pairs[column].to_numpy() < 0, minlength=cells).reshape(
+            -1, 2
         )
-        (below,) = weight_below(model_json, gammas[rows & ~same], (threshold_weight,), "u")
+        for column in pairs.columns
+        if column.startswith("gamma_")
+    }
+
+    def tails(counted: npt.NDArray[np.intp]) -> tuple[float, float, float]:
+        def shares(side: int) -> dict[str, float]:
+            size = sizes[counted, side].sum()
+            if not size:
+                return {}
+            return {c: float(n[counted, side].sum() / size) for c, n in absent.items()}
+
+        floor, threshold = _weight_below(
+            model_json, shares(1), (floor_weight, threshold_weight), "m"
+        )
+        (below,) = _weight_below(model_json, shares(0), (threshold_weight,), "u")
         return floor, threshold, 1.0 - below
 
-    labels = {f"{a}~{b}": number for number, (a, b) in enumerate(zip(firsts, seconds, strict=True))}
-    shortfall = {name: tails(group == labels[name]) for name in sorted(labels)}
-    shortfall["all"] = tails(np.ones(len(frame), dtype=bool))
+    shortfall = {name: tails(np.array([labels[name]])) for name in sorted(labels)}
+    shortfall["all"] = tails(np.arange(len(labels)))
     return EstimatesInput(
         pairs=frame,
         records={str(k): int(v) for k, v in records.items()},
