@@ -384,13 +384,25 @@ def estimates_input(
     # each pair is judged by keeps the other half's identifiers, as the real one did.
     nodes_l, nodes_r = pairs["node_l"].to_numpy(), pairs["node_r"].to_numpy()
     block = _components(nodes_l, nodes_r)[nodes_l] if len(pairs) else np.zeros(0, dtype=int)
-    holdout_same = pd.Series(False, index=pairs.index)
+    holdout_same = np.zeros(len(pairs), dtype=bool)
     if (holdout >= 0).any():
         half = _halves(pairs, block)
         for side in (half, ~half):
-            hidden = pd.Series(side & (holdout >= 0), index=pairs.index)
-            judged = holdout_links(with_weights, model_json, threshold_weight, hidden)
-            holdout_same = holdout_same.mask(hidden, judged)
+            hidden = side & (holdout >= 0)
+            # The clustering decides each pair by the pairs of its block alone (they
+            # share records; other blocks share none): it is rerun on the blocks that
+            # hold a hidden pair, which gives those pairs the same answer.
+            has_hidden = np.zeros(int(block.max()) + 1, dtype=bool)
+            has_hidden[block[hidden]] = True
+            inside = has_hidden[block]
+            subset = with_weights[inside]
+            judged = holdout_links(
+                subset,
+                model_json,
+                threshold_weight,
+                pd.Series(hidden[inside], index=subset.index),
+            )
+            holdout_same[hidden] = judged.to_numpy(dtype=bool)[hidden[inside]]
     record_l = pairs["unique_id_l"].astype(str).to_numpy()
     record_r = pairs["unique_id_r"].astype(str).to_numpy()
     swap = (source_l > source_r) | ((source_l == source_r) & (record_l > record_r))
@@ -406,7 +418,7 @@ def estimates_input(
             "probability": pairs["match_probability"].to_numpy(dtype=float),
             "weight_without": weight_without,
             "holdout": holdout,
-            "holdout_same": holdout_same.to_numpy(dtype=bool),
+            "holdout_same": holdout_same,
             "block": block,
             "linked": pairs["linked"].to_numpy(dtype=bool)
             if "linked" in pairs
