@@ -240,16 +240,17 @@ def _source_pairs(
     return group.astype(np.intp), firsts, seconds
 
 
-def arrow_text(
-    values: pd.Series | npt.NDArray[Any] | pa.Array | pa.ChunkedArray,
-) -> pa.Array | pa.ChunkedArray:
-    """Values as an Arrow string array: without a copy when Arrow holds them already."""
-    if isinstance(values, pa.Array | pa.ChunkedArray):
-        return values if values.type == pa.string() else values.cast(pa.string())
+def arrow_text(values: pd.Series | npt.NDArray[Any] | pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Values as one Arrow string array: without a copy when Arrow holds them already."""
     if isinstance(values, pd.Series):
         if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-            return pa.array(values.array).cast(pa.string())
-        values = values.to_numpy(dtype=object)
+            values = pa.array(values.array)
+        else:
+            values = values.to_numpy(dtype=object)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values if values.type == pa.string() else values.cast(pa.string())
     try:
         return pa.array(np.asarray(values, dtype=object), type=pa.string())
     except (pa.ArrowTypeError, pa.ArrowInvalid):  # not all text: as text

@@ -179,15 +179,13 @@ def draw_sample(
     near = np.abs(weight - data.threshold_weight) <= abs(BAND_OFFSETS[0])
     flagged = [(d, v) for d, v in _flagged(subgroups) if d in records]
     if flagged:  # each pair's records, as rows of ``records`` (-1: not there)
-        row_l, row_r = (
-            record_rows(
-                records["source"],
-                records["record_id"],
-                pairs[f"source_{s}"].to_numpy(dtype=object),
-                text[f"record_{s}"],
-            )[order]
-            for s in ("l", "r")
+        rows = record_rows(
+            records["source"],
+            records["record_id"],
+            np.concatenate([pairs[f"source_{s}"].to_numpy(dtype=object) for s in ("l", "r")]),
+            pa.concat_arrays([text["record_l"], text["record_r"]]),
         )
+        row_l, row_r = rows[: len(pairs)][order], rows[len(pairs) :][order]
     taken = np.zeros(len(pairs), dtype=bool)
     taken[list(chosen)] = True
     for dimension, value in flagged:
