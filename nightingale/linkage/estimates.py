@@ -316,13 +316,13 @@ def _positions(
     )
     end_codes = end_codes.reshape(-1)
     direct = np.flatnonzero(same & ~through) if usable else np.zeros(0, dtype=np.intp)
+    end_of_node = np.full(int(max(nodes_l.max(initial=-1), nodes_r.max(initial=-1))) + 1, -1)
+    end_of_node[end_nodes] = np.arange(len(end_nodes))
     touching, touching_end = [], []
     for nodes in (nodes_l, nodes_r):
-        where = np.searchsorted(end_nodes, nodes[direct])
-        where = np.minimum(where, max(len(end_nodes) - 1, 0))
-        hit = end_nodes[where] == nodes[direct] if len(end_nodes) else np.zeros(len(direct), bool)
-        touching.append(direct[hit])
-        touching_end.append(where[hit])
+        where = end_of_node[nodes[direct]]
+        touching.append(direct[where >= 0])
+        touching_end.append(where[where >= 0])
     return _Positions(
         blocks=blocks,
         whole=whole,
