@@ -267,7 +267,7 @@ def _source_codes(
     else:
         own, uniques = pd.factorize(sources.astype(str).to_numpy(dtype=object))
         names = pd.Index(uniques)
-    asked = names.get_indexer(np.asarray(pair_sources, dtype=object))
+    asked = names.get_indexer(pd.Index(np.asarray(pair_sources, dtype=object)))
     return own.astype(np.intp), np.asarray(asked, dtype=np.intp)
 
 
@@ -291,7 +291,8 @@ def record_rows(
     found = at >= 0
     if (own[at[found]] != asked[found]).any():
         return _rows_by_codes(sources, record_ids, pair_sources, pair_ids)
-    return at
+    rows: npt.NDArray[np.intp] = at
+    return rows
 
 
 def _rows_by_codes(
@@ -340,7 +341,8 @@ def _one_person(
     person_at = np.where(at >= 0, person[at], -1)
     half = len(source_l)
     left, right = person_at[:half], person_at[half:]
-    return (left >= 0) & (left == right)
+    same: npt.NDArray[np.bool_] = (left >= 0) & (left == right)
+    return same
 
 
 def estimates_input(

@@ -213,18 +213,18 @@ def draw_sample(
         )
         for row in levels
     ]
-    rows = pairs.iloc[order[picked]]
+    drawn = pairs.iloc[order[picked]]
     return pd.DataFrame(
         {
             "pair_key": keys.astype(str),
             "stratum": [chosen[at] for at in picked],
-            "source_l": rows["source_l"].astype(str).to_numpy(),
-            "record_l": rows["record_l"].astype(str).to_numpy(),
-            "source_r": rows["source_r"].astype(str).to_numpy(),
-            "record_r": rows["record_r"].astype(str).to_numpy(),
-            "weight": np.round(rows["weight"].to_numpy(dtype=float), 2),
-            "probability": np.round(rows["probability"].to_numpy(dtype=float), 4),
-            "linked": rows["same"].to_numpy(dtype=bool),
+            "source_l": drawn["source_l"].astype(str).to_numpy(),
+            "record_l": drawn["record_l"].astype(str).to_numpy(),
+            "source_r": drawn["source_r"].astype(str).to_numpy(),
+            "record_r": drawn["record_r"].astype(str).to_numpy(),
+            "weight": np.round(drawn["weight"].to_numpy(dtype=float), 2),
+            "probability": np.round(drawn["probability"].to_numpy(dtype=float), 4),
+            "linked": drawn["same"].to_numpy(dtype=bool),
             "agreement": pd.Series(agreements, dtype=object).to_numpy(),
         }
     )
@@ -232,7 +232,7 @@ def draw_sample(
 
 def _levels_of(
     scored: pd.DataFrame, rows: npt.NDArray[np.intp], keys: npt.NDArray[np.object_]
-) -> list[dict[str, Any]]:
+) -> list[pd.Series]:
     """The engine's rows of the pairs ``keys`` (``rows``: their positions in the
     estimator's pairs, which keep the engine's order when made from them; otherwise
     each pair is found by its key, the last row of a key as before)."""
