@@ -376,9 +376,9 @@ def estimates_input(
     source_r = pairs["source_dataset_r"].astype(str).to_numpy()
     # What the clustering reads, the sources as integer codes (it groups by them).
     source_codes = pd.factorize(np.concatenate([source_l, source_r]))[0]
-    gamma_columns = [c for c in pairs.columns if c.startswith("gamma_")]
-    with_weights = pairs[["node_l", "node_r", "match_weight", "deterministic", *gamma_columns]]
-    with_weights = with_weights.assign(
+    read = ["node_l", "node_r", "match_weight", "deterministic"]
+    read += [c for c in pairs.columns if c.startswith("gamma_")]
+    with_weights = pairs[[c for c in read if c in pairs]].assign(
         weight_without=weight_without,
         source_dataset_l=source_codes[: len(pairs)],
         source_dataset_r=source_codes[len(pairs) :],

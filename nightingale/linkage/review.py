@@ -147,7 +147,7 @@ def draw_sample(
 
     ``scored`` is the engine's pairs (for the comparison levels, named by ``labels``,
     :func:`.report.labels_of`); ``records`` has ``source``, ``record_id`` and the subgroup
-    columns of the report; ``subgroups`` the report's link-rate rows.
+    columns of the report, one row per record; ``subgroups`` the report's link-rate rows.
     """
     pairs = data.pairs
     text = {
