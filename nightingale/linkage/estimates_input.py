@@ -216,7 +216,13 @@ def _halves(pairs: pd.DataFrame, block: npt.NDArray[Any]) -> npt.NDArray[np.bool
     signature = pd.DataFrame({"size": grouped.size(), "sum": grouped.sum(), "max": grouped.max()})
     rank = signature.rank(method="dense").to_numpy()[pd.factorize(block, sort=True)[0]]
     # By kind, then by the blocks' content; ties keep their row order (a stable sort).
-    order = np.lexsort((rank[:, 2], rank[:, 1], rank[:, 0], kind))
+    dense = rank.astype(np.int64)  # dense ranks 1..blocks: one integer for the three
+    width = int(dense.max(initial=0)) + 1
+    if width**3 < 2**62:
+        content_rank = (dense[:, 0] * width + dense[:, 1]) * width + dense[:, 2]
+        order = np.lexsort((content_rank, kind))
+    else:
+        order = np.lexsort((dense[:, 2], dense[:, 1], dense[:, 0], kind))
     sorted_kind = kind[order]
     position = np.arange(len(kind))
     starts = np.r_[True, sorted_kind[1:] != sorted_kind[:-1]] if len(kind) else position

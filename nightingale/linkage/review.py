@@ -159,8 +159,8 @@ def draw_sample(
     order = np.lexsort(
         (
             pc.rank(key_text, sort_keys="ascending", tiebreaker="first").to_numpy(),
-            pairs["holdout"].to_numpy(),
-            pairs["same"].to_numpy(dtype=np.int8),
+            # in one person first, then the identifier (-1, 0, 1): one key for the two
+            pairs["same"].to_numpy(dtype=np.int8) * 3 + pairs["holdout"].to_numpy(),
             np.round(pairs["weight_without"].to_numpy(dtype=float), 6),
             np.round(pairs["weight"].to_numpy(dtype=float), 6),
         )
