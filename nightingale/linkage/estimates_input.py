@@ -343,11 +343,11 @@ def _one_person(
         np.concatenate([source_l, source_r]),
         np.concatenate([record_l, record_r]),
     )
-    person = pd.factorize(person_of["person_id"].astype(str).to_numpy())[0]
-    person_at = np.where(at >= 0, person[at], -1)
+    person = person_of["person_id"].astype(str).to_numpy(dtype=object)
     half = len(source_l)
-    left, right = person_at[:half], person_at[half:]
-    same: npt.NDArray[np.bool_] = (left >= 0) & (left == right)
+    left, right = at[:half], at[half:]
+    same: npt.NDArray[np.bool_] = (left >= 0) & (right >= 0)
+    same[same] = person[left[same]] == person[right[same]]
     return same
 
 
