@@ -189,7 +189,7 @@ def draw_sample(
     taken = np.zeros(len(pairs), dtype=bool)
     taken[list(chosen)] = True
     for dimension, value in flagged:
-        member = np.append((records[dimension].astype(str) == value).to_numpy(), False)
+        member = np.append(_is_value(records[dimension], value), False)
         touching = member[row_l] | member[row_r]  # row -1: the False at the end
         free = ~taken
         candidates = np.flatnonzero(touching & free & near)
@@ -228,6 +228,15 @@ def draw_sample(
             "agreement": pd.Series(agreements, dtype=object).to_numpy(),
         }
     )
+
+
+def _is_value(column: pd.Series, value: str) -> npt.NDArray[np.bool_]:
+    """``column.astype(str) == value``, for a categorical column by its categories."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        names = np.array([str(c) for c in column.cat.categories] + ["nan"], dtype=object)
+        matches: npt.NDArray[np.bool_] = (names == value)[column.cat.codes.to_numpy()]
+        return matches  # code -1 (missing) picks the last name: "nan", as astype(str) says
+    return np.asarray((column.astype(str) == value).to_numpy(), dtype=bool)
 
 
 def _levels_of(

@@ -20,6 +20,7 @@ from nightingale.linkage.review import (
     PER_BAND,
     PER_SUBGROUP,
     ReviewBundle,
+    _is_value,
     _keys,
     draw_sample,
     estimates_after_review,
@@ -200,3 +201,11 @@ def test_pair_keys_made_column_by_column_are_those_of_pair_key() -> None:
     columns = ("source_l", "record_l", "source_r", "record_r")
     expected = [pair_key(*row) for row in frame[list(columns)].itertuples(index=False)]
     assert list(_keys(frame, *columns)) == expected
+
+
+def test_subgroup_members_are_found_by_category_as_by_their_text() -> None:
+    column = pd.Series(pd.Categorical(["75+", None, "0-15", "75+"]))
+    for value in ("75+", "nan", "0-15", "16-24"):
+        expected = (column.astype(str) == value).tolist()
+        assert _is_value(column, value).tolist() == expected
+        assert _is_value(column.astype(object), value).tolist() == expected
