@@ -66,6 +66,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.sparse import coo_matrix, csr_matrix
 
 from nightingale.linkage.estimates_input import (
     HOLDOUT_FIELDS,
@@ -130,15 +131,56 @@ class _Prepared:
     ends: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
     review_stratum: npt.NDArray[np.intp]  # (in one person, band of the model's weight)
     review_strata: int
+    #: the same masks as positions, and what each draw reads through them (see
+    #: :class:`_Positions`): a draw touches each subset once instead of every pair
+    at: _Positions
+
+
+@dataclass(frozen=True)
+class _Positions:
+    """What every draw reads, arranged once so that each sum is one pass over the pairs.
+
+    A sum over the pairs a mask selects is a ``bincount`` with the others sent to a
+    spare bin: each bin adds its pairs in pair order, as the sum weighted by the mask
+    did, so the results are the same to the last bit.
+    """
+
+    #: block of each pair (a draw weighs blocks: each pair counts its block's weight)
+    blocks: npt.NDArray[np.intp]
+    #: the sums of whole numbers a draw needs, as rows of a (sums x blocks) matrix of
+    #: pair counts: exact in any order, so one product with the block weights gives
+    #: them all: pairs per (stratum, identifier) among the calibrated
+    #: (``3 * strata`` rows), linked pairs per source pair (``groups``), pairs in the
+    #: error band, and those agreeing on the identifier
+    whole: csr_matrix
+    #: per pair, its stratum and identifier (0 none, 1 disagrees, 2 agrees): the hold-out
+    #: probability is a function of the two
+    cell: npt.NDArray[np.intp]
+    #: ``cell`` of the calibrated pairs, the spare bin (3 * strata) for the others
+    checked_cell: npt.NDArray[np.intp]
+    #: the stratum of the calibrated pairs, the spare bin (strata) for the others
+    checked_stratum: npt.NDArray[np.intp]
+    uncalibrated: npt.NDArray[np.intp]
+    odds_below: npt.NDArray[np.float64]  # the model's odds of the uncalibrated pairs
+    status_below: npt.NDArray[np.intp]  # their status (0 apart, 1 in one person)
+    #: source pair code of the pairs in one person, code + source pairs for the others
+    by_link: npt.NDArray[np.intp]
+    impossible: npt.NDArray[np.intp]
+    through: npt.NDArray[np.intp]  # in one person only through others (empty: no such step)
+    #: the direct links touching an end of a through pair, that end's code among the
+    #: ends, and the two ends' codes of each through pair
+    touching: npt.NDArray[np.intp]
+    touching_end: npt.NDArray[np.intp]
+    ends: int
+    through_l: npt.NDArray[np.intp]
+    through_r: npt.NDArray[np.intp]
 
 
 def _prepare(data: EstimatesInput) -> _Prepared:
     pairs = data.pairs
     names_l = pairs["source_l"].to_numpy(dtype=object)
     names_r = pairs["source_r"].to_numpy(dtype=object)
-    label = np.array([f"{a}~{b}" for a, b in zip(names_l, names_r, strict=True)], dtype=object)
-    codes, uniques = pd.factorize(pd.Series(label, dtype=object), sort=True)
-    names = [str(u) for u in uniques]
+    codes, names = _source_pair_codes(names_l, names_r)
     holdout = pairs["holdout"].to_numpy(dtype=np.int8)
     weight_without = pairs["weight_without"].to_numpy(dtype=float)
     calibrated = weight_without >= data.calibration_cut
@@ -166,7 +208,17 @@ def _prepare(data: EstimatesInput) -> _Prepared:
     one = data.one_per_person
     impossible = (names_l == names_r) & np.isin(names_l, list(one))
     has_holdout = bool(((holdout >= 0) & calibrated).any())
-    prepared = _Prepared(
+    blocks, block_count = _block_codes(pairs)
+    model_probability = pairs["probability"].to_numpy(dtype=float)
+    if not has_holdout:
+        odds = (priors / (1 - priors))[group] * np.exp2(np.clip(log_bayes, -60, 60))
+        model_probability = odds / (1 + odds)
+    through = same & ~_column(pairs, "linked", False).astype(bool)
+    ends = (
+        _column(pairs, "node_l", -1).astype(np.intp),
+        _column(pairs, "node_r", -1).astype(np.intp),
+    )
+    return _Prepared(
         group=group,
         names=names,
         same=same,
@@ -178,7 +230,7 @@ def _prepare(data: EstimatesInput) -> _Prepared:
         error_band=(holdout >= 0) & status & (weight_without >= ERROR_BAND_FROM),
         log_bayes=log_bayes,
         candidates=candidate_pairs,
-        model_probability=pairs["probability"].to_numpy(dtype=float),
+        model_probability=model_probability,
         floor_short=floor_short,
         has_holdout=has_holdout,
         reviewed=(
@@ -188,16 +240,107 @@ def _prepare(data: EstimatesInput) -> _Prepared:
         ),
         review_stratum=same.astype(np.intp) * bands + _band(pairs["weight"].to_numpy(dtype=float)),
         review_strata=2 * bands,
-        through=same & ~_column(pairs, "linked", False).astype(bool),
-        ends=(
-            _column(pairs, "node_l", -1).astype(np.intp),
-            _column(pairs, "node_r", -1).astype(np.intp),
+        through=through,
+        ends=ends,
+        at=_positions(
+            holdout=holdout,
+            calibrated=calibrated,
+            error_band=(holdout >= 0) & status & (weight_without >= ERROR_BAND_FROM),
+            stratum=stratum,
+            strata=2 * bands,
+            group=group,
+            groups=len(names),
+            blocks=blocks,
+            block_count=block_count,
+            model_probability=model_probability,
+            same=same,
+            impossible=impossible,
+            through=through,
+            ends=ends,
         ),
     )
-    if has_holdout:
-        return prepared
-    odds = (priors / (1 - priors))[group] * np.exp2(np.clip(log_bayes, -60, 60))
-    return dataclasses.replace(prepared, model_probability=odds / (1 + odds))
+
+
+def _source_pair_codes(
+    names_l: npt.NDArray[Any], names_r: npt.NDArray[Any]
+) -> tuple[npt.NDArray[np.intp], list[str]]:
+    """Each pair's code of its source pair (``a~b``), codes in the order of the labels."""
+    codes, uniques = pd.factorize(np.concatenate([names_l, names_r]))
+    count = max(len(uniques), 1)
+    half = len(names_l)
+    present, group = np.unique(codes[:half] * count + codes[half:], return_inverse=True)
+    labels = [f"{uniques[c // count]}~{uniques[c % count]}" for c in present]
+    order = sorted(range(len(labels)), key=labels.__getitem__)
+    renumber = np.empty(len(labels), dtype=np.intp)
+    renumber[order] = np.arange(len(labels))
+    return renumber[group.reshape(-1)].astype(np.intp), [labels[i] for i in order]
+
+
+def _positions(
+    *,
+    holdout: npt.NDArray[np.int8],
+    calibrated: npt.NDArray[np.bool_],
+    error_band: npt.NDArray[np.bool_],
+    stratum: npt.NDArray[np.intp],
+    strata: int,
+    group: npt.NDArray[np.intp],
+    groups: int,
+    blocks: npt.NDArray[np.intp],
+    block_count: int,
+    model_probability: npt.NDArray[np.float64],
+    same: npt.NDArray[np.bool_],
+    impossible: npt.NDArray[np.bool_],
+    through: npt.NDArray[np.bool_],
+    ends: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]],
+) -> _Positions:
+    agree = holdout == 1
+    cell = stratum * 3 + np.where(holdout >= 0, np.where(agree, 2, 1), 0)
+    rows = [
+        (calibrated, cell),
+        (same, 3 * strata + group),
+        (error_band, np.full(len(cell), 3 * strata + groups)),
+        (error_band & agree, np.full(len(cell), 3 * strata + groups + 1)),
+    ]
+    row = np.concatenate([at[mask] for mask, at in rows])
+    column = np.concatenate([blocks[mask] for mask, _at in rows])
+    whole = coo_matrix(
+        (np.ones(len(row)), (row, column)), shape=(3 * strata + groups + 2, block_count)
+    ).tocsr()
+    uncalibrated = np.flatnonzero(~calibrated)
+    nodes_l, nodes_r = ends
+    usable = through.any() and not ((nodes_l < 0).any() or (nodes_r < 0).any())
+    through_at = np.flatnonzero(through) if usable else np.zeros(0, dtype=np.intp)
+    # The surest direct link of each end of a through pair: only those ends are read.
+    end_nodes, end_codes = np.unique(
+        np.concatenate([nodes_l[through_at], nodes_r[through_at]]), return_inverse=True
+    )
+    end_codes = end_codes.reshape(-1)
+    direct = np.flatnonzero(same & ~through) if usable else np.zeros(0, dtype=np.intp)
+    end_of_node = np.full(int(max(nodes_l.max(initial=-1), nodes_r.max(initial=-1))) + 1, -1)
+    end_of_node[end_nodes] = np.arange(len(end_nodes))
+    touching, touching_end = [], []
+    for nodes in (nodes_l, nodes_r):
+        where = end_of_node[nodes[direct]]
+        touching.append(direct[where >= 0])
+        touching_end.append(where[where >= 0])
+    return _Positions(
+        blocks=blocks,
+        whole=whole,
+        cell=cell,
+        checked_cell=np.where(calibrated, cell, 3 * strata),
+        checked_stratum=np.where(calibrated, stratum, strata),
+        uncalibrated=uncalibrated,
+        odds_below=_odds(model_probability)[uncalibrated],
+        status_below=(stratum // (strata // 2))[uncalibrated],
+        by_link=np.where(same, group, group + groups),
+        impossible=np.flatnonzero(impossible),
+        through=through_at,
+        touching=np.concatenate(touching),
+        touching_end=np.concatenate(touching_end),
+        ends=len(end_nodes),
+        through_l=end_codes[: len(through_at)].astype(np.intp),
+        through_r=end_codes[len(through_at) :].astype(np.intp),
+    )
 
 
 def _column(pairs: pd.DataFrame, name: str, default: Any) -> npt.NDArray[Any]:
@@ -229,73 +372,70 @@ def _source_priors(
 
 
 def _match_probabilities(
-    prep: _Prepared, counts: npt.NDArray[np.float64]
+    prep: _Prepared, counts: npt.NDArray[np.float64], whole: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
     """Each scored pair's estimated probability of being a true match.
 
-    ``counts`` weighs the pairs (1 each, or a bootstrap draw's block counts).
+    ``counts`` weighs the pairs (1 each, or a bootstrap draw's block counts) and
+    ``whole`` holds the draw's sums of them (:attr:`_Positions.whole`).
     """
-    probability = prep.model_probability
+    at = prep.at
     if prep.has_holdout:
-        present = (prep.holdout >= 0) & prep.calibrated
-        weights = counts * present
-        error_pairs = counts * prep.error_band
-        agree_error = float((error_pairs * (prep.holdout == 1)).sum())
-        error = 1.0 - agree_error / error_pairs.sum() if error_pairs.sum() else 0.0
-        error = min(max(error, 0.0), 0.5)
         size = prep.stratum_count
-        agree = np.bincount(prep.stratum, weights=weights * (prep.holdout == 1), minlength=size)
-        seen = np.bincount(prep.stratum, weights=weights, minlength=size)
+        error_pairs, agree_error = (float(x) for x in whole[-2:])
+        error = 1.0 - agree_error / error_pairs if error_pairs else 0.0
+        error = min(max(error, 0.0), 0.5)
+        by_cell = whole[: 3 * size].reshape(size, 3)
+        agree = by_cell[:, 2]
+        seen = by_cell[:, 1] + by_cell[:, 2]
         model_rate = np.bincount(
-            prep.stratum, weights=counts * prep.calibrated * probability, minlength=size
-        ) / np.maximum(
-            np.bincount(prep.stratum, weights=counts * prep.calibrated, minlength=size), 1e-12
-        )
+            at.checked_stratum, weights=counts * prep.model_probability, minlength=size + 1
+        )[:size] / np.maximum(by_cell[:, 0] + seen, 1e-12)
         rate = np.clip((agree / (1 - error) + SHRINK * model_rate) / (seen + SHRINK), 0.0, 1.0)
-        pi = rate[prep.stratum]
+        # The probability of a checked pair depends on its stratum and on whether the
+        # identifier is absent, disagrees or agrees: worked out per stratum, then looked up.
+        pi = rate
         given_agree = pi * (1 - error) / np.maximum(pi * (1 - error) + (1 - pi) * 1e-6, 1e-300)
         given_disagree = pi * error / np.maximum(pi * error + (1 - pi), 1e-300)
-        held = np.where(prep.holdout == 1, given_agree, given_disagree)
-        calibrated = np.where(prep.holdout >= 0, held, pi)
+        probability = np.stack([pi, given_disagree, given_agree], axis=1).ravel()[at.cell]
         # Below the cut no identifier can check the model; its weights are trusted for
         # differences only, its level set where the check ends: the model's odds scaled
         # by the factor between the checked and the model's rate of the lowest band.
         bands = size // 2
         lowest = np.array([0, bands])  # band 0 of "not in one person", of "in one"
         factor = _odds(rate[lowest]) / np.maximum(_odds(model_rate[lowest]), 1e-300)
-        factor = np.where(seen[lowest] > 0, factor, 1.0)[prep.stratum // bands]
-        below = factor * _odds(probability)
-        below = below / (1 + below)
-        probability = np.where(prep.calibrated, calibrated, below)
+        factor = np.where(seen[lowest] > 0, factor, 1.0)
+        below = factor[at.status_below] * at.odds_below
+        probability[at.uncalibrated] = below / (1 + below)
+    else:
+        probability = prep.model_probability.copy()
     probability = _through_links(prep, probability)
     if (prep.reviewed >= 0).any():
         probability = _with_review(prep, counts, probability)
-    return np.where(prep.impossible, 0.0, probability)
+    probability[at.impossible] = 0.0
+    return probability
 
 
 def _through_links(
     prep: _Prepared, probability: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
     """Pairs in one person only through other records: at least as likely as both
-    ends' links being right.
+    ends' links being right (``probability`` is updated in place and returned).
 
     Records a and c joined through b are one person when the links a-b and b-c both
     are: each end's surest direct link, multiplied, bounds the pair's probability from
     below (a pair scored weak on its own fields can still be one person, e.g. a record
-    joined to its duplicate through a third source).
+    joined to its duplicate through a third source). Only the ends of such pairs are
+    looked at (:class:`_Positions`).
     """
-    if not prep.through.any():
+    at = prep.at
+    if not len(at.through):
         return probability
-    nodes_l, nodes_r = prep.ends
-    if (nodes_l < 0).any() or (nodes_r < 0).any():
-        return probability
-    size = int(max(nodes_l.max(), nodes_r.max())) + 1
-    direct = prep.same & ~prep.through
-    surest = np.zeros(size)
-    np.maximum.at(surest, nodes_l[direct], probability[direct])
-    np.maximum.at(surest, nodes_r[direct], probability[direct])
-    path = surest[nodes_l] * surest[nodes_r]
-    return np.where(prep.through, np.maximum(probability, path), probability)
+    surest = np.zeros(at.ends)
+    np.maximum.at(surest, at.touching_end, probability[at.touching])
+    path = surest[at.through_l] * surest[at.through_r]
+    probability[at.through] = np.maximum(probability[at.through], path)
+    return probability
 
 
 def _odds(probability: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -384,24 +524,27 @@ def _pair_key(
 
 
 def _totals(
-    prep: _Prepared, counts: npt.NDArray[np.float64], unchecked: bool = False
+    prep: _Prepared, weights: npt.NDArray[np.float64], unchecked: bool = False
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Precision and recall per source pair, then overall (the last entry).
+    """Precision and recall per source pair, then overall (the last entry), each pair
+    counted as often as its block's ``weights`` say (1 each, or a bootstrap draw).
 
     ``unchecked``: the pairs the held-out identifiers cannot check (too weak without
     them; every pair when no identifier is held out) count at the favourable extreme
     instead of at their estimated probability: matches when in one person, non-matches
     when not, and no matches below the scoring floor.
     """
-    probability = _match_probabilities(prep, counts)
+    counts = weights[prep.at.blocks]
+    whole = prep.at.whole @ weights
+    probability = _match_probabilities(prep, counts, whole)
     if unchecked:
         checked = prep.calibrated & prep.has_holdout  # without identifiers, none is
         probability = np.where(checked, probability, prep.same.astype(float))
     groups = len(prep.names)
-    weighted = counts * probability
-    linked = np.bincount(prep.group, weights=counts * prep.same, minlength=groups)
-    hits = np.bincount(prep.group, weights=weighted * prep.same, minlength=groups)
-    missed = np.bincount(prep.group, weights=weighted * ~prep.same, minlength=groups)
+    linked = whole[3 * prep.stratum_count :][:groups]
+    # In pair order per bin, as the sums over every pair weighted by a mask were.
+    weighted = np.bincount(prep.at.by_link, weights=counts * probability, minlength=2 * groups)
+    hits, missed = weighted[:groups], weighted[groups:]
     scored_true = hits + missed
     # Matches never scored (below the floor) are unchecked too: none, favourably.
     short = np.zeros_like(prep.floor_short) if unchecked else prep.floor_short
@@ -467,14 +610,14 @@ def estimate(data: EstimatesInput, draws: int = DRAWS, seed: int | None = None) 
     "source_pairs": {"a~b": {...same keys, "linked_pairs"}}}``.
     """
     prep = _prepare(data)
-    ones = np.ones(len(data.pairs))
+    count = prep.at.whole.shape[1]  # blocks
+    ones = np.ones(count)
     precision, recall = _totals(prep, ones)
-    blocks, count = _block_codes(data.pairs)
     rng = np.random.default_rng(content_seed(data) if seed is None else seed)
     samples_p, samples_r = [], []
     for _ in range(draws if count else 0):
         weights = np.bincount(rng.integers(0, count, count), minlength=count).astype(float)
-        p, r = _totals(prep, weights[blocks])
+        p, r = _totals(prep, weights)
         samples_p.append(p)
         samples_r.append(r)
     names = [*prep.names, "all"]

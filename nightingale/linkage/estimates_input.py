@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -95,18 +97,33 @@ def weight_below(
     is their convolution (on a grid of 0.01 bits; term-frequency adjustments are left
     out).
     """
+    missing = {
+        column: float((gammas[column] < 0).mean())
+        for column in gammas.columns
+        if column.startswith("gamma_") and len(gammas)
+    }
+    return _weight_below(model_json, missing, cutoffs, among)
+
+
+def _weight_below(
+    model_json: dict[str, Any],
+    missing_shares: dict[str, float],
+    cutoffs: tuple[float, ...],
+    among: str,
+) -> tuple[float, ...]:
+    """:func:`weight_below` from each gamma column's share of missing values (0 for a
+    column not named)."""
     prior = float(model_json.get("probability_two_random_records_match", 1e-4))
     steps: list[list[tuple[int, float]]] = []
     for comparison in model_json.get("comparisons", []):
         name = comparison["output_column_name"]
-        column = f"gamma_{name}"
         levels = _levels(comparison)
         m = np.array([lv.get("m_probability") or 0.0 for lv in levels])
         u = np.array([lv.get("u_probability") or 0.0 for lv in levels])
         drawn = m if among == "m" else u
         if drawn.sum() <= 0:
             continue
-        missing = float((gammas[column] < 0).mean()) if column in gammas and len(gammas) else 0.0
+        missing = missing_shares.get(f"gamma_{name}", 0.0)
         steps.append(
             [(0, missing)]
             + [
@@ -151,7 +168,16 @@ def holdout_links(
     """
     if not len(pairs):
         return pd.Series(False, index=pairs.index)
-    edges = pairs.copy()
+    # Only the columns the clustering reads, with the sources as integer codes (one code
+    # per name on both sides): it groups and joins by source, much faster on integers.
+    gamma_columns = [c for c in pairs.columns if c.startswith("gamma_")]
+    edges = pairs[["node_l", "node_r", "match_weight", *gamma_columns]].copy()
+    names = pd.unique(
+        np.concatenate([pairs["source_dataset_l"].to_numpy(), pairs["source_dataset_r"].to_numpy()])
+    )
+    position = pd.Index(names)
+    edges["source_dataset_l"] = position.get_indexer(pairs["source_dataset_l"].to_numpy())
+    edges["source_dataset_r"] = position.get_indexer(pairs["source_dataset_r"].to_numpy())
     mask = hidden.to_numpy(dtype=bool)
     edges["match_weight"] = np.where(
         mask, pairs["weight_without"].to_numpy(), pairs["match_weight"].to_numpy()
@@ -189,13 +215,140 @@ def _halves(pairs: pd.DataFrame, block: npt.NDArray[Any]) -> npt.NDArray[np.bool
     grouped = frame.groupby("block")["weight"]  # sorted by block, as the codes below
     signature = pd.DataFrame({"size": grouped.size(), "sum": grouped.sum(), "max": grouped.max()})
     rank = signature.rank(method="dense").to_numpy()[pd.factorize(block, sort=True)[0]]
-    order_key = pd.DataFrame(
-        {"kind": kind, "size": rank[:, 0], "sum": rank[:, 1], "max": rank[:, 2]}
-    )
-    ordered = order_key.sort_values(["kind", "size", "sum", "max"], kind="stable")
-    turn = ordered.groupby("kind", sort=False).cumcount().reindex(order_key.index).to_numpy()
+    # By kind, then by the blocks' content; ties keep their row order (a stable sort).
+    dense = rank.astype(np.int64)  # dense ranks 1..blocks: one integer for the three
+    width = int(dense.max(initial=0)) + 1
+    if width**3 < 2**62:
+        content_rank = (dense[:, 0] * width + dense[:, 1]) * width + dense[:, 2]
+        order = np.lexsort((content_rank, kind))
+    else:
+        order = np.lexsort((dense[:, 2], dense[:, 1], dense[:, 0], kind))
+    sorted_kind = kind[order]
+    position = np.arange(len(kind))
+    starts = np.r_[True, sorted_kind[1:] != sorted_kind[:-1]] if len(kind) else position
+    first_of_kind = np.maximum.accumulate(np.where(starts, position, 0))
+    turn = np.empty(len(kind), dtype=np.int64)
+    turn[order] = position - first_of_kind  # each pair's turn among pairs of its kind
     first = (kind >> np.uint64(17)) & np.uint64(1)
     return ((first + turn.astype(np.uint64)) & np.uint64(1)).astype(bool)
+
+
+def _source_pairs(
+    source_l: npt.NDArray[Any], source_r: npt.NDArray[Any]
+) -> tuple[npt.NDArray[np.intp], list[str], list[str]]:
+    """Each pair's code of its (first, second) source names, and the names per code."""
+    codes, names = pd.factorize(np.concatenate([source_l, source_r]))
+    count = max(len(names), 1)
+    combined = codes[: len(source_l)].astype(np.intp) * count + codes[len(source_l) :]
+    present, group = np.unique(combined, return_inverse=True)
+    firsts = [str(names[c // count]) for c in present]
+    seconds = [str(names[c % count]) for c in present]
+    return group.astype(np.intp), firsts, seconds
+
+
+def arrow_text(values: pd.Series | npt.NDArray[Any] | pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Values as one Arrow string array: without a copy when Arrow holds them already."""
+    if isinstance(values, pd.Series):
+        if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+            values = pa.array(values.array)
+        else:
+            values = values.to_numpy(dtype=object)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values if values.type == pa.string() else values.cast(pa.string())
+    try:
+        return pa.array(np.asarray(values, dtype=object), type=pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # not all text: as text
+        return pa.array(np.asarray(values).astype(str), type=pa.string())
+
+
+def _source_codes(
+    sources: pd.Series, pair_sources: npt.NDArray[Any]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Integer codes of the records' and the pairs' source names (one code per name)."""
+    if isinstance(sources.dtype, pd.CategoricalDtype):
+        names = pd.Index([str(c) for c in sources.cat.categories])
+        own = sources.cat.codes.to_numpy().astype(np.intp)
+    else:
+        own, uniques = pd.factorize(sources.astype(str).to_numpy(dtype=object))
+        names = pd.Index(uniques)
+    asked = names.get_indexer(pd.Index(np.asarray(pair_sources, dtype=object)))
+    return own.astype(np.intp), np.asarray(asked, dtype=np.intp)
+
+
+def record_rows(
+    sources: pd.Series,
+    record_ids: pd.Series,
+    pair_sources: npt.NDArray[Any],
+    pair_ids: npt.NDArray[Any] | pa.Array,
+) -> npt.NDArray[np.intp]:
+    """The row of ``(sources, record_ids)`` holding each ``(pair_sources, pair_ids)``
+    record, -1 where none does (the first row of a record named twice).
+
+    Found by the record id alone (Arrow's hash lookup, no joined text), then checked
+    against the source; if an id led to a record of another source (ids are random,
+    but may repeat across sources), by integer codes of both columns instead.
+    """
+    ids = arrow_text(record_ids)
+    at = pc.fill_null(pc.index_in(arrow_text(pair_ids), value_set=ids), -1).to_numpy()
+    at = at.astype(np.intp)
+    own, asked = _source_codes(sources, pair_sources)
+    found = at >= 0
+    if (own[at[found]] != asked[found]).any():
+        return _rows_by_codes(sources, record_ids, pair_sources, pair_ids)
+    rows: npt.NDArray[np.intp] = at
+    return rows
+
+
+def _rows_by_codes(
+    sources: pd.Series,
+    record_ids: pd.Series,
+    pair_sources: npt.NDArray[Any],
+    pair_ids: npt.NDArray[Any] | pa.Array,
+) -> npt.NDArray[np.intp]:
+    """:func:`record_rows` by integer codes of (source, record id), for ids not unique."""
+    spine = len(sources)
+    source_codes = pd.factorize(
+        np.concatenate(
+            [sources.astype(str).to_numpy(dtype=object), np.asarray(pair_sources).astype(str)]
+        )
+    )[0].astype(np.int64)
+    id_codes, uniques = pd.factorize(
+        np.concatenate(
+            [
+                record_ids.astype(str).to_numpy(dtype=object),
+                arrow_text(pair_ids).to_numpy(zero_copy_only=False),
+            ]
+        )
+    )
+    key = source_codes * max(len(uniques), 1) + id_codes
+    first = ~pd.Index(key[:spine]).duplicated()
+    at = pd.Index(key[:spine][first]).get_indexer(key[spine:])
+    return np.where(at >= 0, np.flatnonzero(first)[np.maximum(at, 0)], -1).astype(np.intp)
+
+
+def _one_person(
+    person_of: pd.DataFrame,
+    source_l: npt.NDArray[Any],
+    record_l: npt.NDArray[Any],
+    source_r: npt.NDArray[Any],
+    record_r: npt.NDArray[Any],
+) -> npt.NDArray[np.bool_]:
+    """Whether the spine puts each pair's two records in one person; a record missing
+    from the spine is in no person."""
+    at = record_rows(
+        person_of["source"],
+        person_of["record_id"],
+        np.concatenate([source_l, source_r]),
+        np.concatenate([record_l, record_r]),
+    )
+    person = person_of["person_id"].astype(str).to_numpy(dtype=object)
+    half = len(source_l)
+    left, right = at[:half], at[half:]
+    same: npt.NDArray[np.bool_] = (left >= 0) & (right >= 0)
+    same[same] = person[left[same]] == person[right[same]]
+    return same
 
 
 def estimates_input(
@@ -212,20 +365,6 @@ def estimates_input(
     ``node_l``/``node_r``); ``person_of`` has ``source``, ``record_id``, ``person_id``
     for every record of the spine.
     """
-    key = pd.MultiIndex.from_arrays(
-        [person_of["source"].astype(str).to_numpy(), person_of["record_id"].astype(str).to_numpy()]
-    )
-    person = pd.Series(person_of["person_id"].astype(str).to_numpy(), index=key)
-
-    def person_at(side: str) -> npt.NDArray[Any]:
-        at = pd.MultiIndex.from_arrays(
-            [
-                pairs[f"source_dataset_{side}"].astype(str).to_numpy(),
-                pairs[f"unique_id_{side}"].astype(str).to_numpy(),
-            ]
-        )
-        return person.reindex(at).to_numpy(dtype=object)
-
     weights = level_weights(model_json)
     weight_without = pairs["match_weight"].to_numpy(dtype=float).copy()
     holdout = np.full(len(pairs), -1, dtype=np.int8)
@@ -239,24 +378,44 @@ def estimates_input(
         holdout = np.where(gamma == exact, 1, np.where((gamma >= 0) & (holdout < 1), 0, holdout))
     disagreement = [weights[n][1] for n in HOLDOUT_FIELDS if n in weights and f"gamma_{n}" in pairs]
     cut = floor_weight - min([0.0, *disagreement])
-    with_weights = pairs.assign(weight_without=weight_without)
+    source_l = pairs["source_dataset_l"].astype(str).to_numpy()
+    source_r = pairs["source_dataset_r"].astype(str).to_numpy()
+    # What the clustering reads, the sources as integer codes (it groups by them).
+    source_codes = pd.factorize(np.concatenate([source_l, source_r]))[0]
+    read = ["node_l", "node_r", "match_weight", "deterministic"]
+    read += [c for c in pairs.columns if c.startswith("gamma_")]
+    with_weights = pairs[[c for c in read if c in pairs]].assign(
+        weight_without=weight_without,
+        source_dataset_l=source_codes[: len(pairs)],
+        source_dataset_r=source_codes[len(pairs) :],
+    )
     # The identifiers are hidden from half the pairs at a time, so that the linkage
     # each pair is judged by keeps the other half's identifiers, as the real one did.
     nodes_l, nodes_r = pairs["node_l"].to_numpy(), pairs["node_r"].to_numpy()
     block = _components(nodes_l, nodes_r)[nodes_l] if len(pairs) else np.zeros(0, dtype=int)
-    holdout_same = pd.Series(False, index=pairs.index)
+    holdout_same = np.zeros(len(pairs), dtype=bool)
     if (holdout >= 0).any():
         half = _halves(pairs, block)
         for side in (half, ~half):
-            hidden = pd.Series(side & (holdout >= 0), index=pairs.index)
-            judged = holdout_links(with_weights, model_json, threshold_weight, hidden)
-            holdout_same = holdout_same.mask(hidden, judged)
-    source_l = pairs["source_dataset_l"].astype(str).to_numpy()
-    source_r = pairs["source_dataset_r"].astype(str).to_numpy()
+            hidden = side & (holdout >= 0)
+            # The clustering decides each pair by the pairs of its block alone (they
+            # share records; other blocks share none): it is rerun on the blocks that
+            # hold a hidden pair, which gives those pairs the same answer.
+            has_hidden = np.zeros(int(block.max()) + 1, dtype=bool)
+            has_hidden[block[hidden]] = True
+            inside = has_hidden[block]
+            subset = with_weights[inside]
+            judged = holdout_links(
+                subset,
+                model_json,
+                threshold_weight,
+                pd.Series(hidden[inside], index=subset.index),
+            )
+            holdout_same[hidden] = judged.to_numpy(dtype=bool)[hidden[inside]]
     record_l = pairs["unique_id_l"].astype(str).to_numpy()
     record_r = pairs["unique_id_r"].astype(str).to_numpy()
     swap = (source_l > source_r) | ((source_l == source_r) & (record_l > record_r))
-    same = person_at("l") == person_at("r")
+    same = _one_person(person_of, source_l, record_l, source_r, record_r)
     frame = pd.DataFrame(
         {
             "source_l": np.where(swap, source_r, source_l),
@@ -268,7 +427,7 @@ def estimates_input(
             "probability": pairs["match_probability"].to_numpy(dtype=float),
             "weight_without": weight_without,
             "holdout": holdout,
-            "holdout_same": holdout_same.to_numpy(dtype=bool),
+            "holdout_same": holdout_same,
             "block": block,
             "linked": pairs["linked"].to_numpy(dtype=bool)
             if "linked" in pairs
@@ -279,20 +438,38 @@ def estimates_input(
         }
     )
     records = person_of["source"].astype(str).value_counts().to_dict()
-    gamma_columns = [c for c in pairs.columns if c.startswith("gamma_")]
-    gammas = pairs[gamma_columns].reset_index(drop=True)
-    same = frame["same"].to_numpy()
-    label = frame["source_l"] + "~" + frame["source_r"]
-
-    def tails(rows: npt.NDArray[np.bool_]) -> tuple[float, float, float]:
-        floor, threshold = weight_below(
-            model_json, gammas[rows & same], (floor_weight, threshold_weight)
+    # Source pairs by integer codes: one label per distinct pair of names, not per pair.
+    group, firsts, seconds = _source_pairs(
+        frame["source_l"].to_numpy(), frame["source_r"].to_numpy()
+    )
+    labels = {f"{a}~{b}": number for number, (a, b) in enumerate(zip(firsts, seconds, strict=True))}
+    # Missing shares of each gamma column per (source pair, in one person), counted once.
+    cells = 2 * len(labels)
+    cell = group * 2 + same
+    sizes = np.bincount(cell, minlength=cells).reshape(-1, 2)
+    absent = {
+        column: np.bincount(cell, weights=pairs[column].to_numpy() < 0, minlength=cells).reshape(
+            -1, 2
         )
-        (below,) = weight_below(model_json, gammas[rows & ~same], (threshold_weight,), "u")
+        for column in pairs.columns
+        if column.startswith("gamma_")
+    }
+
+    def tails(counted: npt.NDArray[np.intp]) -> tuple[float, float, float]:
+        def shares(side: int) -> dict[str, float]:
+            size = sizes[counted, side].sum()
+            if not size:
+                return {}
+            return {c: float(n[counted, side].sum() / size) for c, n in absent.items()}
+
+        floor, threshold = _weight_below(
+            model_json, shares(1), (floor_weight, threshold_weight), "m"
+        )
+        (below,) = _weight_below(model_json, shares(0), (threshold_weight,), "u")
         return floor, threshold, 1.0 - below
 
-    shortfall = {name: tails((label == name).to_numpy()) for name in sorted(label.unique())}
-    shortfall["all"] = tails(np.ones(len(frame), dtype=bool))
+    shortfall = {name: tails(np.array([labels[name]])) for name in sorted(labels)}
+    shortfall["all"] = tails(np.arange(len(labels)))
     return EstimatesInput(
         pairs=frame,
         records={str(k): int(v) for k, v in records.items()},

@@ -96,16 +96,17 @@ def _histogram(pairs: pd.DataFrame) -> list[dict[str, Any]]:
         return []
     weights = pairs["match_weight"].clip(-20, 40).to_numpy()
     low, high = math.floor(weights.min()), math.ceil(weights.max()) + 1
-    bins = np.floor(weights).astype(int)
-    linked = pairs["linked"].to_numpy()
+    bins = np.floor(weights).astype(int) - low  # counted in one pass, not one per bin
+    counts = np.bincount(bins, minlength=high - low)
+    linked = np.bincount(bins[pairs["linked"].to_numpy(dtype=bool)], minlength=high - low)
     return [
         {
-            "from": float(edge),
-            "to": float(edge + 1),
-            "pairs": int((bins == edge).sum()),
-            "linked": int(((bins == edge) & linked).sum()),
+            "from": float(low + number),
+            "to": float(low + number + 1),
+            "pairs": int(counts[number]),
+            "linked": int(linked[number]),
         }
-        for edge in range(low, high)
+        for number in range(high - low)
     ]
 
 
@@ -358,7 +359,8 @@ def build_report(
         "subgroups": suppress_subgroups(
             _subgroups(records), linked_records, len(records) - linked_records, threshold
         ),
-        "guild": guild_tables(records, threshold),
+        # Persons by integer code (the tables do not depend on the ids' values).
+        "guild": guild_tables(records.assign(person_id=np.where(known, person, np.nan)), threshold),
         "clerical_review": _review_sample(result, np.random.default_rng(seed)),
     }
 

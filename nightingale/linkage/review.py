@@ -39,6 +39,7 @@ from nightingale.linkage.estimates import (
     estimate,
     update_with_review,
 )
+from nightingale.linkage.estimates_input import arrow_text, record_rows
 from nightingale.linkage.identifiers import (
     identifier_context,
     identifiers_path,
@@ -88,11 +89,29 @@ def pair_key(source_l: str, record_l: str, source_r: str, record_r: str) -> str:
     return f"{first[0]}:{first[1]}~{second[0]}:{second[1]}"
 
 
-def _keys(frame: pd.DataFrame, sl: str, rl: str, sr: str, rr: str) -> npt.NDArray[np.object_]:
-    columns = [frame[name].astype(str) for name in (sl, rl, sr, rr)]
-    return np.asarray(
-        [pair_key(a, b, c, d) for a, b, c, d in zip(*columns, strict=True)], dtype=object
+def _key_text(
+    source_l: pa.Array, record_l: pa.Array, source_r: pa.Array, record_r: pa.Array
+) -> pa.Array:
+    """:func:`pair_key` of every pair, as Arrow text made column by column."""
+    # Arrow compares text by UTF-8 bytes: the order of Python's str comparison.
+    swap = pc.or_(
+        pc.greater(source_l, source_r),
+        pc.and_(pc.equal(source_l, source_r), pc.greater(record_l, record_r)),
     )
+    first = pc.binary_join_element_wise(
+        pc.if_else(swap, source_r, source_l), pc.if_else(swap, record_r, record_l), ":"
+    )
+    second = pc.binary_join_element_wise(
+        pc.if_else(swap, source_l, source_r), pc.if_else(swap, record_l, record_r), ":"
+    )
+    joined: pa.Array = pc.binary_join_element_wise(first, second, "~")
+    return joined
+
+
+def _keys(frame: pd.DataFrame, sl: str, rl: str, sr: str, rr: str) -> npt.NDArray[np.object_]:
+    """:func:`pair_key` of every row."""
+    columns = (arrow_text(frame[name]) for name in (sl, rl, sr, rr))
+    return np.asarray(_key_text(*columns).to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _band_labels(threshold: float) -> list[str]:
@@ -128,22 +147,25 @@ def draw_sample(
 
     ``scored`` is the engine's pairs (for the comparison levels, named by ``labels``,
     :func:`.report.labels_of`); ``records`` has ``source``, ``record_id`` and the subgroup
-    columns of the report; ``subgroups`` the report's link-rate rows.
+    columns of the report, one row per record; ``subgroups`` the report's link-rate rows.
     """
     pairs = data.pairs
-    keys = _keys(pairs, "source_l", "record_l", "source_r", "record_r")
-    # Content first (weights, links, agreement), the key only to break exact ties.
+    text = {
+        name: arrow_text(pairs[name]) for name in ("source_l", "record_l", "source_r", "record_r")
+    }
+    key_text = _key_text(text["source_l"], text["record_l"], text["source_r"], text["record_r"])
+    # Content first (weights, links, agreement), the key only to break exact ties (by
+    # its rank among the keys: the order of the texts, without sorting them again).
     order = np.lexsort(
         (
-            keys.astype(str),
-            pairs["holdout"].to_numpy(),
-            pairs["same"].to_numpy(dtype=np.int8),
+            pc.rank(key_text, sort_keys="ascending", tiebreaker="first").to_numpy(),
+            # in one person first, then the identifier (-1, 0, 1): one key for the two
+            pairs["same"].to_numpy(dtype=np.int8) * 3 + pairs["holdout"].to_numpy(),
             np.round(pairs["weight_without"].to_numpy(dtype=float), 6),
             np.round(pairs["weight"].to_numpy(dtype=float), 6),
         )
     )
     weight = pairs["weight"].to_numpy(dtype=float)[order]
-    keys = keys[order]
     rng = np.random.default_rng(content_seed(data))
     edges = np.asarray([data.threshold_weight + o for o in BAND_OFFSETS])
     band = np.searchsorted(edges, weight, side="right")
@@ -155,61 +177,83 @@ def draw_sample(
         for at in np.sort(rng.choice(candidates, take, replace=False)) if take else []:
             chosen[int(at)] = name
     near = np.abs(weight - data.threshold_weight) <= abs(BAND_OFFSETS[0])
-    ordered = pairs.iloc[order]
-    sides = [
-        pd.MultiIndex.from_arrays(
-            [ordered[f"source_{s}"].astype(str).to_numpy(), ordered[f"record_{s}"].astype(str)]
+    flagged = [(d, v) for d, v in _flagged(subgroups) if d in records]
+    if flagged:  # each pair's records, as rows of ``records`` (-1: not there)
+        rows = record_rows(
+            records["source"],
+            records["record_id"],
+            np.concatenate([pairs[f"source_{s}"].to_numpy(dtype=object) for s in ("l", "r")]),
+            pa.concat_arrays([text["record_l"], text["record_r"]]),
         )
-        for s in ("l", "r")
-    ]
-    for dimension, value in _flagged(subgroups):
-        if dimension not in records:
-            continue
-        members = records[records[dimension].astype(str) == value]
-        inside = pd.MultiIndex.from_arrays(
-            [members["source"].astype(str).to_numpy(), members["record_id"].astype(str)]
-        )
-        touching = sides[0].isin(inside) | sides[1].isin(inside)
-        free = np.array([i not in chosen for i in range(len(keys))], dtype=bool)
+        row_l, row_r = rows[: len(pairs)][order], rows[len(pairs) :][order]
+    taken = np.zeros(len(pairs), dtype=bool)
+    taken[list(chosen)] = True
+    for dimension, value in flagged:
+        member = np.append(_is_value(records[dimension], value), False)
+        touching = member[row_l] | member[row_r]  # row -1: the False at the end
+        free = ~taken
         candidates = np.flatnonzero(touching & free & near)
         if len(candidates) < PER_SUBGROUP:
             candidates = np.flatnonzero(touching & free)
         take = min(PER_SUBGROUP, len(candidates))
         for at in np.sort(rng.choice(candidates, take, replace=False)) if take else []:
             chosen[int(at)] = f"subgroup {dimension} = {value}"
+            taken[at] = True
     picked = sorted(chosen)
-    scored_keys = _keys(
-        scored, "source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r"
-    )
-    position = {key: i for i, key in enumerate(scored_keys)}
-    agreements = []
-    for at in picked:
-        levels = scored.iloc[position[keys[at]]]
-        agreements.append(
-            json.dumps(
-                {
-                    name: names_of.get(int(levels[f"gamma_{name}"]), "?")
-                    for name, names_of in labels.items()
-                    if f"gamma_{name}" in levels
-                },
-                sort_keys=True,
-            )
+    keys = np.asarray(key_text.take(order[picked]).to_pylist(), dtype=object)
+    levels = _levels_of(scored, order[picked], keys)
+    agreements = [
+        json.dumps(
+            {
+                name: names_of.get(int(row[f"gamma_{name}"]), "?")
+                for name, names_of in labels.items()
+                if f"gamma_{name}" in row
+            },
+            sort_keys=True,
         )
-    rows = ordered.iloc[picked]
+        for row in levels
+    ]
+    drawn = pairs.iloc[order[picked]]
     return pd.DataFrame(
         {
-            "pair_key": keys[picked].astype(str),
+            "pair_key": keys.astype(str),
             "stratum": [chosen[at] for at in picked],
-            "source_l": rows["source_l"].astype(str).to_numpy(),
-            "record_l": rows["record_l"].astype(str).to_numpy(),
-            "source_r": rows["source_r"].astype(str).to_numpy(),
-            "record_r": rows["record_r"].astype(str).to_numpy(),
-            "weight": np.round(rows["weight"].to_numpy(dtype=float), 2),
-            "probability": np.round(rows["probability"].to_numpy(dtype=float), 4),
-            "linked": rows["same"].to_numpy(dtype=bool),
+            "source_l": drawn["source_l"].astype(str).to_numpy(),
+            "record_l": drawn["record_l"].astype(str).to_numpy(),
+            "source_r": drawn["source_r"].astype(str).to_numpy(),
+            "record_r": drawn["record_r"].astype(str).to_numpy(),
+            "weight": np.round(drawn["weight"].to_numpy(dtype=float), 2),
+            "probability": np.round(drawn["probability"].to_numpy(dtype=float), 4),
+            "linked": drawn["same"].to_numpy(dtype=bool),
             "agreement": pd.Series(agreements, dtype=object).to_numpy(),
         }
     )
+
+
+def _is_value(column: pd.Series, value: str) -> npt.NDArray[np.bool_]:
+    """``column.astype(str) == value``, for a categorical column by its categories."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        names = np.array([str(c) for c in column.cat.categories] + ["nan"], dtype=object)
+        matches: npt.NDArray[np.bool_] = (names == value)[column.cat.codes.to_numpy()]
+        return matches  # code -1 (missing) picks the last name: "nan", as astype(str) says
+    return np.asarray((column.astype(str) == value).to_numpy(), dtype=bool)
+
+
+def _levels_of(
+    scored: pd.DataFrame, rows: npt.NDArray[np.intp], keys: npt.NDArray[np.object_]
+) -> list[pd.Series]:
+    """The engine's rows of the pairs ``keys`` (``rows``: their positions in the
+    estimator's pairs, which keep the engine's order when made from them; otherwise
+    each pair is found by its key, the last row of a key as before)."""
+    if not len(keys):
+        return []
+    columns = ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r"]
+    if rows.max() < len(scored):
+        found = _keys(scored.iloc[rows], *columns)
+        if (found == keys).all():
+            return [row for _, row in scored.iloc[rows].iterrows()]
+    position = {key: i for i, key in enumerate(_keys(scored, *columns))}
+    return [scored.iloc[position[key]] for key in keys]
 
 
 def strata_order(bundle: ReviewBundle) -> list[str]:

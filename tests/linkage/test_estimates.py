@@ -20,9 +20,11 @@ from nightingale.linkage.estimates import (
     EstimatesInput,
     estimate,
     estimates_input,
+    holdout_links,
     update_with_review,
     weight_below,
 )
+from nightingale.linkage.estimates_input import _components, record_rows
 from nightingale.linkage.link_files import files_report, link_files, parse_mapping
 from nightingale.linkage.report import estimated_quality
 from nightingale.platform.errors import NightingaleError
@@ -360,3 +362,31 @@ def test_a_review_of_an_unscored_pair_or_without_a_decision_is_refused() -> None
     undecided = reviews.assign(match=[True, "maybe"])
     with pytest.raises(NightingaleError, match="row 2, field match"):
         update_with_review(data, undecided)
+
+
+def test_records_are_found_by_source_and_id_even_when_an_id_repeats_across_sources() -> None:
+    sources = pd.Series(["gp", "gp", "hospital", "hospital"], dtype="category")
+    ids = pd.Series(["x", "y", "x", "z"], dtype="string[pyarrow]")
+    asked_sources = np.array(["hospital", "gp", "gp", "school", "hospital"], dtype=object)
+    asked_ids = np.array(["x", "x", "q", "x", "z"], dtype=object)
+    assert record_rows(sources, ids, asked_sources, asked_ids).tolist() == [2, 0, -1, -1, 3]
+    plain = record_rows(sources.astype(str), ids.astype(object), asked_sources, asked_ids)
+    assert plain.tolist() == [2, 0, -1, -1, 3]
+
+
+def test_a_pairs_hold_out_judgement_depends_on_its_block_alone(tmp_path: Path) -> None:
+    # The estimator reruns the clustering only on the blocks (connected groups of
+    # scored pairs) that hold a hidden pair; that must give those pairs the same answer
+    # as a rerun on every pair.
+    files = [_write(tmp_path / "left.csv", LEFT), _write(tmp_path / "right.csv", RIGHT)]
+    result = link_files(files, "id", parse_mapping(MAPPING), date_format="%d.%m.%Y").result
+    pairs = result.pairs.assign(weight_without=result.pairs["match_weight"] - 5.0)
+    nodes_l, nodes_r = pairs["node_l"].to_numpy(), pairs["node_r"].to_numpy()
+    block = _components(nodes_l, nodes_r)[nodes_l]
+    hidden = pd.Series(block % 2 == 0, index=pairs.index)
+    threshold = result.options.threshold_weight
+    everywhere = holdout_links(pairs, result.model_json, threshold, hidden)
+    inside = pairs[hidden.to_numpy()]
+    alone = holdout_links(inside, result.model_json, threshold, hidden[hidden.to_numpy()])
+    assert hidden.any() and len(inside) < len(pairs)
+    assert alone.tolist() == everywhere[hidden.to_numpy()].tolist()

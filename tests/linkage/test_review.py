@@ -20,6 +20,8 @@ from nightingale.linkage.review import (
     PER_BAND,
     PER_SUBGROUP,
     ReviewBundle,
+    _is_value,
+    _keys,
     draw_sample,
     estimates_after_review,
     pair_identifiers,
@@ -174,3 +176,36 @@ def test_the_sample_does_not_depend_on_the_pairs_row_order(
     for seed in (1, 2):
         again = _draw(bundle, flagged, shuffle=seed)
         assert again[["pair_key", "stratum"]].equals(first[["pair_key", "stratum"]])
+
+
+def test_each_sampled_pair_is_named_by_its_pair_key(
+    linked: tuple[Platform, LinkSummary],
+) -> None:
+    platform, summary = linked
+    sample = read_review(platform.root, platform.keystore, summary.run_id).sample
+    named = [pair_key(r.source_l, r.record_l, r.source_r, r.record_r) for r in sample.itertuples()]
+    assert sample["pair_key"].tolist() == named
+
+
+def test_pair_keys_made_column_by_column_are_those_of_pair_key() -> None:
+    # Sources where one name begins another, records named in either order: the keys
+    # (and so the sample's order of exact ties) must be pair_key's, text for text.
+    frame = pd.DataFrame(
+        {
+            "source_l": ["gp2", "gp", "gp", "health", "gp"],
+            "record_l": ["b", "a", "z", "x", "b"],
+            "source_r": ["gp", "gp2", "gp", "health", "gp"],
+            "record_r": ["a", "c", "a", "x1", "b0"],
+        }
+    )
+    columns = ("source_l", "record_l", "source_r", "record_r")
+    expected = [pair_key(*row) for row in frame[list(columns)].itertuples(index=False)]
+    assert list(_keys(frame, *columns)) == expected
+
+
+def test_subgroup_members_are_found_by_category_as_by_their_text() -> None:
+    column = pd.Series(pd.Categorical(["75+", None, "0-15", "75+"]))
+    for value in ("75+", "nan", "0-15", "16-24"):
+        expected = (column.astype(str) == value).tolist()
+        assert _is_value(column, value).tolist() == expected
+        assert _is_value(column.astype(object), value).tolist() == expected
