@@ -61,10 +61,10 @@ from nightingale.linkage.engine import (
     trains,
     with_parameters,
 )
-from nightingale.linkage.model import comparisons_for
+from nightingale.linkage.model import comparisons_for, training_blocks_for
 from nightingale.linkage.positions import positions, text
 from nightingale.linkage.tokens import Tokeniser
-from nightingale.linkage.training import PairCounter, TrainingCounts, updated_counts
+from nightingale.linkage.training import PairCounter, TrainingCounts, needed, updated_counts
 from nightingale.linkage.weights import rescore
 from nightingale.platform.storage import read_parquet
 
@@ -354,32 +354,36 @@ def _rules(model_json: dict[str, Any]) -> list[str]:
 
 
 def score_fresh(
-    table: pa.Table, fresh: Any, model_json: dict[str, Any], options: LinkOptions
+    counter: PairCounter, table: pa.Table, model_json: dict[str, Any], options: LinkOptions
 ) -> pd.DataFrame:
     """Pairs with at least one fresh end, scored by ``model_json`` down to the screen.
 
-    The pairs the blocking rules yield with a fresh end, and their agreement levels, are
-    found in DuckDB (:meth:`.training.PairCounter.blocked_pairs`: fresh records joined to
-    everyone, each side filtered before the join) and weighed by :mod:`.weights`, which
-    gives Splink's weights; a refresh's few thousand fresh records then cost a fraction
-    of a second rather than a Splink prediction over every rule.
+    ``counter`` holds ``table`` as ``records``, flagged by freshness
+    (:meth:`.training.PairCounter.load`). The pairs the blocking rules yield with a fresh
+    end, and their agreement levels, are found there (fresh records joined to everyone,
+    each side filtered before the join) and weighed by :mod:`.weights`, which gives
+    Splink's weights; a refresh's few thousand fresh records then cost a fraction of a
+    second rather than a Splink prediction over every rule.
     """
-    fresh = np.asarray(fresh, dtype=bool)
-    if not fresh.any():
-        return pd.DataFrame()
-    dedupe_only = _link_type(model_json) == "dedupe_only"
-    counter = PairCounter(comparisons_for(present_fields(table)), dedupe_only)
-    try:
-        rules = list(model_json.get(RULES_KEY, _rules(model_json)))  # as chosen, not rendered
-        counter.load("records", table, fresh)
-        pairs = counter.blocked_pairs("records", rules)
-    finally:
-        counter.close()
+    rules = list(model_json.get(RULES_KEY, _rules(model_json)))  # as chosen, not rendered
+    pairs = counter.blocked_pairs("records", rules)
     node_l, node_r = pairs.pop("node_l").to_numpy(), pairs.pop("node_r").to_numpy()
-    if dedupe_only:  # as Splink names no source when there is one
+    if counter.dedupe_only:  # as Splink names no source when there is one
         pairs = pairs.drop(columns=["source_dataset_l", "source_dataset_r"])
     pairs = rescore(pairs, model_json, table, node_l, node_r)
     return pairs[pairs["match_weight"] >= options.screen_weight].reset_index(drop=True)
+
+
+def pair_counter(table: pa.Table, fresh: Any, model_json: dict[str, Any]) -> PairCounter:
+    """A :class:`.training.PairCounter` holding ``table`` as ``records`` flagged by
+    ``fresh``, with the columns the comparisons, the EM blocks and the prediction rules
+    read: loaded once for the training counts and the fresh pairs both."""
+    fields = present_fields(table)
+    comparisons = comparisons_for(fields)
+    rules = list(model_json.get(RULES_KEY, _rules(model_json))) + training_blocks_for(fields)
+    counter = PairCounter(comparisons, _link_type(model_json) == "dedupe_only")
+    counter.load("records", needed(table, comparisons, rules), fresh)
+    return counter
 
 
 def run_incremental(
@@ -404,17 +408,22 @@ def run_incremental(
     rules = list(previous.model_json.get(RULES_KEY, _rules(previous.model_json)))
     changed = bool(fresh.any()) or table.num_rows != len(previous.records)
     counts = previous.training
-    if changed:
-        if trains(table, options) and counts is not None:
-            plan = training_plan(table, options)
-            counts = updated_counts(counts, table, fresh, departed, ranks, plan)
+    counter = pair_counter(table, fresh, previous.model_json)
+    try:
+        if changed:
+            if trains(table, options) and counts is not None:
+                plan = training_plan(table, options)
+                counts = updated_counts(counts, table, fresh, departed, ranks, plan, counter)
+            else:
+                counts = None
+            settings = model_settings(table, options, rules, counts)
+            model_json = with_parameters(previous.model_json, settings)
         else:
-            counts = None
-        settings = model_settings(table, options, rules, counts)
-        model_json = with_parameters(previous.model_json, settings)
-    else:
-        model_json = previous.model_json
-    scored, scored_below = split_at_floor(score_fresh(table, fresh, model_json, options), options)
+            model_json = previous.model_json
+        scored = score_fresh(counter, table, model_json, options) if fresh.any() else None
+    finally:
+        counter.close()
+    scored, scored_below = split_at_floor(pd.DataFrame() if scored is None else scored, options)
     unsettled = unsettled_records(previous, table, fresh)
     kept = pd.concat(
         [

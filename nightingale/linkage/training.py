@@ -238,15 +238,16 @@ class PairCounter:
             self._join(f'"{name}"', f'"{name}"', condition, ", ".join(self.gammas))
         )
 
-    def touching(self, name: str, condition: str) -> pd.DataFrame:
-        """Agreement-pattern counts of the pairs of ``name`` meeting ``condition`` with at
-        least one flagged end, each once: flagged ``l`` with anyone, and unflagged ``l``
-        with flagged ``r`` (each side filtered before the join: an ``OR`` of both would
-        be applied only after joining everyone with everyone)."""
-        flagged, others = _sides_of(name)
+    def touching(self, flagged: str, others: str, condition: str) -> pd.DataFrame:
+        """Agreement-pattern counts of the pairs among the records of two relations (SQL)
+        meeting ``condition`` with at least one end in ``flagged``, each once: ``flagged``
+        ``l`` with anyone, and ``others`` ``l`` with ``flagged`` ``r`` (each side filtered
+        before the join: an ``OR`` of both would be applied only after joining everyone
+        with everyone)."""
         select = ", ".join(self.gammas)
+        everyone = f"(SELECT * FROM {flagged} UNION ALL BY NAME SELECT * FROM {others})"
         return self._counted(
-            self._join(flagged, f'"{name}"', condition, select)
+            self._join(flagged, everyone, condition, select)
             + " UNION ALL "
             + self._join(others, flagged, condition, select)
         )
@@ -309,7 +310,7 @@ def add(*frames: pd.DataFrame, signs: tuple[int, ...] | None = None) -> pd.DataF
     return _canonical(combined, [c.removeprefix("gamma_") for c in columns])
 
 
-def _needed(table: pa.Table, comparisons: list[dict[str, Any]], rules: list[str]) -> pa.Table:
+def needed(table: pa.Table, comparisons: list[dict[str, Any]], rules: list[str]) -> pa.Table:
     """``table``'s ids and the token columns the comparisons and rules read."""
     read = set().union(*(columns_of(rule) for rule in rules))
     for comparison in comparisons:
@@ -368,7 +369,7 @@ def full_counts(
     table: pa.Table, ranks: npt.NDArray[np.uint64], plan: TrainingPlan
 ) -> TrainingCounts:
     """The counts over every record of ``table`` (a full relink's)."""
-    table = _needed(table, plan.comparisons, plan.blocks)
+    table = needed(table, plan.comparisons, plan.blocks)
     sample = table.take(pa.array(sample_positions(ranks, plan.sample_size)))
     counter = PairCounter(plan.comparisons, _dedupe_only(table))
     try:
@@ -405,6 +406,7 @@ def updated_counts(
     departed: pa.Table,
     ranks: npt.NDArray[np.uint64],
     plan: TrainingPlan,
+    counter: PairCounter | None = None,
 ) -> TrainingCounts:
     """``previous`` counts brought up to ``table`` without counting again.
 
@@ -415,44 +417,54 @@ def updated_counts(
     full count of ``table`` gives (:func:`full_counts`). The u sample is updated alike:
     the pairs of records that left it (or changed) out, those of records that joined it
     (or changed) in.
+
+    ``counter`` may hold ``table`` already, as ``records`` flagged by ``fresh``
+    (:meth:`PairCounter.load`; the incremental run scores fresh pairs on it too).
     """
     fresh = np.asarray(fresh, dtype=bool)
-    table = _needed(table, plan.comparisons, plan.blocks)
-    departed = _needed(departed, plan.comparisons, plan.blocks).cast(table.schema)
-    # The previous records: the unchanged as they are now, the rest as they were.
-    before = pa.concat_tables([table.filter(pa.array(~fresh)), departed])
-    gone = np.arange(before.num_rows) >= int((~fresh).sum())
+    table = needed(table, plan.comparisons, plan.blocks)
+    departed = needed(departed, plan.comparisons, plan.blocks).cast(table.schema)
     positions = sample_positions(ranks, plan.sample_size)
     new_sample = table.take(pa.array(positions))
     old_keys = pa.array(previous.sample["source"] + "/" + previous.sample["record_id"], pa.string())
     new_keys = _keys(new_sample)
-    in_old = _member(_keys(before), old_keys)
-    old_sample = before.filter(pa.array(in_old))
+    # The previous u sample: its unchanged records as they are now, the rest as they were.
+    unchanged = table.filter(pa.array(~fresh))
+    kept = unchanged.filter(pa.array(_member(_keys(unchanged), old_keys)))
+    lost = departed.filter(pa.array(_member(_keys(departed), old_keys)))
+    old_sample = pa.concat_tables([kept, lost])
+    stale = np.arange(old_sample.num_rows) >= kept.num_rows
     leaving = ~_member(_keys(old_sample), new_keys)
     entering = ~_member(new_keys, old_keys)
-    counter = PairCounter(plan.comparisons, _dedupe_only(table))
+    own = counter is None
+    counter = counter or PairCounter(plan.comparisons, _dedupe_only(table))
     try:
-        counter.load("before", before, gone)
-        counter.load("now", table, fresh)
+        if own:
+            counter.load("records", table, fresh)
+        counter.load("departed", departed)
+        fresh_rows, unchanged_rows = _sides_of("records")
+        # The previous records are the unchanged ones and the departed: pairs with a
+        # departed end go; pairs with a fresh end among the current records come.
         em = {
             rule: add(
                 previous.em_patterns[rule],
-                counter.touching("before", rule),
-                counter.touching("now", rule),
+                counter.touching('"departed"', unchanged_rows, rule),
+                counter.touching(fresh_rows, unchanged_rows, rule),
                 signs=(1, -1, 1),
             )
             for rule in plan.blocks
         }
-        counter.load("old_sample", old_sample, gone[in_old] | leaving)
+        counter.load("old_sample", old_sample, stale | leaving)
         counter.load("new_sample", new_sample, fresh[positions] | entering)
         u_patterns = add(
             previous.u_patterns,
-            counter.touching("old_sample", "TRUE"),
-            counter.touching("new_sample", "TRUE"),
+            counter.touching(*_sides_of("old_sample"), "TRUE"),
+            counter.touching(*_sides_of("new_sample"), "TRUE"),
             signs=(1, -1, 1),
         )
     finally:
-        counter.close()
+        if own:
+            counter.close()
     for frame in (u_patterns, *em.values()):
         if (frame["count"] < 0).any():
             raise ValueError("training counts went negative: the previous run's counts do not fit")

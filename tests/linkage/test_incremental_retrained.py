@@ -34,6 +34,7 @@ from nightingale.linkage.incremental import (
     PAIRS_FILE,
     TOKENS_FILE,
     TRAINING_FILE,
+    pair_counter,
     score_fresh,
 )
 from nightingale.linkage.link import LinkSummary
@@ -231,7 +232,11 @@ def test_fresh_pairs_are_found_and_weighed_as_splinks_prediction_does(linked: Li
     folder = linked.full.folder
     table = pq.read_table(folder / TOKENS_FILE)
     model_json = json.loads((folder / "model.json").read_text(encoding="utf-8"))
-    ours = score_fresh(table, np.ones(table.num_rows, bool), model_json, engine.LinkOptions())
+    counter = pair_counter(table, np.ones(table.num_rows, bool), model_json)
+    try:
+        ours = score_fresh(counter, table, model_json, engine.LinkOptions())
+    finally:
+        counter.close()
     keys = ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r"]
     above = read_parquet(folder / PAIRS_FILE).drop(columns=["deterministic", "linked"])
     splinks = pd.concat([above, read_parquet(folder / BELOW_FILE)], ignore_index=True)
