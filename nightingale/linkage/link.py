@@ -21,6 +21,7 @@ import ctypes
 import gc
 import json
 import secrets
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -345,9 +346,12 @@ def link(
     saved_records = record_frame(sources, record_ids, prints)
     run_id = new_run_id()
     # The token table goes to disk now (the next run reuses it) rather than staying in
-    # memory through the report: at a million people it is about a gigabyte.
+    # memory through the report (at a million people it is about a gigabyte), written by
+    # a second thread while this one assigns ids and builds the report.
     pending = spine_folder(root, run_id).with_name(f".tokens-{run_id}.parquet")
-    write_parquet(pending, table)
+    writer = ThreadPoolExecutor(1)
+    tokens_written = writer.submit(write_parquet, pending, table)
+    writer.shutdown(wait=False)
     del table
     backend.release_working_tables()
     try:
@@ -383,6 +387,7 @@ def link(
             TOKENS_FILE: pending,
             LINEAGE_FILE: lineage,
         }
+        tokens_written.result()
         folder = write_run(
             root,
             run_id,
@@ -411,6 +416,7 @@ def link(
             run_id, folder, tokeniser.key_id, versions, result.counts, metrics, reason
         )
     finally:
+        wait([tokens_written])
         pending.unlink(missing_ok=True)  # moved into the run's folder unless it failed
 
 

@@ -11,6 +11,7 @@ shared contract (:mod:`nightingale.platform.contracts`) that cohorts and the web
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -61,19 +62,21 @@ def write_run(
     if spine.duplicated(["source", "record_id"]).any():
         raise NightingaleError("internal error: a record appears twice on the spine")
     target = spine_folder(root, run_id)
-    with atomic_directory(target) as folder:
-        columns = spine[["source", "record_id", "person_id", "link_run_id"]]
-        write_parquet(folder / SPINE_FILE, columns)
+    frames = {SPINE_FILE: spine[["source", "record_id", "person_id", "link_run_id"]]}
+    frames.update({n: item for n, item in (extra or {}).items() if not isinstance(item, Path)})
+    with atomic_directory(target) as folder, ThreadPoolExecutor(2) as pool:
+        # Parquet encoding runs outside the GIL: the files are written two at a time.
+        written = [pool.submit(write_parquet, folder / n, frame) for n, frame in frames.items()]
         atomic_write_json(folder / "model.json", model_json)
         atomic_write_json(folder / SPINE_REPORT_JSON, report_json)
         atomic_write_text(folder / SPINE_REPORT_HTML, report_html)
         for name, item in (extra or {}).items():
             if isinstance(item, Path):
                 item.replace(folder / name)
-            else:
-                write_parquet(folder / name, item)
         if write_more is not None:
             write_more(folder)
+        for future in written:
+            future.result()
     set_current_spine(root, run_id)
     return target
 

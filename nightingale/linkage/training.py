@@ -241,15 +241,15 @@ class PairCounter:
     def touching(self, flagged: str, others: str, condition: str) -> pd.DataFrame:
         """Agreement-pattern counts of the pairs among the records of two relations (SQL)
         meeting ``condition`` with at least one end in ``flagged``, each once: ``flagged``
-        ``l`` with anyone, and ``others`` ``l`` with ``flagged`` ``r`` (each side filtered
-        before the join: an ``OR`` of both would be applied only after joining everyone
-        with everyone)."""
+        ``l`` with ``flagged`` or ``others`` ``r``, and ``others`` ``l`` with ``flagged``
+        ``r`` (each side filtered before the join: an ``OR`` of both would be applied only
+        after joining everyone with everyone)."""
         select = ", ".join(self.gammas)
-        everyone = f"(SELECT * FROM {flagged} UNION ALL BY NAME SELECT * FROM {others})"
         return self._counted(
-            self._join(flagged, everyone, condition, select)
-            + " UNION ALL "
-            + self._join(others, flagged, condition, select)
+            " UNION ALL ".join(
+                self._join(left, right, condition, select)
+                for left, right in ((flagged, flagged), (flagged, others), (others, flagged))
+            )
         )
 
     def blocked_pairs(self, name: str, rules: list[str]) -> pd.DataFrame:

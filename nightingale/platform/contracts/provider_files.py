@@ -82,14 +82,19 @@ class _Lines:
         return f"{self.source}:{self.line(location)}: {_where(location)}: {message}"
 
 
+#: libyaml's safe loader where PyYAML was built with it (several times faster), else
+#: PyYAML's own; both give the same nodes, values and line marks.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _document(text: str, source: str) -> tuple[Any, _Lines]:
     lines = _Lines(source)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
         if node is None:
             raise ProviderFileError([f"{source}:1: (top): empty file"])
         lines.walk(node)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 (_LOADER is a safe loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
