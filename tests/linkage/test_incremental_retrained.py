@@ -248,3 +248,22 @@ def test_fresh_pairs_are_found_and_weighed_as_splinks_prediction_does(linked: Li
     assert len(ours) > weighed.sum() > 0
     difference = ours["match_weight"][weighed] - splinks["match_weight"][weighed]
     assert difference.abs().max() < 1e-9
+
+
+def test_the_training_counts_hold_counts_and_record_ids_only(linked: Linked) -> None:
+    """``training.json`` lies beside the spine: numbers, comparison names and the u
+    sample's random record ids; not the provider keys the sample was chosen by."""
+    data = json.loads((linked.full.folder / TRAINING_FILE).read_text(encoding="utf-8"))
+    assert set(data) == {
+        "comparisons",
+        "u_patterns",
+        "em_patterns",
+        "deterministic_pairs",
+        "all_pairs",
+        "sample",
+    }
+    numbers = [*data["u_patterns"], *(r for rows in data["em_patterns"].values() for r in rows)]
+    assert all(isinstance(value, int) for row in numbers for value in row)
+    spine = read_parquet(linked.full.folder / "spine.parquet")
+    on_spine = set(zip(spine["source"], spine["record_id"], strict=True))
+    assert data["sample"] and all(tuple(entry) in on_spine for entry in data["sample"])
