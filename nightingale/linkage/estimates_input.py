@@ -19,11 +19,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from nightingale.linkage.clustering import reliable_fields, select_links
+from nightingale.linkage.positions import positions
 
 #: Comparisons on strong identifiers, held out in turn as evidence about the others.
 HOLDOUT_FIELDS = ("nhs_number", "ni_number")
@@ -246,37 +246,6 @@ def _source_pairs(
     return group.astype(np.intp), firsts, seconds
 
 
-def arrow_text(values: pd.Series | npt.NDArray[Any] | pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Values as one Arrow string array: without a copy when Arrow holds them already."""
-    if isinstance(values, pd.Series):
-        if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-            values = pa.array(values.array)
-        else:
-            values = values.to_numpy(dtype=object)
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if isinstance(values, pa.Array):
-        return values if values.type == pa.string() else values.cast(pa.string())
-    try:
-        return pa.array(np.asarray(values, dtype=object), type=pa.string())
-    except (pa.ArrowTypeError, pa.ArrowInvalid):  # not all text: as text
-        return pa.array(np.asarray(values).astype(str), type=pa.string())
-
-
-def _source_codes(
-    sources: pd.Series, pair_sources: npt.NDArray[Any]
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Integer codes of the records' and the pairs' source names (one code per name)."""
-    if isinstance(sources.dtype, pd.CategoricalDtype):
-        names = pd.Index([str(c) for c in sources.cat.categories])
-        own = sources.cat.codes.to_numpy().astype(np.intp)
-    else:
-        own, uniques = pd.factorize(sources.astype(str).to_numpy(dtype=object))
-        names = pd.Index(uniques)
-    asked = names.get_indexer(pd.Index(np.asarray(pair_sources, dtype=object)))
-    return own.astype(np.intp), np.asarray(asked, dtype=np.intp)
-
-
 def record_rows(
     sources: pd.Series,
     record_ids: pd.Series,
@@ -284,48 +253,8 @@ def record_rows(
     pair_ids: npt.NDArray[Any] | pa.Array,
 ) -> npt.NDArray[np.intp]:
     """The row of ``(sources, record_ids)`` holding each ``(pair_sources, pair_ids)``
-    record, -1 where none does (the first row of a record named twice).
-
-    Found by the record id alone (Arrow's hash lookup, no joined text), then checked
-    against the source; if an id led to a record of another source (ids are random,
-    but may repeat across sources), by integer codes of both columns instead.
-    """
-    ids = arrow_text(record_ids)
-    at = pc.fill_null(pc.index_in(arrow_text(pair_ids), value_set=ids), -1).to_numpy()
-    at = at.astype(np.intp)
-    own, asked = _source_codes(sources, pair_sources)
-    found = at >= 0
-    if (own[at[found]] != asked[found]).any():
-        return _rows_by_codes(sources, record_ids, pair_sources, pair_ids)
-    rows: npt.NDArray[np.intp] = at
-    return rows
-
-
-def _rows_by_codes(
-    sources: pd.Series,
-    record_ids: pd.Series,
-    pair_sources: npt.NDArray[Any],
-    pair_ids: npt.NDArray[Any] | pa.Array,
-) -> npt.NDArray[np.intp]:
-    """:func:`record_rows` by integer codes of (source, record id), for ids not unique."""
-    spine = len(sources)
-    source_codes = pd.factorize(
-        np.concatenate(
-            [sources.astype(str).to_numpy(dtype=object), np.asarray(pair_sources).astype(str)]
-        )
-    )[0].astype(np.int64)
-    id_codes, uniques = pd.factorize(
-        np.concatenate(
-            [
-                record_ids.astype(str).to_numpy(dtype=object),
-                arrow_text(pair_ids).to_numpy(zero_copy_only=False),
-            ]
-        )
-    )
-    key = source_codes * max(len(uniques), 1) + id_codes
-    first = ~pd.Index(key[:spine]).duplicated()
-    at = pd.Index(key[:spine][first]).get_indexer(key[spine:])
-    return np.where(at >= 0, np.flatnonzero(first)[np.maximum(at, 0)], -1).astype(np.intp)
+    record, -1 where none does (:func:`.positions.positions`)."""
+    return positions(pair_sources, pair_ids, sources, record_ids)
 
 
 def _one_person(

@@ -39,13 +39,14 @@ from nightingale.linkage.estimates import (
     estimate,
     update_with_review,
 )
-from nightingale.linkage.estimates_input import arrow_text, record_rows
+from nightingale.linkage.estimates_input import record_rows
 from nightingale.linkage.identifiers import (
     identifier_context,
     identifiers_path,
     read_sealed_table,
     write_sealed_table,
 )
+from nightingale.linkage.positions import text
 from nightingale.platform.contracts import SPINE_REPORT_HTML, SPINE_REPORT_JSON, spine_run_folder
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.keystore import KeyStore
@@ -110,7 +111,7 @@ def _key_text(
 
 def _keys(frame: pd.DataFrame, sl: str, rl: str, sr: str, rr: str) -> npt.NDArray[np.object_]:
     """:func:`pair_key` of every row."""
-    columns = (arrow_text(frame[name]) for name in (sl, rl, sr, rr))
+    columns = (text(frame[name]) for name in (sl, rl, sr, rr))
     return np.asarray(_key_text(*columns).to_numpy(zero_copy_only=False), dtype=object)
 
 
@@ -150,10 +151,10 @@ def draw_sample(
     columns of the report, one row per record; ``subgroups`` the report's link-rate rows.
     """
     pairs = data.pairs
-    text = {
-        name: arrow_text(pairs[name]) for name in ("source_l", "record_l", "source_r", "record_r")
-    }
-    key_text = _key_text(text["source_l"], text["record_l"], text["source_r"], text["record_r"])
+    columns = {name: text(pairs[name]) for name in ("source_l", "record_l", "source_r", "record_r")}
+    key_text = _key_text(
+        columns["source_l"], columns["record_l"], columns["source_r"], columns["record_r"]
+    )
     # Content first (weights, links, agreement), the key only to break exact ties (by
     # its rank among the keys: the order of the texts, without sorting them again).
     order = np.lexsort(
@@ -183,7 +184,7 @@ def draw_sample(
             records["source"],
             records["record_id"],
             np.concatenate([pairs[f"source_{s}"].to_numpy(dtype=object) for s in ("l", "r")]),
-            pa.concat_arrays([text["record_l"], text["record_r"]]),
+            pa.concat_arrays([columns["record_l"], columns["record_r"]]),
         )
         row_l, row_r = rows[: len(pairs)][order], rows[len(pairs) :][order]
     taken = np.zeros(len(pairs), dtype=bool)

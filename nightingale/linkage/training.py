@@ -379,23 +379,30 @@ def full_counts(
         em = {rule: counter.patterns("records", rule) for rule in plan.blocks}
     finally:
         counter.close()
+    return _counts(plan, table, u_patterns, em, sample)
+
+
+def _counts(
+    plan: TrainingPlan,
+    table: pa.Table,
+    u_patterns: pd.DataFrame,
+    em: dict[str, pd.DataFrame],
+    sample: pa.Table,
+) -> TrainingCounts:
+    """The counts of ``table``, the deterministic rule's counted here (a group-by)."""
     return TrainingCounts(
         plan.names,
         u_patterns,
         em,
         deterministic_pairs(table, plan.deterministic),
         table.num_rows * (table.num_rows - 1) // 2,
-        _sample_frame(sample),
-    )
-
-
-def _sample_frame(sample: pa.Table) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "source": sample.column("source_dataset").to_pylist(),
-            "record_id": sample.column("unique_id").to_pylist(),
-        },
-        dtype=object,
+        pd.DataFrame(
+            {
+                "source": sample.column("source_dataset").to_pylist(),
+                "record_id": sample.column("unique_id").to_pylist(),
+            },
+            dtype=object,
+        ),
     )
 
 
@@ -468,14 +475,7 @@ def updated_counts(
     for frame in (u_patterns, *em.values()):
         if (frame["count"] < 0).any():
             raise ValueError("training counts went negative: the previous run's counts do not fit")
-    return TrainingCounts(
-        plan.names,
-        u_patterns,
-        em,
-        deterministic_pairs(table, plan.deterministic),
-        table.num_rows * (table.num_rows - 1) // 2,
-        _sample_frame(new_sample),
-    )
+    return _counts(plan, table, u_patterns, em, new_sample)
 
 
 def _keys(table: pa.Table) -> pa.Array:
