@@ -31,6 +31,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from nightingale.linkage.training import TrainingCounts, columns_of
+from nightingale.linkage.weights import numbered_levels
 
 #: Splink's stand-in for an m or u no pair reached, inside an EM session.
 _UNSEEN = 1e-6
@@ -81,9 +82,8 @@ def fit(
 
 
 def _levels(comparison: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
-    """(gamma value, level) of each non-null level, as Splink numbers them."""
-    levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
-    return [(len(levels) - 1 - index, level) for index, level in enumerate(levels)]
+    """(gamma value, level) of each non-null level (:func:`.weights.numbered_levels`)."""
+    return [(value, level) for value, level in numbered_levels(comparison) if value >= 0]
 
 
 def _level(comparison: dict[str, Any], value: int) -> dict[str, Any]:

@@ -37,6 +37,8 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
+from nightingale.linkage.weights import numbered_levels
+
 #: Splink's separator between the source and the record id in a pair's orientation key.
 _SEPARATOR = "-__-"
 _KEY = "__ng_key"
@@ -49,19 +51,13 @@ def gamma_sql(comparison: dict[str, Any]) -> str:
     Levels are numbered as Splink numbers them: the null level -1, then from the first
     non-null level (highest) down to the ``ELSE`` level (0).
     """
-    levels = comparison["comparison_levels"]
-    values = len([level for level in levels if not level.get("is_null_level")]) - 1
     parts = []
-    for level in levels:
+    for value, level in numbered_levels(comparison):
         condition = _sides(level["sql_condition"])
-        if level.get("is_null_level"):
-            parts.append(f"WHEN {condition} THEN -1")
-        elif condition.strip().upper() == "ELSE":
-            parts.append(f"ELSE {values}")
-            values -= 1
+        if condition.strip().upper() == "ELSE":
+            parts.append(f"ELSE {value}")
         else:
-            parts.append(f"WHEN {condition} THEN {values}")
-            values -= 1
+            parts.append(f"WHEN {condition} THEN {value}")
     return "CASE " + " ".join(parts) + " END"
 
 

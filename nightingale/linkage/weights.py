@@ -38,7 +38,7 @@ CLAMP = 1e-300
 _EQUALITY = re.compile(r'^\s*"?(\w+)_l"?\s*=\s*"?(\w+)_r"?\s*$')
 
 
-def _levels(comparison: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+def numbered_levels(comparison: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     """Each level with its gamma value: -1 for null, then counting down to 0 (ELSE)."""
     levels = comparison["comparison_levels"]
     plain = [lv for lv in levels if not lv.get("is_null_level")]
@@ -65,7 +65,7 @@ def _exact_u(comparison: dict[str, Any], level: dict[str, Any], column: str) -> 
     """The u Splink measures a term frequency against (see the module docstring)."""
     if level.get("disable_tf_exact_match_detection"):
         return float(level["u_probability"])
-    for _gamma, other in _levels(comparison):
+    for _gamma, other in numbered_levels(comparison):
         if other.get("is_null_level") or str(other["sql_condition"]).upper() == "ELSE":
             continue
         found = _EQUALITY.match(str(other["sql_condition"]))
@@ -103,7 +103,7 @@ def match_weights(
     total = np.full(len(pairs), math.log2(prior / (1 - prior)) if prior < 1 else math.inf)
     for comparison in model_json["comparisons"]:
         gammas = pairs[f"gamma_{comparison['output_column_name']}"].to_numpy(dtype=np.int64)
-        for gamma, level in _levels(comparison):
+        for gamma, level in numbered_levels(comparison):
             at = gammas == gamma
             if not at.any():
                 continue
