@@ -36,7 +36,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from nightingale.linkage.positions import text
 from nightingale.linkage.weights import numbered_levels
 
 #: Splink's separator between the source and the record id in a pair's orientation key.
@@ -88,8 +90,8 @@ def content_ranks(sources: Any, local_keys: Any, seed: int) -> npt.NDArray[np.ui
             "__ng_keys",
             pa.table(
                 {
-                    "source": _text(sources),
-                    "local_key": _text(local_keys),
+                    "source": text(sources),
+                    "local_key": text(local_keys),
                 }
             ),
         )
@@ -100,13 +102,6 @@ def content_ranks(sources: Any, local_keys: Any, seed: int) -> npt.NDArray[np.ui
     finally:
         connection.close()
     return np.asarray(ranks, dtype=np.uint64)
-
-
-def _text(values: Any) -> pa.Array | pa.ChunkedArray:
-    """``values`` as Arrow text (Arrow arrays as they are, anything else converted)."""
-    if isinstance(values, pa.Array | pa.ChunkedArray):
-        return values.cast(pa.string())
-    return pa.array(np.asarray(values, dtype=object), pa.string())
 
 
 def u_sample_size(pairs: float) -> int:
@@ -193,8 +188,6 @@ class PairCounter:
     def load(self, name: str, table: pa.Table, flag: Any = None) -> None:
         """Store ``table`` as ``name`` with its orientation key, row positions and
         ``flag`` (one boolean per record; all false by default)."""
-        import pyarrow.compute as pc
-
         ids = table.column("unique_id").cast(pa.string())
         key = (
             ids
@@ -476,8 +469,6 @@ def updated_counts(
 
 def _keys(table: pa.Table) -> pa.Array:
     """``source/record_id`` per record (for membership tests; never stored)."""
-    import pyarrow.compute as pc
-
     return pc.binary_join_element_wise(
         table.column("source_dataset").cast(pa.string()),
         table.column("unique_id").cast(pa.string()),
@@ -486,7 +477,5 @@ def _keys(table: pa.Table) -> pa.Array:
 
 
 def _member(keys: pa.Array, among: pa.Array) -> npt.NDArray[np.bool_]:
-    import pyarrow.compute as pc
-
     found: npt.NDArray[np.bool_] = pc.is_in(keys, value_set=among).to_numpy(zero_copy_only=False)
     return found
