@@ -170,12 +170,11 @@ def _em(
         log_odds = math.log2(prior / (1 - prior)) if prior != 1 else math.inf
         total = np.full(len(weights), log_odds)
         for column, n in enumerate(session):
-            lookup = {
-                v: math.log2(max(m[n, v], _CLAMP) / max(u[n, v], _CLAMP))
-                for v, _ in _levels(comparisons[n])
-            }
-            lookup[-1] = 0.0
-            total = total + np.vectorize(lookup.__getitem__, otypes=[float])(gammas[:, column])
+            numbered = _levels(comparisons[n])
+            by_level = np.zeros(len(numbered) + 1)  # indexed by gamma + 1: the null level 0
+            for v, _ in numbered:
+                by_level[v + 1] = math.log2(max(m[n, v], _CLAMP) / max(u[n, v], _CLAMP))
+            total = total + by_level[gammas[:, column] + 1]
         p = _match_probability(total)
         matched = p * weights
         new_prior = float(matched.sum() / weights.sum())
