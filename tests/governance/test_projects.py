@@ -87,19 +87,7 @@ def test_a_member_the_pi_adds_to_an_active_project_waits_for_a_steward(
 def test_a_draft_projects_members_join_at_once_and_the_steward_sees_them_at_approval(
     sqlite_cast: Platform,
 ) -> None:
-    sqlite_cast.act(
-        projects.create_project,
-        by="rita",
-        slug="second-study",
-        title="t",
-        purpose="p",
-        public_benefit="b",
-        lawful_basis="l",
-        ethics_reference="e",
-        pi="rita",
-        start_date=TODAY,
-        end_date=TODAY + timedelta(days=30),
-    )
+    _create(sqlite_cast, "second-study")
     sqlite_cast.act(projects.add_member, by="rita", slug="second-study", username="ron")
     assert "ron" in sqlite_cast.read(
         lambda s: projects.get_project(s, "second-study").member_usernames
@@ -176,54 +164,39 @@ def test_a_deactivated_researcher_cannot_join(sqlite_cast: Platform) -> None:
 
 def test_only_a_researcher_leads_a_project(sqlite_cast: Platform) -> None:
     with pytest.raises(InvalidInput, match="sam cannot be the PI: project.join needs"):
-        sqlite_cast.act(
-            projects.create_project,
-            by="ada",
-            slug="led-by-sam",
-            title="t",
-            purpose="p",
-            public_benefit="b",
-            lawful_basis="l",
-            ethics_reference="e",
-            pi="sam",
-            start_date=TODAY,
-            end_date=TODAY + timedelta(days=30),
-        )
+        _create(sqlite_cast, "led-by-sam", by="ada", pi="sam")
     assert sqlite_cast.read(lambda s: [p.slug for p in projects.list_projects(s)]) == ["dfh-pilot"]
     assert len(_refusals(sqlite_cast, "project.create")) == 1
 
 
 def test_a_second_project_with_the_same_id_is_an_audited_refusal(sqlite_cast: Platform) -> None:
     with pytest.raises(InvalidInput, match="a project called 'dfh-pilot' already exists"):
-        sqlite_cast.act(
-            projects.create_project,
-            by="rita",
-            slug="dfh-pilot",
-            title="t",
-            purpose="p",
-            public_benefit="b",
-            lawful_basis="l",
-            ethics_reference="e",
-            pi="rita",
-            start_date=TODAY,
-            end_date=TODAY + timedelta(days=30),
-        )
+        _create(sqlite_cast, "dfh-pilot")
     assert _refusals(sqlite_cast, "project.create") == [
         "a project called 'dfh-pilot' already exists"
     ]
 
 
-def _create(platform: Platform, slug: str, purpose_code: str) -> None:
+def _create(
+    platform: Platform,
+    slug: str,
+    purpose_code: str = "research",
+    *,
+    by: str = "rita",
+    pi: str = "rita",
+    purpose: str = "p",
+) -> None:
+    """Create project ``slug`` (a month long from today) as ``by``, led by ``pi``."""
     platform.act(
         projects.create_project,
-        by="rita",
+        by=by,
         slug=slug,
         title="t",
-        purpose="Plan next year's services.",
+        purpose=purpose,
         public_benefit="b",
         lawful_basis="l",
         ethics_reference="e",
-        pi="rita",
+        pi=pi,
         start_date=TODAY,
         end_date=TODAY + timedelta(days=30),
         purpose_code=purpose_code,
@@ -232,8 +205,8 @@ def _create(platform: Platform, slug: str, purpose_code: str) -> None:
 
 def test_a_project_declares_one_of_the_purpose_codes(sqlite_cast: Platform) -> None:
     with pytest.raises(InvalidInput, match="purpose code 'marketing' is not one of research, "):
-        _create(sqlite_cast, "sales-study", "marketing")
-    _create(sqlite_cast, "services-plan", "planning")
+        _create(sqlite_cast, "sales-study", "marketing", purpose="Plan next year's services.")
+    _create(sqlite_cast, "services-plan", "planning", purpose="Plan next year's services.")
     code = sqlite_cast.read(lambda s: projects.get_project(s, "services-plan").purpose_code)
     assert code == "planning"
     created = sqlite_cast.read(
@@ -251,7 +224,7 @@ def test_agreements_are_checked_against_the_projects_purpose_code(sqlite_cast: P
     does (agreements keep naming their purposes as before)."""
     from nightingale.governance import agreements
 
-    _create(sqlite_cast, "services-plan", "planning")
+    _create(sqlite_cast, "services-plan", "planning", purpose="Plan next year's services.")
     for reference, purpose, table in (
         ("DSA-R", "research", "admissions"),
         ("DSA-P", "planning", "eq5d"),
