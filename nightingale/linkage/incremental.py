@@ -273,14 +273,14 @@ def reuse_tokens(
 def departed_rows(previous_tokens: pa.Table, sources: Any, record_ids: Any, fresh: Any) -> pa.Table:
     """The previous run's token rows of every record that changed (``fresh`` and present
     before) or is no longer present: what :func:`.training.updated_counts` subtracts."""
-    unchanged = np.flatnonzero(~np.asarray(fresh, dtype=bool))
-    keys = pd.Series(np.asarray(sources, dtype=object)[unchanged]) + "/"
-    keys = keys + pd.Series(np.asarray(record_ids, dtype=object)[unchanged])
-    saved = pc.binary_join_element_wise(
-        previous_tokens["source_dataset"], previous_tokens["unique_id"], "/"
+    unchanged = pa.array(np.flatnonzero(~np.asarray(fresh, dtype=bool)))
+    staying = positions(
+        previous_tokens["source_dataset"],
+        previous_tokens["unique_id"],
+        text(sources).take(unchanged),
+        text(record_ids).take(unchanged),
     )
-    staying = pc.is_in(saved, value_set=pa.array(keys.to_numpy(), pa.string()))
-    return previous_tokens.filter(pc.invert(staying))
+    return previous_tokens.filter(pa.array(staying < 0))
 
 
 def unsettled_records(previous: PreviousRun, table: pa.Table, fresh: Any) -> set[tuple[str, str]]:
@@ -407,10 +407,10 @@ def run_incremental(
     fresh = np.asarray(fresh, dtype=bool)
     rules = list(previous.model_json.get(RULES_KEY, _rules(previous.model_json)))
     changed = bool(fresh.any()) or table.num_rows != len(previous.records)
-    counts = previous.training
-    counter = pair_counter(table, fresh, previous.model_json)
-    try:
-        if changed:
+    counts, model_json, scored = previous.training, previous.model_json, pd.DataFrame()
+    if changed:  # refit, and score the fresh records' pairs, on one load of the records
+        counter = pair_counter(table, fresh, previous.model_json)
+        try:
             if trains(table, options) and counts is not None:
                 plan = training_plan(table, options)
                 counts = updated_counts(counts, table, fresh, departed, ranks, plan, counter)
@@ -418,12 +418,11 @@ def run_incremental(
                 counts = None
             settings = model_settings(table, options, rules, counts)
             model_json = with_parameters(previous.model_json, settings)
-        else:
-            model_json = previous.model_json
-        scored = score_fresh(counter, table, model_json, options) if fresh.any() else None
-    finally:
-        counter.close()
-    scored, scored_below = split_at_floor(pd.DataFrame() if scored is None else scored, options)
+            if fresh.any():
+                scored = score_fresh(counter, table, model_json, options)
+        finally:
+            counter.close()
+    scored, scored_below = split_at_floor(scored, options)
     unsettled = unsettled_records(previous, table, fresh)
     kept = pd.concat(
         [

@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from nightingale.linkage.positions import text
+from nightingale.linkage.positions import positions, text
 from nightingale.linkage.weights import numbered_levels
 
 #: Splink's separator between the source and the record id in a pair's orientation key.
@@ -351,7 +351,7 @@ class TrainingPlan:
 
 
 def _dedupe_only(table: pa.Table) -> bool:
-    return len(set(table.column("source_dataset").to_pylist())) <= 1
+    return bool(pc.count_distinct(table.column("source_dataset")).as_py() <= 1)
 
 
 def full_counts(
@@ -420,18 +420,17 @@ def updated_counts(
     fresh = np.asarray(fresh, dtype=bool)
     table = needed(table, plan.comparisons, plan.blocks)
     departed = needed(departed, plan.comparisons, plan.blocks).cast(table.schema)
-    positions = sample_positions(ranks, plan.sample_size)
-    new_sample = table.take(pa.array(positions))
-    old_keys = pa.array(previous.sample["source"] + "/" + previous.sample["record_id"], pa.string())
-    new_keys = _keys(new_sample)
-    # The previous u sample: its unchanged records as they are now, the rest as they were.
+    sampled = sample_positions(ranks, plan.sample_size)
+    new_sample = table.take(pa.array(sampled))
+    old_ids = (previous.sample["source"], previous.sample["record_id"])
     unchanged = table.filter(pa.array(~fresh))
-    kept = unchanged.filter(pa.array(_member(_keys(unchanged), old_keys)))
-    lost = departed.filter(pa.array(_member(_keys(departed), old_keys)))
+    kept = unchanged.filter(pa.array(_among(unchanged, *old_ids)))
+    lost = departed.filter(pa.array(_among(departed, *old_ids)))
     old_sample = pa.concat_tables([kept, lost])
     stale = np.arange(old_sample.num_rows) >= kept.num_rows
-    leaving = ~_member(_keys(old_sample), new_keys)
-    entering = ~_member(new_keys, old_keys)
+    new_ids = (new_sample.column("source_dataset"), new_sample.column("unique_id"))
+    leaving = ~_among(old_sample, *new_ids)
+    entering = ~_among(new_sample, *old_ids)
     own = counter is None
     counter = counter or PairCounter(plan.comparisons, _dedupe_only(table))
     try:
@@ -451,7 +450,7 @@ def updated_counts(
             for rule in plan.blocks
         }
         counter.load("old_sample", old_sample, stale | leaving)
-        counter.load("new_sample", new_sample, fresh[positions] | entering)
+        counter.load("new_sample", new_sample, fresh[sampled] | entering)
         u_patterns = add(
             previous.u_patterns,
             counter.touching(*_sides_of("old_sample"), "TRUE"),
@@ -467,15 +466,10 @@ def updated_counts(
     return _counts(plan, table, u_patterns, em, new_sample)
 
 
-def _keys(table: pa.Table) -> pa.Array:
-    """``source/record_id`` per record (for membership tests; never stored)."""
-    return pc.binary_join_element_wise(
-        table.column("source_dataset").cast(pa.string()),
-        table.column("unique_id").cast(pa.string()),
-        "/",
-    ).combine_chunks()
-
-
-def _member(keys: pa.Array, among: pa.Array) -> npt.NDArray[np.bool_]:
-    found: npt.NDArray[np.bool_] = pc.is_in(keys, value_set=among).to_numpy(zero_copy_only=False)
+def _among(table: pa.Table, sources: Any, record_ids: Any) -> npt.NDArray[np.bool_]:
+    """Which records of ``table`` are among (``sources``, ``record_ids``)."""
+    found: npt.NDArray[np.bool_] = (
+        positions(table.column("source_dataset"), table.column("unique_id"), sources, record_ids)
+        >= 0
+    )
     return found
