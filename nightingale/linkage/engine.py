@@ -43,6 +43,7 @@ from nightingale.linkage.training import (
     TrainingPlan,
     content_ranks,
     full_counts,
+    link_type,
     u_sample_size,
 )
 from nightingale.platform.errors import NightingaleError
@@ -120,9 +121,9 @@ def affordable(
 HYSTERESIS = 0.1
 
 
-def _settings(fields: set[str], link_type: str, records: int, rules: list[str]) -> dict[str, Any]:
+def _settings(fields: set[str], kind: str, records: int, rules: list[str]) -> dict[str, Any]:
     return {
-        "link_type": link_type,
+        "link_type": kind,
         "comparisons": model.comparisons_for(fields),
         "blocking_rules_to_generate_predictions": rules,
         # Matching columns are needed for the gamma (agreement level) columns; only
@@ -197,11 +198,7 @@ def trains(table: pa.Table, options: LinkOptions) -> bool:
 def default_ranks(table: pa.Table, options: LinkOptions) -> npt.NDArray[np.uint64]:
     """Content ranks from the source and record id, for callers without provider keys
     (the link operation ranks by provider key, which survives re-ingest)."""
-    return content_ranks(
-        table.column("source_dataset").to_pylist(),
-        table.column("unique_id").to_pylist(),
-        options.seed,
-    )
+    return content_ranks(table.column("source_dataset"), table.column("unique_id"), options.seed)
 
 
 def model_settings(
@@ -210,9 +207,7 @@ def model_settings(
     """Splink settings (DuckDB dialect) with the model fitted from ``counts`` (u, the
     prior, then m by EM; :mod:`.em`), or with the priors when ``counts`` is None."""
     fields = present_fields(table)
-    sources = set(table.column("source_dataset").to_pylist())
-    link_type = "link_and_dedupe" if len(sources) > 1 else "dedupe_only"
-    settings = _settings(fields, link_type, table.num_rows, rules)
+    settings = _settings(fields, link_type(table), table.num_rows, rules)
     if counts is None:
         return settings
     blocks = model.training_blocks_for(fields)

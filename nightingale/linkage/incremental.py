@@ -64,7 +64,13 @@ from nightingale.linkage.engine import (
 from nightingale.linkage.model import comparisons_for, training_blocks_for
 from nightingale.linkage.positions import positions, text
 from nightingale.linkage.tokens import Tokeniser
-from nightingale.linkage.training import PairCounter, TrainingCounts, needed, updated_counts
+from nightingale.linkage.training import (
+    PairCounter,
+    TrainingCounts,
+    link_type,
+    needed,
+    updated_counts,
+)
 from nightingale.linkage.weights import rescore
 from nightingale.platform.storage import read_parquet
 
@@ -210,9 +216,7 @@ def full_relink_reason(
         return "the linkage key was rotated"
     if _fields_of(previous.model_json) != comparisons:
         return "the identifier fields present changed"
-    sources = set(table.column("source_dataset").to_pylist())
-    link_type = "link_and_dedupe" if len(sources) > 1 else "dedupe_only"
-    if _link_type(previous.model_json) != link_type:
+    if _link_type(previous.model_json) != link_type(table):
         return "the number of sources changed"
     if not previous.trained and table.num_rows >= options.min_training_records:
         return "the previous model was untrained and there are now enough records to train"

@@ -350,8 +350,11 @@ class TrainingPlan:
         return [c["output_column_name"] for c in self.comparisons]
 
 
-def _dedupe_only(table: pa.Table) -> bool:
-    return bool(pc.count_distinct(table.column("source_dataset")).as_py() <= 1)
+def link_type(table: pa.Table) -> str:
+    """Splink's link type for ``table``: one source is deduplicated, several are linked
+    and deduplicated."""
+    several = pc.count_distinct(table.column("source_dataset")).as_py() > 1
+    return "link_and_dedupe" if several else "dedupe_only"
 
 
 def full_counts(
@@ -360,7 +363,7 @@ def full_counts(
     """The counts over every record of ``table`` (a full relink's)."""
     table = needed(table, plan.comparisons, plan.blocks)
     sample = table.take(pa.array(sample_positions(ranks, plan.sample_size)))
-    counter = PairCounter(plan.comparisons, _dedupe_only(table))
+    counter = PairCounter(plan.comparisons, link_type(table) == "dedupe_only")
     try:
         counter.load("sample", sample)
         u_patterns = counter.patterns("sample", "TRUE")
@@ -432,7 +435,7 @@ def updated_counts(
     leaving = ~_among(old_sample, *new_ids)
     entering = ~_among(new_sample, *old_ids)
     own = counter is None
-    counter = counter or PairCounter(plan.comparisons, _dedupe_only(table))
+    counter = counter or PairCounter(plan.comparisons, link_type(table) == "dedupe_only")
     try:
         if own:
             counter.load("records", table, fresh)
