@@ -7,8 +7,10 @@ A job runs as root builds it, in new namespaces (``unshare``):
 - **mount**: ``/home`` is an empty tmpfs holding only ``/home/job``, the job's fresh
   working folder (its code at the recorded commit, and the outputs of the actions it
   needs); the release, when the action needs it, is bind-mounted **read-only** at
-  ``/home/job/release``; ``/tmp`` is a private tmpfs; a folder other users cannot enter
-  above the interpreter (a pyenv under ``/root``) is hidden, its prefix bound back;
+  ``/home/job/release``; ``/tmp`` is a private tmpfs (the interpreter's folders that
+  lie under ``/tmp``, a checkout's ``.venv`` say, bound back into it); a folder other
+  users cannot enter above the interpreter (a pyenv under ``/root``) is hidden, its
+  prefix bound back;
 - **pid**: the job is pid 1's child in its own pid namespace (``--kill-child``), so
   when the runner ends it on a timeout, every process it started ends with it;
 - **privileges**: the command runs as the person's uid (the hub's ``UID_BASE + id``)
@@ -31,7 +33,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from nightingale.hub.isolation import (
@@ -65,17 +67,47 @@ def job_environment(home: Path) -> dict[str, str]:
     }
 
 
-def job_script(sandbox: Sandbox, *, staging: Path, prefix: Path | None = None) -> str:
-    """The ``sh -c`` script that builds the job's view of the disk and drops privileges."""
+TMP = Path("/tmp")  # noqa: S108 - the folder the job's private tmpfs covers
+
+
+def kept_under_tmp(folders: Sequence[Path]) -> list[Path]:
+    """The folders (outermost first, no repeats) that the job's private ``/tmp`` would
+    hide and that must stay visible: the interpreter's, when it lives under ``/tmp``."""
+    kept: list[Path] = []
+    for folder in sorted(set(folders), key=lambda f: len(f.parts)):
+        under = folder.is_relative_to(TMP) and folder != TMP
+        if under and not any(folder.is_relative_to(k) for k in kept):
+            kept.append(folder)
+    return kept
+
+
+def job_script(
+    sandbox: Sandbox,
+    *,
+    staging: Path,
+    prefix: Path | None = None,
+    environment: Path | None = None,
+) -> str:
+    """The ``sh -c`` script that builds the job's view of the disk and drops privileges.
+
+    ``prefix`` is the interpreter's real prefix and ``environment`` its virtual
+    environment (``sys.prefix``): both must stay visible to the job. The private
+    ``/tmp`` is built in ``staging`` and moved over ``/tmp`` last, so the folders under
+    ``/tmp`` that the job needs can be bound into it first (``staging`` may itself lie
+    under ``/tmp``, in a test; the runner removes it afterwards).
+    """
     q = shlex.quote
     uid = UID_BASE + sandbox.person_id
     prefix = prefix or interpreter_prefix()
+    environment = environment or Path(sys.prefix)
     hidden = hidden_ancestor(prefix)
+    kept = kept_under_tmp([prefix, environment])
     pinned: list[tuple[Path, Path]] = [(sandbox.work, staging / "work")]
     if sandbox.release is not None:
         pinned.append((sandbox.release, staging / "release"))
     if hidden is not None:
         pinned.append((prefix, staging / "prefix"))
+    pinned += [(folder, staging / f"kept-{i}") for i, folder in enumerate(kept)]
     lines = ["set -eu"]
     for source, pin in pinned:
         lines += [f"mkdir -p {q(str(pin))}", f"mount --bind {q(str(source))} {q(str(pin))}"]
@@ -96,16 +128,30 @@ def job_script(sandbox: Sandbox, *, staging: Path, prefix: Path | None = None) -
             f"mkdir -p {q(str(prefix))}",
             f"mount --bind {q(str(staging / 'prefix'))} {q(str(prefix))}",
         ]
+    private_tmp = staging / "tmp"
+    lines += [
+        f"mkdir -p {q(str(private_tmp))}",
+        f"mount -t tmpfs -o mode=1777,size=512m nightingale-tmp {q(str(private_tmp))}",
+    ]
+    for i, folder in enumerate(kept):
+        inside = private_tmp / folder.relative_to(TMP)
+        lines += [
+            f"mkdir -p {q(str(inside))}",
+            f"mount --bind {q(str(staging / f'kept-{i}'))} {q(str(inside))}",
+            f"mount -o remount,bind,ro {q(str(inside))}",
+        ]
     lines += [f"umount {q(str(pin))}" for _source, pin in pinned]
-    lines += [f"rmdir {' '.join(q(str(pin)) for _source, pin in pinned)} {q(str(staging))}"]
-    lines += ["mount -t tmpfs -o mode=1777,size=512m nightingale-tmp /tmp"]
-    environment = " ".join(q(f"{k}={v}") for k, v in sorted(job_environment(JOB_HOME).items()))
+    lines += [f"rmdir {' '.join(q(str(pin)) for _source, pin in pinned)}"]
+    lines += [f"mount --move {q(str(private_tmp))} {q(str(TMP))}"]
+    environment_variables = " ".join(
+        q(f"{k}={v}") for k, v in sorted(job_environment(JOB_HOME).items())
+    )
     lines += [
         f"cd {q(str(JOB_HOME))}",
         f"exec setpriv --reuid={uid} --regid={uid} "
         f"--groups={uid},{PROJECT_GID_BASE + sandbox.project_id} "
         "--inh-caps=-all --bounding-set=-all --no-new-privs -- "
-        f'/usr/bin/env -i {environment} "$@"',
+        f'/usr/bin/env -i {environment_variables} "$@"',
     ]
     return "\n".join(lines)
 
@@ -197,6 +243,11 @@ class IsolatedRunner:
         try:
             return _wait(argv, sandbox, sandbox.log.parent, {"PATH": "/usr/sbin:/usr/bin:/bin"})
         finally:
+            # The job's private /tmp was built here and moved away; the namespace could
+            # not remove the folders when they lie under the /tmp it covered.
+            for folder in (staging / "tmp", staging):
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
             _chown_tree(sandbox.work, 0, 0)
             if release_mountpoint.is_dir() and not any(release_mountpoint.iterdir()):
                 release_mountpoint.rmdir()
