@@ -4,7 +4,8 @@ A link run keeps, beside its spine, what the next run needs to avoid starting ov
 (files in the run's folder, in the identifier zone):
 
 - ``pairs.parquet``: every scored pair above the floor (record ids, agreement levels,
-  weights; no identifiers);
+  weights; no identifiers), with each end's row in ``records.parquet`` (``row_l``,
+  ``row_r``), by which the next run finds the pair's records without looking up ids;
 - ``pairs_below_floor.parquet``: the pairs scored between the screen
   (``LinkOptions.screen_weight``) and the floor (record ids and agreement levels), so a
   retrained model that lifts one above the floor brings it back;
@@ -44,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -212,6 +214,8 @@ def full_relink_reason(
         return "no previous spine"
     if previous.records.empty:
         return "the previous run kept no scored pairs"
+    if any(len(f) and "row_l" not in f for f in (previous.pairs, previous.below_floor)):
+        return "the previous run's pairs name no record rows (a run from before they did)"
     if previous.key_id != key_id:
         return "the linkage key was rotated"
     if _fields_of(previous.model_json) != comparisons:
@@ -287,67 +291,58 @@ def departed_rows(previous_tokens: pa.Table, sources: Any, record_ids: Any, fres
     return previous_tokens.filter(pa.array(staying < 0))
 
 
-def unsettled_records(previous: PreviousRun, table: pa.Table, fresh: Any) -> set[tuple[str, str]]:
-    """(source, record id) of the records a saved pair cannot be kept for: this run's
-    fresh records and the previous run's records no longer present."""
-    fresh_rows = pa.array(np.flatnonzero(np.asarray(fresh, dtype=bool)))
-    sources, ids = table.column("source_dataset"), table.column("unique_id")
-    unsettled = set(
-        zip(sources.take(fresh_rows).to_pylist(), ids.take(fresh_rows).to_pylist(), strict=True)
-    )
+ROWS = ("row_l", "row_r")
+"""Columns of a saved pair file: each end's row in the run's ``records.parquet``."""
+
+
+def saved_pairs(pairs: pd.DataFrame, sources: pa.Array, record_ids: pa.Array) -> pd.DataFrame:
+    """``pairs`` as a run saves them for the next: each end's row among the run's records
+    (``sources``, ``record_ids``: ``records.parquet``'s order, the token table's) as
+    ``row_l``/``row_r``, taken from the pairs' record positions (``node_l``/``node_r``)
+    or, where they carry none (a full run's pairs below the floor), looked up once here,
+    so the next run never looks a kept pair's ids up."""
+    if not len(pairs):
+        return pairs.drop(columns=["node_l", "node_r"], errors="ignore")
+    rows = {}
+    for side in ("l", "r"):
+        node = f"node_{side}"
+        if node in pairs:
+            rows[f"row_{side}"] = pairs[node].to_numpy(dtype=np.int32)
+        else:
+            rows[f"row_{side}"] = positions(
+                pairs[f"source_dataset_{side}"], pairs[f"unique_id_{side}"], sources, record_ids
+            ).astype(np.int32)
+    return pairs.drop(columns=["node_l", "node_r"], errors="ignore").assign(**rows)
+
+
+def moved_rows(previous: PreviousRun, table: pa.Table) -> npt.NDArray[np.intp]:
+    """Each of the previous run's records' row in ``table`` now (-1: gone)."""
     before = previous.records
-    if len(before):
-        gone = pa.array(positions(before["source"], before["record_id"], sources, ids) < 0)
-        unsettled.update(
-            zip(
-                text(before["source"]).filter(gone).to_pylist(),
-                text(before["record_id"]).filter(gone).to_pylist(),
-                strict=True,
-            )
-        )
-    return unsettled
+    return positions(
+        before["source"],
+        before["record_id"],
+        table.column("source_dataset"),
+        table.column("unique_id"),
+    )
 
 
-def _touches(sources: pd.Series, ids: pd.Series, records: set[tuple[str, str]]) -> Any:
-    """Which (source, id) rows are among ``records``: a hash look-up of the ids, then
-    the exact pair for the few rows whose id matched."""
-    candidates = np.flatnonzero(ids.isin({record_id for _source, record_id in records}))
-    hit = np.zeros(len(ids), dtype=bool)
-    hit[candidates] = [
-        (source, record_id) in records
-        for source, record_id in zip(
-            sources.to_numpy()[candidates], ids.to_numpy()[candidates], strict=True
-        )
-    ]
-    return hit
+def kept_pairs(pairs: pd.DataFrame, moved: Any, fresh: Any) -> pd.DataFrame:
+    """The saved ``pairs`` whose two records are still present and unchanged, with their
+    record positions now (``node_l``, ``node_r``).
 
-
-def kept_pairs(
-    previous: PreviousRun,
-    table: pa.Table,
-    fresh: Any,
-    pairs: pd.DataFrame | None = None,
-    unsettled: set[tuple[str, str]] | None = None,
-) -> pd.DataFrame:
-    """The previous run's pairs (or ``pairs``) whose two records are still present and
-    unchanged.
-
-    A run's pair files name only that run's records (``previous.records``), so a pair is
-    kept unless an end is fresh or gone (:func:`unsettled_records`, which a caller
-    keeping several pair files passes once): a look-up in the refresh's few changed
-    records, not in every record.
+    ``moved`` maps the previous run's record rows to this run's (:func:`moved_rows`), so
+    a pair is kept by two array look-ups, not by its records' ids.
     """
-    pairs = previous.pairs if pairs is None else pairs
     if not len(pairs):
         return pairs
-    if unsettled is None:
-        unsettled = unsettled_records(previous, table, fresh)
+    fresh = np.asarray(fresh, dtype=bool)
+    node_l = moved[pairs["row_l"].to_numpy()]
+    node_r = moved[pairs["row_r"].to_numpy()]
+    keep = (node_l >= 0) & (node_r >= 0)
+    keep[keep] = ~fresh[node_l[keep]] & ~fresh[node_r[keep]]
     # The previous run's own link flags are its clustering's, not this run's.
-    pairs = pairs.drop(columns=["deterministic", "linked"], errors="ignore")
-    changed = _touches(pairs["source_dataset_l"], pairs["unique_id_l"], unsettled)
-    changed |= _touches(pairs["source_dataset_r"], pairs["unique_id_r"], unsettled)
-    kept: pd.DataFrame = pairs[~changed].reset_index(drop=True)
-    return kept
+    kept = pairs.drop(columns=["deterministic", "linked", *ROWS], errors="ignore")[keep]
+    return kept.reset_index(drop=True).assign(node_l=node_l[keep], node_r=node_r[keep])
 
 
 def _rules(model_json: dict[str, Any]) -> list[str]:
@@ -371,10 +366,11 @@ def score_fresh(
     """
     rules = list(model_json.get(RULES_KEY, _rules(model_json)))  # as chosen, not rendered
     pairs = counter.blocked_pairs("records", rules)
-    node_l, node_r = pairs.pop("node_l").to_numpy(), pairs.pop("node_r").to_numpy()
     if counter.dedupe_only:  # as Splink names no source when there is one
         pairs = pairs.drop(columns=["source_dataset_l", "source_dataset_r"])
-    pairs = rescore(pairs, model_json, table, node_l, node_r)
+    pairs = rescore(
+        pairs, model_json, table, pairs["node_l"].to_numpy(), pairs["node_r"].to_numpy()
+    )
     return pairs[pairs["match_weight"] >= options.screen_weight].reset_index(drop=True)
 
 
@@ -427,25 +423,19 @@ def run_incremental(
         finally:
             counter.close()
     scored, scored_below = split_at_floor(scored, options)
-    unsettled = unsettled_records(previous, table, fresh)
+    moved = moved_rows(previous, table)
     kept = pd.concat(
         [
             frame
             for frame in (
-                kept_pairs(previous, table, fresh, previous.pairs, unsettled),
-                kept_pairs(previous, table, fresh, previous.below_floor, unsettled),
+                kept_pairs(previous.pairs, moved, fresh),
+                kept_pairs(previous.below_floor, moved, fresh),
             )
             if len(frame)
         ]
         or [pd.DataFrame()],
         ignore_index=True,
     )
-    if len(kept):
-        # The kept pairs' record positions, looked up once for the re-weighing and the
-        # clustering (which looks up only the freshly scored pairs' own).
-        sources, ids = table.column("source_dataset"), table.column("unique_id")
-        kept["node_l"] = positions(kept["source_dataset_l"], kept["unique_id_l"], sources, ids)
-        kept["node_r"] = positions(kept["source_dataset_r"], kept["unique_id_r"], sources, ids)
     if changed and len(kept):
         kept = rescore(
             kept.drop(columns=["match_weight", "match_probability"], errors="ignore"),
@@ -458,7 +448,6 @@ def run_incremental(
         kept, kept_below = split_at_floor(kept, options)
     else:
         kept, kept_below = kept.iloc[0:0], kept
-    kept_below = kept_below.drop(columns=["node_l", "node_r"], errors="ignore")
     pairs = pd.concat([f for f in (kept, scored) if len(f)] or [kept], ignore_index=True)
     result = cluster(table, pairs, present_fields(table), tokeniser, model_json, options)
     result.below_floor = pd.concat(

@@ -69,6 +69,7 @@ from nightingale.linkage.incremental import (
     record_frame,
     reuse_tokens,
     run_incremental,
+    saved_pairs,
 )
 from nightingale.linkage.lineage import assign
 from nightingale.linkage.matchkeys import birth_year_fits, match_keys
@@ -378,11 +379,11 @@ def link(
                 atomic_write_json(folder / TRAINING_FILE, result.training.as_json())
 
         kept_for_next: dict[str, pd.DataFrame | Path] = {
-            # ids, weights, agreement levels and the run's link flags: the next run reuses
-            # them (.incremental) and spines at other thresholds are re-selected from them
-            # (.threshold_spines); record positions are this run's only, so they go.
-            PAIRS_FILE: result.pairs.drop(columns=list(_POSITIONS), errors="ignore"),
-            BELOW_FILE: result.below_floor,
+            # ids, weights, agreement levels, the run's link flags and each end's row in
+            # records.parquet: the next run reuses them (.incremental) and spines at
+            # other thresholds are re-selected from them (.threshold_spines).
+            PAIRS_FILE: saved_pairs(result.pairs, sources, record_ids),
+            BELOW_FILE: saved_pairs(result.below_floor, sources, record_ids),
             RECORDS_FILE: saved_records,
             TOKENS_FILE: pending,
             LINEAGE_FILE: lineage,
@@ -418,10 +419,6 @@ def link(
     finally:
         wait([tokens_written])
         pending.unlink(missing_ok=True)  # moved into the run's folder unless it failed
-
-
-#: Record positions the clustering adds to the pairs; not saved for the next run.
-_POSITIONS = ("node_l", "node_r")
 
 
 def _previous_run(session: Session, root: DataRoot) -> PreviousRun | None:

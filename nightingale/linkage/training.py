@@ -261,7 +261,8 @@ class PairCounter:
             'l."unique_id" AS unique_id_l, r."source_dataset" AS source_dataset_r, '
             f'r."unique_id" AS unique_id_r, {", ".join(self.gammas)} FROM pairs AS p '
             f'JOIN "{name}" AS l ON l."__ng_row" = p.node_l '
-            f'JOIN "{name}" AS r ON r."__ng_row" = p.node_r'
+            f'JOIN "{name}" AS r ON r."__ng_row" = p.node_r '
+            "ORDER BY p.node_l, p.node_r"  # the join's own order varies between runs
         ).df()
         for column in self.names:
             frame[f"gamma_{column}"] = frame[f"gamma_{column}"].astype("int8")

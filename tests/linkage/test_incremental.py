@@ -26,6 +26,7 @@ from nightingale.cli.governance_demo import OFFICER, intake_ready
 from nightingale.linkage.engine import LinkOptions
 from nightingale.linkage.identifiers import keymap_context, keymap_path, read_sealed_table
 from nightingale.linkage.incremental import (
+    BELOW_FILE,
     LINEAGE_FILE,
     PAIRS_FILE,
     RECORDS_FILE,
@@ -34,7 +35,10 @@ from nightingale.linkage.incremental import (
     fresh_records,
     full_relink_reason,
     kept_pairs,
+    moved_rows,
+    saved_pairs,
 )
+from nightingale.linkage.positions import text as arrow_text
 from nightingale.linkage.tables import LinkRun, versions_of
 from nightingale.operations.unit import open_unit
 from nightingale.platform import database
@@ -231,7 +235,7 @@ def test_lineage_prints_a_runs_changes_by_kind_without_ids(refreshed: Refreshed)
 
 def _previous(key_id: str = "linkage-v1", **model: object) -> PreviousRun:
     empty = pd.DataFrame()
-    pairs = pd.DataFrame({"unique_id_l": ["a"]})
+    pairs = pd.DataFrame({"unique_id_l": ["a"], "row_l": [0], "row_r": [0]})
     records = pd.DataFrame({"source": ["a"], "record_id": ["r0"], "fingerprint": [1]})
     model_json = {
         "link_type": "link_and_dedupe",
@@ -239,6 +243,13 @@ def _previous(key_id: str = "linkage-v1", **model: object) -> PreviousRun:
         **model,
     }
     return PreviousRun("run", empty, pairs, records, model_json, key_id, trained=True)
+
+
+def _from_before_rows() -> PreviousRun:
+    """A run saved before pairs named their records' rows."""
+    previous = _previous()
+    previous.pairs = previous.pairs.drop(columns=["row_l", "row_r"])
+    return previous
 
 
 def _tokens(*sources: str) -> pa.Table:
@@ -262,6 +273,12 @@ FIELDS = {"given_name"}
         ),
         (_previous(), _tokens("a", "a"), FIELDS, "the number of sources changed"),
         (_previous(ng_floor_weight=-4.0), _tokens("a", "b"), FIELDS, "the floor weight changed"),
+        (
+            _from_before_rows(),
+            _tokens("a", "b"),
+            FIELDS,
+            "the previous run's pairs name no record rows (a run from before they did)",
+        ),
         (_previous(), _tokens("a", "b"), FIELDS, None),
     ],
 )
@@ -280,6 +297,8 @@ def test_what_a_run_keeps_for_the_next_holds_no_identifiers(refreshed: Refreshed
             "match_probability",
             "deterministic",
             "linked",
+            "row_l",
+            "row_r",
         } or column.startswith(("unique_id_", "source_dataset_", "gamma_")), column
     assert list(read_parquet(folder / RECORDS_FILE).columns) == [
         "source",
@@ -310,6 +329,7 @@ def _run_with(
         pairs, columns=["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r"]
     )
     saved = pd.DataFrame(records, columns=["source", "record_id"]).assign(fingerprint=7)
+    frame = saved_pairs(frame, arrow_text(saved["source"]), arrow_text(saved["record_id"]))
     return PreviousRun("run", pd.DataFrame(), frame, saved, {}, "linkage-v1", trained=True)
 
 
@@ -324,11 +344,27 @@ def test_a_saved_pair_is_kept_only_while_both_its_records_are_present_and_unchan
         ],
         [("a", "r0"), ("a", "r1"), ("b", "r0"), ("b", "r1"), ("b", "r2")],
     )
+    # This run's records in another order: rows are mapped, not assumed.
     table = pa.table(
-        {"unique_id": ["r0", "r1", "r0", "r1"], "source_dataset": ["a", "a", "b", "b"]}
+        {"unique_id": ["r1", "r0", "r1", "r0"], "source_dataset": ["b", "b", "a", "a"]}
     )
-    kept = kept_pairs(previous, table, [False, True, False, False])
-    assert kept.values.tolist() == [["a", "r0", "b", "r0"], ["a", "r0", "b", "r1"]]
+    kept = kept_pairs(previous.pairs, moved_rows(previous, table), [False, False, True, False])
+    assert kept.values.tolist() == [["a", "r0", "b", "r0", 3, 1], ["a", "r0", "b", "r1", 3, 0]]
+    assert list(kept.columns[-2:]) == ["node_l", "node_r"]  # positions in this run's table
+
+
+def test_a_saved_pair_names_its_records_rows_in_the_records_file(refreshed: Refreshed) -> None:
+    for run in refreshed.runs:
+        folder = refreshed.platform.root.linkage / "spine" / run.run_id
+        records = pd.read_parquet(folder / RECORDS_FILE)
+        for name in (PAIRS_FILE, BELOW_FILE):
+            pairs = pd.read_parquet(folder / name)
+            assert len(pairs)
+            for side in ("l", "r"):
+                at = records.iloc[pairs[f"row_{side}"].to_numpy()]
+                assert at["record_id"].tolist() == pairs[f"unique_id_{side}"].tolist()
+                if f"source_dataset_{side}" in pairs:
+                    assert at["source"].tolist() == pairs[f"source_dataset_{side}"].tolist()
 
 
 def test_a_record_is_fresh_when_new_or_when_its_fingerprint_changed() -> None:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from nightingale.linkage.model import SEX, gamma
@@ -28,6 +28,7 @@ from nightingale.linkage.training import (
     deterministic_pairs,
     full_counts,
     gamma_sql,
+    link_type,
     sample_positions,
     u_sample_size,
     updated_counts,
@@ -112,6 +113,9 @@ def test_updated_counts_equal_a_full_count_after_any_refresh(
         elif len(new) > 2:
             del new[existing[number % len(existing)]]
     old_table, new_table = _table(old), _table(new)
+    # A refresh that changes the number of sources changes how pairs are oriented: such
+    # a run is a full relink (incremental.full_relink_reason), never an update.
+    assume(link_type(old_table) == link_type(new_table))
     previous = full_counts(old_table, _ranks(old_table), PLAN)
     keys = sorted(new)
     fresh = np.array([k not in old or old[k] != new[k] for k in keys])
@@ -156,6 +160,7 @@ def test_content_ranks_are_the_standard_md5_of_seed_provider_and_key(
     assert content_ranks(sources, keys, 42).tolist() == expected
 
 
+@settings(deadline=None)  # DuckDB's first query on a busy machine can take a second
 @given(
     st.lists(
         st.tuples(st.sampled_from(["h", "e"]), st.text(min_size=1, max_size=6)),
