@@ -69,8 +69,10 @@ from nightingale.linkage.tokens import Tokeniser
 from nightingale.linkage.training import (
     PairCounter,
     TrainingCounts,
+    TrainingPlan,
     link_type,
     needed,
+    patterns_of,
     updated_counts,
 )
 from nightingale.linkage.weights import rescore
@@ -341,8 +343,9 @@ def kept_pairs(pairs: pd.DataFrame, moved: Any, fresh: Any) -> pd.DataFrame:
     keep = (node_l >= 0) & (node_r >= 0)
     keep[keep] = ~fresh[node_l[keep]] & ~fresh[node_r[keep]]
     # The previous run's own link flags are its clustering's, not this run's.
-    kept = pairs.drop(columns=["deterministic", "linked", *ROWS], errors="ignore")[keep]
-    return kept.reset_index(drop=True).assign(node_l=node_l[keep], node_r=node_r[keep])
+    kept: pd.DataFrame = pairs.drop(columns=["deterministic", "linked", *ROWS], errors="ignore")
+    kept = kept[keep].reset_index(drop=True)
+    return kept.assign(node_l=node_l[keep], node_r=node_r[keep])
 
 
 def _rules(model_json: dict[str, Any]) -> list[str]:
@@ -353,7 +356,11 @@ def _rules(model_json: dict[str, Any]) -> list[str]:
 
 
 def score_fresh(
-    counter: PairCounter, table: pa.Table, model_json: dict[str, Any], options: LinkOptions
+    counter: PairCounter,
+    table: pa.Table,
+    model_json: dict[str, Any],
+    options: LinkOptions,
+    found: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Pairs with at least one fresh end, scored by ``model_json`` down to the screen.
 
@@ -362,16 +369,48 @@ def score_fresh(
     end, and their agreement levels, are found there (fresh records joined to everyone,
     each side filtered before the join) and weighed by :mod:`.weights`, which gives
     Splink's weights; a refresh's few thousand fresh records then cost a fraction of a
-    second rather than a Splink prediction over every rule.
+    second rather than a Splink prediction over every rule. ``found`` may hold them
+    already: :meth:`.training.PairCounter.blocked_pairs` of the prediction rules first
+    and other rules after (the training's EM blocks).
     """
     rules = list(model_json.get(RULES_KEY, _rules(model_json)))  # as chosen, not rendered
-    pairs = counter.blocked_pairs("records", rules)
-    if counter.dedupe_only:  # as Splink names no source when there is one
-        pairs = pairs.drop(columns=["source_dataset_l", "source_dataset_r"])
-    pairs = rescore(
-        pairs, model_json, table, pairs["node_l"].to_numpy(), pairs["node_r"].to_numpy()
-    )
-    return pairs[pairs["match_weight"] >= options.screen_weight].reset_index(drop=True)
+    if found is None:
+        found = counter.blocked_pairs("records", rules)
+    if not len(found):
+        return found
+    predicted = (found["rules"].to_numpy() & ((1 << len(rules)) - 1)) != 0
+    pairs = found[predicted].drop(columns="rules").reset_index(drop=True)
+    ends = pairs["node_l"].to_numpy(), pairs["node_r"].to_numpy()
+    pairs = rescore(pairs, model_json, table, *ends)
+    pairs = pairs[pairs["match_weight"] >= options.screen_weight].reset_index(drop=True)
+    return _with_ids(pairs, table, counter.dedupe_only)
+
+
+def _with_ids(pairs: pd.DataFrame, table: pa.Table, dedupe_only: bool) -> pd.DataFrame:
+    """``pairs`` with their ends' sources and record ids (taken by position), after the
+    positions, as Splink names them (no source when there is one)."""
+    ids = {}
+    for side in ("l", "r"):
+        at = pa.array(pairs[f"node_{side}"].to_numpy())
+        if not dedupe_only:
+            ids[f"source_dataset_{side}"] = table.column("source_dataset").take(at).to_pylist()
+        ids[f"unique_id_{side}"] = table.column("unique_id").take(at).to_pylist()
+    order = ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r"]
+    named = pd.DataFrame({c: ids[c] for c in order if c in ids}, dtype=object)
+    rest = pairs.drop(columns=["node_l", "node_r"])
+    return pd.concat([pairs[["node_l", "node_r"]], named, rest], axis=1)
+
+
+def _block_patterns(
+    found: pd.DataFrame, rules: list[str], plan: TrainingPlan
+) -> dict[str, pd.DataFrame]:
+    """Per EM block, the pattern counts of the ``found`` pairs it yields (``rules`` are
+    the rules ``found`` was blocked by, the blocks among them)."""
+    bits = found["rules"].to_numpy()
+    return {
+        block: patterns_of(found[(bits & (1 << rules.index(block))) != 0], plan.names)
+        for block in plan.blocks
+    }
 
 
 def pair_counter(table: pa.Table, fresh: Any, model_json: dict[str, Any]) -> PairCounter:
@@ -411,15 +450,23 @@ def run_incremental(
     if changed:  # refit, and score the fresh records' pairs, on one load of the records
         counter = pair_counter(table, fresh, previous.model_json)
         try:
-            if trains(table, options) and counts is not None:
-                plan = training_plan(table, options)
-                counts = updated_counts(counts, table, fresh, departed, ranks, plan, counter)
+            training = trains(table, options) and counts is not None
+            plan = training_plan(table, options) if training else None
+            # The pairs with a fresh end, found once for the prediction rules and the EM
+            # blocks: the blocks' share is what the training counts add.
+            every = list(dict.fromkeys(rules + (plan.blocks if plan else [])))
+            found = counter.blocked_pairs("records", every) if fresh.any() else None
+            if counts is not None and plan is not None:
+                fresh_em = None if found is None else _block_patterns(found, every, plan)
+                counts = updated_counts(
+                    counts, table, fresh, departed, ranks, plan, counter, fresh_em
+                )
             else:
                 counts = None
             settings = model_settings(table, options, rules, counts)
             model_json = with_parameters(previous.model_json, settings)
-            if fresh.any():
-                scored = score_fresh(counter, table, model_json, options)
+            if found is not None:
+                scored = score_fresh(counter, table, model_json, options, found)
         finally:
             counter.close()
     scored, scored_below = split_at_floor(scored, options)

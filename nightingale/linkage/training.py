@@ -243,26 +243,29 @@ class PairCounter:
 
     def blocked_pairs(self, name: str, rules: list[str]) -> pd.DataFrame:
         """Every pair of ``name`` that any of ``rules`` yields with at least one flagged
-        end, once, oriented: its ends' row positions (``node_l``, ``node_r``), ids and
-        agreement levels (``gamma_*``, int8): what Splink's prediction gives before
-        weighing, for a refresh's few fresh records."""
-        flagged, others = _sides_of(name)
+        end, once, oriented: its ends' row positions (``node_l``, ``node_r``), agreement
+        levels (``gamma_*``, int8) and which rules yield it (``rules``: bit ``i`` for
+        ``rules[i]``): what Splink's prediction gives before weighing, for a refresh's
+        few fresh records, and what the training counts' fresh EM pairs are (the EM
+        blocks among ``rules``). Ordered by position: the join's own order varies."""
+        if len(rules) > 62:
+            raise ValueError(f"{len(rules)} blocking rules: at most 62 fit the rule bits")
+        flagged, others = sides_of(name)
         rows = 'l."__ng_row" AS node_l, r."__ng_row" AS node_r'
         joins = [
-            self._join(left, right, rule, rows)
-            for rule in rules
+            self._join(left, right, rule, f"{rows}, {1 << i} AS bit")
+            for i, rule in enumerate(rules)
             for left, right in ((flagged, f'"{name}"'), (others, flagged))
         ]
         if not joins:
             return pd.DataFrame()
         frame = self.connection.sql(
-            f"WITH pairs AS ({' UNION '.join(joins)}) "
-            'SELECT p.node_l, p.node_r, l."source_dataset" AS source_dataset_l, '
-            'l."unique_id" AS unique_id_l, r."source_dataset" AS source_dataset_r, '
-            f'r."unique_id" AS unique_id_r, {", ".join(self.gammas)} FROM pairs AS p '
+            f"WITH found AS ({' UNION ALL '.join(joins)}), "
+            "pairs AS (SELECT node_l, node_r, bit_or(bit) AS rules FROM found GROUP BY ALL) "
+            f"SELECT p.node_l, p.node_r, {', '.join(self.gammas)}, p.rules FROM pairs AS p "
             f'JOIN "{name}" AS l ON l."__ng_row" = p.node_l '
             f'JOIN "{name}" AS r ON r."__ng_row" = p.node_r '
-            "ORDER BY p.node_l, p.node_r"  # the join's own order varies between runs
+            "ORDER BY p.node_l, p.node_r"
         ).df()
         for column in self.names:
             frame[f"gamma_{column}"] = frame[f"gamma_{column}"].astype("int8")
@@ -270,12 +273,18 @@ class PairCounter:
         return result
 
 
-def _sides_of(name: str) -> tuple[str, str]:
+def sides_of(name: str) -> tuple[str, str]:
     """The flagged and unflagged rows of stored table ``name``, as subqueries."""
     return (
         f'(SELECT * FROM "{name}" WHERE "{_FLAG}")',
         f'(SELECT * FROM "{name}" WHERE NOT "{_FLAG}")',
     )
+
+
+def patterns_of(pairs: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Agreement-pattern counts of ``pairs`` (one row per pair, ``gamma_*`` columns)."""
+    gammas = [f"gamma_{name}" for name in names]
+    return _canonical(pairs[gammas].assign(count=1), names)
 
 
 def _canonical(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
@@ -407,6 +416,7 @@ def updated_counts(
     ranks: npt.NDArray[np.uint64],
     plan: TrainingPlan,
     counter: PairCounter | None = None,
+    fresh_em: dict[str, pd.DataFrame] | None = None,
 ) -> TrainingCounts:
     """``previous`` counts brought up to ``table`` without counting again.
 
@@ -420,6 +430,9 @@ def updated_counts(
 
     ``counter`` may hold ``table`` already, as ``records`` flagged by ``fresh``
     (:meth:`PairCounter.load`; the incremental run scores fresh pairs on it too).
+    ``fresh_em`` may hold, per EM block, the pattern counts of ``table``'s pairs with a
+    fresh end, when the caller has found them already (:meth:`PairCounter.blocked_pairs`
+    with the blocks among its rules).
     """
     fresh = np.asarray(fresh, dtype=bool)
     table = needed(table, plan.comparisons, plan.blocks)
@@ -441,14 +454,16 @@ def updated_counts(
         if own:
             counter.load("records", table, fresh)
         counter.load("departed", departed)
-        fresh_rows, unchanged_rows = _sides_of("records")
+        fresh_rows, unchanged_rows = sides_of("records")
         # The previous records are the unchanged ones and the departed: pairs with a
         # departed end go; pairs with a fresh end among the current records come.
         em = {
             rule: add(
                 previous.em_patterns[rule],
                 counter.touching('"departed"', unchanged_rows, rule),
-                counter.touching(fresh_rows, unchanged_rows, rule),
+                counter.touching(fresh_rows, unchanged_rows, rule)
+                if fresh_em is None
+                else fresh_em[rule],
                 signs=(1, -1, 1),
             )
             for rule in plan.blocks
@@ -457,8 +472,8 @@ def updated_counts(
         counter.load("new_sample", new_sample, fresh[sampled] | entering)
         u_patterns = add(
             previous.u_patterns,
-            counter.touching(*_sides_of("old_sample"), "TRUE"),
-            counter.touching(*_sides_of("new_sample"), "TRUE"),
+            counter.touching(*sides_of("old_sample"), "TRUE"),
+            counter.touching(*sides_of("new_sample"), "TRUE"),
             signs=(1, -1, 1),
         )
     finally:

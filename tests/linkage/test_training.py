@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from nightingale.linkage.model import SEX, gamma
 from nightingale.linkage.training import (
+    PairCounter,
     TrainingCounts,
     TrainingPlan,
     add,
@@ -29,7 +30,9 @@ from nightingale.linkage.training import (
     full_counts,
     gamma_sql,
     link_type,
+    patterns_of,
     sample_positions,
+    sides_of,
     u_sample_size,
     updated_counts,
 )
@@ -122,6 +125,31 @@ def test_updated_counts_equal_a_full_count_after_any_refresh(
     departed = _table({k: v for k, v in old.items() if k not in new or new[k] != v})
     updated = updated_counts(previous, new_table, fresh, departed, _ranks(new_table), PLAN)
     _same(updated, full_counts(new_table, _ranks(new_table), PLAN))
+
+
+@settings(max_examples=40, deadline=None)
+@given(records=st.lists(_RECORD, min_size=2, max_size=14), flags=st.lists(st.booleans()))
+def test_the_fresh_pairs_of_a_block_count_as_the_block_counts_them(
+    records: list[tuple[str, str | None, str | None]], flags: list[bool]
+) -> None:
+    """The incremental run takes its EM blocks' fresh pairs from the prediction's
+    blocked pairs (one bit per rule): the same patterns as counting the block."""
+    table = _table({(source, f"r{n:02d}"): (a, b) for n, (source, a, b) in enumerate(records)})
+    fresh = np.array([flags[n % len(flags)] if flags else False for n in range(table.num_rows)])
+    rules = ['l."b" = r."b"', *PLAN.blocks]
+    counter = PairCounter(PLAN.comparisons, link_type(table) == "dedupe_only")
+    try:
+        counter.load("records", table, fresh)
+        found = counter.blocked_pairs("records", rules)
+        counted = counter.touching(*sides_of("records"), PLAN.blocks[0])
+    finally:
+        counter.close()
+    if not len(found):
+        assert counted.empty
+        return
+    in_block = (found["rules"].to_numpy() & (1 << 1)) != 0
+    pd.testing.assert_frame_equal(patterns_of(found[in_block], PLAN.names), counted)
+    assert (found["rules"] > 0).all()
 
 
 def test_counts_that_do_not_belong_to_the_previous_records_are_refused() -> None:
