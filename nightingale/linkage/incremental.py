@@ -101,11 +101,17 @@ class PreviousRun:
 
     def tokens(self) -> pa.Table | None:
         """The run's token table, if it kept one."""
-        import pyarrow.parquet as pq
+        return None if self.folder is None else read_tokens(self.folder)
 
-        if self.folder is None or not (self.folder / TOKENS_FILE).is_file():
-            return None
-        return pq.read_table(self.folder / TOKENS_FILE)
+
+def read_tokens(folder: Path) -> pa.Table | None:
+    """The token table the run in ``folder`` kept, if any (read apart from
+    :func:`load_previous`, as only a run on the same key reuses it)."""
+    import pyarrow.parquet as pq
+
+    if not (folder / TOKENS_FILE).is_file():
+        return None
+    return pq.read_table(folder / TOKENS_FILE)
 
 
 def load_previous(folder: Path, run_id: str, key_id: str, trained: bool) -> PreviousRun | None:
