@@ -70,6 +70,8 @@ from nightingale.linkage.incremental import (
     record_frame,
     reuse_tokens,
     run_incremental,
+    saved_rows,
+    token_rows,
 )
 from nightingale.linkage.lineage import assign
 from nightingale.linkage.matchkeys import match_keys, year_fits
@@ -83,11 +85,11 @@ from nightingale.linkage.report import (
     render_html,
 )
 from nightingale.linkage.review import draw_sample, strata_counts, write_review
-from nightingale.linkage.schemas import providers
 from nightingale.linkage.spine import current_run, spine_folder, write_run
 from nightingale.linkage.tables import LinkRun, latest_version
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.linkage.training import content_ranks
+from nightingale.platform.contracts.provider_files import discover_providers
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.keystore import KeyStore
 from nightingale.platform.storage import DataRoot, atomic_write_json, write_parquet
@@ -117,7 +119,7 @@ def _read_identifiers(
 ) -> tuple[list[tuple[str, pa.Table]], dict[str, str]]:
     """Each provider's newest sealed identifier table, by provider name."""
     tables, versions = [], {}
-    for name in sorted(providers(root)):
+    for name in sorted(discover_providers(root)):  # names only: no ingest schemas
         rows = latest_version(session, name)
         if not rows:
             continue
@@ -329,9 +331,14 @@ def link(
         fresh = None
         departed = None
         if saved_tokens is not None and previous is not None:
-            fresh = fresh_records(sources, record_ids, prints, previous)
-            table = _reused_match_keys(tables, saved_tokens, fresh, tokeniser, sources, record_ids)
-            departed = departed_rows(saved_tokens, sources, record_ids, fresh)
+            # Each record's row in the previous run's files, looked up once for all three.
+            in_records = saved_rows(sources, record_ids, previous)
+            fresh = fresh_records(sources, record_ids, prints, previous, in_records)
+            in_tokens = token_rows(saved_tokens, previous, in_records)
+            table = _reused_match_keys(
+                tables, saved_tokens, fresh, tokeniser, sources, record_ids, in_tokens
+            )
+            departed = departed_rows(saved_tokens, sources, record_ids, fresh, in_tokens)
             collect = False  # only the fresh records' identifiers were in pandas
         else:
             table = _match_keys(_normalised(tables), tokeniser)
@@ -571,8 +578,10 @@ def _reused_match_keys(
     tokeniser: Tokeniser,
     sources: pa.Array,
     record_ids: pa.Array,
+    rows: Any = None,
 ) -> pa.Table:
-    """The token table with only the fresh records tokenised (the rest as saved)."""
+    """The token table with only the fresh records tokenised (the rest as saved; ``rows``:
+    the records' rows among the saved, :func:`.incremental.token_rows`)."""
     fresh = np.asarray(fresh, dtype=bool)
     subsets, start = [], 0
     for name, table in tables:
@@ -581,7 +590,7 @@ def _reused_match_keys(
         if mask.any():
             subsets.append((name, table.filter(pa.array(mask))))
     fresh_tokens = _match_keys(_normalised(subsets), tokeniser) if subsets else None
-    return reuse_tokens(saved, sources, record_ids, fresh, fresh_tokens, _dob_fits(tables))
+    return reuse_tokens(saved, sources, record_ids, fresh, fresh_tokens, _dob_fits(tables), rows)
 
 
 def _dob_fits(tables: list[tuple[str, pa.Table]]) -> pa.Array:
