@@ -310,9 +310,10 @@ def link(
     tokeniser = Tokeniser.from_keystore(keystore)
     in_force = _run_in_force(session, root)
     reuse = not full and in_force is not None and in_force.key_id == tokeniser.key_id
-    # The previous run's files and the content ranks (Parquet and DuckDB, which let go
-    # of the GIL) are read on two more threads while this one decrypts the identifiers
-    # and fingerprints them (a Python loop); leaving the block waits for every thread.
+    # The previous run's files, the key maps and the content ranks (Parquet, AES and
+    # DuckDB, which let go of the GIL) are read on two more threads while this one
+    # decrypts the identifiers and fingerprints them (a Python loop); leaving the block
+    # waits for every thread, also when something failed.
     with ThreadPoolExecutor(2, thread_name_prefix="link-read") as beside:
         previous_read = beside.submit(_previous_run, in_force)
         tokens_read = beside.submit(read_tokens, in_force.folder) if reuse and in_force else None
@@ -323,8 +324,9 @@ def link(
             records["imd_quintile"] = quintiles.to_numpy()
         # Arrow text, made once: the look-ups by (source, record id) below take it as it is.
         sources, record_ids = text(records["source"]), text(records["record_id"])
-        keymaps = _keymaps(root, keystore, versions)
-        ranked = beside.submit(_ranks, sources, record_ids, keymaps, options.seed)
+        ranked = beside.submit(
+            _content_keys, root, keystore, versions, sources, record_ids, options.seed
+        )
         prints = fingerprints(tables, tokeniser)
         previous = previous_read.result()
         saved_tokens = None if tokens_read is None else tokens_read.result()
@@ -343,7 +345,7 @@ def link(
         else:
             table = _match_keys(_normalised(tables), tokeniser)
             collect = True
-        local_keys, ranks = ranked.result()
+        keymaps, local_keys, ranks = ranked.result()
     del tables, saved_tokens
     _give_back_memory(collect)
     comparisons = {c["output_column_name"] for c in comparisons_for(present_fields(table))}
@@ -484,13 +486,19 @@ def _keymaps(root: DataRoot, keystore: KeyStore, versions: dict[str, str]) -> di
     }
 
 
-def _ranks(
-    sources: pa.Array, record_ids: pa.Array, keymaps: dict[str, pa.Table], seed: int
-) -> tuple[pa.Array, npt.NDArray[np.uint64]]:
-    """Each record's provider key (:func:`_local_keys`) and content rank
-    (:func:`.training.content_ranks`)."""
+def _content_keys(
+    root: DataRoot,
+    keystore: KeyStore,
+    versions: dict[str, str],
+    sources: pa.Array,
+    record_ids: pa.Array,
+    seed: int,
+) -> tuple[dict[str, pa.Table], pa.Array, npt.NDArray[np.uint64]]:
+    """The key maps (:func:`_keymaps`), each record's provider key (:func:`_local_keys`)
+    and its content rank (:func:`.training.content_ranks`)."""
+    keymaps = _keymaps(root, keystore, versions)
     local_keys = _local_keys(sources, record_ids, keymaps)
-    return local_keys, content_ranks(sources, local_keys, seed)
+    return keymaps, local_keys, content_ranks(sources, local_keys, seed)
 
 
 def _local_keys(sources: pa.Array, record_ids: pa.Array, keymaps: dict[str, pa.Table]) -> pa.Array:
