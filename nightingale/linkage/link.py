@@ -228,6 +228,25 @@ def _record_columns(tables: list[tuple[str, pa.Table]], today: date) -> pd.DataF
     )
 
 
+def _record_names(tables: list[tuple[str, pa.Table]]) -> tuple[pa.Array, pa.Array]:
+    """Every record's source and record id, in load order, as Arrow text."""
+    names = pa.array([name for name, _table in tables], pa.string())
+    sizes = [table.num_rows for _name, table in tables]
+    sources = names.take(pa.array(np.repeat(np.arange(len(tables)), sizes)))
+    record_ids = text(pa.chunked_array([t.column("record_id") for _n, t in tables], pa.string()))
+    return sources, record_ids
+
+
+def _records(root: DataRoot, tables: list[tuple[str, pa.Table]], today: date) -> pd.DataFrame:
+    """:func:`_record_columns`, with each record's IMD quintile when a lookup is
+    installed (for the GUILD tables)."""
+    records = _record_columns(tables, today)
+    quintiles = imd_quintiles(root, tables)
+    if quintiles is not None:
+        records["imd_quintile"] = quintiles.to_numpy()
+    return records
+
+
 def _spine(records: pd.DataFrame, persons: pd.DataFrame, run_id: str) -> pd.DataFrame:
     """``source``, ``record_id``, ``person_id``, ``link_run_id`` in ``records``' order.
 
@@ -310,20 +329,18 @@ def link(
     tokeniser = Tokeniser.from_keystore(keystore)
     in_force = _run_in_force(session, root)
     reuse = not full and in_force is not None and in_force.key_id == tokeniser.key_id
-    # The previous run's files, the key maps and the content ranks (Parquet, AES and
-    # DuckDB, which let go of the GIL) are read on two more threads while this one
-    # decrypts the identifiers and fingerprints them (a Python loop); leaving the block
-    # waits for every thread, also when something failed.
+    # The previous run's files, the key maps with the content ranks, and the report's
+    # record columns (Parquet, AES, DuckDB and Arrow, which mostly let go of the GIL)
+    # are made on two more threads while this one decrypts the identifiers and
+    # fingerprints them (a Python loop); leaving the block waits for every thread, also
+    # when something failed.
     with ThreadPoolExecutor(2, thread_name_prefix="link-read") as beside:
         previous_read = beside.submit(_previous_run, in_force)
         tokens_read = beside.submit(read_tokens, in_force.folder) if reuse and in_force else None
         tables, versions = _read_identifiers(session, root, keystore)
-        records = _record_columns(tables, date.today())
-        quintiles = imd_quintiles(root, tables)  # for the GUILD tables, when a lookup is installed
-        if quintiles is not None:
-            records["imd_quintile"] = quintiles.to_numpy()
         # Arrow text, made once: the look-ups by (source, record id) below take it as it is.
-        sources, record_ids = text(records["source"]), text(records["record_id"])
+        sources, record_ids = _record_names(tables)
+        described = beside.submit(_records, root, tables, date.today())
         ranked = beside.submit(
             _content_keys, root, keystore, versions, sources, record_ids, options.seed
         )
@@ -346,6 +363,7 @@ def link(
             table = _match_keys(_normalised(tables), tokeniser)
             collect = True
         keymaps, local_keys, ranks = ranked.result()
+        records = described.result()
     del tables, saved_tokens
     _give_back_memory(collect)
     comparisons = {c["output_column_name"] for c in comparisons_for(present_fields(table))}
