@@ -233,7 +233,8 @@ def _record_names(tables: list[tuple[str, pa.Table]]) -> tuple[pa.Array, pa.Arra
     names = pa.array([name for name, _table in tables], pa.string())
     sizes = [table.num_rows for _name, table in tables]
     sources = names.take(pa.array(np.repeat(np.arange(len(tables)), sizes)))
-    record_ids = text(pa.chunked_array([t.column("record_id") for _n, t in tables], pa.string()))
+    chunks = [chunk for _name, table in tables for chunk in table.column("record_id").chunks]
+    record_ids = text(pa.chunked_array(chunks, pa.string()))
     return sources, record_ids
 
 
