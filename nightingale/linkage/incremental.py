@@ -105,11 +105,17 @@ class PreviousRun:
 
     def tokens(self) -> pa.Table | None:
         """The run's token table, if it kept one."""
-        import pyarrow.parquet as pq
+        return None if self.folder is None else read_tokens(self.folder)
 
-        if self.folder is None or not (self.folder / TOKENS_FILE).is_file():
-            return None
-        return pq.read_table(self.folder / TOKENS_FILE)
+
+def read_tokens(folder: Path) -> pa.Table | None:
+    """The token table the run in ``folder`` kept, if any (read apart from
+    :func:`load_previous`, as only a run on the same key reuses it)."""
+    import pyarrow.parquet as pq
+
+    if not (folder / TOKENS_FILE).is_file():
+        return None
+    return pq.read_table(folder / TOKENS_FILE)
 
 
 def load_previous(folder: Path, run_id: str, key_id: str, trained: bool) -> PreviousRun | None:
@@ -125,9 +131,13 @@ def load_previous(folder: Path, run_id: str, key_id: str, trained: bool) -> Prev
         empty = pd.DataFrame()
         return PreviousRun(run_id, spine, empty, empty, {}, key_id, trained, folder)
     model_json = json.loads((folder / "model.json").read_text(encoding="utf-8"))
-    pairs = read_parquet(folder / PAIRS_FILE)
+    pairs = read_parquet(folder / PAIRS_FILE, threads=False)  # its ids are Python strings
     records = read_parquet(folder / RECORDS_FILE, arrow_text=True)
-    below = read_parquet(folder / BELOW_FILE) if (folder / BELOW_FILE).is_file() else None
+    below = (
+        read_parquet(folder / BELOW_FILE, threads=False)
+        if (folder / BELOW_FILE).is_file()
+        else None
+    )
     training = None
     if (folder / TRAINING_FILE).is_file():
         training = TrainingCounts.from_json(
@@ -234,15 +244,60 @@ def full_relink_reason(
     return None
 
 
-def fresh_records(sources: Any, record_ids: Any, prints: Any, previous: PreviousRun) -> Any:
-    """Per record: new since ``previous``, or its identifiers changed (a boolean array)."""
+def saved_rows(sources: Any, record_ids: Any, previous: PreviousRun) -> npt.NDArray[np.intp]:
+    """Each record's row in ``previous.records`` (-1: new since then)."""
+    before = previous.records
+    if not len(before):
+        return np.full(len(text(record_ids)), -1, dtype=np.intp)
+    return positions(sources, record_ids, before["source"], before["record_id"])
+
+
+def fresh_records(
+    sources: Any, record_ids: Any, prints: Any, previous: PreviousRun, rows: Any = None
+) -> Any:
+    """Per record: new since ``previous``, or its identifiers changed (a boolean array).
+
+    ``rows`` are the records' :func:`saved_rows`, when the caller has them already.
+    """
     before = previous.records
     if not len(before):
         return np.ones(len(prints), dtype=bool)
-    at = positions(sources, record_ids, before["source"], before["record_id"])
+    at = saved_rows(sources, record_ids, previous) if rows is None else np.asarray(rows)
     saved = before["fingerprint"].to_numpy(dtype=np.int64)[np.maximum(at, 0)]
     same = (at >= 0) & (saved == np.asarray(prints, dtype=np.int64))
     return ~same
+
+
+def token_rows(
+    previous_tokens: pa.Table, previous: PreviousRun, rows: Any
+) -> npt.NDArray[np.intp] | None:
+    """Each record's row in ``previous_tokens`` from its row in ``previous.records``
+    (``rows``): the same, as a run keeps both files in its records' order, which is
+    checked (None when they differ, and the caller looks the rows up)."""
+    before = previous.records
+    if not len(before) or len(before) != previous_tokens.num_rows:
+        return None
+    for kept, token_column in (("source", "source_dataset"), ("record_id", "unique_id")):
+        same = pc.equal(text(before[kept]), text(previous_tokens[token_column]))
+        if not pc.all(same.fill_null(False)).as_py():
+            return None
+    return np.asarray(rows, dtype=np.intp)
+
+
+def _unchanged_rows(
+    previous_tokens: pa.Table, sources: Any, record_ids: Any, fresh: Any, rows: Any
+) -> npt.NDArray[np.intp]:
+    """The unchanged records' rows in ``previous_tokens``, in record order (``rows``:
+    every record's, from :func:`token_rows`, when the caller has them)."""
+    unchanged = np.flatnonzero(~np.asarray(fresh, dtype=bool))
+    if rows is not None:
+        return np.asarray(rows, dtype=np.intp)[unchanged]
+    return positions(
+        text(sources).take(pa.array(unchanged)),
+        text(record_ids).take(pa.array(unchanged)),
+        previous_tokens["source_dataset"],
+        previous_tokens["unique_id"],
+    )
 
 
 def reuse_tokens(
@@ -252,45 +307,43 @@ def reuse_tokens(
     fresh: Any,
     fresh_tokens: pa.Table | None,
     dob_fits: pa.Array,
+    rows: Any = None,
 ) -> pa.Table:
     """The token table in record order: unchanged records' rows from the previous run,
     ``fresh_tokens`` (the fresh records' own, in record order) for the rest.
 
     ``dob_fits`` (which birth years are usual per source) depends on every record, so it
     is recomputed by the caller for the whole table and replaces the saved values.
+    ``rows`` are the records' :func:`token_rows`, when the caller has them.
     """
     fresh = np.asarray(fresh, dtype=bool)
     unchanged = np.flatnonzero(~fresh)
-    at = positions(
-        text(sources).take(pa.array(unchanged)),
-        text(record_ids).take(pa.array(unchanged)),
-        previous_tokens["source_dataset"],
-        previous_tokens["unique_id"],
-    )
+    at = _unchanged_rows(previous_tokens, sources, record_ids, fresh, rows)
     parts = [previous_tokens]
     if fresh_tokens is not None and fresh_tokens.num_rows:
         parts.append(fresh_tokens.select(previous_tokens.column_names).cast(previous_tokens.schema))
     # One take from the saved rows and the fresh ones after them (the list columns make
     # every take of the table a copy of most of it).
-    rows = np.empty(len(fresh), dtype=np.int64)
-    rows[unchanged] = at
-    rows[np.flatnonzero(fresh)] = previous_tokens.num_rows + np.arange(int(fresh.sum()))
-    table = pa.concat_tables(parts).take(pa.array(rows, mask=rows < 0))
+    taken = np.empty(len(fresh), dtype=np.int64)
+    taken[unchanged] = at
+    taken[np.flatnonzero(fresh)] = previous_tokens.num_rows + np.arange(int(fresh.sum()))
+    table = pa.concat_tables(parts).take(pa.array(taken, mask=taken < 0))
     where = table.column_names.index("dob_fits")
     return table.set_column(where, "dob_fits", dob_fits.cast(table.schema.field(where).type))
 
 
-def departed_rows(previous_tokens: pa.Table, sources: Any, record_ids: Any, fresh: Any) -> pa.Table:
+def departed_rows(
+    previous_tokens: pa.Table, sources: Any, record_ids: Any, fresh: Any, rows: Any = None
+) -> pa.Table:
     """The previous run's token rows of every record that changed (``fresh`` and present
-    before) or is no longer present: what :func:`.training.updated_counts` subtracts."""
-    unchanged = pa.array(np.flatnonzero(~np.asarray(fresh, dtype=bool)))
-    staying = positions(
-        previous_tokens["source_dataset"],
-        previous_tokens["unique_id"],
-        text(sources).take(unchanged),
-        text(record_ids).take(unchanged),
-    )
-    return previous_tokens.filter(pa.array(staying < 0))
+    before) or is no longer present: what :func:`.training.updated_counts` subtracts.
+
+    ``rows`` are the records' :func:`token_rows`, when the caller has them.
+    """
+    at = _unchanged_rows(previous_tokens, sources, record_ids, fresh, rows)
+    staying = np.zeros(previous_tokens.num_rows, dtype=bool)
+    staying[at[at >= 0]] = True
+    return previous_tokens.filter(pa.array(~staying))
 
 
 ROWS = ("row_l", "row_r")

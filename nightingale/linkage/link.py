@@ -66,13 +66,16 @@ from nightingale.linkage.incremental import (
     fresh_records,
     full_relink_reason,
     load_previous,
+    read_tokens,
     record_frame,
     reuse_tokens,
     run_incremental,
     saved_pairs,
+    saved_rows,
+    token_rows,
 )
 from nightingale.linkage.lineage import assign
-from nightingale.linkage.matchkeys import birth_year_fits, match_keys
+from nightingale.linkage.matchkeys import match_keys, year_fits
 from nightingale.linkage.model import comparisons_for
 from nightingale.linkage.positions import positions, text
 from nightingale.linkage.report import (
@@ -83,11 +86,11 @@ from nightingale.linkage.report import (
     render_html,
 )
 from nightingale.linkage.review import draw_sample, strata_counts, write_review
-from nightingale.linkage.schemas import providers
 from nightingale.linkage.spine import current_run, spine_folder, write_run
 from nightingale.linkage.tables import LinkRun, latest_version
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.linkage.training import content_ranks
+from nightingale.platform.contracts.provider_files import discover_providers
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.keystore import KeyStore
 from nightingale.platform.storage import DataRoot, atomic_write_json, write_parquet
@@ -117,7 +120,7 @@ def _read_identifiers(
 ) -> tuple[list[tuple[str, pa.Table]], dict[str, str]]:
     """Each provider's newest sealed identifier table, by provider name."""
     tables, versions = [], {}
-    for name in sorted(providers(root)):
+    for name in sorted(discover_providers(root)):  # names only: no ingest schemas
         rows = latest_version(session, name)
         if not rows:
             continue
@@ -164,13 +167,17 @@ _ARROW_TEXT = pd.StringDtype("pyarrow")
 _ARROW_TEXT_OF = {pa.string(): _ARROW_TEXT}
 
 
-def _give_back_memory() -> None:
+def _give_back_memory(collect: bool = True) -> None:
     """Return freed memory to the system before Splink (DuckDB) takes its share.
 
     The normalised frame's strings and Arrow's scratch buffers are freed by then but may
-    stay mapped in the allocators' caches (Python's, Arrow's, glibc's).
+    stay mapped in the allocators' caches (Python's, Arrow's, glibc's). ``collect``
+    first runs the cycle collector, for a normalised frame of every record; it walks
+    every live object (a tenth of a second), so an incremental run, which normalised
+    only its fresh records, skips it.
     """
-    gc.collect()
+    if collect:
+        gc.collect()
     pa.default_memory_pool().release_unused()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
@@ -220,6 +227,26 @@ def _record_columns(tables: list[tuple[str, pa.Table]], today: date) -> pd.DataF
             "postcode_area": area.fill_null("unknown").dictionary_encode().to_pandas(),
         }
     )
+
+
+def _record_names(tables: list[tuple[str, pa.Table]]) -> tuple[pa.Array, pa.Array]:
+    """Every record's source and record id, in load order, as Arrow text."""
+    names = pa.array([name for name, _table in tables], pa.string())
+    sizes = [table.num_rows for _name, table in tables]
+    sources = names.take(pa.array(np.repeat(np.arange(len(tables)), sizes)))
+    chunks = [chunk for _name, table in tables for chunk in table.column("record_id").chunks]
+    record_ids = text(pa.chunked_array(chunks, pa.string()))
+    return sources, record_ids
+
+
+def _records(root: DataRoot, tables: list[tuple[str, pa.Table]], today: date) -> pd.DataFrame:
+    """:func:`_record_columns`, with each record's IMD quintile when a lookup is
+    installed (for the GUILD tables)."""
+    records = _record_columns(tables, today)
+    quintiles = imd_quintiles(root, tables)
+    if quintiles is not None:
+        records["imd_quintile"] = quintiles.to_numpy()
+    return records
 
 
 def _spine(records: pd.DataFrame, persons: pd.DataFrame, run_id: str) -> pd.DataFrame:
@@ -301,32 +328,46 @@ def link(
     by record overlap and the changes are written as lineage (:mod:`.lineage`).
     """
     options = options or LinkOptions()
-    tables, versions = _read_identifiers(session, root, keystore)
-    records = _record_columns(tables, date.today())
-    quintiles = imd_quintiles(root, tables)  # for the GUILD tables, when a lookup is installed
-    if quintiles is not None:
-        records["imd_quintile"] = quintiles.to_numpy()
     tokeniser = Tokeniser.from_keystore(keystore)
-    prints = fingerprints(tables, tokeniser)
-    # Arrow text, made once: the look-ups by (source, record id) below take it as it is.
-    sources, record_ids = text(records["source"]), text(records["record_id"])
-    previous = _previous_run(session, root)
-    keymaps = _keymaps(root, keystore, versions)
-    local_keys = _local_keys(sources, record_ids, keymaps)
-    ranks = content_ranks(sources, local_keys, options.seed)
-    fresh = None
-    saved_tokens = None
-    departed = None
-    if not full and previous is not None and previous.key_id == tokeniser.key_id:
-        saved_tokens = previous.tokens()
-    if saved_tokens is not None and previous is not None:
-        fresh = fresh_records(sources, record_ids, prints, previous)
-        table = _reused_match_keys(tables, saved_tokens, fresh, tokeniser, sources, record_ids)
-        departed = departed_rows(saved_tokens, sources, record_ids, fresh)
-    else:
-        table = _match_keys(_normalised(tables), tokeniser)
+    in_force = _run_in_force(session, root)
+    reuse = not full and in_force is not None and in_force.key_id == tokeniser.key_id
+    # The previous run's files, the key maps with the content ranks, and the report's
+    # record columns (Parquet, AES, DuckDB and Arrow, which mostly let go of the GIL)
+    # are made on two more threads while this one decrypts the identifiers and
+    # fingerprints them (a Python loop); leaving the block waits for every thread, also
+    # when something failed.
+    with ThreadPoolExecutor(2, thread_name_prefix="link-read") as beside:
+        previous_read = beside.submit(_previous_run, in_force)
+        tokens_read = beside.submit(read_tokens, in_force.folder) if reuse and in_force else None
+        tables, versions = _read_identifiers(session, root, keystore)
+        # Arrow text, made once: the look-ups by (source, record id) below take it as it is.
+        sources, record_ids = _record_names(tables)
+        described = beside.submit(_records, root, tables, date.today())
+        ranked = beside.submit(
+            _content_keys, root, keystore, versions, sources, record_ids, options.seed
+        )
+        prints = fingerprints(tables, tokeniser)
+        previous = previous_read.result()
+        saved_tokens = None if tokens_read is None else tokens_read.result()
+        fresh = None
+        departed = None
+        if saved_tokens is not None and previous is not None:
+            # Each record's row in the previous run's files, looked up once for all three.
+            in_records = saved_rows(sources, record_ids, previous)
+            fresh = fresh_records(sources, record_ids, prints, previous, in_records)
+            in_tokens = token_rows(saved_tokens, previous, in_records)
+            table = _reused_match_keys(
+                tables, saved_tokens, fresh, tokeniser, sources, record_ids, in_tokens
+            )
+            departed = departed_rows(saved_tokens, sources, record_ids, fresh, in_tokens)
+            collect = False  # only the fresh records' identifiers were in pandas
+        else:
+            table = _match_keys(_normalised(tables), tokeniser)
+            collect = True
+        keymaps, local_keys, ranks = ranked.result()
+        records = described.result()
     del tables, saved_tokens
-    _give_back_memory()
+    _give_back_memory(collect)
     comparisons = {c["output_column_name"] for c in comparisons_for(present_fields(table))}
     backend = as_backend(connection)
     previous_rules = None if previous is None else previous.model_json.get(RULES_KEY)
@@ -421,8 +462,19 @@ def link(
         pending.unlink(missing_ok=True)  # moved into the run's folder unless it failed
 
 
-def _previous_run(session: Session, root: DataRoot) -> PreviousRun | None:
-    """The spine in force and what it kept for an incremental run (None: no spine)."""
+@dataclass(frozen=True)
+class _InForce:
+    """The spine in force, as the database records its run."""
+
+    folder: Path
+    run_id: str
+    key_id: str
+    trained: bool
+
+
+def _run_in_force(session: Session, root: DataRoot) -> _InForce | None:
+    """The spine in force and its run's row (None: no spine, or a run the database
+    does not know)."""
     run_id = current_run(root)
     if run_id is None:
         return None
@@ -430,7 +482,14 @@ def _previous_run(session: Session, root: DataRoot) -> PreviousRun | None:
     if row is None:
         return None
     trained = bool(json.loads(row.counts).get("trained", 1))
-    return load_previous(spine_folder(root, run_id), run_id, row.key_id, trained)
+    return _InForce(spine_folder(root, run_id), run_id, row.key_id, trained)
+
+
+def _previous_run(in_force: _InForce | None) -> PreviousRun | None:
+    """The spine in force and what it kept for an incremental run (None: no spine)."""
+    if in_force is None:
+        return None
+    return load_previous(in_force.folder, in_force.run_id, in_force.key_id, in_force.trained)
 
 
 def _keymaps(root: DataRoot, keystore: KeyStore, versions: dict[str, str]) -> dict[str, pa.Table]:
@@ -441,6 +500,21 @@ def _keymaps(root: DataRoot, keystore: KeyStore, versions: dict[str, str]) -> di
         name: read_sealed_table(keymap_path(root, name, version), keystore, keymap_context(name))
         for name, version in versions.items()
     }
+
+
+def _content_keys(
+    root: DataRoot,
+    keystore: KeyStore,
+    versions: dict[str, str],
+    sources: pa.Array,
+    record_ids: pa.Array,
+    seed: int,
+) -> tuple[dict[str, pa.Table], pa.Array, npt.NDArray[np.uint64]]:
+    """The key maps (:func:`_keymaps`), each record's provider key (:func:`_local_keys`)
+    and its content rank (:func:`.training.content_ranks`)."""
+    keymaps = _keymaps(root, keystore, versions)
+    local_keys = _local_keys(sources, record_ids, keymaps)
+    return keymaps, local_keys, content_ranks(sources, local_keys, seed)
 
 
 def _local_keys(sources: pa.Array, record_ids: pa.Array, keymaps: dict[str, pa.Table]) -> pa.Array:
@@ -528,8 +602,10 @@ def _reused_match_keys(
     tokeniser: Tokeniser,
     sources: pa.Array,
     record_ids: pa.Array,
+    rows: Any = None,
 ) -> pa.Table:
-    """The token table with only the fresh records tokenised (the rest as saved)."""
+    """The token table with only the fresh records tokenised (the rest as saved; ``rows``:
+    the records' rows among the saved, :func:`.incremental.token_rows`)."""
     fresh = np.asarray(fresh, dtype=bool)
     subsets, start = [], 0
     for name, table in tables:
@@ -538,12 +614,20 @@ def _reused_match_keys(
         if mask.any():
             subsets.append((name, table.filter(pa.array(mask))))
     fresh_tokens = _match_keys(_normalised(subsets), tokeniser) if subsets else None
+    return reuse_tokens(saved, sources, record_ids, fresh, fresh_tokens, _dob_fits(tables), rows)
+
+
+def _dob_fits(tables: list[tuple[str, pa.Table]]) -> pa.Array:
+    """Every record's ``dob_fits`` (:func:`.matchkeys.birth_year_fits`, which depends on
+    every record), from the valid dates' years as numbers rather than as text."""
     dob = pa.chunked_array(
         [_masked(t, "date_of_birth", "date_of_birth_valid", pa.date32()) for _n, t in tables]
     )
-    valid_dob = dob.cast(pa.string()).fill_null("").to_pandas(types_mapper=_ARROW_TEXT_OF.get)
-    dob_fits = birth_year_fits(valid_dob, sources.to_pandas())
-    return reuse_tokens(saved, sources, record_ids, fresh, fresh_tokens, dob_fits)
+    year = pc.year(dob).cast(pa.float64()).fill_null(np.nan).to_numpy()
+    names = [name for name, _table in tables]
+    rank = np.argsort(np.argsort(names))  # each source's place in name order
+    sizes = [table.num_rows for _name, table in tables]
+    return year_fits(year, np.repeat(rank, sizes))
 
 
 def _match_keys(identifiers: pd.DataFrame, tokeniser: Tokeniser) -> pa.Table:

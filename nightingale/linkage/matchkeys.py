@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 
 import jellyfish
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
@@ -110,16 +111,25 @@ def birth_year_fits(valid_dob: pd.Series, sources: pd.Series) -> pa.Array:
     year is usual for the ``i``-th source in name order (see :data:`USUAL_BIRTH_YEARS`);
     null without a date of birth. A source with no dates of birth fits every year."""
     year = pd.to_numeric(valid_dob.str[:4], errors="coerce").to_numpy(dtype=float)
-    source = sources.astype(str).to_numpy()
+    codes, _names = pd.factorize(sources.astype(str).to_numpy(), sort=True)
+    return year_fits(year, codes)
+
+
+def year_fits(year: npt.NDArray[np.float64], source_ranks: npt.NDArray[np.integer]) -> pa.Array:
+    """:func:`birth_year_fits` from each record's birth year (NaN without one) and its
+    source's rank among the source names in order (ranks of absent names may be skipped):
+    for a caller holding dates as dates, which need not be written out as text first."""
     fits = np.zeros(len(year), dtype=np.int64)
-    for bit, name in enumerate(sorted(set(source))[:63]):
-        own = year[(source == name) & ~np.isnan(year)]
+    known = ~np.isnan(year)
+    present = np.flatnonzero(np.bincount(source_ranks, minlength=1))
+    for bit, rank in enumerate(present[:63]):
+        own = year[(source_ranks == rank) & known]
         usual = np.ones(len(year), dtype=bool)
         if len(own):
             low, high = np.quantile(own, USUAL_BIRTH_YEARS)
             usual = (year >= low) & (year <= high)
         fits |= usual.astype(np.int64) << bit
-    return pa.array(fits, mask=np.isnan(year), type=pa.int64())
+    return pa.array(fits, mask=~known, type=pa.int64())
 
 
 def _date_digits(iso: str) -> str:

@@ -73,6 +73,10 @@ def columns_of(sql: str) -> set[str]:
     return set(re.findall(r'"(\w+)_[lr]"', sql)) | set(re.findall(r'[lr]\."(\w+)"', sql))
 
 
+#: The low 64 bits of a 128-bit number.
+_LOW_64_BITS = (1 << 64) - 1
+
+
 def content_ranks(sources: Any, local_keys: Any, seed: int) -> npt.NDArray[np.uint64]:
     """Per record, a rank from its content alone: the first 64 bits (little-endian) of the
     MD5 of the plan's seed, the provider and the provider's key.
@@ -80,9 +84,11 @@ def content_ranks(sources: Any, local_keys: Any, seed: int) -> npt.NDArray[np.ui
     MD5 serves here only to spread records evenly, not to hide anything: the rank never
     leaves memory and only orders records for the u sample, so the sample survives
     refreshes and does not depend on row order, random record ids or any key. It is
-    computed by DuckDB (``md5_number_upper``, standard MD5, checked against
-    :mod:`hashlib` by the tests) because a Python loop over a million records took
-    seconds.
+    computed by DuckDB (standard MD5, checked against :mod:`hashlib` by the tests)
+    because a Python loop over a million records took seconds: ``md5_number`` (the whole
+    digest as a little-endian 128-bit number) masked to its low 64 bits, which are the
+    digest's first 8 bytes; DuckDB's ``md5_number_upper`` gives the same number at a
+    fourth of the speed.
     """
     connection = duckdb.connect()
     try:
@@ -96,8 +102,9 @@ def content_ranks(sources: Any, local_keys: Any, seed: int) -> npt.NDArray[np.ui
             ),
         )
         ranks = connection.sql(
-            f"SELECT md5_number_upper('{int(seed)}' || chr(31) || source || chr(31) || "
-            "coalesce(local_key, '')) AS rank FROM __ng_keys"
+            f"SELECT (md5_number('{int(seed)}' || chr(31) || source || chr(31) || "
+            f"coalesce(local_key, '')) & {_LOW_64_BITS}::UHUGEINT)::UBIGINT AS rank "
+            "FROM __ng_keys"
         ).fetchnumpy()["rank"]
     finally:
         connection.close()

@@ -226,17 +226,23 @@ _ARROW_TEXT = {pa.string(): pd.ArrowDtype(pa.string())}
 
 
 def read_parquet(
-    source: Path, columns: list[str] | None = None, arrow_text: bool = False
+    source: Path,
+    columns: list[str] | None = None,
+    arrow_text: bool = False,
+    threads: bool = True,
 ) -> pd.DataFrame:
     """Read Parquet into pandas, with a readable error for a missing or broken file.
 
     ``arrow_text`` keeps text columns in Arrow memory (``pd.ArrowDtype(pa.string())``)
     instead of making a Python string of every value: several times faster for a
-    frame that is only looked up in, never written back as it is.
+    frame that is only looked up in, never written back as it is. ``threads=False``
+    converts the columns to pandas one after another: faster for a frame of Python
+    strings, whose conversion holds the GIL (threads only take turns at it).
     """
     mapper = _ARROW_TEXT.get if arrow_text else None
     try:
-        frame: pd.DataFrame = pq.read_table(source, columns=columns).to_pandas(types_mapper=mapper)
+        table = pq.read_table(source, columns=columns)
+        frame: pd.DataFrame = table.to_pandas(types_mapper=mapper, use_threads=threads)
     except FileNotFoundError as exc:
         raise NightingaleError(f"{source}: no such Parquet file") from exc
     except (pa.ArrowInvalid, OSError) as exc:

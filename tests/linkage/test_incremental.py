@@ -32,11 +32,15 @@ from nightingale.linkage.incremental import (
     RECORDS_FILE,
     TOKENS_FILE,
     PreviousRun,
+    departed_rows,
     fresh_records,
     full_relink_reason,
     kept_pairs,
     moved_rows,
+    reuse_tokens,
     saved_pairs,
+    saved_rows,
+    token_rows,
 )
 from nightingale.linkage.positions import text as arrow_text
 from nightingale.linkage.tables import LinkRun, versions_of
@@ -372,3 +376,47 @@ def test_a_record_is_fresh_when_new_or_when_its_fingerprint_changed() -> None:
     previous.records["fingerprint"] = [1, 2, 3]
     fresh = fresh_records(["a", "a", "b", "b"], ["r0", "r1", "r0", "r9"], [1, 5, 3, 4], previous)
     assert fresh.tolist() == [False, True, False, True]
+
+
+def _saved_tokens(records: list[tuple[str, str]]) -> pa.Table:
+    """A token table of ``records`` in that order (one token column, and ``dob_fits``)."""
+    return pa.table(
+        {
+            "unique_id": [record_id for _source, record_id in records],
+            "source_dataset": [source for source, _record_id in records],
+            "gn": list(range(len(records))),
+            "dob_fits": [1] * len(records),
+        }
+    )
+
+
+def test_the_rows_looked_up_once_give_the_tokens_and_departures_a_look_up_each_gives() -> None:
+    before = [("a", "r0"), ("a", "r1"), ("b", "r0"), ("b", "r2")]
+    previous = _run_with([], before)
+    previous.records["fingerprint"] = [1, 2, 3, 4]
+    sources, ids, prints = ["b", "a", "a", "b"], ["r0", "r1", "r9", "r2"], [3, 2, 0, 5]
+    saved = _saved_tokens(before)
+    rows = saved_rows(sources, ids, previous)
+    assert rows.tolist() == [2, 1, -1, 3]
+    fresh = fresh_records(sources, ids, prints, previous, rows)
+    assert fresh.tolist() == fresh_records(sources, ids, prints, previous).tolist()
+    assert fresh.tolist() == [False, False, True, True]  # a/r9 new, b/r2 changed
+    in_tokens = token_rows(saved, previous, rows)
+    assert in_tokens is not None
+    new = _saved_tokens([("a", "r9"), ("b", "r2")]).set_column(2, "gn", pa.array([10, 11]))
+    fits = pa.array([3, 3, 3, 3])
+    looked_up = reuse_tokens(saved, sources, ids, fresh, new, fits)
+    assert reuse_tokens(saved, sources, ids, fresh, new, fits, in_tokens).equals(looked_up)
+    assert looked_up.column("gn").to_pylist() == [2, 1, 10, 11]
+    departed = departed_rows(saved, sources, ids, fresh)
+    assert departed_rows(saved, sources, ids, fresh, in_tokens).equals(departed)
+    assert departed.column("unique_id").to_pylist() == ["r0", "r2"]  # a/r0 gone, b/r2 changed
+
+
+def test_token_rows_are_looked_up_again_when_the_saved_files_name_records_apart() -> None:
+    before = [("a", "r0"), ("a", "r1")]
+    previous = _run_with([], before)
+    rows = saved_rows(["a", "a"], ["r1", "r0"], previous)
+    assert token_rows(_saved_tokens(before), previous, rows) is not None
+    assert token_rows(_saved_tokens(before[::-1]), previous, rows) is None
+    assert token_rows(_saved_tokens(before[:1]), previous, rows) is None

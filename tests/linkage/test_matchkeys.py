@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,6 +14,7 @@ from nightingale.linkage.matchkeys import (
     birth_year_fits,
     deletion_neighbourhood,
     match_keys,
+    year_fits,
 )
 from nightingale.linkage.normalise import normalise_identifiers
 from nightingale.linkage.tokens import Tokeniser
@@ -114,3 +116,24 @@ def test_a_birth_year_is_flagged_usual_or_not_for_each_source() -> None:
     assert fits[10] == employment | health  # born 1960: usual for both
     assert fits[-2] == health  # a child: usual for health, not for employment
     assert fits[-1] is None  # no date of birth
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["health", "employment", "housing"]),
+            st.none() | st.integers(1900, 2030),
+        ),
+        max_size=40,
+    )
+)
+def test_birth_years_as_numbers_fit_as_the_dates_text_does(
+    records: list[tuple[str, int | None]],
+) -> None:
+    sources = [source for source, _year in records]
+    dob = pd.Series(["" if year is None else f"{year}-03-04" for _source, year in records])
+    year = np.array([np.nan if year is None else year for _source, year in records], dtype=float)
+    names = ["employment", "health", "housing"]  # every possible source, in name order
+    ranks = np.array([names.index(source) for source in sources], dtype=np.int64)
+    expected = birth_year_fits(dob, pd.Series(sources, dtype=object))
+    assert year_fits(year, ranks).equals(expected)
