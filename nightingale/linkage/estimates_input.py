@@ -280,6 +280,17 @@ def _one_person(
     return same
 
 
+def _one_person_at(
+    person_of: pd.DataFrame, node_l: npt.NDArray[np.intp], node_r: npt.NDArray[np.intp]
+) -> npt.NDArray[np.bool_]:
+    """:func:`_one_person` of pairs whose records are the rows ``node_l`` and ``node_r``
+    of ``person_of``; the persons compared as :func:`_one_person` compares them (as
+    text), by their codes."""
+    person, _uniques = pd.factorize(person_of["person_id"].astype(str), use_na_sentinel=False)
+    same: npt.NDArray[np.bool_] = person[node_l] == person[node_r]
+    return same
+
+
 def estimates_input(
     pairs: pd.DataFrame,
     person_of: pd.DataFrame,
@@ -287,12 +298,15 @@ def estimates_input(
     floor_weight: float,
     threshold_weight: float,
     one_per_person: Collection[str] = (),
+    aligned: bool = False,
 ) -> EstimatesInput:
     """The estimator's input from a run's scored pairs and its spine.
 
     ``pairs`` are :attr:`.engine.LinkResult.pairs` (ids, weights, agreement levels,
     ``node_l``/``node_r``); ``person_of`` has ``source``, ``record_id``, ``person_id``
-    for every record of the spine.
+    for every record of the spine. ``aligned``: ``person_of``'s rows are the token
+    table's, which ``node_l``/``node_r`` number (a link run's spine is), so each pair's
+    records are read at those rows rather than looked up by source and record id.
     """
     weights = level_weights(model_json)
     weight_without = pairs["match_weight"].to_numpy(dtype=float).copy()
@@ -344,7 +358,11 @@ def estimates_input(
     record_l = pairs["unique_id_l"].astype(str).to_numpy()
     record_r = pairs["unique_id_r"].astype(str).to_numpy()
     swap = (source_l > source_r) | ((source_l == source_r) & (record_l > record_r))
-    same = _one_person(person_of, source_l, record_l, source_r, record_r)
+    same = (
+        _one_person_at(person_of, nodes_l, nodes_r)
+        if aligned and len(pairs)
+        else _one_person(person_of, source_l, record_l, source_r, record_r)
+    )
     frame = pd.DataFrame(
         {
             "source_l": np.where(swap, source_r, source_l),

@@ -21,7 +21,8 @@ import ctypes
 import gc
 import json
 import secrets
-from concurrent.futures import ThreadPoolExecutor, wait
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -43,7 +44,7 @@ from nightingale.linkage.engine import (
     present_fields,
     run_splink,
 )
-from nightingale.linkage.evaluation import pairwise_metrics, partner_recall, truth_codes
+from nightingale.linkage.evaluation import pairwise_metrics, partner_recall, truth_codes_of_keys
 from nightingale.linkage.guild_areas import imd_quintiles
 from nightingale.linkage.identifiers import (
     identifier_context,
@@ -83,7 +84,13 @@ from nightingale.linkage.report import (
 )
 from nightingale.linkage.review import draw_sample, strata_counts, write_review
 from nightingale.linkage.schemas import providers
-from nightingale.linkage.spine import current_run, spine_folder, write_run
+from nightingale.linkage.spine import (
+    current_run,
+    new_run,
+    spine_folder,
+    write_report,
+    write_spine,
+)
 from nightingale.linkage.tables import LinkRun, latest_version
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.linkage.training import content_ranks
@@ -221,20 +228,32 @@ def _record_columns(tables: list[tuple[str, pa.Table]], today: date) -> pd.DataF
     )
 
 
-def _spine(records: pd.DataFrame, persons: pd.DataFrame, run_id: str) -> pd.DataFrame:
-    """``source``, ``record_id``, ``person_id``, ``link_run_id`` in ``records``' order.
-
-    The engine returns persons in the order of the token table, which is ``records``'
-    order; that is checked, and a join is the fallback should it ever differ.
-    """
-    sources = np.asarray(records["source"], dtype=object)
-    aligned = (
+def _aligned(records: pd.DataFrame, persons: pd.DataFrame) -> bool:
+    """Whether the engine's ``persons`` are in ``records``' order, as they should be: the
+    engine returns them in the order of the token table, which is ``records``' order."""
+    return (
         len(persons) == len(records)
         and bool(
             (persons["unique_id"].to_numpy(dtype=object) == records["record_id"].to_numpy()).all()
         )
-        and bool((persons["source_dataset"].to_numpy(dtype=object) == sources).all())
+        and bool(
+            (
+                persons["source_dataset"].to_numpy(dtype=object)
+                == np.asarray(records["source"], dtype=object)
+            ).all()
+        )
     )
+
+
+def _spine(
+    records: pd.DataFrame, persons: pd.DataFrame, run_id: str, aligned: bool
+) -> pd.DataFrame:
+    """``source``, ``record_id``, ``person_id``, ``link_run_id`` in ``records``' order.
+
+    ``aligned`` (:func:`_aligned`) says whether the persons are in that order already;
+    a join is the fallback should it ever differ.
+    """
+    sources = np.asarray(records["source"], dtype=object)
     if aligned:
         person_id = persons["person_id"].to_numpy()
     else:
@@ -258,27 +277,28 @@ def _spine(records: pd.DataFrame, persons: pd.DataFrame, run_id: str) -> pd.Data
 
 
 def _measure(
-    spine: pd.DataFrame,
-    truth_path: Path,
-    keymaps: dict[str, pa.Table],
+    sources: pd.Series, person_ids: npt.NDArray[Any], truth_path: Path, local_keys: pa.Array
 ) -> tuple[dict[str, dict[str, float]], pd.Series]:
-    """Measured pairwise quality, and per spine record whether its true partners were found.
+    """Measured pairwise quality, and per record whether its true partners were found.
 
-    Records without a truth row are left out of the metrics (``partner_found`` is
-    ``<NA>`` for them, as for records with no true partner).
+    ``sources``, ``person_ids`` (any labels of the persons: only which records share one
+    counts) and ``local_keys`` (:func:`_local_keys`) are in record order. Records without
+    a truth row are left out of the metrics (``partner_found`` is ``<NA>`` for them, as
+    for records with no true partner).
     """
-    truth = truth_codes(truth_path, spine["source"], spine["record_id"], keymaps)
+    truth = truth_codes_of_keys(truth_path, sources, local_keys)
     known = truth >= 0
+    # The persons as integer codes, made once: both measures number them again.
+    person, _labels = pd.factorize(person_ids)
     joined = pd.DataFrame(
         {
-            "source": spine["source"].to_numpy()[known],
-            "record_id": spine["record_id"].to_numpy()[known],
-            "person_id": spine["person_id"].to_numpy()[known],
+            "source": pd.Series(sources).array[known],
+            "person_id": person[known],
             "truth_person": truth[known],
         }
     )
     measured = pairwise_metrics(joined)
-    found = pd.Series(pd.NA, index=spine.index, dtype="boolean")
+    found = pd.Series(pd.NA, index=pd.RangeIndex(len(truth)), dtype="boolean")
     found[known] = partner_recall(joined).to_numpy()
     return measured, found
 
@@ -345,25 +365,56 @@ def link(
     result.counts["incremental"] = int(reason is None)
     saved_records = record_frame(sources, record_ids, prints)
     run_id = new_run_id()
-    # The token table goes to disk now (the next run reuses it) rather than staying in
-    # memory through the report (at a million people it is about a gigabyte), written by
-    # a second thread while this one assigns ids and builds the report.
-    pending = spine_folder(root, run_id).with_name(f".tokens-{run_id}.parquet")
-    writer = ThreadPoolExecutor(1)
-    tokens_written = writer.submit(write_parquet, pending, table)
-    writer.shutdown(wait=False)
-    del table
-    backend.release_working_tables()
-    try:
-        spine = _spine(records, result.persons, run_id)
+    # The run's files go into its folder as they are ready, written by a second thread
+    # (with the truth evaluation) while this one assigns ids and builds the report; the
+    # folder appears whole when everything is written, or not at all (.spine.new_run).
+    with new_run(root, run_id) as building, _Beside() as beside:
+        # The pairs number their records by the token table's rows, which are the
+        # spine's when the engine's persons came in records' order (they should).
+        aligned = _aligned(records, result.persons)
+        spine = _spine(records, result.persons, run_id, aligned)
         result.persons = result.persons.iloc[0:0]
+        # Measured against truth first (the report needs it): the partition is all it
+        # reads, so the engine's person labels do as well as the ids assigned below.
+        measuring = (
+            None
+            if truth_path is None
+            else beside.submit(
+                _measure,
+                records["source"].copy(),
+                spine["person_id"].to_numpy(copy=True),
+                truth_path,
+                local_keys,
+            )
+        )
+        # The token table: the next run reuses it, and it should not stay in memory
+        # through the report (at a million people it is about a gigabyte).
+        beside.submit(write_parquet, building / TOKENS_FILE, table)
+        del table
+        backend.release_working_tables()
+        # What the next run reuses (.incremental) and spines at other thresholds are
+        # re-selected from (.threshold_spines): ids, weights, agreement levels and the
+        # run's link flags; record positions are this run's only, so they go.
+        kept_for_next = {
+            PAIRS_FILE: result.pairs.drop(columns=list(_POSITIONS), errors="ignore"),
+            BELOW_FILE: result.below_floor,
+            RECORDS_FILE: saved_records,
+        }
+        for name, frame in kept_for_next.items():
+            beside.submit(write_parquet, building / name, frame)
+        del kept_for_next, saved_records
+        if result.training is not None:  # the next run updates these counts
+            beside.submit(atomic_write_json, building / TRAINING_FILE, result.training.as_json())
         lineage = _assign_ids(spine, previous, tokeniser, local_keys, result.counts)
         records["person_id"] = spine["person_id"].to_numpy()
+        beside.submit(write_parquet, building / LINEAGE_FILE, lineage)
+        beside.submit(write_spine, building, spine)
+        del spine, lineage
         measured = None
-        if truth_path is not None:
-            measured, found = _measure(spine, truth_path, keymaps)
+        data = estimates_data(result, records, aligned=aligned)
+        if measuring is not None:
+            measured, found = measuring.result()
             records["partner_found"] = found
-        data = estimates_data(result, records)
         report = build_report(
             run_id, tokeniser.key_id, result, records, measured, options.seed, data=data
         )
@@ -371,53 +422,52 @@ def link(
             data, result.pairs, labels_of(result.model_json), records, report["subgroups"]
         )
         report["clerical_review_strata"] = strata_counts(sample)
+        beside.submit(write_review, building, run_id, keystore, data, sample, versions)
+        write_report(building, result.model_json, report, render_html(report))
+    folder = spine_folder(root, run_id)
+    metrics: dict[str, Any] = {"estimated": report["estimated"], "overall": report["overall"]}
+    if measured is not None:
+        metrics["measured"] = measured
+    session.add(
+        LinkRun(
+            run_id=run_id,
+            created_at=datetime.now(UTC),
+            parameters_path=str(folder / "model.json"),
+            key_id=tokeniser.key_id,
+            counts=json.dumps(result.counts, sort_keys=True),
+            metrics=json.dumps(metrics, sort_keys=True),
+        )
+    )
+    session.flush()
+    return LinkSummary(run_id, folder, tokeniser.key_id, versions, result.counts, metrics, reason)
 
-        def write_more(folder: Path) -> None:
-            write_review(folder, run_id, keystore, data, sample, versions)
-            if result.training is not None:  # the next run updates these counts
-                atomic_write_json(folder / TRAINING_FILE, result.training.as_json())
 
-        kept_for_next: dict[str, pd.DataFrame | Path] = {
-            # ids, weights, agreement levels and the run's link flags: the next run reuses
-            # them (.incremental) and spines at other thresholds are re-selected from them
-            # (.threshold_spines); record positions are this run's only, so they go.
-            PAIRS_FILE: result.pairs.drop(columns=list(_POSITIONS), errors="ignore"),
-            BELOW_FILE: result.below_floor,
-            RECORDS_FILE: saved_records,
-            TOKENS_FILE: pending,
-            LINEAGE_FILE: lineage,
-        }
-        tokens_written.result()
-        folder = write_run(
-            root,
-            run_id,
-            spine,
-            result.model_json,
-            report,
-            render_html(report),
-            kept_for_next,
-            write_more,
-        )
-        metrics: dict[str, Any] = {"estimated": report["estimated"], "overall": report["overall"]}
-        if measured is not None:
-            metrics["measured"] = measured
-        session.add(
-            LinkRun(
-                run_id=run_id,
-                created_at=datetime.now(UTC),
-                parameters_path=str(folder / "model.json"),
-                key_id=tokeniser.key_id,
-                counts=json.dumps(result.counts, sort_keys=True),
-                metrics=json.dumps(metrics, sort_keys=True),
-            )
-        )
-        session.flush()
-        return LinkSummary(
-            run_id, folder, tokeniser.key_id, versions, result.counts, metrics, reason
-        )
-    finally:
-        wait([tokens_written])
-        pending.unlink(missing_ok=True)  # moved into the run's folder unless it failed
+class _Beside:
+    """One second thread for the work beside a link's main line: files written into
+    the run's folder and the truth evaluation (Parquet, Arrow and NumPy mostly run
+    outside the GIL, so the two threads share the two cores).
+
+    Tasks run one at a time in the order given. Leaving the block waits for them all
+    and raises the first error; after an error in the block, the tasks not yet started
+    are cancelled, and leaving still waits for the one running, so nothing is written
+    into the run's folder once it is removed.
+    """
+
+    def __enter__(self) -> _Beside:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="link-beside")
+        self._futures: list[Future[Any]] = []
+        return self
+
+    def submit(self, task: Callable[..., Any], *args: Any) -> Future[Any]:
+        future = self._pool.submit(task, *args)
+        self._futures.append(future)
+        return future
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=kind is not None)
+        if kind is None:
+            for future in self._futures:
+                future.result()
 
 
 #: Record positions the clustering adds to the pairs; not saved for the next run.

@@ -373,12 +373,16 @@ def estimated_quality(
 
 
 def estimates_data(
-    result: LinkResult, records: pd.DataFrame, one_per_person: tuple[str, ...] = ()
+    result: LinkResult,
+    records: pd.DataFrame,
+    one_per_person: tuple[str, ...] = (),
+    aligned: bool = False,
 ) -> EstimatesInput:
     """The estimator's input for a run.
 
     ``records`` has ``source``, ``record_id`` and ``person_id`` of every spine record;
-    no other column reaches the estimator.
+    no other column reaches the estimator. ``aligned``: ``records`` are in the order of
+    the engine's persons (the token table's), whose row numbers the pairs carry.
     """
     spine = records[["source", "record_id", "person_id"]]
     return estimates_input(
@@ -388,6 +392,7 @@ def estimates_data(
         result.options.floor_weight,
         result.options.threshold_weight,
         one_per_person,
+        aligned=aligned,
     )
 
 

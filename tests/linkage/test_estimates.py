@@ -268,6 +268,29 @@ def test_the_estimators_input_has_no_place_for_truth(tmp_path: Path) -> None:
     assert set(data.pairs.columns) == COLUMNS
 
 
+def test_a_spine_in_token_table_order_is_read_at_the_pairs_rows(tmp_path: Path) -> None:
+    # A link run's spine is in the order of the token table, whose rows the pairs
+    # carry (node_l, node_r): read there, it says what looking records up by id says.
+    files = [_write(tmp_path / "left.csv", LEFT), _write(tmp_path / "right.csv", RIGHT)]
+    result = link_files(files, "id", parse_mapping(MAPPING), date_format="%d.%m.%Y").result
+    spine = result.persons.rename(columns={"source_dataset": "source", "unique_id": "record_id"})
+    options = result.options
+
+    def made(aligned: bool) -> EstimatesInput:
+        return estimates_input(
+            result.pairs,
+            spine,
+            result.model_json,
+            options.floor_weight,
+            options.threshold_weight,
+            aligned=aligned,
+        )
+
+    read_at_rows, looked_up = made(True), made(False)
+    assert read_at_rows.pairs.equals(looked_up.pairs)
+    assert looked_up.pairs["same"].any() and not looked_up.pairs["same"].all()
+
+
 def test_a_pair_joined_through_a_third_record_is_as_likely_as_both_its_links() -> None:
     # a-b and b-c linked surely; a-c scored weak on its own fields, one person through b.
     pairs = _pairs(
