@@ -376,6 +376,7 @@ def link(
         result.persons = result.persons.iloc[0:0]
         # Measured against truth first (the report needs it): the partition is all it
         # reads, so the engine's person labels do as well as the ids assigned below.
+        ordering = beside.submit(_content_order, sources, record_ids, local_keys)
         measuring = (
             None
             if truth_path is None
@@ -405,13 +406,14 @@ def link(
         del kept_for_next, saved_records
         if result.training is not None:  # the next run updates these counts
             beside.submit(atomic_write_json, building / TRAINING_FILE, result.training.as_json())
-        lineage = _assign_ids(spine, previous, tokeniser, local_keys, result.counts)
+        # The estimator's input reads the partition only: made before the ids change.
+        data = estimates_data(result, spine, aligned=aligned)
+        lineage = _assign_ids(spine, previous, tokeniser, ordering.result(), result.counts)
         records["person_id"] = spine["person_id"].to_numpy()
         beside.submit(write_parquet, building / LINEAGE_FILE, lineage)
         beside.submit(write_spine, building, spine)
         del spine, lineage
         measured = None
-        data = estimates_data(result, records, aligned=aligned)
         if measuring is not None:
             measured, found = measuring.result()
             records["partner_found"] = found
@@ -537,20 +539,21 @@ def _assign_ids(
     spine: pd.DataFrame,
     previous: PreviousRun | None,
     tokeniser: Tokeniser,
-    local_keys: pa.Array,
+    order: npt.NDArray[np.int64],
     counts: dict[str, int],
 ) -> pd.DataFrame:
     """Give ``spine``'s persons the previous spine's ids by overlap; return the lineage.
 
     Records are keyed by their spine position; a previous record that is no longer on
-    the spine gets a key past the end.
+    the spine gets a key past the end. ``order`` ranks the spine's records on content
+    (:func:`_content_order`), for ties.
     """
     sources, record_ids = text(spine["source"]), text(spine["record_id"])
     current = pd.DataFrame(
         {
             "key": np.arange(len(spine), dtype=np.int64),
             "cluster": spine["person_id"].to_numpy(),
-            "order": _content_order(sources, record_ids, local_keys),
+            "order": order,
         }
     )
     if previous is None:
