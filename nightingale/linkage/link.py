@@ -421,7 +421,12 @@ def link(
             run_id, tokeniser.key_id, result, records, measured, options.seed, data=data
         )
         sample = draw_sample(
-            data, result.pairs, labels_of(result.model_json), records, report["subgroups"]
+            data,
+            result.pairs,
+            labels_of(result.model_json),
+            records,
+            report["subgroups"],
+            aligned=aligned,
         )
         report["clerical_review_strata"] = strata_counts(sample)
         beside.submit(write_review, building, run_id, keystore, data, sample, versions)
