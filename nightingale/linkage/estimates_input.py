@@ -280,6 +280,16 @@ def _one_person(
     return same
 
 
+def _records_per_source(sources: pd.Series) -> dict[str, int]:
+    """Records per source (as text), most first, ties in order of first appearance:
+    ``sources.astype(str).value_counts()``, counted on integer codes."""
+    codes, names = pd.factorize(sources, use_na_sentinel=False)
+    counts = pd.Series(
+        np.bincount(codes, minlength=len(names)), index=[str(name) for name in names]
+    )
+    return {str(k): int(v) for k, v in counts.sort_values(ascending=False).items()}
+
+
 def _one_person_at(
     person_of: pd.DataFrame, node_l: npt.NDArray[np.intp], node_r: npt.NDArray[np.intp]
 ) -> npt.NDArray[np.bool_]:
@@ -384,7 +394,7 @@ def estimates_input(
             "reviewed": np.full(len(pairs), -1, dtype=np.int8),
         }
     )
-    records = person_of["source"].astype(str).value_counts().to_dict()
+    records = _records_per_source(person_of["source"])
     # Source pairs by integer codes: one label per distinct pair of names, not per pair.
     group, firsts, seconds = _source_pairs(
         frame["source_l"].to_numpy(), frame["source_r"].to_numpy()
@@ -419,7 +429,7 @@ def estimates_input(
     shortfall["all"] = tails(np.arange(len(labels)))
     return EstimatesInput(
         pairs=frame,
-        records={str(k): int(v) for k, v in records.items()},
+        records=records,
         floor_weight=floor_weight,
         calibration_cut=cut,
         threshold_weight=threshold_weight,

@@ -408,7 +408,9 @@ def link(
             beside.submit(atomic_write_json, building / TRAINING_FILE, result.training.as_json())
         # The estimator's input reads the partition only: made before the ids change.
         data = estimates_data(result, spine, aligned=aligned)
-        lineage = _assign_ids(spine, previous, tokeniser, ordering.result(), result.counts)
+        lineage = _assign_ids(
+            spine, previous, tokeniser, ordering.result(), result.counts, (sources, record_ids)
+        )
         records["person_id"] = spine["person_id"].to_numpy()
         beside.submit(write_parquet, building / LINEAGE_FILE, lineage)
         beside.submit(write_spine, building, spine)
@@ -546,14 +548,16 @@ def _assign_ids(
     tokeniser: Tokeniser,
     order: npt.NDArray[np.int64],
     counts: dict[str, int],
+    names: tuple[pa.Array, pa.Array] | None = None,
 ) -> pd.DataFrame:
     """Give ``spine``'s persons the previous spine's ids by overlap; return the lineage.
 
     Records are keyed by their spine position; a previous record that is no longer on
     the spine gets a key past the end. ``order`` ranks the spine's records on content
-    (:func:`_content_order`), for ties.
+    (:func:`_content_order`), for ties; ``names`` are the spine's sources and record ids
+    as Arrow text when the caller has them.
     """
-    sources, record_ids = text(spine["source"]), text(spine["record_id"])
+    sources, record_ids = names or (text(spine["source"]), text(spine["record_id"]))
     current = pd.DataFrame(
         {
             "key": np.arange(len(spine), dtype=np.int64),

@@ -28,7 +28,7 @@ from nightingale.linkage.estimates import (
     update_with_review,
     weight_below,
 )
-from nightingale.linkage.estimates_input import _components, record_rows
+from nightingale.linkage.estimates_input import _components, _records_per_source, record_rows
 from nightingale.linkage.link_files import files_report, link_files, parse_mapping
 from nightingale.linkage.report import estimated_quality
 from nightingale.platform.errors import NightingaleError
@@ -466,3 +466,13 @@ def test_a_bootstrap_draw_sums_what_the_pairs_one_by_one_sum(holdout: bool) -> N
         fast_precision, fast_recall = _draw_totals(prep, plan, weights)
         np.testing.assert_allclose(fast_precision, precision, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(fast_recall, recall, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["object", "category"])
+def test_records_per_source_are_counted_most_first_ties_in_order_of_appearance(
+    kind: str,
+) -> None:
+    sources = pd.Series(["b", "a", "c", "a", "b", "d", "c"], dtype=kind)
+    counted = _records_per_source(sources)
+    assert list(counted.items()) == [("b", 2), ("a", 2), ("c", 2), ("d", 1)]
+    assert list(counted.items()) == list(sources.astype(str).value_counts().items())
