@@ -234,16 +234,16 @@ def _halves(pairs: pd.DataFrame, block: npt.NDArray[Any]) -> npt.NDArray[np.bool
 
 
 def _source_pairs(
-    source_l: npt.NDArray[Any], source_r: npt.NDArray[Any]
+    codes_l: npt.NDArray[np.intp], codes_r: npt.NDArray[np.intp], names: Any
 ) -> tuple[npt.NDArray[np.intp], list[str], list[str]]:
-    """Each pair's code of its (first, second) source names, and the names per code."""
-    codes, names = pd.factorize(np.concatenate([source_l, source_r]))
+    """Each pair's code of its (first, second) source names, and the names per code;
+    the pairs' sources given as codes of ``names``."""
     count = max(len(names), 1)
-    combined = codes[: len(source_l)].astype(np.intp) * count + codes[len(source_l) :]
+    combined = codes_l.astype(np.intp) * count + codes_r
     present, group = np.unique(combined, return_inverse=True)
     firsts = [str(names[c // count]) for c in present]
     seconds = [str(names[c % count]) for c in present]
-    return group.astype(np.intp), firsts, seconds
+    return group.reshape(-1).astype(np.intp), firsts, seconds
 
 
 def record_rows(
@@ -334,7 +334,7 @@ def estimates_input(
     source_l = pairs["source_dataset_l"].astype(str).to_numpy()
     source_r = pairs["source_dataset_r"].astype(str).to_numpy()
     # What the clustering reads, the sources as integer codes (it groups by them).
-    source_codes = pd.factorize(np.concatenate([source_l, source_r]))[0]
+    source_codes, source_names = pd.factorize(np.concatenate([source_l, source_r]))
     read = ["node_l", "node_r", "match_weight", "deterministic"]
     read += [c for c in pairs.columns if c.startswith("gamma_")]
     with_weights = pairs[[c for c in read if c in pairs]].assign(
@@ -396,8 +396,9 @@ def estimates_input(
     )
     records = _records_per_source(person_of["source"])
     # Source pairs by integer codes: one label per distinct pair of names, not per pair.
+    codes_l, codes_r = source_codes[: len(pairs)], source_codes[len(pairs) :]
     group, firsts, seconds = _source_pairs(
-        frame["source_l"].to_numpy(), frame["source_r"].to_numpy()
+        np.where(swap, codes_r, codes_l), np.where(swap, codes_l, codes_r), source_names
     )
     labels = {f"{a}~{b}": number for number, (a, b) in enumerate(zip(firsts, seconds, strict=True))}
     # Missing shares of each gamma column per (source pair, in one person), counted once.
