@@ -85,6 +85,16 @@ def _codes(values: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.obje
     return codes, np.asarray(uniques, dtype=object)
 
 
+def _distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """``np.unique(values)`` by sorting: NumPy's hashing ``unique`` takes tens of times
+    longer on codes like (person, source) combined."""
+    ordered = np.sort(values)
+    if not len(ordered):
+        return ordered
+    distinct: npt.NDArray[np.int64] = ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+    return distinct
+
+
 def _share(flags: pd.Series) -> float | None:
     """The share of true values among the known ones; None when none is known."""
     known = flags.dropna()
@@ -326,7 +336,7 @@ def build_report(
     size = np.bincount(person[known], minlength=persons)
     # Distinct (person, source) combinations, counted per person.
     width = int(source.max()) + 2 if len(source) else 1
-    combined = np.unique(person[known].astype(np.int64) * width + source[known] + 1)
+    combined = _distinct(person[known].astype(np.int64) * width + source[known] + 1)
     sources_per_person = np.bincount(combined // width, minlength=persons)
     records = records.assign(
         linked_elsewhere=np.where(known, sources_per_person[np.maximum(person, 0)] > 1, False),

@@ -25,7 +25,7 @@ from nightingale.linkage.evaluation import (
     truth_codes_of_keys,
 )
 from nightingale.linkage.link import _aligned, _record_columns, _spine
-from nightingale.linkage.report import MIN_CELL, _subgroups, age_band, age_bands
+from nightingale.linkage.report import MIN_CELL, _distinct, _subgroups, age_band, age_bands
 from nightingale.platform.errors import NightingaleError
 
 SOURCES = ["employment", "health", "housing"]
@@ -232,3 +232,9 @@ def test_truth_codes_follow_the_key_maps(tmp_path: Path) -> None:
     truth.write_text(truth.read_text() + "health,g.csv,K1,N9\n")
     with pytest.raises(NightingaleError, match="twice"):
         truth_codes(truth, pd.Series(["health"]), pd.Series(["h1"]), keymaps)
+
+
+@given(st.lists(st.integers(min_value=-(2**40), max_value=2**40), max_size=60))
+def test_distinct_codes_found_by_sorting_are_numpys_unique(values: list[int]) -> None:
+    codes = np.array(values, dtype=np.int64)
+    assert _distinct(codes).tolist() == np.unique(codes).tolist()
