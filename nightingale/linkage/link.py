@@ -44,6 +44,7 @@ from nightingale.linkage.engine import (
     present_fields,
     run_splink,
 )
+from nightingale.linkage.estimates import content_seed, estimate
 from nightingale.linkage.evaluation import pairwise_metrics, partner_recall, truth_codes_of_keys
 from nightingale.linkage.guild_areas import imd_quintiles
 from nightingale.linkage.identifiers import (
@@ -419,8 +420,17 @@ def link(
         if measuring is not None:
             measured, found = measuring.result()
             records["partner_found"] = found
+        # The bootstrap and the review sample draw with one seed from the pairs' content.
+        seed = content_seed(data)
         report = build_report(
-            run_id, tokeniser.key_id, result, records, measured, options.seed, data=data
+            run_id,
+            tokeniser.key_id,
+            result,
+            records,
+            measured,
+            options.seed,
+            data=data,
+            estimated=estimate(data, seed=seed),
         )
         sample = draw_sample(
             data,
@@ -429,6 +439,7 @@ def link(
             records,
             report["subgroups"],
             aligned=aligned,
+            seed=seed,
         )
         report["clerical_review_strata"] = strata_counts(sample)
         beside.submit(write_review, building, run_id, keystore, data, sample, versions)

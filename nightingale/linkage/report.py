@@ -317,6 +317,7 @@ def build_report(
     one_per_person: tuple[str, ...] = (),
     data: EstimatesInput | None = None,
     threshold: int = DEFAULT_THRESHOLD,
+    estimated: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report's JSON, its subgroup and GUILD counts suppressed at ``threshold``.
 
@@ -324,11 +325,12 @@ def build_report(
     ``person_id``, ``age_band``, ``sex``, ``postcode_area`` and optionally
     ``partner_found`` (from truth, shown beside the estimates, never used by them).
     ``one_per_person`` names sources that hold one record per person; ``data`` is the
-    estimator's input when the caller made it already (:func:`estimates_data`).
+    estimator's input when the caller made it already (:func:`estimates_data`), and
+    ``estimated`` its estimate (:func:`.estimates.estimate`).
     """
     pairs = result.pairs
     data = data if data is not None else estimates_data(result, records, one_per_person)
-    estimated = estimate(data)
+    estimated = estimated if estimated is not None else estimate(data)
     person, _persons = _codes(records["person_id"])
     source, _sources = _codes(records["source"])
     known = person >= 0

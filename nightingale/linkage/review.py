@@ -144,6 +144,7 @@ def draw_sample(
     records: pd.DataFrame,
     subgroups: list[dict[str, Any]],
     aligned: bool = False,
+    seed: int | None = None,
 ) -> pd.DataFrame:
     """The stratified clerical-review sample of ``data``'s pairs.
 
@@ -151,7 +152,8 @@ def draw_sample(
     :func:`.report.labels_of`); ``records`` has ``source``, ``record_id`` and the subgroup
     columns of the report, one row per record; ``subgroups`` the report's link-rate rows.
     ``aligned``: ``records`` are in the token table's order, whose rows the pairs carry
-    (``node_l``, ``node_r``), so a pair's records are found there, not by id.
+    (``node_l``, ``node_r``), so a pair's records are found there, not by id. ``seed``
+    is :func:`.estimates.content_seed` of ``data`` when the caller has it.
     """
     pairs = data.pairs
     columns = {name: text(pairs[name]) for name in ("source_l", "record_l", "source_r", "record_r")}
@@ -170,7 +172,7 @@ def draw_sample(
         )
     )
     weight = pairs["weight"].to_numpy(dtype=float)[order]
-    rng = np.random.default_rng(content_seed(data))
+    rng = np.random.default_rng(content_seed(data) if seed is None else seed)
     edges = np.asarray([data.threshold_weight + o for o in BAND_OFFSETS])
     band = np.searchsorted(edges, weight, side="right")
     names = _band_labels(data.threshold_weight)
