@@ -66,7 +66,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import coo_matrix, csr_matrix, vstack
 
 from nightingale.linkage.estimates_input import (
     HOLDOUT_FIELDS,
@@ -381,32 +381,14 @@ def _match_probabilities(
     """
     at = prep.at
     if prep.has_holdout:
-        size = prep.stratum_count
-        error_pairs, agree_error = (float(x) for x in whole[-2:])
-        error = 1.0 - agree_error / error_pairs if error_pairs else 0.0
-        error = min(max(error, 0.0), 0.5)
-        by_cell = whole[: 3 * size].reshape(size, 3)
-        agree = by_cell[:, 2]
-        seen = by_cell[:, 1] + by_cell[:, 2]
-        model_rate = np.bincount(
-            at.checked_stratum, weights=counts * prep.model_probability, minlength=size + 1
-        )[:size] / np.maximum(by_cell[:, 0] + seen, 1e-12)
-        rate = np.clip((agree / (1 - error) + SHRINK * model_rate) / (seen + SHRINK), 0.0, 1.0)
-        # The probability of a checked pair depends on its stratum and on whether the
-        # identifier is absent, disagrees or agrees: worked out per stratum, then looked up.
-        pi = rate
-        given_agree = pi * (1 - error) / np.maximum(pi * (1 - error) + (1 - pi) * 1e-6, 1e-300)
-        given_disagree = pi * error / np.maximum(pi * error + (1 - pi), 1e-300)
-        probability = np.stack([pi, given_disagree, given_agree], axis=1).ravel()[at.cell]
-        # Below the cut no identifier can check the model; its weights are trusted for
-        # differences only, its level set where the check ends: the model's odds scaled
-        # by the factor between the checked and the model's rate of the lowest band.
-        bands = size // 2
-        lowest = np.array([0, bands])  # band 0 of "not in one person", of "in one"
-        factor = _odds(rate[lowest]) / np.maximum(_odds(model_rate[lowest]), 1e-300)
-        factor = np.where(seen[lowest] > 0, factor, 1.0)
-        below = factor[at.status_below] * at.odds_below
-        probability[at.uncalibrated] = below / (1 + below)
+        model_sum = np.bincount(
+            at.checked_stratum,
+            weights=counts * prep.model_probability,
+            minlength=prep.stratum_count + 1,
+        )[: prep.stratum_count]
+        by_cell, below = _checked(prep, whole, model_sum)
+        probability = by_cell[at.cell]
+        probability[at.uncalibrated] = below
     else:
         probability = prep.model_probability.copy()
     probability = _through_links(prep, probability)
@@ -414,6 +396,44 @@ def _match_probabilities(
         probability = _with_review(prep, counts, probability)
     probability[at.impossible] = 0.0
     return probability
+
+
+def _checked(
+    prep: _Prepared, whole: npt.NDArray[np.float64], model_sum: npt.NDArray[Any]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The hold-out calibration of one draw: the probability of a checked pair per
+    ``cell`` (stratum and identifier), and of each pair below the cut
+    (``at.uncalibrated``).
+
+    ``whole`` holds the draw's sums of whole numbers (:attr:`_Positions.whole`) and
+    ``model_sum`` the model's probabilities of the checked pairs summed per stratum.
+    """
+    at = prep.at
+    size = prep.stratum_count
+    error_pairs, agree_error = (float(x) for x in whole[-2:])
+    error = 1.0 - agree_error / error_pairs if error_pairs else 0.0
+    error = min(max(error, 0.0), 0.5)
+    by_cell = whole[: 3 * size].reshape(size, 3)
+    agree = by_cell[:, 2]
+    seen = by_cell[:, 1] + by_cell[:, 2]
+    model_rate = model_sum / np.maximum(by_cell[:, 0] + seen, 1e-12)
+    rate = np.clip((agree / (1 - error) + SHRINK * model_rate) / (seen + SHRINK), 0.0, 1.0)
+    # The probability of a checked pair depends on its stratum and on whether the
+    # identifier is absent, disagrees or agrees: worked out per stratum, then looked up.
+    pi = rate
+    given_agree = pi * (1 - error) / np.maximum(pi * (1 - error) + (1 - pi) * 1e-6, 1e-300)
+    given_disagree = pi * error / np.maximum(pi * error + (1 - pi), 1e-300)
+    per_cell = np.stack([pi, given_disagree, given_agree], axis=1).ravel()
+    # Below the cut no identifier can check the model; its weights are trusted for
+    # differences only, its level set where the check ends: the model's odds scaled
+    # by the factor between the checked and the model's rate of the lowest band.
+    bands = size // 2
+    lowest = np.array([0, bands])  # band 0 of "not in one person", of "in one"
+    factor = _odds(rate[lowest]) / np.maximum(_odds(model_rate[lowest]), 1e-300)
+    factor = np.where(seen[lowest] > 0, factor, 1.0)
+    below = factor[at.status_below] * at.odds_below
+    result: npt.NDArray[np.float64] = below / (1 + below)
+    return per_cell, result
 
 
 def _through_links(
@@ -429,12 +449,28 @@ def _through_links(
     looked at (:class:`_Positions`).
     """
     at = prep.at
-    if not len(at.through):
+    return _raise_through(
+        probability, at.touching, at.touching_end, at.ends, at.through, at.through_l, at.through_r
+    )
+
+
+def _raise_through(
+    probability: npt.NDArray[np.float64],
+    touching: npt.NDArray[np.intp],
+    touching_end: npt.NDArray[np.intp],
+    ends: int,
+    through: npt.NDArray[np.intp],
+    through_l: npt.NDArray[np.intp],
+    through_r: npt.NDArray[np.intp],
+) -> npt.NDArray[np.float64]:
+    """:func:`_through_links` on positions in ``probability`` (all pairs, or a draw's
+    subset of them: :class:`_Draws`)."""
+    if not len(through):
         return probability
-    surest = np.zeros(at.ends)
-    np.maximum.at(surest, at.touching_end, probability[at.touching])
-    path = surest[at.through_l] * surest[at.through_r]
-    probability[at.through] = np.maximum(probability[at.through], path)
+    surest = np.zeros(ends)
+    np.maximum.at(surest, touching_end, probability[touching])
+    path = surest[through_l] * surest[through_r]
+    probability[through] = np.maximum(probability[through], path)
     return probability
 
 
@@ -541,9 +577,22 @@ def _totals(
         checked = prep.calibrated & prep.has_holdout  # without identifiers, none is
         probability = np.where(checked, probability, prep.same.astype(float))
     groups = len(prep.names)
-    linked = whole[3 * prep.stratum_count :][:groups]
     # In pair order per bin, as the sums over every pair weighted by a mask were.
     weighted = np.bincount(prep.at.by_link, weights=counts * probability, minlength=2 * groups)
+    return _rates(prep, whole, weighted, unchecked)
+
+
+def _rates(
+    prep: _Prepared,
+    whole: npt.NDArray[np.float64],
+    weighted: npt.NDArray[Any],
+    unchecked: bool = False,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """:func:`_totals` from a draw's sums: ``whole`` (:attr:`_Positions.whole`) and the
+    expected matches per source pair among the pairs in one person, then among the others
+    (``weighted``)."""
+    groups = len(prep.names)
+    linked = whole[3 * prep.stratum_count :][:groups]
     hits, missed = weighted[:groups], weighted[groups:]
     scored_true = hits + missed
     # Matches never scored (below the floor) are unchecked too: none, favourably.
@@ -558,6 +607,132 @@ def _totals(
     precision = np.where(np.append(linked, linked_all) > 0, precision, 1.0)
     recall = np.where(np.append(scored_true + unscored, true_all) > 0, recall, 1.0)
     return precision, recall
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """The bootstrap's draws, arranged so that a draw works on few pairs.
+
+    Most pairs' probability is a function of their cell alone (stratum and identifier;
+    with no identifier held out, the model's own): their expected matches per source
+    pair are sums of block weights per (source pair and link, cell), whole numbers that
+    one product with the block weights gives, beside :attr:`_Positions.whole` and the
+    model's probabilities summed per stratum. Only the pairs below the cut, those in one
+    person through others and the direct links touching their ends (``pairs``) get a
+    probability of their own in each draw. The sums are the same as :func:`_totals`'
+    but for the order of the additions (the last bits of a float).
+    """
+
+    #: rows: :attr:`_Positions.whole`, the model's probability summed per stratum (with
+    #: a held-out identifier), then the sums of the pairs whose probability is their
+    #: cell's (per source pair and link and cell; or their model probability summed per
+    #: source pair and link)
+    matrix: csr_matrix
+    #: the pairs with a probability of their own, and per such pair its cell (or its
+    #: model probability)
+    pairs: npt.NDArray[np.intp]
+    cell: npt.NDArray[np.intp]
+    base: npt.NDArray[np.float64]
+    #: positions among ``pairs``: below the cut (in the order of ``at.uncalibrated``),
+    #: touching an end and through (in the order of ``at.touching`` and ``at.through``)
+    uncalibrated: npt.NDArray[np.intp]
+    touching: npt.NDArray[np.intp]
+    through: npt.NDArray[np.intp]
+    #: positions among ``pairs`` of those summed one by one (not impossible), by source
+    #: pair and link, and their blocks; where each source pair and link present starts
+    summed: npt.NDArray[np.intp]
+    summed_block: npt.NDArray[np.intp]
+    summed_starts: npt.NDArray[np.intp]
+    summed_links: npt.NDArray[np.intp]
+
+
+def _draws(prep: _Prepared) -> _Draws:
+    at = prep.at
+    size, groups = prep.stratum_count, len(prep.names)
+    count = len(prep.group)
+    own = np.zeros(count, dtype=bool)
+    own[at.through] = True
+    if prep.has_holdout:
+        own[at.uncalibrated] = True
+    needed = own.copy()
+    needed[at.touching] = True
+    pairs = np.flatnonzero(needed)
+    impossible = np.zeros(count, dtype=bool)
+    impossible[at.impossible] = True
+    plain = np.flatnonzero(~own & ~impossible)
+    block_count = at.whole.shape[1]
+    model_probability = prep.model_probability
+    if prep.has_holdout:
+        checked = np.flatnonzero(at.checked_stratum < size)
+        rows = [
+            coo_matrix(
+                (model_probability[checked], (at.checked_stratum[checked], at.blocks[checked])),
+                shape=(size, block_count),
+            ),
+            coo_matrix(
+                (
+                    np.ones(len(plain)),
+                    (at.by_link[plain] * 3 * size + at.cell[plain], at.blocks[plain]),
+                ),
+                shape=(2 * groups * 3 * size, block_count),
+            ),
+        ]
+    else:
+        rows = [
+            coo_matrix(
+                (model_probability[plain], (at.by_link[plain], at.blocks[plain])),
+                shape=(2 * groups, block_count),
+            )
+        ]
+    summed = np.flatnonzero(own[pairs] & ~impossible[pairs])
+    summed = summed[np.argsort(at.by_link[pairs[summed]], kind="stable")]
+    link = at.by_link[pairs[summed]]
+    starts = np.flatnonzero(np.r_[True, link[1:] != link[:-1]]) if len(link) else link
+    return _Draws(
+        matrix=vstack([at.whole, *rows], format="csr"),
+        pairs=pairs,
+        cell=at.cell[pairs],
+        base=model_probability[pairs],
+        uncalibrated=np.searchsorted(pairs, at.uncalibrated) if prep.has_holdout else pairs[:0],
+        touching=np.searchsorted(pairs, at.touching),
+        through=np.searchsorted(pairs, at.through),
+        summed=summed,
+        summed_block=at.blocks[pairs[summed]],
+        summed_starts=starts,
+        summed_links=link[starts],
+    )
+
+
+def _draw_totals(
+    prep: _Prepared, draws: _Draws, weights: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """:func:`_totals` of a bootstrap draw (no clerical review), by :class:`_Draws`."""
+    at = prep.at
+    size, groups = prep.stratum_count, len(prep.names)
+    sums = draws.matrix @ weights
+    whole, rest = sums[: at.whole.shape[0]], sums[at.whole.shape[0] :]
+    if prep.has_holdout:
+        per_cell, below = _checked(prep, whole, rest[:size])
+        probability = per_cell[draws.cell]
+        probability[draws.uncalibrated] = below
+        weighted = rest[size:].reshape(2 * groups, 3 * size) @ per_cell
+    else:
+        probability = draws.base.copy()
+        weighted = rest.copy()
+    probability = _raise_through(
+        probability,
+        draws.touching,
+        at.touching_end,
+        at.ends,
+        draws.through,
+        at.through_l,
+        at.through_r,
+    )
+    if len(draws.summed):
+        weighted[draws.summed_links] += np.add.reduceat(
+            weights[draws.summed_block] * probability[draws.summed], draws.summed_starts
+        )
+    return _rates(prep, whole, weighted)
 
 
 def content_seed(data: EstimatesInput) -> int:
@@ -615,9 +790,10 @@ def estimate(data: EstimatesInput, draws: int = DRAWS, seed: int | None = None) 
     precision, recall = _totals(prep, ones)
     rng = np.random.default_rng(content_seed(data) if seed is None else seed)
     samples_p, samples_r = [], []
+    plan = _draws(prep) if draws and count and not (prep.reviewed >= 0).any() else None
     for _ in range(draws if count else 0):
         weights = np.bincount(rng.integers(0, count, count), minlength=count).astype(float)
-        p, r = _totals(prep, weights)
+        p, r = _totals(prep, weights) if plan is None else _draw_totals(prep, plan, weights)
         samples_p.append(p)
         samples_r.append(r)
     names = [*prep.names, "all"]

@@ -234,16 +234,16 @@ def _halves(pairs: pd.DataFrame, block: npt.NDArray[Any]) -> npt.NDArray[np.bool
 
 
 def _source_pairs(
-    source_l: npt.NDArray[Any], source_r: npt.NDArray[Any]
+    codes_l: npt.NDArray[np.intp], codes_r: npt.NDArray[np.intp], names: Any
 ) -> tuple[npt.NDArray[np.intp], list[str], list[str]]:
-    """Each pair's code of its (first, second) source names, and the names per code."""
-    codes, names = pd.factorize(np.concatenate([source_l, source_r]))
+    """Each pair's code of its (first, second) source names, and the names per code;
+    the pairs' sources given as codes of ``names``."""
     count = max(len(names), 1)
-    combined = codes[: len(source_l)].astype(np.intp) * count + codes[len(source_l) :]
+    combined = codes_l.astype(np.intp) * count + codes_r
     present, group = np.unique(combined, return_inverse=True)
     firsts = [str(names[c // count]) for c in present]
     seconds = [str(names[c % count]) for c in present]
-    return group.astype(np.intp), firsts, seconds
+    return group.reshape(-1).astype(np.intp), firsts, seconds
 
 
 def record_rows(
@@ -280,6 +280,27 @@ def _one_person(
     return same
 
 
+def _records_per_source(sources: pd.Series) -> dict[str, int]:
+    """Records per source (as text), most first, ties in order of first appearance:
+    ``sources.astype(str).value_counts()``, counted on integer codes."""
+    codes, names = pd.factorize(sources, use_na_sentinel=False)
+    counts = pd.Series(
+        np.bincount(codes, minlength=len(names)), index=[str(name) for name in names]
+    )
+    return {str(k): int(v) for k, v in counts.sort_values(ascending=False).items()}
+
+
+def _one_person_at(
+    person_of: pd.DataFrame, node_l: npt.NDArray[np.intp], node_r: npt.NDArray[np.intp]
+) -> npt.NDArray[np.bool_]:
+    """:func:`_one_person` of pairs whose records are the rows ``node_l`` and ``node_r``
+    of ``person_of``; the persons compared as :func:`_one_person` compares them (as
+    text), by their codes."""
+    person, _uniques = pd.factorize(person_of["person_id"].astype(str), use_na_sentinel=False)
+    same: npt.NDArray[np.bool_] = person[node_l] == person[node_r]
+    return same
+
+
 def estimates_input(
     pairs: pd.DataFrame,
     person_of: pd.DataFrame,
@@ -287,12 +308,15 @@ def estimates_input(
     floor_weight: float,
     threshold_weight: float,
     one_per_person: Collection[str] = (),
+    aligned: bool = False,
 ) -> EstimatesInput:
     """The estimator's input from a run's scored pairs and its spine.
 
     ``pairs`` are :attr:`.engine.LinkResult.pairs` (ids, weights, agreement levels,
     ``node_l``/``node_r``); ``person_of`` has ``source``, ``record_id``, ``person_id``
-    for every record of the spine.
+    for every record of the spine. ``aligned``: ``person_of``'s rows are the token
+    table's, which ``node_l``/``node_r`` number (a link run's spine is), so each pair's
+    records are read at those rows rather than looked up by source and record id.
     """
     weights = level_weights(model_json)
     weight_without = pairs["match_weight"].to_numpy(dtype=float).copy()
@@ -310,7 +334,7 @@ def estimates_input(
     source_l = pairs["source_dataset_l"].astype(str).to_numpy()
     source_r = pairs["source_dataset_r"].astype(str).to_numpy()
     # What the clustering reads, the sources as integer codes (it groups by them).
-    source_codes = pd.factorize(np.concatenate([source_l, source_r]))[0]
+    source_codes, source_names = pd.factorize(np.concatenate([source_l, source_r]))
     read = ["node_l", "node_r", "match_weight", "deterministic"]
     read += [c for c in pairs.columns if c.startswith("gamma_")]
     with_weights = pairs[[c for c in read if c in pairs]].assign(
@@ -344,7 +368,11 @@ def estimates_input(
     record_l = pairs["unique_id_l"].astype(str).to_numpy()
     record_r = pairs["unique_id_r"].astype(str).to_numpy()
     swap = (source_l > source_r) | ((source_l == source_r) & (record_l > record_r))
-    same = _one_person(person_of, source_l, record_l, source_r, record_r)
+    same = (
+        _one_person_at(person_of, nodes_l, nodes_r)
+        if aligned and len(pairs)
+        else _one_person(person_of, source_l, record_l, source_r, record_r)
+    )
     frame = pd.DataFrame(
         {
             "source_l": np.where(swap, source_r, source_l),
@@ -366,10 +394,11 @@ def estimates_input(
             "reviewed": np.full(len(pairs), -1, dtype=np.int8),
         }
     )
-    records = person_of["source"].astype(str).value_counts().to_dict()
+    records = _records_per_source(person_of["source"])
     # Source pairs by integer codes: one label per distinct pair of names, not per pair.
+    codes_l, codes_r = source_codes[: len(pairs)], source_codes[len(pairs) :]
     group, firsts, seconds = _source_pairs(
-        frame["source_l"].to_numpy(), frame["source_r"].to_numpy()
+        np.where(swap, codes_r, codes_l), np.where(swap, codes_l, codes_r), source_names
     )
     labels = {f"{a}~{b}": number for number, (a, b) in enumerate(zip(firsts, seconds, strict=True))}
     # Missing shares of each gamma column per (source pair, in one person), counted once.
@@ -401,7 +430,7 @@ def estimates_input(
     shortfall["all"] = tails(np.arange(len(labels)))
     return EstimatesInput(
         pairs=frame,
-        records={str(k): int(v) for k, v in records.items()},
+        records=records,
         floor_weight=floor_weight,
         calibration_cut=cut,
         threshold_weight=threshold_weight,

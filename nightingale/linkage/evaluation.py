@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from itertools import combinations_with_replacement
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from nightingale.linkage.positions import positions, text
 from nightingale.platform.errors import NightingaleError
 
 _TRUTH_COLUMNS = ("provider", "local_key", "person_id")
@@ -65,6 +67,27 @@ def truth_codes(
     ``keymaps`` holds each provider's key map (``local_key``, ``record_id``). Records
     whose local key has no truth row get -1; equal codes mean the same true person.
     """
+    local_keys = pa.nulls(len(record_ids), pa.string())
+    if keymaps:
+        names = list(keymaps)
+
+        def stacked(column: str) -> pa.Array:
+            return pa.concat_arrays([text(keymaps[name].column(column)) for name in names])
+
+        at = positions(
+            sources,
+            record_ids,
+            pa.array(np.repeat(names, [keymaps[name].num_rows for name in names]), pa.string()),
+            stacked("record_id"),
+        )
+        local_keys = stacked("local_key").take(pa.array(at, mask=at < 0))
+    return truth_codes_of_keys(path, sources, local_keys)
+
+
+def truth_codes_of_keys(path: Path, sources: Any, local_keys: Any) -> npt.NDArray[np.int64]:
+    """:func:`truth_codes` of records named by provider and local key (``sources[i]``,
+    ``local_keys[i]``; a missing key has no truth row): a link run has its records'
+    local keys already, and the truth file names records by them."""
     truth = _read_truth_table(path)
     provider = truth.column("provider")
     pairs = pc.binary_join_element_wise(provider, truth.column("local_key"), "\x1f")
@@ -72,25 +95,9 @@ def truth_codes(
         raise NightingaleError(f"{path}: a provider's local key appears twice in the truth file")
     person = truth.column("person_id").combine_chunks().dictionary_encode()
     person_codes = person.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    codes = np.full(len(record_ids), -1, dtype=np.int64)
-    source_values = np.asarray(sources, dtype=object)
-    ids = np.asarray(record_ids, dtype=object)
-    for name, keymap in keymaps.items():
-        in_truth = pc.equal(provider, name)
-        truth_keys = truth.column("local_key").filter(in_truth)
-        truth_rows = person_codes[in_truth.to_numpy(zero_copy_only=False)]
-        rows = np.flatnonzero(source_values == name)
-        if not len(rows):
-            continue
-        # record -> key map row -> truth row
-        at_keymap = pc.index_in(
-            pa.array(ids[rows], type=pa.string()), value_set=keymap["record_id"]
-        )
-        local_keys = keymap.column("local_key").combine_chunks().take(at_keymap)
-        at_truth = pc.index_in(local_keys, value_set=truth_keys)
-        found = at_truth.is_valid().to_numpy(zero_copy_only=False)
-        positions = at_truth.fill_null(0).to_numpy(zero_copy_only=False)
-        codes[rows[found]] = truth_rows[positions[found]]
+    at = positions(sources, local_keys, provider, truth.column("local_key"))
+    codes = np.full(len(at), -1, dtype=np.int64)
+    codes[at >= 0] = person_codes[at[at >= 0]]
     return codes
 
 

@@ -21,7 +21,8 @@ import ctypes
 import gc
 import json
 import secrets
-from concurrent.futures import ThreadPoolExecutor, wait
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -43,7 +44,8 @@ from nightingale.linkage.engine import (
     present_fields,
     run_splink,
 )
-from nightingale.linkage.evaluation import pairwise_metrics, partner_recall, truth_codes
+from nightingale.linkage.estimates import content_seed, estimate
+from nightingale.linkage.evaluation import pairwise_metrics, partner_recall, truth_codes_of_keys
 from nightingale.linkage.guild_areas import imd_quintiles
 from nightingale.linkage.identifiers import (
     identifier_context,
@@ -86,7 +88,13 @@ from nightingale.linkage.report import (
     render_html,
 )
 from nightingale.linkage.review import draw_sample, strata_counts, write_review
-from nightingale.linkage.spine import current_run, spine_folder, write_run
+from nightingale.linkage.spine import (
+    current_run,
+    new_run,
+    spine_folder,
+    write_report,
+    write_spine,
+)
 from nightingale.linkage.tables import LinkRun, latest_version
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.linkage.training import content_ranks
@@ -249,20 +257,32 @@ def _records(root: DataRoot, tables: list[tuple[str, pa.Table]], today: date) ->
     return records
 
 
-def _spine(records: pd.DataFrame, persons: pd.DataFrame, run_id: str) -> pd.DataFrame:
-    """``source``, ``record_id``, ``person_id``, ``link_run_id`` in ``records``' order.
-
-    The engine returns persons in the order of the token table, which is ``records``'
-    order; that is checked, and a join is the fallback should it ever differ.
-    """
-    sources = np.asarray(records["source"], dtype=object)
-    aligned = (
+def _aligned(records: pd.DataFrame, persons: pd.DataFrame) -> bool:
+    """Whether the engine's ``persons`` are in ``records``' order, as they should be: the
+    engine returns them in the order of the token table, which is ``records``' order."""
+    return (
         len(persons) == len(records)
         and bool(
             (persons["unique_id"].to_numpy(dtype=object) == records["record_id"].to_numpy()).all()
         )
-        and bool((persons["source_dataset"].to_numpy(dtype=object) == sources).all())
+        and bool(
+            (
+                persons["source_dataset"].to_numpy(dtype=object)
+                == np.asarray(records["source"], dtype=object)
+            ).all()
+        )
     )
+
+
+def _spine(
+    records: pd.DataFrame, persons: pd.DataFrame, run_id: str, aligned: bool
+) -> pd.DataFrame:
+    """``source``, ``record_id``, ``person_id``, ``link_run_id`` in ``records``' order.
+
+    ``aligned`` (:func:`_aligned`) says whether the persons are in that order already;
+    a join is the fallback should it ever differ.
+    """
+    sources = np.asarray(records["source"], dtype=object)
     if aligned:
         person_id = persons["person_id"].to_numpy()
     else:
@@ -286,27 +306,28 @@ def _spine(records: pd.DataFrame, persons: pd.DataFrame, run_id: str) -> pd.Data
 
 
 def _measure(
-    spine: pd.DataFrame,
-    truth_path: Path,
-    keymaps: dict[str, pa.Table],
+    sources: pd.Series, person_ids: npt.NDArray[Any], truth_path: Path, local_keys: pa.Array
 ) -> tuple[dict[str, dict[str, float]], pd.Series]:
-    """Measured pairwise quality, and per spine record whether its true partners were found.
+    """Measured pairwise quality, and per record whether its true partners were found.
 
-    Records without a truth row are left out of the metrics (``partner_found`` is
-    ``<NA>`` for them, as for records with no true partner).
+    ``sources``, ``person_ids`` (any labels of the persons: only which records share one
+    counts) and ``local_keys`` (:func:`_local_keys`) are in record order. Records without
+    a truth row are left out of the metrics (``partner_found`` is ``<NA>`` for them, as
+    for records with no true partner).
     """
-    truth = truth_codes(truth_path, spine["source"], spine["record_id"], keymaps)
+    truth = truth_codes_of_keys(truth_path, sources, local_keys)
     known = truth >= 0
+    # The persons as integer codes, made once: both measures number them again.
+    person, _labels = pd.factorize(person_ids)
     joined = pd.DataFrame(
         {
-            "source": spine["source"].to_numpy()[known],
-            "record_id": spine["record_id"].to_numpy()[known],
-            "person_id": spine["person_id"].to_numpy()[known],
+            "source": pd.Series(sources).array[known],
+            "person_id": person[known],
             "truth_person": truth[known],
         }
     )
     measured = pairwise_metrics(joined)
-    found = pd.Series(pd.NA, index=spine.index, dtype="boolean")
+    found = pd.Series(pd.NA, index=pd.RangeIndex(len(truth)), dtype="boolean")
     found[known] = partner_recall(joined).to_numpy()
     return measured, found
 
@@ -364,7 +385,7 @@ def link(
         else:
             table = _match_keys(_normalised(tables), tokeniser)
             collect = True
-        keymaps, local_keys, ranks = ranked.result()
+        local_keys, ranks = ranked.result()
         records = described.result()
     del tables, saved_tokens
     _give_back_memory(collect)
@@ -387,79 +408,128 @@ def link(
     result.counts["incremental"] = int(reason is None)
     saved_records = record_frame(sources, record_ids, prints)
     run_id = new_run_id()
-    # The token table goes to disk now (the next run reuses it) rather than staying in
-    # memory through the report (at a million people it is about a gigabyte), written by
-    # a second thread while this one assigns ids and builds the report.
-    pending = spine_folder(root, run_id).with_name(f".tokens-{run_id}.parquet")
-    writer = ThreadPoolExecutor(1)
-    tokens_written = writer.submit(write_parquet, pending, table)
-    writer.shutdown(wait=False)
-    del table
-    backend.release_working_tables()
-    try:
-        spine = _spine(records, result.persons, run_id)
+    # The run's files go into its folder as they are ready, written by a second thread
+    # (with the truth evaluation) while this one assigns ids and builds the report; the
+    # folder appears whole when everything is written, or not at all (.spine.new_run).
+    with new_run(root, run_id) as building, _Beside() as beside:
+        # The pairs number their records by the token table's rows, which are the
+        # spine's when the engine's persons came in records' order (they should).
+        aligned = _aligned(records, result.persons)
+        spine = _spine(records, result.persons, run_id, aligned)
         result.persons = result.persons.iloc[0:0]
-        lineage = _assign_ids(spine, previous, tokeniser, local_keys, result.counts)
-        records["person_id"] = spine["person_id"].to_numpy()
-        measured = None
-        if truth_path is not None:
-            measured, found = _measure(spine, truth_path, keymaps)
-            records["partner_found"] = found
-        data = estimates_data(result, records)
-        report = build_report(
-            run_id, tokeniser.key_id, result, records, measured, options.seed, data=data
+        # Measured against truth first (the report needs it): the partition is all it
+        # reads, so the engine's person labels do as well as the ids assigned below.
+        ordering = beside.submit(_content_order, sources, record_ids, local_keys)
+        measuring = (
+            None
+            if truth_path is None
+            else beside.submit(
+                _measure,
+                records["source"].copy(),
+                spine["person_id"].to_numpy(copy=True),
+                truth_path,
+                local_keys,
+            )
         )
-        sample = draw_sample(
-            data, result.pairs, labels_of(result.model_json), records, report["subgroups"]
-        )
-        report["clerical_review_strata"] = strata_counts(sample)
-
-        def write_more(folder: Path) -> None:
-            write_review(folder, run_id, keystore, data, sample, versions)
-            if result.training is not None:  # the next run updates these counts
-                atomic_write_json(folder / TRAINING_FILE, result.training.as_json())
-
-        kept_for_next: dict[str, pd.DataFrame | Path] = {
-            # ids, weights, agreement levels, the run's link flags and each end's row in
-            # records.parquet: the next run reuses them (.incremental) and spines at
-            # other thresholds are re-selected from them (.threshold_spines).
+        # The token table: the next run reuses it, and it should not stay in memory
+        # through the report (at a million people it is about a gigabyte).
+        beside.submit(write_parquet, building / TOKENS_FILE, table)
+        del table
+        backend.release_working_tables()
+        # What the next run reuses (.incremental) and spines at other thresholds are
+        # re-selected from (.threshold_spines): ids, weights, agreement levels, the run's
+        # link flags and each end's row in records.parquet.
+        kept_for_next = {
             PAIRS_FILE: saved_pairs(result.pairs, sources, record_ids),
             BELOW_FILE: saved_pairs(result.below_floor, sources, record_ids),
             RECORDS_FILE: saved_records,
-            TOKENS_FILE: pending,
-            LINEAGE_FILE: lineage,
         }
-        tokens_written.result()
-        folder = write_run(
-            root,
+        for name, frame in kept_for_next.items():
+            beside.submit(write_parquet, building / name, frame)
+        del kept_for_next, saved_records
+        if result.training is not None:  # the next run updates these counts
+            beside.submit(atomic_write_json, building / TRAINING_FILE, result.training.as_json())
+        # The estimator's input reads the partition only: made before the ids change.
+        data = estimates_data(result, spine, aligned=aligned)
+        lineage = _assign_ids(
+            spine, previous, tokeniser, ordering.result(), result.counts, (sources, record_ids)
+        )
+        records["person_id"] = spine["person_id"].to_numpy()
+        beside.submit(write_parquet, building / LINEAGE_FILE, lineage)
+        beside.submit(write_spine, building, spine)
+        del spine, lineage
+        measured = None
+        if measuring is not None:
+            measured, found = measuring.result()
+            records["partner_found"] = found
+        # The bootstrap and the review sample draw with one seed from the pairs' content.
+        seed = content_seed(data)
+        report = build_report(
             run_id,
-            spine,
-            result.model_json,
-            report,
-            render_html(report),
-            kept_for_next,
-            write_more,
+            tokeniser.key_id,
+            result,
+            records,
+            measured,
+            options.seed,
+            data=data,
+            estimated=estimate(data, seed=seed),
         )
-        metrics: dict[str, Any] = {"estimated": report["estimated"], "overall": report["overall"]}
-        if measured is not None:
-            metrics["measured"] = measured
-        session.add(
-            LinkRun(
-                run_id=run_id,
-                created_at=datetime.now(UTC),
-                parameters_path=str(folder / "model.json"),
-                key_id=tokeniser.key_id,
-                counts=json.dumps(result.counts, sort_keys=True),
-                metrics=json.dumps(metrics, sort_keys=True),
-            )
+        sample = draw_sample(
+            data,
+            result.pairs,
+            labels_of(result.model_json),
+            records,
+            report["subgroups"],
+            aligned=aligned,
+            seed=seed,
         )
-        session.flush()
-        return LinkSummary(
-            run_id, folder, tokeniser.key_id, versions, result.counts, metrics, reason
+        report["clerical_review_strata"] = strata_counts(sample)
+        beside.submit(write_review, building, run_id, keystore, data, sample, versions)
+        write_report(building, result.model_json, report, render_html(report))
+    folder = spine_folder(root, run_id)
+    metrics: dict[str, Any] = {"estimated": report["estimated"], "overall": report["overall"]}
+    if measured is not None:
+        metrics["measured"] = measured
+    session.add(
+        LinkRun(
+            run_id=run_id,
+            created_at=datetime.now(UTC),
+            parameters_path=str(folder / "model.json"),
+            key_id=tokeniser.key_id,
+            counts=json.dumps(result.counts, sort_keys=True),
+            metrics=json.dumps(metrics, sort_keys=True),
         )
-    finally:
-        wait([tokens_written])
-        pending.unlink(missing_ok=True)  # moved into the run's folder unless it failed
+    )
+    session.flush()
+    return LinkSummary(run_id, folder, tokeniser.key_id, versions, result.counts, metrics, reason)
+
+
+class _Beside:
+    """One second thread for the work beside a link's main line: files written into
+    the run's folder and the truth evaluation (Parquet, Arrow and NumPy mostly run
+    outside the GIL, so the two threads share the two cores).
+
+    Tasks run one at a time in the order given. Leaving the block waits for them all
+    and raises the first error; after an error in the block, the tasks not yet started
+    are cancelled, and leaving still waits for the one running, so nothing is written
+    into the run's folder once it is removed.
+    """
+
+    def __enter__(self) -> _Beside:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="link-beside")
+        self._futures: list[Future[Any]] = []
+        return self
+
+    def submit(self, task: Callable[..., Any], *args: Any) -> Future[Any]:
+        future = self._pool.submit(task, *args)
+        self._futures.append(future)
+        return future
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=kind is not None)
+        if kind is None:
+            for future in self._futures:
+                future.result()
 
 
 @dataclass(frozen=True)
@@ -509,12 +579,11 @@ def _content_keys(
     sources: pa.Array,
     record_ids: pa.Array,
     seed: int,
-) -> tuple[dict[str, pa.Table], pa.Array, npt.NDArray[np.uint64]]:
-    """The key maps (:func:`_keymaps`), each record's provider key (:func:`_local_keys`)
-    and its content rank (:func:`.training.content_ranks`)."""
-    keymaps = _keymaps(root, keystore, versions)
-    local_keys = _local_keys(sources, record_ids, keymaps)
-    return keymaps, local_keys, content_ranks(sources, local_keys, seed)
+) -> tuple[pa.Array, npt.NDArray[np.uint64]]:
+    """Each record's provider key (:func:`_local_keys`, from the key maps) and its
+    content rank (:func:`.training.content_ranks`)."""
+    local_keys = _local_keys(sources, record_ids, _keymaps(root, keystore, versions))
+    return local_keys, content_ranks(sources, local_keys, seed)
 
 
 def _local_keys(sources: pa.Array, record_ids: pa.Array, keymaps: dict[str, pa.Table]) -> pa.Array:
@@ -558,20 +627,23 @@ def _assign_ids(
     spine: pd.DataFrame,
     previous: PreviousRun | None,
     tokeniser: Tokeniser,
-    local_keys: pa.Array,
+    order: npt.NDArray[np.int64],
     counts: dict[str, int],
+    names: tuple[pa.Array, pa.Array] | None = None,
 ) -> pd.DataFrame:
     """Give ``spine``'s persons the previous spine's ids by overlap; return the lineage.
 
     Records are keyed by their spine position; a previous record that is no longer on
-    the spine gets a key past the end.
+    the spine gets a key past the end. ``order`` ranks the spine's records on content
+    (:func:`_content_order`), for ties; ``names`` are the spine's sources and record ids
+    as Arrow text when the caller has them.
     """
-    sources, record_ids = text(spine["source"]), text(spine["record_id"])
+    sources, record_ids = names or (text(spine["source"]), text(spine["record_id"]))
     current = pd.DataFrame(
         {
             "key": np.arange(len(spine), dtype=np.int64),
             "cluster": spine["person_id"].to_numpy(),
-            "order": _content_order(sources, record_ids, local_keys),
+            "order": order,
         }
     )
     if previous is None:

@@ -143,12 +143,17 @@ def draw_sample(
     labels: dict[str, dict[int, str]],
     records: pd.DataFrame,
     subgroups: list[dict[str, Any]],
+    aligned: bool = False,
+    seed: int | None = None,
 ) -> pd.DataFrame:
     """The stratified clerical-review sample of ``data``'s pairs.
 
     ``scored`` is the engine's pairs (for the comparison levels, named by ``labels``,
     :func:`.report.labels_of`); ``records`` has ``source``, ``record_id`` and the subgroup
     columns of the report, one row per record; ``subgroups`` the report's link-rate rows.
+    ``aligned``: ``records`` are in the token table's order, whose rows the pairs carry
+    (``node_l``, ``node_r``), so a pair's records are found there, not by id. ``seed``
+    is :func:`.estimates.content_seed` of ``data`` when the caller has it.
     """
     pairs = data.pairs
     columns = {name: text(pairs[name]) for name in ("source_l", "record_l", "source_r", "record_r")}
@@ -167,7 +172,7 @@ def draw_sample(
         )
     )
     weight = pairs["weight"].to_numpy(dtype=float)[order]
-    rng = np.random.default_rng(content_seed(data))
+    rng = np.random.default_rng(content_seed(data) if seed is None else seed)
     edges = np.asarray([data.threshold_weight + o for o in BAND_OFFSETS])
     band = np.searchsorted(edges, weight, side="right")
     names = _band_labels(data.threshold_weight)
@@ -179,7 +184,11 @@ def draw_sample(
             chosen[int(at)] = name
     near = np.abs(weight - data.threshold_weight) <= abs(BAND_OFFSETS[0])
     flagged = [(d, v) for d, v in _flagged(subgroups) if d in records]
-    if flagged:  # each pair's records, as rows of ``records`` (-1: not there)
+    if flagged and aligned:  # each pair's records, as rows of ``records``
+        # (in either order: a pair touches a subgroup through either of its records)
+        row_l = pairs["node_l"].to_numpy(dtype=np.intp)[order]
+        row_r = pairs["node_r"].to_numpy(dtype=np.intp)[order]
+    elif flagged:  # each pair's records, as rows of ``records`` (-1: not there)
         rows = record_rows(
             records["source"],
             records["record_id"],

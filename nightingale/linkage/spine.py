@@ -10,8 +10,8 @@ shared contract (:mod:`nightingale.platform.contracts`) that cohorts and the web
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,44 +41,33 @@ def spine_folder(root: DataRoot, run_id: str) -> Path:
     return spine_run_folder(root, run_id)
 
 
-def write_run(
-    root: DataRoot,
-    run_id: str,
-    spine: pd.DataFrame,
-    model_json: dict[str, Any],
-    report_json: dict[str, Any],
-    report_html: str,
-    extra: dict[str, pd.DataFrame | Path] | None = None,
-    write_more: Callable[[Path], None] | None = None,
-) -> Path:
-    """Write a run's folder atomically, then make it the spine in force.
+@contextmanager
+def new_run(root: DataRoot, run_id: str) -> Iterator[Path]:
+    """The folder of a new run to fill; it appears whole when the block ends without an
+    error, and only then becomes the spine in force (on an error it never appears).
 
-    ``extra`` names further Parquet files of the run (what the next, incremental run
-    reuses, and the lineage of person ids: :mod:`.incremental`): a frame to write, or a
-    file already written beside the spine zone's folders to move in. ``write_more``
-    writes more files into the folder before it appears (the run's sealed
-    clerical-review files, :mod:`.review`).
+    Files may be written into it in any order, by more than one thread, as long as
+    every write has finished when the block ends.
     """
+    with atomic_directory(spine_folder(root, run_id)) as folder:
+        yield folder
+    set_current_spine(root, run_id)
+
+
+def write_spine(folder: Path, spine: pd.DataFrame) -> None:
+    """The spine file of a run's folder (refused if a record appears twice)."""
     if spine.duplicated(["source", "record_id"]).any():
         raise NightingaleError("internal error: a record appears twice on the spine")
-    target = spine_folder(root, run_id)
-    frames = {SPINE_FILE: spine[["source", "record_id", "person_id", "link_run_id"]]}
-    frames.update({n: item for n, item in (extra or {}).items() if not isinstance(item, Path)})
-    with atomic_directory(target) as folder, ThreadPoolExecutor(2) as pool:
-        # Parquet encoding runs outside the GIL: the files are written two at a time.
-        written = [pool.submit(write_parquet, folder / n, frame) for n, frame in frames.items()]
-        atomic_write_json(folder / "model.json", model_json)
-        atomic_write_json(folder / SPINE_REPORT_JSON, report_json)
-        atomic_write_text(folder / SPINE_REPORT_HTML, report_html)
-        for name, item in (extra or {}).items():
-            if isinstance(item, Path):
-                item.replace(folder / name)
-        if write_more is not None:
-            write_more(folder)
-        for future in written:
-            future.result()
-    set_current_spine(root, run_id)
-    return target
+    write_parquet(folder / SPINE_FILE, spine[["source", "record_id", "person_id", "link_run_id"]])
+
+
+def write_report(
+    folder: Path, model_json: dict[str, Any], report_json: dict[str, Any], report_html: str
+) -> None:
+    """The model and the quality report (JSON and HTML) of a run's folder."""
+    atomic_write_json(folder / "model.json", model_json)
+    atomic_write_json(folder / SPINE_REPORT_JSON, report_json)
+    atomic_write_text(folder / SPINE_REPORT_HTML, report_html)
 
 
 def current_run(root: DataRoot) -> str | None:

@@ -18,9 +18,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nightingale.linkage.evaluation import pairwise_metrics, partner_recall, truth_codes
-from nightingale.linkage.link import _record_columns, _spine
-from nightingale.linkage.report import MIN_CELL, _subgroups, age_band, age_bands
+from nightingale.linkage.evaluation import (
+    pairwise_metrics,
+    partner_recall,
+    truth_codes,
+    truth_codes_of_keys,
+)
+from nightingale.linkage.link import _aligned, _record_columns, _spine
+from nightingale.linkage.report import MIN_CELL, _distinct, _subgroups, age_band, age_bands
 from nightingale.platform.errors import NightingaleError
 
 SOURCES = ["employment", "health", "housing"]
@@ -187,9 +192,11 @@ def test_the_spine_follows_record_order_and_falls_back_to_a_join() -> None:
             "person_id": ["P1", "P2"],
         }
     )
-    assert _spine(records, persons, "run")["person_id"].tolist() == ["P1", "P2"]
+    assert _aligned(records, persons)
+    assert _spine(records, persons, "run", True)["person_id"].tolist() == ["P1", "P2"]
     shuffled = persons.iloc[::-1].reset_index(drop=True)
-    spine = _spine(records, shuffled, "run")
+    assert not _aligned(records, shuffled)
+    spine = _spine(records, shuffled, "run", False)
     assert spine[["record_id", "person_id", "link_run_id"]].values.tolist() == [
         ["a", "P1", "run"],
         ["b", "P2", "run"],
@@ -214,6 +221,20 @@ def test_truth_codes_follow_the_key_maps(tmp_path: Path) -> None:
     )
     assert codes[0] == codes[3] != codes[1]
     assert codes[2] == -1 and np.all(codes[[0, 1, 3]] >= 0)
+    # A link run knows its records' local keys: the same codes from them (a record
+    # without a key, or of a provider the truth does not name, has none).
+    by_key = truth_codes_of_keys(
+        truth,
+        pd.Series(["housing", "health", "health", "health", "health", "school"]),
+        pa.array(["K1", "K2", "K3", "K1", None, "K1"]),
+    )
+    assert by_key.tolist() == [*codes.tolist(), -1, -1]
     truth.write_text(truth.read_text() + "health,g.csv,K1,N9\n")
     with pytest.raises(NightingaleError, match="twice"):
         truth_codes(truth, pd.Series(["health"]), pd.Series(["h1"]), keymaps)
+
+
+@given(st.lists(st.integers(min_value=-(2**40), max_value=2**40), max_size=60))
+def test_distinct_codes_found_by_sorting_are_numpys_unique(values: list[int]) -> None:
+    codes = np.array(values, dtype=np.int64)
+    assert _distinct(codes).tolist() == np.unique(codes).tolist()

@@ -18,13 +18,17 @@ import pytest
 
 from nightingale.linkage.estimates import (
     EstimatesInput,
+    _draw_totals,
+    _draws,
+    _prepare,
+    _totals,
     estimate,
     estimates_input,
     holdout_links,
     update_with_review,
     weight_below,
 )
-from nightingale.linkage.estimates_input import _components, record_rows
+from nightingale.linkage.estimates_input import _components, _records_per_source, record_rows
 from nightingale.linkage.link_files import files_report, link_files, parse_mapping
 from nightingale.linkage.report import estimated_quality
 from nightingale.platform.errors import NightingaleError
@@ -264,6 +268,29 @@ def test_the_estimators_input_has_no_place_for_truth(tmp_path: Path) -> None:
     assert set(data.pairs.columns) == COLUMNS
 
 
+def test_a_spine_in_token_table_order_is_read_at_the_pairs_rows(tmp_path: Path) -> None:
+    # A link run's spine is in the order of the token table, whose rows the pairs
+    # carry (node_l, node_r): read there, it says what looking records up by id says.
+    files = [_write(tmp_path / "left.csv", LEFT), _write(tmp_path / "right.csv", RIGHT)]
+    result = link_files(files, "id", parse_mapping(MAPPING), date_format="%d.%m.%Y").result
+    spine = result.persons.rename(columns={"source_dataset": "source", "unique_id": "record_id"})
+    options = result.options
+
+    def made(aligned: bool) -> EstimatesInput:
+        return estimates_input(
+            result.pairs,
+            spine,
+            result.model_json,
+            options.floor_weight,
+            options.threshold_weight,
+            aligned=aligned,
+        )
+
+    read_at_rows, looked_up = made(True), made(False)
+    assert read_at_rows.pairs.equals(looked_up.pairs)
+    assert looked_up.pairs["same"].any() and not looked_up.pairs["same"].all()
+
+
 def test_a_pair_joined_through_a_third_record_is_as_likely_as_both_its_links() -> None:
     # a-b and b-c linked surely; a-c scored weak on its own fields, one person through b.
     pairs = _pairs(
@@ -390,3 +417,62 @@ def test_a_pairs_hold_out_judgement_depends_on_its_block_alone(tmp_path: Path) -
     alone = holdout_links(inside, result.model_json, threshold, hidden[hidden.to_numpy()])
     assert hidden.any() and len(inside) < len(pairs)
     assert alone.tolist() == everywhere[hidden.to_numpy()].tolist()
+
+
+def _triangles(rng: np.random.Generator, holdout: bool, blocks: int = 200) -> EstimatesInput:
+    """Blocks of three records: two direct links and, in one person or not, the pair
+    between their far ends (in one person only through the middle record); sources
+    ``a`` and ``b``, weights on both sides of the hold-out cut."""
+    size = 3 * blocks
+    node_l = (np.arange(blocks)[:, None] * 3 + np.array([0, 1, 0])).ravel()
+    node_r = (np.arange(blocks)[:, None] * 3 + np.array([1, 2, 2])).ravel()
+    source = rng.choice(np.array(["a", "b"], dtype=object), size=3 * blocks)
+    together = np.repeat(rng.random(blocks) < 0.8, 3)
+    weight = rng.uniform(-6.0, 16.0, size)
+    pairs = pd.DataFrame(
+        {
+            "source_l": np.minimum(source[node_l], source[node_r]),
+            "source_r": np.maximum(source[node_l], source[node_r]),
+            "same": together,
+            "weight": weight,
+            "probability": rng.uniform(0.0, 1.0, size),
+            "weight_without": weight - rng.choice([0.0, 9.0], size),
+            "holdout": rng.choice([-1, 0, 1], size) if holdout else np.full(size, -1),
+            "holdout_same": together & (rng.random(size) < 0.9),
+            "block": np.repeat(np.arange(blocks), 3),
+            "linked": together & (np.arange(size) % 3 < 2),
+            "node_l": node_l,
+            "node_r": node_r,
+            "record_l": [f"l{n}" for n in range(size)],
+            "record_r": [f"r{n}" for n in range(size)],
+            "reviewed": np.int8(-1),
+        }
+    )
+    return _input(pairs, one_per_person=frozenset({"a"}))
+
+
+@pytest.mark.parametrize("holdout", [True, False])
+def test_a_bootstrap_draw_sums_what_the_pairs_one_by_one_sum(holdout: bool) -> None:
+    # The draws' sums work on few pairs (most take their cell's probability); they are
+    # the same as summing every pair's probability, but for the order of the additions.
+    rng = np.random.default_rng(11)
+    prep = _prepare(_triangles(rng, holdout))
+    assert prep.has_holdout == holdout and len(prep.at.through) and len(prep.at.impossible)
+    plan = _draws(prep)
+    blocks = prep.at.whole.shape[1]
+    for _ in range(5):
+        weights = np.bincount(rng.integers(0, blocks, blocks), minlength=blocks).astype(float)
+        precision, recall = _totals(prep, weights)
+        fast_precision, fast_recall = _draw_totals(prep, plan, weights)
+        np.testing.assert_allclose(fast_precision, precision, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(fast_recall, recall, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["object", "category"])
+def test_records_per_source_are_counted_most_first_ties_in_order_of_appearance(
+    kind: str,
+) -> None:
+    sources = pd.Series(["b", "a", "c", "a", "b", "d", "c"], dtype=kind)
+    counted = _records_per_source(sources)
+    assert list(counted.items()) == [("b", 2), ("a", 2), ("c", 2), ("d", 1)]
+    assert list(counted.items()) == list(sources.astype(str).value_counts().items())

@@ -124,3 +124,30 @@ def test_the_report_counts_the_second_look_links(linked: tuple[Platform, LinkSum
     report = json.loads((summary.folder / "report.json").read_text())
     assert 0 <= report["counts"]["second_look_links"] <= report["counts"]["links"]
     assert "second-look links" in (summary.folder / "report.html").read_text()
+
+
+@pytest.mark.parametrize("failing", ["draw_sample", "write_spine"])
+def test_a_link_that_fails_while_writing_its_run_leaves_no_trace(
+    linked: tuple[Platform, LinkSummary], monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    # The run's files are written by a second thread while the report is built; an
+    # error on either thread leaves no folder, no stray file and the spine in force.
+    platform, summary = linked
+    zone = platform.root.linkage / "spine"
+    before = sorted(path.name for path in zone.iterdir())
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError(f"{failing} failed")
+
+    monkeypatch.setattr(f"nightingale.linkage.link.{failing}", fail)
+    connection = duckdb.connect()
+    with (
+        pytest.raises(RuntimeError, match=f"{failing} failed"),
+        database.session_scope(platform.engine) as session,
+    ):
+        link(session, platform.root, platform.keystore, connection)
+    connection.close()
+    assert sorted(path.name for path in zone.iterdir()) == before
+    assert current_run(platform.root) == summary.run_id
+    with database.session_scope(platform.engine) as session:
+        assert session.scalars(select(LinkRun.run_id)).all() == [summary.run_id]

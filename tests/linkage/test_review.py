@@ -12,9 +12,11 @@ import dataclasses
 import json
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
+from nightingale.linkage.estimates import EstimatesInput
 from nightingale.linkage.link import LinkSummary, link
 from nightingale.linkage.review import (
     PER_BAND,
@@ -209,3 +211,54 @@ def test_subgroup_members_are_found_by_category_as_by_their_text() -> None:
         expected = (column.astype(str) == value).tolist()
         assert _is_value(column, value).tolist() == expected
         assert _is_value(column.astype(object), value).tolist() == expected
+
+
+def test_records_in_token_table_order_are_found_at_the_pairs_rows() -> None:
+    # A link run's records are in the token table's order, whose rows the pairs carry:
+    # a pair touching a flagged subgroup is found there as by looking its ids up.
+    rng = np.random.default_rng(5)
+    size, count = 60, 400
+    records = pd.DataFrame(
+        {
+            "source": pd.Categorical(rng.choice(["employment", "health", "housing"], size)),
+            "record_id": [f"r{number:02d}" for number in range(size)],
+        }
+    )
+    node_l, node_r = rng.integers(0, size, count), rng.integers(0, size, count)
+    source, record = records["source"].astype(str).to_numpy(), records["record_id"].to_numpy()
+    # The estimator's input names each pair's records in sorted order; rows do not.
+    swap = (source[node_l] > source[node_r]) | (
+        (source[node_l] == source[node_r]) & (record[node_l] > record[node_r])
+    )
+    first, second = np.where(swap, node_r, node_l), np.where(swap, node_l, node_r)
+    weight = rng.choice([-4.0, 0.0, 2.0, 6.0, 12.0], count)
+    pairs = pd.DataFrame(
+        {
+            "source_l": source[first],
+            "record_l": record[first],
+            "source_r": source[second],
+            "record_r": record[second],
+            "same": rng.random(count) < 0.5,
+            "weight": weight,
+            "probability": rng.random(count),
+            "weight_without": weight - 1.0,
+            "holdout": rng.choice([-1, 0, 1], count),
+            "holdout_same": False,
+            "node_l": node_l,
+            "node_r": node_r,
+        }
+    )
+    data = EstimatesInput(pairs, {}, -8.0, -4.0, 0.0, 1e-3)
+    scored = pairs.rename(
+        columns={
+            "source_l": "source_dataset_l",
+            "record_l": "unique_id_l",
+            "source_r": "source_dataset_r",
+            "record_r": "unique_id_r",
+        }
+    )
+    flagged = [{"dimension": "source", "value": "employment", "link_rate_gap": -0.2}]
+    at_rows = draw_sample(data, scored, {}, records, flagged, aligned=True)
+    looked_up = draw_sample(data, scored, {}, records, flagged, aligned=False)
+    assert (at_rows["stratum"] == "subgroup source = employment").any()
+    assert at_rows.equals(looked_up)
