@@ -26,7 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from nightingale.linkage.positions import positions, text
+from nightingale.linkage.identifiers import provider_keys
+from nightingale.linkage.positions import positions
 from nightingale.platform.errors import NightingaleError
 
 _TRUTH_COLUMNS = ("provider", "local_key", "person_id")
@@ -67,21 +68,7 @@ def truth_codes(
     ``keymaps`` holds each provider's key map (``local_key``, ``record_id``). Records
     whose local key has no truth row get -1; equal codes mean the same true person.
     """
-    local_keys = pa.nulls(len(record_ids), pa.string())
-    if keymaps:
-        names = list(keymaps)
-
-        def stacked(column: str) -> pa.Array:
-            return pa.concat_arrays([text(keymaps[name].column(column)) for name in names])
-
-        at = positions(
-            sources,
-            record_ids,
-            pa.array(np.repeat(names, [keymaps[name].num_rows for name in names]), pa.string()),
-            stacked("record_id"),
-        )
-        local_keys = stacked("local_key").take(pa.array(at, mask=at < 0))
-    return truth_codes_of_keys(path, sources, local_keys)
+    return truth_codes_of_keys(path, sources, provider_keys(sources, record_ids, keymaps))
 
 
 def truth_codes_of_keys(path: Path, sources: Any, local_keys: Any) -> npt.NDArray[np.int64]:

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nightingale.linkage.fields import VALIDATED_FIELDS
+from nightingale.linkage.positions import positions, text
 from nightingale.platform.encryption import open_sealed, seal
 from nightingale.platform.keystore import KeyStore
 from nightingale.platform.storage import DataRoot, atomic_write_bytes
@@ -111,3 +114,26 @@ def normalised_frame(table: pa.Table) -> pd.DataFrame:
 
 def _text(values: pd.Series) -> pa.Array:
     return pa.array(values.astype(object).where(values.notna(), None), type=pa.string())
+
+
+def provider_keys(sources: Any, record_ids: Any, keymaps: dict[str, pa.Table]) -> pa.Array:
+    """Each record's provider key (null where a key map lacks it), in record order.
+
+    ``keymaps`` holds each provider's key map (``local_key``, ``record_id``): the
+    provider's own key is the content that orders records for person ids, ranks them
+    for the u sample and names them in a synthetic region's truth file.
+    """
+    if not keymaps:
+        return pa.nulls(len(record_ids), pa.string())
+    names = list(keymaps)
+
+    def stacked(column: str) -> pa.Array:
+        return pa.concat_arrays([text(keymaps[name].column(column)) for name in names])
+
+    at = positions(
+        sources,
+        record_ids,
+        pa.array(np.repeat(names, [keymaps[name].num_rows for name in names]), pa.string()),
+        stacked("record_id"),
+    )
+    return stacked("local_key").take(pa.array(at, mask=at < 0))

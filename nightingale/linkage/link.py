@@ -53,6 +53,7 @@ from nightingale.linkage.identifiers import (
     keymap_context,
     keymap_path,
     normalised_frame,
+    provider_keys,
     read_sealed_table,
 )
 from nightingale.linkage.incremental import (
@@ -311,9 +312,9 @@ def _measure(
     """Measured pairwise quality, and per record whether its true partners were found.
 
     ``sources``, ``person_ids`` (any labels of the persons: only which records share one
-    counts) and ``local_keys`` (:func:`_local_keys`) are in record order. Records without
-    a truth row are left out of the metrics (``partner_found`` is ``<NA>`` for them, as
-    for records with no true partner).
+    counts) and ``local_keys`` (:func:`.identifiers.provider_keys`) are in record order.
+    Records without a truth row are left out of the metrics (``partner_found`` is
+    ``<NA>`` for them, as for records with no true partner).
     """
     truth = truth_codes_of_keys(truth_path, sources, local_keys)
     known = truth >= 0
@@ -580,29 +581,10 @@ def _content_keys(
     record_ids: pa.Array,
     seed: int,
 ) -> tuple[pa.Array, npt.NDArray[np.uint64]]:
-    """Each record's provider key (:func:`_local_keys`, from the key maps) and its
-    content rank (:func:`.training.content_ranks`)."""
-    local_keys = _local_keys(sources, record_ids, _keymaps(root, keystore, versions))
-    return local_keys, content_ranks(sources, local_keys, seed)
-
-
-def _local_keys(sources: pa.Array, record_ids: pa.Array, keymaps: dict[str, pa.Table]) -> pa.Array:
-    """Each record's provider key (null where a key map lacks it), in record order: the
-    content that orders records for person ids and ranks them for the u sample."""
-    if not keymaps:
-        return pa.nulls(len(record_ids), pa.string())
-    names = list(keymaps)
-
-    def stacked(column: str) -> pa.Array:
-        return pa.concat_arrays([text(keymaps[name].column(column)) for name in names])
-
-    at = positions(
-        sources,
-        record_ids,
-        pa.array(np.repeat(names, [keymaps[name].num_rows for name in names]), pa.string()),
-        stacked("record_id"),
-    )
-    return stacked("local_key").take(pa.array(at, mask=at < 0))
+    """Each record's provider key (:func:`.identifiers.provider_keys`, from the key maps)
+    and its content rank (:func:`.training.content_ranks`)."""
+    keys = provider_keys(sources, record_ids, _keymaps(root, keystore, versions))
+    return keys, content_ranks(sources, keys, seed)
 
 
 def _content_order(
