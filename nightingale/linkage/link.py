@@ -44,7 +44,7 @@ from nightingale.linkage.engine import (
     present_fields,
     run_splink,
 )
-from nightingale.linkage.estimates import content_seed, estimate
+from nightingale.linkage.estimates import DRAWS, content_seed, estimate
 from nightingale.linkage.evaluation import pairwise_metrics, partner_recall, truth_codes_of_keys
 from nightingale.linkage.guild_areas import imd_quintiles
 from nightingale.linkage.identifiers import (
@@ -412,7 +412,7 @@ def link(
     # The run's files go into its folder as they are ready, written by a second thread
     # (with the truth evaluation) while this one assigns ids and builds the report; the
     # folder appears whole when everything is written, or not at all (.spine.new_run).
-    with new_run(root, run_id) as building, _Beside() as beside:
+    with new_run(root, run_id) as building, _Beside() as beside, _Beside() as estimator:
         # The pairs number their records by the token table's rows, which are the
         # spine's when the engine's persons came in records' order (they should).
         aligned = _aligned(records, result.persons)
@@ -452,6 +452,11 @@ def link(
             beside.submit(atomic_write_json, building / TRAINING_FILE, result.training.as_json())
         # The estimator's input reads the partition only: made before the ids change.
         data = estimates_data(result, spine, aligned=aligned)
+        # The bootstrap and the review sample draw with one seed from the pairs' content;
+        # the bootstrap reads only the estimator's input, so it runs on a third thread
+        # while ids are assigned.
+        seed = content_seed(data)
+        estimating = estimator.submit(estimate, data, DRAWS, seed)
         lineage = _assign_ids(
             spine, previous, tokeniser, ordering.result(), result.counts, (sources, record_ids)
         )
@@ -463,8 +468,6 @@ def link(
         if measuring is not None:
             measured, found = measuring.result()
             records["partner_found"] = found
-        # The bootstrap and the review sample draw with one seed from the pairs' content.
-        seed = content_seed(data)
         report = build_report(
             run_id,
             tokeniser.key_id,
@@ -473,7 +476,7 @@ def link(
             measured,
             options.seed,
             data=data,
-            estimated=estimate(data, seed=seed),
+            estimated=estimating.result(),
         )
         sample = draw_sample(
             data,
@@ -506,9 +509,9 @@ def link(
 
 
 class _Beside:
-    """One second thread for the work beside a link's main line: files written into
-    the run's folder and the truth evaluation (Parquet, Arrow and NumPy mostly run
-    outside the GIL, so the two threads share the two cores).
+    """A thread for work beside a link's main line: one writes the run's folder's files
+    and runs the truth evaluation, another the estimator's bootstrap (Parquet, Arrow,
+    NumPy and SciPy mostly run outside the GIL, so the threads share the two cores).
 
     Tasks run one at a time in the order given. Leaving the block waits for them all
     and raises the first error; after an error in the block, the tasks not yet started
