@@ -370,15 +370,14 @@ def saved_pairs(pairs: pd.DataFrame, sources: pa.Array, record_ids: pa.Array) ->
     return pairs.drop(columns=["node_l", "node_r"], errors="ignore").assign(**rows)
 
 
-def moved_rows(previous: PreviousRun, table: pa.Table) -> npt.NDArray[np.intp]:
-    """Each of the previous run's records' row in ``table`` now (-1: gone)."""
-    before = previous.records
-    return positions(
-        before["source"],
-        before["record_id"],
-        table.column("source_dataset"),
-        table.column("unique_id"),
-    )
+def moved_rows(rows: Any, previous_count: int) -> npt.NDArray[np.intp]:
+    """Each of the previous run's records' row now (-1: gone), from the current records'
+    rows among the previous ones (``rows``: :func:`saved_rows`), inverted."""
+    rows = np.asarray(rows, dtype=np.intp)
+    moved = np.full(previous_count, -1, dtype=np.intp)
+    present = np.flatnonzero(rows >= 0)
+    moved[rows[present]] = present
+    return moved
 
 
 def kept_pairs(pairs: pd.DataFrame, moved: Any, fresh: Any) -> pd.DataFrame:
@@ -486,6 +485,7 @@ def run_incremental(
     fresh: Any,
     departed: pa.Table,
     ranks: Any,
+    rows: Any,
 ) -> LinkResult:
     """Persons for every record of ``table``, scoring only pairs with a fresh end.
 
@@ -493,7 +493,8 @@ def run_incremental(
     (from the previous run's training counts, updated by the fresh records and by
     ``departed``, the previous token rows of the records that changed or left) and the
     kept pairs are re-weighed under it (see the module docstring). ``ranks`` are the
-    records' content ranks (:func:`.training.content_ranks`).
+    records' content ranks (:func:`.training.content_ranks`), ``rows`` their rows in the
+    previous run's records (:func:`saved_rows`).
     """
     logging.getLogger("splink").setLevel(logging.ERROR)
     fresh = np.asarray(fresh, dtype=bool)
@@ -523,7 +524,7 @@ def run_incremental(
         finally:
             counter.close()
     scored, scored_below = split_at_floor(scored, options)
-    moved = moved_rows(previous, table)
+    moved = moved_rows(rows, len(previous.records))
     kept = pd.concat(
         [
             frame

@@ -372,6 +372,7 @@ def link(
         previous = previous_read.result()
         saved_tokens = None if tokens_read is None else tokens_read.result()
         fresh = None
+        in_records = None
         departed = None
         if saved_tokens is not None and previous is not None:
             # Each record's row in the previous run's files, looked up once for all three.
@@ -401,7 +402,9 @@ def link(
     )
     if reason is None and fresh is not None and departed is not None:
         assert previous is not None
-        result = run_incremental(table, tokeniser, options, previous, fresh, departed, ranks)
+        result = run_incremental(
+            table, tokeniser, options, previous, fresh, departed, ranks, in_records
+        )
     else:
         reason = reason or "the previous run kept no token table"
         result = run_splink(table, tokeniser, backend, options, previous_rules, ranks)

@@ -352,7 +352,9 @@ def test_a_saved_pair_is_kept_only_while_both_its_records_are_present_and_unchan
     table = pa.table(
         {"unique_id": ["r1", "r0", "r1", "r0"], "source_dataset": ["b", "b", "a", "a"]}
     )
-    kept = kept_pairs(previous.pairs, moved_rows(previous, table), [False, False, True, False])
+    rows = saved_rows(table["source_dataset"], table["unique_id"], previous)
+    moved = moved_rows(rows, len(previous.records))
+    kept = kept_pairs(previous.pairs, moved, [False, False, True, False])
     assert kept.values.tolist() == [["a", "r0", "b", "r0", 3, 1], ["a", "r0", "b", "r1", 3, 0]]
     assert list(kept.columns[-2:]) == ["node_l", "node_r"]  # positions in this run's table
 
