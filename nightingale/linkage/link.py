@@ -570,9 +570,9 @@ def _previous_run(in_force: _InForce | None) -> PreviousRun | None:
 
 
 def _keymaps(root: DataRoot, keystore: KeyStore, versions: dict[str, str]) -> dict[str, pa.Table]:
-    """Each provider's key map (``local_key``, ``record_id``), opened once per run: the
-    records' content ranks, the person ids' content order and the truth evaluation all
-    need them."""
+    """Each provider's key map (``local_key``, ``record_id``), opened once per run for
+    the records' provider keys, which the content ranks, the person ids' content order
+    and the truth evaluation all read."""
     return {
         name: read_sealed_table(keymap_path(root, name, version), keystore, keymap_context(name))
         for name, version in versions.items()
