@@ -26,18 +26,62 @@ LAB_TIMEOUT_MS = 90_000
 SMALL_REGION = "the e2e region has about 120 pilot tenants: k below 5 is expected (test data)"
 
 
-def _contents(page: Any, hub: HubProcess, user: str, path: str, method: str = "GET") -> Any:
-    """Call the researcher's own Jupyter contents API from their browser session."""
-    script = """async ([url, method]) => {
+def _contents(
+    page: Any, hub: HubProcess, user: str, path: str, method: str = "GET", model: Any = None
+) -> Any:
+    """Call the researcher's own Jupyter contents API from their browser session.
+
+    A PUT writes ``model`` (by default a text file saying "tampered").
+    """
+    model = model or {"type": "file", "format": "text", "content": "tampered"}
+    script = """async ([url, method, model]) => {
         const xsrf = (document.cookie.match(/_xsrf=([^;]+)/) || [])[1] || "";
-        const body = method === "PUT"
-            ? JSON.stringify({type: "file", format: "text", content: "tampered"}) : undefined;
+        const body = method === "PUT" ? JSON.stringify(model) : undefined;
         const reply = await fetch(url, {method, body, headers: {"X-XSRFToken": xsrf,
             "Content-Type": "application/json"}});
         return {status: reply.status, body: await reply.text()};
     }"""
     url = f"{hub.url}/user/{user}/api/contents/{path}"
-    return page.evaluate(script, [url, method])
+    return page.evaluate(script, [url, method, model])
+
+
+def _open_new_notebook(page: Any, hub: HubProcess, user: str, name: str) -> None:
+    """Save an empty Python 3 notebook in the user's home and open it in JupyterLab.
+
+    Saved through the contents API and opened by its URL rather than from the launcher: a
+    launcher card clicked while JupyterLab was still settling once opened nothing under a
+    loaded CI machine. The notebook names its kernel, so JupyterLab starts it without asking.
+    """
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {
+                "name": "python3",
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+            },
+            "language_info": {"name": "python"},
+        },
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": "first",
+                "metadata": {},
+                "source": "",
+                "outputs": [],
+                "execution_count": None,
+            }
+        ],
+    }
+    saved = _contents(page, hub, user, name, "PUT", {"type": "notebook", "content": notebook})
+    assert saved["status"] == 201, saved
+    page.goto(f"{hub.url}/user/{user}/lab/tree/{name}")
+    try:
+        page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=LAB_TIMEOUT_MS)
+    except Exception as exc:  # say what JupyterLab showed instead of a bare timeout
+        shown = page.locator("body").inner_text()[:2000]
+        raise AssertionError(f"{name} did not open; JupyterLab shows: {shown!r}") from exc
 
 
 def test_from_cohort_request_to_published_report_and_revocation(
@@ -100,9 +144,7 @@ def test_from_cohort_request_to_published_report_and_revocation(
 
     # In a notebook, Rita submits a table with small cells (blocked), then a safe one; the
     # airlock reads each file and recomputes it from the release she loaded.
-    rita.click(".jp-BreadCrumbs-home")  # new notebooks go to the browsed folder: home
-    rita.click(".jp-LauncherCard[title*='Python 3']")
-    rita.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=LAB_TIMEOUT_MS)
+    _open_new_notebook(rita, hub, "rita", "airlock.ipynb")
     _run_cell(rita, FLAGGED_CELL, "submitted: block")
     _run_cell(rita, SAFE_CELL, "submitted: pass")
     screens.take(rita, "rita-notebook-outputs-submitted")
