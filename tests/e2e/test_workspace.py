@@ -222,7 +222,11 @@ def test_from_cohort_request_to_published_report_and_revocation(
     # Her project is still active, so she may work again, but the release is gone.
     rita.goto(f"{hub.url}/hub/spawn")
     rita.wait_for_url(re.compile(r".*/user/rita/lab.*"), timeout=LAB_TIMEOUT_MS)
-    rita.wait_for_selector(".jp-DirListing-item >> text=releases", timeout=LAB_TIMEOUT_MS)
+    # JupyterLab restores her last layout, in which the file browser may be folded away:
+    # the listing need only be loaded.
+    rita.wait_for_selector(
+        ".jp-DirListing-item >> text=releases", state="attached", timeout=LAB_TIMEOUT_MS
+    )
     assert json.loads(_contents(rita, hub, "rita", "releases")["body"])["content"] == []
     screens.take(rita, "rita-after-revocation")
 
