@@ -335,37 +335,77 @@ def second_look(
     return edges[edges.index.isin(chosen["edge"])]
 
 
-def person_ids(
-    members: pd.Series | pa.Array, links: pd.DataFrame, tokeniser: Tokeniser
-) -> pd.Series:
-    """A person id for every record: components of ``links`` over ``members``.
+class PersonNames:
+    """The persons of a clustering, each record's component, named only when asked.
 
-    ``members`` holds each record's stable key (``source/record_id``) in node order. A
-    person's id is the keyed token of its smallest member's key, so it stays the same
-    across runs while the cluster keeps that member, and reveals nothing about record ids
-    (which in ``link-files`` may be anything a user chose).
+    A person's id is the keyed token of its smallest member's key (``source/record_id``),
+    so it stays the same across runs while the cluster keeps that member, and reveals
+    nothing about record ids (which in ``link-files`` may be anything a user chose).
+    Naming is left until a name is needed: after a refresh most persons keep their
+    previous ids (:mod:`.lineage`), so most names would be made only to be thrown away.
     """
+
+    def __init__(self, labels: npt.NDArray[np.intp], keys: pa.Array, tokeniser: Tokeniser):
+        #: each record's component (0 .. count - 1), in node order
+        self.labels = labels
+        self._keys = keys
+        self._tokeniser = tokeniser
+        self._names: dict[int, str] = {}
+
+    @property
+    def count(self) -> int:
+        """How many persons there are."""
+        return int(self.labels.max()) + 1 if len(self.labels) else 0
+
+    def of(self, components: Any) -> list[str]:
+        """The ids of ``components`` (labels), in order; each made once."""
+        wanted = [int(c) for c in components]
+        missing = np.unique(np.asarray([c for c in wanted if c not in self._names], np.intp))
+        if len(missing):
+            # Their members, sorted by (component, key) in Arrow (which orders text by code
+            # point, as Python does): each component's first is its smallest key.
+            members = np.flatnonzero(np.isin(self.labels, missing))
+            order = pc.sort_indices(
+                pa.table({"label": self.labels[members], "key": self._keys.take(members)}),
+                sort_keys=[("label", "ascending"), ("key", "ascending")],
+            ).to_numpy()
+            ranked = members[order]
+            first = np.r_[True, self.labels[ranked][1:] != self.labels[ranked][:-1]]
+            smallest = self._keys.take(ranked[first]).to_pandas(
+                types_mapper={pa.string(): pd.StringDtype()}.get
+            )
+            tokens = self._tokeniser.tokens("person_id", smallest).astype("int64").tolist()
+            for component, token in zip(self.labels[ranked[first]].tolist(), tokens, strict=True):
+                self._names[component] = f"P{token & 0xFFFFFFFFFFFFFFFF:016x}"
+        return [self._names[c] for c in wanted]
+
+    def per_record(self) -> npt.NDArray[np.object_]:
+        """Every record's person id, in node order."""
+        names = np.asarray(self.of(range(self.count)), dtype=object)
+        named: npt.NDArray[np.object_] = names[self.labels]
+        return named
+
+
+def person_components(
+    members: pd.Series | pa.Array, links: pd.DataFrame, tokeniser: Tokeniser
+) -> PersonNames:
+    """The components of ``links`` over ``members`` (each record's stable key,
+    ``source/record_id``, in node order), to be named when needed."""
     keys = text(members)
     size = len(keys)
     graph = coo_matrix(
         (np.ones(len(links)), (links["node_l"].to_numpy(), links["node_r"].to_numpy())),
         shape=(size, size),
     )
-    count, labels = connected_components(graph, directed=False)
-    # The smallest member key of each component: sort keys once (in Arrow, which orders
-    # text by code point as Python does), take each label's first.
-    order = pc.sort_indices(keys).to_numpy()
-    first = np.full(count, -1, dtype=np.intp)
-    seen_labels = labels[order]
-    _unique, where = np.unique(seen_labels, return_index=True)
-    first[seen_labels[where]] = order[where]
-    smallest = keys.take(pa.array(first)).to_pandas(
-        types_mapper={pa.string(): pd.StringDtype()}.get
-    )
-    tokens = tokeniser.tokens("person_id", smallest)
-    names = np.array(
-        [f"P{token & 0xFFFFFFFFFFFFFFFF:016x}" for token in tokens.astype("int64").tolist()],
-        dtype=object,
-    )
+    _count, labels = connected_components(graph, directed=False)
+    return PersonNames(labels.astype(np.intp), keys, tokeniser)
+
+
+def person_ids(
+    members: pd.Series | pa.Array, links: pd.DataFrame, tokeniser: Tokeniser
+) -> pd.Series:
+    """A person id for every record: the named components of ``links`` over ``members``
+    (:class:`PersonNames`)."""
+    names = person_components(members, links, tokeniser).per_record()
     index = members.index if isinstance(members, pd.Series) else None
-    return pd.Series(names[labels], index=index)
+    return pd.Series(names, index=index)

@@ -34,7 +34,13 @@ import pyarrow.compute as pc
 
 from nightingale.linkage import model
 from nightingale.linkage.backend import LinkBackend, as_backend
-from nightingale.linkage.clustering import person_ids, reliable_fields, second_look, select_links
+from nightingale.linkage.clustering import (
+    PersonNames,
+    person_components,
+    reliable_fields,
+    second_look,
+    select_links,
+)
 from nightingale.linkage.em import fit
 from nightingale.linkage.positions import positions, text
 from nightingale.linkage.tokens import Tokeniser
@@ -78,7 +84,9 @@ class LinkOptions:
 class LinkResult:
     """Persons for every record plus what the report and the run record need."""
 
-    persons: pd.DataFrame  # source_dataset, unique_id, person_id
+    #: source_dataset, unique_id and person_id; the person is an integer label when
+    #: ``names`` can name it (:meth:`person_ids`)
+    persons: pd.DataFrame
     pairs: pd.DataFrame  # scored pairs above the floor, with gamma columns and "linked"
     model_json: dict[str, Any]
     fields: list[str]
@@ -88,6 +96,14 @@ class LinkResult:
     below_floor: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: what the model was trained from, for the next run to update (None: untrained)
     training: TrainingCounts | None = None
+    #: the persons' ids, made when asked (None: ``persons`` holds them already)
+    names: PersonNames | None = None
+
+    def person_ids(self) -> npt.NDArray[Any]:
+        """Every record's person id, in the order of ``persons``."""
+        if self.names is None:
+            return self.persons["person_id"].to_numpy()
+        return self.names.per_record()
 
 
 def present_fields(table: pa.Table) -> set[str]:
@@ -405,16 +421,17 @@ def cluster(
     links = pd.concat([links, extra])
     pairs["linked"] = pairs.index.isin(links.index)
     keys = pc.binary_join_element_wise(source_column, id_column, "/")
-    records["person_id"] = person_ids(keys, links, tokeniser).to_numpy()
+    names = person_components(keys, links, tokeniser)
+    records["person_id"] = names.labels
     counts = {
         "records": len(records),
-        "persons": int(records["person_id"].nunique()),
+        "persons": names.count,
         "pairs_scored": len(pairs),
         "links": len(links),
         "deterministic_links": int(links["deterministic"].sum()),
         "second_look_links": len(extra),
     }
-    return LinkResult(records, pairs, model_json, sorted(fields), options, counts)
+    return LinkResult(records, pairs, model_json, sorted(fields), options, counts, names=names)
 
 
 def _deterministic(pairs: pd.DataFrame) -> pd.Series:

@@ -296,7 +296,10 @@ def _one_person_at(
     """:func:`_one_person` of pairs whose records are the rows ``node_l`` and ``node_r``
     of ``person_of``; the persons compared as :func:`_one_person` compares them (as
     text), by their codes."""
-    person, _uniques = pd.factorize(person_of["person_id"].astype(str), use_na_sentinel=False)
+    persons = person_of["person_id"]
+    if persons.dtype == object:  # ids (the engine's labels are integers already)
+        persons = persons.astype(str)
+    person, _uniques = pd.factorize(persons, use_na_sentinel=False)
     same: npt.NDArray[np.bool_] = person[node_l] == person[node_r]
     return same
 

@@ -268,20 +268,38 @@ def fresh_records(
     return ~same
 
 
+def _in_records_order(previous: PreviousRun, sources: Any, record_ids: Any) -> bool:
+    """Whether ``sources`` and ``record_ids`` are ``previous.records``' own, row by row."""
+    before = previous.records
+    if not len(before) or len(before) != len(sources):
+        return False
+    for kept, given in (("source", sources), ("record_id", record_ids)):
+        same = pc.equal(text(before[kept]), text(given))
+        if not pc.all(same.fill_null(False)).as_py():
+            return False
+    return True
+
+
 def token_rows(
     previous_tokens: pa.Table, previous: PreviousRun, rows: Any
 ) -> npt.NDArray[np.intp] | None:
     """Each record's row in ``previous_tokens`` from its row in ``previous.records``
     (``rows``): the same, as a run keeps both files in its records' order, which is
     checked (None when they differ, and the caller looks the rows up)."""
-    before = previous.records
-    if not len(before) or len(before) != previous_tokens.num_rows:
+    columns = (previous_tokens["source_dataset"], previous_tokens["unique_id"])
+    if not _in_records_order(previous, *columns):
         return None
-    for kept, token_column in (("source", "source_dataset"), ("record_id", "unique_id")):
-        same = pc.equal(text(before[kept]), text(previous_tokens[token_column]))
-        if not pc.all(same.fill_null(False)).as_py():
-            return None
     return np.asarray(rows, dtype=np.intp)
+
+
+def spine_rows(previous: PreviousRun, rows: Any) -> npt.NDArray[np.intp] | None:
+    """Each previous spine record's position now (-1: gone), from the records' rows in
+    ``previous.records`` (``rows``, :func:`saved_rows`): a run writes its spine in its
+    records' order, which is checked (None when they differ)."""
+    spine = previous.spine
+    if not _in_records_order(previous, spine["source"], spine["record_id"]):
+        return None
+    return moved_rows(rows, len(previous.records))
 
 
 def _unchanged_rows(

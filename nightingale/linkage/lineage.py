@@ -81,7 +81,8 @@ def _plain(values: pd.Index) -> list[Any]:
 def assign(
     current: pd.DataFrame,
     previous: pd.DataFrame,
-    fresh: Callable[[str, int], str],
+    fresh: Callable[[Any, int], str],
+    default_names: Callable[[list[Any]], list[str]] | None = None,
 ) -> Assignment:
     """Person ids for ``current``'s clusters by record overlap with ``previous``.
 
@@ -90,7 +91,10 @@ def assign(
     partition's label, e.g. the default person id) and ``order`` (an integer rank on
     content, for ties). ``previous`` has ``key`` and ``person_id`` for the previous
     spine's records. ``fresh(cluster, attempt)`` gives a new id for a cluster that keeps
-    none (``attempt`` counts collisions with ids the previous spine used).
+    none (``attempt`` counts collisions with ids the previous spine used); attempt 0 is
+    the cluster's default id. ``default_names`` gives the default ids of many clusters
+    at once, when that is cheaper than one by one; only the clusters that keep no id
+    or change hands are named. Clusters are taken in the order of their default ids.
 
     Clusters and previous ids are worked on as integer codes (a spine holds a hundred
     thousand persons and more); only the few lineage rows are built one by one.
@@ -120,10 +124,15 @@ def assign(
     successor_of[overlap_old[successor]] = overlap_cluster[successor]
     labels, old_names = _plain(clusters), [str(old) for old in _plain(old_ids)]
     kept = kept_by >= 0
+    moved = np.flatnonzero(overlap_cluster != successor_of[overlap_old])
+    # The default ids of the clusters that need one (a new id, or a lineage row's order).
+    named = np.unique(np.r_[np.flatnonzero(~kept), overlap_cluster[moved]]).tolist()
+    make = default_names or (lambda chosen: [fresh(cluster, 0) for cluster in chosen])
+    default = dict(zip(named, make([labels[code] for code in named]), strict=True))
     names = [old_names[old] if old >= 0 else "" for old in kept_by.tolist()]
     used = set(old_names)
-    for code in sorted(np.flatnonzero(~kept).tolist(), key=lambda c: str(labels[c])):
-        attempt, name = 0, fresh(labels[code], 0)
+    for code in sorted(np.flatnonzero(~kept).tolist(), key=default.__getitem__):
+        attempt, name = 0, default[code]
         while name in used:
             attempt += 1
             name = fresh(labels[code], attempt)
@@ -136,9 +145,13 @@ def assign(
     ):
         reason = f"{count} of its records joined a person that kept another id"
         rows.append((old, names[code], "merge", count, reason))
-    moved = np.flatnonzero(overlap_cluster != successor_of[overlap_old])
-    for old, _label, count, code in sorted(
-        (old_names[overlap_old[i]], labels[overlap_cluster[i]], int(records[i]), overlap_cluster[i])
+    for old, _default, count, code in sorted(
+        (
+            old_names[overlap_old[i]],
+            default[int(overlap_cluster[i])],
+            int(records[i]),
+            overlap_cluster[i],
+        )
         for i in moved
     ):
         reason = f"{count} of its records now belong to another person"
@@ -146,8 +159,8 @@ def assign(
     with_old = np.zeros(len(clusters), dtype=bool)
     with_old[overlap_cluster] = True
     sizes = np.bincount(cluster_code, minlength=len(clusters))
-    for _label, count, code in sorted(
-        (labels[code], int(sizes[code]), code) for code in np.flatnonzero(~with_old).tolist()
+    for _default, count, code in sorted(
+        (default[code], int(sizes[code]), code) for code in np.flatnonzero(~with_old).tolist()
     ):
         rows.append((None, names[code], "new", count, "no record on the previous spine"))
     held = np.bincount(old_code[old_code >= 0], minlength=len(old_ids))

@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from nightingale.linkage.backend import LinkBackend, as_backend
+from nightingale.linkage.clustering import PersonNames
 from nightingale.linkage.engine import (
     RULES_KEY,
     LinkOptions,
@@ -75,6 +76,7 @@ from nightingale.linkage.incremental import (
     run_incremental,
     saved_pairs,
     saved_rows,
+    spine_rows,
     token_rows,
 )
 from nightingale.linkage.lineage import assign
@@ -461,7 +463,14 @@ def link(
         seed = content_seed(data)
         estimating = estimator.submit(estimate, data, DRAWS, seed)
         lineage = _assign_ids(
-            spine, previous, tokeniser, ordering.result(), result.counts, (sources, record_ids)
+            spine,
+            previous,
+            tokeniser,
+            ordering.result(),
+            result.counts,
+            (sources, record_ids),
+            result.names,
+            None if previous is None or in_records is None else spine_rows(previous, in_records),
         )
         records["person_id"] = spine["person_id"].to_numpy()
         beside.submit(write_parquet, building / LINEAGE_FILE, lineage)
@@ -471,16 +480,7 @@ def link(
         if measuring is not None:
             measured, found = measuring.result()
             records["partner_found"] = found
-        report = build_report(
-            run_id,
-            tokeniser.key_id,
-            result,
-            records,
-            measured,
-            options.seed,
-            data=data,
-            estimated=estimating.result(),
-        )
+        report = build_report(run_id, tokeniser.key_id, result, records, measured, options.seed)
         sample = draw_sample(
             data,
             result.pairs,
@@ -492,6 +492,7 @@ def link(
         )
         report["clerical_review_strata"] = strata_counts(sample)
         beside.submit(write_review, building, run_id, keystore, data, sample, versions)
+        report["estimated"] = estimating.result()
         write_report(building, result.model_json, report, render_html(report))
     folder = spine_folder(root, run_id)
     metrics: dict[str, Any] = {"estimated": report["estimated"], "overall": report["overall"]}
@@ -618,15 +619,19 @@ def _assign_ids(
     order: npt.NDArray[np.int64],
     counts: dict[str, int],
     names: tuple[pa.Array, pa.Array] | None = None,
+    persons: PersonNames | None = None,
+    at: npt.NDArray[np.intp] | None = None,
 ) -> pd.DataFrame:
     """Give ``spine``'s persons the previous spine's ids by overlap; return the lineage.
 
     Records are keyed by their spine position; a previous record that is no longer on
     the spine gets a key past the end. ``order`` ranks the spine's records on content
     (:func:`_content_order`), for ties; ``names`` are the spine's sources and record ids
-    as Arrow text when the caller has them.
+    as Arrow text when the caller has them. ``persons`` names the clusters when the
+    spine holds the engine's labels (:class:`.clustering.PersonNames`; otherwise the
+    spine's ids are the default ones). ``at`` is each previous spine record's position
+    now, when the caller has it (:func:`.incremental.spine_rows`).
     """
-    sources, record_ids = names or (text(spine["source"]), text(spine["record_id"]))
     current = pd.DataFrame(
         {
             "key": np.arange(len(spine), dtype=np.int64),
@@ -638,18 +643,23 @@ def _assign_ids(
         before = pd.DataFrame({"key": pd.Series(dtype=np.int64), "person_id": pd.Series(dtype=str)})
     else:
         old = previous.spine
-        at = positions(old["source"], old["record_id"], sources, record_ids)
+        if at is None:
+            sources, record_ids = names or (text(spine["source"]), text(spine["record_id"]))
+            at = positions(old["source"], old["record_id"], sources, record_ids)
+        at = np.array(at, dtype=np.int64)
         gone = np.flatnonzero(at < 0)
         at[gone] = len(spine) + np.arange(len(gone))
-        before = pd.DataFrame({"key": at.astype(np.int64), "person_id": old["person_id"].array})
+        before = pd.DataFrame({"key": at, "person_id": old["person_id"].array})
+    default = persons.of if persons is not None else None
 
-    def fresh(cluster: str, attempt: int) -> str:
+    def fresh(cluster: Any, attempt: int) -> str:
+        name = str(cluster) if default is None else default([cluster])[0]
         if attempt == 0:
-            return cluster
-        (token,) = tokeniser.tokens("person_id", [f"{cluster}#{attempt}"]).astype("int64")
+            return name
+        (token,) = tokeniser.tokens("person_id", [f"{name}#{attempt}"]).astype("int64")
         return f"P{int(token) & 0xFFFFFFFFFFFFFFFF:016x}"
 
-    assignment = assign(current, before, fresh)
+    assignment = assign(current, before, fresh, default)
     spine["person_id"] = assignment.person_id.to_numpy()
     counts.update(assignment.counts)
     return assignment.lineage

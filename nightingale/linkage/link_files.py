@@ -126,7 +126,7 @@ def link_files(
         {
             "file": result.persons["source_dataset"],
             "record_id": result.persons["unique_id"],
-            "person_id": result.persons["person_id"],
+            "person_id": result.person_ids(),
         }
     )
     order = pd.MultiIndex.from_frame(raw[["file", "record_id"]])

@@ -314,23 +314,19 @@ def build_report(
     records: pd.DataFrame,
     measured: dict[str, dict[str, float]] | None,
     seed: int = 0,
-    one_per_person: tuple[str, ...] = (),
-    data: EstimatesInput | None = None,
     threshold: int = DEFAULT_THRESHOLD,
-    estimated: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The report's JSON, its subgroup and GUILD counts suppressed at ``threshold``.
+    """The report's JSON but its ``estimated`` quality, its subgroup and GUILD counts
+    suppressed at ``threshold``.
 
     ``records`` has one row per spine record with ``source``, ``record_id``,
     ``person_id``, ``age_band``, ``sex``, ``postcode_area`` and optionally
     ``partner_found`` (from truth, shown beside the estimates, never used by them).
-    ``one_per_person`` names sources that hold one record per person; ``data`` is the
-    estimator's input when the caller made it already (:func:`estimates_data`), and
-    ``estimated`` its estimate (:func:`.estimates.estimate`).
+    The caller adds ``estimated`` (:func:`.estimates.estimate` of :func:`estimates_data`):
+    its bootstrap is the slowest part, so it runs while this and the review sample,
+    which do not need it, are made.
     """
     pairs = result.pairs
-    data = data if data is not None else estimates_data(result, records, one_per_person)
-    estimated = estimated if estimated is not None else estimate(data)
     person, _persons = _codes(records["person_id"])
     source, _sources = _codes(records["source"])
     known = person >= 0
@@ -363,7 +359,6 @@ def build_report(
         "fields": result.fields,
         "counts": result.counts,
         "overall": overall,
-        "estimated": estimated,
         "measured": measured,
         "weight_histogram": _histogram(pairs),
         "parameters": _parameters(result.model_json),

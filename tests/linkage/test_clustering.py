@@ -6,9 +6,21 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from nightingale.linkage.clustering import second_look, select_links, split_by_other_sources
+from nightingale.linkage.clustering import (
+    PersonNames,
+    person_components,
+    person_ids,
+    second_look,
+    select_links,
+    split_by_other_sources,
+)
 from nightingale.linkage.model import gamma
+from nightingale.linkage.tokens import Tokeniser
+from nightingale.platform.keystore import Key
 
 # Nodes: 0, 1, 2 employment; 3, 4 health.
 SOURCE = {0: "employment", 1: "employment", 2: "employment", 3: "health", 4: "health"}
@@ -193,3 +205,54 @@ def test_a_candidate_holding_records_of_two_sources_is_a_candidate_in_each() -> 
     links = pd.concat([links, person], ignore_index=True)
     added = second_look(edges, links, sources, _dob_fits(len(sources), (10, 11)), PRIOR, set())
     assert set(zip(added["node_l"], added["node_r"], strict=True)) == {(LOOKED_AT, 100)}
+
+
+class _CountingTokeniser(Tokeniser):
+    """Counts the values it tokenises."""
+
+    def __init__(self) -> None:
+        super().__init__(Key("linkage-v1", bytes(32)))
+        self.made = 0
+
+    def tokens(self, field: str, values: object) -> pd.Series:  # type: ignore[override]
+        result = super().tokens(field, values)  # type: ignore[arg-type]
+        self.made += len(result)
+        return result
+
+
+def _links(pairs: list[tuple[int, int]]) -> pd.DataFrame:
+    return pd.DataFrame(pairs, columns=["node_l", "node_r"], dtype=np.int64)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    size=st.integers(1, 12),
+    pairs=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=12),
+    shuffle=st.randoms(use_true_random=False),
+)
+def test_a_person_is_named_by_the_keyed_token_of_its_smallest_member_key(
+    size: int, pairs: list[tuple[int, int]], shuffle: object
+) -> None:
+    keys = [f"health/r{n:02d}" for n in range(size)]
+    shuffle.shuffle(keys)  # type: ignore[attr-defined]
+    links = _links([(a, b) for a, b in pairs if a < size and b < size])
+    tokeniser = _CountingTokeniser()
+    named = person_ids(pa.array(keys), links, tokeniser)
+    labels = person_components(pa.array(keys), links, tokeniser).labels
+    for label in set(labels.tolist()):
+        smallest = min(k for k, at in zip(keys, labels, strict=True) if at == label)
+        expected = f"P{tokeniser.token('person_id', smallest) & 0xFFFFFFFFFFFFFFFF:016x}"
+        assert set(named[labels == label]) == {expected}
+
+
+def test_person_names_are_made_only_for_the_persons_asked_and_once() -> None:
+    keys = pa.array([f"health/r{n}" for n in range(6)])
+    tokeniser = _CountingTokeniser()
+    persons = person_components(keys, _links([(0, 1), (2, 3)]), tokeniser)
+    assert isinstance(persons, PersonNames) and persons.count == 4
+    assert tokeniser.made == 0  # clustering names nobody
+    first = persons.of([persons.labels[0]])
+    assert tokeniser.made == 1
+    assert persons.of([persons.labels[1], persons.labels[0]]) == first * 2
+    assert tokeniser.made == 1  # the same person is not named twice
+    assert list(persons.per_record()) == list(person_ids(keys, _links([(0, 1), (2, 3)]), tokeniser))

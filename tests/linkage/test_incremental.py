@@ -40,8 +40,10 @@ from nightingale.linkage.incremental import (
     reuse_tokens,
     saved_pairs,
     saved_rows,
+    spine_rows,
     token_rows,
 )
+from nightingale.linkage.positions import positions
 from nightingale.linkage.positions import text as arrow_text
 from nightingale.linkage.tables import LinkRun, versions_of
 from nightingale.operations.unit import open_unit
@@ -422,3 +424,18 @@ def test_token_rows_are_looked_up_again_when_the_saved_files_name_records_apart(
     assert token_rows(_saved_tokens(before), previous, rows) is not None
     assert token_rows(_saved_tokens(before[::-1]), previous, rows) is None
     assert token_rows(_saved_tokens(before[:1]), previous, rows) is None
+
+
+def test_the_previous_spines_records_are_found_now_by_their_rows_while_in_records_order() -> None:
+    before = [("a", "r0"), ("a", "r1"), ("b", "r0")]
+    previous = _run_with([], before)
+    sources, ids = ["b", "a", "a"], ["r0", "r0", "r9"]  # a/r1 left, a/r9 is new
+    rows = saved_rows(sources, ids, previous)
+    previous.spine = previous.records[["source", "record_id"]].assign(person_id="P1")
+    assert spine_rows(previous, rows).tolist() == [1, -1, 0]
+    # The same positions a look-up of every previous spine record gives.
+    assert positions(
+        previous.spine["source"], previous.spine["record_id"], sources, ids
+    ).tolist() == [1, -1, 0]
+    previous.spine = previous.spine.iloc[::-1].reset_index(drop=True)
+    assert spine_rows(previous, rows) is None  # in another order: the caller looks them up

@@ -134,3 +134,34 @@ def test_ids_do_not_depend_on_row_order_and_stay_unique(
         same = set(current.loc[current["cluster"] == cluster, "key"]) == set(whole["key"])
         if group["cluster"].nunique() == 1 and len(group) == len(whole) and same:
             assert set(_ids(current, first.person_id)[k] for k in group["key"]) == {pid}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    clusters=st.lists(st.integers(0, 5), min_size=1, max_size=12),
+    persons=st.lists(st.integers(0, 4), min_size=1, max_size=12),
+)
+def test_naming_clusters_in_a_batch_gives_the_same_ids_and_names_only_those_needing_one(
+    clusters: list[int], persons: list[int]
+) -> None:
+    # Integer labels, as the engine gives them, named only when asked.
+    current = pd.DataFrame(
+        {"key": range(len(clusters)), "cluster": clusters, "order": range(len(clusters))}
+    )
+    previous = pd.DataFrame({"key": range(len(persons)), "person_id": [f"P{p}" for p in persons]})
+    asked: list[int] = []
+
+    def batch(chosen: list[int]) -> list[str]:
+        asked.extend(chosen)
+        return [f"new-{cluster}" for cluster in chosen]
+
+    one_by_one = assign(current, previous, _fresh)
+    batched = assign(current, previous, _fresh, batch)
+    assert list(batched.person_id) == list(one_by_one.person_id)
+    pd.testing.assert_frame_equal(batched.lineage, one_by_one.lineage)
+    assert len(asked) == len(set(asked))  # each cluster named once
+    # A cluster that kept a previous id and lost no records to another is never named.
+    kept = {c for c, pid in zip(clusters, one_by_one.person_id, strict=True) if pid.startswith("P")}
+    changed = set(one_by_one.lineage["new_person_id"].dropna())
+    for cluster in set(asked) & kept:
+        assert any(pid in changed for pid in one_by_one.person_id[current["cluster"] == cluster])
