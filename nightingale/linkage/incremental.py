@@ -167,24 +167,40 @@ def read_lineage(folder: Path) -> pd.DataFrame:
     return read_parquet(path)
 
 
-def fingerprints(tables: list[tuple[str, pa.Table]], tokeniser: Tokeniser) -> Any:
+def fingerprints(
+    tables: list[tuple[str, pa.Table]],
+    tokeniser: Tokeniser,
+    known: tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]] | None = None,
+) -> npt.NDArray[np.int64]:
     """Per record, in load order: a keyed 64-bit fingerprint of its normalised identifiers.
 
     ``tables`` are the sealed identifier tables (``record_id`` and the normalised
     fields); every field but the id is joined into one value and HMAC'd under the
     tokeniser's key, so the fingerprint is a token like the others (never a plain hash).
+    ``known`` is ``(which, values)``: the records whose fingerprint is known already
+    (:mod:`.unchanged`) and, for those, its value; only the others are hashed.
     """
-    parts = []
+    parts, start = [], 0
     for _name, table in tables:
+        rows = np.arange(table.num_rows)
+        if known is not None:
+            rows = np.flatnonzero(~known[0][start : start + table.num_rows])
+        start += table.num_rows
+        hashed = table.take(pa.array(rows)) if len(rows) < table.num_rows else table
         columns = [
-            table.column(c).cast(pa.string()).fill_null("")
-            for c in sorted(table.column_names)
+            hashed.column(c).cast(pa.string()).fill_null("")
+            for c in sorted(hashed.column_names)
             if c != "record_id"
         ]
         joined = pc.binary_join_element_wise(*columns, "\x1f") if columns else None
-        values = [] if joined is None else joined.cast(pa.binary()).to_pylist()
+        values = [] if joined is None or not len(rows) else joined.cast(pa.binary()).to_pylist()
         parts.append(tokeniser.digest_many("record_fingerprint", values))
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+    made = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+    if known is None:
+        return made
+    prints = np.asarray(known[1], dtype=np.int64).copy()
+    prints[~known[0]] = made
+    return prints
 
 
 def record_frame(sources: Any, record_ids: Any, prints: Any) -> pd.DataFrame:

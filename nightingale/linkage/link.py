@@ -101,6 +101,7 @@ from nightingale.linkage.spine import (
 from nightingale.linkage.tables import LinkRun, latest_version
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.linkage.training import content_ranks
+from nightingale.linkage.unchanged import linked_versions, unchanged_records
 from nightingale.platform.contracts.provider_files import discover_providers
 from nightingale.platform.errors import NightingaleError
 from nightingale.platform.keystore import KeyStore
@@ -366,19 +367,28 @@ def link(
         tables, versions = _read_identifiers(session, root, keystore)
         # Arrow text, made once: the look-ups by (source, record id) below take it as it is.
         sources, record_ids = _record_names(tables)
+        # Which records are as the previous run linked them, by comparing rows with the
+        # versions it linked: their fingerprints need not be made again (.unchanged).
+        unchanged = (
+            beside.submit(_unchanged, root, keystore, in_force.folder, tables, versions)
+            if reuse and in_force
+            else None
+        )
         described = beside.submit(_records, root, tables, date.today())
         ranked = beside.submit(
             _content_keys, root, keystore, versions, sources, record_ids, options.seed
         )
-        prints = fingerprints(tables, tokeniser)
+        prints = None if unchanged else fingerprints(tables, tokeniser)
         previous = previous_read.result()
         saved_tokens = None if tokens_read is None else tokens_read.result()
         fresh = None
         in_records = None
         departed = None
-        if saved_tokens is not None and previous is not None:
+        if saved_tokens is not None and previous is not None and unchanged is not None:
             # Each record's row in the previous run's files, looked up once for all three.
             in_records = saved_rows(sources, record_ids, previous)
+            known = _known_prints(previous, in_records, unchanged.result())
+            prints = fingerprints(tables, tokeniser, known)
             fresh = fresh_records(sources, record_ids, prints, previous, in_records)
             in_tokens = token_rows(saved_tokens, previous, in_records)
             table = _reused_match_keys(
@@ -387,6 +397,7 @@ def link(
             departed = departed_rows(saved_tokens, sources, record_ids, fresh, in_tokens)
             collect = False  # only the fresh records' identifiers were in pandas
         else:
+            prints = fingerprints(tables, tokeniser) if prints is None else prints
             table = _match_keys(_normalised(tables), tokeniser)
             collect = True
         local_keys, ranks = ranked.result()
@@ -480,7 +491,9 @@ def link(
         if measuring is not None:
             measured, found = measuring.result()
             records["partner_found"] = found
-        report = build_report(run_id, tokeniser.key_id, result, records, measured, options.seed)
+        report = build_report(
+            run_id, tokeniser.key_id, result, records, measured, versions, options.seed
+        )
         sample = draw_sample(
             data,
             result.pairs,
@@ -568,6 +581,39 @@ def _previous_run(in_force: _InForce | None) -> PreviousRun | None:
     if in_force is None:
         return None
     return load_previous(in_force.folder, in_force.run_id, in_force.key_id, in_force.trained)
+
+
+def _unchanged(
+    root: DataRoot,
+    keystore: KeyStore,
+    folder: Path,
+    tables: list[tuple[str, pa.Table]],
+    versions: dict[str, str],
+) -> npt.NDArray[np.bool_]:
+    """Per record: whether its identifiers are as the run in ``folder`` linked them
+    (:func:`.unchanged.unchanged_records`), from the identifiers of the versions that
+    run linked, where they are still kept."""
+    earlier: dict[str, pa.Table | None] = {}
+    for name, version in linked_versions(folder).items():
+        if name not in versions:
+            continue
+        if version == versions[name]:
+            earlier[name] = None  # the same version: every row is as it was
+            continue
+        path = identifiers_path(root, name, version)
+        if path.is_file():
+            earlier[name] = read_sealed_table(path, keystore, identifier_context(name))
+    return unchanged_records(tables, earlier)
+
+
+def _known_prints(
+    previous: PreviousRun, rows: npt.NDArray[np.intp], unchanged: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """The fingerprints known without hashing: those of the records unchanged since the
+    previous run (``rows``: their rows in its records), as it saved them."""
+    saved = previous.records["fingerprint"].to_numpy(dtype=np.int64)
+    known = unchanged & (rows >= 0)
+    return known, saved[np.maximum(rows, 0)] if len(saved) else np.zeros(len(rows), np.int64)
 
 
 def _keymaps(root: DataRoot, keystore: KeyStore, versions: dict[str, str]) -> dict[str, pa.Table]:

@@ -313,6 +313,7 @@ def build_report(
     result: LinkResult,
     records: pd.DataFrame,
     measured: dict[str, dict[str, float]] | None,
+    versions: dict[str, str],
     seed: int = 0,
     threshold: int = DEFAULT_THRESHOLD,
 ) -> dict[str, Any]:
@@ -322,9 +323,10 @@ def build_report(
     ``records`` has one row per spine record with ``source``, ``record_id``,
     ``person_id``, ``age_band``, ``sex``, ``postcode_area`` and optionally
     ``partner_found`` (from truth, shown beside the estimates, never used by them).
-    The caller adds ``estimated`` (:func:`.estimates.estimate` of :func:`estimates_data`):
-    its bootstrap is the slowest part, so it runs while this and the review sample,
-    which do not need it, are made.
+    ``versions`` names the provider version each source's records came from. The caller
+    adds ``estimated`` (:func:`.estimates.estimate` of :func:`estimates_data`): its
+    bootstrap is the slowest part, so it runs while this and the review sample, which do
+    not need it, are made.
     """
     pairs = result.pairs
     person, _persons = _codes(records["person_id"])
@@ -354,6 +356,7 @@ def build_report(
     return {
         "run_id": run_id,
         "key_id": key_id,
+        "versions": dict(sorted(versions.items())),
         "created": date.today().isoformat(),
         "threshold_match_weight": result.options.threshold_weight,
         "fields": result.fields,

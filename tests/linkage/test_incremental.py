@@ -24,7 +24,13 @@ from sqlalchemy import select, text
 from nightingale.cli import main
 from nightingale.cli.governance_demo import OFFICER, intake_ready
 from nightingale.linkage.engine import LinkOptions
-from nightingale.linkage.identifiers import keymap_context, keymap_path, read_sealed_table
+from nightingale.linkage.identifiers import (
+    identifier_context,
+    identifiers_path,
+    keymap_context,
+    keymap_path,
+    read_sealed_table,
+)
 from nightingale.linkage.incremental import (
     BELOW_FILE,
     LINEAGE_FILE,
@@ -33,6 +39,7 @@ from nightingale.linkage.incremental import (
     TOKENS_FILE,
     PreviousRun,
     departed_rows,
+    fingerprints,
     fresh_records,
     full_relink_reason,
     kept_pairs,
@@ -46,6 +53,8 @@ from nightingale.linkage.incremental import (
 from nightingale.linkage.positions import positions
 from nightingale.linkage.positions import text as arrow_text
 from nightingale.linkage.tables import LinkRun, versions_of
+from nightingale.linkage.tokens import Tokeniser
+from nightingale.linkage.unchanged import linked_versions
 from nightingale.operations.unit import open_unit
 from nightingale.platform import database
 from nightingale.platform.storage import read_parquet
@@ -373,6 +382,30 @@ def test_a_saved_pair_names_its_records_rows_in_the_records_file(refreshed: Refr
                 assert at["record_id"].tolist() == pairs[f"unique_id_{side}"].tolist()
                 if f"source_dataset_{side}" in pairs:
                     assert at["source"].tolist() == pairs[f"source_dataset_{side}"].tolist()
+
+
+def test_every_runs_fingerprints_are_what_hashing_every_record_of_its_versions_gives(
+    refreshed: Refreshed,
+) -> None:
+    # The incremental run hashed only the records that changed since the versions the
+    # first run linked (.unchanged); the others' fingerprints were taken as saved.
+    root, keystore = refreshed.platform.root, refreshed.platform.keystore
+    tokeniser = Tokeniser.from_keystore(keystore)
+    for run in refreshed.runs:
+        folder = root.linkage / "spine" / run.run_id
+        versions = linked_versions(folder)
+        assert sorted(versions) == ["employment", "health", "housing"]
+        tables = [
+            (
+                name,
+                read_sealed_table(
+                    identifiers_path(root, name, v), keystore, identifier_context(name)
+                ),
+            )
+            for name, v in sorted(versions.items())
+        ]
+        saved = pd.read_parquet(folder / RECORDS_FILE)["fingerprint"]
+        assert saved.tolist() == fingerprints(tables, tokeniser).tolist()
 
 
 def test_a_record_is_fresh_when_new_or_when_its_fingerprint_changed() -> None:
