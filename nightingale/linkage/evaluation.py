@@ -26,7 +26,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from nightingale.linkage.identifiers import provider_keys
 from nightingale.linkage.positions import positions
 from nightingale.platform.errors import NightingaleError
 
@@ -57,24 +56,11 @@ def read_truth(path: Path) -> pd.DataFrame:
     return frame.rename(columns={"person_id": "truth_person"})
 
 
-def truth_codes(
-    path: Path,
-    sources: pd.Series,
-    record_ids: pd.Series,
-    keymaps: dict[str, pa.Table],
-) -> npt.NDArray[np.int64]:
-    """Per record (``sources[i]``, ``record_ids[i]``): its true person as a code, or -1.
-
-    ``keymaps`` holds each provider's key map (``local_key``, ``record_id``). Records
-    whose local key has no truth row get -1; equal codes mean the same true person.
-    """
-    return truth_codes_of_keys(path, sources, provider_keys(sources, record_ids, keymaps))
-
-
 def truth_codes_of_keys(path: Path, sources: Any, local_keys: Any) -> npt.NDArray[np.int64]:
-    """:func:`truth_codes` of records named by provider and local key (``sources[i]``,
-    ``local_keys[i]``; a missing key has no truth row): a link run has its records'
-    local keys already, and the truth file names records by them."""
+    """Per record (``sources[i]``, ``local_keys[i]``: its provider and provider key, as
+    :func:`.identifiers.provider_keys` gives them from the key maps): its true person
+    as a code, or -1 (no truth row, or no key). Equal codes mean the same true person;
+    the truth file names records by provider and local key."""
     truth = _read_truth_table(path)
     provider = truth.column("provider")
     pairs = pc.binary_join_element_wise(provider, truth.column("local_key"), "\x1f")

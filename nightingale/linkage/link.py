@@ -378,14 +378,14 @@ def link(
         ranked = beside.submit(
             _content_keys, root, keystore, versions, sources, record_ids, options.seed
         )
-        prints = None if unchanged else fingerprints(tables, tokeniser)
+        prints = None if unchanged is not None else fingerprints(tables, tokeniser)
         previous = previous_read.result()
         saved_tokens = None if tokens_read is None else tokens_read.result()
         fresh = None
         in_records = None
         departed = None
         if saved_tokens is not None and previous is not None and unchanged is not None:
-            # Each record's row in the previous run's files, looked up once for all three.
+            # Each record's row in the previous run's files, looked up once for all below.
             in_records = saved_rows(sources, record_ids, previous)
             known = _known_prints(previous, in_records, unchanged.result())
             prints = fingerprints(tables, tokeniser, known)

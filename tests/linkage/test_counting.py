@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from nightingale.linkage.evaluation import (
     pairwise_metrics,
     partner_recall,
-    truth_codes,
     truth_codes_of_keys,
 )
+from nightingale.linkage.identifiers import provider_keys
 from nightingale.linkage.link import _aligned, _record_columns, _spine
 from nightingale.linkage.report import MIN_CELL, _distinct, _subgroups, age_band, age_bands
 from nightingale.platform.errors import NightingaleError
@@ -213,16 +213,12 @@ def test_truth_codes_follow_the_key_maps(tmp_path: Path) -> None:
         "health": pa.table({"local_key": ["K1", "K2", "K3"], "record_id": ["h1", "h2", "h3"]}),
         "housing": pa.table({"local_key": ["K1"], "record_id": ["t1"]}),
     }
-    codes = truth_codes(
-        truth,
-        pd.Series(["housing", "health", "health", "health"]),
-        pd.Series(["t1", "h2", "h3", "h1"]),
-        keymaps,
-    )
+    sources = pd.Series(["housing", "health", "health", "health"])
+    keys = provider_keys(sources, pd.Series(["t1", "h2", "h3", "h1"]), keymaps)
+    codes = truth_codes_of_keys(truth, sources, keys)
     assert codes[0] == codes[3] != codes[1]
     assert codes[2] == -1 and np.all(codes[[0, 1, 3]] >= 0)
-    # A link run knows its records' local keys: the same codes from them (a record
-    # without a key, or of a provider the truth does not name, has none).
+    # A record without a key, or of a provider the truth does not name, has none.
     by_key = truth_codes_of_keys(
         truth,
         pd.Series(["housing", "health", "health", "health", "health", "school"]),
@@ -231,7 +227,7 @@ def test_truth_codes_follow_the_key_maps(tmp_path: Path) -> None:
     assert by_key.tolist() == [*codes.tolist(), -1, -1]
     truth.write_text(truth.read_text() + "health,g.csv,K1,N9\n")
     with pytest.raises(NightingaleError, match="twice"):
-        truth_codes(truth, pd.Series(["health"]), pd.Series(["h1"]), keymaps)
+        truth_codes_of_keys(truth, pd.Series(["health"]), pa.array(["K1"]))
 
 
 @given(st.lists(st.integers(min_value=-(2**40), max_value=2**40), max_size=60))
