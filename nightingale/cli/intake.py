@@ -38,7 +38,12 @@ def agreements_add(
     legal_basis: Annotated[str, typer.Option(help="The legal basis for sharing.")],
     expires: Annotated[str, typer.Option(help="Last day it runs, YYYY-MM-DD.")],
     purpose: Annotated[
-        list[str], typer.Option("--purpose", help="A purpose it allows (repeat).")
+        list[str],
+        typer.Option(
+            "--purpose",
+            help="A purpose code it allows (repeat): research, service_evaluation, "
+            "clinical_audit, planning or public_health.",
+        ),
     ] = ["research"],  # noqa: B006 (typer reads the default; it is never mutated)
     starts: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (today).")] = None,
 ) -> None:

@@ -30,6 +30,7 @@ from nightingale.governance.acting import acting
 from nightingale.governance.errors import InvalidInput, NotFound
 from nightingale.governance.models import Agreement, Project
 from nightingale.governance.policy import Action
+from nightingale.governance.projects import PURPOSE_CODES
 from nightingale.governance.service import today, utcnow
 from nightingale.platform.keystore import KeyStore
 
@@ -82,13 +83,21 @@ def add_agreement(
         from nightingale.governance.datasets import get_dataset
 
         get_dataset(session, provider)
+        purpose_names = _names(purposes, "purpose")
+        unknown = sorted(set(purpose_names.split(",")) - set(PURPOSE_CODES))
+        if unknown:
+            # A purpose no project can declare would never cover anything: a typo.
+            raise InvalidInput(
+                f"agreement {reference}: purpose {', '.join(unknown)} is not one of "
+                f"{', '.join(PURPOSE_CODES)} (the purpose codes projects declare)"
+            )
         if session.scalar(select(Agreement).where(Agreement.reference == reference)):
             raise InvalidInput(f"an agreement with reference {reference!r} already exists")
         agreement = Agreement(
             reference=reference,
             provider=provider,
             tables=_names(tables, "table"),
-            purposes=_names(purposes, "purpose"),
+            purposes=purpose_names,
             legal_basis=legal_basis,
             starts_on=starts_on,
             expires_on=expires_on,

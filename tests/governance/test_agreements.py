@@ -70,6 +70,7 @@ def test_only_stewards_and_administrators_record_agreements(
         ({"expires_on": TODAY - timedelta(days=5)}, "before it starts"),
         ({"tables": []}, "at least one table"),
         ({"purposes": ["Research!"]}, "use lower-case names"),
+        ({"purposes": ["reserch"]}, "purpose reserch is not one of research, service_evaluation"),
         ({"provider": "nowhere"}, "no dataset called 'nowhere'"),
     ],
 )
