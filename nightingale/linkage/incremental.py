@@ -389,18 +389,23 @@ def saved_pairs(pairs: pd.DataFrame, sources: pa.Array, record_ids: pa.Array) ->
     (``sources``, ``record_ids``: ``records.parquet``'s order, the token table's) as
     ``row_l``/``row_r``, taken from the pairs' record positions (``node_l``/``node_r``)
     or, where they carry none (a full run's pairs below the floor), looked up once here,
-    so the next run never looks a kept pair's ids up."""
+    so the next run never looks a kept pair's ids up. Pairs without sources are of one
+    source (Splink names none when it deduplicates a single one)."""
     if not len(pairs):
         return pairs.drop(columns=["node_l", "node_r"], errors="ignore")
     rows = {}
     for side in ("l", "r"):
-        node = f"node_{side}"
+        node, source = f"node_{side}", f"source_dataset_{side}"
         if node in pairs:
             rows[f"row_{side}"] = pairs[node].to_numpy(dtype=np.int32)
+            continue
+        if source in pairs:
+            pair_sources = text(pairs[source])
         else:
-            rows[f"row_{side}"] = positions(
-                pairs[f"source_dataset_{side}"], pairs[f"unique_id_{side}"], sources, record_ids
-            ).astype(np.int32)
+            (only,) = pc.unique(text(sources)).to_pylist()
+            pair_sources = pa.array([only] * len(pairs), pa.string())
+        at = positions(pair_sources, pairs[f"unique_id_{side}"], sources, record_ids)
+        rows[f"row_{side}"] = at.astype(np.int32)
     return pairs.drop(columns=["node_l", "node_r"], errors="ignore").assign(**rows)
 
 

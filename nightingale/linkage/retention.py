@@ -5,6 +5,11 @@ zone (sealed identifiers and key map) and, when rows were rejected, the quaranti
 files are registered in ``linkage_dataset_version``. :func:`expire_version` removes all of
 them. Which versions are due, and the audit entry for each, is the retention operation's
 (:mod:`nightingale.operations.retention`); a provider's newest version is never due.
+
+A link run made from such a version holds what was derived from its records: their
+tokens (``tokens.parquet``), fingerprints, scored pairs and person ids. Its folder goes
+with the version (:func:`expire_run`), unless it is the spine in force, which the next
+build and the next incremental link read.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from nightingale.linkage.ingest import discard_version
+from nightingale.linkage.spine import current_run, spine_folder
 from nightingale.linkage.tables import DatasetVersion, versions_of
 from nightingale.platform.storage import DataRoot
 
@@ -49,3 +55,12 @@ def expire_version(session: Session, root: DataRoot, provider: str, version_id: 
     )
     session.flush()
     discard_version(root, provider, version_id)
+
+
+def expire_run(root: DataRoot, run_id: str) -> None:
+    """Remove a link run's folder (never the spine in force's)."""
+    import shutil
+
+    if run_id == current_run(root):
+        raise ValueError(f"link run {run_id} is the spine in force: it is never expired")
+    shutil.rmtree(spine_folder(root, run_id), ignore_errors=True)

@@ -55,10 +55,11 @@ from nightingale.linkage.positions import text as arrow_text
 from nightingale.linkage.tables import LinkRun, versions_of
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.linkage.unchanged import linked_versions
+from nightingale.operations import linkage
 from nightingale.operations.unit import open_unit
 from nightingale.platform import database
 from nightingale.platform.storage import read_parquet
-from tests.linkage.conftest import Platform, ingest_all, make_platform
+from tests.linkage.conftest import FILES, Platform, ingest_all, make_platform
 from tests.linkage.region import PEOPLE
 
 MOVED, WITHDRAWN, NEW = "P100000007", "P200000001", "P300000001"
@@ -472,3 +473,29 @@ def test_the_previous_spines_records_are_found_now_by_their_rows_while_in_record
     ).tolist() == [1, -1, 0]
     previous.spine = previous.spine.iloc[::-1].reset_index(drop=True)
     assert spine_rows(previous, rows) is None  # in another order: the caller looks them up
+
+
+def _partition(platform: Platform, run_id: str) -> set[frozenset[str]]:
+    spine = read_parquet(platform.root.linkage / "spine" / run_id / "spine.parquet")
+    return {frozenset(group) for _person, group in spine.groupby("person_id")["record_id"]}
+
+
+def test_one_provider_alone_is_linked_and_then_relinked_incrementally(platform: Platform) -> None:
+    # Splink names no source in the pairs when it deduplicates a single one.
+    files = [platform.extract("housing", name) for name in FILES["housing"]]
+    with open_unit(platform.settings, "setup") as unit:
+        officer = intake_ready(unit.session, unit.keystore)
+    runs = []
+    for moved in (False, True):
+        if moved:  # the first tenant moves
+            tenancies = pd.read_csv(files[0], dtype=str, keep_default_na=False)
+            tenancies.loc[0, "postcode"] = "LS1 4AP"
+            tenancies.to_csv(files[0], index=False)
+        with open_unit(platform.settings, officer) as unit:
+            linkage.ingest(unit, "housing", files)
+            runs.append(linkage.link(unit))
+    with open_unit(platform.settings, officer) as unit:
+        full = linkage.link(unit, full=True)
+    assert runs[0].full_reason is not None and runs[1].full_reason is None
+    assert runs[1].counts["records_fresh"] == 1
+    assert _partition(platform, runs[1].run_id) == _partition(platform, full.run_id)

@@ -14,6 +14,8 @@ from nightingale.governance import audit, releases, retention
 from nightingale.governance.errors import PermissionDenied
 from nightingale.governance.service import utcnow
 from nightingale.linkage.identifiers import identifiers_path, keymap_path
+from nightingale.linkage.retention import expire_run
+from nightingale.linkage.spine import current_run
 from nightingale.linkage.tables import versions_of
 from nightingale.operations import linkage
 from nightingale.operations import retention as retention_run
@@ -36,7 +38,8 @@ def _set(settings: Settings, scope: str, name: str, days: int = 30, by: str = "a
         )
 
 
-def _two_housing_versions(settings: Settings) -> tuple[str, str]:
+def _two_housing_versions(settings: Settings, link: bool = False) -> tuple[str, str]:
+    """Two versions of the housing extract (each linked alone when ``link``)."""
     initialise(settings)
     region = settings.data_root / "demo-region"
     write_region(region)
@@ -51,6 +54,8 @@ def _two_housing_versions(settings: Settings) -> tuple[str, str]:
         )
         with open_unit(settings, OFFICER) as unit:
             version = linkage.ingest(unit, "housing", files).version_id
+            if link:
+                linkage.link(unit)
         assert version is not None
         versions.append(version)
     return versions[0], versions[1]
@@ -85,6 +90,34 @@ def test_a_dry_run_shows_the_old_version_and_apply_deletes_it_from_every_zone(
         [entry] = audit.entries(unit.session, action_prefix="dataset_version.deleted")
         assert (entry.actor, entry.object_id) == ("ada", f"housing/{old}")
         assert audit.details_of(entry)["reason"] == "retention: kept 30 days"
+
+
+def test_a_link_run_made_from_an_expired_version_goes_with_it_but_never_the_spine_in_force(
+    settings: Settings,
+) -> None:
+    old, _new = _two_housing_versions(settings, link=True)
+    root = DataRoot(settings.data_root)
+    first, in_force = sorted(p.name for p in (root.linkage / "spine").iterdir() if p.is_dir())
+    assert current_run(root) == in_force
+    _set(settings, "provider", "housing")
+    with open_unit(settings, "ada") as unit:
+        due = retention_run.run(unit, now=LATER)
+    # The first run linked the old version: its tokens and pairs are derived from it.
+    assert [(d.kind, d.owner, d.object_id) for d in due] == [
+        ("dataset_version", "housing", old),
+        ("link_run", "housing", first),
+    ]
+    with open_unit(settings, "ada") as unit:
+        retention_run.run(unit, apply=True, now=LATER)
+    assert not (root.linkage / "spine" / first).exists()
+    assert (root.linkage / "spine" / in_force / "tokens.parquet").is_file()
+    with open_unit(settings, "ada") as unit:
+        [entry] = audit.entries(unit.session, action_prefix="link_run.deleted")
+        assert (entry.actor, entry.object_id) == ("ada", first)
+        assert "retention" in audit.details_of(entry)["reason"]
+        assert retention_run.run(unit, now=LATER) == []  # nothing left to delete
+    with pytest.raises(ValueError, match="spine in force"):
+        expire_run(root, in_force)
 
 
 def test_a_projects_expired_releases_are_revoked_and_deleted_with_audit_entries(
