@@ -84,25 +84,23 @@ class LinkOptions:
 class LinkResult:
     """Persons for every record plus what the report and the run record need."""
 
-    #: source_dataset, unique_id and person_id; the person is an integer label when
-    #: ``names`` can name it (:meth:`person_ids`)
+    #: source_dataset, unique_id and person_id: each record's person as an integer
+    #: label, which ``names`` names (:meth:`person_ids`)
     persons: pd.DataFrame
     pairs: pd.DataFrame  # scored pairs above the floor, with gamma columns and "linked"
     model_json: dict[str, Any]
     fields: list[str]
     options: LinkOptions
+    #: the persons' ids, made when asked
+    names: PersonNames
     counts: dict[str, int] = field(default_factory=dict)
     #: pairs between the screen and the floor: ids and agreement levels only
     below_floor: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: what the model was trained from, for the next run to update (None: untrained)
     training: TrainingCounts | None = None
-    #: the persons' ids, made when asked (None: ``persons`` holds them already)
-    names: PersonNames | None = None
 
     def person_ids(self) -> npt.NDArray[Any]:
         """Every record's person id, in the order of ``persons``."""
-        if self.names is None:
-            return self.persons["person_id"].to_numpy()
         return self.names.per_record()
 
 
@@ -431,7 +429,7 @@ def cluster(
         "deterministic_links": int(links["deterministic"].sum()),
         "second_look_links": len(extra),
     }
-    return LinkResult(records, pairs, model_json, sorted(fields), options, counts, names=names)
+    return LinkResult(records, pairs, model_json, sorted(fields), options, names, counts)
 
 
 def _deterministic(pairs: pd.DataFrame) -> pd.Series:

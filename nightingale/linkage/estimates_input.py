@@ -294,12 +294,9 @@ def _one_person_at(
     person_of: pd.DataFrame, node_l: npt.NDArray[np.intp], node_r: npt.NDArray[np.intp]
 ) -> npt.NDArray[np.bool_]:
     """:func:`_one_person` of pairs whose records are the rows ``node_l`` and ``node_r``
-    of ``person_of``; the persons compared as :func:`_one_person` compares them (as
-    text), by their codes."""
-    persons = person_of["person_id"]
-    if persons.dtype == object:  # ids (the engine's labels are integers already)
-        persons = persons.astype(str)
-    person, _uniques = pd.factorize(persons, use_na_sentinel=False)
+    of ``person_of``, compared by the persons' codes (ids and the engine's integer labels
+    alike; a missing person is one code, as :func:`_one_person`'s text ``"None"`` is)."""
+    person, _uniques = pd.factorize(person_of["person_id"], use_na_sentinel=False)
     same: npt.NDArray[np.bool_] = person[node_l] == person[node_r]
     return same
 

@@ -479,8 +479,8 @@ def link(
             tokeniser,
             ordering.result(),
             result.counts,
-            (sources, record_ids),
             result.names,
+            (sources, record_ids),
             None if previous is None or in_records is None else spine_rows(previous, in_records),
         )
         records["person_id"] = spine["person_id"].to_numpy()
@@ -664,19 +664,18 @@ def _assign_ids(
     tokeniser: Tokeniser,
     order: npt.NDArray[np.int64],
     counts: dict[str, int],
+    persons: PersonNames,
     names: tuple[pa.Array, pa.Array] | None = None,
-    persons: PersonNames | None = None,
     at: npt.NDArray[np.intp] | None = None,
 ) -> pd.DataFrame:
     """Give ``spine``'s persons the previous spine's ids by overlap; return the lineage.
 
     Records are keyed by their spine position; a previous record that is no longer on
     the spine gets a key past the end. ``order`` ranks the spine's records on content
-    (:func:`_content_order`), for ties; ``names`` are the spine's sources and record ids
-    as Arrow text when the caller has them. ``persons`` names the clusters when the
-    spine holds the engine's labels (:class:`.clustering.PersonNames`; otherwise the
-    spine's ids are the default ones). ``at`` is each previous spine record's position
-    now, when the caller has it (:func:`.incremental.spine_rows`).
+    (:func:`_content_order`), for ties; ``persons`` names the engine's labels the spine
+    holds (:class:`.clustering.PersonNames`); ``names`` are the spine's sources and record
+    ids as Arrow text when the caller has them, and ``at`` each previous spine record's
+    position now (:func:`.incremental.spine_rows`).
     """
     current = pd.DataFrame(
         {
@@ -696,16 +695,15 @@ def _assign_ids(
         gone = np.flatnonzero(at < 0)
         at[gone] = len(spine) + np.arange(len(gone))
         before = pd.DataFrame({"key": at, "person_id": old["person_id"].array})
-    default = persons.of if persons is not None else None
 
     def fresh(cluster: Any, attempt: int) -> str:
-        name = str(cluster) if default is None else default([cluster])[0]
+        (name,) = persons.of([cluster])
         if attempt == 0:
             return name
         (token,) = tokeniser.tokens("person_id", [f"{name}#{attempt}"]).astype("int64")
         return f"P{int(token) & 0xFFFFFFFFFFFFFFFF:016x}"
 
-    assignment = assign(current, before, fresh, default)
+    assignment = assign(current, before, fresh, persons.of)
     spine["person_id"] = assignment.person_id.to_numpy()
     counts.update(assignment.counts)
     return assignment.lineage

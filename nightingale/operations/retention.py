@@ -43,7 +43,7 @@ class Due:
     keep_days: int
 
 
-def _linked_versions(unit: Unit) -> dict[str, tuple[datetime, dict[str, str]]]:
+def _kept_runs(unit: Unit) -> dict[str, tuple[datetime, dict[str, str]]]:
     """Each link run whose folder is kept, but the spine in force: when it ran and the
     provider versions it linked (from its ``linkage.run`` audit entry)."""
     in_force = current_run(unit.root)
@@ -64,7 +64,7 @@ def due(unit: Unit, now: datetime | None = None) -> list[Due]:
     runs made from it), oldest first."""
     moment = now or utcnow()
     found: list[Due] = []
-    runs = _linked_versions(unit)
+    runs = _kept_runs(unit)
     for rule in retention.list_rules(unit.session):
         cutoff = moment - timedelta(days=rule.keep_days)
         if rule.scope == "provider":
