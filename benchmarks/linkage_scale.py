@@ -116,7 +116,7 @@ def instrument(stages: Stages) -> None:
     stages.wrap(backend.DuckDBBackend, "read_pairs", "read scored pairs")
     stages.wrap(backend.DuckDBBackend, "release_working_tables", "release DuckDB tables")
     stages.wrap(engine, "cluster", "cluster (links, persons)")
-    for name in ("_measure", "pairwise_metrics", "partner_recall"):
+    for name in ("truth_codes_of_keys", "_measure", "pairwise_metrics", "partner_recall"):
         stages.wrap(link, name, "truth evaluation")
     stages.wrap(link, "build_report", "quality report")
     stages.wrap(link, "write_spine", "write spine (beside the report)")

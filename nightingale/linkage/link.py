@@ -310,16 +310,16 @@ def _spine(
 
 
 def _measure(
-    sources: pd.Series, person_ids: npt.NDArray[Any], truth_path: Path, local_keys: pa.Array
+    sources: pd.Series, person_ids: npt.NDArray[Any], truth: npt.NDArray[np.int64]
 ) -> tuple[dict[str, dict[str, float]], pd.Series]:
     """Measured pairwise quality, and per record whether its true partners were found.
 
     ``sources``, ``person_ids`` (any labels of the persons: only which records share one
-    counts) and ``local_keys`` (:func:`.identifiers.provider_keys`) are in record order.
-    Records without a truth row are left out of the metrics (``partner_found`` is
-    ``<NA>`` for them, as for records with no true partner).
+    counts) and ``truth`` (each record's true person as a code, -1 where unknown:
+    :func:`.evaluation.truth_codes_of_keys`) are in record order. Records without a truth
+    row are left out of the metrics (``partner_found`` is ``<NA>`` for them, as for
+    records with no true partner).
     """
-    truth = truth_codes_of_keys(truth_path, sources, local_keys)
     known = truth >= 0
     # The persons as integer codes, made once: both measures number them again.
     person, _labels = pd.factorize(person_ids)
@@ -413,22 +413,37 @@ def link(
         if full
         else full_relink_reason(previous, table, tokeniser.key_id, options, comparisons, rules)
     )
-    if reason is None and fresh is not None and departed is not None:
-        assert previous is not None
-        result = run_incremental(
-            table, tokeniser, options, previous, fresh, departed, ranks, in_records
-        )
-    else:
-        reason = reason or "the previous run kept no token table"
-        result = run_splink(table, tokeniser, backend, options, previous_rules, ranks)
-    del departed
-    result.counts["incremental"] = int(reason is None)
-    saved_records = record_frame(sources, record_ids, prints)
+    incremental = reason is None and fresh is not None and departed is not None
     run_id = new_run_id()
     # The run's files go into its folder as they are ready, written by a second thread
-    # (with the truth evaluation) while this one assigns ids and builds the report; the
-    # folder appears whole when everything is written, or not at all (.spine.new_run).
+    # (with the truth evaluation) while this one links, assigns ids and builds the report;
+    # the folder appears whole when everything is written, or not at all (.spine.new_run).
     with new_run(root, run_id) as building, _Beside() as beside, _Beside() as estimator:
+        # What needs no partition is made beside the linkage: the records' content order
+        # (for the ids), their true persons, and the records the next run compares with.
+        ordering = beside.submit(_content_order, sources, record_ids, local_keys)
+        truth = (
+            None
+            if truth_path is None
+            else beside.submit(truth_codes_of_keys, truth_path, sources, local_keys)
+        )
+        beside.submit(_write_records, building, sources, record_ids, prints)
+        del prints
+        # The token table, which the next run reuses: beside an incremental linkage too,
+        # but after a full one, whose prediction is the run's memory peak (at a million
+        # people the table and its encoding are about a gigabyte more).
+        if incremental:
+            beside.submit(write_parquet, building / TOKENS_FILE, table)
+            assert previous is not None and fresh is not None and departed is not None
+            result = run_incremental(
+                table, tokeniser, options, previous, fresh, departed, ranks, in_records
+            )
+        else:
+            reason = reason or "the previous run kept no token table"
+            result = run_splink(table, tokeniser, backend, options, previous_rules, ranks)
+            beside.submit(write_parquet, building / TOKENS_FILE, table)
+        del departed, table  # the token table stays only until it is written
+        result.counts["incremental"] = int(reason is None)
         # The pairs number their records by the token table's rows, which are the
         # spine's when the engine's persons came in records' order (they should).
         aligned = _aligned(records, result.persons)
@@ -436,22 +451,16 @@ def link(
         result.persons = result.persons.iloc[0:0]
         # Measured against truth first (the report needs it): the partition is all it
         # reads, so the engine's person labels do as well as the ids assigned below.
-        ordering = beside.submit(_content_order, sources, record_ids, local_keys)
         measuring = (
             None
-            if truth_path is None
+            if truth is None
             else beside.submit(
                 _measure,
                 records["source"].copy(),
                 spine["person_id"].to_numpy(copy=True),
-                truth_path,
-                local_keys,
+                truth.result(),
             )
         )
-        # The token table: the next run reuses it, and it should not stay in memory
-        # through the report (at a million people it is about a gigabyte).
-        beside.submit(write_parquet, building / TOKENS_FILE, table)
-        del table
         backend.release_working_tables()
         # What the next run reuses (.incremental) and spines at other thresholds are
         # re-selected from (.threshold_spines): ids, weights, agreement levels, the run's
@@ -459,11 +468,10 @@ def link(
         kept_for_next = {
             PAIRS_FILE: saved_pairs(result.pairs, sources, record_ids),
             BELOW_FILE: saved_pairs(result.below_floor, sources, record_ids),
-            RECORDS_FILE: saved_records,
         }
         for name, frame in kept_for_next.items():
             beside.submit(write_parquet, building / name, frame)
-        del kept_for_next, saved_records
+        del kept_for_next
         if result.training is not None:  # the next run updates these counts
             beside.submit(atomic_write_json, building / TRAINING_FILE, result.training.as_json())
         # The estimator's input reads the partition only: made before the ids change.
@@ -614,6 +622,14 @@ def _known_prints(
     saved = previous.records["fingerprint"].to_numpy(dtype=np.int64)
     known = unchanged & (rows >= 0)
     return known, saved[np.maximum(rows, 0)] if len(saved) else np.zeros(len(rows), np.int64)
+
+
+def _write_records(
+    folder: Path, sources: pa.Array, record_ids: pa.Array, prints: npt.NDArray[np.int64]
+) -> None:
+    """The records file, which the next run compares its records with
+    (:func:`.incremental.record_frame`)."""
+    write_parquet(folder / RECORDS_FILE, record_frame(sources, record_ids, prints))
 
 
 def _keymaps(root: DataRoot, keystore: KeyStore, versions: dict[str, str]) -> dict[str, pa.Table]:
