@@ -40,7 +40,9 @@ weight by more than that."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +105,10 @@ class PreviousRun:
     #: the counts its model was trained from (None: untrained, or kept no counts)
     training: TrainingCounts | None = None
 
+    def with_pairs(self, pairs: pd.DataFrame, below_floor: pd.DataFrame) -> PreviousRun:
+        """This run with its pairs above and below the floor (:func:`read_saved_pairs`)."""
+        return replace(self, pairs=pairs, below_floor=below_floor)
+
     def tokens(self) -> pa.Table | None:
         """The run's token table, if it kept one."""
         return None if self.folder is None else read_tokens(self.folder)
@@ -118,12 +124,19 @@ def read_tokens(folder: Path) -> pa.Table | None:
     return pq.read_table(folder / TOKENS_FILE)
 
 
-def load_previous(folder: Path, run_id: str, key_id: str, trained: bool) -> PreviousRun | None:
-    """The run in ``folder``, or None when it predates incremental linkage (no pairs)."""
+def load_previous(
+    folder: Path, run_id: str, key_id: str, trained: bool, with_pairs: bool = True
+) -> PreviousRun | None:
+    """The run in ``folder``, or None when it predates incremental linkage (no pairs).
+
+    ``with_pairs=False`` leaves its pairs out (empty), for a caller that reads them apart
+    (:func:`read_saved_pairs`) and adds them (:meth:`PreviousRun.with_pairs`): they are
+    the slowest part to read and the last needed.
+    """
     import json
 
     # The spine and the fingerprints are only looked up in (positions, overlaps), so
-    # their text stays in Arrow memory; the pairs are written again, as they were read.
+    # their text stays in Arrow memory.
     spine = read_parquet(
         folder / "spine.parquet", ["source", "record_id", "person_id"], arrow_text=True
     )
@@ -131,30 +144,28 @@ def load_previous(folder: Path, run_id: str, key_id: str, trained: bool) -> Prev
         empty = pd.DataFrame()
         return PreviousRun(run_id, spine, empty, empty, {}, key_id, trained, folder)
     model_json = json.loads((folder / "model.json").read_text(encoding="utf-8"))
-    pairs = read_parquet(folder / PAIRS_FILE, threads=False)  # its ids are Python strings
     records = read_parquet(folder / RECORDS_FILE, arrow_text=True)
-    below = (
-        read_parquet(folder / BELOW_FILE, threads=False)
-        if (folder / BELOW_FILE).is_file()
-        else None
-    )
     training = None
     if (folder / TRAINING_FILE).is_file():
         training = TrainingCounts.from_json(
             json.loads((folder / TRAINING_FILE).read_text(encoding="utf-8"))
         )
-    return PreviousRun(
-        run_id,
-        spine,
-        pairs,
-        records,
-        model_json,
-        key_id,
-        trained,
-        folder,
-        pd.DataFrame() if below is None else below,
-        training,
+    empty = pd.DataFrame()
+    previous = PreviousRun(
+        run_id, spine, empty, records, model_json, key_id, trained, folder, training=training
     )
+    return previous.with_pairs(*read_saved_pairs(folder)) if with_pairs else previous
+
+
+def read_saved_pairs(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pairs the run in ``folder`` kept, above and below the floor (empty where it
+    kept none); written again as they are read, so their ids are Python strings."""
+
+    def read(name: str) -> pd.DataFrame:
+        return read_parquet(folder / name, threads=False) if (folder / name).is_file() else empty
+
+    empty = pd.DataFrame()
+    return read(PAIRS_FILE), read(BELOW_FILE)
 
 
 def read_lineage(folder: Path) -> pd.DataFrame:
@@ -439,6 +450,14 @@ def kept_pairs(pairs: pd.DataFrame, moved: Any, fresh: Any) -> pd.DataFrame:
     return kept.assign(node_l=node_l[keep], node_r=node_r[keep])
 
 
+def _kept(previous: PreviousRun, rows: Any, fresh: npt.NDArray[np.bool_]) -> pd.DataFrame:
+    """The previous run's pairs, above and below the floor, that are kept
+    (:func:`kept_pairs`), in one frame."""
+    moved = moved_rows(rows, len(previous.records))
+    kept = [kept_pairs(frame, moved, fresh) for frame in (previous.pairs, previous.below_floor)]
+    return pd.concat([f for f in kept if len(f)] or [pd.DataFrame()], ignore_index=True)
+
+
 def _rules(model_json: dict[str, Any]) -> list[str]:
     rules = []
     for rule in model_json.get("blocking_rules_to_generate_predictions", []):
@@ -525,6 +544,7 @@ def run_incremental(
     departed: pa.Table,
     ranks: Any,
     rows: Any,
+    below_floor_ready: Callable[[pd.DataFrame], object] | None = None,
 ) -> LinkResult:
     """Persons for every record of ``table``, scoring only pairs with a fresh end.
 
@@ -533,49 +553,43 @@ def run_incremental(
     ``departed``, the previous token rows of the records that changed or left) and the
     kept pairs are re-weighed under it (see the module docstring). ``ranks`` are the
     records' content ranks (:func:`.training.content_ranks`), ``rows`` their rows in the
-    previous run's records (:func:`saved_rows`).
+    previous run's records (:func:`saved_rows`). ``below_floor_ready`` is handed the
+    pairs below the floor as soon as they are known, before the clustering (the caller
+    writes them meanwhile).
     """
     logging.getLogger("splink").setLevel(logging.ERROR)
     fresh = np.asarray(fresh, dtype=bool)
     rules = list(previous.model_json.get(RULES_KEY, _rules(previous.model_json)))
     changed = bool(fresh.any()) or table.num_rows != len(previous.records)
     counts, model_json, scored = previous.training, previous.model_json, pd.DataFrame()
-    if changed:  # refit, and score the fresh records' pairs, on one load of the records
-        counter = pair_counter(table, fresh, previous.model_json)
-        try:
-            training = trains(table, options) and counts is not None
-            plan = training_plan(table, options) if training else None
-            # The pairs with a fresh end, found once for the prediction rules and the EM
-            # blocks: the blocks' share is what the training counts add.
-            every = list(dict.fromkeys(rules + (plan.blocks if plan else [])))
-            found = counter.blocked_pairs("records", every) if fresh.any() else None
-            if counts is not None and plan is not None:
-                fresh_em = None if found is None else _block_patterns(found, every, plan)
-                counts = updated_counts(
-                    counts, table, fresh, departed, ranks, plan, counter, fresh_em
-                )
-            else:
-                counts = None
-            settings = model_settings(table, options, rules, counts)
-            model_json = with_parameters(previous.model_json, settings)
-            if found is not None:
-                scored = score_fresh(counter, table, model_json, options, found)
-        finally:
-            counter.close()
+    # The previous run's pairs that are kept are picked out (pandas) on a second thread
+    # while this one counts and scores in DuckDB, which mostly lets go of the GIL.
+    with ThreadPoolExecutor(1, thread_name_prefix="link-kept") as beside:
+        keeping = beside.submit(_kept, previous, rows, fresh)
+        if changed:  # refit, and score the fresh records' pairs, on one load of the records
+            counter = pair_counter(table, fresh, previous.model_json)
+            try:
+                training = trains(table, options) and counts is not None
+                plan = training_plan(table, options) if training else None
+                # The pairs with a fresh end, found once for the prediction rules and the
+                # EM blocks: the blocks' share is what the training counts add.
+                every = list(dict.fromkeys(rules + (plan.blocks if plan else [])))
+                found = counter.blocked_pairs("records", every) if fresh.any() else None
+                if counts is not None and plan is not None:
+                    fresh_em = None if found is None else _block_patterns(found, every, plan)
+                    counts = updated_counts(
+                        counts, table, fresh, departed, ranks, plan, counter, fresh_em
+                    )
+                else:
+                    counts = None
+                settings = model_settings(table, options, rules, counts)
+                model_json = with_parameters(previous.model_json, settings)
+                if found is not None:
+                    scored = score_fresh(counter, table, model_json, options, found)
+            finally:
+                counter.close()
+        kept = keeping.result()
     scored, scored_below = split_at_floor(scored, options)
-    moved = moved_rows(rows, len(previous.records))
-    kept = pd.concat(
-        [
-            frame
-            for frame in (
-                kept_pairs(previous.pairs, moved, fresh),
-                kept_pairs(previous.below_floor, moved, fresh),
-            )
-            if len(frame)
-        ]
-        or [pd.DataFrame()],
-        ignore_index=True,
-    )
     if changed and len(kept):
         kept = rescore(
             kept.drop(columns=["match_weight", "match_probability"], errors="ignore"),
@@ -588,11 +602,14 @@ def run_incremental(
         kept, kept_below = split_at_floor(kept, options)
     else:
         kept, kept_below = kept.iloc[0:0], kept
-    pairs = pd.concat([f for f in (kept, scored) if len(f)] or [kept], ignore_index=True)
-    result = cluster(table, pairs, present_fields(table), tokeniser, model_json, options)
-    result.below_floor = pd.concat(
+    below_floor = pd.concat(
         [f for f in (kept_below, scored_below) if len(f)] or [pd.DataFrame()], ignore_index=True
     )
+    if below_floor_ready is not None:
+        below_floor_ready(below_floor)
+    pairs = pd.concat([f for f in (kept, scored) if len(f)] or [kept], ignore_index=True)
+    result = cluster(table, pairs, present_fields(table), tokeniser, model_json, options)
+    result.below_floor = below_floor
     result.counts["pairs_below_floor"] = len(result.below_floor)
     result.training = counts
     result.counts["trained"] = int(counts is not None)

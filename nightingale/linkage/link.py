@@ -70,6 +70,7 @@ from nightingale.linkage.incremental import (
     fresh_records,
     full_relink_reason,
     load_previous,
+    read_saved_pairs,
     read_tokens,
     record_frame,
     reuse_tokens,
@@ -355,29 +356,37 @@ def link(
     options = options or LinkOptions()
     tokeniser = Tokeniser.from_keystore(keystore)
     in_force = _run_in_force(session, root)
-    reuse = not full and in_force is not None and in_force.key_id == tokeniser.key_id
+    # The run whose tokens (and so pairs and fingerprints) this one may reuse: the spine
+    # in force, made with the same key, unless a full relink was asked for.
+    reused = (
+        in_force.folder
+        if not full and in_force is not None and in_force.key_id == tokeniser.key_id
+        else None
+    )
     # The previous run's files, the key maps with the content ranks, and the report's
     # record columns (Parquet, AES, DuckDB and Arrow, which mostly let go of the GIL)
     # are made on two more threads while this one decrypts the identifiers and
     # fingerprints them (a Python loop); leaving the block waits for every thread, also
     # when something failed.
     with ThreadPoolExecutor(2, thread_name_prefix="link-read") as beside:
-        previous_read = beside.submit(_previous_run, in_force)
-        tokens_read = beside.submit(read_tokens, in_force.folder) if reuse and in_force else None
+        previous_read = beside.submit(_previous_run, in_force, reused is None)
+        tokens_read = None if reused is None else beside.submit(read_tokens, reused)
         tables, versions = _read_identifiers(session, root, keystore)
         # Arrow text, made once: the look-ups by (source, record id) below take it as it is.
         sources, record_ids = _record_names(tables)
         # Which records are as the previous run linked them, by comparing rows with the
         # versions it linked: their fingerprints need not be made again (.unchanged).
         unchanged = (
-            beside.submit(_unchanged, root, keystore, in_force.folder, tables, versions)
-            if reuse and in_force
-            else None
+            None
+            if reused is None
+            else beside.submit(_unchanged, root, keystore, reused, tables, versions)
         )
         described = beside.submit(_records, root, tables, date.today())
         ranked = beside.submit(
             _content_keys, root, keystore, versions, sources, record_ids, options.seed
         )
+        # The previous run's pairs are needed last (by the linkage), so they are read last.
+        pairs_read = None if reused is None else beside.submit(read_saved_pairs, reused)
         prints = None if unchanged is not None else fingerprints(tables, tokeniser)
         previous = previous_read.result()
         saved_tokens = None if tokens_read is None else tokens_read.result()
@@ -402,6 +411,8 @@ def link(
             collect = True
         local_keys, ranks = ranked.result()
         records = described.result()
+        if previous is not None and pairs_read is not None:
+            previous = previous.with_pairs(*pairs_read.result())
     del tables, saved_tokens
     _give_back_memory(collect)
     comparisons = {c["output_column_name"] for c in comparisons_for(present_fields(table))}
@@ -414,6 +425,7 @@ def link(
         else full_relink_reason(previous, table, tokeniser.key_id, options, comparisons, rules)
     )
     incremental = reason is None and fresh is not None and departed is not None
+    names = (sources, record_ids)
     run_id = new_run_id()
     # The run's files go into its folder as they are ready, written by a second thread
     # (with the truth evaluation) while this one links, assigns ids and builds the report;
@@ -436,7 +448,16 @@ def link(
             beside.submit(write_parquet, building / TOKENS_FILE, table)
             assert previous is not None and fresh is not None and departed is not None
             result = run_incremental(
-                table, tokeniser, options, previous, fresh, departed, ranks, in_records
+                table,
+                tokeniser,
+                options,
+                previous,
+                fresh,
+                departed,
+                ranks,
+                in_records,
+                # written while the clustering runs
+                lambda below: beside.submit(_write_pairs, building / BELOW_FILE, below, names),
             )
         else:
             reason = reason or "the previous run kept no token table"
@@ -465,13 +486,9 @@ def link(
         # What the next run reuses (.incremental) and spines at other thresholds are
         # re-selected from (.threshold_spines): ids, weights, agreement levels, the run's
         # link flags and each end's row in records.parquet.
-        kept_for_next = {
-            PAIRS_FILE: saved_pairs(result.pairs, sources, record_ids),
-            BELOW_FILE: saved_pairs(result.below_floor, sources, record_ids),
-        }
-        for name, frame in kept_for_next.items():
-            beside.submit(write_parquet, building / name, frame)
-        del kept_for_next
+        beside.submit(write_parquet, building / PAIRS_FILE, saved_pairs(result.pairs, *names))
+        if not incremental:
+            beside.submit(_write_pairs, building / BELOW_FILE, result.below_floor, names)
         if result.training is not None:  # the next run updates these counts
             beside.submit(atomic_write_json, building / TRAINING_FILE, result.training.as_json())
         # The estimator's input reads the partition only: made before the ids change.
@@ -488,7 +505,7 @@ def link(
             ordering.result(),
             result.counts,
             result.names,
-            (sources, record_ids),
+            names,
             None if previous is None or in_records is None else spine_rows(previous, in_records),
         )
         records["person_id"] = spine["person_id"].to_numpy()
@@ -584,11 +601,13 @@ def _run_in_force(session: Session, root: DataRoot) -> _InForce | None:
     return _InForce(spine_folder(root, run_id), run_id, row.key_id, trained)
 
 
-def _previous_run(in_force: _InForce | None) -> PreviousRun | None:
-    """The spine in force and what it kept for an incremental run (None: no spine)."""
+def _previous_run(in_force: _InForce | None, with_pairs: bool) -> PreviousRun | None:
+    """The spine in force and what it kept for an incremental run (None: no spine);
+    without its pairs unless ``with_pairs``."""
     if in_force is None:
         return None
-    return load_previous(in_force.folder, in_force.run_id, in_force.key_id, in_force.trained)
+    folder, run_id = in_force.folder, in_force.run_id
+    return load_previous(folder, run_id, in_force.key_id, in_force.trained, with_pairs)
 
 
 def _unchanged(
@@ -622,6 +641,12 @@ def _known_prints(
     saved = previous.records["fingerprint"].to_numpy(dtype=np.int64)
     known = unchanged & (rows >= 0)
     return known, saved[np.maximum(rows, 0)] if len(saved) else np.zeros(len(rows), np.int64)
+
+
+def _write_pairs(target: Path, pairs: pd.DataFrame, names: tuple[pa.Array, pa.Array]) -> None:
+    """A pairs file the next run reuses, its records numbered by ``names``' rows
+    (:func:`.incremental.saved_pairs`)."""
+    write_parquet(target, saved_pairs(pairs, *names))
 
 
 def _write_records(
