@@ -159,10 +159,11 @@ def load_previous(
 
 def read_saved_pairs(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The pairs the run in ``folder`` kept, above and below the floor (empty where it
-    kept none); written again as they are read, so their ids are Python strings."""
+    kept none). Their text stays in Arrow memory: most are only filtered and written
+    again (:func:`with_text_as`)."""
 
     def read(name: str) -> pd.DataFrame:
-        return read_parquet(folder / name, threads=False) if (folder / name).is_file() else empty
+        return read_parquet(folder / name, arrow_text=True) if (folder / name).is_file() else empty
 
     empty = pd.DataFrame()
     return read(PAIRS_FILE), read(BELOW_FILE)
@@ -391,6 +392,10 @@ def departed_rows(
     return previous_tokens.filter(pa.array(~staying))
 
 
+ID_COLUMNS = ("source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r")
+"""Columns of a pair naming its records."""
+ARROW_TEXT = pd.ArrowDtype(pa.string())
+
 ROWS = ("row_l", "row_r")
 """Columns of a saved pair file: each end's row in the run's ``records.parquet``."""
 
@@ -448,6 +453,23 @@ def kept_pairs(pairs: pd.DataFrame, moved: Any, fresh: Any) -> pd.DataFrame:
     kept: pd.DataFrame = pairs.drop(columns=["deterministic", "linked", *ROWS], errors="ignore")
     kept = kept[keep].reset_index(drop=True)
     return kept.assign(node_l=node_l[keep], node_r=node_r[keep])
+
+
+def with_text_as(pairs: pd.DataFrame, arrow: bool) -> pd.DataFrame:
+    """``pairs`` with their sources and record ids as Arrow text (``arrow``) or as Python
+    strings. A run's pairs below the floor are only written again, so the kept ones stay
+    in Arrow memory from reading to writing (several times faster for a refresh's few
+    hundred thousand); those above it reach pandas code that reads Python strings."""
+    columns = [c for c in ID_COLUMNS if c in pairs]
+    if not len(pairs) or not columns:
+        return pairs
+    converted = {
+        c: pd.array(pa.array(pairs[c]), dtype=ARROW_TEXT)
+        if arrow
+        else pa.array(pairs[c]).to_numpy(zero_copy_only=False)
+        for c in columns
+    }
+    return pairs.assign(**converted)
 
 
 def _kept(previous: PreviousRun, rows: Any, fresh: npt.NDArray[np.bool_]) -> pd.DataFrame:
@@ -602,6 +624,7 @@ def run_incremental(
         kept, kept_below = split_at_floor(kept, options)
     else:
         kept, kept_below = kept.iloc[0:0], kept
+    kept, scored_below = with_text_as(kept, arrow=False), with_text_as(scored_below, arrow=True)
     below_floor = pd.concat(
         [f for f in (kept_below, scored_below) if len(f)] or [pd.DataFrame()], ignore_index=True
     )

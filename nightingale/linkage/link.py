@@ -486,7 +486,7 @@ def link(
         # What the next run reuses (.incremental) and spines at other thresholds are
         # re-selected from (.threshold_spines): ids, weights, agreement levels, the run's
         # link flags and each end's row in records.parquet.
-        beside.submit(write_parquet, building / PAIRS_FILE, saved_pairs(result.pairs, *names))
+        beside.submit(_write_pairs, building / PAIRS_FILE, result.pairs, names)  # only read
         if not incremental:
             beside.submit(_write_pairs, building / BELOW_FILE, result.below_floor, names)
         if result.training is not None:  # the next run updates these counts
@@ -645,8 +645,11 @@ def _known_prints(
 
 def _write_pairs(target: Path, pairs: pd.DataFrame, names: tuple[pa.Array, pa.Array]) -> None:
     """A pairs file the next run reuses, its records numbered by ``names``' rows
-    (:func:`.incremental.saved_pairs`)."""
-    write_parquet(target, saved_pairs(pairs, *names))
+    (:func:`.incremental.saved_pairs`). Written without pandas' metadata, so that its ids
+    read back alike whether this run held them as Python strings or in Arrow memory
+    (:func:`.incremental.with_text_as`)."""
+    saved = pa.Table.from_pandas(saved_pairs(pairs, *names), preserve_index=False)
+    write_parquet(target, saved.replace_schema_metadata())
 
 
 def _write_records(
