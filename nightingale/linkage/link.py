@@ -62,7 +62,6 @@ from nightingale.linkage.incremental import (
     LINEAGE_FILE,
     PAIRS_FILE,
     RECORDS_FILE,
-    TOKENS_FILE,
     TRAINING_FILE,
     PreviousRun,
     departed_rows,
@@ -79,6 +78,7 @@ from nightingale.linkage.incremental import (
     saved_rows,
     spine_rows,
     token_rows,
+    write_tokens,
 )
 from nightingale.linkage.lineage import assign
 from nightingale.linkage.matchkeys import match_keys, year_fits
@@ -445,7 +445,7 @@ def link(
         # but after a full one, whose prediction is the run's memory peak (at a million
         # people the table and its encoding are about a gigabyte more).
         if incremental:
-            beside.submit(write_parquet, building / TOKENS_FILE, table)
+            beside.submit(write_tokens, building, table)
             assert previous is not None and fresh is not None and departed is not None
             result = run_incremental(
                 table,
@@ -462,7 +462,7 @@ def link(
         else:
             reason = reason or "the previous run kept no token table"
             result = run_splink(table, tokeniser, backend, options, previous_rules, ranks)
-            beside.submit(write_parquet, building / TOKENS_FILE, table)
+            beside.submit(write_tokens, building, table)
         del departed, table  # the token table stays only until it is written
         result.counts["incremental"] = int(reason is None)
         # The pairs number their records by the token table's rows, which are the

@@ -62,6 +62,8 @@ SCALAR_KEYS = (
     "nhs",
     "ni",
 )
+#: Scalar keys that are nearly unique per person: their values seldom repeat.
+FINE_KEYS = ("dob", "dob_swap", "pc", "addr", "nhs", "ni")
 LIST_KEYS = ("gn_nick", "gn_del", "fn_del", "fn_parts", "dob_del", "pc_del", "addr_words")
 #: Not keys: per-record facts linkage needs besides the tokens.
 OTHER_COLUMNS = ("dob_fits",)

@@ -209,13 +209,30 @@ def sha256_bytes(data: bytes | memoryview) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_parquet(target: Path, frame: pd.DataFrame | pa.Table) -> str:
-    """Write a frame or Arrow table as Parquet atomically; return its SHA-256."""
+def write_parquet(
+    target: Path,
+    frame: pd.DataFrame | pa.Table,
+    compression: str = "zstd",
+    use_dictionary: bool | list[str] = True,
+    write_statistics: bool = True,
+) -> str:
+    """Write a frame or Arrow table as Parquet atomically; return its SHA-256.
+
+    The defaults make small files that any reader can filter on; a file that is only
+    ever read whole, by this code, may trade size for speed (no statistics, a faster
+    ``compression``, ``use_dictionary`` only for the columns whose values repeat).
+    """
     table = (
         frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
     )
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
+    pq.write_table(
+        table,
+        sink,
+        compression=compression,
+        use_dictionary=use_dictionary,
+        write_statistics=write_statistics,
+    )
     data = memoryview(sink.getvalue())  # the written bytes, not a copy of them
     atomic_write_bytes(target, data)
     return sha256_bytes(data)
