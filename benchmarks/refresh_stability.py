@@ -1,6 +1,6 @@
 """Identity across provider refreshes: stable person ids and pids, quality, and speed.
 
-    .venv/bin/python benchmarks/refresh_stability.py [--people 20000] [--months 6]
+    .venv/bin/python benchmarks/refresh_stability.py [--people 20000] [--months 6] [--repeat 3]
 
 Synthesises a region and two refreshes of it (``nightingale synth --refresh-of``; not
 timed). In one data root every version of every provider is ingested and linked
@@ -14,7 +14,10 @@ is a full relink (``link --full``: retraining, every pair scored). Per refresh:
   in both releases (the project key is the same in both builds);
 - ``f1`` (incremental) and ``full_f1`` (full relink), pairwise against the truth;
 - ``incremental_s`` and ``full_s``: seconds of the ``link`` operation (normalise,
-  tokenise, score, cluster, assign ids, report, measure), and their ratio.
+  tokenise, score, cluster, assign ids, report, measure), and their ratio. Each is the
+  median of ``--repeat`` links, made in turn (incremental, full, incremental, ...) on
+  copies of the two data roots, so that the machine's other work falls on both kinds
+  alike; each turn's ratio follows in brackets.
 
 Goals (issue 16): stable >= 0.999, f1 no lower than the full relink's, incremental at
 least 3 times faster at 100,000 people. Prints one line.
@@ -24,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -80,6 +85,33 @@ def _link(settings: Settings, region: Path, full: bool) -> tuple[LinkSummary, fl
     with open_unit(settings, ACTOR) as unit:
         summary = linkage.link(unit, truth=region / "truth" / "records.csv", full=full)
     return summary, time.perf_counter() - started
+
+
+def _on_copy(settings: Settings, scratch: Path) -> Settings:
+    """The same data root (keys, database and files) copied to ``scratch``."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(settings.data_root, scratch, symlinks=True)
+    return Settings(data_root=scratch, database_url=f"sqlite:///{scratch / 'nightingale.db'}")
+
+
+def _timed_links(
+    roots: tuple[Settings, Settings], region: Path, repeat: int, scratch: Path
+) -> tuple[LinkSummary, LinkSummary, list[float], list[float]]:
+    """Link both roots (incremental, then full), ``repeat`` times in turn: all but the
+    last on copies of the roots, the last in place. The machine's other work then
+    touches both kinds alike, and the medians are reported."""
+    seconds: tuple[list[float], list[float]] = ([], [])
+    summaries: list[LinkSummary] = []
+    for turn in range(repeat):
+        last = turn == repeat - 1
+        summaries = []
+        for number, settings in enumerate(roots):
+            target = settings if last else _on_copy(settings, scratch / f"copy-{number}")
+            summary, took = _link(target, region, full=number == 1)
+            summaries.append(summary)
+            seconds[number].append(took)
+        shutil.rmtree(scratch, ignore_errors=True)
+    return summaries[0], summaries[1], seconds[0], seconds[1]
 
 
 def _records(settings: Settings, region: Path, summary: LinkSummary) -> pd.DataFrame:
@@ -164,6 +196,9 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--months", type=int, default=6)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="timed links per refresh and kind (median)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ng-refresh-") as scratch:
         work = Path(scratch)
@@ -179,8 +214,15 @@ def main() -> None:
         for number, region in enumerate(regions):
             _ingest(incremental, region)
             _ingest(full, region)
-            summary, seconds = _link(incremental, region, full=False)
-            full_summary, full_seconds = _link(full, region, full=True)
+            if number == 0:  # the first link is necessarily full: timed once
+                summary, seconds = _link(incremental, region, full=False)
+                full_summary, full_seconds = _link(full, region, full=True)
+            else:
+                summary, full_summary, times, full_times = _timed_links(
+                    (incremental, full), region, args.repeat, work / "scratch"
+                )
+                seconds, full_seconds = statistics.median(times), statistics.median(full_times)
+                ratios = "/".join(f"{f / i:.1f}" for i, f in zip(times, full_times, strict=True))
             records = _records(incremental, region, summary)
             pids = _release_pids(incremental)
             if previous_records is not None:
@@ -197,7 +239,7 @@ def main() -> None:
                     f"f1={summary.metrics['measured']['all']['f1']:.4f} "
                     f"full_f1={full_summary.metrics['measured']['all']['f1']:.4f} "
                     f"incremental_s={seconds:.1f} full_s={full_seconds:.1f} "
-                    f"speedup={full_seconds / seconds:.1f}x "
+                    f"speedup={full_seconds / seconds:.1f}x ({ratios}) "
                     f"fresh={counts.get('records_fresh', 0)} "
                     f"rescored={counts.get('pairs_rescored', 0)} "
                     f"new={counts.get('persons_new', 0)} merged={counts.get('persons_merged', 0)} "
