@@ -131,8 +131,8 @@ def write_tokens(folder: Path, table: pa.Table) -> None:
     Written for speed, as only the next run reads it, whole: without statistics, with
     LZ4, and dictionary-encoded only in the coarse keys, whose values repeat (the tokens
     of nearly unique values and the lists of deletion tokens are random 64-bit numbers,
-    which neither encoding nor compression shrinks much). About twice the size of the
-    default encoding, and written in less than half the time.
+    which neither encoding nor compression shrinks much). A little over twice the size
+    of the default encoding, and written in less than half the time.
     """
     plain = {"unique_id", *FINE_KEYS}
     repeated = [
@@ -165,8 +165,8 @@ def load_previous(
     spine = read_parquet(
         folder / "spine.parquet", ["source", "record_id", "person_id"], arrow_text=True
     )
+    empty = pd.DataFrame()
     if not (folder / PAIRS_FILE).is_file() or not (folder / RECORDS_FILE).is_file():
-        empty = pd.DataFrame()
         return PreviousRun(run_id, spine, empty, empty, {}, key_id, trained, folder)
     model_json = json.loads((folder / "model.json").read_text(encoding="utf-8"))
     records = read_parquet(folder / RECORDS_FILE, arrow_text=True)
@@ -175,7 +175,6 @@ def load_previous(
         training = TrainingCounts.from_json(
             json.loads((folder / TRAINING_FILE).read_text(encoding="utf-8"))
         )
-    empty = pd.DataFrame()
     previous = PreviousRun(
         run_id, spine, empty, records, model_json, key_id, trained, folder, training=training
     )

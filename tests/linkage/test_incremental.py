@@ -49,6 +49,7 @@ from nightingale.linkage.incremental import (
     saved_rows,
     spine_rows,
     token_rows,
+    with_text_as,
 )
 from nightingale.linkage.positions import positions
 from nightingale.linkage.positions import text as arrow_text
@@ -383,6 +384,39 @@ def test_a_saved_pair_names_its_records_rows_in_the_records_file(refreshed: Refr
                 assert at["record_id"].tolist() == pairs[f"unique_id_{side}"].tolist()
                 if f"source_dataset_{side}" in pairs:
                     assert at["source"].tolist() == pairs[f"source_dataset_{side}"].tolist()
+
+
+def test_an_incremental_and_a_full_runs_pair_files_read_back_alike(refreshed: Refreshed) -> None:
+    # The incremental run keeps the ids of its pairs below the floor in Arrow memory, the
+    # full run as Python strings; the files carry no trace of which (no pandas metadata).
+    incremental, full = (
+        refreshed.platform.root.linkage / "spine" / refreshed.runs[number].run_id
+        for number in (1, 2)
+    )
+    for name in (PAIRS_FILE, BELOW_FILE):
+        schemas = [pq.read_schema(folder / name) for folder in (incremental, full)]
+        columns = [sorted(zip(s.names, map(str, s.types), strict=True)) for s in schemas]
+        assert columns[0] == columns[1]  # in any order: Splink's differs
+        assert schemas[0].pandas_metadata is None and schemas[1].pandas_metadata is None
+        read = pd.read_parquet(incremental / name)
+        assert read["unique_id_l"].dtype == object
+
+
+def test_pair_ids_go_to_arrow_text_and_back_unchanged() -> None:
+    pairs = pd.DataFrame(
+        {
+            "source_dataset_l": ["a", None],  # one source deduplicated: no names
+            "unique_id_l": ["r1", "r2"],
+            "unique_id_r": ["r3", "r4"],
+            "match_weight": [1.5, -2.0],
+        }
+    )
+    arrow = with_text_as(pairs, arrow=True)
+    assert all(isinstance(arrow[c].dtype, pd.ArrowDtype) for c in ("unique_id_l", "unique_id_r"))
+    back = with_text_as(arrow, arrow=False)
+    assert back["source_dataset_l"].tolist() == ["a", None]
+    pd.testing.assert_frame_equal(back, pairs)
+    assert with_text_as(pairs.iloc[0:0], arrow=True).empty
 
 
 def test_every_runs_fingerprints_are_what_hashing_every_record_of_its_versions_gives(

@@ -126,12 +126,15 @@ def test_the_report_counts_the_second_look_links(linked: tuple[Platform, LinkSum
     assert "second-look links" in (summary.folder / "report.html").read_text()
 
 
-@pytest.mark.parametrize("failing", ["draw_sample", "write_spine"])
+@pytest.mark.parametrize(
+    "failing", ["draw_sample", "write_spine", "run_incremental", "write_tokens", "_write_pairs"]
+)
 def test_a_link_that_fails_while_writing_its_run_leaves_no_trace(
     linked: tuple[Platform, LinkSummary], monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
-    # The run's files are written by a second thread while the report is built; an
-    # error on either thread leaves no folder, no stray file and the spine in force.
+    # The run's files are written by a second thread from before the linkage until the
+    # report is built; an error on either thread, in the linkage or after it, leaves no
+    # folder, no stray file and the spine in force.
     platform, summary = linked
     zone = platform.root.linkage / "spine"
     before = sorted(path.name for path in zone.iterdir())
