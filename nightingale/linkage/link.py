@@ -425,7 +425,7 @@ def link(
         else full_relink_reason(previous, table, tokeniser.key_id, options, comparisons, rules)
     )
     incremental = reason is None and fresh is not None and departed is not None
-    names = (sources, record_ids)
+    record_names = (sources, record_ids)
     run_id = new_run_id()
     # The run's files go into its folder as they are ready, written by a second thread
     # (with the truth evaluation) while this one links, assigns ids and builds the report;
@@ -457,7 +457,9 @@ def link(
                 ranks,
                 in_records,
                 # written while the clustering runs
-                lambda below: beside.submit(_write_pairs, building / BELOW_FILE, below, names),
+                lambda below: beside.submit(
+                    _write_pairs, building / BELOW_FILE, below, record_names
+                ),
             )
         else:
             reason = reason or "the previous run kept no token table"
@@ -485,10 +487,10 @@ def link(
         backend.release_working_tables()
         # What the next run reuses (.incremental) and spines at other thresholds are
         # re-selected from (.threshold_spines): ids, weights, agreement levels, the run's
-        # link flags and each end's row in records.parquet.
-        beside.submit(_write_pairs, building / PAIRS_FILE, result.pairs, names)  # only read
+        # link flags and each end's row in records.parquet. The writer only reads the pairs.
+        beside.submit(_write_pairs, building / PAIRS_FILE, result.pairs, record_names)
         if not incremental:
-            beside.submit(_write_pairs, building / BELOW_FILE, result.below_floor, names)
+            beside.submit(_write_pairs, building / BELOW_FILE, result.below_floor, record_names)
         if result.training is not None:  # the next run updates these counts
             beside.submit(atomic_write_json, building / TRAINING_FILE, result.training.as_json())
         # The estimator's input reads the partition only: made before the ids change.
@@ -505,7 +507,7 @@ def link(
             ordering.result(),
             result.counts,
             result.names,
-            names,
+            record_names,
             None if previous is None or in_records is None else spine_rows(previous, in_records),
         )
         records["person_id"] = spine["person_id"].to_numpy()
