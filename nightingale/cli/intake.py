@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from nightingale.cli.governance import As, Reason, console, parse_date, show_table, unit
+from nightingale.governance.projects import PURPOSE_CODES
 
 if TYPE_CHECKING:
     from nightingale.cli.demo import DemoRun
@@ -41,8 +42,7 @@ def agreements_add(
         list[str],
         typer.Option(
             "--purpose",
-            help="A purpose code it allows (repeat): research, service_evaluation, "
-            "clinical_audit, planning or public_health.",
+            help=f"A purpose code it allows (repeat): {', '.join(PURPOSE_CODES)}.",
         ),
     ] = ["research"],  # noqa: B006 (typer reads the default; it is never mutated)
     starts: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (today).")] = None,

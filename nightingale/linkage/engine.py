@@ -406,7 +406,7 @@ def cluster(
     pairs["deterministic"] = _deterministic(pairs)
     source_codes = source_column.dictionary_encode().indices.to_numpy(zero_copy_only=False)
     edges = pairs.drop(
-        columns=["source_dataset_l", "source_dataset_r", "unique_id_l", "unique_id_r"],
+        columns=list(model.PAIR_IDS),
         errors="ignore",
     )
     edges["source_dataset_l"] = source_codes[node_l]

@@ -66,7 +66,7 @@ from nightingale.linkage.engine import (
     with_parameters,
 )
 from nightingale.linkage.matchkeys import FINE_KEYS
-from nightingale.linkage.model import comparisons_for, training_blocks_for
+from nightingale.linkage.model import PAIR_IDS, comparisons_for, training_blocks_for
 from nightingale.linkage.positions import positions, text
 from nightingale.linkage.tokens import Tokeniser
 from nightingale.linkage.training import (
@@ -79,7 +79,7 @@ from nightingale.linkage.training import (
     updated_counts,
 )
 from nightingale.linkage.weights import rescore
-from nightingale.platform.storage import read_parquet, write_parquet
+from nightingale.platform.storage import ARROW_TEXT, read_parquet, write_parquet
 
 PAIRS_FILE = "pairs.parquet"
 BELOW_FILE = "pairs_below_floor.parquet"
@@ -109,10 +109,6 @@ class PreviousRun:
     def with_pairs(self, pairs: pd.DataFrame, below_floor: pd.DataFrame) -> PreviousRun:
         """This run with its pairs above and below the floor (:func:`read_saved_pairs`)."""
         return replace(self, pairs=pairs, below_floor=below_floor)
-
-    def tokens(self) -> pa.Table | None:
-        """The run's token table, if it kept one."""
-        return None if self.folder is None else read_tokens(self.folder)
 
 
 def read_tokens(folder: Path) -> pa.Table | None:
@@ -149,14 +145,13 @@ def write_tokens(folder: Path, table: pa.Table) -> None:
     )
 
 
-def load_previous(
-    folder: Path, run_id: str, key_id: str, trained: bool, with_pairs: bool = True
-) -> PreviousRun | None:
-    """The run in ``folder``, or None when it predates incremental linkage (no pairs).
+def load_previous(folder: Path, run_id: str, key_id: str, trained: bool) -> PreviousRun:
+    """The run in ``folder`` (without records, so that nothing is reused, when it
+    predates incremental linkage and kept no pairs).
 
-    ``with_pairs=False`` leaves its pairs out (empty), for a caller that reads them apart
-    (:func:`read_saved_pairs`) and adds them (:meth:`PreviousRun.with_pairs`): they are
-    the slowest part to read and the last needed.
+    Its pairs are left out (empty): they are the slowest part to read and the last an
+    incremental run needs, and only such a run needs them, so it reads them apart
+    (:func:`read_saved_pairs`) and adds them (:meth:`PreviousRun.with_pairs`).
     """
     import json
 
@@ -175,10 +170,9 @@ def load_previous(
         training = TrainingCounts.from_json(
             json.loads((folder / TRAINING_FILE).read_text(encoding="utf-8"))
         )
-    previous = PreviousRun(
+    return PreviousRun(
         run_id, spine, empty, records, model_json, key_id, trained, folder, training=training
     )
-    return previous.with_pairs(*read_saved_pairs(folder)) if with_pairs else previous
 
 
 def read_saved_pairs(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -416,10 +410,6 @@ def departed_rows(
     return previous_tokens.filter(pa.array(~staying))
 
 
-ID_COLUMNS = ("source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r")
-"""Columns of a pair naming its records."""
-ARROW_TEXT = pd.ArrowDtype(pa.string())
-
 ROWS = ("row_l", "row_r")
 """Columns of a saved pair file: each end's row in the run's ``records.parquet``."""
 
@@ -484,13 +474,13 @@ def with_text_as(pairs: pd.DataFrame, arrow: bool) -> pd.DataFrame:
     strings. A run's pairs below the floor are only written again, so the kept ones stay
     in Arrow memory from reading to writing (several times faster for a refresh's few
     hundred thousand); those above it reach pandas code that reads Python strings."""
-    columns = [c for c in ID_COLUMNS if c in pairs]
+    columns = [c for c in PAIR_IDS if c in pairs]
     if not len(pairs) or not columns:
         return pairs
     converted = {
-        c: pd.array(pa.array(pairs[c]), dtype=ARROW_TEXT)
+        c: pd.array(text(pairs[c]), dtype=ARROW_TEXT)
         if arrow
-        else pa.array(pairs[c]).to_numpy(zero_copy_only=False)
+        else text(pairs[c]).to_numpy(zero_copy_only=False)
         for c in columns
     }
     return pairs.assign(**converted)
@@ -551,8 +541,7 @@ def _with_ids(pairs: pd.DataFrame, table: pa.Table, dedupe_only: bool) -> pd.Dat
         if not dedupe_only:
             ids[f"source_dataset_{side}"] = table.column("source_dataset").take(at).to_pylist()
         ids[f"unique_id_{side}"] = table.column("unique_id").take(at).to_pylist()
-    order = ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r"]
-    named = pd.DataFrame({c: ids[c] for c in order if c in ids}, dtype=object)
+    named = pd.DataFrame({c: ids[c] for c in PAIR_IDS if c in ids}, dtype=object)
     rest = pairs.drop(columns=["node_l", "node_r"])
     return pd.concat([pairs[["node_l", "node_r"]], named, rest], axis=1)
 

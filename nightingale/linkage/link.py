@@ -369,7 +369,7 @@ def link(
     # fingerprints them (a Python loop); leaving the block waits for every thread, also
     # when something failed.
     with ThreadPoolExecutor(2, thread_name_prefix="link-read") as beside:
-        previous_read = beside.submit(_previous_run, in_force, reused is None)
+        previous_read = beside.submit(_previous_run, in_force)
         tokens_read = None if reused is None else beside.submit(read_tokens, reused)
         tables, versions = _read_identifiers(session, root, keystore)
         # Arrow text, made once: the look-ups by (source, record id) below take it as it is.
@@ -385,7 +385,8 @@ def link(
         ranked = beside.submit(
             _content_keys, root, keystore, versions, sources, record_ids, options.seed
         )
-        # The previous run's pairs are needed last (by the linkage), so they are read last.
+        # The previous run's pairs are needed last, and only by an incremental linkage:
+        # they are read last, and only when its tokens are reused.
         pairs_read = None if reused is None else beside.submit(read_saved_pairs, reused)
         prints = None if unchanged is not None else fingerprints(tables, tokeniser)
         previous = previous_read.result()
@@ -603,13 +604,12 @@ def _run_in_force(session: Session, root: DataRoot) -> _InForce | None:
     return _InForce(spine_folder(root, run_id), run_id, row.key_id, trained)
 
 
-def _previous_run(in_force: _InForce | None, with_pairs: bool) -> PreviousRun | None:
-    """The spine in force and what it kept for an incremental run (None: no spine);
-    without its pairs unless ``with_pairs``."""
+def _previous_run(in_force: _InForce | None) -> PreviousRun | None:
+    """The spine in force and what it kept for an incremental run but its pairs (None:
+    no spine)."""
     if in_force is None:
         return None
-    folder, run_id = in_force.folder, in_force.run_id
-    return load_previous(folder, run_id, in_force.key_id, in_force.trained, with_pairs)
+    return load_previous(in_force.folder, in_force.run_id, in_force.key_id, in_force.trained)
 
 
 def _unchanged(

@@ -27,6 +27,10 @@ from __future__ import annotations
 
 from typing import Any
 
+#: The columns of a scored pair that name its two records, as Splink names them (a single
+#: source deduplicated has no source columns).
+PAIR_IDS = ("source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r")
+
 GIVEN_NAME: dict[str, Any] = {
     "output_column_name": "given_name",
     "comparison_levels": [

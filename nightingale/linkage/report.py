@@ -39,6 +39,7 @@ from nightingale.linkage.guild import (
     resuppressed,
     suppress_cells,
 )
+from nightingale.linkage.model import PAIR_IDS
 
 MIN_CELL = 10
 AGE_BANDS = [(0, 15), (16, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 74), (75, 200)]
@@ -157,8 +158,7 @@ def _review_sample(result: LinkResult, rng: np.random.Generator) -> list[dict[st
     near = pairs[(pairs["match_weight"] - result.options.threshold_weight).abs() <= 3]
     # The engine returns pairs in no fixed order (DuckDB scores them on two threads):
     # order them by record before sampling, so the same pairs give the same sample.
-    ids = ("source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r")
-    near = near.sort_values([c for c in ids if c in near], kind="stable")
+    near = near.sort_values([c for c in PAIR_IDS if c in near], kind="stable")
     if len(near) > REVIEW_SAMPLE:
         near = near.iloc[rng.choice(len(near), REVIEW_SAMPLE, replace=False)]
     labels = labels_of(result.model_json)

@@ -46,6 +46,7 @@ from nightingale.linkage.identifiers import (
     read_sealed_table,
     write_sealed_table,
 )
+from nightingale.linkage.model import PAIR_IDS
 from nightingale.linkage.positions import text
 from nightingale.platform.contracts import SPINE_REPORT_HTML, SPINE_REPORT_JSON, spine_run_folder
 from nightingale.platform.errors import NightingaleError
@@ -257,12 +258,11 @@ def _levels_of(
     each pair is found by its key, the last row of a key as before)."""
     if not len(keys):
         return []
-    columns = ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r"]
     if rows.max() < len(scored):
-        found = _keys(scored.iloc[rows], *columns)
+        found = _keys(scored.iloc[rows], *PAIR_IDS)
         if (found == keys).all():
             return [row for _, row in scored.iloc[rows].iterrows()]
-    position = {key: i for i, key in enumerate(_keys(scored, *columns))}
+    position = {key: i for i, key in enumerate(_keys(scored, *PAIR_IDS))}
     return [scored.iloc[position[key]] for key in keys]
 
 

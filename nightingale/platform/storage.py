@@ -238,8 +238,9 @@ def write_parquet(
     return sha256_bytes(data)
 
 
-#: Text columns read as pandas' Arrow-backed strings (:func:`read_parquet`).
-_ARROW_TEXT = {pa.string(): pd.ArrowDtype(pa.string())}
+#: Pandas' text held in Arrow memory, as :func:`read_parquet` reads it with ``arrow_text``.
+ARROW_TEXT = pd.ArrowDtype(pa.string())
+_ARROW_TEXT = {pa.string(): ARROW_TEXT}
 
 
 def read_parquet(
